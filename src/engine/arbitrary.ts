@@ -1,0 +1,110 @@
+import * as fc from 'fast-check';
+import type { AnyField } from '../dsl/field';
+import type { Ctx, Kind, State } from '../dsl/kind';
+import { structHooks } from '../dsl/kinds';
+import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
+import { fieldExists, subsectionNeeded } from './fields';
+import { initialState, initialValue, stateFields } from './state';
+
+export interface ArbitraryOptions {
+  readonly ctx?: Ctx;
+  /** Longest variable array or buffer generated (below each field's own maximum). */
+  readonly maxVarLength?: number;
+  /** Extra bias per state key: an arbitrary used instead of the kind's own (e.g. to reach needed() branches). */
+  readonly overrides?: Readonly<Record<string, fc.Arbitrary<unknown>>>;
+}
+
+/**
+ * Valid states of a description: every field from its kind's arbitrary, variable lengths agreeing
+ * with their count fields, and (canonical form) everything that would not travel reset to its
+ * initial value, so that load(save(s)) equals s exactly.
+ */
+export function arbitraryState<D extends AnyVMSDesc>(desc: D, opts: ArbitraryOptions = {}): fc.Arbitrary<StateOf<D>> {
+  const ctx = opts.ctx ?? {};
+  const maxVar = opts.maxVarLength ?? 8;
+  const fields = stateFields(desc);
+  // Count fields first: each varray/vbuffer takes its length from one, so lengths are drawn once per count field.
+  const countMax = new Map<string, number>();
+  for (const f of fields) if (f.count.from === 'field') countMax.set(f.count.field, Math.min(f.count.max, countMax.get(f.count.field) ?? Infinity, maxVar));
+  const counts = fc.record(Object.fromEntries([...countMax].map(([key, max]) => [key, fc.integer({ min: 0, max })])));
+  return counts.chain((lengths) => {
+    const parts: Record<string, fc.Arbitrary<unknown>> = {};
+    for (const f of fields) {
+      if (f.key in parts) continue;
+      const override = opts.overrides?.[f.key];
+      parts[f.key] = override ?? fieldArbitrary(f, lengths, opts);
+    }
+    return fc.record(parts).map((raw) => {
+      const s = raw as State;
+      for (const [key, n] of Object.entries(lengths)) s[key] = typeof s[key] === 'bigint' ? BigInt(n) : n;
+      return canonicalState(desc, s, ctx) as StateOf<D>;
+    });
+  });
+}
+
+function fieldArbitrary(f: AnyField, lengths: Record<string, number>, opts: ArbitraryOptions): fc.Arbitrary<unknown> {
+  const elem = elementArbitrary(f.kind, opts);
+  switch (f.shape) {
+    case 'value':
+      return elem;
+    case 'vbuffer': {
+      const n = lengths[(f.count as { field: string }).field];
+      return fc.uint8Array({ minLength: n, maxLength: n });
+    }
+    case 'array': {
+      const n = f.count.from === 'fixed' ? f.count.n : lengths[(f.count as { field: string }).field];
+      return fc.array(elem, { minLength: n, maxLength: n });
+    }
+    default:
+      return fc.constant(initialValue(f));
+  }
+}
+
+function elementArbitrary(kind: Kind<unknown>, opts: ArbitraryOptions): fc.Arbitrary<unknown> {
+  const nested = (kind as { desc?: AnyVMSDesc }).desc;
+  return nested ? arbitraryState(nested, { ...opts, overrides: undefined }) : kind.arbitrary(fc);
+}
+
+structHooks.arbitrary = (_f, d) => arbitraryState(d as AnyVMSDesc) as fc.Arbitrary<State>;
+
+/**
+ * The state as a receiver starting from initial values would see it after loading what the sender
+ * writes: fields that do not exist for the version or test, and fields of subsections that are not
+ * needed, go back to their initial values (a key sent anywhere keeps its value).
+ */
+export function canonicalState(desc: AnyVMSDesc, s: State, ctx: Ctx = {}): State {
+  const sent = new Set<string>();
+  const walk = (d: AnyVMSDesc) => {
+    for (const f of d.fields) {
+      if (f.shape === 'unused' || f.shape === 'validate') continue;
+      if (fieldExists(f, s, d.version_id, ctx)) {
+        sent.add(f.key);
+        const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+        if (nested) {
+          if (f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
+          else s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
+        }
+      }
+    }
+    for (const sub of d.subsections as readonly AnyVMSDesc[]) if (subsectionNeeded(sub, s, ctx)) walk(sub);
+  };
+  walk(desc);
+  const fresh = initialState(desc) as State;
+  for (const f of stateFields(desc)) if (!sent.has(f.key)) s[f.key] = fresh[f.key];
+  return s;
+}
+
+/**
+ * The receiver's side of a state: initial values, except the `agreed` fields (`_equal`, `int32 le`)
+ * which both sides must hold alike, copied from `s` (recursively through structs).
+ */
+export function receiverState(desc: AnyVMSDesc, s: Readonly<State>): State {
+  const out = initialState(desc) as State;
+  for (const f of stateFields(desc)) {
+    const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+    if (f.kind.agreed) out[f.key] = s[f.key];
+    else if (nested && f.shape === 'value') out[f.key] = receiverState(nested, s[f.key] as State);
+    else if (nested && f.shape === 'array') out[f.key] = (s[f.key] as State[]).map((e) => receiverState(nested, e));
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+import { ByteReader, latin1 } from '../bytes/reader';
+import type { AnyField } from '../dsl/field';
+import type { Ctx, KindIO, State } from '../dsl/kind';
+import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
+import {
+  ArrayLengthError,
+  HookError,
+  MalformedError,
+  TrailingBytesError,
+  TruncatedError,
+  UnknownSubsectionError,
+  ValidationError,
+  VersionTooNewError,
+  VersionTooOldError,
+  VMStateError,
+} from '../errors';
+import { countValue, fieldExists } from './fields';
+import { SUBSECTION_MARKER } from './save';
+import { cloneValue, initialState, initialValue } from './state';
+
+export interface LoadOptions {
+  readonly ctx?: Ctx;
+  /** The receiver's state before the load: fields the stream lacks keep these values (copied, never changed). */
+  readonly into?: State;
+  /** Absolute offset of bytes[0] in the stream, for error offsets. */
+  readonly base?: number;
+  /** Path prefix for errors (the stream layer passes `cpu#0`). */
+  readonly path?: string;
+}
+
+/**
+ * Reads a state as QEMU's vmstate_load_state does, from bytes that hold exactly one body
+ * (fields and subsections); `version` is the stream's version of the description.
+ */
+export function load<D extends AnyVMSDesc>(desc: D, bytes: Uint8Array, version: number = desc.version_id, opts: LoadOptions = {}): StateOf<D> {
+  const r = new ByteReader(bytes, opts.base ?? 0);
+  const state = loadFrom(r, desc, version, opts);
+  if (!r.atEnd) throw new TrailingBytesError(r.remaining, r.offset, opts.path ?? desc.name);
+  return state as StateOf<D>;
+}
+
+/** Reads one body from a reader the stream layer owns, leaving the reader after it. */
+export function loadFrom(r: ByteReader, desc: AnyVMSDesc, version: number, opts: LoadOptions = {}): State {
+  const state = opts.into ? cloneValue(opts.into) : (initialState(desc) as State);
+  const loader = new Loader(r, opts.ctx ?? {}, opts.path);
+  loader.top(desc, state, version);
+  return state;
+}
+
+class Loader implements KindIO {
+  private readonly stack: string[] = [];
+
+  constructor(
+    private readonly r: ByteReader,
+    readonly ctx: Ctx,
+    prefix: string | undefined,
+  ) {
+    if (prefix) this.stack.push(prefix);
+    r.path = () => this.path();
+  }
+
+  private path(): string {
+    return this.stack.join(' > ');
+  }
+
+  fail(make: (offset: number, path: string) => Error): never {
+    throw make(this.r.offset, this.path());
+  }
+
+  top(desc: AnyVMSDesc, state: State, version: number): void {
+    this.stack.push(desc.name);
+    try {
+      this.vmsd(desc, state, version, this.stack.length - 1);
+    } finally {
+      this.r.path = () => '';
+    }
+  }
+
+  saveNested(): void {
+    throw new Error('saveNested called while loading');
+  }
+
+  /** Struct fields: the nested description runs at its own version, in the receiver's value if it has one. */
+  loadNested(_r: ByteReader, desc: AnyVMSDesc, into: State | undefined, segment: string): State {
+    const state = into && typeof into === 'object' ? into : (initialState(desc) as State);
+    this.stack.push(segment);
+    this.vmsd(desc, state, desc.version_id, this.stack.length - 1);
+    this.stack.pop();
+    return state;
+  }
+
+  private hook(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof VMStateError) throw e;
+      this.fail((o, p) => new HookError(name, e instanceof Error ? e.message : String(e), o, p));
+    }
+  }
+
+  private vmsd(d: AnyVMSDesc, state: State, version: number, at: number): void {
+    const start = this.r.offset;
+    if (version > d.version_id) this.fail((_, p) => new VersionTooNewError(d.name, version, d.version_id, start, p));
+    if (version < d.minimum_version_id) this.fail((_, p) => new VersionTooOldError(d.name, version, d.minimum_version_id, start, p));
+    if (d.pre_load) this.hook(`${d.name}: pre_load`, () => d.pre_load!(state, this.ctx));
+    for (const f of d.fields) {
+      if (!fieldExists(f, state, version, this.ctx)) continue;
+      this.stack.push(f.name);
+      this.field(f, state, version);
+      this.stack.pop();
+    }
+    this.subsections(d, state, at);
+    if (d.post_load) this.hook(`${d.name}: post_load`, () => d.post_load!(state, version, this.ctx));
+  }
+
+  private field(f: AnyField, state: State, version: number): void {
+    const r = this.r;
+    switch (f.shape) {
+      case 'validate': {
+        const v = f.validate!;
+        if (!v.test(state, version, this.ctx)) this.fail((o, p) => new ValidationError(f.name, v.message, o, p));
+        return;
+      }
+      case 'unused':
+        r.skip(f.kind.wireSize!);
+        return;
+      case 'value':
+        state[f.key] = f.kind.read(r, this, state[f.key]);
+        return;
+      case 'vbuffer': {
+        const n = this.count(f, state, 1);
+        state[f.key] = r.bytesCopy(n);
+        return;
+      }
+      case 'array': {
+        const n = this.count(f, state, f.kind.minWireSize);
+        const current = Array.isArray(state[f.key]) ? (state[f.key] as unknown[]) : [];
+        const out = new Array<unknown>(n);
+        const top = this.stack.length - 1;
+        for (let i = 0; i < n; i++) {
+          this.stack[top] = `${f.name}[${i}]`;
+          const cur = i < current.length ? current[i] : initialElement(f);
+          out[i] = f.kind.read(r, this, cur);
+        }
+        this.stack[top] = f.name;
+        state[f.key] = out;
+        return;
+      }
+    }
+  }
+
+  /** The element count, checked against the declared maximum and the bytes left before anything is allocated. */
+  private count(f: AnyField, state: State, minElementSize: number): number {
+    const c = f.count;
+    if (c.from === 'fixed') return c.n;
+    if (c.from === 'one') return 1;
+    const raw = state[c.field];
+    const n = countValue(raw);
+    if (n === undefined) this.fail((o, p) => new MalformedError(`length field '${c.field}' holds ${String(raw)}, not a count`, o, p));
+    if (n < 0 || n > c.max) this.fail((o, p) => new ArrayLengthError(n, c.max, o, p));
+    if (n * minElementSize > this.r.remaining) this.fail((o, p) => new TruncatedError(n * minElementSize, this.r.remaining, o, p));
+    return n;
+  }
+
+  /**
+   * QEMU's vmstate_subsection_load: while the next byte opens a subsection whose name starts with
+   * this description's name, it must be one of ours (else the load fails); a name without our
+   * prefix belongs to an enclosing level and ends this loop without consuming anything.
+   */
+  private subsections(d: AnyVMSDesc, state: State, at: number): void {
+    const r = this.r;
+    const subs = d.subsections as readonly AnyVMSDesc[];
+    while (r.peek() === SUBSECTION_MARKER) {
+      const n = r.peek(1);
+      if (n === undefined) throw new TruncatedError(2, r.remaining, r.offset, this.path());
+      if (n < d.name.length + 1) return;
+      const nameBytes = r.peekBytes(2, n);
+      if (!nameBytes) throw new TruncatedError(2 + n, r.remaining, r.offset, this.path());
+      const name = latin1(nameBytes);
+      if (!name.startsWith(d.name)) return;
+      const sub = subs.find((s) => s.name === name);
+      if (!sub) this.fail((o, p) => new UnknownSubsectionError(name, subs.map((s) => s.name), o, p));
+      r.skip(2 + n);
+      const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
+      const saved = this.stack[at];
+      this.stack[at] = sub.name;
+      this.vmsd(sub, state, version, at);
+      this.stack[at] = saved;
+    }
+  }
+}
+
+function initialElement(f: AnyField): unknown {
+  return f.kind.initial();
+}
+
+export { initialValue };

@@ -1,0 +1,227 @@
+import { ByteWriter } from '../bytes/writer';
+import type { AnyField } from '../dsl/field';
+import type { Ctx, KindIO, State } from '../dsl/kind';
+import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
+import { HookError, InvalidValueError, VMStateError } from '../errors';
+import { countValue, fieldExists, subsectionNeeded, vmdescNames } from './fields';
+import type { VmdescField, VmdescVMSD } from './vmdesc-types';
+
+/** QEMU_VM_SUBSECTION: the byte that opens a subsection. */
+export const SUBSECTION_MARKER = 0x05;
+
+export interface SaveOptions {
+  readonly ctx?: Ctx;
+  /** Path prefix for errors (the stream layer passes `cpu#0`). */
+  readonly path?: string;
+}
+
+/** Writes a state as QEMU's vmstate_save_state does: fields, then needed subsections. */
+export function save<D extends AnyVMSDesc>(desc: D, state: StateOf<D> | State, opts: SaveOptions = {}): Uint8Array {
+  const w = new ByteWriter(1024);
+  new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state as State);
+  return w.finish();
+}
+
+/** Like save, and also returns the VM description JSON QEMU writes for what was sent. */
+export function saveDescribed<D extends AnyVMSDesc>(
+  desc: D,
+  state: StateOf<D> | State,
+  opts: SaveOptions = {},
+): { bytes: Uint8Array; vmdesc: VmdescVMSD } {
+  const w = new ByteWriter(1024);
+  const vmdesc = new Saver(w, opts.ctx ?? {}, opts.path, true).top(desc, state as State)!;
+  return { bytes: w.finish(), vmdesc };
+}
+
+/** Appends a state to a writer the stream layer owns; returns its vmdesc when asked. */
+export function saveInto(w: ByteWriter, desc: AnyVMSDesc, state: State, opts: SaveOptions & { describe?: boolean } = {}): VmdescVMSD | undefined {
+  return new Saver(w, opts.ctx ?? {}, opts.path, opts.describe ?? false).top(desc, state);
+}
+
+class Saver implements KindIO {
+  private readonly stack: string[] = [];
+  /** The vmdesc list fields are being described into, or undefined while an element is not described. */
+  private descFields: VmdescField[] | undefined;
+
+  constructor(
+    private readonly w: ByteWriter,
+    readonly ctx: Ctx,
+    prefix: string | undefined,
+    private readonly describing: boolean,
+  ) {
+    if (prefix) this.stack.push(prefix);
+  }
+
+  private path(): string {
+    return this.stack.join(' > ');
+  }
+
+  fail(make: (offset: number, path: string) => Error): never {
+    throw make(this.w.pos, this.path());
+  }
+
+  top(desc: AnyVMSDesc, state: State): VmdescVMSD | undefined {
+    this.stack.push(desc.name);
+    const out = this.vmsd(desc, state, this.stack.length - 1);
+    this.stack.pop();
+    return out;
+  }
+
+  saveNested(w: ByteWriter, desc: AnyVMSDesc, state: State, segment: string): void {
+    this.stack.push(segment);
+    const out = this.vmsd(desc, state, this.stack.length - 1);
+    this.stack.pop();
+    if (this.pendingStruct) this.pendingStruct.struct = out;
+  }
+  /** The vmdesc entry of the struct field being written, which receives the nested description. */
+  private pendingStruct: VmdescField | undefined;
+
+  loadNested(): State {
+    throw new Error('loadNested called while saving');
+  }
+
+  private hook(name: string, fn: () => State | void): State | void {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof VMStateError) throw e;
+      this.fail((o, p) => new HookError(name, e instanceof Error ? e.message : String(e), o, p));
+    }
+  }
+
+  private vmsd(d: AnyVMSDesc, given: State, at: number): VmdescVMSD | undefined {
+    const state = (d.pre_save && (this.hook(`${d.name}: pre_save`, () => d.pre_save!(given, this.ctx)) as State | undefined)) || given;
+    const version = d.version_id;
+    const out: VmdescVMSD | undefined = this.describing ? { vmsd_name: d.name, version, fields: [] } : undefined;
+    const outer = this.descFields;
+    const names = this.describing ? vmdescNames(d) : undefined;
+    try {
+      for (let i = 0; i < d.fields.length; i++) {
+        const f = d.fields[i];
+        if (!fieldExists(f, state, version, this.ctx)) continue;
+        this.stack.push(f.name);
+        this.descFields = out?.fields;
+        this.field(f, state, names?.[i]);
+        this.stack.pop();
+      }
+      this.descFields = outer;
+      for (const sub of d.subsections as readonly AnyVMSDesc[]) {
+        if (!subsectionNeeded(sub, state, this.ctx)) continue;
+        this.w.u8(SUBSECTION_MARKER);
+        this.w.countedString(sub.name);
+        this.w.u32(sub.version_id);
+        const saved = this.stack[at];
+        this.stack[at] = sub.name;
+        const subDesc = this.vmsd(sub, state, at);
+        this.stack[at] = saved;
+        if (out && subDesc) (out.subsections ??= []).push(subDesc);
+      }
+    } finally {
+      this.descFields = outer;
+      if (d.post_save) this.hook(`${d.name}: post_save`, () => d.post_save!(state, this.ctx));
+    }
+    return out;
+  }
+
+  private check(f: AnyField, value: unknown): void {
+    const problem = f.kind.check(value);
+    if (problem) this.fail((o, p) => new InvalidValueError(problem, o, p));
+  }
+
+  private field(f: AnyField, state: State, descName: string | undefined): void {
+    const w = this.w;
+    const value = state[f.key];
+    switch (f.shape) {
+      case 'validate': {
+        const v = f.validate!;
+        if (!v.test(state, 0, this.ctx)) this.fail((o, p) => new InvalidValueError(`refusing to save: ${v.message || f.name}`, o, p));
+        return;
+      }
+      case 'unused': {
+        const start = w.pos;
+        w.zeros(f.kind.wireSize!);
+        this.describe(f, descName, -1, 1, w.pos - start);
+        return;
+      }
+      case 'value': {
+        this.check(f, value);
+        this.element(f, value, descName, -1, 1);
+        return;
+      }
+      case 'vbuffer': {
+        const n = this.count(f, state);
+        if (!(value instanceof Uint8Array) || value.length !== n)
+          this.fail((o, p) => new InvalidValueError(`expected a Uint8Array of ${n} bytes (the value of '${(f.count as { field: string }).field}')`, o, p));
+        const start = w.pos;
+        w.bytes(value);
+        this.describe(f, descName, -1, 1, w.pos - start);
+        return;
+      }
+      case 'array': {
+        const n = this.count(f, state);
+        if (!Array.isArray(value) || value.length !== n)
+          this.fail((o, p) => new InvalidValueError(`expected an array of ${n} element(s), got ${Array.isArray(value) ? value.length : typeof value}`, o, p));
+        const top = this.stack.length - 1;
+        const compress = this.describing && canCompress(f);
+        for (let i = 0; i < n; i++) {
+          this.stack[top] = `${f.name}[${i}]`;
+          this.check(f, value[i]);
+          if (compress && i > 0) {
+            const keep = this.descFields;
+            this.descFields = undefined; // QEMU describes only the first element of a compressible array
+            this.element(f, value[i], descName, i, n);
+            this.descFields = keep;
+          } else this.element(f, value[i], descName, i, n);
+        }
+        this.stack[top] = f.name;
+        return;
+      }
+    }
+  }
+
+  private count(f: AnyField, state: State): number {
+    if (f.count.from === 'fixed') return f.count.n;
+    if (f.count.from === 'one') return 1;
+    const c = f.count;
+    const n = countValue(state[c.field]);
+    if (n === undefined || n < 0 || n > c.max)
+      this.fail((o, p) => new InvalidValueError(`length field '${c.field}' holds ${String(state[c.field])}, not within 0..${c.max}`, o, p));
+    return n;
+  }
+
+  private element(f: AnyField, value: unknown, descName: string | undefined, index: number, n: number): void {
+    const start = this.w.pos;
+    const entry = this.describe(f, descName, index, n, 0);
+    const keep = this.pendingStruct;
+    this.pendingStruct = entry;
+    f.kind.write(this.w, value, this);
+    this.pendingStruct = keep;
+    if (entry) entry.size = this.w.pos - start;
+  }
+
+  /** Adds the vmdesc entry of one written element, in QEMU's key order. */
+  private describe(f: AnyField, descName: string | undefined, index: number, n: number, size: number): VmdescField | undefined {
+    if (!this.descFields || descName === undefined) return undefined;
+    const entry: VmdescField = { name: descName } as VmdescField;
+    if (n > 1) {
+      if (canCompress(f)) entry.array_len = n;
+      else entry.index = index;
+    }
+    entry.type = f.kind.type;
+    if ('desc' in f.kind) entry.struct = undefined; // filled by saveNested, keeps QEMU's key order
+    entry.size = size;
+    this.descFields.push(entry);
+    return entry;
+  }
+}
+
+/** QEMU's vmsd_can_compress: arrays are folded into one entry unless something in them may come and go. */
+export function canCompress(f: AnyField): boolean {
+  if (f.exists) return false;
+  const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+  if (nested) {
+    if ((nested.subsections as readonly AnyVMSDesc[]).length > 0) return false;
+    return nested.fields.every(canCompress);
+  }
+  return true;
+}

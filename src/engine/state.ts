@@ -1,0 +1,53 @@
+import type { AnyField } from '../dsl/field';
+import type { State } from '../dsl/kind';
+import { structHooks, valuesEqual } from '../dsl/kinds';
+import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
+
+/** Keys of every field in a description and its subsections, recursively (they share one state). */
+export function stateFields(d: AnyVMSDesc): AnyField[] {
+  const out: AnyField[] = [];
+  const walk = (v: AnyVMSDesc) => {
+    for (const f of v.fields) if (f.shape !== 'unused' && f.shape !== 'validate') out.push(f);
+    for (const s of v.subsections as readonly AnyVMSDesc[]) walk(s);
+  };
+  walk(d);
+  return out;
+}
+
+/** The value a field has before anything is loaded: zeros, empty variable arrays, default structs. */
+export function initialValue(f: AnyField): unknown {
+  switch (f.shape) {
+    case 'array':
+      return f.count.from === 'fixed' ? Array.from({ length: f.count.n }, () => f.kind.initial()) : [];
+    case 'vbuffer':
+      return new Uint8Array(0);
+    default:
+      return f.kind.initial();
+  }
+}
+
+/** A fresh state for a description: every field of it and of its subsections at its initial value. */
+export function initialState<D extends AnyVMSDesc>(d: D): StateOf<D> {
+  const s: State = {};
+  for (const f of stateFields(d)) if (!(f.key in s)) s[f.key] = initialValue(f);
+  return s as StateOf<D>;
+}
+
+/** Deep copy of a state, so loading into a receiver's state never changes the caller's object. */
+export function cloneValue<T>(v: T): T {
+  if (v instanceof Uint8Array) return v.slice() as T;
+  if (Array.isArray(v)) return v.map(cloneValue) as T;
+  if (v && typeof v === 'object') {
+    const out: State = {};
+    for (const key of Object.keys(v)) out[key] = cloneValue((v as State)[key]);
+    return out as T;
+  }
+  return v;
+}
+
+export function statesEqual(a: unknown, b: unknown): boolean {
+  return valuesEqual(a, b);
+}
+
+structHooks.initial = (d) => initialState(d as AnyVMSDesc);
+structHooks.equals = (_d, a, b) => valuesEqual(a, b);
