@@ -155,6 +155,8 @@ export interface CaptureResult {
   /** `info ramblock` and `info roms` of the source, taken before the migration. */
   ramblocks: string;
   roms: string;
+  /** Files the harness loaded into guest memory: the zero BIOS and the ramLoads. */
+  ownFiles: string[];
   /** The last query-migrate answer (status 'completed', ram statistics, ...). */
   migration: Record<string, unknown>;
   /** Wall time of the whole capture, QEMU start to exit. */
@@ -426,7 +428,10 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
   const started = Date.now();
   const deadline = started + (opts.timeoutMs ?? 60_000);
   const work = makeWorkDir();
-  const out = path.resolve(opts.out ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-mig-')), 'stream.mig'));
+  // Without opts.out the stream goes to a new dir that the caller owns once the capture succeeded.
+  const outDir = opts.out ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-mig-'));
+  const out = path.resolve(opts.out ?? path.join(outDir!, 'stream.mig'));
+  let succeeded = false;
   // QEMU's exec: child writes a temp name and renames it once cat has finished: the stream file
   // appears whole or not at all.
   const partial = `${out}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -467,12 +472,14 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
     const migration = await pollMigration(qemu, deadline);
     await waitForFile(out, deadline);
     await qemu.quit();
+    succeeded = true;
     return {
       path: out,
       argv: qemu.argv,
       machineType,
       ramblocks,
       roms,
+      ownFiles: ourFiles,
       migration,
       elapsedMs: Date.now() - started,
       stderr: qemu.stderr,
@@ -481,6 +488,7 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
     await qemu?.kill();
     fs.rmSync(partial, { force: true });
     fs.rmSync(work.dir, { recursive: true, force: true });
+    if (!succeeded && outDir) fs.rmSync(outDir, { recursive: true, force: true });
   }
 }
 

@@ -66,7 +66,7 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
     },
   },
   'pc-bandwidth-limited': {
-    description: 'max-bandwidth 1 MiB/s with 256 KiB of random RAM: RAM is sent over several PART sections',
-    options: { machine: 'pc', parameters: { 'max-bandwidth': 1024 * 1024 }, ramLoads: [RANDOM_RAM] },
+    description: 'max-bandwidth 512 KiB/s with 256 KiB of random RAM: RAM is sent over several PART sections',
+    options: { machine: 'pc', parameters: { 'max-bandwidth': 512 * 1024 }, ramLoads: [RANDOM_RAM] },
   },
 };
