@@ -134,3 +134,19 @@ export class DescriptionError extends Error {
     this.name = 'DescriptionError';
   }
 }
+
+/** The stream asks for more than a safety limit allows (a section, a JSON blob or a package larger than we hold in memory). */
+export class LimitExceededError extends VMStateError {
+  override readonly code = 'limit-exceeded';
+  constructor(readonly what_: string, readonly size: number, readonly limit: number, offset: number, path: string) {
+    super(`${what_} of ${size} byte(s) exceeds the limit of ${limit}`, offset, path);
+  }
+}
+
+/** Valid stream content that this tool cannot interpret (e.g. a device section with no description and no footer to find its end). */
+export class UnsupportedError extends VMStateError {
+  override readonly code = 'unsupported';
+  constructor(what: string, offset: number, path: string) {
+    super(what, offset, path);
+  }
+}

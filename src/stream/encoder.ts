@@ -1,0 +1,115 @@
+import { ByteWriter } from '../bytes/writer';
+import { InvalidValueError } from '../errors';
+import { FILE_MAGIC, SectionType, sectionTypeByte, type SectionKind } from './constants';
+import { writeRamRecord, type RamRecord } from './ram';
+import type { StreamRecord, StreamVisitor } from './records';
+import type { DeviceSection, SectionInfo } from './section';
+import { sectionPath } from './section';
+import type { ByteSink } from './sink';
+
+/**
+ * Turns records back into bytes. Fed the records of a walk unchanged, it reproduces the input
+ * byte for byte (RAM, commands, vmdesc and trailing bytes included); a device section marked
+ * `modified` is written from its value with its codec's encoder.
+ */
+export class StreamEncoder implements StreamVisitor {
+  private readonly scratch = new Uint8Array(8 + 1 + 255 + 8);
+  private readonly view = new DataView(this.scratch.buffer);
+
+  constructor(private readonly sink: ByteSink) {}
+
+  drain(): Promise<void> | void {
+    return this.sink.flush();
+  }
+
+  record(rec: StreamRecord): void {
+    const sink = this.sink;
+    switch (rec.type) {
+      case 'header': {
+        const w = new ByteWriter(8);
+        w.u32(rec.magic ?? FILE_MAGIC);
+        w.u32(rec.version);
+        return sink.write(w.finish());
+      }
+      case 'configuration':
+        sink.write(Uint8Array.of(SectionType.CONFIGURATION));
+        return sink.write(rec.body);
+      case 'ram-section':
+        return sink.write(sectionHeader(rec.kind, rec));
+      case 'ram':
+        return this.ram(rec.record);
+      case 'section':
+        sink.write(sectionHeader(rec.section.kind, rec.section));
+        return sink.write(sectionBody(rec.section));
+      case 'footer': {
+        const w = new ByteWriter(5);
+        w.u8(SectionType.FOOTER);
+        w.u32(rec.sectionId);
+        return sink.write(w.finish());
+      }
+      case 'command': {
+        const w = new ByteWriter(5 + rec.payload.length);
+        w.u8(SectionType.COMMAND);
+        w.u16(rec.cmd);
+        w.u16(rec.payload.length);
+        w.bytes(rec.payload);
+        return sink.write(w.finish());
+      }
+      case 'eof':
+        return sink.write(Uint8Array.of(SectionType.EOF));
+      case 'vmdesc': {
+        const w = new ByteWriter(5);
+        w.u8(SectionType.VMDESCRIPTION);
+        w.u32(rec.json.length);
+        sink.write(w.finish());
+        return sink.write(rec.json);
+      }
+      case 'trailing':
+        return sink.write(rec.data);
+    }
+  }
+
+  /** The hot path: page records are written without building a ByteWriter per record. */
+  private ram(rec: RamRecord): void {
+    if (rec.kind === 'zero' || rec.kind === 'page') {
+      const s = this.scratch;
+      this.view.setBigUint64(0, rec.raw);
+      let n = 8;
+      if (rec.named) {
+        s[n++] = rec.block.length;
+        for (let i = 0; i < rec.block.length; i++) s[n++] = rec.block.charCodeAt(i) & 0xff;
+      }
+      if (rec.kind === 'zero') {
+        s[n++] = rec.fill;
+        return this.sink.write(s.subarray(0, n));
+      }
+      this.sink.write(s.subarray(0, n));
+      return this.sink.write(rec.data);
+    }
+    const w = new ByteWriter(64);
+    writeRamRecord(w, rec);
+    this.sink.write(w.finish());
+  }
+}
+
+function sectionHeader(kind: SectionKind, s: SectionInfo): Uint8Array {
+  const w = new ByteWriter(16 + s.idstr.length);
+  w.u8(sectionTypeByte(kind));
+  w.u32(s.sectionId);
+  if (kind === 'start' || kind === 'full') {
+    w.countedString(s.idstr);
+    w.u32(s.instanceId);
+    w.u32(s.versionId);
+  }
+  return w.finish();
+}
+
+/** The body as it goes out: the original bytes, or the edited value encoded again. */
+export function sectionBody(s: DeviceSection): Uint8Array {
+  if (!s.modified) return s.body;
+  if (!s.codec?.encode)
+    throw new InvalidValueError(`section was edited but its decoder (${s.decodedBy}) cannot encode`, s.bodyOffset, sectionPath(s));
+  const w = new ByteWriter(s.body.length + 16);
+  s.codec.encode(w, s.value, s);
+  return w.finish();
+}

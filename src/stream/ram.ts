@@ -1,0 +1,220 @@
+import type { ByteReader } from '../bytes/reader';
+import type { ByteWriter } from '../bytes/writer';
+import { MalformedError, UnsupportedError } from '../errors';
+import { RamFlag } from './constants';
+
+/** One RAMBlock of the START section's block list. */
+export interface RamBlockInfo {
+  name: string;
+  length: bigint;
+  /** Present when postcopy-ram is on and the block's page size differs from the host's. */
+  pageSize?: bigint;
+  /** Present when the x-ignore-shared capability is on. */
+  mrAddr?: bigint;
+}
+
+interface RecordBase {
+  /** Absolute offset of the record's be64. */
+  offset: number;
+  /** The be64 exactly as read: address (or total size) | flags. */
+  raw: bigint;
+}
+
+interface PageRecordBase extends RecordBase {
+  /** Offset within the block. */
+  addr: bigint;
+  block: string;
+  /** True when the block name is on the wire (CONTINUE clear). */
+  named: boolean;
+  /** Whether CONTINUE was set. */
+  continued: boolean;
+}
+
+export type RamRecord =
+  | (RecordBase & { kind: 'mem-size'; total: bigint; blocks: RamBlockInfo[] })
+  | (PageRecordBase & { kind: 'zero'; fill: number })
+  /** `data` is a view into the input window: copy it to keep it. */
+  | (PageRecordBase & { kind: 'page'; data: Uint8Array })
+  | (PageRecordBase & { kind: 'xbzrle'; encoding: number; data: Uint8Array })
+  | (PageRecordBase & { kind: 'compressed'; data: Uint8Array })
+  | (RecordBase & { kind: 'eos' })
+  | (RecordBase & { kind: 'multifd-flush' });
+
+/** What the RAM loader must remember between records and sections. */
+export class RamState {
+  blocks = new Map<string, RamBlockInfo>();
+  blockOrder: RamBlockInfo[] = [];
+  lastBlock: string | undefined;
+  constructor(
+    readonly pageSize: number,
+    /** x-ignore-shared: each block entry carries be64 mr->addr. */
+    readonly ignoreShared: boolean,
+    /** Whether block entries carry a postcopy page size: true, false, or guess from the value. */
+    readonly postcopyPageSizes: boolean | 'auto',
+  ) {}
+
+  /** Records the effect of a record (after it was read whole). */
+  apply(rec: RamRecord): void {
+    if (rec.kind === 'mem-size') {
+      for (const b of rec.blocks) {
+        if (!this.blocks.has(b.name)) this.blockOrder.push(b);
+        this.blocks.set(b.name, b);
+      }
+    } else if ('block' in rec) {
+      this.lastBlock = rec.block;
+    }
+  }
+}
+
+/** compressBound() of zlib for one page: the largest COMPRESS_PAGE payload QEMU accepts. */
+export function compressBound(n: number): number {
+  return n + (n >>> 12) + (n >>> 14) + (n >>> 25) + 13;
+}
+
+/**
+ * Reads one RAM record. Pure with respect to `state` (call state.apply after), so a record cut by
+ * the end of the window can be read again once more input is in.
+ */
+export function readRamRecord(r: ByteReader, state: RamState, path: string): RamRecord {
+  const offset = r.offset;
+  r.path = () => path;
+  const raw = r.u64();
+  const mask = BigInt(state.pageSize - 1);
+  const flags = Number(raw & mask);
+  const addr = raw & ~mask;
+  const base = flags & ~RamFlag.CONTINUE;
+  switch (base) {
+    case RamFlag.MEM_SIZE:
+      return { kind: 'mem-size', offset, raw, total: addr, blocks: readBlockList(r, state, addr, offset, path) };
+    case RamFlag.EOS:
+      if (flags !== RamFlag.EOS) break;
+      return { kind: 'eos', offset, raw };
+    case RamFlag.MULTIFD_FLUSH:
+      if (flags !== RamFlag.MULTIFD_FLUSH) break;
+      return { kind: 'multifd-flush', offset, raw };
+    case RamFlag.HOOK:
+      throw new UnsupportedError('RAM_SAVE_FLAG_HOOK (RDMA) record in a stream', offset, path);
+    case RamFlag.ZERO:
+    case RamFlag.PAGE:
+    case RamFlag.XBZRLE:
+    case RamFlag.COMPRESS_PAGE: {
+      const continued = (flags & RamFlag.CONTINUE) !== 0;
+      let block: string;
+      if (continued) {
+        if (state.lastBlock === undefined)
+          throw new MalformedError('RAM page with CONTINUE but no previous block', offset, path);
+        block = state.lastBlock;
+      } else {
+        block = r.countedString();
+        if (!state.blocks.has(block)) throw new MalformedError(`unknown RAM block '${block}'`, offset, path);
+      }
+      const info = state.blocks.get(block)!;
+      if (addr >= info.length)
+        throw new MalformedError(
+          `RAM offset 0x${addr.toString(16)} outside block '${block}' (length 0x${info.length.toString(16)})`,
+          offset,
+          `${path} > ${block}`,
+        );
+      const page = { offset, raw, addr, block, named: !continued, continued };
+      if (base === RamFlag.ZERO) return { ...page, kind: 'zero', fill: r.u8() };
+      if (base === RamFlag.PAGE) return { ...page, kind: 'page', data: r.bytesView(state.pageSize) };
+      if (base === RamFlag.XBZRLE) {
+        const encoding = r.u8();
+        if (encoding !== 0x01)
+          throw new MalformedError(`XBZRLE page with encoding flag 0x${encoding.toString(16)} (expected 0x01)`, offset, path);
+        const len = r.u16();
+        if (len > state.pageSize)
+          throw new MalformedError(`XBZRLE page of ${len} bytes is larger than a page`, offset, path);
+        return { ...page, kind: 'xbzrle', encoding, data: r.bytesView(len) };
+      }
+      const len = r.u32();
+      if (len > compressBound(state.pageSize))
+        throw new MalformedError(`compressed page of ${len} bytes exceeds compressBound(page size)`, offset, path);
+      return { ...page, kind: 'compressed', data: r.bytesView(len) };
+    }
+  }
+  throw new MalformedError(`unknown combination of RAM flags 0x${flags.toString(16)}`, offset, path);
+}
+
+function readBlockList(r: ByteReader, state: RamState, total: bigint, offset: number, path: string): RamBlockInfo[] {
+  const blocks: RamBlockInfo[] = [];
+  let left = total;
+  while (left > 0n) {
+    const at = r.offset;
+    const name = r.countedString();
+    if (name.length === 0) throw new MalformedError('RAM block with an empty name', at, path);
+    const length = r.u64();
+    if (length > left)
+      throw new MalformedError(
+        `RAM block '${name}' length 0x${length.toString(16)} exceeds the 0x${left.toString(16)} bytes left of the total`,
+        at,
+        path,
+      );
+    left -= length;
+    const b: RamBlockInfo = { name, length };
+    if (hasPostcopyPageSize(r, state)) b.pageSize = r.u64();
+    if (state.ignoreShared) b.mrAddr = r.u64();
+    blocks.push(b);
+  }
+  void offset;
+  return blocks;
+}
+
+/**
+ * Whether a postcopy page size follows a block entry. It is only on the wire when postcopy-ram
+ * is on and the block uses huge pages, which the stream does not announce; in 'auto' mode a be64
+ * that is a power of two of at least a target page (so no flag bits, hence not a record, and not
+ * a name length byte) is taken as one.
+ */
+function hasPostcopyPageSize(r: ByteReader, state: RamState): boolean {
+  if (state.postcopyPageSizes !== 'auto') return state.postcopyPageSizes;
+  if (state.ignoreShared) return false;
+  const b = r.peekBytes(0, 8);
+  if (!b) {
+    r.need(8); // more input may settle it
+    return false;
+  }
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v >= BigInt(state.pageSize) && (v & (v - 1n)) === 0n && v <= 1n << 40n;
+}
+
+/** Writes a record back exactly as it was read. */
+export function writeRamRecord(w: ByteWriter, rec: RamRecord): void {
+  w.u64(rec.raw);
+  switch (rec.kind) {
+    case 'mem-size':
+      for (const b of rec.blocks) {
+        w.countedString(b.name);
+        w.u64(b.length);
+        if (b.pageSize !== undefined) w.u64(b.pageSize);
+        if (b.mrAddr !== undefined) w.u64(b.mrAddr);
+      }
+      return;
+    case 'eos':
+    case 'multifd-flush':
+      return;
+  }
+  if (rec.named) w.countedString(rec.block);
+  switch (rec.kind) {
+    case 'zero':
+      return w.u8(rec.fill);
+    case 'page':
+      return w.bytes(rec.data);
+    case 'xbzrle':
+      w.u8(rec.encoding);
+      w.u16(rec.data.length);
+      return w.bytes(rec.data);
+    case 'compressed':
+      w.u32(rec.data.length);
+      return w.bytes(rec.data);
+  }
+}
+
+/** The flag names of a record's be64, e.g. `ZERO|CONTINUE`, for display. */
+export function ramRecordFlagsName(raw: bigint, pageSize: number): string {
+  const flags = Number(raw & BigInt(pageSize - 1));
+  const names: string[] = [];
+  for (const [name, bit] of Object.entries(RamFlag)) if (flags & bit) names.push(name);
+  return names.join('|') || '0';
+}

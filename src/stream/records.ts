@@ -1,0 +1,123 @@
+import type { SectionKind } from './constants';
+import type { RamRecord } from './ram';
+import type { DeviceSection } from './section';
+import type { Vmdesc } from './vmdesc';
+
+/**
+ * The events a stream walk produces, in stream order. Each carries what is needed to write its
+ * bytes again exactly (see encoder.ts), plus absolute offsets for analysis and error messages.
+ */
+
+export interface HeaderRecord {
+  type: 'header';
+  offset: number;
+  magic: number;
+  version: number;
+}
+
+export interface ConfigurationSubsection {
+  name: string;
+  version: number;
+  offset: number;
+}
+
+/** The 0x07 record: a VMSD body with no header/footer (machine type and optional subsections). */
+export interface ConfigurationRecord {
+  type: 'configuration';
+  offset: number;
+  /** The raw body after the 0x07 byte. */
+  body: Uint8Array;
+  machineType: string;
+  targetPageBits?: number;
+  capabilities?: string[];
+  uuid?: Uint8Array;
+  subsections: ConfigurationSubsection[];
+  depth: number;
+}
+
+/** The header of a START/PART/END/FULL record of the RAM section; page records follow as RamRecords. */
+export interface RamSectionHeader {
+  type: 'ram-section';
+  kind: SectionKind;
+  offset: number;
+  sectionId: number;
+  idstr: string;
+  instanceId: number;
+  versionId: number;
+  /** The target page size the walk uses to split flags from addresses. */
+  pageSize: number;
+  depth: number;
+}
+
+export interface DeviceSectionRecord {
+  type: 'section';
+  section: DeviceSection;
+}
+
+export interface RamRecordEvent {
+  type: 'ram';
+  record: RamRecord;
+  depth: number;
+}
+
+export interface FooterRecord {
+  type: 'footer';
+  offset: number;
+  sectionId: number;
+  depth: number;
+}
+
+export interface CommandRecord {
+  type: 'command';
+  offset: number;
+  cmd: number;
+  name: string;
+  payload: Uint8Array;
+  /** PACKAGED: size of the nested stream that follows (its records follow at depth + 1). */
+  packagedSize?: number;
+  depth: number;
+}
+
+export interface EofRecord {
+  type: 'eof';
+  offset: number;
+  depth: number;
+}
+
+export interface VmdescRecord {
+  type: 'vmdesc';
+  /** Offset of the 0x06 byte. */
+  offset: number;
+  /** The raw JSON bytes (the be32 length is json.length). */
+  json: Uint8Array;
+  /** Parsed description, or the reason it could not be parsed. */
+  desc?: Vmdesc;
+  error?: string;
+}
+
+/** Bytes after the vmdesc (or after EOF when no vmdesc follows), or left over inside a package. */
+export interface TrailingRecord {
+  type: 'trailing';
+  offset: number;
+  data: Uint8Array;
+  depth: number;
+}
+
+export type StreamRecord =
+  | HeaderRecord
+  | ConfigurationRecord
+  | RamSectionHeader
+  | DeviceSectionRecord
+  | RamRecordEvent
+  | FooterRecord
+  | CommandRecord
+  | EofRecord
+  | VmdescRecord
+  | TrailingRecord;
+
+/** Receives records as the walk produces them. Views in records are valid only during the call unless noted. */
+export interface StreamVisitor {
+  record(rec: StreamRecord): void;
+  /** Awaited between input chunks, so a writer can apply backpressure. */
+  drain?(): Promise<void> | void;
+}

@@ -1,0 +1,96 @@
+import { promises as fsp } from 'fs';
+import type { Readable } from 'stream';
+import { Limits } from './constants';
+
+/**
+ * Where stream bytes come from: chunks in order, and for files also random access (used to find
+ * the VM description at the end before walking forward). Nothing here holds more than one chunk.
+ */
+export interface ChunkSource {
+  /** The next chunk, or null at the end of input. Chunks are never mutated after being returned. */
+  read(): Promise<Uint8Array | null>;
+  /** Total size in bytes, when known up front (files). */
+  readonly size?: number;
+  /** Random access, for seekable sources only. Returns fewer bytes at the end of the input. */
+  readAt?(position: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A file read in chunks of `chunkBytes`, with random access. */
+export async function fileSource(path: string, chunkBytes: number = Limits.chunkBytes): Promise<ChunkSource> {
+  const handle = await fsp.open(path, 'r');
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  let position = 0;
+  let closed = false;
+  const readAt = async (pos: number, length: number): Promise<Uint8Array> => {
+    const n = Math.max(0, Math.min(length, size - pos));
+    const buf = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await handle.read(buf, got, n - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === n ? buf : buf.subarray(0, got);
+  };
+  return {
+    size,
+    async read() {
+      if (position >= size) return null;
+      const chunk = await readAt(position, chunkBytes);
+      if (chunk.length === 0) return null;
+      position += chunk.length;
+      return chunk;
+    },
+    readAt,
+    async close() {
+      if (!closed) {
+        closed = true;
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** Any Node readable (stdin, a pipe, a socket): chunks in arrival order, no random access. */
+export function readableSource(stream: Readable): ChunkSource {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  return {
+    async read() {
+      for (;;) {
+        const { value, done } = await it.next();
+        if (done) return null;
+        const chunk = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+        if (chunk.length > 0) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      }
+    },
+    async close() {
+      if (it.return) await it.return();
+      stream.destroy();
+    },
+  };
+}
+
+/** Bytes already in memory, served in chunks so the window logic is exercised the same way. */
+export function bytesSource(bytes: Uint8Array, chunkBytes: number = Limits.chunkBytes): ChunkSource {
+  let position = 0;
+  return {
+    size: bytes.length,
+    async read() {
+      if (position >= bytes.length) return null;
+      const chunk = bytes.subarray(position, Math.min(bytes.length, position + chunkBytes));
+      position += chunk.length;
+      return chunk;
+    },
+    async readAt(pos: number, length: number) {
+      return bytes.subarray(Math.min(pos, bytes.length), Math.min(bytes.length, pos + length));
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,478 @@
+import type { ByteReader } from '../bytes/reader';
+import { LimitExceededError, MalformedError, TruncatedError, UnsupportedError } from '../errors';
+import { hasCapability, decodeConfiguration } from './configuration';
+import {
+  COMMAND_FIXED_LENGTH,
+  COMMAND_NAMES,
+  Command,
+  DEFAULT_PAGE_SIZE,
+  FILE_MAGIC,
+  FILE_VERSION,
+  FILE_VERSION_COMPAT,
+  Limits,
+  RAM_IDSTR,
+  RAM_VERSION,
+  SectionType,
+  sectionKindOf,
+  type SectionKind,
+} from './constants';
+import { RamState, readRamRecord } from './ram';
+import type { ConfigurationRecord, StreamRecord, StreamVisitor } from './records';
+import type { CodecResolver, DeviceSection, SectionCodec, SectionInfo } from './section';
+import { sectionPath } from './section';
+import { bytesSource, type ChunkSource } from './source';
+import { vmdescResolver } from './vmdesc-codec';
+import { VmdescIndex, locateVmdescFromEnd, locateVmdescInBytes, parseVmdesc, type Vmdesc } from './vmdesc';
+import { StreamWindow } from './window';
+
+export type StreamLimits = { -readonly [K in keyof typeof Limits]: number };
+
+export interface WalkOptions {
+  /** Extra ways to decode device sections (e.g. the device catalog), tried after the vmdesc unless preferResolvers. */
+  resolvers?: CodecResolver[];
+  preferResolvers?: boolean;
+  /** Decode device sections by the stream's vmdesc (default true). */
+  useVmdesc?: boolean;
+  /** A description to use instead of looking for one in the stream. */
+  vmdesc?: Vmdesc;
+  /** Target page size, when neither the vmdesc nor the configuration says (default 4096). */
+  pageSize?: number;
+  /** Delimit sections nothing can decode by their footer and keep them as bytes (default true). */
+  opaqueFallback?: boolean;
+  /** Whether RAM block entries carry a postcopy page size (default: guess). */
+  postcopyPageSizes?: boolean | 'auto';
+  /** Called as input arrives, with the absolute offset read so far and the total when known. */
+  onProgress?: (offset: number, total?: number) => void;
+  limits?: Partial<StreamLimits>;
+}
+
+export interface WalkSummary {
+  /** Where the description used for decoding came from. */
+  vmdescFrom: 'given' | 'end-of-file' | 'buffered-tail' | 'none';
+  /** The description used (if any). */
+  vmdesc?: Vmdesc;
+  pageSize: number;
+  /** Total bytes read. */
+  size: number;
+  configuration?: ConfigurationRecord;
+}
+
+interface KnownSection {
+  info: SectionInfo;
+  ram: boolean;
+}
+
+/**
+ * Walks a whole stream forward, from the magic to the last byte, and hands each record to the
+ * visitor. Memory stays bounded: RAM records are read one at a time from a sliding window and
+ * device sections (which carry no length) are decoded from a window grown on demand.
+ */
+export async function walkStream(source: ChunkSource, visitor: StreamVisitor, opts: WalkOptions = {}): Promise<WalkSummary> {
+  const walker = new Walker(source, visitor, opts);
+  return walker.run();
+}
+
+class Walker {
+  private readonly limits: StreamLimits;
+  private readonly w: StreamWindow;
+  private vmdesc?: VmdescIndex;
+  private vmdescFrom: WalkSummary['vmdescFrom'] = 'none';
+  private vmdescTried = false;
+  private readonly sections = new Map<number, KnownSection>();
+  private ram?: RamState;
+  private config?: ConfigurationRecord;
+  private footersSeen = false;
+  private resolvers: CodecResolver[] = [];
+
+  constructor(
+    private readonly source: ChunkSource,
+    private readonly visitor: StreamVisitor,
+    private readonly opts: WalkOptions,
+  ) {
+    this.limits = { ...Limits, ...opts.limits };
+    this.w = new StreamWindow(source);
+    if (opts.onProgress) {
+      const cb = opts.onProgress;
+      this.w.onChunk = (end) => cb(end, source.size);
+    }
+  }
+
+  private emit(rec: StreamRecord): void {
+    this.visitor.record(rec);
+  }
+
+  async run(): Promise<WalkSummary> {
+    if (this.opts.vmdesc) this.useVmdesc(this.opts.vmdesc, 'given');
+    else if (this.opts.useVmdesc !== false && this.source.readAt) {
+      this.vmdescTried = true;
+      const found = await locateVmdescFromEnd(this.source, this.limits.maxVmdescBytes);
+      if (found) {
+        try {
+          this.useVmdesc(parseVmdesc(found.json, found.offset + 5), 'end-of-file');
+        } catch {
+          // Not a usable description: walk without it; the record after EOF reports why.
+        }
+      }
+    }
+    this.updateResolvers();
+    const w = this.w;
+
+    const header = await w.parse(
+      (r) => {
+        r.path = () => 'header';
+        const offset = r.offset;
+        const magic = r.u32();
+        if (magic !== FILE_MAGIC)
+          throw new MalformedError(`not a migration stream: magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x5145564d ("QEVM")`, offset, 'header');
+        const version = r.u32();
+        if (version === FILE_VERSION_COMPAT)
+          throw new UnsupportedError('SaveVM v2 format is obsolete (stream version 2, expected 3)', offset + 4, 'header');
+        if (version !== FILE_VERSION)
+          throw new UnsupportedError(`unsupported migration stream version ${version} (expected 3)`, offset + 4, 'header');
+        return { type: 'header' as const, offset, magic, version };
+      },
+      { limit: 8, initial: 8, what: 'header' },
+    );
+    this.emit(header);
+
+    await w.fill(1);
+    if (w.reader().peek() === SectionType.CONFIGURATION) {
+      const offset = w.pos;
+      const rec = await w.parse(
+        (r) => {
+          r.u8();
+          return decodeConfiguration(r, 0);
+        },
+        { limit: this.limits.maxSectionBytes, what: 'configuration section', path: 'configuration' },
+      );
+      this.config = { ...rec, offset };
+      if (hasCapability(this.config, 'mapped-ram'))
+        throw new UnsupportedError('mapped-ram streams (RAM at fixed file offsets) are not supported', offset, 'configuration');
+      this.emit(this.config);
+    }
+
+    await this.sectionLoop(w, 0);
+    await this.tail();
+    return {
+      vmdescFrom: this.vmdescFrom,
+      vmdesc: this.vmdesc?.desc,
+      pageSize: this.pageSize(),
+      size: w.pos,
+      configuration: this.config,
+    };
+  }
+
+  private useVmdesc(desc: Vmdesc, from: WalkSummary['vmdescFrom']): void {
+    this.vmdesc = new VmdescIndex(desc);
+    this.vmdescFrom = from;
+  }
+
+  private updateResolvers(): void {
+    const own = this.vmdesc ? [vmdescResolver(this.vmdesc)] : [];
+    const extra = this.opts.resolvers ?? [];
+    this.resolvers = this.opts.preferResolvers ? [...extra, ...own] : [...own, ...extra];
+  }
+
+  private pageSize(): number {
+    if (this.opts.pageSize) return this.opts.pageSize;
+    if (this.vmdesc?.pageSize) return this.vmdesc.pageSize;
+    if (this.config?.targetPageBits !== undefined && this.config.targetPageBits >= 9 && this.config.targetPageBits <= 30)
+      return 2 ** this.config.targetPageBits;
+    return DEFAULT_PAGE_SIZE;
+  }
+
+  /** Reads records until (and including) an EOF byte. */
+  private async sectionLoop(w: StreamWindow, depth: number): Promise<void> {
+    for (;;) {
+      const offset = w.pos;
+      if ((await w.fill(1)) === 0)
+        throw new TruncatedError(1, 0, offset, depth ? 'packaged' : 'expecting a section type or EOF');
+      const type = w.reader().peek()!;
+      const kind = sectionKindOf(type);
+      if (type === SectionType.EOF) {
+        w.advance(offset + 1);
+        this.emit({ type: 'eof', offset, depth });
+        return;
+      } else if (kind === 'start' || kind === 'full') {
+        const h = await w.parse(
+          (r) => {
+            r.path = () => `section header at 0x${offset.toString(16)}`;
+            r.u8();
+            const sectionId = r.u32();
+            const idstr = r.countedString();
+            const instanceId = r.u32();
+            const versionId = r.u32();
+            return { sectionId, idstr, instanceId, versionId };
+          },
+          { limit: 1024, initial: 300, what: 'section header' },
+        );
+        const isRam = h.idstr === RAM_IDSTR;
+        this.sections.set(h.sectionId, { info: h, ram: isRam });
+        if (isRam) await this.ramSection(w, kind, offset, h, depth);
+        else await this.deviceSection(w, kind, offset, h, depth);
+      } else if (kind === 'part' || kind === 'end') {
+        const sectionId = await w.parse(
+          (r) => {
+            r.u8();
+            return r.u32();
+          },
+          { limit: 5, initial: 5, what: 'section header' },
+        );
+        const known = this.sections.get(sectionId);
+        if (!known) throw new MalformedError(`${kind.toUpperCase()} record for unknown section id ${sectionId}`, offset, `section ${sectionId}`);
+        if (known.ram) await this.ramSection(w, kind, offset, known.info, depth);
+        else await this.deviceSection(w, kind, offset, known.info, depth);
+      } else if (type === SectionType.COMMAND) {
+        await this.command(w, offset, depth);
+      } else {
+        const what =
+          type === SectionType.FOOTER
+            ? 'a section footer (0x7e) where a section type was expected'
+            : type === SectionType.SUBSECTION
+              ? 'a subsection (0x05) at section level'
+              : type === SectionType.VMDESCRIPTION
+                ? 'a VM description (0x06) before EOF'
+                : type === SectionType.CONFIGURATION
+                  ? 'a configuration section (0x07) after the first section'
+                  : `unknown section type 0x${type.toString(16).padStart(2, '0')}`;
+        throw new MalformedError(`${what}; expected a section type (0x01-0x04, 0x08) or EOF (0x00)`, offset, '');
+      }
+    }
+  }
+
+  private async ramSection(w: StreamWindow, kind: SectionKind, offset: number, info: SectionInfo, depth: number): Promise<void> {
+    const path = `${sectionPath(info)} (section ${info.sectionId})`;
+    if (info.versionId !== RAM_VERSION)
+      throw new UnsupportedError(`RAM section version ${info.versionId} (only ${RAM_VERSION} exists)`, offset, path);
+    if (!this.ram) {
+      this.ram = new RamState(
+        this.pageSize(),
+        hasCapability(this.config, 'x-ignore-shared'),
+        this.opts.postcopyPageSizes ?? 'auto',
+      );
+    }
+    const ram = this.ram;
+    this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
+    const batch = Math.max(65536, ram.pageSize * 4);
+    for (let eos = false; !eos; ) {
+      await w.fill(batch);
+      const r = w.reader();
+      try {
+        while (!eos) {
+          const rec = readRamRecord(r, ram, path);
+          ram.apply(rec);
+          w.advance(r.offset);
+          this.emit({ type: 'ram', record: rec, depth });
+          eos = rec.kind === 'eos';
+        }
+      } catch (e) {
+        if (!(e instanceof TruncatedError) || w.ended) throw e;
+        await this.visitor.drain?.();
+        await w.fill(w.available + batch);
+      }
+    }
+    await this.footer(w, info, depth);
+  }
+
+  private resolve(info: SectionInfo, kind: SectionKind): SectionCodec | undefined {
+    for (const res of this.resolvers) {
+      const c = res(info, kind);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /** For a non-seekable input, buffers what is left (small once device sections start) to find its vmdesc. */
+  private async lookAheadForVmdesc(w: StreamWindow): Promise<void> {
+    if (this.vmdescTried || this.opts.useVmdesc === false) return;
+    this.vmdescTried = true;
+    await w.fill(this.limits.maxVmdescBytes + this.limits.maxSectionBytes);
+    if (!w.ended) return;
+    const r = w.reader();
+    const found = locateVmdescInBytes(r.bytes, r.base);
+    if (!found) return;
+    try {
+      this.useVmdesc(parseVmdesc(found.json, found.offset + 5), 'buffered-tail');
+      this.updateResolvers();
+    } catch {
+      // unusable; sections fall back to other decoders
+    }
+  }
+
+  private async deviceSection(
+    w: StreamWindow,
+    kind: SectionKind,
+    offset: number,
+    info: SectionInfo,
+    depth: number,
+  ): Promise<void> {
+    if (!this.vmdesc && (kind === 'full' || kind === 'start')) await this.lookAheadForVmdesc(w);
+    const path = sectionPath(info);
+    const bodyOffset = w.pos;
+    const codec = this.resolve(info, kind);
+    let section: DeviceSection;
+    if (codec) {
+      const { value, body } = await w.parse(
+        (r) => {
+          r.path = () => path;
+          const start = r.pos;
+          const value = codec.decode(r, info);
+          return { value, body: r.bytes.slice(start, r.pos) };
+        },
+        { limit: this.limits.maxSectionBytes, what: `section ${path}`, path },
+      );
+      section = { ...info, kind, offset, bodyOffset, body, decodedBy: codec.name, value, codec, depth };
+    } else {
+      const body = await this.opaqueBody(w, info, offset, path);
+      section = { ...info, kind, offset, bodyOffset, body, decodedBy: 'opaque', depth };
+    }
+    const footer = await this.footer(w, info, depth, true);
+    if (footer) section.footer = footer;
+    this.emit({ type: 'section', section });
+    if (footer) this.emit({ type: 'footer', depth, ...footer });
+  }
+
+  /** A section nothing can decode: its end is the first footer for its id that is followed by a plausible record. */
+  private async opaqueBody(w: StreamWindow, info: SectionInfo, offset: number, path: string): Promise<Uint8Array> {
+    if (this.opts.opaqueFallback === false || (!this.footersSeen && !this.config))
+      throw new UnsupportedError(
+        this.vmdesc
+          ? `section '${info.idstr}' instance ${info.instanceId} is not in the VM description and no other decoder knows it`
+          : 'no VM description in the stream and no decoder for this section (its length is not on the wire)',
+        offset,
+        path,
+      );
+    const id = info.sectionId;
+    const pattern = [SectionType.FOOTER, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff];
+    return w.parse(
+      (r: ByteReader) => {
+        const b = r.bytes;
+        for (let i = r.pos; ; i++) {
+          i = b.indexOf(SectionType.FOOTER, i);
+          if (i < 0 || i + 6 > b.length) {
+            r.pos = b.length;
+            r.need(6); // grow the window, or report truncation at the end of input
+          }
+          if (pattern.every((v, k) => b[i + k] === v) && isPlausibleRecordStart(b[i + 5])) {
+            const body = b.slice(r.pos, i);
+            r.pos = i;
+            return body;
+          }
+        }
+      },
+      { limit: this.limits.maxSectionBytes, what: `section ${path} (searching for its footer)`, path },
+    );
+  }
+
+  /** Reads the footer after a section if there is one; once footers were seen, a missing one is an error. */
+  private async footer(
+    w: StreamWindow,
+    info: SectionInfo,
+    depth: number,
+    quiet = false,
+  ): Promise<{ offset: number; sectionId: number } | undefined> {
+    await w.fill(5);
+    const offset = w.pos;
+    const r = w.reader();
+    const path = sectionPath(info);
+    if (r.peek() !== SectionType.FOOTER) {
+      if (this.footersSeen) {
+        const found = r.peek();
+        throw new MalformedError(
+          `missing section footer for section ${info.sectionId} ('${info.idstr}'): expected 0x7e, found ${found === undefined ? 'end of input' : `0x${found.toString(16).padStart(2, '0')}`}`,
+          offset,
+          path,
+        );
+      }
+      return undefined;
+    }
+    r.path = () => `${path} footer`;
+    r.u8();
+    const id = r.u32();
+    if (id !== info.sectionId)
+      throw new MalformedError(
+        `mismatched section id in footer for '${info.idstr}': read 0x${id.toString(16)}, expected 0x${info.sectionId.toString(16)}`,
+        offset,
+        path,
+      );
+    w.advance(r.offset);
+    this.footersSeen = true;
+    const f = { offset, sectionId: id };
+    if (!quiet) this.emit({ type: 'footer', depth, ...f });
+    return f;
+  }
+
+  private async command(w: StreamWindow, offset: number, depth: number): Promise<void> {
+    const c = await w.parse(
+      (r) => {
+        r.path = () => 'command';
+        r.u8();
+        const cmd = r.u16();
+        const len = r.u16();
+        const name = COMMAND_NAMES[cmd];
+        if (!name) throw new MalformedError(`unknown command MIG_CMD 0x${cmd.toString(16)}`, offset, 'command');
+        const fixed = COMMAND_FIXED_LENGTH[cmd];
+        if (fixed !== undefined && fixed !== len)
+          throw new MalformedError(`command ${name} with length ${len}, expected ${fixed}`, offset, `command ${name}`);
+        r.path = () => `command ${name}`;
+        const payload = r.bytesCopy(len);
+        return { cmd, name, payload };
+      },
+      { limit: 70000, initial: 16, what: 'command' },
+    );
+    if (c.cmd !== Command.PACKAGED) {
+      this.emit({ type: 'command', offset, depth, ...c });
+      return;
+    }
+    const p = c.payload;
+    const size = ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
+    if (size > this.limits.maxPackagedBytes)
+      throw new LimitExceededError('PACKAGED command blob', size, this.limits.maxPackagedBytes, offset, 'command PACKAGED');
+    this.emit({ type: 'command', offset, depth, ...c, packagedSize: size });
+    const blobOffset = w.pos;
+    const blob = await w.take(size, 'command PACKAGED');
+    const inner = new StreamWindow(bytesSource(blob), blobOffset);
+    await this.sectionLoop(inner, depth + 1);
+    if (inner.pos < blobOffset + size) {
+      const rest = await inner.take(blobOffset + size - inner.pos);
+      this.emit({ type: 'trailing', offset: inner.pos - rest.length, data: rest, depth: depth + 1 });
+    }
+  }
+
+  /** After the top-level EOF: the VM description, then anything else. */
+  private async tail(): Promise<void> {
+    const w = this.w;
+    if ((await w.fill(1)) === 0) return;
+    const offset = w.pos;
+    if (w.reader().peek() === SectionType.VMDESCRIPTION && (await w.fill(5)) >= 5) {
+      const len = await w.parse(
+        (r) => {
+          r.u8();
+          return r.u32();
+        },
+        { limit: 5, initial: 5, what: 'vmdesc header' },
+      );
+      if (len > this.limits.maxVmdescBytes)
+        throw new LimitExceededError('VM description', len, this.limits.maxVmdescBytes, offset, 'vmdesc');
+      const json = await w.take(len, 'vmdesc');
+      let desc: Vmdesc | undefined;
+      let error: string | undefined;
+      try {
+        desc = parseVmdesc(json, offset + 5);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      this.emit({ type: 'vmdesc', offset, json, desc, error });
+    }
+    const at = w.pos;
+    await w.fill(this.limits.maxTrailingBytes + 1);
+    if (w.available > this.limits.maxTrailingBytes)
+      throw new LimitExceededError('data after the end of the stream', w.available, this.limits.maxTrailingBytes, at, 'trailing');
+    if (w.available > 0) this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
+  }
+}
+
+/** Bytes that can follow a footer: a section type, a command or EOF (end of input is checked by the caller). */
+function isPlausibleRecordStart(b: number): boolean {
+  return b <= SectionType.FULL || b === SectionType.COMMAND;
+}
