@@ -4,3 +4,5 @@ export * as k from './kinds';
 export { vmsd, type VMSD, type AnyVMSDesc, type StateOf } from './vmsd';
 export type { Field, AnyField, FieldOptions, ExistsTest, Count } from './field';
 export type { Kind, KindIO, Ctx, State } from './kind';
+export { tmp, tmpKind } from './tmp';
+export { byteArray, byteArrayKind } from './byte-array';

@@ -1,5 +1,6 @@
 import * as fc from 'fast-check';
 import { f, k, vmsd, type AnyField, type AnyVMSDesc, type Kind, type State } from '../dsl';
+import { outline } from './describe-text';
 
 /**
  * Random descriptions for property tests of the engine itself: field trees with every shape
@@ -10,7 +11,11 @@ import { f, k, vmsd, type AnyField, type AnyVMSDesc, type Kind, type State } fro
 export function arbitraryDescription(opts: { maxDepth?: number; maxFields?: number } = {}): fc.Arbitrary<AnyVMSDesc> {
   const maxDepth = opts.maxDepth ?? 2;
   const maxFields = opts.maxFields ?? 6;
-  return fc.integer({ min: 0, max: 2 ** 31 - 1 }).map((seed) => buildDescription(new Rng(seed), maxDepth, maxFields));
+  return fc.integer({ min: 0, max: 2 ** 31 - 1 }).map((seed) => {
+    const desc = buildDescription(new Rng(seed), maxDepth, maxFields);
+    // Counterexamples print as an outline instead of a dump of closures.
+    return Object.freeze({ ...desc, [fc.toStringMethod]: () => `description #${seed}:\n${outline(desc)}` });
+  });
 }
 
 /** A tiny deterministic generator: the description is a function of one seed, so fast-check shrinks the seed. */
@@ -111,12 +116,19 @@ function buildDescription(rng: Rng, maxDepth: number, maxFields: number): AnyVMS
   const makeDescription = (name: string, depth: number): AnyVMSDesc => {
     const version = rng.int(1, 4);
     const { fields, bools } = makeFields(depth, version, []);
+    const subsections = makeSubsections(name, depth, bools);
+    if (subsections.length > 0 && name !== 'dev') {
+      // QEMU cannot tell where one struct's subsections end and the next array element begins
+      // when that element may itself start with 0x05: lead with a bool (written 0 or 1) as real
+      // devices do, so the generated descriptions are ones QEMU could load.
+      fields.unshift(f.bool(newKey()));
+    }
     return vmsd({
       name,
       version_id: version,
       minimum_version_id: rng.int(0, version),
       fields,
-      subsections: makeSubsections(name, depth, bools),
+      subsections,
     });
   };
 

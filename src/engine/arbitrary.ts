@@ -4,7 +4,7 @@ import type { Ctx, Kind, State } from '../dsl/kind';
 import { structHooks } from '../dsl/kinds';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { fieldExists, subsectionNeeded } from './fields';
-import { initialState, initialValue, stateFields } from './state';
+import { initialState, initialValue, stateFields, statesEqual } from './state';
 
 export interface ArbitraryOptions {
   readonly ctx?: Ctx;
@@ -73,25 +73,37 @@ structHooks.arbitrary = (_f, d) => arbitraryState(d as AnyVMSDesc) as fc.Arbitra
  * needed, go back to their initial values (a key sent anywhere keeps its value).
  */
 export function canonicalState(desc: AnyVMSDesc, s: State, ctx: Ctx = {}): State {
+  const fresh = initialState(desc) as State;
+  // Resetting a field can change a gate or a needed() that reads it, so repeat until nothing
+  // changes (each round only resets values, so this settles within a few rounds).
+  for (let round = 0; round < 16; round++) {
+    const sent = sentKeys(desc, s, ctx);
+    let changed = false;
+    for (const f of stateFields(desc)) {
+      if (sent.has(f.key) || statesEqual(s[f.key], fresh[f.key])) continue;
+      s[f.key] = fresh[f.key];
+      changed = true;
+    }
+    if (!changed) return s;
+  }
+  return s;
+}
+
+/** The keys a sender writes for this state (nested struct values are canonicalized on the way). */
+function sentKeys(desc: AnyVMSDesc, s: State, ctx: Ctx): Set<string> {
   const sent = new Set<string>();
   const walk = (d: AnyVMSDesc) => {
     for (const f of d.fields) {
-      if (f.shape === 'unused' || f.shape === 'validate') continue;
-      if (fieldExists(f, s, d.version_id, ctx)) {
-        sent.add(f.key);
-        const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
-        if (nested) {
-          if (f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
-          else s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
-        }
-      }
+      if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, s, d.version_id, ctx)) continue;
+      sent.add(f.key);
+      const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+      if (nested && f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
+      else if (nested) s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
     }
     for (const sub of d.subsections as readonly AnyVMSDesc[]) if (subsectionNeeded(sub, s, ctx)) walk(sub);
   };
   walk(desc);
-  const fresh = initialState(desc) as State;
-  for (const f of stateFields(desc)) if (!sent.has(f.key)) s[f.key] = fresh[f.key];
-  return s;
+  return sent;
 }
 
 /**

@@ -34,15 +34,23 @@ export interface LoadOptions {
  */
 export function load<D extends AnyVMSDesc>(desc: D, bytes: Uint8Array, version: number = desc.version_id, opts: LoadOptions = {}): StateOf<D> {
   const r = new ByteReader(bytes, opts.base ?? 0);
-  const state = loadFrom(r, desc, version, opts);
-  if (!r.atEnd) throw new TrailingBytesError(r.remaining, r.offset, opts.path ?? desc.name);
+  // The input is exactly one body: nothing follows it, so a peek past its end finds no subsection.
+  const state = loadFrom(r, desc, version, { ...opts, endIsFinal: true });
+  if (!r.atEnd) {
+    const path = opts.path ?? desc.name;
+    // A subsection marker with too few bytes after it for its header is a subsection cut short.
+    const n = r.peek(1);
+    const header = n === undefined ? 2 : 2 + n + 4;
+    if (r.peek() === SUBSECTION_MARKER && r.remaining < header) throw new TruncatedError(header, r.remaining, r.offset, path);
+    throw new TrailingBytesError(r.remaining, r.offset, path);
+  }
   return state as StateOf<D>;
 }
 
 /** Reads one body from a reader the stream layer owns, leaving the reader after it. */
-export function loadFrom(r: ByteReader, desc: AnyVMSDesc, version: number, opts: LoadOptions = {}): State {
+export function loadFrom(r: ByteReader, desc: AnyVMSDesc, version: number, opts: LoadOptions & { endIsFinal?: boolean } = {}): State {
   const state = opts.into ? cloneValue(opts.into) : (initialState(desc) as State);
-  const loader = new Loader(r, opts.ctx ?? {}, opts.path);
+  const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false);
   loader.top(desc, state, version);
   return state;
 }
@@ -54,6 +62,8 @@ class Loader implements KindIO {
     private readonly r: ByteReader,
     readonly ctx: Ctx,
     prefix: string | undefined,
+    /** True when the input is exactly the body: peeking past its end then means "no subsection". */
+    private readonly endIsFinal: boolean,
   ) {
     if (prefix) this.stack.push(prefix);
     r.path = () => this.path();
@@ -171,11 +181,19 @@ class Loader implements KindIO {
     const r = this.r;
     const subs = d.subsections as readonly AnyVMSDesc[];
     while (r.peek() === SUBSECTION_MARKER) {
+      // In a stream, as in QEMU, a peek that runs out of input is an error: a footer or another
+      // section always follows a body, so running out here means the input was cut.
       const n = r.peek(1);
-      if (n === undefined) throw new TruncatedError(2, r.remaining, r.offset, this.path());
+      if (n === undefined) {
+        if (this.endIsFinal) return;
+        throw new TruncatedError(2, r.remaining, r.offset, this.path());
+      }
       if (n < d.name.length + 1) return;
       const nameBytes = r.peekBytes(2, n);
-      if (!nameBytes) throw new TruncatedError(2 + n, r.remaining, r.offset, this.path());
+      if (!nameBytes) {
+        if (this.endIsFinal) return;
+        throw new TruncatedError(2 + n, r.remaining, r.offset, this.path());
+      }
       const name = latin1(nameBytes);
       if (!name.startsWith(d.name)) return;
       const sub = subs.find((s) => s.name === name);

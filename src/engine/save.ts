@@ -196,7 +196,10 @@ class Saver implements KindIO {
     this.pendingStruct = entry;
     f.kind.write(this.w, value, this);
     this.pendingStruct = keep;
-    if (entry) entry.size = this.w.pos - start;
+    if (entry) {
+      if ((f.kind as { describeInline?: boolean }).describeInline) inlineNested(entry);
+      entry.size = byteArrayOf(f) ? 1 : this.w.pos - start;
+    }
   }
 
   /** Adds the vmdesc entry of one written element, in QEMU's key order. */
@@ -206,13 +209,29 @@ class Saver implements KindIO {
     if (n > 1) {
       if (canCompress(f)) entry.array_len = n;
       else entry.index = index;
-    }
+    } else if (byteArrayOf(f)) entry.array_len = f.kind.wireSize!; // one Uint8Array value, described as QEMU's uint8[n]
     entry.type = f.kind.type;
     if ('desc' in f.kind) entry.struct = undefined; // filled by saveNested, keeps QEMU's key order
     entry.size = size;
     this.descFields.push(entry);
     return entry;
   }
+}
+
+/** VMSTATE_UINT8_ARRAY kept as one Uint8Array value (see dsl/byte-array.ts). */
+function byteArrayOf(f: AnyField): boolean {
+  return (f.kind as { describeAsByteArray?: boolean }).describeAsByteArray === true;
+}
+
+/**
+ * VMSTATE_WITH_TMP entries: QEMU runs the temporary's description into the field's own JSON
+ * object, so vmsd_name/version/fields sit beside name and type instead of under "struct".
+ */
+function inlineNested(entry: VmdescField): void {
+  const nested = entry.struct;
+  delete entry.struct;
+  delete (entry as { size?: number }).size; // re-added after the nested keys, as QEMU orders them
+  if (nested) Object.assign(entry, nested);
 }
 
 /** QEMU's vmsd_can_compress: arrays are folded into one entry unless something in them may come and go. */

@@ -5,6 +5,11 @@ export interface VmdescField {
   index?: number;
   type: string;
   struct?: VmdescVMSD;
+  /** VMSTATE_WITH_TMP ("tmp") entries carry the temporary's description inline, before size. */
+  vmsd_name?: string;
+  version?: number;
+  fields?: VmdescField[];
+  subsections?: VmdescVMSD[];
   size: number;
 }
 
