@@ -41,7 +41,7 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
 type SubsState<Subs extends readonly AnyVMSDesc[]> = [Subs[number]] extends [never]
   ? unknown
   : IsAny<Subs[number]> extends true
-    ? Record<string, unknown>
+    ? unknown // a subsection list typed loosely (e.g. inferred from context): contributes no keys
     : UnionToIntersection<Subs[number] extends infer S ? (S extends AnyVMSDesc ? StateOf<S> : never) : never>;
 
 /** The TypeScript type of a description's state: one source of truth, no interface written beside it. */

@@ -16,7 +16,7 @@ import {
 } from '../errors';
 import { countValue, fieldExists } from './fields';
 import { SUBSECTION_MARKER } from './save';
-import { cloneValue, initialState, initialValue } from './state';
+import { cloneValue, fillMissing, initialState, initialValue } from './state';
 
 export interface LoadOptions {
   readonly ctx?: Ctx;
@@ -49,10 +49,21 @@ export function load<D extends AnyVMSDesc>(desc: D, bytes: Uint8Array, version: 
 
 /** Reads one body from a reader the stream layer owns, leaving the reader after it. */
 export function loadFrom(r: ByteReader, desc: AnyVMSDesc, version: number, opts: LoadOptions & { endIsFinal?: boolean } = {}): State {
-  const state = opts.into ? cloneValue(opts.into) : (initialState(desc) as State);
+  // Without a receiver state, fields are read into an empty object and the ones the stream lacks
+  // get their initial values afterwards (cheaper than building every initial value first).
+  const state = opts.into ? cloneValue(opts.into) : startState(desc);
   const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false);
   loader.top(desc, state, version);
-  return state;
+  return fillMissing(desc, state);
+}
+
+/** An empty state, or a full initial one when a pre_load hook may want to look at it. */
+function startState(desc: AnyVMSDesc): State {
+  return hasPreLoad(desc) ? (initialState(desc) as State) : {};
+}
+
+function hasPreLoad(d: AnyVMSDesc): boolean {
+  return !!d.pre_load || (d.subsections as readonly AnyVMSDesc[]).some(hasPreLoad);
 }
 
 class Loader implements KindIO {
@@ -92,11 +103,11 @@ class Loader implements KindIO {
 
   /** Struct fields: the nested description runs at its own version, in the receiver's value if it has one. */
   loadNested(_r: ByteReader, desc: AnyVMSDesc, into: State | undefined, segment: string): State {
-    const state = into && typeof into === 'object' ? into : (initialState(desc) as State);
+    const state = into && typeof into === 'object' ? into : startState(desc);
     this.stack.push(segment);
     this.vmsd(desc, state, desc.version_id, this.stack.length - 1);
     this.stack.pop();
-    return state;
+    return fillMissing(desc, state);
   }
 
   private hook(name: string, fn: () => void): void {
@@ -149,7 +160,7 @@ class Loader implements KindIO {
         const top = this.stack.length - 1;
         for (let i = 0; i < n; i++) {
           this.stack[top] = `${f.name}[${i}]`;
-          const cur = i < current.length ? current[i] : initialElement(f);
+          const cur = i < current.length ? current[i] : undefined;
           out[i] = f.kind.read(r, this, cur);
         }
         this.stack[top] = f.name;
@@ -206,10 +217,6 @@ class Loader implements KindIO {
       this.stack[at] = saved;
     }
   }
-}
-
-function initialElement(f: AnyField): unknown {
-  return f.kind.initial();
 }
 
 export { initialValue };

@@ -4,14 +4,24 @@ import { structHooks, valuesEqual } from '../dsl/kinds';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 
 /** Keys of every field in a description and its subsections, recursively (they share one state). */
+const fieldsCache = new WeakMap<AnyVMSDesc, AnyField[]>();
 export function stateFields(d: AnyVMSDesc): AnyField[] {
+  const cached = fieldsCache.get(d);
+  if (cached) return cached;
   const out: AnyField[] = [];
   const walk = (v: AnyVMSDesc) => {
     for (const f of v.fields) if (f.shape !== 'unused' && f.shape !== 'validate') out.push(f);
     for (const s of v.subsections as readonly AnyVMSDesc[]) walk(s);
   };
   walk(d);
+  fieldsCache.set(d, out);
   return out;
+}
+
+/** Gives every key the state lacks its initial value (after a load that skipped fields). */
+export function fillMissing(d: AnyVMSDesc, s: State): State {
+  for (const f of stateFields(d)) if (!(f.key in s)) s[f.key] = initialValue(f);
+  return s;
 }
 
 /** The value a field has before anything is loaded: zeros, empty variable arrays, default structs. */
@@ -28,9 +38,7 @@ export function initialValue(f: AnyField): unknown {
 
 /** A fresh state for a description: every field of it and of its subsections at its initial value. */
 export function initialState<D extends AnyVMSDesc>(d: D): StateOf<D> {
-  const s: State = {};
-  for (const f of stateFields(d)) if (!(f.key in s)) s[f.key] = initialValue(f);
-  return s as StateOf<D>;
+  return fillMissing(d, {}) as StateOf<D>;
 }
 
 /** Deep copy of a state, so loading into a receiver's state never changes the caller's object. */

@@ -1,0 +1,38 @@
+/** Timing helpers for `npm run bench`: figures are read against a baseline from the same run. */
+export interface Measurement {
+  name: string;
+  /** Seconds per operation (median of several batches). */
+  perOp: number;
+  /** Bytes handled per operation, for MB/s. */
+  bytes: number;
+}
+
+export function measure(name: string, fn: () => unknown, bytes: number, batches = 9): Measurement {
+  // Warm up, then size a batch to about 50 ms so timer resolution does not matter.
+  let n = 1;
+  for (;;) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn();
+    if (Number(process.hrtime.bigint() - t) > 5e7 || n > 1e6) break;
+    n *= 2;
+  }
+  const times: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn();
+    times.push(Number(process.hrtime.bigint() - t) / 1e9 / n);
+  }
+  times.sort((a, b) => a - b);
+  return { name, perOp: times[Math.floor(times.length / 2)], bytes };
+}
+
+export function printTable(title: string, rows: Measurement[], baseline: Measurement): void {
+  console.log(`\n${title}`);
+  for (const r of rows) {
+    const mbps = r.bytes / r.perOp / 1e6;
+    const ratio = baseline.perOp / r.perOp;
+    console.log(
+      `  ${r.name.padEnd(30)} ${(1 / r.perOp).toFixed(0).padStart(9)} ops/s  ${mbps.toFixed(1).padStart(8)} MB/s  ${ratio.toFixed(2).padStart(6)}x baseline`,
+    );
+  }
+}
