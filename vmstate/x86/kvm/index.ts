@@ -5,4 +5,5 @@ export * from './nested-state';
 export * from './needed';
 export * from './vmcs12';
 export * from './vmcb';
+export * from './describe';
 export { FixedLayout } from './layout';
