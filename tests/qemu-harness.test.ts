@@ -10,7 +10,10 @@ import * as path from 'node:path';
 import {
   STREAM_VARIANTS,
   VARIANT_UUID,
+  KNOWN_REGISTERS,
+  KNOWN_REGISTERS_PROGRAM,
   QemuProcess,
+  captureStream,
   captureStreamDetailed,
   describeQemu,
   firmwareProblems,
@@ -264,6 +267,15 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
     });
   });
 
+  it('registers set by our own BIOS code come back through the stream, with the vCPU halted', async () => {
+    await withIncoming(captured['pc-known-registers']!.path, STREAM_VARIANTS['pc-known-registers']!.options, async (vm) => {
+      const regs = await vm.registers();
+      for (const [name, value] of Object.entries(KNOWN_REGISTERS)) expect([name, regs.values[name]]).toEqual([name, BigInt(value)]);
+      expect(regs.ip).toBe(BigInt(KNOWN_REGISTERS_PROGRAM.haltedIp));
+      expect(regs.values.hlt).toBe(1n);
+    });
+  });
+
   describe('damaged streams are refused with QEMU error text', () => {
     const pcOptions = STREAM_VARIANTS['pc-nodefaults-paused']!.options;
     const damaged = (label: string, change: (b: Uint8Array) => Uint8Array): string => {
@@ -331,6 +343,12 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   it('refuses to capture when a device would put an option ROM into guest memory', async () => {
     await expect(captureStreamDetailed({ machine: 'pc', extraArgs: ['-device', 'e1000'] })).rejects.toThrow(
       /third-party firmware[\s\S]*e1000\.rom/,
+    );
+  });
+
+  it('a QEMU that cannot start reports its own error instead of hanging', async () => {
+    await expect(captureStream({ machine: 'pc', extraArgs: ['-device', 'no-such-device-model'] })).rejects.toThrow(
+      /QEMU exited during start-up[\s\S]*no-such-device-model/,
     );
   });
 

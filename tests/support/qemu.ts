@@ -14,9 +14,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { biosImage } from './bios-code';
 import { QmpClient } from './qmp';
 
-export { STREAM_VARIANTS, VARIANT_UUID, type StreamVariant } from './stream-variants';
+export {
+  STREAM_VARIANTS,
+  VARIANT_UUID,
+  KNOWN_REGISTERS,
+  KNOWN_REGISTERS_PROGRAM,
+  type StreamVariant,
+} from './stream-variants';
+export { biosImage, loadRegistersThenHalt } from './bios-code';
 export { pseudoRandomBytes } from './random-bytes';
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +145,11 @@ export interface QemuMachineOptions {
 export interface CaptureOptions extends QemuMachineOptions {
   /** Run the guest for this many ms (cont, wait, stop) before migrating. Default: never started. */
   runMs?: number;
+  /**
+   * Our own real-mode code for the BIOS image, run from the reset vector when the guest runs
+   * (see bios-code.ts, e.g. loadRegistersThenHalt). Default: an all-zero BIOS.
+   */
+  biosCode?: Uint8Array;
   /** Bytes loaded into guest RAM (also makes RAM pages non-zero, so they travel as PAGE records). */
   ramLoads?: RamLoad[];
   /** Where to write the stream. Default: `<new temp dir>/stream.mig`, which the caller removes. */
@@ -297,13 +310,14 @@ export class QemuProcess {
 // ---------------------------------------------------------------------------------------------
 // Command line.
 
-const ZERO_BIOS_BYTES = 256 * 1024;
-
-/** A temp dir for one QEMU job, holding the zero BIOS and the QMP socket (short path: 108-byte limit). */
-function makeWorkDir(): { dir: string; bios: string; qmpSocket: string } {
+/**
+ * A temp dir for one QEMU job, holding the zero BIOS (with our own code at the reset vector if
+ * asked) and the QMP socket (a short path: unix socket paths are limited to 108 bytes).
+ */
+function makeWorkDir(biosCode?: Uint8Array): { dir: string; bios: string; qmpSocket: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmsq-'));
   const bios = path.join(dir, 'zero-256k.bin');
-  fs.writeFileSync(bios, new Uint8Array(ZERO_BIOS_BYTES));
+  fs.writeFileSync(bios, biosImage(biosCode));
   return { dir, bios, qmpSocket: path.join(dir, 'qmp.sock') };
 }
 
@@ -427,7 +441,7 @@ export async function captureStream(opts: CaptureOptions = {}): Promise<string> 
 export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<CaptureResult> {
   const started = Date.now();
   const deadline = started + (opts.timeoutMs ?? 60_000);
-  const work = makeWorkDir();
+  const work = makeWorkDir(opts.biosCode);
   // Without opts.out the stream goes to a new dir that the caller owns once the capture succeeded.
   const outDir = opts.out ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-mig-'));
   const out = path.resolve(opts.out ?? path.join(outDir!, 'stream.mig'));

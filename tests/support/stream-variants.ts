@@ -3,6 +3,7 @@
  * capture options that make it. streams/capture.ts captures the same list for humans.
  */
 import type { CaptureOptions } from './qemu';
+import { loadRegistersThenHalt } from './bios-code';
 import { pseudoRandomBytes } from './random-bytes';
 
 export interface StreamVariant {
@@ -16,6 +17,18 @@ export const VARIANT_UUID = '6b1f3c2a-9d4e-4f5a-8b7c-0123456789ab';
 
 /** Our own pseudo-random data for non-zero RAM pages: 256 KiB at 1 MiB (64 pages of pc.ram). */
 const RANDOM_RAM = { addr: 0x100000, data: pseudoRandomBytes(256 * 1024, 0x5eed) };
+
+/** Register values our own BIOS code loads in the pc-known-registers variant. */
+export const KNOWN_REGISTERS = {
+  eax: 0x12345678,
+  ebx: 0x9abcdef0,
+  ecx: 0x0badcafe,
+  esi: 0x11223344,
+  edi: 0x55667788,
+  ebp: 0x99aabbcc,
+  esp: 0x00007c00,
+} as const;
+export const KNOWN_REGISTERS_PROGRAM = loadRegistersThenHalt(KNOWN_REGISTERS);
 
 export const STREAM_VARIANTS: Record<string, StreamVariant> = {
   'pc-nodefaults-paused': {
@@ -33,6 +46,11 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
   'q35-nodefaults-running': {
     description: 'Q35, ran for 500 ms, then stopped',
     options: { machine: 'q35', runMs: 500 },
+  },
+  'pc-known-registers': {
+    description:
+      'our own BIOS code loaded KNOWN_REGISTERS and halted (HLT=1, EIP=KNOWN_REGISTERS_PROGRAM.haltedIp); ran for 200 ms',
+    options: { machine: 'pc', biosCode: KNOWN_REGISTERS_PROGRAM.code, runMs: 200 },
   },
   'pc-smp2': {
     description: 'two vCPUs: cpu_common, cpu and apic appear twice (instance ids 0 and 1)',
