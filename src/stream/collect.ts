@@ -74,7 +74,7 @@ export interface StreamContents {
  */
 export async function readStreamContents(
   source: ChunkSource,
-  opts: WalkOptions & { onRam?: (rec: RamRecord) => void } = {},
+  opts: WalkOptions & { onRam?: (rec: RamRecord, pageSize: number) => void } = {},
 ): Promise<StreamContents> {
   const c = new ContentsCollector(opts.onRam);
   const walk = await walkStream(source, c, opts);
@@ -96,7 +96,7 @@ export class ContentsCollector implements StreamVisitor {
   private records = 0;
   private mask = 0xfffn;
 
-  constructor(private readonly onRam?: (rec: RamRecord) => void) {}
+  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {}
 
   record(rec: StreamRecord): void {
     switch (rec.type) {
@@ -167,7 +167,7 @@ export class ContentsCollector implements StreamVisitor {
       }
     }
     if (r.kind === 'eos') cur.size = r.offset + 8 - cur.offset;
-    this.onRam?.(r);
+    this.onRam?.(r, Number(this.mask) + 1);
   }
 
   finish(walk: WalkSummary): StreamContents {

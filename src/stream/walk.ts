@@ -346,6 +346,7 @@ class Walker {
     const pattern = [SectionType.FOOTER, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff];
     return w.parse(
       (r: ByteReader) => {
+        r.path = () => `${path} (no decoder: looking for its footer)`;
         const b = r.bytes;
         for (let i = r.pos; ; i++) {
           i = b.indexOf(SectionType.FOOTER, i);

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo';
+import { registerAnalyze } from './analyze';
+import { registerReencode } from './reencode';
+import { registerEdit } from './edit';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
   registerDemo(program);
+  registerAnalyze(program);
+  registerReencode(program);
+  registerEdit(program);
 }

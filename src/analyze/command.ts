@@ -1,0 +1,92 @@
+import { UsageError } from '../cli/exit';
+import { readStreamContents } from '../stream/collect';
+import type { WalkOptions } from '../stream/walk';
+import { catalogCheck, catalogResolvers } from './catalog-hook';
+import { openInput, progressReporter } from './input';
+
+export interface AnalyzeOptions {
+  format?: string;
+  dump?: string;
+  extract?: string;
+  checkCatalog?: boolean;
+}
+
+const FORMATS = ['json', 'tree', 'qemu'];
+const DUMPS = ['state', 'desc'];
+
+/** `vmstate analyze`: returns the exit code. */
+export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<number> {
+  const format = o.format ?? 'json';
+  const dump = o.dump ?? 'state';
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (got '${format}')`);
+  if (!DUMPS.includes(dump)) throw new UsageError(`--dump must be state or desc (got '${dump}')`);
+  if (dump === 'desc' && format === 'tree') throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
+  const check = o.checkCatalog ? catalogCheck() : undefined;
+  if (o.checkCatalog && !check)
+    throw new UsageError('--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against');
+
+  quietOnClosedStdout();
+  const source = await openInput(file);
+  const progress = progressReporter(source.size);
+  const opts: WalkOptions = { resolvers: catalogResolvers(), onProgress: progress.onProgress };
+  try {
+    if (o.extract !== undefined) {
+      const { extractStream } = await import('./extract');
+      const r = await extractStream(source, o.extract, opts);
+      progress.stop();
+      process.stdout.write(r.files.map((f) => f + '\n').join(''));
+      if (!r.contents.vmdesc) process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
+      return 0;
+    }
+    const contents = await readStreamContents(source, opts);
+    progress.stop();
+    if (check) return await check(contents, file, process.stdout);
+    let text: string;
+    if (format === 'qemu') {
+      const q = await import('./qemu-format');
+      text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateJson(contents);
+    } else if (format === 'json') {
+      if (dump === 'desc') {
+        const q = await import('./qemu-format');
+        text = q.qemuDescJson(contents);
+      } else text = (await import('./json-format')).analysisJson(contents, file);
+    } else text = (await import('./tree-format')).analysisTree(contents, file);
+    process.stdout.write(text);
+    return 0;
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+}
+
+/** `vmstate reencode` and `vmstate edit`: decode then write again (with field assignments for edit). */
+export async function runTranscode(file: string, output: string, sets: string[]): Promise<number> {
+  const { EditError, parseAssignment } = await import('../stream/edit');
+  const { transcodeToFile } = await import('../stream/transcode');
+  const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
+  let assignments;
+  try {
+    assignments = sets.map(parseAssignment);
+  } catch (e) {
+    throw toUsage(e);
+  }
+  const source = await openInput(file);
+  const progress = progressReporter(source.size);
+  try {
+    await transcodeToFile(source, output, { assignments, resolvers: catalogResolvers(), onProgress: progress.onProgress });
+    return 0;
+  } catch (e) {
+    throw toUsage(e);
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+}
+
+/** `vmstate analyze ... | head` closes the pipe early: that is the reader's choice, not an error. */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}

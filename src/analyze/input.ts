@@ -1,0 +1,44 @@
+import * as fs from 'fs';
+import { UsageError } from '../cli/exit';
+import { fileSource, readableSource, type ChunkSource } from '../stream/source';
+
+/** Opens FILE (or stdin for '-') as a chunk source; a missing or unreadable file is a usage error. */
+export async function openInput(file: string): Promise<ChunkSource> {
+  if (file === '-') return readableSource(process.stdin);
+  try {
+    if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a directory`);
+    return await fileSource(file);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`cannot open ${file}: ${err.code ?? err.message}`);
+  }
+}
+
+/** Inputs smaller than this finish before a bar would be worth drawing. */
+const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A progress bar on stderr for large inputs when stderr is a terminal; otherwise nothing.
+ * cli-progress is loaded only when a bar is drawn.
+ */
+export function progressReporter(total: number | undefined): { onProgress?: (offset: number) => void; stop(): void } {
+  if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES) return { stop() {} };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
+  const mib = (n: number) => (n / 1048576).toFixed(0);
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format: ' {bar} {percentage}% | {done}/{all} MiB | {eta_formatted} left',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(total, 0, { done: '0', all: mib(total) });
+  return {
+    onProgress: (offset) => bar.update(Math.min(offset, total), { done: mib(offset) }),
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,59 @@
+import { StreamEncoder } from './encoder';
+import { EditError, applyAssignment, matchSection, type FieldAssignment } from './edit';
+import type { StreamRecord, StreamVisitor } from './records';
+import { FdSink } from './sink';
+import type { ChunkSource } from './source';
+import { writeFileAtomically } from './atomic-file';
+import { walkStream, type WalkOptions, type WalkSummary } from './walk';
+
+/**
+ * Reads a stream and writes it again to `output` (whole or not at all). With no assignments the
+ * output is byte-identical to the input; assignments change field values of device sections.
+ */
+export async function transcodeToFile(
+  source: ChunkSource,
+  output: string,
+  opts: WalkOptions & { assignments?: FieldAssignment[] } = {},
+): Promise<WalkSummary> {
+  return writeFileAtomically(output, async (fd) => {
+    const sink = new FdSink(fd);
+    const encoder = new StreamEncoder(sink);
+    const visitor = opts.assignments?.length ? new EditingVisitor(encoder, opts.assignments) : encoder;
+    const summary = await walkStream(source, visitor, opts);
+    sink.flush();
+    if (visitor instanceof EditingVisitor) visitor.checkAllApplied();
+    return summary;
+  });
+}
+
+/** Applies field assignments to matching device sections on their way to the encoder. */
+export class EditingVisitor implements StreamVisitor {
+  constructor(
+    private readonly next: StreamVisitor,
+    private readonly assignments: FieldAssignment[],
+  ) {}
+
+  drain(): Promise<void> | void {
+    return this.next.drain?.();
+  }
+
+  record(rec: StreamRecord): void {
+    if (rec.type === 'section' && (rec.section.kind === 'full' || rec.section.kind === 'start')) {
+      for (const a of this.assignments) {
+        const field = matchSection(a, rec.section);
+        if (field === undefined) continue;
+        if (a.applied > 0)
+          throw new EditError(
+            `--set '${a.text}' matches more than one section ('${rec.section.idstr}' instance ${rec.section.instanceId} again, section id ${rec.section.sectionId}); name it as ${rec.section.idstr}(${rec.section.sectionId})/${field}`,
+          );
+        applyAssignment(a, rec.section, field);
+      }
+    }
+    this.next.record(rec);
+  }
+
+  checkAllApplied(): void {
+    for (const a of this.assignments)
+      if (a.applied === 0) throw new EditError(`--set '${a.text}': no section in the stream matches '${a.lhs}'`);
+  }
+}
