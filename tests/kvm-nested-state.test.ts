@@ -226,7 +226,7 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
   test('any flags value: rejected, or a different valid state that round-trips', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(validBlob(), fc.nat({ max: 0xffff }), ({ blob }, flags) => {
+      fc.property(validBlob(), fc.oneof(fc.nat({ max: 0xffff }), fc.nat({ max: 0x1ff })), ({ blob }, flags) => {
         if (rejectedOrExact(withU16(blob, 0, flags)) === 'accepted') accepted++;
       }),
       { numRuns: 300 },
