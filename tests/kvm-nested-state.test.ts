@@ -112,6 +112,12 @@ describe('round trip', () => {
     const parsed = parseNestedState(blob);
     blob.fill(0xee);
     expect(same(parsed['data.vmx[0].vmcs12'], s['data.vmx[0].vmcs12'])).toBe(true);
+    // a Node Buffer too (Buffer#slice shares memory)
+    const buf = Buffer.from(buildNestedState(s));
+    const fromBuf = parseNestedState(buf);
+    buf.fill(0xee);
+    expect(same(fromBuf['data.vmx[0].vmcs12'], s['data.vmx[0].vmcs12'])).toBe(true);
+    expect(Object.getPrototypeOf(fromBuf['data.vmx[0].vmcs12'])).toBe(Uint8Array.prototype);
   });
 });
 

@@ -179,20 +179,25 @@ export function parseNestedState(blob: Uint8Array, base = 0): NestedState {
     state['hdr.vmx.smm.flags'] = h.smmFlags;
     state['hdr.vmx.flags'] = h.vmxFlags;
     state['hdr.vmx.preemption_timer_deadline'] = h.deadline;
-    if (size >= VMX_SIZE_WITH_VMCS12) state['data.vmx[0].vmcs12'] = blob.slice(OFF['data.vmx[0].vmcs12'], VMX_SIZE_WITH_VMCS12);
+    if (size >= VMX_SIZE_WITH_VMCS12) state['data.vmx[0].vmcs12'] = copyOf(blob, OFF['data.vmx[0].vmcs12'], VMX_SIZE_WITH_VMCS12);
     if (size >= VMX_SIZE_WITH_SHADOW) {
-      state['data.vmx[0].shadow_vmcs12'] = blob.slice(OFF['data.vmx[0].shadow_vmcs12'], VMX_SIZE_WITH_SHADOW);
+      state['data.vmx[0].shadow_vmcs12'] = copyOf(blob, OFF['data.vmx[0].shadow_vmcs12'], VMX_SIZE_WITH_SHADOW);
     }
   } else if (h.format === KVM_STATE_NESTED_FORMAT_SVM) {
     // Linux 7.2-rc1 proposes an SVM `gpat` at offset 16; no released ABI puts anything there.
     checkZero(blob, OFF.svmHdrEnd, NESTED_STATE_HEADER_SIZE, 'hdr', base);
     state['hdr.svm.vmcb_pa'] = h.word8;
-    if (size >= SVM_SIZE_WITH_VMCB12) state['data.svm[0].vmcb12'] = blob.slice(OFF['data.svm[0].vmcb12'], SVM_SIZE_WITH_VMCB12);
+    if (size >= SVM_SIZE_WITH_VMCB12) state['data.svm[0].vmcb12'] = copyOf(blob, OFF['data.svm[0].vmcb12'], SVM_SIZE_WITH_VMCB12);
   } else {
     fail('format', `format ${h.format} is neither VMX (0) nor SVM (1)`, OFF.format, 'format', base);
   }
   checkNestedState(state, base);
   return state;
+}
+
+/** A plain Uint8Array copy (Buffer#slice would share memory with the blob). */
+function copyOf(blob: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(blob.subarray(from, to));
 }
 
 function checkZero(blob: Uint8Array, from: number, to: number, field: string, base: number): void {
