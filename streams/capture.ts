@@ -13,6 +13,7 @@ import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  LEGACY_STREAM_VARIANTS,
   STREAM_VARIANTS,
   captureStreamDetailed,
   incomingFromFile,
@@ -72,6 +73,9 @@ function parseParam(spec: string, previous: Record<string, unknown> = {}): Recor
   return { ...previous, [spec.slice(0, eq)]: value };
 }
 
+/** Every catalogued variant, current machine types first. */
+const CATALOGUE = { ...STREAM_VARIANTS, ...LEGACY_STREAM_VARIANTS };
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command('capture')
     .description('Capture QEMU migration streams without third-party firmware')
@@ -109,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   }>();
 
   if (o.list) {
-    for (const [name, v] of Object.entries(STREAM_VARIANTS)) {
+    for (const [name, v] of Object.entries(CATALOGUE)) {
       const shown = { ...v.options, ramLoads: v.options.ramLoads?.map((l) => `${l.data?.length ?? l.file} bytes at 0x${l.addr.toString(16)}`) };
       console.log(`${name}\n  ${v.description}\n  ${JSON.stringify(shown)}`);
     }
@@ -138,13 +142,13 @@ async function main(argv: string[]): Promise<number> {
     };
     jobs = [[o.name, custom]];
   } else {
-    const names = program.args.length ? program.args : Object.keys(STREAM_VARIANTS);
-    const unknown = names.filter((n) => !(n in STREAM_VARIANTS));
+    const names = program.args.length ? program.args : Object.keys(CATALOGUE);
+    const unknown = names.filter((n) => !(n in CATALOGUE));
     if (unknown.length) {
       console.error(`unknown variant(s): ${unknown.join(', ')} (see --list)`);
       return 2;
     }
-    jobs = names.map((n) => [n, STREAM_VARIANTS[n]!.options]);
+    jobs = names.map((n) => [n, CATALOGUE[n]!.options]);
   }
 
   console.log(`${status.version}; writing to ${o.out}`);

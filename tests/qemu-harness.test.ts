@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   STREAM_VARIANTS,
+  LEGACY_STREAM_VARIANTS,
   VARIANT_UUID,
   KNOWN_REGISTERS,
   KNOWN_REGISTERS_PROGRAM,
@@ -100,6 +101,8 @@ async function inParallel<T>(items: T[], limit: number, job: (item: T) => Promis
 }
 
 const variantNames = Object.keys(STREAM_VARIANTS);
+const legacyNames = Object.keys(LEGACY_STREAM_VARIANTS);
+const ALL_VARIANTS = { ...STREAM_VARIANTS, ...LEGACY_STREAM_VARIANTS };
 
 describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   let dir: string;
@@ -112,9 +115,9 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-harness-'));
-    await inParallel(variantNames, 2, async (name) => {
+    await inParallel([...variantNames, ...legacyNames], 2, async (name) => {
       captured[name] = await captureStreamDetailed({
-        ...STREAM_VARIANTS[name]!.options,
+        ...ALL_VARIANTS[name]!.options,
         out: path.join(dir, `${name}.mig`),
       });
     });
@@ -153,6 +156,34 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
         if (r.ok) await r.vm.close();
       }
     });
+  });
+
+  describe.each(legacyNames)('legacy variant %s', (name) => {
+    it('has no configuration section: the ram START follows the header; no section footers', () => {
+      const b = bytes(name);
+      expect([...b.subarray(0, 4)]).toEqual(QEVM);
+      expect(be32(b, 4)).toBe(3);
+      const ramId = ramStartId(b, 8);
+      const footerThenPart = Buffer.from([0x7e, 0, 0, 0, ramId, 0x02, 0, 0, 0, ramId]);
+      expect(Buffer.from(b).indexOf(footerThenPart)).toBe(-1);
+      expect(captured[name]!.machineType).toBe(LEGACY_STREAM_VARIANTS[name]!.options.machine);
+    });
+
+    it('is accepted by an incoming QEMU with the same machine type', async () => {
+      const r = await incomingFromFile(captured[name]!.path, LEGACY_STREAM_VARIANTS[name]!.options);
+      try {
+        expect(r.ok ? 'accepted' : `refused: ${r.error}`).toBe('accepted');
+      } finally {
+        if (r.ok) await r.vm.close();
+      }
+    });
+  });
+
+  it('pc-i440fx-2.3 still ends with a vmdesc; pc-i440fx-2.2 has none (suppress-vmdesc forced on)', () => {
+    expect(trailingVmdesc(bytes('pc-i440fx-2.3'))?.devices.length).toBeGreaterThan(10);
+    const b22 = bytes('pc-i440fx-2.2');
+    expect(Buffer.from(b22).indexOf('"page_size"')).toBe(-1);
+    expect(b22[b22.length - 1]).toBe(0x00);
   });
 
   it('pc and q35 name their own machine types', () => {

@@ -19,6 +19,7 @@ import { QmpClient } from './qmp';
 
 export {
   STREAM_VARIANTS,
+  LEGACY_STREAM_VARIANTS,
   VARIANT_UUID,
   KNOWN_REGISTERS,
   KNOWN_REGISTERS_PROGRAM,
@@ -252,6 +253,11 @@ export class QemuProcess {
         },
       });
     } catch (e) {
+      // QEMU opens the QMP socket before it builds the machine, so a bad option can also show up
+      // as a reset connection: if QEMU is exiting, its own message is the useful one.
+      if (await qp.waitExit(2_000)) {
+        throw new Error(`QEMU exited during start-up (${qp.describeExit()}): ${qp.stderr.trim()}`);
+      }
       await qp.kill();
       throw e;
     }

@@ -88,3 +88,18 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
     options: { machine: 'pc', parameters: { 'max-bandwidth': 512 * 1024 }, ramLoads: [RANDOM_RAM] },
   },
 };
+
+/**
+ * Old machine types whose streams differ in framing: kept apart from STREAM_VARIANTS so the
+ * stream tests opt in. Both load back into QEMU 7.2 with the same -machine.
+ */
+export const LEGACY_STREAM_VARIANTS: Record<string, StreamVariant> = {
+  'pc-i440fx-2.3': {
+    description: 'machine type 2.3: no configuration section and no section footers (send-configuration off); vmdesc present',
+    options: { machine: 'pc-i440fx-2.3' },
+  },
+  'pc-i440fx-2.2': {
+    description: 'machine type 2.2: no configuration section, no footers, and no vmdesc (suppress-vmdesc forced on)',
+    options: { machine: 'pc-i440fx-2.2' },
+  },
+};
