@@ -1,0 +1,81 @@
+/**
+ * What the x86 `cpu` description's needed()/pre_save/post_load consult besides the state:
+ * the machine type's compat properties, the accelerator, the CPU model's CPUID features and
+ * the host kernel's KVM capabilities. QEMU reads these from globals (kvm_enabled(),
+ * kvm_max_nested_state_length(), cpu->migrate_smi_count, env->features[...]); here they travel
+ * in the engine's ctx so a description stays a pure function of (state, ctx).
+ */
+import type { Ctx } from '../../src/dsl';
+
+/** CPUID features and CPU properties that decide whether a subsection can be sent at all. */
+export interface X86CpuModel {
+  /** CPUID.1:ECX.VMX: the model exposes Intel VMX to the guest. */
+  readonly vmx?: boolean;
+  /** CPUID.80000001:ECX.SVM: the model exposes AMD SVM. */
+  readonly svm?: boolean;
+  /** CPUID.8000000A:EDX TSC scaling (cpu/amd_tsc_scale_msr is always sent for such models). */
+  readonly svmTscScale?: boolean;
+  /** ARCH_CAPABILITIES.TSX_CTRL (cpu/msr_tsx_ctrl always sent). */
+  readonly tsxCtrl?: boolean;
+  /** CPUID.7.0:ECX.SGX_LC (cpu/intel_sgx always sent). */
+  readonly sgxLc?: boolean;
+  /** CPUID.0xD.1:EAX.XFD (cpu/msr_xfd always sent). */
+  readonly xfd?: boolean;
+  /** CPUID.7.0:EDX.AMX_TILE (cpu/intel_amx_xtile always sent). */
+  readonly amxTile?: boolean;
+  /** CPUID.7.0:EDX.ARCH_LBR (cpu/arch_lbr always sent). */
+  readonly archLbr?: boolean;
+  /** CPU property hv-runtime (gates cpu/msr_hyperv_runtime). */
+  readonly hvRuntime?: boolean;
+  /** CPU property lmce (gates cpu/mcg_ext_ctl). */
+  readonly lmce?: boolean;
+}
+
+/** Host kernel facts QEMU queries through KVM_CHECK_EXTENSION. */
+export interface KvmCaps {
+  /** KVM_CAP_NESTED_STATE: the largest nested-state blob (8320 VMX, 4224 SVM), 0 when unsupported. */
+  readonly nestedStateMax?: number;
+  /** KVM_CAP_EXCEPTION_PAYLOAD (Linux 4.20+). */
+  readonly exceptionPayload?: boolean;
+}
+
+export interface X86Ctx extends Ctx {
+  /** Compat properties of the machine type as they land on the CPU (x86_64-cpu) and machine class. */
+  readonly props?: Readonly<Record<string, unknown>>;
+  /** 'tcg' when absent: the real 7.2 sample streams are TCG. */
+  readonly accel?: 'kvm' | 'tcg';
+  readonly cpu?: X86CpuModel;
+  readonly kvm?: KvmCaps;
+  /** The receiver's -cpu tsc-frequency (user_tsc_khz), checked by cpu_post_load and the Hyper-V reenlightenment check. */
+  readonly userTscKhz?: number;
+}
+
+export const isKvm = (ctx: X86Ctx): boolean => ctx.accel === 'kvm';
+export const isTcg = (ctx: X86Ctx): boolean => ctx.accel !== 'kvm';
+export const cpuHas = (ctx: X86Ctx, feature: keyof X86CpuModel): boolean => ctx.cpu?.[feature] === true;
+
+/**
+ * A boolean compat property with QEMU's parsing of "on"/"off"/"true"/"false"; `dflt` is the
+ * property's default in the release (what a machine type without a compat entry gets).
+ */
+export function propOn(ctx: X86Ctx, name: string, dflt: boolean): boolean {
+  const v = ctx.props?.[name];
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v === 'on' || v === 'true' || v === 'yes';
+  return dflt;
+}
+
+/** KVM_CAP_NESTED_STATE as QEMU's kvm_max_nested_state_length() reports it (0 under TCG). */
+export function maxNestedStateLength(ctx: X86Ctx): number {
+  return isKvm(ctx) ? (ctx.kvm?.nestedStateMax ?? 0) : 0;
+}
+
+/**
+ * Whether QEMU allocated env->nested_state for this vCPU (kvm_arch_init_vcpu): KVM reports a
+ * nested-state size and the model exposes VMX, or SVM from QEMU 5.1 on. Without it nothing of
+ * the nested tree is ever sent.
+ */
+export function nestedStateAllocated(ctx: X86Ctx, svmKnown: boolean): boolean {
+  return maxNestedStateLength(ctx) > 0 && (cpuHas(ctx, 'vmx') || (svmKnown && cpuHas(ctx, 'svm')));
+}
