@@ -41,7 +41,7 @@ export function cpuResetState(ctx: X86Ctx = {}): CpuState {
     n.flags = 0;
     n.size = maxNestedStateLength(ctx);
     if (vmx) n['hdr.vmx.vmxon_pa'] = n['hdr.vmx.vmcs12_pa'] = INVALID_GPA;
-    s['env.nested_state'] = n;
+    s['env.nested_state'] = { ...n };
   }
   return s;
 }
