@@ -20,6 +20,9 @@ import {
   firmwareProblems,
   incomingFromFile,
   machineArgs,
+  qemuAvailable,
+  qemuRequired,
+  requireQemuOrSkip,
   withIncoming,
   type CaptureResult,
 } from './support/qemu';
@@ -103,6 +106,33 @@ async function inParallel<T>(items: T[], limit: number, job: (item: T) => Promis
 const variantNames = Object.keys(STREAM_VARIANTS);
 const legacyNames = Object.keys(LEGACY_STREAM_VARIANTS);
 const ALL_VARIANTS = { ...STREAM_VARIANTS, ...LEGACY_STREAM_VARIANTS };
+
+describe('the skip rule for QEMU tests', () => {
+  const saved = process.env.VMSTATE_REQUIRE_QEMU;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.VMSTATE_REQUIRE_QEMU;
+    else process.env.VMSTATE_REQUIRE_QEMU = saved;
+  });
+
+  it('VMSTATE_REQUIRE_QEMU counts as set unless empty or "0"', () => {
+    delete process.env.VMSTATE_REQUIRE_QEMU;
+    expect(qemuRequired()).toBe(false);
+    process.env.VMSTATE_REQUIRE_QEMU = '';
+    expect(qemuRequired()).toBe(false);
+    process.env.VMSTATE_REQUIRE_QEMU = '0';
+    expect(qemuRequired()).toBe(false);
+    process.env.VMSTATE_REQUIRE_QEMU = '1';
+    expect(qemuRequired()).toBe(true);
+  });
+
+  it('requireQemuOrSkip: true with QEMU; without it, false or a throw when QEMU is required', () => {
+    process.env.VMSTATE_REQUIRE_QEMU = '1';
+    if (qemuAvailable()) expect(requireQemuOrSkip()).toBe(true);
+    else expect(() => requireQemuOrSkip()).toThrow(/VMSTATE_REQUIRE_QEMU is set/);
+    delete process.env.VMSTATE_REQUIRE_QEMU;
+    expect(requireQemuOrSkip()).toBe(qemuAvailable());
+  });
+});
 
 describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   let dir: string;
