@@ -209,3 +209,59 @@ describe('subsection framing', () => {
     expect(save(d, { eip: 1, poll: 0n, other: 0 })).toEqual(hex('00000001'));
   });
 });
+
+describe('custom kinds', () => {
+  // QEMU's CPU_Double_U (VMSTATE_CPUDOUBLE_ARRAY): a double as be32 upper word, then be32 lower word.
+  const cpuDouble = k.custom<number>({
+    type: 'CPU_Double_U',
+    wireSize: 8,
+    write: (w, v) => {
+      const dv = new DataView(new ArrayBuffer(8));
+      dv.setFloat64(0, v);
+      w.u32(dv.getUint32(0));
+      w.u32(dv.getUint32(4));
+    },
+    read: (r) => {
+      const dv = new DataView(new ArrayBuffer(8));
+      dv.setUint32(0, r.u32());
+      dv.setUint32(4, r.u32());
+      return dv.getFloat64(0);
+    },
+    initial: () => 0,
+    arbitrary: (fc) => fc.double({ noNaN: true }),
+    check: (v) => (typeof v === 'number' ? undefined : 'expected a number'),
+  });
+  const d = vmsd({ name: 'fpu', version_id: 1, fields: [f.array('fpregs', cpuDouble, 2)] });
+
+  it('writes and reads with the catalog-supplied get/put', () => {
+    const bytes = hex('3ff0000000000000 c000000000000000');
+    expect(save(d, { fpregs: [1, -2] })).toEqual(bytes);
+    expect(load(d, bytes)).toEqual({ fpregs: [1, -2] });
+  });
+  it('names itself in the vmdesc and refuses values its check rejects', () => {
+    expect(saveDescribed(d, { fpregs: [1, 2] }).vmdesc.fields[0]).toEqual({ name: 'fpregs', array_len: 2, type: 'CPU_Double_U', size: 8 });
+    expect(() => save(d, { fpregs: [1, 'x' as unknown as number] })).toThrow(expect.objectContaining({ code: 'invalid-value', path: 'fpu > fpregs[1]' }));
+  });
+  it('reports truncation inside custom reads as a typed error', () => {
+    expect(() => load(d, hex('3ff00000'))).toThrow(expect.objectContaining({ code: 'truncated', offset: 4 }));
+  });
+});
+
+describe('variable lengths of every count kind', () => {
+  it.each([
+    ['u8', f.u8('n'), '02'],
+    ['u16', f.u16('n'), '0002'],
+    ['u32', f.u32('n'), '00000002'],
+    ['i32', f.i32('n'), '00000002'],
+  ] as const)('%s count', (_, countField, countHex) => {
+    const d = vmsd({ name: 'v', version_id: 1, fields: [countField, f.varray('items', k.u8, { count: 'n', max: 4 }), f.vbuffer('buf', { size: 'n', max: 4 })] });
+    const bytes = hex(`${countHex} 0a0b 0c0d`);
+    const state = { n: 2, items: [10, 11], buf: Uint8Array.of(12, 13) };
+    expect(save(d, state)).toEqual(bytes);
+    expect(load(d, bytes)).toEqual(state);
+  });
+  it('a negative i32 count is refused', () => {
+    const d = vmsd({ name: 'v', version_id: 1, fields: [f.i32('n'), f.varray('items', k.u8, { count: 'n', max: 4 })] });
+    expect(() => load(d, hex('ffffffff'))).toThrow(expect.objectContaining({ code: 'array-length', length: -1 }));
+  });
+});
