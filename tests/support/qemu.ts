@@ -359,7 +359,7 @@ export function machineArgs(
   if (work.sharedMemoryFile) {
     // The backend keeps the id "pc.ram" so the RAM block is named as without a backend.
     machineOpts.push('memory-backend=pc.ram');
-    args.push('-object', `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${work.sharedMemoryFile},share=on`);
+    args.push('-object', `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${optionValue(work.sharedMemoryFile)},share=on`);
   }
   args.push('-machine', machineOpts.join(','), '-m', String(mem), '-bios', work.bios, '-display', 'none');
   args.push(...(o.defaultDevices ? defaultDeviceArgs(machine) : ['-nodefaults']));
@@ -431,11 +431,17 @@ async function pollMigration(qemu: QemuProcess, deadline: number): Promise<Recor
   }
 }
 
-async function waitForFile(file: string, deadline: number): Promise<void> {
-  while (!fs.existsSync(file)) {
-    if (Date.now() > deadline) throw new Error(`stream file ${file} did not appear`);
+/** Waits until the exec: child has renamed `partial` to `file` (`file` may exist from an older run). */
+async function waitForRename(partial: string, file: string, deadline: number): Promise<void> {
+  while (fs.existsSync(partial) || !fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`stream file ${file} was not completed`);
     await delay(10);
   }
+}
+
+/** QEMU's option syntax: a comma inside a value is written twice. */
+function optionValue(s: string): string {
+  return s.replace(/,/g, ',,');
 }
 
 /** Captures a migration stream and returns its path. */
@@ -469,7 +475,7 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
       }
       file = path.resolve(file);
       ourFiles.push(file);
-      loadArgs.push('-device', `loader,file=${file},addr=0x${load.addr.toString(16)},force-raw=on`);
+      loadArgs.push('-device', `loader,file=${optionValue(file)},addr=0x${load.addr.toString(16)},force-raw=on`);
     });
     const base = machineArgs(opts, { ...work, sharedMemoryFile });
     const args = [...base, ...loadArgs];
@@ -490,7 +496,7 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
     const uri = `exec:cat > ${shellQuote(partial)} && mv ${shellQuote(partial)} ${shellQuote(out)}`;
     await qemu.qmp.execute('migrate', { uri });
     const migration = await pollMigration(qemu, deadline);
-    await waitForFile(out, deadline);
+    await waitForRename(partial, out, deadline);
     await qemu.quit();
     succeeded = true;
     return {
