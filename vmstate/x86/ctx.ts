@@ -40,7 +40,11 @@ export interface KvmCaps {
 }
 
 export interface X86Ctx extends Ctx {
-  /** Compat properties of the machine type as they land on the CPU (x86_64-cpu) and machine class. */
+  /**
+   * Properties keyed `<QOM type>.<property>` as a -global names them, like the device catalog's
+   * MachineCtx: the machine type's compat properties land here, e.g.
+   * `'x86_64-cpu.x-migrate-smi-count': 'off'`; machine-class fields use `x86-machine.<field>`.
+   */
   readonly props?: Readonly<Record<string, unknown>>;
   /** 'tcg' when absent: the real 7.2 sample streams are TCG. */
   readonly accel?: 'kvm' | 'tcg';
@@ -54,12 +58,20 @@ export const isKvm = (ctx: X86Ctx): boolean => ctx.accel === 'kvm';
 export const isTcg = (ctx: X86Ctx): boolean => ctx.accel !== 'kvm';
 export const cpuHas = (ctx: X86Ctx, feature: keyof X86CpuModel): boolean => ctx.cpu?.[feature] === true;
 
+/** TYPE_X86_CPU in qemu-system-x86_64: compat entries for it apply to every CPU model. */
+export const X86_CPU_TYPE = 'x86_64-cpu';
+/** Pseudo-type for X86MachineClass fields set by old machine types (not QOM properties). */
+export const X86_MACHINE_CLASS = 'x86-machine';
+
+/** A property of the vCPU (TYPE_X86_CPU). */
+export const cpuProp = (ctx: X86Ctx, name: string, dflt: boolean): boolean => propOn(ctx, `${X86_CPU_TYPE}.${name}`, dflt);
+
 /**
  * A boolean compat property with QEMU's parsing of "on"/"off"/"true"/"false"; `dflt` is the
  * property's default in the release (what a machine type without a compat entry gets).
  */
-export function propOn(ctx: X86Ctx, name: string, dflt: boolean): boolean {
-  const v = ctx.props?.[name];
+export function propOn(ctx: X86Ctx, key: string, dflt: boolean): boolean {
+  const v = ctx.props?.[key];
   if (v === undefined) return dflt;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string') return v === 'on' || v === 'true' || v === 'yes';

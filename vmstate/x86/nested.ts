@@ -26,7 +26,7 @@ import {
   vmxVmcs12Needed,
   type NestedState,
 } from './kvm';
-import { maxNestedStateLength, nestedStateAllocated, propOn, type X86Ctx } from './ctx';
+import { cpuProp, maxNestedStateLength, nestedStateAllocated, type X86Ctx } from './ctx';
 import { obj } from './state-access';
 
 const x = (ctx: Ctx) => ctx as X86Ctx;
@@ -78,7 +78,7 @@ export const preemptionTimerSubsection = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s, ctx) =>
-    (ns(s)['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 && propOn(x(ctx), PREEMPTION_TIMER_PROP, true),
+    (ns(s)['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 && cpuProp(x(ctx), PREEMPTION_TIMER_PROP, true),
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
 });
 
@@ -160,7 +160,7 @@ export function subsectionsDesign(opts: NestedTreeOptions, name = 'subsections')
   return {
     name,
     carriesSvm: opts.svm,
-    carriesPreemptionTimer: (ctx) => opts.preemptionTimer && propOn(ctx, PREEMPTION_TIMER_PROP, true),
+    carriesPreemptionTimer: (ctx) => opts.preemptionTimer && cpuProp(ctx, PREEMPTION_TIMER_PROP, true),
     build: () => subsectionsTree(opts),
   };
 }

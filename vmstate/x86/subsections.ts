@@ -9,7 +9,7 @@
  */
 import { f, k, vmsd, byteArray, type Ctx, type State } from '../../src/dsl';
 import { CPU_NB_REGS, CR0_PG_MASK, CR4_PAE_MASK, EFER_LMA, HF_GUEST_MASK, HF2_NPT_MASK } from './cpu-fields';
-import { cpuHas, isKvm, isTcg, propOn, type X86Ctx } from './ctx';
+import { cpuHas, cpuProp, isKvm, isTcg, propOn, X86_MACHINE_CLASS, type X86Ctx } from './ctx';
 import { anyNonZero, big, list, num } from './state-access';
 import { bndRegs, hi16ZmmReg, lbrRecordsVar, zmmhReg } from './structs';
 
@@ -276,7 +276,7 @@ export const tscKhz = vmsd({
   name: 'cpu/tsc_khz',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), 'save_tsc_khz', true),
+  needed: (s, ctx) => big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), `${X86_MACHINE_CLASS}.save_tsc_khz`, true),
   fields: [f.i64('env.tsc_khz')],
 });
 
@@ -287,7 +287,7 @@ export function msrSmiCount(gated: boolean) {
     version_id: 1,
     minimum_version_id: 1,
     needed: gated
-      ? (s, ctx) => propOn(x(ctx), 'x-migrate-smi-count', true) && big(s, 'env.msr_smi_count') !== 0n
+      ? (s, ctx) => cpuProp(x(ctx), 'x-migrate-smi-count', true) && big(s, 'env.msr_smi_count') !== 0n
       : (s) => big(s, 'env.msr_smi_count') !== 0n,
     fields: [f.u64('env.msr_smi_count')],
   });
