@@ -84,7 +84,10 @@ export async function runTranscode(file: string, output: string, sets: string[])
 }
 
 /** `vmstate analyze ... | head` closes the pipe early: that is the reader's choice, not an error. */
+let stdoutGuarded = false;
 function quietOnClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;

@@ -75,7 +75,7 @@ class BlockFiles {
     if (!('block' in r)) return;
     const f = this.fds.get(r.block);
     if (!f) return;
-    const pos = Number(r.addr);
+    const pos = r.addr;
     switch (r.kind) {
       case 'zero':
         if (r.fill !== 0) this.write(f.fd, new Uint8Array(pageSize).fill(r.fill), pos, f.length);

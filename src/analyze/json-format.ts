@@ -51,7 +51,7 @@ export function analysisObject(c: StreamContents, file?: string): Record<string,
       totalBytes: c.ram.totalBytes !== undefined ? hex(c.ram.totalBytes) : null,
       records: c.ram.records,
       recordsByFlags: Object.fromEntries(
-        [...c.ram.recordsByFlags].map(([f, n]) => [`${hex(f)} ${ramRecordFlagsName(BigInt(f), c.ram.pageSize)}`, n]),
+        [...c.ram.recordsByFlags].map(([f, n]) => [`${hex(f)} ${ramRecordFlagsName(f)}`, n]),
       ),
       blocks: c.ram.blocks.map((b) => ({
         name: b.name,

@@ -22,7 +22,7 @@ export function analysisTree(c: StreamContents, file?: string): string {
   for (const e of c.entries) {
     const ind = '  '.repeat(e.type === 'section' ? e.section.depth : e.depth);
     if (e.type === 'ram-section') {
-      const recs = [...e.recordsByFlags].map(([f, n]) => `${ramRecordFlagsName(BigInt(f), c.ram.pageSize)}×${n}`).join(' ');
+      const recs = [...e.recordsByFlags].map(([f, n]) => `${ramRecordFlagsName(f)}×${n}`).join(' ');
       out.push(`${ind}@${h(e.offset)} [${e.sectionId}] ${e.kind.toUpperCase()} ${e.idstr}#${e.instanceId} v${e.versionId}: ${e.size} bytes; ${recs}${e.footer ? '' : ' (no footer)'}`);
       if (e.kind === 'start')
         for (const b of c.ram.blocks)

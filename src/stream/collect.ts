@@ -60,7 +60,7 @@ export interface StreamContents {
   footers: number;
   ram: {
     pageSize: number;
-    totalBytes?: bigint;
+    totalBytes?: number;
     blocks: RamBlockSummary[];
     recordsByFlags: Map<number, number>;
     records: number;
@@ -91,10 +91,10 @@ export class ContentsCollector implements StreamVisitor {
   private footers = 0;
   private currentRam?: RamSectionSummary;
   private readonly blocks = new Map<string, RamBlockSummary>();
-  private totalBytes?: bigint;
+  private totalBytes?: number;
   private readonly recordsByFlags = new Map<number, number>();
   private records = 0;
-  private mask = 0xfffn;
+  private pageSize = 4096;
 
   constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {}
 
@@ -109,7 +109,7 @@ export class ContentsCollector implements StreamVisitor {
       case 'ram-section': {
         const { type: _t, pageSize, ...info } = rec;
         void _t;
-        this.mask = BigInt(pageSize - 1);
+        this.pageSize = pageSize;
         this.currentRam = { type: 'ram-section', ...info, size: 0, recordsByFlags: new Map() };
         this.entries.push(this.currentRam);
         return;
@@ -151,11 +151,11 @@ export class ContentsCollector implements StreamVisitor {
         if (!this.blocks.has(b.name))
           this.blocks.set(b.name, { ...b, zeroPages: 0, nonZeroFill: 0, pages: 0, xbzrlePages: 0, compressedPages: 0 });
     }
-    const flags = Number(r.raw & this.mask);
+    const flags = r.flags;
     cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + 1);
     this.recordsByFlags.set(flags, (this.recordsByFlags.get(flags) ?? 0) + 1);
     this.records++;
-    if ('block' in r) {
+    if (r.kind === 'zero' || r.kind === 'page' || r.kind === 'xbzrle' || r.kind === 'compressed') {
       const b = this.blocks.get(r.block);
       if (b) {
         if (r.kind === 'zero') {
@@ -167,7 +167,7 @@ export class ContentsCollector implements StreamVisitor {
       }
     }
     if (r.kind === 'eos') cur.size = r.offset + 8 - cur.offset;
-    this.onRam?.(r, Number(this.mask) + 1);
+    this.onRam?.(r, this.pageSize);
   }
 
   finish(walk: WalkSummary): StreamContents {

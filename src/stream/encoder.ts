@@ -73,7 +73,8 @@ export class StreamEncoder implements StreamVisitor {
   private ram(rec: RamRecord): void {
     if (rec.kind === 'zero' || rec.kind === 'page') {
       const s = this.scratch;
-      this.view.setBigUint64(0, rec.raw);
+      this.view.setUint32(0, Math.floor(rec.raw / 0x100000000));
+      this.view.setUint32(4, rec.raw >>> 0);
       let n = 8;
       if (rec.named) {
         s[n++] = rec.block.length;

@@ -16,13 +16,18 @@ export interface RamBlockInfo {
 interface RecordBase {
   /** Absolute offset of the record's be64. */
   offset: number;
-  /** The be64 exactly as read: address (or total size) | flags. */
-  raw: bigint;
+  /**
+   * The be64 exactly as read: address (or total size) | flags. A number: values of 2^53 and
+   * more are refused (no RAM is that large), which keeps the per-page path free of BigInt.
+   */
+  raw: number;
+  /** The flag bits (below the target page size). */
+  flags: number;
 }
 
 interface PageRecordBase extends RecordBase {
   /** Offset within the block. */
-  addr: bigint;
+  addr: number;
   block: string;
   /** True when the block name is on the wire (CONTINUE clear). */
   named: boolean;
@@ -31,7 +36,7 @@ interface PageRecordBase extends RecordBase {
 }
 
 export type RamRecord =
-  | (RecordBase & { kind: 'mem-size'; total: bigint; blocks: RamBlockInfo[] })
+  | (RecordBase & { kind: 'mem-size'; total: number; blocks: RamBlockInfo[] })
   | (PageRecordBase & { kind: 'zero'; fill: number })
   /** `data` is a view into the input window: copy it to keep it. */
   | (PageRecordBase & { kind: 'page'; data: Uint8Array })
@@ -60,7 +65,7 @@ export class RamState {
         if (!this.blocks.has(b.name)) this.blockOrder.push(b);
         this.blocks.set(b.name, b);
       }
-    } else if ('block' in rec) {
+    } else if (rec.kind === 'zero' || rec.kind === 'page' || rec.kind === 'xbzrle' || rec.kind === 'compressed') {
       this.lastBlock = rec.block;
     }
   }
@@ -77,21 +82,27 @@ export function compressBound(n: number): number {
  */
 export function readRamRecord(r: ByteReader, state: RamState, path: string): RamRecord {
   const offset = r.offset;
-  r.path = () => path;
-  const raw = r.u64();
-  const mask = BigInt(state.pageSize - 1);
-  const flags = Number(raw & mask);
-  const addr = raw & ~mask;
+  const hi = r.u32();
+  const lo = r.u32();
+  if (hi >= 0x200000)
+    throw new MalformedError(
+      `RAM record 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}: address or size of 2^53 or more`,
+      offset,
+      path,
+    );
+  const raw = hi * 0x100000000 + lo;
+  const flags = lo & (state.pageSize - 1);
+  const addr = raw - flags;
   const base = flags & ~RamFlag.CONTINUE;
   switch (base) {
     case RamFlag.MEM_SIZE:
-      return { kind: 'mem-size', offset, raw, total: addr, blocks: readBlockList(r, state, addr, offset, path) };
+      return { kind: 'mem-size', offset, raw, flags, total: addr, blocks: readBlockList(r, state, BigInt(addr), path) };
     case RamFlag.EOS:
       if (flags !== RamFlag.EOS) break;
-      return { kind: 'eos', offset, raw };
+      return { kind: 'eos', offset, raw, flags };
     case RamFlag.MULTIFD_FLUSH:
       if (flags !== RamFlag.MULTIFD_FLUSH) break;
-      return { kind: 'multifd-flush', offset, raw };
+      return { kind: 'multifd-flush', offset, raw, flags };
     case RamFlag.HOOK:
       throw new UnsupportedError('RAM_SAVE_FLAG_HOOK (RDMA) record in a stream', offset, path);
     case RamFlag.ZERO:
@@ -115,9 +126,10 @@ export function readRamRecord(r: ByteReader, state: RamState, path: string): Ram
           offset,
           `${path} > ${block}`,
         );
-      const page = { offset, raw, addr, block, named: !continued, continued };
-      if (base === RamFlag.ZERO) return { ...page, kind: 'zero', fill: r.u8() };
-      if (base === RamFlag.PAGE) return { ...page, kind: 'page', data: r.bytesView(state.pageSize) };
+      const named = !continued;
+      if (base === RamFlag.ZERO) return { kind: 'zero', offset, raw, flags, addr, block, named, continued, fill: r.u8() };
+      if (base === RamFlag.PAGE)
+        return { kind: 'page', offset, raw, flags, addr, block, named, continued, data: r.bytesView(state.pageSize) };
       if (base === RamFlag.XBZRLE) {
         const encoding = r.u8();
         if (encoding !== 0x01)
@@ -125,18 +137,18 @@ export function readRamRecord(r: ByteReader, state: RamState, path: string): Ram
         const len = r.u16();
         if (len > state.pageSize)
           throw new MalformedError(`XBZRLE page of ${len} bytes is larger than a page`, offset, path);
-        return { ...page, kind: 'xbzrle', encoding, data: r.bytesView(len) };
+        return { kind: 'xbzrle', offset, raw, flags, addr, block, named, continued, encoding, data: r.bytesView(len) };
       }
       const len = r.u32();
       if (len > compressBound(state.pageSize))
         throw new MalformedError(`compressed page of ${len} bytes exceeds compressBound(page size)`, offset, path);
-      return { ...page, kind: 'compressed', data: r.bytesView(len) };
+      return { kind: 'compressed', offset, raw, flags, addr, block, named, continued, data: r.bytesView(len) };
     }
   }
   throw new MalformedError(`unknown combination of RAM flags 0x${flags.toString(16)}`, offset, path);
 }
 
-function readBlockList(r: ByteReader, state: RamState, total: bigint, offset: number, path: string): RamBlockInfo[] {
+function readBlockList(r: ByteReader, state: RamState, total: bigint, path: string): RamBlockInfo[] {
   const blocks: RamBlockInfo[] = [];
   let left = total;
   while (left > 0n) {
@@ -156,7 +168,6 @@ function readBlockList(r: ByteReader, state: RamState, total: bigint, offset: nu
     if (state.ignoreShared) b.mrAddr = r.u64();
     blocks.push(b);
   }
-  void offset;
   return blocks;
 }
 
@@ -181,7 +192,8 @@ function hasPostcopyPageSize(r: ByteReader, state: RamState): boolean {
 
 /** Writes a record back exactly as it was read. */
 export function writeRamRecord(w: ByteWriter, rec: RamRecord): void {
-  w.u64(rec.raw);
+  w.u32(Math.floor(rec.raw / 0x100000000));
+  w.u32(rec.raw >>> 0);
   switch (rec.kind) {
     case 'mem-size':
       for (const b of rec.blocks) {
@@ -212,8 +224,7 @@ export function writeRamRecord(w: ByteWriter, rec: RamRecord): void {
 }
 
 /** The flag names of a record's be64, e.g. `ZERO|CONTINUE`, for display. */
-export function ramRecordFlagsName(raw: bigint, pageSize: number): string {
-  const flags = Number(raw & BigInt(pageSize - 1));
+export function ramRecordFlagsName(flags: number): string {
   const names: string[] = [];
   for (const [name, bit] of Object.entries(RamFlag)) if (flags & bit) names.push(name);
   return names.join('|') || '0';

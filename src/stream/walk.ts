@@ -257,6 +257,7 @@ class Walker {
     for (let eos = false; !eos; ) {
       await w.fill(batch);
       const r = w.reader();
+      r.path = () => path;
       try {
         while (!eos) {
           const rec = readRamRecord(r, ram, path);
@@ -445,7 +446,7 @@ class Walker {
     const w = this.w;
     if ((await w.fill(1)) === 0) return;
     const offset = w.pos;
-    if (w.reader().peek() === SectionType.VMDESCRIPTION && (await w.fill(5)) >= 5) {
+    if (w.reader().peek() === SectionType.VMDESCRIPTION) {
       const len = await w.parse(
         (r) => {
           r.u8();
