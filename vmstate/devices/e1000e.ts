@@ -1,0 +1,83 @@
+/** Intel 82574L, the q35 machine's default NIC (hw/net/e1000e.c, QOM e1000e), a PCI Express function. */
+import { f, k, vmsd } from '../../src';
+import { msixState } from './kinds';
+import { pcieDevice } from './pci';
+
+const E1000E_MSIX_VEC_NUM = 5;
+const E1000E_NUM_QUEUES = 2;
+const E1000E_EEPROM_SIZE = 64;
+/** E1000E_PHY_PAGES x E1000E_PHY_PAGE_SIZE, sent as one flat 2-D array. */
+const E1000E_PHY_REGISTERS = 7 * 0x20;
+const E1000E_MAC_SIZE = 0x8000;
+/** E1000_PSRCTL_BUFFS_PER_DESC: packet-split receive buffers per descriptor. */
+const PSRCTL_BUFFS_PER_DESC = 4;
+
+/** vmstate_msix: the MSI-X table and PBA of a function with five vectors. */
+const msix = vmsd({ name: 'msix', version_id: 0, fields: [f.field('msix', msixState(E1000E_MSIX_VEC_NUM))] });
+
+const tx = vmsd({
+  name: 'e1000e-tx',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [
+    f.u8('sum_needed'),
+    f.u8('props.ipcss'),
+    f.u8('props.ipcso'),
+    f.u16('props.ipcse'),
+    f.u8('props.tucss'),
+    f.u8('props.tucso'),
+    f.u16('props.tucse'),
+    f.u8('props.hdr_len'),
+    f.u16('props.mss'),
+    f.u32('props.paylen'),
+    f.i8('props.ip'),
+    f.i8('props.tcp'),
+    f.bool('props.tse'),
+    f.bool('cptse'),
+    f.bool('skip_cp'),
+  ],
+});
+
+/** An interrupt-delay timer (RDTR, RADV, ...): its expiry and whether it runs. */
+const intrTimer = vmsd({
+  name: 'e1000e-intr-timer',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [f.timer('timer'), f.bool('running')],
+});
+
+export const e1000e = vmsd({
+  name: 'e1000e',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [
+    f.struct('parent_obj', pcieDevice),
+    // VMSTATE_MSIX names the same member, so QEMU's vmdesc shows parent_obj[0] and parent_obj[1].
+    f.struct('parent_obj.msix', msix, { as: 'parent_obj' }),
+    f.u32('ioaddr'),
+    f.u32('core.rxbuf_min_shift'),
+    f.u8('core.rx_desc_len'),
+    f.array('core.rxbuf_sizes', k.u32, PSRCTL_BUFFS_PER_DESC),
+    f.u32('core.rx_desc_buf_size'),
+    f.array('core.eeprom', k.u16, E1000E_EEPROM_SIZE),
+    f.array('core.phy', k.u16, E1000E_PHY_REGISTERS),
+    f.array('core.mac', k.u32, E1000E_MAC_SIZE),
+    f.array('core.permanent_mac', k.u8, 6),
+    f.u32('core.delayed_causes'),
+    f.u16('subsys'),
+    f.u16('subsys_ven'),
+    f.struct('core.rdtr', intrTimer),
+    f.struct('core.radv', intrTimer),
+    f.struct('core.raid', intrTimer),
+    f.struct('core.tadv', intrTimer),
+    f.struct('core.tidv', intrTimer),
+    f.struct('core.itr', intrTimer),
+    f.bool('core.itr_intr_pending'),
+    f.structArray('core.eitr', intrTimer, E1000E_MSIX_VEC_NUM),
+    f.array('core.eitr_intr_pending', k.bool, E1000E_MSIX_VEC_NUM),
+    f.u32('core.itr_guest_value'),
+    f.array('core.eitr_guest_value', k.u32, E1000E_MSIX_VEC_NUM),
+    f.u16('core.vet'),
+    f.structArray('core.tx', tx, E1000E_NUM_QUEUES),
+  ],
+});
