@@ -1,0 +1,71 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { blockFilePath, extractStream } from '../src/analyze/extract';
+import { bytesSource, fileSource } from '../src/stream/source';
+import { analyzerOutput, readStream, streamPath } from './fixtures/qemu-streams';
+import { runCli } from './fixtures/run-cli';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-extract-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('--extract', () => {
+  test('writes desc.json, one file per RAM block and state.json, as analyze-migration.py -x', async () => {
+    const out = path.join(dir, 'q35');
+    const src = await fileSource(streamPath('q35-nodefaults-paused'));
+    const r = await extractStream(src, out).finally(() => src.close());
+    expect(r.files).toEqual([
+      'desc.json',
+      'pc.ram',
+      path.join('rom@etc', 'acpi', 'tables'),
+      'pc.bios',
+      'pc.rom',
+      path.join('rom@etc', 'table-loader'),
+      path.join('rom@etc', 'acpi', 'rsdp'),
+      'state.json',
+    ]);
+    expect(fs.readFileSync(path.join(out, 'desc.json'), 'utf8')).toBe(analyzerOutput('q35-nodefaults-paused', 'desc').replace(/\n$/, ''));
+    expect(fs.readFileSync(path.join(out, 'state.json'), 'utf8')).toBe(analyzerOutput('q35-nodefaults-paused', 'state').replace(/\n$/, ''));
+    const ram = fs.readFileSync(path.join(out, 'pc.ram'));
+    expect(ram.length).toBe(0x2000000);
+    expect(ram.every((b) => b === 0)).toBe(true);
+    const tables = fs.readFileSync(path.join(out, 'rom@etc/acpi/tables'));
+    expect(tables.length).toBe(0x20000);
+    // Q35's ACPI tables fill three pages; the rest of the block is zero.
+    expect(tables.subarray(0x3000).every((b) => b === 0)).toBe(true);
+    expect(tables.subarray(0, 0x3000).some((b) => b !== 0)).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'rom@etc/acpi/rsdp')).subarray(0, 8).toString('latin1')).toBe('RSD PTR ');
+  });
+
+  test('the CLI prints the written files; a failure leaves no directory behind', async () => {
+    const out = path.join(dir, 'cli');
+    const r = await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--extract', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('desc.json');
+    expect(fs.existsSync(path.join(out, 'state.json'))).toBe(true);
+
+    const cut = path.join(dir, 'cut.mig');
+    fs.writeFileSync(cut, readStream('pc-nodefaults-paused').subarray(0, 150000));
+    const failed = path.join(dir, 'failed');
+    const f = await runCli(['analyze', cut, '--extract', failed]);
+    expect(f.code).toBe(3);
+    expect(fs.existsSync(failed)).toBe(false);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.failed'))).toEqual([]);
+  });
+
+  test('block ids that would leave the directory are refused', () => {
+    expect(blockFilePath('/rom@etc/acpi/tables')).toBe(path.join('rom@etc', 'acpi', 'tables'));
+    for (const bad of ['../x', '/a/../../b', 'desc.json', '', '/']) expect(() => blockFilePath(bad)).toThrow();
+  });
+
+  test('extract from memory, page contents at their offsets', async () => {
+    const out = path.join(dir, 'mem');
+    await extractStream(bytesSource(readStream('pc-nodefaults-running')), out);
+    const loader = fs.readFileSync(path.join(out, 'rom@etc/table-loader'));
+    expect(loader.length).toBe(0x1000);
+    expect(loader.some((b) => b !== 0)).toBe(true);
+  });
+});
