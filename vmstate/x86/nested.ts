@@ -82,7 +82,8 @@ export const preemptionTimerSubsection = vmsd({
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
 });
 
-const vmxHeaderFields = [f.u64('hdr.vmx.vmxon_pa'), f.u64('hdr.vmx.vmcs12_pa'), f.u16('hdr.vmx.smm.flags')] as const;
+/** The VMX header fields QEMU migrates (hdr.vmx.flags and the deadline are not among them). */
+export const vmxHeaderFields = [f.u64('hdr.vmx.vmxon_pa'), f.u64('hdr.vmx.vmcs12_pa'), f.u16('hdr.vmx.smm.flags')] as const;
 
 export function vmxSubsection(preemptionTimer: boolean) {
   return vmsd({
@@ -143,17 +144,22 @@ export function nestedStateNeeded(s: Readonly<State>, ctx: Ctx, svm: boolean): b
   return vmxNestedStateNeeded(n) || (svm && svmNestedStateNeeded(n));
 }
 
-/** QEMU's design (4.1+), optionally with the SVM child (5.1+) and our preemption-timer child (`next`). */
-export function subsectionsTree(opts: NestedTreeOptions) {
-  const inner = kvmNestedStateDescription(vmxSubsection(opts.preemptionTimer), opts.svm ? svmSubsection : undefined);
+/** `cpu/nested_state`: the struct-pointer field env.nested_state described by `inner`. */
+export function nestedStateSubsection<D extends AnyVMSDesc>(inner: D, svm: boolean) {
   return vmsd({
     name: 'cpu/nested_state',
     version_id: 1,
     minimum_version_id: 1,
-    needed: (s, ctx) => nestedStateNeeded(s, ctx, opts.svm),
+    needed: (s, ctx) => nestedStateNeeded(s, ctx, svm),
     post_load: (s, _v, ctx) => checkReceivedNestedState(s, ctx),
     fields: [f.struct('env.nested_state', inner)],
   });
+}
+
+/** QEMU's design (4.1+), optionally with the SVM child (5.1+) and our preemption-timer child (`next`). */
+export function subsectionsTree(opts: NestedTreeOptions) {
+  const inner = kvmNestedStateDescription(vmxSubsection(opts.preemptionTimer), opts.svm ? svmSubsection : undefined);
+  return nestedStateSubsection(inner, opts.svm);
 }
 
 export function subsectionsDesign(opts: NestedTreeOptions, name = 'subsections'): NestedDesign {

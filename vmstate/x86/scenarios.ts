@@ -84,11 +84,11 @@ function seg(selector: number, flags: number, base = 0n, limit = 0xffffffff) {
 /** The vCPU registers of a 64-bit Linux kernel (L1, or an L2 with its own addresses). */
 function linuxCpu(ctx: X86Ctx, v: { rip: bigint; rsp: bigint; cr3: bigint; gsBase: bigint; tsc: bigint; cr4?: bigint; efer?: bigint }): CpuState {
   const s = cpuResetState(ctx);
+  // RAX RCX RDX RBX RSP RBP RSI RDI R8..R15
   s['env.regs'] = [
-    0x0n, 0xffffffff82a13c40n, 0x1n, 0x0n, 0x0n, v.rsp, 0xffff888003a4c000n, 0x0n,
+    0x0n, 0xffffffff82a13c40n, 0x1n, 0x0n, v.rsp, v.rsp + 0x48n, 0xffff888003a4c000n, 0x0n,
     0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n,
   ];
-  s['env.regs'][4] = v.rsp; // RSP
   s['env.eip'] = v.rip;
   s['env.eflags'] = 0x246n;
   s['env.hflags'] = HFLAGS_LONG_MODE_KERNEL;

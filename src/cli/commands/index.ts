@@ -3,6 +3,8 @@ import { registerDemo } from './demo';
 import { registerAnalyze } from './analyze';
 import { registerReencode } from './reencode';
 import { registerEdit } from './edit';
+import { registerReleases } from './releases';
+import { registerGenerate } from './generate';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -10,4 +12,6 @@ export function registerCommands(program: Command): void {
   registerAnalyze(program);
   registerReencode(program);
   registerEdit(program);
+  registerReleases(program);
+  registerGenerate(program);
 }

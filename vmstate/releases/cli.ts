@@ -1,0 +1,142 @@
+/**
+ * The bodies of `vmstate releases` and `vmstate generate` (the command files only parse
+ * options and load this lazily).
+ */
+import * as fs from 'fs';
+import { RefusedError, UsageError } from '../../src/cli/exit';
+import { writeFileAtomically } from '../../src/stream/atomic-file';
+import { cpuEverythingDescription } from '../x86/cpu';
+import type { X86Ctx } from '../x86/ctx';
+import { cpuResetState } from '../x86/reset';
+import { scenario, scenarios } from '../x86/scenarios';
+import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '.';
+import { generateStream } from './generate';
+import { StateJsonError, vmStateFromJson, vmStateToJson } from './state-json';
+import type { Release, VmStates } from './types';
+import { initialState } from '../../src/engine/state';
+import type { AnyVMSDesc, State } from '../../src/dsl';
+
+/** A release or a design by name. */
+export function releaseOrDesign(name: string): Release | undefined {
+  return releases[name] ?? designs[name];
+}
+
+function subsectionTree(d: AnyVMSDesc, depth = 0): string[] {
+  const out: string[] = [];
+  for (const s of d.subsections as readonly AnyVMSDesc[]) {
+    out.push(`${'  '.repeat(depth)}${s.name}`);
+    out.push(...subsectionTree(s, depth + 1));
+    for (const f of s.fields) {
+      const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+      if (nested && nested.subsections.length) out.push(...subsectionTree(nested, depth + 1));
+    }
+  }
+  return out;
+}
+
+function describeRelease(r: Release) {
+  const cpu = r.catalog.find((c) => c.name === 'cpu')!.vmsd;
+  return {
+    name: r.name,
+    summary: r.summary,
+    sections: r.catalog.map((c) => ({ name: c.name, instance: c.instance, vmsd: c.vmsd.name, version: c.vmsd.version_id, sectionId: c.sectionId, priority: c.priority })),
+    cpuSubsections: (cpu.subsections as readonly AnyVMSDesc[]).map((s) => s.name),
+    nestedTree: subsectionTree(cpu).filter((l) => l.trim().startsWith('cpu/nested_state') || l.trim().startsWith('cpu/kvm_nested_state')),
+    nestedDesign: r.cpuFeatures.nested?.name ?? null,
+    defaultMachine: r.defaultMachine,
+    machineTypes: r.machineTypes.map((m) => ({ name: m.name, compatProps: m.compatProps })),
+  };
+}
+
+export function runReleases(opts: { json?: boolean }): void {
+  const rel = RELEASE_NAMES.map((n) => describeRelease(releases[n]));
+  const des = DESIGN_NAMES.map((n) => describeRelease(designs[n]));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ releases: rel, designs: des, scenarios: scenarios().map((s) => ({ name: s.name, summary: s.summary })) }, null, 2)}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  const show = (title: string, list: ReturnType<typeof describeRelease>[]) => {
+    lines.push(title);
+    for (const r of list) {
+      lines.push(`  ${r.name.padEnd(19)} ${r.summary}`);
+      lines.push(`  ${''.padEnd(19)} cpu: ${r.cpuSubsections.length} subsections; nested: ${r.nestedTree.map((l) => l.trim()).join(', ') || 'none'}`);
+      const names = r.machineTypes.map((m) => m.name);
+      lines.push(`  ${''.padEnd(19)} machines (${names.length}): ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`);
+    }
+  };
+  show('releases:', rel);
+  show('designs:', des);
+  lines.push('scenarios (vmstate generate --scenario):');
+  for (const s of scenarios()) lines.push(`  ${s.name.padEnd(26)} ${s.summary}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export interface GenerateCliOptions {
+  release: string;
+  machine?: string;
+  scenario?: string;
+  state?: string;
+  output?: string;
+  lossy?: boolean;
+  writeState?: string;
+}
+
+/** The base state of a section before a state file's values are applied. */
+function baseState(r: Release, section: string, ctx: X86Ctx): State {
+  if (section === 'cpu') return cpuResetState(ctx);
+  const c = r.catalog.find((x) => x.name === section);
+  return c ? (initialState(c.vmsd) as State) : {};
+}
+
+function descOf(r: Release, section: string): AnyVMSDesc | undefined {
+  if (section === 'cpu') return cpuEverythingDescription; // every key any release uses
+  return r.catalog.find((c) => c.name === section)?.vmsd;
+}
+
+export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
+  const r = releaseOrDesign(opts.release);
+  if (!r) throw new UsageError(`generate: unknown release '${opts.release}' (releases: ${RELEASE_NAMES.join(', ')}; designs: ${DESIGN_NAMES.join(', ')})`);
+  if (!!opts.scenario === !!opts.state) throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
+  if (!opts.output && !opts.writeState) throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
+
+  let vm: { ctx: X86Ctx; state: VmStates };
+  if (opts.scenario) {
+    const sc = scenario(opts.scenario);
+    if (!sc) throw new UsageError(`generate: unknown scenario '${opts.scenario}' (${scenarios().map((s) => s.name).join(', ')})`);
+    vm = { ctx: sc.ctx, state: sc.state as unknown as VmStates };
+  } else {
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(opts.state!, 'utf8'));
+    } catch (e) {
+      process.stderr.write(`vmstate: ${opts.state}: ${(e as Error).message}\n`);
+      return 3;
+    }
+    try {
+      const file = vmStateFromJson(json, (s) => descOf(r, s), (s, ctx) => baseState(r, s, ctx));
+      vm = { ctx: file.ctx, state: file.sections };
+    } catch (e) {
+      if (e instanceof StateJsonError) {
+        process.stderr.write(`vmstate: ${opts.state}: ${e.message}\n`);
+        return 3;
+      }
+      throw e;
+    }
+  }
+
+  if (opts.writeState) {
+    const text = `${JSON.stringify(vmStateToJson({ ctx: vm.ctx, sections: vm.state }, (s) => descOf(r, s)), null, 2)}\n`;
+    await writeFileAtomically(opts.writeState, async (fd) => void fs.writeSync(fd, text));
+    if (!opts.output) return 0;
+  }
+
+  const outcome = generateStream(r, opts.machine ?? r.defaultMachine, vm, { lossy: opts.lossy });
+  if (!outcome.ok) {
+    if (outcome.why === 'unknown-machine') throw new UsageError(`generate: ${outcome.message}`);
+    throw new RefusedError(`generate: ${outcome.message}`);
+  }
+  await writeFileAtomically(opts.output!, async (fd) => void fs.writeSync(fd, outcome.bytes));
+  if (outcome.lost) process.stderr.write(`vmstate: generate: written with state lost, as QEMU ${r.name} would: ${outcome.lost}\n`);
+  return 0;
+}
