@@ -220,3 +220,44 @@ function describe(f: SynthField): VmdescField {
   }
   return { name: f.name, type: f.type, size: 'bytes' in f ? f.bytes.length : f.size };
 }
+
+/**
+ * Writes a large, valid stream to `file` for benchmarks and memory tests: a `pc.ram` block of
+ * `ramBytes` where every `dataEvery`-th page carries data (a cheap pattern) and the rest are zero
+ * pages, one small device section and a vmdesc. Memory use does not depend on the size.
+ */
+export async function writeSyntheticStream(file: string, opts: { ramBytes: number; dataEvery?: number; pageSize?: number }): Promise<number> {
+  const fs = await import('fs');
+  const { FdSink } = await import('./sink');
+  const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+  const dataEvery = opts.dataEvery ?? 2;
+  const fd = fs.openSync(file, 'w');
+  try {
+    const sink = new FdSink(fd);
+    const b = new StreamBuilder(sink, { pageSize });
+    const pages = Math.floor(opts.ramBytes / pageSize);
+    b.header().configuration({ machineType: 'pc-synthetic' });
+    b.ramStart(2, [{ name: 'pc.ram', length: BigInt(pages * pageSize) }]);
+    const data = new Uint8Array(pageSize);
+    function* gen(): Generator<SynthPage> {
+      for (let i = 0; i < pages; i++) {
+        if (i % dataEvery === 0) {
+          data[0] = i & 0xff;
+          data[pageSize - 1] = (i >> 8) & 0xff;
+          yield { block: 'pc.ram', addr: BigInt(i * pageSize), kind: 'page', data };
+        } else yield { block: 'pc.ram', addr: BigInt(i * pageSize), kind: 'zero' };
+      }
+    }
+    b.ramPages('part', 2, gen()).ramPages('end', 2, []);
+    b.device({ sectionId: 0, idstr: 'timer', version: 2, fields: [
+      { name: 'cpu_ticks_offset', type: 'int64', size: 8, value: 1n },
+      { name: 'unused', type: 'unused_buffer', bytes: new Uint8Array(8) },
+      { name: 'cpu_clock_offset', type: 'int64', size: 8, value: 2n },
+    ] });
+    b.eof().vmdesc();
+    sink.flush();
+    return sink.written;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
