@@ -26,14 +26,14 @@ import { i8259 } from './devices/i8259';
 import { idePci } from './devices/ide';
 import { ioapic } from './devices/ioapic';
 import { kvmvapic } from './devices/kvmvapic';
-import { ich9Lpc } from './devices/lpc_ich9';
+import { ich9LpcDescription } from './devices/lpc_ich9';
 import { mc146818rtc } from './devices/mc146818rtc';
 import { parallelIsa } from './devices/parallel';
 import { i8042, ps2Keyboard, ps2Mouse } from './devices/pckbd';
 import { pcspk } from './devices/pcspk';
 import { pciBus, pciHost } from './devices/pci';
 import { piix3 } from './devices/piix3';
-import { piix4Pm } from './devices/piix4_pm';
+import { piix4PmDescription } from './devices/piix4_pm';
 import { port92 } from './devices/port92';
 import { mch } from './devices/q35';
 import { isaSerial } from './devices/serial';
@@ -85,7 +85,11 @@ const both: readonly Machine72[] = ['pc', 'q35'];
 const pcOnly: readonly Machine72[] = ['pc'];
 const q35Only: readonly Machine72[] = ['q35'];
 
-/** Sections whose description is the same on both machines (PCIBUS is not: its IRQ count differs). */
+/**
+ * Sections whose description depends on nothing but the release. PCIBUS (its IRQ count differs
+ * between the chipsets) and the two power-management functions (their hotplug tables have one
+ * entry per DIMM slot and per possible vCPU) are added per machine and configuration below.
+ */
 const shared: CatalogEntry[] = [
   { name: 'timer', desc: timers, machines: both },
   { name: 'cpu_common', desc: cpuCommon, machines: both },
@@ -112,11 +116,9 @@ const shared: CatalogEntry[] = [
   { name: 'I440FX', desc: i440fx, qomType: 'i440FX', machines: pcOnly },
   { name: 'PIIX3', desc: piix3, qomType: 'PIIX3', machines: pcOnly },
   { name: 'ide', desc: idePci, machines: pcOnly },
-  { name: 'piix4_pm', desc: piix4Pm, qomType: 'PIIX4_PM', machines: pcOnly },
   { name: 'fdc', desc: isaFdc, qomType: 'isa-fdc', machines: pcOnly },
   // The Q35 chipset and its ICH9 functions.
   { name: 'mch', desc: mch, qomType: 'mch', machines: q35Only },
-  { name: 'ICH9LPC', desc: ich9Lpc, qomType: 'ICH9-LPC', machines: q35Only },
   { name: 'ich9_ahci', desc: ich9Ahci, qomType: 'ich9-ahci', machines: q35Only },
   { name: 'ich9_smb', desc: ich9Smbus, qomType: 'ICH9-SMB', machines: q35Only },
   // What the default devices (no -nodefaults) add: VGA, serial, parallel, the NIC and its backend.
@@ -133,11 +135,23 @@ export function sectionName(idstr: string): string {
   return idstr.slice(idstr.lastIndexOf('/') + 1);
 }
 
-function makeCatalog(machine: Machine72, machineType: string, hostQomType: string, nirq: number): Catalog {
+/** The -m / -smp options whose values size arrays that are not on the wire. */
+export interface MachineConfig {
+  /** -m ...,slots=N: DIMM slots in the ACPI memory hotplug table (default 0). */
+  readonly memorySlots?: number;
+  /** -smp ...,maxcpus=N: entries in the ACPI CPU hotplug table (default 1). */
+  readonly maxCpus?: number;
+}
+
+function makeCatalog(machine: Machine72, machineType: string, hostQomType: string, nirq: number, config: MachineConfig): Catalog {
+  const tables = { memorySlots: config.memorySlots ?? 0, possibleCpus: config.maxCpus ?? 1 };
   const entries = new Map<string, CatalogEntry>();
   for (const e of shared) entries.set(e.name, e);
-  entries.set('PCIHost', { name: 'PCIHost', desc: pciHost, qomType: hostQomType, machines: [machine] });
-  entries.set('PCIBUS', { name: 'PCIBUS', desc: pciBus(nirq), machines: [machine] });
+  const add = (e: CatalogEntry) => entries.set(e.name, e);
+  add({ name: 'PCIHost', desc: pciHost, qomType: hostQomType, machines: [machine] });
+  add({ name: 'PCIBUS', desc: pciBus(nirq), machines: [machine] });
+  add({ name: 'piix4_pm', desc: piix4PmDescription(tables), qomType: 'PIIX4_PM', machines: pcOnly });
+  add({ name: 'ICH9LPC', desc: ich9LpcDescription(tables), qomType: 'ICH9-LPC', machines: q35Only });
   return {
     machine,
     machineType,
@@ -148,13 +162,18 @@ function makeCatalog(machine: Machine72, machineType: string, hostQomType: strin
 
 /** Both machines' catalogs. Devices of the other machine are there too (one can plug an e1000 into q35). */
 export const CATALOG_7_2: Readonly<Record<Machine72, Catalog>> = {
-  pc: makeCatalog('pc', 'pc-i440fx-7.2', 'i440FX-pcihost', 4),
-  q35: makeCatalog('q35', 'pc-q35-7.2', 'q35-pcihost', 8),
+  pc: makeCatalog('pc', 'pc-i440fx-7.2', 'i440FX-pcihost', 4, {}),
+  q35: makeCatalog('q35', 'pc-q35-7.2', 'q35-pcihost', 8, {}),
 };
 
-/** The catalog for a machine type as a stream's configuration section or -M names it ('pc', 'pc-q35-7.2'...). */
-export function catalogFor(machineType: string | undefined): Catalog {
-  return machineType !== undefined && /q35/.test(machineType) ? CATALOG_7_2.q35 : CATALOG_7_2.pc;
+/**
+ * The catalog for a machine type as a stream's configuration section or -M names it ('pc',
+ * 'pc-q35-7.2'...), for the default -m/-smp configuration unless `config` says otherwise.
+ */
+export function catalogFor(machineType: string | undefined, config: MachineConfig = {}): Catalog {
+  const q35 = machineType !== undefined && /q35/.test(machineType);
+  if (config.memorySlots === undefined && config.maxCpus === undefined) return q35 ? CATALOG_7_2.q35 : CATALOG_7_2.pc;
+  return q35 ? makeCatalog('q35', 'pc-q35-7.2', 'q35-pcihost', 8, config) : makeCatalog('pc', 'pc-i440fx-7.2', 'i440FX-pcihost', 4, config);
 }
 
 /** Reads one section body into the entry's receiver state, leaving the reader after it. */

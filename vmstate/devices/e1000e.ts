@@ -1,5 +1,6 @@
 /** Intel 82574L, the q35 machine's default NIC (hw/net/e1000e.c, QOM e1000e), a PCI Express function. */
 import { f, k, vmsd } from '../../src';
+import { dumpSize } from '../dump-vmstate';
 import { msixState } from './kinds';
 import { pcieDevice } from './pci';
 
@@ -13,7 +14,12 @@ const E1000E_MAC_SIZE = 0x8000;
 const PSRCTL_BUFFS_PER_DESC = 4;
 
 /** vmstate_msix: the MSI-X table and PBA of a function with five vectors. */
-const msix = vmsd({ name: 'msix', version_id: 0, fields: [f.field('msix', msixState(E1000E_MSIX_VEC_NUM))] });
+const msix = vmsd({
+  name: 'msix',
+  version_id: 0,
+  // QEMU's field has size 0: msix_save/msix_load know the length, VMStateField does not.
+  fields: [dumpSize(f.field('msix', msixState(E1000E_MSIX_VEC_NUM)), 0)],
+});
 
 const tx = vmsd({
   name: 'e1000e-tx',
