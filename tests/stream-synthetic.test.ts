@@ -229,7 +229,8 @@ describe('property: random RAM page sequences', () => {
         b.header().configuration({ machineType: 'x' }).ramStart(1, blocks).ramPages('part', 1, pages).ramPages('end', 1, []).eof();
         const stream = bytes();
         const seen: RamRecord[] = [];
-        await contentsOf(stream, { onRam: (r) => seen.push(r) }, chunk);
+        // page views last only until the window refills: keep copies
+        await contentsOf(stream, { onRam: (r) => seen.push('data' in r ? { ...r, data: r.data.slice() } : r) }, chunk);
         const got = seen.filter((r) => r.kind !== 'mem-size' && r.kind !== 'eos');
         expect(got.map((r) => r.kind)).toEqual(pages.map((p) => p.kind));
         got.forEach((r, i) => {

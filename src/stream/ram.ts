@@ -38,7 +38,7 @@ interface PageRecordBase extends RecordBase {
 export type RamRecord =
   | (RecordBase & { kind: 'mem-size'; total: number; blocks: RamBlockInfo[] })
   | (PageRecordBase & { kind: 'zero'; fill: number })
-  /** `data` is a view into the input window: copy it to keep it. */
+  /** `data` is a view into the input window, valid only while the record is being handled: copy it to keep it. */
   | (PageRecordBase & { kind: 'page'; data: Uint8Array })
   | (PageRecordBase & { kind: 'xbzrle'; encoding: number; data: Uint8Array })
   | (PageRecordBase & { kind: 'compressed'; data: Uint8Array })

@@ -11,6 +11,11 @@ export interface ChunkSource {
   read(): Promise<Uint8Array | null>;
   /** Total size in bytes, when known up front (files). */
   readonly size?: number;
+  /**
+   * Reads the next bytes into `buf` at `offset` (at most `length`), returning how many (0 at the
+   * end). Lets the window refill one reused buffer instead of allocating a chunk per read.
+   */
+  readInto?(buf: Uint8Array, offset: number, length: number): Promise<number>;
   /** Random access, for seekable sources only. Returns fewer bytes at the end of the input. */
   readAt?(position: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -47,6 +52,12 @@ export async function fileSource(path: string, chunkBytes: number = Limits.chunk
       if (chunk.length === 0) return null;
       position += chunk.length;
       return chunk;
+    },
+    async readInto(buf, offset, length) {
+      if (position >= size || length <= 0) return 0;
+      const { bytesRead } = await handle.read(buf, offset, Math.min(length, size - position), position);
+      position += bytesRead;
+      return bytesRead;
     },
     readAt,
     async close() {
@@ -87,6 +98,12 @@ export function bytesSource(bytes: Uint8Array, chunkBytes: number = Limits.chunk
       const chunk = bytes.subarray(position, Math.min(bytes.length, position + chunkBytes));
       position += chunk.length;
       return chunk;
+    },
+    async readInto(buf, offset, length) {
+      const n = Math.max(0, Math.min(length, chunkBytes, bytes.length - position));
+      buf.set(bytes.subarray(position, position + n), offset);
+      position += n;
+      return n;
     },
     async readAt(pos: number, length: number) {
       return bytes.subarray(Math.min(pos, bytes.length), Math.min(bytes.length, pos + length));

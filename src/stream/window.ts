@@ -1,5 +1,6 @@
 import { ByteReader } from '../bytes/reader';
 import { LimitExceededError, TruncatedError } from '../errors';
+import { Limits } from './constants';
 import type { ChunkSource } from './source';
 
 /**
@@ -7,39 +8,79 @@ import type { ChunkSource } from './source';
  * the window holds [pos, end). Parsers work on a ByteReader over the window and, when it throws
  * TruncatedError while more input exists, ask for a bigger window and parse again.
  *
- * Buffers handed out are never written to again (a refill builds a new buffer), so views taken
- * from a reader stay valid after later refills.
+ * Buffer reuse: views taken through `parse()` (device sections, headers) may be kept by whoever
+ * decoded them, so such a buffer is "pinned" and never written again; the next refill starts a
+ * new one. Views taken from `reader()` directly (RAM page records) are only valid until the next
+ * refill, which may move bytes within the same buffer. `take()` always returns a copy.
  */
 export class StreamWindow {
-  private buf: Uint8Array = new Uint8Array(0);
-  /** Absolute offset of buf[0]. */
+  /** Backing store; the window's bytes are store[0 .. len). */
+  private store: Uint8Array = new Uint8Array(0);
+  private len = 0;
+  /** Absolute offset of store[0]. */
   private start: number;
+  /** True while views of `store` may be held elsewhere, so it must not be overwritten. */
+  private pinned = true;
   /** Absolute offset of the next unconsumed byte. */
   pos: number;
   /** True once the source has returned its last chunk. */
   ended = false;
-  /** Called with the absolute end offset each time a chunk arrives (progress reporting). */
+  /** Called with the absolute end offset each time input arrives (progress reporting). */
   onChunk?: (end: number) => void;
 
   constructor(
     private readonly source: ChunkSource,
     base = 0,
+    private readonly chunkBytes: number = Limits.chunkBytes,
   ) {
     this.start = base;
     this.pos = base;
   }
 
   get end(): number {
-    return this.start + this.buf.length;
+    return this.start + this.len;
   }
   get available(): number {
     return this.end - this.pos;
   }
 
-  /** Reads chunks until at least `n` bytes are available or the input ends. Returns the bytes available. */
+  /** Reads input until at least `n` bytes are available or the input ends. Returns the bytes available. */
   async fill(n: number): Promise<number> {
     if (this.available >= n || this.ended) return this.available;
-    const parts: Uint8Array[] = [this.buf.subarray(this.pos - this.start)];
+    if (this.source.readInto) await this.fillInto(n);
+    else await this.fillChunks(n);
+    return this.available;
+  }
+
+  /** Refill by reading straight into a buffer, reusing the current one when nothing pins it. */
+  private async fillInto(n: number): Promise<void> {
+    const keep = this.available;
+    const want = Math.max(n, keep + this.chunkBytes);
+    const from = this.pos - this.start;
+    if (!this.pinned && this.store.length >= want) {
+      this.store.copyWithin(0, from, this.len);
+    } else {
+      const next = new Uint8Array(Math.max(want, 2 * this.chunkBytes));
+      next.set(this.store.subarray(from, this.len));
+      this.store = next;
+      this.pinned = false;
+    }
+    this.start = this.pos;
+    this.len = keep;
+    while (this.len < n) {
+      const got = await this.source.readInto!(this.store, this.len, this.store.length - this.len);
+      if (got === 0) {
+        this.ended = true;
+        break;
+      }
+      this.len += got;
+      this.onChunk?.(this.start + this.len);
+    }
+  }
+
+  /** Refill from a source that hands out chunks: join what is left with new chunks in a new buffer. */
+  private async fillChunks(n: number): Promise<void> {
+    const parts: Uint8Array[] = [this.store.subarray(this.pos - this.start, this.len)];
     let have = parts[0].length;
     while (have < n) {
       const chunk = await this.source.read();
@@ -51,26 +92,25 @@ export class StreamWindow {
       have += chunk.length;
       this.onChunk?.(this.pos + have);
     }
-    if (parts.length === 1) {
-      this.buf = parts[0];
-    } else if (parts.length === 2 && parts[0].length === 0) {
-      this.buf = parts[1];
-    } else {
+    if (parts.length === 1) this.store = parts[0];
+    else if (parts.length === 2 && parts[0].length === 0) this.store = parts[1];
+    else {
       const joined = new Uint8Array(have);
       let at = 0;
       for (const p of parts) {
         joined.set(p, at);
         at += p.length;
       }
-      this.buf = joined;
+      this.store = joined;
     }
+    this.len = this.store.length;
     this.start = this.pos;
-    return this.available;
+    this.pinned = true; // chunks belong to the source; never write into them
   }
 
-  /** A reader over the available bytes, positioned at `pos`. */
+  /** A reader over the available bytes, positioned at `pos`. Its views last until the next fill. */
   reader(): ByteReader {
-    return new ByteReader(this.buf.subarray(this.pos - this.start), this.pos);
+    return new ByteReader(this.store.subarray(this.pos - this.start, this.len), this.pos);
   }
 
   /** Marks everything before absolute offset `to` as consumed. */
@@ -86,7 +126,8 @@ export class StreamWindow {
 
   /**
    * Runs `parse` over the window, growing it on TruncatedError while more input exists, up to
-   * `limit` bytes. On success the window advances past what `parse` consumed.
+   * `limit` bytes. On success the window advances past what `parse` consumed. The buffer is
+   * pinned: what `parse` returns may hold views of it.
    */
   async parse<T>(
     parse: (r: ByteReader) => T,
@@ -98,6 +139,7 @@ export class StreamWindow {
       const r = this.reader();
       try {
         const value = parse(r);
+        this.pinned = true;
         this.advance(r.offset);
         return value;
       } catch (e) {
@@ -109,12 +151,12 @@ export class StreamWindow {
     }
   }
 
-  /** Reads exactly n bytes (into one buffer), or throws TruncatedError at the end of input. */
+  /** Reads exactly n bytes into a new buffer, or throws TruncatedError at the end of input. */
   async take(n: number, path = ''): Promise<Uint8Array> {
     await this.fill(n);
     const r = this.reader();
     r.path = () => path;
-    const v = r.bytesView(n);
+    const v = r.bytesCopy(n);
     this.advance(r.offset);
     return v;
   }
