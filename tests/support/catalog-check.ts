@@ -3,7 +3,7 @@
  * sections out by the stream's own vmdesc (independently of the catalog), then each section is
  * decoded with the catalog, encoded again, and described again.
  */
-import { ByteReader, type Ctx } from '../../src';
+import { ByteReader, type Ctx, type State } from '../../src';
 import { readStreamContents } from '../../src/stream/collect';
 import { bytesSource } from '../../src/stream/source';
 import type { VmdescDevice } from '../../src/stream/vmdesc';
@@ -24,6 +24,8 @@ export interface SectionCheck {
   /** Our vmdesc entry and the stream's (without name/instance_id), JSON-normalized. */
   ours?: unknown;
   theirs?: unknown;
+  /** The decoded state. */
+  state?: State;
   error?: string;
 }
 
@@ -74,6 +76,7 @@ export async function checkStreamWithCatalog(bytes: Uint8Array, opts: { ctx?: Ct
       const r = new ByteReader(s.body, s.bodyOffset);
       const state = loadSection(entry, r, s.versionId, ctx, label);
       check.consumed = r.pos;
+      check.state = state;
       const again = saveSection(entry, state, ctx);
       check.reencodedIdentically = Buffer.from(again.bytes).equals(Buffer.from(s.body));
       check.ours = plain(again.vmdesc);
