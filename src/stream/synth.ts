@@ -80,7 +80,7 @@ export class StreamBuilder {
   }
 
   /** RAM START: MEM_SIZE + block list (+ mr->addr per block when given) + EOS. */
-  ramStart(sectionId: number, blocks: { name: string; length: bigint; mrAddr?: bigint }[]): this {
+  ramStart(sectionId: number, blocks: { name: string; length: bigint; pageSize?: bigint; mrAddr?: bigint }[]): this {
     this.sectionHeader(SectionType.START, sectionId, 'ram', 0, 4);
     const w = new ByteWriter(256);
     const total = blocks.reduce((a, b) => a + b.length, 0n);
@@ -88,6 +88,7 @@ export class StreamBuilder {
     for (const b of blocks) {
       w.countedString(b.name);
       w.u64(b.length);
+      if (b.pageSize !== undefined) w.u64(b.pageSize);
       if (b.mrAddr !== undefined) w.u64(b.mrAddr);
     }
     w.u64(BigInt(RamFlag.EOS));
