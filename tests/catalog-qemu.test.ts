@@ -114,6 +114,47 @@ describeQemu('catalog 7.2 against QEMU: subsections our own BIOS code makes QEMU
   });
 });
 
+describeQemu('catalog 7.2 against QEMU: compat properties switched off with -global', () => {
+  /** Each property is a ctx key of the same name (`<QOM type>.<property>`). */
+  const globals = [
+    'e1000.mitigation',
+    'e1000.extra_mac_registers',
+    'e1000.migrate_tso_props',
+    'isa-pcspk.migrate',
+    'i8042.extended-state',
+    'PIIX4_PM.acpi-pci-hotplug-with-bridge-support',
+    'PIIX4_PM.memory-hotplug-support',
+    'fw_cfg_io.dma_enabled',
+    'pci-host-bridge.x-config-reg-migration-enabled',
+  ];
+  const ctx: MachineCtx = { props: Object.fromEntries(globals.map((g) => [g, 'off'])) };
+
+  it('pc with default devices: the catalog follows every switch', async () => {
+    const bytes = await capture('pc-compat-off', {
+      machine: 'pc',
+      defaultDevices: true,
+      extraArgs: globals.flatMap((g) => ['-global', `${g}=off`]),
+    });
+    const c = await checkStreamWithCatalog(bytes, { ctx });
+    expectAllGood(c);
+    // Subsections gone; the PIIX4 PCI hotplug fields replaced by the pre-2.0 single-bus layout.
+    for (const s of ['e1000/', 'pckbd/extended_state', 'piix4_pm/memhp', 'fw_cfg/dma']) expect(c.subsections.join('\n')).not.toContain(s);
+    const pm = c.checks.find((x) => x.idstr === '0000:00:01.3/piix4_pm')!;
+    const names = (pm.theirs as { fields: Array<{ name: string }> }).fields.map((f) => f.name);
+    expect(names).toContain('acpi_pci_hotplug.acpi_pcihp_pci_status[0x0]');
+    expect(names).not.toContain('acpi_pci_hotplug.hotplug_select');
+    // Whole sections whose top-level needed() is false are not in the stream at all.
+    const idstrs = c.checks.map((x) => x.idstr);
+    expect(idstrs).not.toContain('pcspk');
+    expect(idstrs).not.toContain('PCIHost');
+    const catalog = catalogFor('pc');
+    for (const name of ['pcspk', 'PCIHost']) {
+      const d = catalog.lookup(name)!.desc;
+      expect([name, d.needed!({}, ctx), d.needed!({}, {})]).toEqual([name, false, true]);
+    }
+  });
+});
+
 describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, loaded and sent again by QEMU', () => {
   const machine: QemuMachineOptions = { machine: 'pc', defaultDevices: true };
 
@@ -121,66 +162,81 @@ describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, load
   const edits: Record<string, (s: State) => void> = {
     ps2kbd: (s) => {
       s.ledstate = 4;
+      s.need_high_bit = true;
     },
     '0000:00:01.0/PIIX3': (s) => {
       s.rcr = 2;
     },
     fdc: (s) => {
-      (s.state as State).reset_sensei = 3;
+      const fdc = s.state as State;
+      fdc.reset_sensei = 3;
+      fdc.result_timer = 123456789n;
+      fdc.phase = 3; // RESULT, while msr says COMMAND
+      const drives = fdc.drives as State[];
+      drives[0].media_changed = 0; // drive A has a (media-less) backend in the default pc
+      drives[1].perpendicular = 1;
     },
     hpet: (s) => {
       s.rtc_irq_level = 1;
+      s.config = (s.config as bigint) | 1n; // running: its offset to guest time travels too
+      s.hpet_offset = 0x1000n;
+    },
+    mc146818rtc: (s) => {
+      s.irq_reinject_on_ack_count = 3;
+    },
+    serial: (s) => {
+      const uart = s.state as State;
+      uart.ier = 0x02; // THR interrupt enabled...
+      uart.iir = 0x01; // ...no interrupt identified, yet one pending: thr_ipending disagrees with iir
+      uart.thr_ipending = 1;
+      uart.timeout_ipending = 1;
+      uart.recv_fifo = { data: Uint8Array.from({ length: 16 }, (_, i) => 0x41 + i), head: 2, num: 3 };
+      uart.xmit_fifo = { data: new Uint8Array(16).fill(0x5a), head: 0, num: 1 };
+      uart.fifo_timeout_timer = 987654321n;
+    },
+    '0000:00:02.0/vga': (s) => {
+      (s.vga as State).big_endian_fb = true;
     },
     '0000:00:01.1/ide': (s) => {
       const cd = (s['bus[1].ifs'] as State[])[0];
       cd['events.new_media'] = true;
       cd.tray_locked = true;
+      cd.status = (cd.status as number) | 0x08; // DRQ: a PIO transfer in flight
+      (s.bus as State[])[1].error_status = 0x10; // IDE_RETRY_PIO on the CD's bus
+      const bmdma = s.bmdma as State[];
+      bmdma[0].cur_prd_len = 0x200;
+      bmdma[0].cur_addr = 0x1000;
+      bmdma[1].status = 0x08; // a bit old QEMUs abused for retry state
     },
   };
   const expectSent = [
     'ps2kbd: ps2kbd/ledstate',
+    'ps2kbd: ps2kbd/need_high_bit',
     '0000:00:01.0/PIIX3: PIIX3/rcr',
     'fdc: fdc/reset_sensei',
+    'fdc: fdc/result_timer',
+    'fdc: fdc/phase',
+    'fdc: fdrive/media_changed',
+    'fdc: fdrive/perpendicular',
     'hpet: hpet/rtc_irq_level',
+    'hpet: hpet/offset',
+    'mc146818rtc: mc146818rtc/irq_reinject_on_ack_count',
+    'serial: serial/thr_ipending',
+    'serial: serial/recv_fifo',
+    'serial: serial/xmit_fifo',
+    'serial: serial/fifo_timeout_timer',
+    'serial: serial/timeout_ipending',
+    '0000:00:02.0/vga: vga.endian',
     '0000:00:01.1/ide: ide_drive/tray_state',
     '0000:00:01.1/ide: ide_drive/atapi/gesn_state',
+    '0000:00:01.1/ide: ide_drive/pio_state',
+    '0000:00:01.1/ide: ide_bus/error',
+    '0000:00:01.1/ide: ide bmdma_current',
+    '0000:00:01.1/ide: ide bmdma/status',
   ];
 
   it('pc with default devices', async () => {
-    const original = await capture('pc-edit-source', machine);
-    const catalog = catalogFor('pc');
-    const edited = await transformBytes(
-      original,
-      (rec) => {
-        if (rec.type !== 'section' || !(rec.section.idstr in edits)) return rec;
-        const section: DeviceSection = { ...rec.section, value: structuredClone(rec.section.value as State), modified: true };
-        edits[section.idstr](section.value as State);
-        return { ...rec, section };
-      },
-      { resolvers: [catalogResolver(catalog)], preferResolvers: true },
-    );
-    // Our own decoder reads the subsections back (the vmdesc still describes the original sections).
-    const file = path.join(dir, 'pc-edited.mig');
-    fs.writeFileSync(file, edited);
-
-    const result = await incomingFromFile(file, machine);
-    if (!result.ok) throw new Error(`QEMU refused the catalog-written stream (${result.exit}): ${result.error}`);
-    const again = path.join(dir, 'pc-edited-again.mig');
-    try {
-      await result.vm.qemu.qmp.execute('migrate', { uri: `exec:cat > ${again}` });
-      for (let i = 0; i < 500; i++) {
-        const info = await result.vm.qemu.qmp.execute<{ status?: string }>('query-migrate');
-        if (info.status === 'completed') break;
-        if (info.status === 'failed') throw new Error('second migration failed');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await result.vm.close();
-    }
-    // QEMU's needed() agreed with ours: it sends every subsection we made needed, and the
-    // catalog decodes its stream (and re-encodes it identically) with the edited values in it.
-    const c = await checkStreamWithCatalog(new Uint8Array(fs.readFileSync(again)));
-    expectAllGood(c);
+    const c = await editThroughQemu('pc', { machine: 'pc', defaultDevices: true }, edits);
     for (const s of expectSent) expect(c.subsections).toContain(s);
     const state = (label: string) => c.checks.find((x) => x.label === label)?.state as State;
     expect(state('ps2kbd#0').ledstate).toBe(4);
@@ -190,4 +246,64 @@ describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, load
     const cd = (state('0000:00:01.1/ide#0')['bus[1].ifs'] as State[])[0];
     expect([cd['events.new_media'], cd.tray_locked]).toEqual([true, true]);
   });
+
+  it('q35 with default devices: AHCI ports, ICH9 SMI features', async () => {
+    const q35Edits: Record<string, (s: State) => void> = {
+      '0000:00:1f.2/ich9_ahci': (s) => {
+        const port = ((s.ahci as State).dev as State[])[0];
+        (port.port as State).error_status = 0x10; // IDE_RETRY_PIO: pio_state of the port's drive follows
+        (port['port.ifs[0]'] as State).tray_open = true;
+      },
+      '0000:00:1f.0/ICH9LPC': (s) => {
+        s.smi_guest_features_le = [1, 0, 0, 0, 0, 0, 0, 0];
+        s.smi_features_ok = 1;
+        s.smi_negotiated_features = 1n;
+      },
+    };
+    const c = await editThroughQemu('q35', { machine: 'q35', defaultDevices: true }, q35Edits);
+    for (const s of ['ide_bus/error', 'ide_drive/pio_state', 'ide_drive/tray_state'])
+      expect(c.subsections).toContain(`0000:00:1f.2/ich9_ahci: ${s}`);
+    expect(c.subsections).toContain('0000:00:1f.0/ICH9LPC: ICH9LPC/smi_feat');
+  });
 });
+
+/**
+ * Edits sections of a fresh capture with the catalog (so needed() turns true and the catalog
+ * writes the subsections), has an incoming QEMU load the result, migrates that QEMU again and
+ * checks its stream with the catalog.
+ */
+async function editThroughQemu(name: string, machine: QemuMachineOptions, edits: Record<string, (s: State) => void>): Promise<StreamCheck> {
+  const original = await capture(`${name}-edit-source`, machine);
+  const catalog = catalogFor(machine.machine);
+  const edited = await transformBytes(
+    original,
+    (rec) => {
+      if (rec.type !== 'section' || !(rec.section.idstr in edits)) return rec;
+      const section: DeviceSection = { ...rec.section, value: structuredClone(rec.section.value as State), modified: true };
+      edits[section.idstr](section.value as State);
+      return { ...rec, section };
+    },
+    { resolvers: [catalogResolver(catalog)], preferResolvers: true },
+  );
+  const file = path.join(dir, `${name}-edited.mig`);
+  fs.writeFileSync(file, edited);
+
+  const result = await incomingFromFile(file, machine);
+  if (!result.ok) throw new Error(`QEMU refused the catalog-written stream (${result.exit}): ${result.error}`);
+  const again = path.join(dir, `${name}-edited-again.mig`);
+  try {
+    // cat writes a temporary name and renames it when done, so the file appears whole.
+    await result.vm.qemu.qmp.execute('migrate', { uri: `exec:cat > ${again}.part && mv ${again}.part ${again}` });
+    for (let i = 0; !fs.existsSync(again); i++) {
+      const info = await result.vm.qemu.qmp.execute<{ status?: string }>('query-migrate');
+      if (info.status === 'failed' || i > 1500) throw new Error(`second migration did not complete: ${JSON.stringify(info)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await result.vm.close();
+  }
+  // QEMU's needed() agreed with ours: the catalog decodes QEMU's stream and re-encodes it identically.
+  const c = await checkStreamWithCatalog(new Uint8Array(fs.readFileSync(again)));
+  expectAllGood(c);
+  return c;
+}
