@@ -114,6 +114,19 @@ describeQemu('catalog 7.2 against QEMU: subsections our own BIOS code makes QEMU
   });
 });
 
+describeQemu('catalog 7.2 against QEMU: -icount', () => {
+  it.each([
+    ['shift=3', { icount: 1 }, ['timer/icount', 'timer/icount/warp_timer']],
+    ['shift=3,sleep=off', { icount: 1, icountSleep: false }, ['timer/icount']],
+    ['shift=auto', { icount: 2 }, ['timer/icount', 'timer/icount/warp_timer', 'timer/icount/timers', 'timer/icount/shift']],
+  ] as const)('-icount %s', async (option, ctx, expected) => {
+    const bytes = await capture(`pc-icount-${option.replace(/[=,]/g, '-')}`, { machine: 'pc', runMs: 100, extraArgs: ['-icount', option] });
+    const c = await checkStreamWithCatalog(bytes, { ctx: ctx as MachineCtx });
+    expectAllGood(c);
+    expect(c.subsections.filter((x) => x.startsWith('timer:'))).toEqual(expected.map((x) => `timer: ${x}`));
+  });
+});
+
 describeQemu('catalog 7.2 against QEMU: compat properties switched off with -global', () => {
   /** Each property is a ctx key of the same name (`<QOM type>.<property>`). */
   const globals = [
@@ -193,6 +206,12 @@ describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, load
       uart.recv_fifo = { data: Uint8Array.from({ length: 16 }, (_, i) => 0x41 + i), head: 2, num: 3 };
       uart.xmit_fifo = { data: new Uint8Array(16).fill(0x5a), head: 0, num: 1 };
       uart.fifo_timeout_timer = 987654321n;
+      uart.poll_msl = 0; // modem-status polling of a host tty
+      uart.modem_status_poll = 55555n;
+    },
+    cpu_common: (s) => {
+      s.crash_occurred = true;
+      s.exception_index = 13;
     },
     '0000:00:02.0/vga': (s) => {
       (s.vga as State).big_endian_fb = true;
@@ -226,6 +245,9 @@ describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, load
     'serial: serial/xmit_fifo',
     'serial: serial/fifo_timeout_timer',
     'serial: serial/timeout_ipending',
+    'serial: serial/poll',
+    'cpu_common: cpu_common/exception_index',
+    'cpu_common: cpu_common/crash_occurred',
     '0000:00:02.0/vga: vga.endian',
     '0000:00:01.1/ide: ide_drive/tray_state',
     '0000:00:01.1/ide: ide_drive/atapi/gesn_state',
