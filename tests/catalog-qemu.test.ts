@@ -168,6 +168,32 @@ describeQemu('catalog 7.2 against QEMU: compat properties switched off with -glo
   });
 });
 
+describeQemu('catalog 7.2 against QEMU: more compat properties', () => {
+  it.each([
+    // acpi_index is left out (a _TEST field) while the rest of the PCI hotplug state still travels.
+    ['pc', ['PIIX4_PM.x-not-migrate-acpi-index'], 'on', '0000:00:01.3/piix4_pm'],
+    // Q35's memory and PCI hotplug subsections, each behind its own property. (enable_tco is
+    // forced on when the device is realized, so a -global cannot switch ich9_pm/tco off in 7.2.)
+    ['q35', ['ICH9-LPC.memory-hotplug-support', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support'], 'off', '0000:00:1f.0/ICH9LPC'],
+  ] as const)('%s with %s', async (machine, globals, value, pm) => {
+    const ctx: MachineCtx = { props: Object.fromEntries(globals.map((g) => [g, value])) };
+    const bytes = await capture(`${machine}-compat-${value}`, { machine, extraArgs: globals.flatMap((g) => ['-global', `${g}=${value}`]) });
+    const c = await checkStreamWithCatalog(bytes, { ctx });
+    expectAllGood(c);
+    const subs = c.subsections.filter((x) => x.startsWith(`${pm}:`));
+    const names = JSON.stringify(c.checks.find((x) => x.idstr === pm)!.theirs);
+    if (machine === 'pc') {
+      expect(names).not.toContain('acpi_pci_hotplug.acpi_index');
+      expect(names).toContain('acpi_pci_hotplug.hotplug_select');
+    } else {
+      expect(subs).toEqual([`${pm}: ich9_pm/tco`]);
+    }
+    // And the default ctx would have written something else for the same state.
+    const blind = await checkStreamWithCatalog(bytes);
+    expect(blind.checks.find((x) => x.idstr === pm)?.reencodedIdentically).toBe(false);
+  });
+});
+
 describeQemu('catalog 7.2 against QEMU: subsections written by the catalog, loaded and sent again by QEMU', () => {
   const machine: QemuMachineOptions = { machine: 'pc', defaultDevices: true };
 

@@ -25,6 +25,8 @@ export function ich9PmDescription(config: { memorySlots?: number; possibleCpus?:
     name: 'ich9_pm/tco',
     version_id: 1,
     minimum_version_id: 1,
+    // QEMU 7.2 forces enable_tco on when it realizes the device, so a -global cannot turn it
+    // off; only a qom-set afterwards can. The ctx key says what it is at migration time.
     needed: (_s, ctx) => propOn(ctx, 'ICH9-LPC.enable_tco', true),
     fields: [f.struct('tco_regs', tcoIoRegs, { version: 1 })],
   });
