@@ -1,5 +1,5 @@
 /** Intel 82540EM, the pc machine's default NIC (hw/net/e1000.c, QOM e1000). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd, type Ctx, type State } from '../../src';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 
@@ -13,9 +13,11 @@ const NAMED_MAC_REGISTERS = [
 /** The whole MAC register file (0x8000 32-bit registers) that e1000/full_mac_state carries. */
 const MAC_REGISTER_COUNT = 0x8000;
 
-/** The compat_flags bits as device properties, all on for 7.2 machine types. */
-const flag = (name: 'mitigation' | 'extra_mac_registers' | 'migrate_tso_props') => (_s: unknown, ctx: Parameters<typeof propOn>[0]) =>
-  propOn(ctx, `e1000.${name}`, true);
+/** A needed() on one of the compat_flags bits, which are device properties on for 7.2 machine types. */
+const flag =
+  (name: 'mitigation' | 'extra_mac_registers' | 'migrate_tso_props') =>
+  (_s: Readonly<State>, ctx: Ctx): boolean =>
+    propOn(ctx, `e1000.${name}`, true);
 
 const mitigation = vmsd({
   name: 'e1000/mit_state',

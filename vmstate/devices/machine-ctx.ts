@@ -9,9 +9,18 @@ import type { Ctx } from '../../src/dsl';
 
 export interface MachineCtx extends Ctx {
   /**
-   * Device and machine properties, keyed `<QOM type>.<property>` exactly as a `-global` would
-   * name them (e.g. `'e1000.mitigation': false`, `'PIIX4_PM.cpu-hotplug-legacy': false`);
-   * values are booleans or QEMU's "on"/"off"/"true"/"false" strings.
+   * Device and machine properties as they are at migration time, keyed `<QOM type>.<property>`
+   * exactly as a `-global` names them; values are booleans or QEMU's "on"/"off"/"true"/"false".
+   * Read by the catalog (default in brackets): e1000.mitigation, e1000.extra_mac_registers,
+   * e1000.migrate_tso_props [on]; isa-pcspk.migrate [on]; i8042.extended-state [on];
+   * hpet.hpet-offset-saved [on]; fw_cfg_io.dma_enabled, fw_cfg.acpi-mr-restore [on];
+   * pci-host-bridge.x-config-reg-migration-enabled [on]; PIIX4_PM.memory-hotplug-support,
+   * PIIX4_PM.acpi-pci-hotplug-with-bridge-support [on], PIIX4_PM.x-not-migrate-acpi-index [off];
+   * ICH9-LPC.memory-hotplug-support, ICH9-LPC.enable_tco,
+   * ICH9-LPC.acpi-pci-hotplug-with-bridge-support [on]; PIIX4_PM.cpu-hotplug-legacy and
+   * ICH9-LPC.cpu-hotplug-legacy [on; the guest's firmware switches them off at run time];
+   * migration.store-global-state [on]; and the machine-class field
+   * machine.smbus_no_migration_support [off].
    */
   readonly props?: Readonly<Record<string, unknown>>;
   /** 'tcg' when absent, like the real sample streams. */
