@@ -18,7 +18,7 @@ const timerCodec: SectionCodec<Timer> = {
     w.i64(v.clock);
   },
 };
-const timerResolver: CodecResolver = (s, kind) => (s.idstr === 'timer' && kind === 'full' ? (timerCodec as SectionCodec) : undefined);
+const timerResolver: CodecResolver = (s, kind) => (s.idstr === 'timer' && kind === 'full' ? timerCodec : undefined);
 
 describe('pluggable section decoders', () => {
   const bytes = readStream('pc-nodefaults-running');

@@ -34,10 +34,12 @@ export interface SectionCodec<T = unknown> {
  * Picks the codec for a section, or undefined to let the next resolver (or the fallback) try.
  * The vmdesc interpreter is the default resolver; the device catalog plugs in the same way.
  */
-export type CodecResolver = (section: SectionInfo, kind: SectionKind) => SectionCodec | undefined;
+// A resolver may hand out codecs of any value type; `any` keeps typed codecs assignable (encode is contravariant).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CodecResolver = (section: SectionInfo, kind: SectionKind) => SectionCodec<any> | undefined;
 
 /** Wraps a bare decode function as a (read-only) codec. */
-export function codecOf<T>(name: string, decode: SectionDecodeFn<T>): SectionCodec<T> {
+export function codecOf(name: string, decode: SectionDecodeFn): SectionCodec {
   return { name, decode };
 }
 
