@@ -119,7 +119,7 @@ export function vmxMaybeEnabled(s: Readonly<State>, ctx: X86Ctx): boolean {
 /** Real mode: DPL must be 0 in every segment (old KVMs set it wrongly); QEMU fixes it on both sides. */
 function clearRealModeDpl(s: State): void {
   if ((big(s, 'env.cr[0]') & CR0_PE_MASK) !== 0n || ((segFlags(s, R_CS) >> DESC_DPL_SHIFT) & 3) === 0) return;
-  s['env.segs'] = (list(s, 'env.segs') as State[]).map((seg) => ({ ...seg, flags: num(seg, 'flags') & ~DESC_DPL_MASK }));
+  s['env.segs'] = (list(s, 'env.segs') as State[]).map((seg) => ({ ...seg, flags: (num(seg, 'flags') & ~DESC_DPL_MASK) >>> 0 }));
 }
 
 /**

@@ -12,8 +12,9 @@
  * record of vmstate/x86/kvm (all twelve keys), so designs that put it on the wire differently
  * still load to, and save from, the same state.
  */
-import { f, vmsd, byteArray, type AnyVMSDesc, type Ctx, type State } from '../../src/dsl';
+import { f, k, vmsd, byteArray, type AnyVMSDesc, type Ctx, type Kind, type State } from '../../src/dsl';
 import {
+  INVALID_GPA,
   KVM_STATE_NESTED_FORMAT_SVM,
   KVM_STATE_NESTED_FORMAT_VMX,
   KVM_STATE_NESTED_SVM_VMCB_SIZE,
@@ -82,8 +83,14 @@ export const preemptionTimerSubsection = vmsd({
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
 });
 
+/**
+ * A guest-physical address whose "nothing" is all ones, as kvm_init_nested_state leaves
+ * vmxon_pa/vmcs12_pa: a receiver that never got them must not look like "VMXON at address 0".
+ */
+const gpaOrNone: Kind<bigint> = { ...k.u64, initial: () => INVALID_GPA };
+
 /** The VMX header fields QEMU migrates (hdr.vmx.flags and the deadline are not among them). */
-export const vmxHeaderFields = [f.u64('hdr.vmx.vmxon_pa'), f.u64('hdr.vmx.vmcs12_pa'), f.u16('hdr.vmx.smm.flags')] as const;
+export const vmxHeaderFields = [f.field('hdr.vmx.vmxon_pa', gpaOrNone), f.field('hdr.vmx.vmcs12_pa', gpaOrNone), f.u16('hdr.vmx.smm.flags')] as const;
 
 export function vmxSubsection(preemptionTimer: boolean) {
   return vmsd({

@@ -38,11 +38,11 @@ import {
 import { cpuResetState } from './reset';
 
 /** A VM's device states by section name (instance 0 each: one vCPU). */
-export interface VmState {
+export type VmState = {
   timer: State;
   cpu_common: State;
   cpu: CpuState;
-}
+};
 
 export interface Scenario {
   readonly name: string;
