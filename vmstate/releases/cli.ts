@@ -12,7 +12,7 @@ import { scenario, scenarios } from '../x86/scenarios';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '.';
 import { generateStream } from './generate';
 import { StateJsonError, vmStateFromJson, vmStateToJson } from './state-json';
-import type { Release, VmStates } from './types';
+import { sectionKey, type Release, type VmStates } from './types';
 import { initialState } from '../../src/engine/state';
 import type { AnyVMSDesc, State } from '../../src/dsl';
 
@@ -115,7 +115,10 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     }
     try {
       const file = vmStateFromJson(json, (s) => descOf(r, s), (s, ctx) => baseState(r, s, ctx));
-      vm = { ctx: file.ctx, state: file.sections };
+      // Sections the file leaves out are those of a reset VM (QEMU always writes every one).
+      const sections: Record<string, State> = {};
+      for (const c of r.catalog) sections[sectionKey(c.name, c.instance)] = file.sections[sectionKey(c.name, c.instance)] ?? baseState(r, c.name, file.ctx);
+      vm = { ctx: file.ctx, state: sections };
     } catch (e) {
       if (e instanceof StateJsonError) {
         process.stderr.write(`vmstate: ${opts.state}: ${e.message}\n`);
