@@ -1,0 +1,267 @@
+/**
+ * A simulated migration between two releases: the source QEMU writes the VM's device state as a
+ * whole stream with its catalog on a machine type, the destination QEMU (same machine type, same
+ * host) loads it with its own catalog, and the outcome says what a user would have seen:
+ *
+ *  - ok: loaded, and every value the source sent arrived unchanged (a release that silently
+ *    drops state it never sends, like 3.0 with a nested guest, is ok with a note);
+ *  - refused: the migration failed cleanly (a blocker or a pre_save refusal at the source, an
+ *    unknown machine type, or the destination's loader refusing the stream), with QEMU's reason
+ *    and where;
+ *  - lossy: loaded, but a value the source's needed() sent was dropped or changed on the way:
+ *    silent corruption, always a design bug;
+ *  - crash: an exception that is not a VMStateError, always a bug of ours.
+ *
+ * Everything a source computes (its ctx, stream, what it sent) and every load of a given stream
+ * by a given release is kept in a MigrationCache, so one VM migrated across a whole matrix
+ * encodes and decodes each distinct stream once.
+ */
+import { valuesEqual } from '../dsl/kinds';
+import type { State } from '../dsl/kind';
+import { VMStateError } from '../errors';
+import { findMachine, machineCtx } from '../../vmstate/releases/generate';
+import type { Release, VmStates } from '../../vmstate/releases/types';
+import type { X86Ctx } from '../../vmstate/x86/ctx';
+import { formatPath, sentBy, valueAt, type Sent } from './sent';
+import { concat, decodeSections, encodeSections, sectionsSent, streamHead } from './vm-stream';
+
+export interface Vm {
+  /** The host: accelerator, CPU model, KVM capabilities (both sides run on alike hosts). */
+  readonly ctx: X86Ctx;
+  readonly state: VmStates;
+}
+
+export interface Source {
+  readonly release: Release;
+  readonly machine: string;
+}
+
+export type Side = 'source' | 'destination';
+
+/** Why a migration was refused, as QEMU would report it, and where. */
+export interface Refusal {
+  readonly side: Side;
+  /** 'blocker', 'unknown-machine', 'save-refused', or the loader's error code ('unknown-subsection', 'version-too-new'...). */
+  readonly reason: string;
+  readonly message: string;
+  /** For loader errors: the section (`cpu#0`), the path inside it, and the absolute stream offset. */
+  readonly section?: string;
+  readonly path?: string;
+  readonly offset?: number;
+}
+
+/** A value that was sent and did not arrive as sent. */
+export interface ChangedValue {
+  readonly section: string;
+  readonly path: string;
+}
+
+export type MigrationOutcome =
+  | { readonly kind: 'ok'; readonly notes: readonly string[] }
+  | { readonly kind: 'refused'; readonly refusal: Refusal; readonly notes: readonly string[] }
+  | { readonly kind: 'lossy'; readonly changed: readonly ChangedValue[]; readonly notes: readonly string[] }
+  | { readonly kind: 'crash'; readonly side: Side; readonly error: string; readonly notes: readonly string[] };
+
+export type OutcomeKind = MigrationOutcome['kind'];
+export const OUTCOME_KINDS: readonly OutcomeKind[] = ['ok', 'refused', 'lossy', 'crash'];
+
+/** What the source did: refused or crashed, or wrote its sections (and what went into them). */
+export type SourceResult =
+  | { readonly done: false; readonly refused?: { reason: string; message: string; error?: VMStateError }; readonly crash?: unknown; readonly lost?: string }
+  | {
+      readonly done: true;
+      /** The device part of the stream (sections and EOF); the machine type's header goes before it. */
+      readonly sections: Uint8Array;
+      /** Same id for byte-identical device parts of one VM. */
+      readonly sectionsId: number;
+      /** What each sent section put on the wire, by section key. */
+      readonly sent: ReadonlyMap<string, Sent>;
+      /** release.losses(): state the source never sends for this VM (QEMU migrated without it). */
+      readonly lost?: string;
+    };
+type Written = Extract<SourceResult, { done: true }>;
+
+type LoadResult = { readonly ok: true; readonly states: Record<string, State> } | { readonly ok: false; readonly error: unknown };
+
+/** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
+interface SideCtx {
+  readonly ctx: X86Ctx;
+  readonly key: string;
+}
+
+let nextReleaseId = 1;
+const releaseIds = new WeakMap<Release, number>();
+const idOf = (r: Release): number => {
+  let id = releaseIds.get(r);
+  if (id === undefined) releaseIds.set(r, (id = nextReleaseId++));
+  return id;
+};
+
+/**
+ * Everything migrations of one VM compute that does not depend on the other side. A release's
+ * output depends only on the VM and the ctx (machine types differ only by their compat
+ * properties), so pc-q35-X and pc-i440fx-X, and machine types whose compat arrays add nothing,
+ * share one encoding and one load per release.
+ */
+export class MigrationCache {
+  private readonly ctxs = new Map<string, SideCtx | undefined>();
+  private readonly sources = new Map<string, SourceResult>();
+  private readonly parts: Uint8Array[] = [];
+  private readonly loads = new Map<string, LoadResult>();
+  private readonly heads = new Map<string, Uint8Array>();
+
+  constructor(readonly vm: Vm) {}
+
+  /** The ctx a release's descriptions see on a machine type, or undefined when it has no such machine type. */
+  side(release: Release, machine: string): SideCtx | undefined {
+    const key = `${idOf(release)}\0${machine}`;
+    if (!this.ctxs.has(key)) {
+      const m = findMachine(release, machine);
+      const ctx = m && machineCtx(this.vm.ctx, m);
+      this.ctxs.set(key, ctx && { ctx, key: `${idOf(release)}\0${JSON.stringify(ctx.props ?? {})}` });
+    }
+    return this.ctxs.get(key);
+  }
+
+  /** Header and configuration of a stream on this machine type. */
+  head(machine: string): Uint8Array {
+    let h = this.heads.get(machine);
+    if (!h) this.heads.set(machine, (h = streamHead(machine)));
+    return h;
+  }
+
+  source(release: Release, side: SideCtx): SourceResult {
+    let r = this.sources.get(side.key);
+    if (!r) this.sources.set(side.key, (r = this.runSource(release, side.ctx)));
+    return r;
+  }
+
+  private runSource(release: Release, ctx: X86Ctx): SourceResult {
+    let lost: string | undefined;
+    try {
+      const blocker = release.blockers(this.vm.state, ctx);
+      if (blocker) return { done: false, refused: { reason: 'blocker', message: `QEMU ${release.name} refuses to migrate this VM: ${blocker}` } };
+      lost = release.losses(this.vm.state, ctx);
+      const states = lost ? release.observe(this.vm.state, ctx) : this.vm.state;
+      const sections = encodeSections(release.catalog, states, ctx);
+      const sent = new Map<string, Sent>();
+      for (const s of sectionsSent(release.catalog, states, ctx)) sent.set(s.key, sentBy(s.section.vmsd, s.state, ctx));
+      return { done: true, sections, sectionsId: this.partId(sections), sent, lost };
+    } catch (e) {
+      if (e instanceof VMStateError) return { done: false, refused: { reason: 'save-refused', message: e.what, error: e }, lost };
+      return { done: false, crash: e, lost };
+    }
+  }
+
+  /** Identical device parts get one id, so each release loads each distinct part once. */
+  private partId(part: Uint8Array): number {
+    const b = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+    const i = this.parts.findIndex((x) => x.length === part.length && b.equals(Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
+    if (i >= 0) return i;
+    this.parts.push(part);
+    return this.parts.length - 1;
+  }
+
+  /** A release loading a device part (offsets in errors are relative to the part). */
+  load(release: Release, side: SideCtx, src: Written): LoadResult {
+    const key = `${side.key}\0${src.sectionsId}`;
+    let r = this.loads.get(key);
+    if (!r) {
+      try {
+        r = { ok: true, states: decodeSections(release.catalog, src.sections, side.ctx) };
+      } catch (error) {
+        r = { ok: false, error };
+      }
+      this.loads.set(key, r);
+    }
+    return r;
+  }
+
+  /** The whole stream the source writes (for reproductions), or undefined when it writes none. */
+  stream(from: Source): Uint8Array | undefined {
+    const side = this.side(from.release, from.machine);
+    const src = side && this.source(from.release, side);
+    return src?.done ? concat(this.head(from.machine), src.sections) : undefined;
+  }
+}
+
+/**
+ * Migrates a VM from a release on a machine type to another release (same machine type). Never
+ * throws: whatever happens is an outcome. Pass the same cache for many migrations of one VM.
+ */
+export function migrate(vm: Vm, from: Source, to: { readonly release: Release }, cache?: MigrationCache): MigrationOutcome {
+  const c = cache && cache.vm === vm ? cache : new MigrationCache(vm);
+  const srcSide = c.side(from.release, from.machine);
+  if (!srcSide)
+    return { kind: 'refused', refusal: { side: 'source', reason: 'unknown-machine', message: `QEMU ${from.release.name} has no machine type '${from.machine}'` }, notes: [] };
+  const src = c.source(from.release, srcSide);
+  const notes = src.lost ? [src.lost] : [];
+  const base = c.head(from.machine).length;
+  if (!src.done) {
+    if (src.refused) {
+      const where = src.refused.error ? refusalOf(src.refused.error.relocated(base, ''), 'source') : undefined;
+      return { kind: 'refused', refusal: { ...where, side: 'source', reason: src.refused.reason, message: src.refused.message }, notes };
+    }
+    return { kind: 'crash', side: 'source', error: errorText(src.crash), notes };
+  }
+  const dstSide = c.side(to.release, from.machine);
+  if (!dstSide)
+    return {
+      kind: 'refused',
+      refusal: { side: 'destination', reason: 'unknown-machine', message: `QEMU ${to.release.name} has no machine type '${from.machine}'` },
+      notes,
+    };
+  const got = c.load(to.release, dstSide, src);
+  if (!got.ok) {
+    if (got.error instanceof VMStateError) return { kind: 'refused', refusal: refusalOf(got.error.relocated(base, ''), 'destination'), notes };
+    return { kind: 'crash', side: 'destination', error: errorText(got.error), notes };
+  }
+  // Compare with the values written; where those differ, with what the source itself holds after
+  // loading its own stream (post_load hooks may normalize a value, alike on both sides).
+  let self: LoadResult | undefined;
+  const changed: ChangedValue[] = [];
+  for (const [section, sent] of src.sent) {
+    const arrived = got.states[section];
+    for (let i = 0; i < sent.paths.length; i++) {
+      const p = sent.paths[i];
+      const have = arrived === undefined ? undefined : valueAt(arrived, p);
+      if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
+      if (!self) {
+        self = c.load(from.release, srcSide, src);
+        if (!self.ok) notes.push(`QEMU ${from.release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`);
+      }
+      const own = self.ok ? self.states[section] : undefined;
+      if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
+      changed.push({ section, path: formatPath(p) });
+    }
+  }
+  if (changed.length) return { kind: 'lossy', changed, notes };
+  return { kind: 'ok', notes };
+}
+
+export function refusalOf(e: VMStateError, side: Side): Refusal {
+  const section = e.path ? e.path.split(' > ')[0] : undefined;
+  return { side, reason: e.code, message: e.what, section, path: e.path, offset: e.offset };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);
+}
+
+/** One line for a terminal. */
+export function formatOutcome(o: MigrationOutcome): string {
+  const notes = o.notes.length ? ` [note: ${o.notes.join('; ')}]` : '';
+  switch (o.kind) {
+    case 'ok':
+      return `ok${notes}`;
+    case 'refused': {
+      const r = o.refusal;
+      const where = r.path !== undefined ? ` at ${r.path || '-'}${r.offset !== undefined ? `, byte 0x${r.offset.toString(16)}` : ''}` : '';
+      return `refused by the ${r.side} (${r.reason}): ${r.message}${where}${notes}`;
+    }
+    case 'lossy':
+      return `lossy: ${o.changed.length} value(s) sent but not received as sent: ${o.changed.slice(0, 6).map((c) => `${c.section}: ${c.path}`).join(', ')}${o.changed.length > 6 ? ', ...' : ''}${notes}`;
+    case 'crash':
+      return `crash in the ${o.side}: ${o.error.split('\n')[0]}${notes}`;
+  }
+}
