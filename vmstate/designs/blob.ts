@@ -11,7 +11,7 @@
  */
 import { f, vmsd, type AnyVMSDesc, type State } from '../../src/dsl';
 import { buildNestedState, parseNestedState, VMX_SIZE_WITH_SHADOW, type NestedState } from '../x86/kvm';
-import { checkReceivedNestedState, nestedStateNeeded, type NestedDesign } from '../x86/nested';
+import { checkNestedBufferAllocated, checkReceivedNestedState, nestedStateNeeded, type NestedDesign } from '../x86/nested';
 
 export const BLOB_LENGTH_KEY = 'env.nested_state_len';
 export const BLOB_KEY = 'env.nested_state_blob';
@@ -21,6 +21,7 @@ export const blobNestedState = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s, ctx) => nestedStateNeeded(s, ctx, true),
+  pre_load: (_s, ctx) => checkNestedBufferAllocated(ctx, true),
   pre_save: (s) => {
     const blob = buildNestedState(s['env.nested_state'] as NestedState);
     return { ...s, [BLOB_LENGTH_KEY]: blob.length, [BLOB_KEY]: blob };

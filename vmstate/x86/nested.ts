@@ -129,6 +129,21 @@ export function kvmNestedStateDescription(vmx: AnyVMSDesc, svm: AnyVMSDesc | und
 export const kvmNestedStateFull = kvmNestedStateDescription(vmxSubsection(true), svmSubsection);
 
 /**
+ * The receiver side before anything is read: env->nested_state is a struct pointer, NULL unless
+ * QEMU allocated the buffer (KVM with KVM_CAP_NESTED_STATE and a VMX, or 5.1+ SVM, CPU model).
+ * QEMU 7.2 then does not fail gracefully: it aborts on an assertion in vmstate_load_state
+ * (checked with the real binary under TCG). nested_state_post_load's "kernel cannot restore it"
+ * message is therefore never reached in practice.
+ */
+export function checkNestedBufferAllocated(ctx: Ctx, svm: boolean): void {
+  if (!nestedStateAllocated(x(ctx), svm))
+    throw new Error(
+      'Received nested state but this vCPU has no nested-state buffer (env->nested_state is NULL: TCG, KVM without ' +
+        "KVM_CAP_NESTED_STATE, or a CPU model without VMX/SVM); QEMU aborts here (assertion in vmstate_load_state)",
+    );
+}
+
+/**
  * nested_state_post_load: the receiver's kernel must be able to restore nested state, `size`
  * must lie between the header and the kernel's maximum, and the format must be VMX or SVM.
  */
@@ -158,6 +173,7 @@ export function nestedStateSubsection<D extends AnyVMSDesc>(inner: D, svm: boole
     version_id: 1,
     minimum_version_id: 1,
     needed: (s, ctx) => nestedStateNeeded(s, ctx, svm),
+    pre_load: (_s, ctx) => checkNestedBufferAllocated(ctx, svm),
     post_load: (s, _v, ctx) => checkReceivedNestedState(s, ctx),
     fields: [f.struct('env.nested_state', inner)],
   });
