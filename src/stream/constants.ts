@@ -104,6 +104,11 @@ export const Limits = {
   /** Largest element count a vmdesc array may unfold to, and field nodes per section. */
   maxArrayLength: 1 << 20,
   maxNodesPerSection: 4 << 20,
+  /**
+   * For input that cannot seek (stdin, pipes): how much of the rest of the stream may be held to
+   * find its vmdesc when the first device section arrives (normally all that is left by then).
+   */
+  maxLookaheadBytes: 32 * 1024 * 1024,
   /** Read size from the input. */
   chunkBytes: 1024 * 1024,
 } as const;

@@ -287,7 +287,7 @@ class Walker {
   private async lookAheadForVmdesc(w: StreamWindow): Promise<void> {
     if (this.vmdescTried || this.opts.useVmdesc === false) return;
     this.vmdescTried = true;
-    await w.fill(this.limits.maxVmdescBytes + this.limits.maxSectionBytes);
+    await w.fill(this.limits.maxLookaheadBytes);
     if (!w.ended) return;
     const r = w.reader();
     const found = locateVmdescInBytes(r.bytes, r.base);
