@@ -37,8 +37,14 @@ export function progressReporter(total: number | undefined): { onProgress?: (off
     Presets.shades_classic,
   );
   bar.start(total, 0, { done: '0', all: mib(total) });
+  let shown = 0;
+  const step = Math.max(1, Math.floor(total / 200));
   return {
-    onProgress: (offset) => bar.update(Math.min(offset, total), { done: mib(offset) }),
+    onProgress: (offset) => {
+      if (offset - shown < step && offset < total) return;
+      shown = offset;
+      bar.update(Math.min(offset, total), { done: mib(offset) });
+    },
     stop: () => bar.stop(),
   };
 }
