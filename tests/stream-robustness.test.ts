@@ -59,7 +59,7 @@ describe('truncated real stream', () => {
     if (cpu?.type !== 'section') throw new Error('no cpu');
     const r = await outcome(contentsOf(bytes.subarray(0, cpu.section.bodyOffset + 133), { vmdesc }));
     expect(r).toBeInstanceOf(TruncatedError);
-    expect((r as VMStateError).path).toMatch(/^cpu#0 > env\./);
+    expect((r as VMStateError).path).toMatch(/^cpu#0 \(section 5\) > env\./);
   });
 });
 

@@ -10,9 +10,9 @@ export interface SectionInfo {
   sectionId: number;
 }
 
-/** The path prefix errors inside a section use, e.g. `cpu#0`. */
-export function sectionPath(s: Pick<SectionInfo, 'idstr' | 'instanceId'>): string {
-  return `${s.idstr}#${s.instanceId}`;
+/** The path prefix errors inside a section use: `cpu#0 (section 5)`; without an id, `cpu#0`. */
+export function sectionPath(s: Pick<SectionInfo, 'idstr' | 'instanceId'> & { sectionId?: number }): string {
+  return s.sectionId === undefined ? `${s.idstr}#${s.instanceId}` : `${s.idstr}#${s.instanceId} (section ${s.sectionId})`;
 }
 
 /**

@@ -241,7 +241,7 @@ class Walker {
   }
 
   private async ramSection(w: StreamWindow, kind: SectionKind, offset: number, info: SectionInfo, depth: number): Promise<void> {
-    const path = `${sectionPath(info)} (section ${info.sectionId})`;
+    const path = sectionPath(info);
     if (info.versionId !== RAM_VERSION)
       throw new UnsupportedError(`RAM section version ${info.versionId} (only ${RAM_VERSION} exists)`, offset, path);
     if (!this.ram) {
