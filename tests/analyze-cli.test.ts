@@ -128,3 +128,23 @@ describe('vmstate reencode and edit', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('--vmdesc for streams without one', () => {
+  test('a stream cut at EOF is decoded and edited by the desc.json of another capture', async () => {
+    const full = readStream('pc-nodefaults-paused');
+    const stripped = path.join(dir, 'novmdesc.mig');
+    fs.writeFileSync(stripped, full.subarray(0, 100357));
+    const desc = path.join(dir, 'desc.json');
+    fs.writeFileSync(desc, analyzerOutput('pc-nodefaults-paused', 'desc'));
+    const plain = JSON.parse((await runCli(['analyze', stripped, '--format', 'qemu'])).stdout);
+    expect(plain['cpu (5)']).toHaveProperty('data');
+    const r = await runCli(['analyze', stripped, '--format', 'qemu', '--vmdesc', desc]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(analyzerOutput('pc-nodefaults-paused', 'state')));
+    const out = path.join(dir, 'novmdesc-edited.mig');
+    expect((await runCli(['edit', stripped, '-o', out, '--vmdesc', desc, '--set', 'cpu#0/env.eip=0x77'])).code).toBe(0);
+    const after = JSON.parse((await runCli(['analyze', out, '--format', 'qemu', '--vmdesc', desc])).stdout);
+    expect(after['cpu (5)']['env.eip']).toBe('0x0000000000000077');
+    expect((await runCli(['analyze', stripped, '--vmdesc', path.join(dir, 'nope.json')])).code).toBe(2);
+  });
+});

@@ -9,6 +9,26 @@ export interface AnalyzeOptions {
   dump?: string;
   extract?: string;
   checkCatalog?: boolean;
+  /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
+  vmdesc?: string;
+}
+
+/** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
+async function loadVmdescFile(file: string | undefined): Promise<import('../stream/vmdesc').Vmdesc | undefined> {
+  if (file === undefined) return undefined;
+  const fs = await import('fs');
+  const { parseVmdesc } = await import('../stream/vmdesc');
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read --vmdesc ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parseVmdesc(bytes, 0);
+  } catch (e) {
+    throw new UsageError(`--vmdesc ${file}: ${(e as Error).message}`);
+  }
 }
 
 const FORMATS = ['json', 'tree', 'qemu'];
@@ -26,9 +46,10 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
     throw new UsageError('--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against');
 
   quietOnClosedStdout();
+  const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
-  const opts: WalkOptions = { resolvers: catalogResolvers(), onProgress: progress.onProgress };
+  const opts: WalkOptions = { resolvers: catalogResolvers(), onProgress: progress.onProgress, vmdesc };
   try {
     if (o.extract !== undefined) {
       const { extractStream } = await import('./extract');
@@ -60,7 +81,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
 }
 
 /** `vmstate reencode` and `vmstate edit`: decode then write again (with field assignments for edit). */
-export async function runTranscode(file: string, output: string, sets: string[]): Promise<number> {
+export async function runTranscode(file: string, output: string, sets: string[], vmdescFile?: string): Promise<number> {
   const { EditError, parseAssignment } = await import('../stream/edit');
   const { transcodeToFile } = await import('../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
@@ -70,10 +91,11 @@ export async function runTranscode(file: string, output: string, sets: string[])
   } catch (e) {
     throw toUsage(e);
   }
+  const vmdesc = await loadVmdescFile(vmdescFile);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
   try {
-    await transcodeToFile(source, output, { assignments, resolvers: catalogResolvers(), onProgress: progress.onProgress });
+    await transcodeToFile(source, output, { assignments, vmdesc, resolvers: catalogResolvers(), onProgress: progress.onProgress });
     return 0;
   } catch (e) {
     throw toUsage(e);

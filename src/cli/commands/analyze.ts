@@ -10,7 +10,8 @@ export function registerAnalyze(program: Command): void {
     .option('--dump <what>', "state (device state, the default) or desc (the VM description), as analyze-migration.py's -d", 'state')
     .option('--extract <dir>', 'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)')
     .option('--check-catalog', 'compare each section with the device catalog')
-    .action((file: string, opts: { format: string; dump: string; extract?: string; checkCatalog?: boolean }) =>
+    .option('--vmdesc <file>', "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own")
+    .action((file: string, opts: { format: string; dump: string; extract?: string; checkCatalog?: boolean; vmdesc?: string }) =>
       runCommand(file, async () => {
         const { runAnalyze } = await import('../../analyze/command');
         process.exitCode = await runAnalyze(file, opts);

@@ -13,11 +13,12 @@ export function registerEdit(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .action((file: string, opts: { output: string; set: string[] }) =>
+    .option('--vmdesc <file>', 'decode by this VM description JSON, for streams that carry none')
+    .action((file: string, opts: { output: string; set: string[]; vmdesc?: string }) =>
       runCommand(file, async () => {
         if (opts.set.length === 0) throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
         const { runTranscode } = await import('../../analyze/command');
-        process.exitCode = await runTranscode(file, opts.output, opts.set);
+        process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc);
       }),
     );
 }
