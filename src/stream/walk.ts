@@ -268,6 +268,9 @@ class Walker {
         }
       } catch (e) {
         if (!(e instanceof TruncatedError) || w.ended) throw e;
+        // One record never needs much; only a hostile block list could ask for more.
+        if (w.available >= this.limits.maxSectionBytes)
+          throw new LimitExceededError('RAM record', w.available, this.limits.maxSectionBytes, w.pos, path);
         await this.visitor.drain?.();
         await w.fill(w.available + batch);
       }
