@@ -51,8 +51,10 @@ export function qemuStateDict(c: StreamContents, renderForeign: (s: DeviceSectio
 
 function structDict(s: DescStruct): PyDict {
   const d = new PyDict();
+  // Field names come from the JSON (already text); subsection names are bytes from the stream.
+  const fromStream = new Set(s.subsections.map((x) => x.name));
   for (const [name, v] of groupedEntries(s)) {
-    const key = utf8FromLatin1(name);
+    const key = fromStream.has(name) ? utf8FromLatin1(name) : name;
     d.set(key, Array.isArray(v) ? v.map(valueOf) : valueOf(v));
   }
   return d;
