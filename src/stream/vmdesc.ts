@@ -138,7 +138,8 @@ export class VmdescIndex {
 
   constructor(readonly desc: Vmdesc) {
     for (const d of desc.devices) {
-      const k = key(d.name, d.instance_id);
+      // Stream idstrs are raw bytes (read 1:1 as latin1); JSON names are text: compare as bytes.
+      const k = key(bytesAsLatin1(d.name), d.instance_id);
       const list = this.byKey.get(k);
       if (list) list.push(d);
       else this.byKey.set(k, [d]);
@@ -158,6 +159,12 @@ export class VmdescIndex {
   get pageSize(): number | undefined {
     return this.desc.page_size;
   }
+}
+
+function bytesAsLatin1(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  return String.fromCharCode(...new TextEncoder().encode(text));
 }
 
 function key(idstr: string, instance: number): string {
