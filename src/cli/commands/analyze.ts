@@ -13,6 +13,7 @@ export function registerAnalyze(program: Command): void {
     .option('--vmdesc <file>', "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own")
     .action((file: string, opts: { format: string; dump: string; extract?: string; checkCatalog?: boolean; vmdesc?: string }) =>
       runCommand(file, async () => {
+        (await import('../catalog-wiring')).wireCatalog();
         const { runAnalyze } = await import('../../analyze/command');
         process.exitCode = await runAnalyze(file, opts);
       }),

@@ -17,6 +17,7 @@ export function registerEdit(program: Command): void {
     .action((file: string, opts: { output: string; set: string[]; vmdesc?: string }) =>
       runCommand(file, async () => {
         if (opts.set.length === 0) throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
+        (await import('../catalog-wiring')).wireCatalog();
         const { runTranscode } = await import('../../analyze/command');
         process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc);
       }),

@@ -9,6 +9,7 @@ export function registerReencode(program: Command): void {
     .requiredOption('-o, --output <out>', 'where to write the stream (written whole or not at all)')
     .action((file: string, opts: { output: string }) =>
       runCommand(file, async () => {
+        (await import('../catalog-wiring')).wireCatalog();
         const { runTranscode } = await import('../../analyze/command');
         process.exitCode = await runTranscode(file, opts.output, []);
       }),
