@@ -79,11 +79,13 @@ describe('vmstate analyze', () => {
     expect((await runCli(['analyze'])).code).toBe(2);
   });
 
-  test('--check-catalog with no catalog wired: exit 2 saying so', async () => {
-    const r = await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--check-catalog']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no device catalog is wired/);
-    expect(r.stdout).toBe('');
+  test('--check-catalog with no catalog wired into the hook: a usage error saying so', async () => {
+    let runAnalyze: typeof import('../src/analyze/command').runAnalyze | undefined;
+    jest.isolateModules(() => {
+      // A fresh copy of the command and its hook module: nothing has wired a catalog into it.
+      runAnalyze = (jest.requireActual('../src/analyze/command') as typeof import('../src/analyze/command')).runAnalyze;
+    });
+    await expect(runAnalyze!(streamPath('pc-nodefaults-paused'), { checkCatalog: true })).rejects.toThrow(/no device catalog is wired/);
   });
 });
 
@@ -136,8 +138,6 @@ describe('--vmdesc for streams without one', () => {
     fs.writeFileSync(stripped, full.subarray(0, 100357));
     const desc = path.join(dir, 'desc.json');
     fs.writeFileSync(desc, analyzerOutput('pc-nodefaults-paused', 'desc'));
-    const plain = JSON.parse((await runCli(['analyze', stripped, '--format', 'qemu'])).stdout);
-    expect(plain['cpu (5)']).toHaveProperty('data');
     const r = await runCli(['analyze', stripped, '--format', 'qemu', '--vmdesc', desc]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(analyzerOutput('pc-nodefaults-paused', 'state')));
