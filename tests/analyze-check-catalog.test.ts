@@ -15,7 +15,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The stream with its vmdesc JSON replaced by `edit(json)` (its be32 length fixed up). */
-function withEditedVmdesc(name: string, edit: (desc: { devices: any[] }) => void): string {
+function withEditedVmdesc(name: (typeof REAL_STREAMS)[number], edit: (desc: { devices: any[] }) => void): string {
   const bytes = Buffer.from(readStream(name));
   const marker = bytes.indexOf(Buffer.from('{"page_size"'));
   const desc = JSON.parse(bytes.subarray(marker).toString('utf8'));
