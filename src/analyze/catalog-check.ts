@@ -127,8 +127,8 @@ function brief(f: VmdescField | undefined): unknown {
   return f && { name: f.name, type: f.type, size: f.size, ...(f.array_len ? { array_len: f.array_len } : {}) };
 }
 
-export function formatCatalogCheck(r: CatalogCheckReport, file: string): string {
-  const lines = [`${file}: checked against the ${r.machineType} catalog: ${r.mismatches} section(s) differ`];
+export function formatCatalogCheck(r: CatalogCheckReport, file: string, host?: string): string {
+  const lines = [`${file}: checked against the ${r.machineType} catalog${host ? ` (as written by a ${host} host)` : ''}: ${r.mismatches} section(s) differ`];
   for (const s of r.sections) {
     const where = `@0x${s.offset.toString(16)} ${s.section}`;
     if (s.status === 'match') lines.push(`  ok       ${where}`);

@@ -1,4 +1,6 @@
+import { nestedReportJson, nestedStateReport } from './nested-view';
 import type { StreamContents, TopLevelEntry } from '../stream/collect';
+import type { DeviceSection } from '../stream/section';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
@@ -105,6 +107,7 @@ function entryObject(e: TopLevelEntry): Record<string, unknown> {
           : s.value !== undefined
             ? { state: plainJson(s.value) }
             : { data: hexBytes(s.body.subarray(0, 4096)) + (s.body.length > 4096 ? ' ...' : '') }),
+        ...nestedOf(s),
       };
     }
     case 'command':
@@ -165,4 +168,10 @@ function plainJson(v: unknown): unknown {
   return JSON.parse(
     JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? hexBytes(x) : x)),
   );
+}
+
+/** The cpu section's KVM nested state with its pages decoded by name, when it carries one. */
+function nestedOf(s: DeviceSection): { nested?: unknown } {
+  const r = nestedStateReport(s);
+  return r ? { nested: nestedReportJson(r) } : {};
 }

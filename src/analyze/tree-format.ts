@@ -1,3 +1,4 @@
+import { nestedReportLines, nestedStateReport } from './nested-view';
 import type { StreamContents } from '../stream/collect';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
@@ -32,6 +33,8 @@ export function analysisTree(c: StreamContents, file?: string): string {
       const vmsd = isDescStruct(s.value) && s.value.vmsdName && s.value.vmsdName !== s.idstr ? ` (${s.value.vmsdName})` : '';
       out.push(`${ind}@${h(s.offset)} [${s.sectionId}] ${s.kind.toUpperCase()} ${s.idstr}#${s.instanceId}${vmsd} v${s.versionId}: ${s.body.length} bytes, by ${s.decodedBy}${s.footer ? '' : ' (no footer)'}`);
       if (isDescStruct(s.value)) structLines(s.value, ind + '    ', out);
+      const nested = nestedStateReport(s);
+      if (nested) out.push(...nestedReportLines(nested, ind + '    '));
     } else if (e.type === 'command') {
       out.push(`${ind}@${h(e.offset)} COMMAND ${COMMAND_NAMES[e.cmd] ?? e.cmd}${e.payload.length ? ` ${hexBytes(e.payload)}` : ''}${e.packagedSize !== undefined ? ` (${e.packagedSize} bytes of nested sections follow)` : ''}`);
     } else out.push(`${ind}@${h(e.offset)} ${e.data.length} trailing bytes inside the package`);
