@@ -52,6 +52,8 @@ export interface MatrixOptions {
   readonly seed?: number;
   /** Shrink a counterexample for each failing cell (default true). */
   readonly shrink?: boolean;
+  /** Time limit of each cell's shrinking, in ms (default 2000). */
+  readonly shrinkTimeMs?: number;
   /** Called after each VM went through every cell. */
   readonly onProgress?: (done: number, total: number) => void;
   /** The VMs (default: arbitraryVm over every release in the matrix). */
@@ -93,7 +95,7 @@ export function matrixCells(opts: Pick<MatrixOptions, 'from' | 'to' | 'machines'
 export function checkMigration(vm: GeneratedVm, cell: Cell, cache = new MigrationCache(vm)) {
   const from = { release: cell.from, machine: cell.machine };
   const outcome = migrate(vm, from, { release: cell.to }, cache);
-  const expected = expectedOutcome(cache, from, { release: cell.to });
+  const expected = expectedOutcome(cache, from, { release: cell.to }, cell.direction === 'backward');
   return { outcome, expected, violation: violation(outcome, expected) };
 }
 
@@ -106,8 +108,9 @@ export function cellProperty(cell: Cell, vms: fc.Arbitrary<GeneratedVm>) {
 }
 
 /** Runs a cell's property with fast-check and returns its shrunk counterexample, if it fails. */
-export function shrinkCell(cell: Cell, vms: fc.Arbitrary<GeneratedVm>, runs: number, seed: number): Counterexample | undefined {
-  const details = fc.check(cellProperty(cell, vms), { numRuns: runs, seed });
+export function shrinkCell(cell: Cell, vms: fc.Arbitrary<GeneratedVm>, runs: number, seed: number, timeLimitMs = 2000): Counterexample | undefined {
+  // Shrinking stops at the time limit with the smallest failure found so far.
+  const details = fc.check(cellProperty(cell, vms), { numRuns: runs, seed, interruptAfterTimeLimit: timeLimitMs });
   if (!details.failed || !details.counterexample) return undefined;
   const [vm] = details.counterexample;
   const r = checkMigration(vm, cell);
@@ -142,6 +145,6 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
     opts.onProgress?.(i + 1, samples.length);
   });
   if (opts.shrink !== false)
-    for (const cell of results) if (cell.violations) cell.counterexample = shrinkCell(cell, vms, opts.runs, seed) ?? cell.counterexample;
+    for (const cell of results) if (cell.violations) cell.counterexample = shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
   return { cells: results, runs: opts.runs, seed, migrations: samples.length * cells.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }

@@ -4,8 +4,8 @@
  * scenarios (no nested guest, VMX idle, L1 in VMX root, L2 with a shadow VMCS, L2 under SVM,
  * L2 with a preemption-timer deadline), biased so every needed() branch is reached both ways:
  *
- *  - each optional `cpu/*` subsection is switched on (random values) for about one VM in four
- *    and otherwise keeps the scenario's values, so older releases often can load the result;
+ *  - each optional `cpu/*` subsection gets random values in about one VM in four, is cleared in
+ *    another, and otherwise keeps the scenario's values, so older releases often can load the result;
  *  - the nested state is the scenario's or one of KVM-valid states of the host's vendor (no
  *    nested guest, L1 only, L2 with and without shadow VMCS and preemption-timer deadline, SVM);
  *  - the host sometimes has CPU features whose subsections are always sent, or is TCG;
@@ -21,7 +21,7 @@ import type { AnyField } from '../dsl/field';
 import type { State } from '../dsl/kind';
 import type { AnyVMSDesc } from '../dsl/vmsd';
 import { arbitraryState } from '../engine/arbitrary';
-import { cloneValue, initialValue, stateFields } from '../engine/state';
+import { cloneValue, initialState, initialValue, stateFields } from '../engine/state';
 import { releases } from '../../vmstate/releases';
 import type { Release, VmStates } from '../../vmstate/releases/types';
 import { HF_GUEST_MASK } from '../../vmstate/x86/cpu-fields';
@@ -43,6 +43,12 @@ export interface VmArbitraryOptions {
   readonly releases?: readonly Release[];
   /** Restrict to these scenario bases. */
   readonly bases?: readonly string[];
+  /** One VM in N switches each optional subsection on (default 4; 0: never, the scenario's values stay). */
+  readonly subsectionOdds?: number;
+  /** One host in N has each CPU feature whose subsection is always sent (default 10; 0: never). */
+  readonly featureOdds?: number;
+  /** Draw nested states from the KVM-valid pool (default true); false keeps each scenario's own. */
+  readonly nestedPool?: boolean;
 }
 
 /** CPU model features whose subsection a release sends whenever the model has them. */
@@ -50,7 +56,7 @@ const ALWAYS_SENT_FEATURES: readonly (keyof X86CpuModel)[] = ['svmTscScale', 'ts
 
 const FIXED_TSC_KHZ = 2_400_000;
 
-const rarely = (p: number) => fc.oneof({ weight: p - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+const rarely = (p: number) => p === 1 ? fc.constant(true) : fc.oneof({ weight: p - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 
 const single = (f: AnyField): AnyVMSDesc => ({ name: 'pool', version_id: 1, minimum_version_id: 1, fields: [f], subsections: [] });
 
@@ -83,16 +89,11 @@ function nestedPool(vendor: 'vmx' | 'svm'): NestedState[] {
   return p;
 }
 
-/** Keys of each optional top-level subsection of a description (nested state excluded). */
-function subsectionKeys(desc: AnyVMSDesc): string[][] {
-  return (desc.subsections as readonly AnyVMSDesc[]).map((s) => stateFields(s).map((f) => f.key)).filter((keys) => !keys.includes('env.nested_state'));
-}
-
 function newest(list: readonly Release[]): Release {
   return list.find((r) => r.name === 'next') ?? list[list.length - 1];
 }
 
-/** Section descriptions to generate from: the newest release's, plus keys other releases add. */
+/** Section descriptions to generate from: the newest release's first, then those of the others. */
 function sectionDescs(list: readonly Release[]): Map<string, AnyVMSDesc[]> {
   const out = new Map<string, AnyVMSDesc[]>();
   const add = (r: Release) => {
@@ -108,50 +109,76 @@ function sectionDescs(list: readonly Release[]): Map<string, AnyVMSDesc[]> {
   return out;
 }
 
-function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>): fc.Arbitrary<GeneratedVm> {
+/** A description's own fields without its subsections (as a description arbitraryState accepts). */
+const mainOnlyCache = new WeakMap<AnyVMSDesc, AnyVMSDesc>();
+function mainOnly(d: AnyVMSDesc): AnyVMSDesc {
+  let m = mainOnlyCache.get(d);
+  if (!m) mainOnlyCache.set(d, (m = { ...d, subsections: [], pre_save: undefined, post_load: undefined, pre_load: undefined, needed: undefined }));
+  return m;
+}
+
+/**
+ * The optional subsections of a section over all its descriptions (first by name wins), without
+ * the nested state (chosen on its own). Each is generated from its own description, whose fields
+ * are then top-level: canonicalizing cannot reset a value whose needed() depends on the host.
+ */
+function optionalSubsections(list: readonly AnyVMSDesc[]): AnyVMSDesc[] {
+  const seen = new Map<string, AnyVMSDesc>();
+  for (const d of list) for (const sub of d.subsections as readonly AnyVMSDesc[]) if (!seen.has(sub.name)) seen.set(sub.name, sub);
+  return [...seen.values()].filter((sub) => !stateFields(sub).some((f) => f.key === 'env.nested_state'));
+}
+
+type GroupMode = 'base' | 'random' | 'initial';
+
+function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbitraryOptions): fc.Arbitrary<GeneratedVm> {
+  const odds = (n: number | undefined, dflt: number) => ((n ?? dflt) <= 0 ? fc.constant(false) : rarely(n ?? dflt));
+  const subOdds = opts.subsectionOdds ?? 4;
+  // A subsection keeps the scenario's values, gets random ones, or is cleared (so values the
+  // scenario sets, like a Linux guest's PV MSRs, are sometimes not sent either).
+  const groupMode: fc.Arbitrary<GroupMode> =
+    subOdds <= 0
+      ? fc.constant('base')
+      : fc.oneof(
+          { weight: Math.max(1, subOdds - 2), arbitrary: fc.constant<GroupMode>('base') },
+          { weight: 1, arbitrary: fc.constant<GroupMode>('random') },
+          { weight: 1, arbitrary: fc.constant<GroupMode>('initial') },
+        );
   const vendor: 'vmx' | 'svm' | undefined = sc.ctx.cpu?.vmx ? 'vmx' : sc.ctx.cpu?.svm ? 'svm' : undefined;
   const host = fc.record({
     tcg: vendor ? fc.constant(false) : rarely(4),
-    features: fc.tuple(...ALWAYS_SENT_FEATURES.map(() => rarely(10))),
+    features: fc.tuple(...ALWAYS_SENT_FEATURES.map(() => odds(opts.featureOdds, 10))),
   });
   const baseStates = sc.state as unknown as Record<string, State>;
   const sections: Record<string, fc.Arbitrary<State>> = {};
   for (const [key, list] of descs) {
-    const [desc, ...others] = list;
     const base = baseStates[key] ?? {};
-    const overrides: Record<string, fc.Arbitrary<unknown>> = {};
-    // The nested state is chosen beside the rest and set last: canonicalizing would replace a
-    // nested state that is not sent by the all-zero initial one, which claims VMXON at address 0.
-    let nested: fc.Arbitrary<unknown> = fc.constant(undefined);
-    for (const f of stateFields(desc)) {
-      if (f.key === 'env.nested_state') {
-        const own = base[f.key] ?? initialValue(f);
-        nested = (vendor ? fc.constantFrom(own, ...nestedPool(vendor)) : fc.constant(own)).map(cloneValue);
-        overrides[f.key] = fc.constant(undefined);
-      } else if (isLarge(f)) overrides[f.key] = fc.constantFrom(base[f.key] ?? initialValue(f), ...pool(f)).map(cloneValue);
-    }
-    const random = arbitraryState(desc, { ctx: sc.ctx, overrides });
-    const extras = others.map((d) => {
-      const known = new Set(stateFields(desc).map((f) => f.key));
-      const extraKeys = stateFields(d).filter((f) => !known.has(f.key)).map((f) => f.key);
-      return extraKeys.length ? arbitraryState(d, { ctx: sc.ctx }).map((s) => Object.fromEntries(extraKeys.map((k) => [k, (s as State)[k]]))) : fc.constant({});
-    });
-    const groups = subsectionKeys(desc);
-    const mainKeys = desc.fields.filter((f) => f.shape !== 'unused' && f.shape !== 'validate').map((f) => f.key);
+    const overridesFor = (d: AnyVMSDesc) => {
+      const o: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const f of stateFields(d)) if (isLarge(f)) o[f.key] = fc.constantFrom(base[f.key] ?? initialValue(f), ...pool(f)).map(cloneValue);
+      return o;
+    };
+    const main = mainOnly(list[0]);
+    const subs = optionalSubsections(list);
+    const nestedField = list.flatMap((d) => stateFields(d)).find((f) => f.key === 'env.nested_state');
+    const ownNested = nestedField ? (base['env.nested_state'] ?? initialValue(nestedField)) : undefined;
+    const nested: fc.Arbitrary<unknown> =
+      nestedField === undefined
+        ? fc.constant(undefined)
+        : (vendor && opts.nestedPool !== false ? fc.constantFrom(ownNested, ...nestedPool(vendor)) : fc.constant(ownNested)).map(cloneValue);
+    const initial = initialState({ ...list[0], subsections: subs } as AnyVMSDesc) as State;
     sections[key] = fc
       .record({
-        random,
-        extras: fc.tuple(...extras),
+        main: arbitraryState(main, { ctx: sc.ctx, overrides: overridesFor(main) }),
         randomMain: fc.boolean(),
-        on: fc.tuple(...groups.map(() => rarely(4))),
+        groups: fc.tuple(...subs.map((d) => fc.tuple(groupMode, arbitraryState(d, { ctx: sc.ctx, overrides: overridesFor(d) })))),
         nested,
       })
-      .map(({ random: r, extras: ex, randomMain, on, nested: n }) => {
-        const s: State = { ...(r as State) };
-        for (const e of ex) Object.assign(s, e);
-        if (!randomMain) for (const k of mainKeys) if (k in base) s[k] = base[k];
-        groups.forEach((keys, i) => {
-          if (!on[i]) for (const k of keys) if (k in base) s[k] = base[k];
+      .map(({ main: m, randomMain, groups, nested: n }) => {
+        const s: State = { ...initial, ...base };
+        if (randomMain) Object.assign(s, m);
+        groups.forEach(([mode, values], i) => {
+          if (mode === 'random') Object.assign(s, values);
+          else if (mode === 'initial') for (const f of stateFields(subs[i])) s[f.key] = initial[f.key];
         });
         if (n !== undefined) s['env.nested_state'] = n;
         return s;
@@ -186,5 +213,5 @@ export function arbitraryVm(opts: VmArbitraryOptions = {}): fc.Arbitrary<Generat
   const descs = sectionDescs(list);
   const bases = scenarios().filter((s) => !opts.bases || opts.bases.includes(s.name));
   if (bases.length === 0) throw new Error(`no scenario among ${opts.bases?.join(', ')}`);
-  return fc.oneof(...bases.map((sc) => scenarioVm(sc, descs)));
+  return fc.oneof(...bases.map((sc) => scenarioVm(sc, descs, opts)));
 }
