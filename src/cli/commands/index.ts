@@ -5,6 +5,8 @@ import { registerReencode } from './reencode';
 import { registerEdit } from './edit';
 import { registerReleases } from './releases';
 import { registerGenerate } from './generate';
+import { registerCheck } from './check';
+import { registerCompat } from './compat';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerEdit(program);
   registerReleases(program);
   registerGenerate(program);
+  registerCheck(program);
+  registerCompat(program);
 }
