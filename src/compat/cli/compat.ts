@@ -104,7 +104,11 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
   ].join(' ');
   if (opts.html) {
     const page = renderMatrixHtml(result, { title: 'VMState compatibility matrix', command, repro });
-    await writeFileAtomically(opts.html, async (fd) => void fs.writeSync(fd, page));
+    try {
+      await writeFileAtomically(opts.html, async (fd) => void fs.writeSync(fd, page));
+    } catch (e) {
+      throw new UsageError(`compat: cannot write ${opts.html}: ${(e as Error).message}`);
+    }
     process.stderr.write(`vmstate: compat: wrote ${opts.html} (${result.cells.length} cells, ${failing.length} breaking the property)\n`);
   } else if (opts.json) process.stdout.write(`${JSON.stringify(matrixJson(result, repro), null, 2)}\n`);
   else process.stdout.write(formatMatrix(result, repro, command));
