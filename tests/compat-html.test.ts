@@ -67,7 +67,8 @@ describe('the HTML page', () => {
     cells = await tab.$$eval('td.cell[data-from]', (tds) =>
       tds.map((td) => ({
         state: td.getAttribute('data-state') ?? '',
-        bg: getComputedStyle(td).backgroundColor,
+        // Runs in the page, where getComputedStyle exists (tsconfig has no DOM lib).
+        bg: (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td).backgroundColor,
         text: (td.textContent ?? '').trim(),
         ok: Number(td.getAttribute('data-ok')),
         refused: Number(td.getAttribute('data-refused')),
