@@ -51,7 +51,9 @@ const compilerOptions = {
 export function typeErrors(file: string): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
-  const parsed = ts.convertCompilerOptionsFromJson({ ...compilerOptions, noEmit: true }, path.dirname(file));
+  // Type definitions come from the project, wherever the module lives.
+  const typeRoots = [path.join(projectRoot(), 'node_modules', '@types')];
+  const parsed = ts.convertCompilerOptionsFromJson({ ...compilerOptions, noEmit: true, typeRoots }, path.dirname(file));
   const program = ts.createProgram([file], parsed.options);
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const text = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
