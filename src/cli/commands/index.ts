@@ -7,6 +7,7 @@ import { registerReleases } from './releases';
 import { registerGenerate } from './generate';
 import { registerCheck } from './check';
 import { registerCompat } from './compat';
+import { registerMain } from './main';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerCheck(program);
   registerCompat(program);
+  registerMain(program);
 }
