@@ -1,0 +1,63 @@
+/**
+ * Compatibility benchmark: simulated migrations per second (one at a time, and amortized inside
+ * the matrix, where each VM's streams and loads are shared between cells), against a baseline
+ * measured in the same run: a plain save + load of the cpu section alone (7.2's description)
+ * for the same VMs. Then the full default matrix (every release pair, newest q35 and i440fx
+ * machine type both know) at 1,000 VMs per cell; the goal is under 30 s on 2 cores.
+ */
+import * as fc from 'fast-check';
+import { load } from '../../src/engine/load';
+import { save } from '../../src/engine/save';
+import { runMatrix } from '../../src/compat/matrix';
+import { migrate } from '../../src/compat/migrate';
+import { arbitraryVm } from '../../src/compat/vm-arbitrary';
+import { findMachine, machineCtx } from '../../vmstate/releases/generate';
+import { RELEASE_NAMES, releases } from '../../vmstate/releases';
+import { measure } from './measure';
+
+export async function benchCompat(): Promise<void> {
+  const VMS = 200;
+  const vms = fc.sample(arbitraryVm(), { numRuns: VMS, seed: 7 });
+  const r72 = releases['7.2'];
+  const cpu = r72.catalog.find((c) => c.name === 'cpu')!.vmsd;
+  const machine = findMachine(r72, 'pc-q35-7.2')!;
+  const ctxs = vms.map((vm) => machineCtx(vm.ctx, machine));
+  let i = 0;
+  const baseline = measure(
+    'baseline: cpu save + load',
+    () => {
+      const k = i++ % VMS;
+      const bytes = save(cpu, vms[k].state.cpu, { ctx: ctxs[k] });
+      load(cpu, bytes, cpu.version_id, { ctx: ctxs[k] });
+    },
+    0,
+  );
+  let j = 0;
+  const single = measure(
+    'migrate 7.2 -> next (alone)',
+    () => {
+      const vm = vms[j++ % VMS];
+      migrate(vm, { release: r72, machine: 'pc-q35-7.2' }, { release: releases.next });
+    },
+    0,
+  );
+  const all = RELEASE_NAMES.map((n) => releases[n]);
+  const small = runMatrix({ from: all, to: all, runs: 100, seed: 7, shrink: false });
+  const perMigration = small.seconds / small.migrations;
+
+  const row = (name: string, perOp: number) =>
+    console.log(`  ${name.padEnd(52)} ${(1 / perOp).toFixed(0).padStart(8)} /s  ${(perOp * 1e6).toFixed(0).padStart(6)} us  ${(baseline.perOp / perOp).toFixed(2).padStart(6)}x baseline`);
+  console.log('\ncompat: simulated migrations (whole VM: timer, cpu_common, cpu; encode, decode, compare)');
+  row(baseline.name, baseline.perOp);
+  row(single.name, single.perOp);
+  row(`migration inside the matrix (${small.cells.length} cells x 100 VMs)`, perMigration);
+
+  const started = process.hrtime.bigint();
+  const full = runMatrix({ from: all, to: all, runs: 1000, seed: 11, shrink: false });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const broken = full.cells.filter((c) => c.violations > 0).length;
+  console.log(
+    `  full default matrix: ${full.cells.length} cells x 1000 VMs = ${full.migrations} migrations in ${seconds.toFixed(1)} s ` +
+      `(${(full.migrations / seconds).toFixed(0)} /s, VM generation included; goal < 30 s), ${broken} broken cell(s)`,
+  );
+}
