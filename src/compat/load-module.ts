@@ -64,7 +64,13 @@ export function typeErrors(file: string): string[] {
 }
 
 let tsNodeRegistered = false;
-/** ts-node, transpile-only (the type check ran already), and the redirect of project imports to dist/. */
+/** Files given on the command line: always loaded from their source, never from a build of it. */
+const userFiles = new Set<string>();
+
+/**
+ * ts-node, transpile-only (the type check ran already), and the redirect of project imports to
+ * dist/ (only to a build at least as new as its source, never for the user's own file).
+ */
 function registerTypeScript(): void {
   // Under jest (or ts-node itself) .ts files already load.
   if (tsNodeRegistered || process.env.JEST_WORKER_ID !== undefined || require.extensions?.['.ts']) return;
@@ -80,9 +86,15 @@ function registerTypeScript(): void {
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (request: string, parent: unknown, ...rest: unknown[]): string {
     const found = resolve.call(this, request, parent, ...rest);
-    if (found.endsWith('.ts') && found.startsWith(root + path.sep) && !found.startsWith(dist + path.sep) && !found.includes(`${path.sep}node_modules${path.sep}`)) {
+    if (
+      found.endsWith('.ts') &&
+      !userFiles.has(found) &&
+      found.startsWith(root + path.sep) &&
+      !found.startsWith(dist + path.sep) &&
+      !found.includes(`${path.sep}node_modules${path.sep}`)
+    ) {
       const built = path.join(dist, path.relative(root, found)).replace(/\.ts$/, '.js');
-      if (fs.existsSync(built)) return built;
+      if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= fs.statSync(found).mtimeMs) return built;
     }
     return found;
   };
@@ -97,6 +109,7 @@ export function loadUserModule(file: string, opts: { typeCheck?: boolean } = {})
       const errors = typeErrors(abs);
       if (errors.length) throw new ModuleLoadError(file, `${file}: ${errors.length} TypeScript error(s)`, errors);
     }
+    userFiles.add(abs);
     registerTypeScript();
   }
   try {
