@@ -203,7 +203,9 @@ export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult
   const lines = [
     `${command}: ${result.cells.length} cells x ${result.runs} VMs (seed ${result.seed}) = ${result.migrations} migrations in ${result.seconds.toFixed(1)} s`,
     `outcomes: ok ${sum('ok')}, refused ${sum('refused')}, lossy ${sum('lossy')}, crash ${sum('crash')}; ${failing.length} cell(s) break the property`,
-    'cells: ok/refused per machine type (newest both releases know unless --machine); ! = breaks the property; rows: from, columns: to',
+    result.cells.some((c) => result.cells.some((d) => d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine)))
+      ? 'cells: ok/refused summed over every machine type of the family both releases know; ! = breaks the property; rows: from, columns: to'
+      : 'cells: ok/refused on the newest machine type of the family both releases know; ! = breaks the property; rows: from, columns: to',
   ];
   const w = Math.max(9, ...cols.map((c) => c.length + 1));
   const rw = Math.max(6, ...rows.map((r) => r.length + 1));
