@@ -177,6 +177,26 @@ describe('design alternatives', () => {
     expect(in72.reasons['destination:section-footer']).toBeGreaterThan(0);
   });
 
+  it('a broken property fails with the shrunk counterexample and the paths of its reproduction files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-repro-message-'));
+    const vms = arbitraryVm({ bases: ['vmx-root'], subsectionOdds: 0, featureOdds: 0 });
+    const r = runMatrix({ from: [releases['7.2']], to: [designs['unversioned-append']], machines: ['pc-q35-7.2'], runs: 5, seed: SEED, vms, shrinkTimeMs: 500 });
+    process.env.VMSTATE_REPRO_DIR = dir;
+    let message = '';
+    try {
+      expectNoViolations(r);
+    } catch (e) {
+      message = (e as Error).message;
+    } finally {
+      delete process.env.VMSTATE_REPRO_DIR;
+    }
+    expect(message).toMatch(/7\.2 -> unversioned-append on pc-q35-7\.2 \(backward\): \d+\/5 VMs break the property/);
+    const stream = /stream: (\S+)/.exec(message)![1];
+    const state = /state: +(\S+)/.exec(message)![1];
+    expect(path.dirname(stream)).toBe(dir);
+    expect(fs.existsSync(stream) && fs.existsSync(state)).toBe(true);
+  });
+
   it('a violation is shrunk and written as a reproduction that vmstate analyze opens and vmstate generate --state replays', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-repro-test-'));
     const vms = arbitraryVm({ bases: ['vmx-root', 'vmx-l2-shadow'], subsectionOdds: 0, featureOdds: 0 });

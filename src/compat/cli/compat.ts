@@ -205,7 +205,7 @@ export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult
     `outcomes: ok ${sum('ok')}, refused ${sum('refused')}, lossy ${sum('lossy')}, crash ${sum('crash')}; ${failing.length} cell(s) break the property`,
     result.cells.some((c) => result.cells.some((d) => d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine)))
       ? 'cells: ok/refused summed over every machine type of the family both releases know; ! = breaks the property; rows: from, columns: to'
-      : 'cells: ok/refused on the newest machine type of the family both releases know; ! = breaks the property; rows: from, columns: to',
+      : 'cells: ok/refused on one machine type per family (--machine, or the newest both releases know); ! = breaks the property; rows: from, columns: to',
   ];
   const w = Math.max(9, ...cols.map((c) => c.length + 1));
   const rw = Math.max(6, ...rows.map((r) => r.length + 1));
