@@ -16,6 +16,7 @@ const ROOT = path.join(__dirname, '..');
 const EXAMPLE = path.join(ROOT, 'vmstate', 'examples', 'my-design.ts');
 const DUMPS = path.join(ROOT, 'streams', 'qemu-7.2');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const p = path.join(tmp, name);
   fs.writeFileSync(p, text);

@@ -18,6 +18,8 @@ const page = path.join(dir, 'matrix.html');
 let html = '';
 let code = -1;
 
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
 beforeAll(async () => {
   process.env.VMSTATE_REPRO_DIR = path.join(dir, 'repro');
   // 4.1 and 7.2 plus blob, on both families: blob's cells with 4.1 and 7.2 break the property.
@@ -56,9 +58,10 @@ describe('the HTML page', () => {
   const requests: string[] = [];
   let cells: { state: string; bg: string; text: string; ok: number; refused: number; violations: number; from: string; to: string; machine: string }[] = [];
   let tables: string[] = [];
+  let profile = '';
 
   beforeAll(async () => {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-chromium-profile-'));
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-chromium-profile-'));
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
     const tab = await browser.newPage();
     tab.on('request', (r) => requests.push(r.url()));
@@ -82,6 +85,7 @@ describe('the HTML page', () => {
 
   afterAll(async () => {
     await browser?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   it('one heatmap per machine family, a cell per pair (3 x 3 releases, 2 families)', () => {

@@ -195,6 +195,7 @@ describe('design alternatives', () => {
     const state = /state: +(\S+)/.exec(message)![1];
     expect(path.dirname(stream)).toBe(dir);
     expect(fs.existsSync(stream) && fs.existsSync(state)).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('a violation is shrunk and written as a reproduction that vmstate analyze opens and vmstate generate --state replays', async () => {
@@ -216,5 +217,6 @@ describe('design alternatives', () => {
     expect(Buffer.from(fs.readFileSync(replay)).equals(fs.readFileSync(files.stream!))).toBe(true);
     const direct = generateStream(designs.blob, 'pc-q35-7.2', cx.vm, { lossy: true });
     expect(direct.ok && Buffer.from(direct.bytes).equals(fs.readFileSync(files.stream!))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
