@@ -42,6 +42,7 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
         : machinesFor(destination, source);
   if (machines.length === 0) return {};
   let examples: Map<string, string> | undefined;
+  let sampled = 0;
   const sample = (): Map<string, string> => {
     const found = new Map<string, string>();
     const seed = opts.seed ?? 42;
@@ -52,6 +53,7 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
     fc.sample(arbitraryVm({ releases: [source] }), { numRuns: opts.samples ?? 300, seed }).forEach((vm, i) =>
       vms.push({ vm, what: `random VM #${i} (seed ${seed}, from scenario '${vm.base}')` }),
     );
+    sampled = vms.length;
     for (const { vm, what } of vms) {
       const cache = new MigrationCache(vm);
       for (const machine of machines) {
@@ -69,5 +71,6 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
       examples ??= sample();
       return examples.get(sub.name) ?? false;
     },
+    sampling: () => `${sampled} VMs (${scenarios().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
   };
 }

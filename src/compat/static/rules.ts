@@ -57,6 +57,8 @@ export type RuleId = keyof typeof RULES;
 export interface CheckHooks {
   /** Returns a sampled state description when `sub` is needed, false when never seen needed, undefined if unknown. */
   neededOnOldMachine?(entry: string, parent: CheckDesc, sub: CheckDesc): string | false | undefined;
+  /** What neededOnOldMachine looked at (e.g. `306 VMs on pc-q35-7.2, pc-i440fx-7.2`), for its findings. */
+  sampling?(): string;
 }
 
 /** Compares what `src` writes with what `dst` reads, for every entry of `src`. */
@@ -104,7 +106,12 @@ function compareDesc(s: CheckDesc, d: CheckDesc, entry: string, path: string, on
     if (!other) {
       const sampled = hooks.neededOnOldMachine?.(entry, s, sub);
       if (sampled === false)
-        add('SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE', entry, subPath, `'${sub.name}' is unknown to the destination but was never needed on its machine type`);
+        add(
+          'SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE',
+          entry,
+          subPath,
+          `'${sub.name}' is unknown to the destination but was never needed on its machine type${hooks.sampling ? ` (sampled ${hooks.sampling()})` : ''}`,
+        );
       else if (typeof sampled === 'string')
         add('SUBSECTION_NEEDED_ON_OLD_MACHINE', entry, subPath, `'${sub.name}' is unknown to the destination and is needed on its machine type, e.g. for ${sampled}`);
       else add('SUBSECTION_UNKNOWN_TO_DESTINATION', entry, subPath, `subsection '${sub.name}' not found on the destination`);
