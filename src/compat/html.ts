@@ -91,7 +91,7 @@ pre { background: #f6f6f6; padding: 0.5em; white-space: pre-wrap; }
 <body>
 <h1>${esc(meta.title)}</h1>
 <p><code>${esc(meta.command)}</code></p>
-<p class="summary">${result.cells.length} cells, ${result.runs} VMs per cell (seed ${result.seed}), ${result.migrations} migrations in ${result.seconds.toFixed(1)} s:
+<p class="summary">${result.cells.length} cells, ${result.runs} VMs per cell (seed ${result.seed}), ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s${result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''}:
 ok ${total('ok')}, refused ${total('refused')}, lossy ${total('lossy')}, crash ${total('crash')}; ${broken.length} cell(s) break the property.</p>
 <p class="legend"><span style="background: rgb(40, 170, 80)">all ok</span><span style="background: rgb(135, 165, 60)">some refused</span><span style="background: rgb(230, 160, 40)">all refused</span><span style="background: rgb(200, 40, 40)">property broken</span>
 Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations.</p>

@@ -43,7 +43,7 @@ export async function benchCompat(): Promise<void> {
   );
   const all = RELEASE_NAMES.map((n) => releases[n]);
   const small = runMatrix({ from: all, to: all, runs: 100, seed: 7, shrink: false });
-  const perMigration = small.seconds / small.migrations;
+  const perMigration = small.migrationSeconds / small.migrations;
 
   const row = (name: string, perOp: number) =>
     console.log(`  ${name.padEnd(52)} ${(1 / perOp).toFixed(0).padStart(8)} /s  ${(perOp * 1e6).toFixed(0).padStart(6)} us  ${(baseline.perOp / perOp).toFixed(2).padStart(6)}x baseline`);

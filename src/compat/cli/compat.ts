@@ -169,6 +169,7 @@ export function matrixJson(result: MatrixResult, repro: ReadonlyMap<CellResult, 
     runs: result.runs,
     seed: result.seed,
     migrations: result.migrations,
+    migrationSeconds: Number(result.migrationSeconds.toFixed(3)),
     seconds: Number(result.seconds.toFixed(3)),
     cells: result.cells.map((c) => ({
       from: c.from.name,
@@ -201,7 +202,8 @@ export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult
   const sum = (k: 'ok' | 'refused' | 'lossy' | 'crash') => result.cells.reduce((n, c) => n + c.counts[k], 0);
   const failing = result.cells.filter((c) => c.violations > 0);
   const lines = [
-    `${command}: ${result.cells.length} cells x ${result.runs} VMs (seed ${result.seed}) = ${result.migrations} migrations in ${result.seconds.toFixed(1)} s`,
+    `${command}: ${result.cells.length} cells x ${result.runs} VMs (seed ${result.seed}) = ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s` +
+      (result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''),
     `outcomes: ok ${sum('ok')}, refused ${sum('refused')}, lossy ${sum('lossy')}, crash ${sum('crash')}; ${failing.length} cell(s) break the property`,
     result.cells.some((c) => result.cells.some((d) => d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine)))
       ? 'cells: ok/refused summed over every machine type of the family both releases know; ! = breaks the property; rows: from, columns: to'
