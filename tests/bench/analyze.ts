@@ -21,7 +21,7 @@ interface Run {
 }
 
 /** Median wall time and the largest peak RSS over `runs` runs of a command. */
-function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preload' | 'python'): Run {
+function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preload' | 'python', cwd?: string): Run {
   const times: number[] = [];
   let rss = 0;
   for (let i = 0; i < runs; i++) {
@@ -32,6 +32,7 @@ function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preloa
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, VMSTATE_BENCH_RSS_FILE: rssFile },
       maxBuffer: 1 << 20,
+      cwd,
     });
     times.push(Number(process.hrtime.bigint() - t) / 1e9);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(0, 500)}`);
@@ -47,12 +48,22 @@ function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preloa
 const READ_ONLY = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'r');const b=Buffer.alloc(1<<20);while(fs.readSync(fd,b)>0);`;
 
 /** Runs QEMU's script under a wrapper that prints the child's peak RSS (KiB) on stderr. */
-function pythonWrapped(script: string, file: string): string[] {
+function pythonWrapped(script: string, file: string, extra: string[] = []): string[] {
   const wrapper =
     'import resource,subprocess,sys\n' +
-    'subprocess.run([sys.executable, sys.argv[1], "-f", sys.argv[2]], stdout=subprocess.DEVNULL, check=True)\n' +
+    'subprocess.run([sys.executable, sys.argv[1], "-f", sys.argv[2]] + sys.argv[3:], stdout=subprocess.DEVNULL, check=True)\n' +
     'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n';
-  return ['-c', wrapper, script, file];
+  return ['-c', wrapper, script, file, ...extra];
+}
+
+/** The script's run, or the reason it failed: it cannot read several kinds of stream that we can. */
+function tryScript(run: () => Run): Run | string {
+  try {
+    return run();
+  } catch (e) {
+    const lines = String((e as Error).message).split('\n').filter((l) => /Exception|Error/.test(l));
+    return lines[lines.length - 1]?.trim() ?? 'failed';
+  }
 }
 
 function row(name: string, bytes: number, r: Run, baseline: Run, other?: Run): string {
@@ -94,13 +105,26 @@ export async function benchAnalyze(): Promise<void> {
       const baseline = timeProcess(process.execPath, ['-r', PRELOAD, '-e', READ_ONLY, file], n, 'preload');
       const ours = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'qemu'], n, 'preload');
       const json = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'json'], n, 'preload');
-      let theirs: Run | undefined;
-      if (script) theirs = timeProcess(python, pythonWrapped(script, file), n, 'python');
+      const theirs = script ? tryScript(() => timeProcess(python, pythonWrapped(script, file), n, 'python')) : undefined;
+      const extractDir = fs.mkdtempSync(path.join(tmp, 'x-'));
+      const ourExtract = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--extract', path.join(extractDir, 'out')], 1, 'preload');
+      fs.rmSync(extractDir, { recursive: true, force: true });
+      let theirExtract: Run | string | undefined;
+      if (script) {
+        // The script's -x writes into the current directory.
+        const cwd = fs.mkdtempSync(path.join(tmp, 'py-'));
+        theirExtract = tryScript(() => timeProcess(python, pythonWrapped(script, file, ['-x']), 1, 'python', cwd));
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+      const ran = (r: Run | string | undefined): Run | undefined => (typeof r === 'object' ? r : undefined);
       console.log(`${name} (${(bytes / 1048576).toFixed(2)} MiB)`);
       console.log(row('read-only baseline (node)', bytes, baseline, baseline));
-      console.log(row('vmstate analyze --format qemu', bytes, ours, baseline, theirs));
+      console.log(row('vmstate analyze --format qemu', bytes, ours, baseline, ran(theirs)));
       console.log(row('vmstate analyze --format json', bytes, json, baseline));
-      if (theirs) console.log(row('analyze-migration.py', bytes, theirs, baseline));
+      console.log(row('vmstate analyze --extract', bytes, ourExtract, baseline, ran(theirExtract)));
+      if (typeof theirs === 'object') console.log(row('analyze-migration.py', bytes, theirs, baseline));
+      else if (theirs) console.log(`  analyze-migration.py fails on this stream: ${theirs}`);
+      if (typeof theirExtract === 'object') console.log(row('analyze-migration.py -x', bytes, theirExtract, baseline));
       if (file === big) {
         const out = path.join(tmp, 'copy.mig');
         const re = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'reencode', file, '-o', out], n, 'preload');
