@@ -1,11 +1,13 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
 import { benchAnalyze } from './analyze';
+import { benchCompat } from './compat';
 import { benchEngine } from './engine';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   if (want('engine')) benchEngine();
+  if (want('compat')) await benchCompat();
   if (want('analyze')) await benchAnalyze();
 }
 
