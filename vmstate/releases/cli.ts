@@ -9,6 +9,7 @@ import { cpuEverythingDescription } from '../x86/cpu';
 import type { X86Ctx } from '../x86/ctx';
 import { cpuResetState } from '../x86/reset';
 import { scenario, scenarios } from '../x86/scenarios';
+import { NestedStateError, parseNestedState, type NestedState } from '../x86/kvm';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '.';
 import { generateStream } from './generate';
 import { StateJsonError, vmStateFromJson, vmStateToJson } from './state-json';
@@ -77,6 +78,8 @@ export interface GenerateCliOptions {
   machine?: string;
   scenario?: string;
   state?: string;
+  /** A raw struct kvm_nested_state (a KVM_GET_NESTED_STATE dump) to put into the vCPU. */
+  nestedState?: string;
   output?: string;
   lossy?: boolean;
   writeState?: string;
@@ -126,6 +129,22 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
       }
       throw e;
     }
+  }
+
+  if (opts.nestedState) {
+    // A KVM_GET_NESTED_STATE dump: the kernel's struct kvm_nested_state, checked by KVM's own rules.
+    let nested: NestedState;
+    try {
+      nested = parseNestedState(new Uint8Array(fs.readFileSync(opts.nestedState)));
+    } catch (e) {
+      if (!(e instanceof NestedStateError) && !(e instanceof Error && 'code' in e && (e as NodeJS.ErrnoException).code === 'ENOENT')) throw e;
+      const where = e instanceof NestedStateError ? `offset 0x${e.offset.toString(16)}, ${e.path}: ` : '';
+      process.stderr.write(`vmstate: ${opts.nestedState}: ${where}${e instanceof NestedStateError ? e.what : e.message}\n`);
+      return 3;
+    }
+    const cpu = vm.state.cpu;
+    if (!cpu) throw new UsageError(`generate: release ${r.name} has no cpu section for --nested-state`);
+    vm = { ctx: vm.ctx, state: { ...vm.state, cpu: { ...cpu, 'env.nested_state': { ...nested } } } };
   }
 
   if (opts.writeState) {
