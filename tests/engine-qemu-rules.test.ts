@@ -178,3 +178,17 @@ describe('saving refuses values that do not fit', () => {
     expect(() => save(d, { ...good, [key]: value })).toThrow(expect.objectContaining({ code: 'invalid-value' }));
   });
 });
+
+describe('validate on save', () => {
+  it('runs the test with the version being written and refuses to write a state that fails it', () => {
+    const seen: number[] = [];
+    const d = vmsd({
+      name: 'sv',
+      version_id: 3,
+      fields: [f.u8('head'), f.validate('head_ok', (s, v) => (seen.push(v), (s.head as number) < 8), 'head must be below 8')],
+    });
+    expect(save(d, { head: 1 })).toEqual(Uint8Array.of(1));
+    expect(seen).toEqual([3]);
+    expect(() => save(d, { head: 9 })).toThrow(expect.objectContaining({ code: 'invalid-value', path: 'sv > head_ok' }));
+  });
+});

@@ -101,7 +101,7 @@ class Saver implements KindIO {
         if (!fieldExists(f, state, version, this.ctx)) continue;
         this.stack.push(f.name);
         this.descFields = out?.fields;
-        this.field(f, state, names?.[i]);
+        this.field(f, state, names?.[i], version);
         this.stack.pop();
       }
       this.descFields = outer;
@@ -128,13 +128,13 @@ class Saver implements KindIO {
     if (problem) this.fail((o, p) => new InvalidValueError(problem, o, p));
   }
 
-  private field(f: AnyField, state: State, descName: string | undefined): void {
+  private field(f: AnyField, state: State, descName: string | undefined, version: number): void {
     const w = this.w;
     const value = state[f.key];
     switch (f.shape) {
       case 'validate': {
         const v = f.validate!;
-        if (!v.test(state, 0, this.ctx)) this.fail((o, p) => new InvalidValueError(`refusing to save: ${v.message || f.name}`, o, p));
+        if (!v.test(state, version, this.ctx)) this.fail((o, p) => new InvalidValueError(`refusing to save: ${v.message || f.name}`, o, p));
         return;
       }
       case 'unused': {
