@@ -1,4 +1,5 @@
 import type { DeviceSection } from './section';
+import { applyToState, StateEditError } from './edit-state';
 import type { DescStruct, DescValue } from './vmdesc-value';
 import { groupedEntries, isDescStruct } from './vmdesc-value';
 
@@ -54,6 +55,17 @@ export function matchSection(a: FieldAssignment, s: DeviceSection): string | und
 /** Applies one assignment to a decoded section (FULL/START, vmdesc-decoded) and marks it modified. */
 export function applyAssignment(a: FieldAssignment, s: DeviceSection, field: string): void {
   const where = `${s.idstr}#${s.instanceId} (section ${s.sectionId})`;
+  if (!isDescStruct(s.value) && s.value && typeof s.value === 'object' && s.codec?.encode) {
+    // Decoded by a device catalog: a plain state object, written again by the same codec.
+    try {
+      applyToState(s, field, a.value, parseInteger);
+    } catch (e) {
+      if (e instanceof StateEditError) throw new EditError(`--set '${a.text}': ${e.message}`);
+      throw e;
+    }
+    a.applied++;
+    return;
+  }
   if (!isDescStruct(s.value) || !s.codec?.encode)
     throw new EditError(`--set '${a.text}': section ${where} was not decoded field by field (decoded by ${s.decodedBy})`);
   const leaf = resolveField(s.value, field, `${where}`);
