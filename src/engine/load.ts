@@ -16,7 +16,7 @@ import {
 } from '../errors';
 import { countValue, fieldExists } from './fields';
 import { SUBSECTION_MARKER } from './save';
-import { cloneValue, fillMissing, initialState, initialValue } from './state';
+import { cloneValue, fillMissing, initialState } from './state';
 
 export interface LoadOptions {
   readonly ctx?: Ctx;
@@ -219,4 +219,3 @@ class Loader implements KindIO {
   }
 }
 
-export { initialValue };
