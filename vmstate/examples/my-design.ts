@@ -50,6 +50,7 @@ const design: NestedDesign = {
   name: 'my-design',
   carriesSvm: true,
   carriesPreemptionTimer: (ctx) => deadlineAllowed(ctx),
+  preemptionTimerProp: MIGRATE_DEADLINE,
   build: () => nestedStateSubsection(kvmNestedStateDescription(vmx, svmSubsection), true),
 };
 

@@ -79,7 +79,7 @@ export function nestedLosses(release: string, features: CpuFeatures) {
     }
     if (a.preemptionDeadline && a.vmxOperation && design && !design.carriesPreemptionTimer(ctx)) {
       const why = design.carriesPreemptionTimer({ ...ctx, props: {} })
-        ? `this machine type sets ${X86_CPU_TYPE}.${PREEMPTION_TIMER_PROP}=off`
+        ? `this machine type sets ${X86_CPU_TYPE}.${design.preemptionTimerProp ?? PREEMPTION_TIMER_PROP}=off`
         : `QEMU ${release} does not migrate hdr.vmx.flags / hdr.vmx.preemption_timer_deadline`;
       return (
         `KVM reports a VMX-preemption timer deadline (${a.nested!['hdr.vmx.preemption_timer_deadline']}) but ${why}: ` +

@@ -50,6 +50,8 @@ export interface NestedDesign {
   readonly carriesSvm: boolean;
   /** Whether hdr.vmx.flags / preemption_timer_deadline travel (when the machine type allows it). */
   readonly carriesPreemptionTimer: (ctx: X86Ctx) => boolean;
+  /** The vCPU property that turns the preemption-timer subsection off (named in loss notes). */
+  readonly preemptionTimerProp?: string;
   build(): AnyVMSDesc;
 }
 
@@ -190,6 +192,7 @@ export function subsectionsDesign(opts: NestedTreeOptions, name = 'subsections')
     name,
     carriesSvm: opts.svm,
     carriesPreemptionTimer: (ctx) => opts.preemptionTimer && cpuProp(ctx, PREEMPTION_TIMER_PROP, true),
+    preemptionTimerProp: PREEMPTION_TIMER_PROP,
     build: () => subsectionsTree(opts),
   };
 }
