@@ -11,8 +11,9 @@ import type { Ctx, State } from '../dsl/kind';
 import { loadFrom } from '../engine/load';
 import { saveInto } from '../engine/save';
 import { MalformedError, UnsupportedError } from '../errors';
-import { decodeConfiguration, encodeConfigurationBody } from '../stream/configuration';
+import { decodeConfiguration } from '../stream/configuration';
 import { FILE_MAGIC, FILE_VERSION, SectionType } from '../stream/constants';
+import { writeFullSectionHeader, writeSectionFooter, writeStreamHead } from '../stream/generate-framing';
 import { MachineTypeMismatchError, SectionFooterError, UnknownSectionError } from './errors';
 import type { CatalogSection, VmStates } from '../../vmstate/releases/types';
 
@@ -49,14 +50,9 @@ export function sectionsSent(catalog: readonly CatalogSection[], states: VmState
 export function encodeSections(catalog: readonly CatalogSection[], states: VmStates, ctx: Ctx): Uint8Array {
   const w = new ByteWriter(16 * 1024);
   for (const { section: c, state } of sectionsSent(catalog, states, ctx)) {
-    w.u8(SectionType.FULL);
-    w.u32(c.sectionId);
-    w.countedString(c.name);
-    w.u32(c.instance);
-    w.u32(c.vmsd.version_id);
+    writeFullSectionHeader(w, { sectionId: c.sectionId, idstr: c.name, instanceId: c.instance, version: c.vmsd.version_id });
     saveInto(w, c.vmsd, state, { ctx, path: `${c.name}#${c.instance}` });
-    w.u8(SectionType.FOOTER);
-    w.u32(c.sectionId);
+    writeSectionFooter(w, c.sectionId);
   }
   w.u8(SectionType.EOF);
   return w.finish();
@@ -65,10 +61,7 @@ export function encodeSections(catalog: readonly CatalogSection[], states: VmSta
 /** Header and configuration (the machine type) before the device part. */
 export function streamHead(machineType: string): Uint8Array {
   const w = new ByteWriter(64);
-  w.u32(FILE_MAGIC);
-  w.u32(FILE_VERSION);
-  w.u8(SectionType.CONFIGURATION);
-  w.bytes(encodeConfigurationBody({ machineType }));
+  writeStreamHead(w, machineType);
   return w.finish();
 }
 

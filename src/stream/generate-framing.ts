@@ -25,26 +25,41 @@ export interface FramedStream {
   readonly pageSize?: number;
 }
 
-/** The bytes of one FULL section record: 0x04, id, idstr, instance, version, body, footer. */
-export function fullSectionBytes(s: FramedSection): Uint8Array {
-  const w = new ByteWriter(s.body.length + s.idstr.length + 20);
+/** File magic, version and the configuration section naming the machine type. */
+export function writeStreamHead(w: ByteWriter, machineType: string): void {
+  w.u32(FILE_MAGIC);
+  w.u32(FILE_VERSION);
+  w.u8(SectionType.CONFIGURATION);
+  w.bytes(encodeConfigurationBody({ machineType }));
+}
+
+/** A FULL section's long header: 0x04, id, idstr, instance, version (the body follows). */
+export function writeFullSectionHeader(w: ByteWriter, s: { sectionId: number; idstr: string; instanceId: number; version: number }): void {
   w.u8(SectionType.FULL);
   w.u32(s.sectionId);
   w.countedString(s.idstr);
   w.u32(s.instanceId);
   w.u32(s.version);
-  w.bytes(s.body);
+}
+
+/** The footer QEMU writes after every section: 0x7e and the section id. */
+export function writeSectionFooter(w: ByteWriter, sectionId: number): void {
   w.u8(SectionType.FOOTER);
-  w.u32(s.sectionId);
+  w.u32(sectionId);
+}
+
+/** The bytes of one FULL section record: 0x04, id, idstr, instance, version, body, footer. */
+export function fullSectionBytes(s: FramedSection): Uint8Array {
+  const w = new ByteWriter(s.body.length + s.idstr.length + 20);
+  writeFullSectionHeader(w, s);
+  w.bytes(s.body);
+  writeSectionFooter(w, s.sectionId);
   return w.finish();
 }
 
 export function encodeFramedStream(stream: FramedStream): Uint8Array {
   const w = new ByteWriter(64 * 1024);
-  w.u32(FILE_MAGIC);
-  w.u32(FILE_VERSION);
-  w.u8(SectionType.CONFIGURATION);
-  w.bytes(encodeConfigurationBody({ machineType: stream.machineType }));
+  writeStreamHead(w, stream.machineType);
   for (const s of stream.sections) w.bytes(fullSectionBytes(s));
   w.u8(SectionType.EOF);
   const devices = stream.sections.map((s) => ({ name: s.idstr, instance_id: s.instanceId, ...s.vmdesc }));
