@@ -7,15 +7,16 @@ import { ByteWriter } from '../bytes/writer';
 import { VMStateError } from '../errors';
 import type { State } from '../dsl/kind';
 import type { DeviceSection } from './section';
+import { parseBool, parseHexBytes, parseInteger } from './edit-values';
 
 export class StateEditError extends Error {}
 
 /** Sets `path` (names as --format qemu shows them) in a catalog-decoded section to `text`. */
-export function applyToState(s: DeviceSection, path: string, text: string, parse: (t: string) => bigint | undefined): void {
+export function applyToState(s: DeviceSection, path: string, text: string): void {
   const where = `${s.idstr}#${s.instanceId} (section ${s.sectionId})/${path}`;
   const { parent, key } = locate(s.value as State, path, where);
   const old = parent[key as never] as unknown;
-  const next = converted(old, text, parse, where);
+  const next = converted(old, text, where);
   parent[key as never] = next as never;
   // Encode once now: a value the field cannot hold is the user's mistake, said here, not a broken stream later.
   try {
@@ -63,25 +64,24 @@ function locate(root: State, path: string, where: string): { parent: State | unk
 }
 
 /** The new value in the old value's representation; range checks are the codec's. */
-function converted(old: unknown, text: string, parse: (t: string) => bigint | undefined, where: string): unknown {
+function converted(old: unknown, text: string, where: string): unknown {
   if (typeof old === 'bigint' || typeof old === 'number') {
-    const v = parse(text);
+    const v = parseInteger(text);
     if (v === undefined) throw new StateEditError(`${where}: '${text}' is not an integer`);
     if (typeof old === 'bigint') return v;
     if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new StateEditError(`${where}: ${text} does not fit the field`);
     return Number(v);
   }
   if (typeof old === 'boolean') {
-    const t = text.toLowerCase();
-    if (t === 'true' || t === '1') return true;
-    if (t === 'false' || t === '0') return false;
-    throw new StateEditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+    const b = parseBool(text);
+    if (b === undefined) throw new StateEditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+    return b;
   }
   if (old instanceof Uint8Array) {
-    const hex = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
-    if (!/^([0-9a-f]{2})*$/i.test(hex)) throw new StateEditError(`${where}: '${text}' is not hex bytes`);
-    if (hex.length / 2 !== old.length) throw new StateEditError(`${where}: ${hex.length / 2} byte(s) given, the field holds exactly ${old.length}`);
-    return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+    const bytes = parseHexBytes(text, old.length);
+    if (bytes instanceof Uint8Array) return bytes;
+    if (bytes.problem === 'not-hex') throw new StateEditError(`${where}: '${text}' is not hex bytes`);
+    throw new StateEditError(`${where}: ${bytes.given} byte(s) given, the field holds exactly ${old.length}`);
   }
   throw new StateEditError(`${where}: is a struct or an array; name one of its fields`);
 }

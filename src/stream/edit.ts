@@ -1,5 +1,6 @@
 import type { DeviceSection } from './section';
 import { applyToState, StateEditError } from './edit-state';
+import { parseBool, parseHexBytes, parseInteger } from './edit-values';
 import type { DescStruct, DescValue } from './vmdesc-value';
 import { groupedEntries, isDescStruct } from './vmdesc-value';
 
@@ -58,7 +59,7 @@ export function applyAssignment(a: FieldAssignment, s: DeviceSection, field: str
   if (!isDescStruct(s.value) && s.value && typeof s.value === 'object' && s.codec?.encode) {
     // Decoded by a device catalog: a plain state object, written again by the same codec.
     try {
-      applyToState(s, field, a.value, parseInteger);
+      applyToState(s, field, a.value);
     } catch (e) {
       if (e instanceof StateEditError) throw new EditError(`--set '${a.text}': ${e.message}`);
       throw e;
@@ -117,14 +118,7 @@ export function resolveField(root: DescStruct, path: string, where: string): Des
   return node;
 }
 
-/** Parses an integer the way a shell user writes it: decimal, 0x.., 0o.., 0b.., optionally negative. */
-export function parseInteger(text: string): bigint | undefined {
-  const t = text.replace(/_/g, '').trim();
-  const m = /^(-)?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.exec(t);
-  if (!m) return undefined;
-  const v = BigInt(m[2]);
-  return m[1] ? -v : v;
-}
+export { parseInteger };
 
 function setLeaf(leaf: DescValue, text: string, where: string): void {
   switch (leaf.kind) {
@@ -142,19 +136,19 @@ function setLeaf(leaf: DescValue, text: string, where: string): void {
       return;
     }
     case 'bool': {
-      const t = text.toLowerCase();
-      if (t === 'true' || t === '1') leaf.byte = 1;
-      else if (t === 'false' || t === '0') leaf.byte = 0;
-      else throw new EditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+      const b = parseBool(text);
+      if (b === undefined) throw new EditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+      leaf.byte = b ? 1 : 0;
       return;
     }
     case 'bytes': {
-      const hex = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
-      if (!/^([0-9a-f]{2})*$/i.test(hex))
-        throw new EditError(`${where}: '${text}' is not hex bytes (field type ${leaf.type}, ${leaf.size} byte(s), e.g. "00 11 22")`);
-      if (hex.length / 2 !== leaf.size)
-        throw new EditError(`${where}: ${hex.length / 2} byte(s) given, the field (${leaf.type}) holds exactly ${leaf.size}`);
-      leaf.data = Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+      const bytes = parseHexBytes(text, leaf.size);
+      if (!(bytes instanceof Uint8Array)) {
+        if (bytes.problem === 'not-hex')
+          throw new EditError(`${where}: '${text}' is not hex bytes (field type ${leaf.type}, ${leaf.size} byte(s), e.g. "00 11 22")`);
+        throw new EditError(`${where}: ${bytes.given} byte(s) given, the field (${leaf.type}) holds exactly ${leaf.size}`);
+      }
+      leaf.data = bytes;
       delete leaf.inner;
       return;
     }
