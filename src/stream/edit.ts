@@ -118,7 +118,6 @@ export function resolveField(root: DescStruct, path: string, where: string): Des
   return node;
 }
 
-export { parseInteger };
 
 function setLeaf(leaf: DescValue, text: string, where: string): void {
   switch (leaf.kind) {
