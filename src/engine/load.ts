@@ -62,8 +62,15 @@ function startState(desc: AnyVMSDesc): State {
   return hasPreLoad(desc) ? (initialState(desc) as State) : {};
 }
 
+/** Descriptions are immutable, so whether any level has a pre_load hook is worked out once. */
+const preLoadCache = new WeakMap<AnyVMSDesc, boolean>();
 function hasPreLoad(d: AnyVMSDesc): boolean {
-  return !!d.pre_load || (d.subsections as readonly AnyVMSDesc[]).some(hasPreLoad);
+  let v = preLoadCache.get(d);
+  if (v === undefined) {
+    v = !!d.pre_load || (d.subsections as readonly AnyVMSDesc[]).some(hasPreLoad);
+    preLoadCache.set(d, v);
+  }
+  return v;
 }
 
 class Loader implements KindIO {
