@@ -11,14 +11,28 @@ const fdrive = vmsd({
   name: 'fdrive',
   version_id: 1,
   fields: [f.u8('head'), f.u8('track'), f.u8('sect')],
-  subsections: [vmsd({ name: 'fdrive/media_rate', version_id: 1, fields: [f.u8('media_rate')], needed: (s) => s.media_rate !== 0 })],
+  subsections: [
+    vmsd({
+      name: 'fdrive/media_rate',
+      version_id: 1,
+      fields: [f.u8('media_rate')],
+      needed: (s) => s.media_rate !== 0,
+    }),
+  ],
 });
 
 const demoDevice = vmsd({
   name: 'demo-fdc',
   version_id: 2,
   minimum_version_id: 2,
-  fields: [f.u8('sra'), f.u8('srb'), f.array('fifo', k.u8, 4), f.u32('data_pos'), f.structArray('drives', fdrive, 2), f.timer('result_timer')],
+  fields: [
+    f.u8('sra'),
+    f.u8('srb'),
+    f.array('fifo', k.u8, 4),
+    f.u32('data_pos'),
+    f.structArray('drives', fdrive, 2),
+    f.timer('result_timer'),
+  ],
 });
 
 export function runDemo(): string {

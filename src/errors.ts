@@ -30,7 +30,12 @@ export class VMStateError extends Error {
 /** The input ended before the data it promised. */
 export class TruncatedError extends VMStateError {
   override readonly code = 'truncated';
-  constructor(readonly needed: number, readonly available: number, offset: number, path: string) {
+  constructor(
+    readonly needed: number,
+    readonly available: number,
+    offset: number,
+    path: string,
+  ) {
     super(`input truncated: need ${needed} byte(s), ${available} left`, offset, path);
   }
 }
@@ -38,7 +43,12 @@ export class TruncatedError extends VMStateError {
 /** A subsection whose name carries the parent's prefix but that the receiver does not know (QEMU: -ENOENT). */
 export class UnknownSubsectionError extends VMStateError {
   override readonly code = 'unknown-subsection';
-  constructor(readonly subsection: string, readonly known: readonly string[], offset: number, path: string) {
+  constructor(
+    readonly subsection: string,
+    readonly known: readonly string[],
+    offset: number,
+    path: string,
+  ) {
     super(
       `unknown subsection '${subsection}' (this receiver knows: ${known.length ? known.join(', ') : 'none'})`,
       offset,
@@ -50,23 +60,48 @@ export class UnknownSubsectionError extends VMStateError {
 /** The stream's version is newer than the receiver's version_id. */
 export class VersionTooNewError extends VMStateError {
   override readonly code = 'version-too-new';
-  constructor(readonly vmsd: string, readonly version: number, readonly local: number, offset: number, path: string) {
-    super(`${vmsd}: incoming version_id ${version} is too new for local version_id ${local}`, offset, path);
+  constructor(
+    readonly vmsd: string,
+    readonly version: number,
+    readonly local: number,
+    offset: number,
+    path: string,
+  ) {
+    super(
+      `${vmsd}: incoming version_id ${version} is too new for local version_id ${local}`,
+      offset,
+      path,
+    );
   }
 }
 
 /** The stream's version is older than the receiver's minimum_version_id. */
 export class VersionTooOldError extends VMStateError {
   override readonly code = 'version-too-old';
-  constructor(readonly vmsd: string, readonly version: number, readonly minimum: number, offset: number, path: string) {
-    super(`${vmsd}: incoming version_id ${version} is too old for local minimum version_id ${minimum}`, offset, path);
+  constructor(
+    readonly vmsd: string,
+    readonly version: number,
+    readonly minimum: number,
+    offset: number,
+    path: string,
+  ) {
+    super(
+      `${vmsd}: incoming version_id ${version} is too old for local minimum version_id ${minimum}`,
+      offset,
+      path,
+    );
   }
 }
 
 /** A VMSTATE_VALIDATE pseudo-field (or a post_load check) rejected the loaded state. */
 export class ValidationError extends VMStateError {
   override readonly code = 'validation-failed';
-  constructor(readonly check: string, reason: string, offset: number, path: string) {
+  constructor(
+    readonly check: string,
+    reason: string,
+    offset: number,
+    path: string,
+  ) {
     super(`input validation failed: ${check}${reason ? `: ${reason}` : ''}`, offset, path);
   }
 }
@@ -74,7 +109,12 @@ export class ValidationError extends VMStateError {
 /** A variable array's length (read from another field) exceeds the declared maximum. */
 export class ArrayLengthError extends VMStateError {
   override readonly code = 'array-length';
-  constructor(readonly length: number, readonly maximum: number, offset: number, path: string) {
+  constructor(
+    readonly length: number,
+    readonly maximum: number,
+    offset: number,
+    path: string,
+  ) {
     super(`length ${length} exceeds the declared maximum ${maximum}`, offset, path);
   }
 }
@@ -82,15 +122,30 @@ export class ArrayLengthError extends VMStateError {
 /** An `_equal` field's received value differs from the receiver's own value. */
 export class EqualMismatchError extends VMStateError {
   override readonly code = 'equal-mismatch';
-  constructor(readonly received: unknown, readonly expected: unknown, hint: string, offset: number, path: string) {
-    super(`received ${String(received)} but this side has ${String(expected)}${hint ? ` (${hint})` : ''}`, offset, path);
+  constructor(
+    readonly received: unknown,
+    readonly expected: unknown,
+    hint: string,
+    offset: number,
+    path: string,
+  ) {
+    super(
+      `received ${String(received)} but this side has ${String(expected)}${hint ? ` (${hint})` : ''}`,
+      offset,
+      path,
+    );
   }
 }
 
 /** An `int32 le` field's received value is negative or above the receiver's own value. */
 export class RangeCheckError extends VMStateError {
   override readonly code = 'range-check';
-  constructor(readonly received: number, readonly limit: number, offset: number, path: string) {
+  constructor(
+    readonly received: number,
+    readonly limit: number,
+    offset: number,
+    path: string,
+  ) {
     super(`received ${received}, which is not within 0..${limit}`, offset, path);
   }
 }
@@ -98,7 +153,12 @@ export class RangeCheckError extends VMStateError {
 /** A pre_load/post_load/pre_save/post_save hook refused. */
 export class HookError extends VMStateError {
   override readonly code = 'hook-failed';
-  constructor(readonly hook: string, reason: string, offset: number, path: string) {
+  constructor(
+    readonly hook: string,
+    reason: string,
+    offset: number,
+    path: string,
+  ) {
     super(`${hook} failed: ${reason}`, offset, path);
   }
 }
@@ -122,7 +182,11 @@ export class MalformedError extends VMStateError {
 /** Bytes left over after a complete body. */
 export class TrailingBytesError extends VMStateError {
   override readonly code = 'trailing-bytes';
-  constructor(readonly count: number, offset: number, path: string) {
+  constructor(
+    readonly count: number,
+    offset: number,
+    path: string,
+  ) {
     super(`${count} byte(s) left over after the end of the state`, offset, path);
   }
 }
@@ -138,7 +202,13 @@ export class DescriptionError extends Error {
 /** The stream asks for more than a safety limit allows (a section, a JSON blob or a package larger than we hold in memory). */
 export class LimitExceededError extends VMStateError {
   override readonly code = 'limit-exceeded';
-  constructor(readonly what_: string, readonly size: number, readonly limit: number, offset: number, path: string) {
+  constructor(
+    readonly what_: string,
+    readonly size: number,
+    readonly limit: number,
+    offset: number,
+    path: string,
+  ) {
     super(`${what_} of ${size} byte(s) exceeds the limit of ${limit}`, offset, path);
   }
 }

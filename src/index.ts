@@ -1,9 +1,21 @@
 /** vmstate-lab's public API. */
 export * from './dsl';
-export { save, saveDescribed, saveInto, canCompress, SUBSECTION_MARKER, type SaveOptions } from './engine/save';
+export {
+  save,
+  saveDescribed,
+  saveInto,
+  canCompress,
+  SUBSECTION_MARKER,
+  type SaveOptions,
+} from './engine/save';
 export { load, loadFrom, type LoadOptions } from './engine/load';
 export { initialState, cloneValue, statesEqual } from './engine/state';
-export { arbitraryState, canonicalState, receiverState, type ArbitraryOptions } from './engine/arbitrary';
+export {
+  arbitraryState,
+  canonicalState,
+  receiverState,
+  type ArbitraryOptions,
+} from './engine/arbitrary';
 export { arbitraryDescription } from './engine/arbitrary-description';
 export type { VmdescField, VmdescVMSD } from './engine/vmdesc-types';
 export * from './errors';

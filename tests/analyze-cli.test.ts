@@ -11,14 +11,24 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('vmstate analyze', () => {
-  test.each(REAL_STREAMS)('--format qemu on %s prints what analyze-migration.py printed', async (name) => {
-    const state = await runCli(['analyze', streamPath(name), '--format', 'qemu']);
-    expect(state.code).toBe(0);
-    expect(JSON.parse(state.stdout)).toEqual(JSON.parse(analyzerOutput(name, 'state')));
-    const desc = await runCli(['analyze', streamPath(name), '--format', 'qemu', '--dump', 'desc']);
-    expect(desc.code).toBe(0);
-    expect(JSON.parse(desc.stdout)).toEqual(JSON.parse(analyzerOutput(name, 'desc')));
-  });
+  test.each(REAL_STREAMS)(
+    '--format qemu on %s prints what analyze-migration.py printed',
+    async (name) => {
+      const state = await runCli(['analyze', streamPath(name), '--format', 'qemu']);
+      expect(state.code).toBe(0);
+      expect(JSON.parse(state.stdout)).toEqual(JSON.parse(analyzerOutput(name, 'state')));
+      const desc = await runCli([
+        'analyze',
+        streamPath(name),
+        '--format',
+        'qemu',
+        '--dump',
+        'desc',
+      ]);
+      expect(desc.code).toBe(0);
+      expect(JSON.parse(desc.stdout)).toEqual(JSON.parse(analyzerOutput(name, 'desc')));
+    },
+  );
 
   test('--format json (the default) gives section ids, offsets, sizes, field types and a RAM summary', async () => {
     const r = await runCli(['analyze', streamPath('pc-nodefaults-paused')]);
@@ -29,14 +39,33 @@ describe('vmstate analyze', () => {
     expect(j.footers).toBe(33);
     expect(j.eof.offset).toBe(100356);
     expect(j.vmdesc).toMatchObject({ offset: 100357, length: 98649, devices: 30 });
-    expect(j.ram.blocks[0]).toMatchObject({ name: 'pc.ram', length: '0x2000000', zeroPages: 8192, pages: 0 });
+    expect(j.ram.blocks[0]).toMatchObject({
+      name: 'pc.ram',
+      length: '0x2000000',
+      zeroPages: 8192,
+      pages: 0,
+    });
     const cpu = j.sections.find((s: { idstr: string }) => s.idstr === 'cpu');
-    expect(cpu).toMatchObject({ type: 'device', kind: 'full', sectionId: 5, instanceId: 0, version: 12, decodedBy: 'vmdesc', vmsd: 'cpu' });
+    expect(cpu).toMatchObject({
+      type: 'device',
+      kind: 'full',
+      sectionId: 5,
+      instanceId: 0,
+      version: 12,
+      decodedBy: 'vmdesc',
+      vmsd: 'cpu',
+    });
     const eip = cpu.state.fields.find((f: { name: string }) => f.name === 'env.eip');
     expect(eip).toMatchObject({ type: 'uint64', size: 8, value: 0xfff0, hex: '0xfff0' });
     expect(eip.offset).toBe(cpu.bodyOffset + 128);
-    expect(cpu.state.subsections.map((s: { name: string }) => s.name)).toEqual(['cpu/poll_control_msr']);
-    expect(j.sections.filter((s: { type: string }) => s.type === 'ram').map((s: { kind: string }) => s.kind)).toEqual(['start', 'part', 'end']);
+    expect(cpu.state.subsections.map((s: { name: string }) => s.name)).toEqual([
+      'cpu/poll_control_msr',
+    ]);
+    expect(
+      j.sections
+        .filter((s: { type: string }) => s.type === 'ram')
+        .map((s: { kind: string }) => s.kind),
+    ).toEqual(['start', 'part', 'end']);
   });
 
   test('--format tree gives an outline', async () => {
@@ -73,8 +102,12 @@ describe('vmstate analyze', () => {
   });
 
   test('usage errors: exit 2', async () => {
-    expect((await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--format', 'xml'])).code).toBe(2);
-    expect((await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--dump', 'ram'])).code).toBe(2);
+    expect(
+      (await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--format', 'xml'])).code,
+    ).toBe(2);
+    expect(
+      (await runCli(['analyze', streamPath('pc-nodefaults-paused'), '--dump', 'ram'])).code,
+    ).toBe(2);
     expect((await runCli(['analyze', path.join(dir, 'missing.mig')])).code).toBe(2);
     expect((await runCli(['analyze'])).code).toBe(2);
   });
@@ -83,9 +116,13 @@ describe('vmstate analyze', () => {
     let runAnalyze: typeof import('../src/analyze/command').runAnalyze | undefined;
     jest.isolateModules(() => {
       // A fresh copy of the command and its hook module: nothing has wired a catalog into it.
-      runAnalyze = (jest.requireActual('../src/analyze/command') as typeof import('../src/analyze/command')).runAnalyze;
+      runAnalyze = (
+        jest.requireActual('../src/analyze/command') as typeof import('../src/analyze/command')
+      ).runAnalyze;
     });
-    await expect(runAnalyze!(streamPath('pc-nodefaults-paused'), { checkCatalog: true })).rejects.toThrow(/no device catalog is wired/);
+    await expect(
+      runAnalyze!(streamPath('pc-nodefaults-paused'), { checkCatalog: true }),
+    ).rejects.toThrow(/no device catalog is wired/);
   });
 });
 
@@ -94,12 +131,23 @@ describe('vmstate reencode and edit', () => {
     const out = path.join(dir, 're.mig');
     const r = await runCli(['reencode', streamPath('q35-nodefaults-paused'), '-o', out]);
     expect(r.code).toBe(0);
-    expect(Buffer.compare(fs.readFileSync(out), fs.readFileSync(streamPath('q35-nodefaults-paused')))).toBe(0);
+    expect(
+      Buffer.compare(fs.readFileSync(out), fs.readFileSync(streamPath('q35-nodefaults-paused'))),
+    ).toBe(0);
   });
 
   test('edit sets fields; analyze shows the new values', async () => {
     const out = path.join(dir, 'ed.mig');
-    const r = await runCli(['edit', streamPath('pc-nodefaults-paused'), '-o', out, '--set', 'cpu#0/env.eip=0x1234', '--set', 'cpu#0/env.regs[1]=0xdeadbeef']);
+    const r = await runCli([
+      'edit',
+      streamPath('pc-nodefaults-paused'),
+      '-o',
+      out,
+      '--set',
+      'cpu#0/env.eip=0x1234',
+      '--set',
+      'cpu#0/env.regs[1]=0xdeadbeef',
+    ]);
     expect(r.code).toBe(0);
     const a = JSON.parse((await runCli(['analyze', out, '--format', 'qemu'])).stdout);
     expect(a['cpu (5)']['env.eip']).toBe('0x0000000000001234');
@@ -108,14 +156,24 @@ describe('vmstate reencode and edit', () => {
 
   test('a value that does not fit its field: exit 2, no output file', async () => {
     const out = path.join(dir, 'nofit.mig');
-    const r = await runCli(['edit', streamPath('pc-nodefaults-paused'), '-o', out, '--set', 'cpu#0/env.hflags=0x1ffffffff']);
+    const r = await runCli([
+      'edit',
+      streamPath('pc-nodefaults-paused'),
+      '-o',
+      out,
+      '--set',
+      'cpu#0/env.hflags=0x1ffffffff',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/does not fit the field \(uint32/);
     expect(fs.existsSync(out)).toBe(false);
   });
 
   test('edit without --set, or reencode without -o: exit 2', async () => {
-    expect((await runCli(['edit', streamPath('pc-nodefaults-paused'), '-o', path.join(dir, 'x.mig')])).code).toBe(2);
+    expect(
+      (await runCli(['edit', streamPath('pc-nodefaults-paused'), '-o', path.join(dir, 'x.mig')]))
+        .code,
+    ).toBe(2);
     expect((await runCli(['reencode', streamPath('pc-nodefaults-paused')])).code).toBe(2);
   });
 
@@ -140,11 +198,20 @@ describe('--vmdesc for streams without one', () => {
     fs.writeFileSync(desc, analyzerOutput('pc-nodefaults-paused', 'desc'));
     const r = await runCli(['analyze', stripped, '--format', 'qemu', '--vmdesc', desc]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(analyzerOutput('pc-nodefaults-paused', 'state')));
+    expect(JSON.parse(r.stdout)).toEqual(
+      JSON.parse(analyzerOutput('pc-nodefaults-paused', 'state')),
+    );
     const out = path.join(dir, 'novmdesc-edited.mig');
-    expect((await runCli(['edit', stripped, '-o', out, '--vmdesc', desc, '--set', 'cpu#0/env.eip=0x77'])).code).toBe(0);
-    const after = JSON.parse((await runCli(['analyze', out, '--format', 'qemu', '--vmdesc', desc])).stdout);
+    expect(
+      (await runCli(['edit', stripped, '-o', out, '--vmdesc', desc, '--set', 'cpu#0/env.eip=0x77']))
+        .code,
+    ).toBe(0);
+    const after = JSON.parse(
+      (await runCli(['analyze', out, '--format', 'qemu', '--vmdesc', desc])).stdout,
+    );
     expect(after['cpu (5)']['env.eip']).toBe('0x0000000000000077');
-    expect((await runCli(['analyze', stripped, '--vmdesc', path.join(dir, 'nope.json')])).code).toBe(2);
+    expect(
+      (await runCli(['analyze', stripped, '--vmdesc', path.join(dir, 'nope.json')])).code,
+    ).toBe(2);
   });
 });

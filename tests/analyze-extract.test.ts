@@ -27,8 +27,12 @@ describe('--extract', () => {
       path.join('rom@etc', 'acpi', 'rsdp'),
       'state.json',
     ]);
-    expect(fs.readFileSync(path.join(out, 'desc.json'), 'utf8')).toBe(analyzerOutput('q35-nodefaults-paused', 'desc').replace(/\n$/, ''));
-    expect(fs.readFileSync(path.join(out, 'state.json'), 'utf8')).toBe(analyzerOutput('q35-nodefaults-paused', 'state').replace(/\n$/, ''));
+    expect(fs.readFileSync(path.join(out, 'desc.json'), 'utf8')).toBe(
+      analyzerOutput('q35-nodefaults-paused', 'desc').replace(/\n$/, ''),
+    );
+    expect(fs.readFileSync(path.join(out, 'state.json'), 'utf8')).toBe(
+      analyzerOutput('q35-nodefaults-paused', 'state').replace(/\n$/, ''),
+    );
     const ram = fs.readFileSync(path.join(out, 'pc.ram'));
     expect(ram.length).toBe(0x2000000);
     expect(ram.every((b) => b === 0)).toBe(true);
@@ -37,7 +41,9 @@ describe('--extract', () => {
     // Q35's ACPI tables fill three pages; the rest of the block is zero.
     expect(tables.subarray(0x3000).every((b) => b === 0)).toBe(true);
     expect(tables.subarray(0, 0x3000).some((b) => b !== 0)).toBe(true);
-    expect(fs.readFileSync(path.join(out, 'rom@etc/acpi/rsdp')).subarray(0, 8).toString('latin1')).toBe('RSD PTR ');
+    expect(
+      fs.readFileSync(path.join(out, 'rom@etc/acpi/rsdp')).subarray(0, 8).toString('latin1'),
+    ).toBe('RSD PTR ');
   });
 
   test('the CLI prints the written files; a failure leaves no directory behind', async () => {
@@ -58,7 +64,8 @@ describe('--extract', () => {
 
   test('block ids that would leave the directory are refused', () => {
     expect(blockFilePath('/rom@etc/acpi/tables')).toBe(path.join('rom@etc', 'acpi', 'tables'));
-    for (const bad of ['../x', '/a/../../b', 'desc.json', '', '/']) expect(() => blockFilePath(bad)).toThrow();
+    for (const bad of ['../x', '/a/../../b', 'desc.json', '', '/'])
+      expect(() => blockFilePath(bad)).toThrow();
   });
 
   test('extract from memory, page contents at their offsets', async () => {
@@ -73,15 +80,23 @@ describe('--extract', () => {
 describe('--extract of synthesized page kinds', () => {
   test('zero pages with a fill byte, data pages, compressed pages and XBZRLE deltas land in the block file', async () => {
     const { memoryBuilder } = await import('./fixtures/stream-helpers');
-    const page = (seed: number) => Uint8Array.from({ length: 4096 }, (_, i) => (i * 3 + seed) & 0xff);
+    const page = (seed: number) =>
+      Uint8Array.from({ length: 4096 }, (_, i) => (i * 3 + seed) & 0xff);
     const { b, bytes } = memoryBuilder();
-    b.header().configuration({ machineType: 'x' }).ramStart(1, [{ name: 'pc.ram', length: 0x8000n }]);
+    b.header()
+      .configuration({ machineType: 'x' })
+      .ramStart(1, [{ name: 'pc.ram', length: 0x8000n }]);
     b.ramPages('part', 1, [
       { block: 'pc.ram', addr: 0x0n, kind: 'zero', fill: 0x5a },
       { block: 'pc.ram', addr: 0x1000n, kind: 'page', data: page(1) },
       { block: 'pc.ram', addr: 0x2000n, kind: 'compressed', data: page(2) },
       // zero run 4 (keep bytes 0-3), literal of 2 bytes (aa bb), zero run 0x80 (ULEB128: 80 01), literal 1 (cc)
-      { block: 'pc.ram', addr: 0x1000n, kind: 'xbzrle', delta: Uint8Array.of(0x04, 0x02, 0xaa, 0xbb, 0x80, 0x01, 0x01, 0xcc) },
+      {
+        block: 'pc.ram',
+        addr: 0x1000n,
+        kind: 'xbzrle',
+        delta: Uint8Array.of(0x04, 0x02, 0xaa, 0xbb, 0x80, 0x01, 0x01, 0xcc),
+      },
     ]);
     b.ramPages('end', 1, []).eof();
     const out = path.join(dir, 'synth');

@@ -17,9 +17,15 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function streamOf(name: string, release = '7.2'): { file: string; nested: Record<string, unknown> } {
+function streamOf(
+  name: string,
+  release = '7.2',
+): { file: string; nested: Record<string, unknown> } {
   const s = scenario(name)!;
-  const out = generateStream(releases[release], releases[release].defaultMachine, { ctx: s.ctx, state: s.state });
+  const out = generateStream(releases[release], releases[release].defaultMachine, {
+    ctx: s.ctx,
+    state: s.state,
+  });
   if (!out.ok) throw new Error(out.message);
   const file = path.join(dir, `${name}-${release}.mig`);
   fs.writeFileSync(file, out.bytes);
@@ -56,7 +62,9 @@ test('L2 under SVM: the vmcb12 control and save areas by field name', async () =
   const expected = decodeVmcb(nested['data.svm[0].vmcb12'] as Uint8Array);
   expect(cpu.nested.format).toBe('SVM');
   expect(cpu.nested.vmcb12['control.asid']).toBe(expected['control.asid']);
-  expect(cpu.nested.vmcb12['control.nested_cr3']).toBe(hex(expected['control.nested_cr3'] as bigint));
+  expect(cpu.nested.vmcb12['control.nested_cr3']).toBe(
+    hex(expected['control.nested_cr3'] as bigint),
+  );
   expect(cpu.nested.vmcb12['save.rip']).toBe(hex(expected['save.rip'] as bigint));
 });
 
@@ -82,9 +90,12 @@ test('a stream without a VM description shows the nested state decoded by the ca
   expect(cpu.nested.vmcs12.guest_rip).toBe(hex(expected.guest_rip as bigint));
 });
 
-test.each(['no-nested', 'vmx-root', 'vmx-l2-shadow', 'svm-l2'])('--check-catalog finds a generated 7.2 stream (%s) identical to the catalog, as written by a KVM host', async (name) => {
-  const { file } = streamOf(name);
-  const r = await runCli(['analyze', file, '--check-catalog']);
-  expect(r.stdout.split('\n')[0]).toMatch(/\(as written by a KVM host\): 0 section\(s\) differ$/);
-  expect(r.code).toBe(0);
-});
+test.each(['no-nested', 'vmx-root', 'vmx-l2-shadow', 'svm-l2'])(
+  '--check-catalog finds a generated 7.2 stream (%s) identical to the catalog, as written by a KVM host',
+  async (name) => {
+    const { file } = streamOf(name);
+    const r = await runCli(['analyze', file, '--check-catalog']);
+    expect(r.stdout.split('\n')[0]).toMatch(/\(as written by a KVM host\): 0 section\(s\) differ$/);
+    expect(r.code).toBe(0);
+  },
+);

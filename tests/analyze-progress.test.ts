@@ -21,23 +21,30 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-(haveScript && fs.existsSync(CLI) ? test : test.skip)('a large stream on a terminal gets a bar on stderr; stdout stays clean', () => {
-  const errFile = path.join(dir, 'err.txt');
-  const outFile = path.join(dir, 'out.txt');
-  // stdout goes to a file, stderr stays on the pseudo-terminal, whose output `script` records.
-  const cmd = `node ${JSON.stringify(CLI)} analyze ${JSON.stringify(big)} --format qemu > ${JSON.stringify(outFile)}`;
-  const r = spawnSync('script', ['-qec', cmd, errFile], { encoding: 'utf8', timeout: 120_000 });
-  expect(r.status).toBe(0);
-  const tty = fs.readFileSync(errFile, 'utf8');
-  expect(tty).toMatch(/\d+% \| \d+\/\d+ MiB/);
-  expect(tty).toContain('100%');
-  const out = fs.readFileSync(outFile, 'utf8');
-  expect(out).not.toMatch(/MiB/);
-  expect(JSON.parse(out)).toHaveProperty(['ram (2)']);
-});
+(haveScript && fs.existsSync(CLI) ? test : test.skip)(
+  'a large stream on a terminal gets a bar on stderr; stdout stays clean',
+  () => {
+    const errFile = path.join(dir, 'err.txt');
+    const outFile = path.join(dir, 'out.txt');
+    // stdout goes to a file, stderr stays on the pseudo-terminal, whose output `script` records.
+    const cmd = `node ${JSON.stringify(CLI)} analyze ${JSON.stringify(big)} --format qemu > ${JSON.stringify(outFile)}`;
+    const r = spawnSync('script', ['-qec', cmd, errFile], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const tty = fs.readFileSync(errFile, 'utf8');
+    expect(tty).toMatch(/\d+% \| \d+\/\d+ MiB/);
+    expect(tty).toContain('100%');
+    const out = fs.readFileSync(outFile, 'utf8');
+    expect(out).not.toMatch(/MiB/);
+    expect(JSON.parse(out)).toHaveProperty(['ram (2)']);
+  },
+);
 
 (fs.existsSync(CLI) ? test : test.skip)('without a terminal there is no bar', () => {
-  const r = spawnSync(process.execPath, [CLI, 'analyze', big, '--format', 'qemu'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [CLI, 'analyze', big, '--format', 'qemu'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
   expect(r.status).toBe(0);
   expect(r.stderr).toBe('');
 });

@@ -14,11 +14,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CATALOG_7_2 } from '../vmstate/catalog-7.2';
-import { dumpVmstateEntry, dumpVmstateOf, type DumpDescription, type DumpEntry } from '../vmstate/dump-vmstate';
+import {
+  dumpVmstateEntry,
+  dumpVmstateOf,
+  type DumpDescription,
+  type DumpEntry,
+} from '../vmstate/dump-vmstate';
 import { STREAM_DIR } from './fixtures/qemu-streams';
 
 type Dump = Record<string, DumpEntry> & { vmschkmachine: { Name: string } };
-const readDump = (machine: 'pc' | 'q35'): Dump => JSON.parse(fs.readFileSync(path.join(STREAM_DIR, `vmstate-${machine}.json`), 'utf8'));
+const readDump = (machine: 'pc' | 'q35'): Dump =>
+  JSON.parse(fs.readFileSync(path.join(STREAM_DIR, `vmstate-${machine}.json`), 'utf8'));
 
 /** A dump description with struct-field sizes removed (the one documented difference). */
 function comparable(d: DumpDescription): DumpDescription {
@@ -42,19 +48,38 @@ describe.each(['pc', 'q35'] as const)('-dump-vmstate of %s', (machine) => {
     expect(dump.vmschkmachine.Name).toBe(catalog.machineType);
   });
 
-  it.each(withType.map((e) => [e.name, e.qomType!] as const))('%s matches the dump entry of QOM type %s', (name, qomType) => {
-    const entry = catalog.entries.get(name)!;
-    const ours = dumpVmstateEntry(qomType, entry.desc);
-    const theirs = dump[qomType];
-    expect(theirs).toBeDefined();
-    expect({ ...ours, Description: comparable(ours.Description) }).toEqual({ ...theirs, Description: comparable(theirs.Description) });
-  });
+  it.each(withType.map((e) => [e.name, e.qomType!] as const))(
+    '%s matches the dump entry of QOM type %s',
+    (name, qomType) => {
+      const entry = catalog.entries.get(name)!;
+      const ours = dumpVmstateEntry(qomType, entry.desc);
+      const theirs = dump[qomType];
+      expect(theirs).toBeDefined();
+      expect({ ...ours, Description: comparable(ours.Description) }).toEqual({
+        ...theirs,
+        Description: comparable(theirs.Description),
+      });
+    },
+  );
 
   it('has no entry for the sections the catalog registers without a QOM type', () => {
-    const names = new Set(Object.values(dump).flatMap((v) => ('Description' in v ? [v.Description.name] : [])));
+    const names = new Set(
+      Object.values(dump).flatMap((v) => ('Description' in v ? [v.Description.name] : [])),
+    );
     const untyped = [...catalog.entries.values()].filter((e) => !e.qomType).map((e) => e.name);
     expect(untyped.sort()).toEqual(
-      ['PCIBUS', 'acpi_build', 'apic', 'cpu', 'cpu_common', 'globalstate', 'i2c_bus', 'ide', 'slirp', 'timer'].sort(),
+      [
+        'PCIBUS',
+        'acpi_build',
+        'apic',
+        'cpu',
+        'cpu_common',
+        'globalstate',
+        'i2c_bus',
+        'ide',
+        'slirp',
+        'timer',
+      ].sort(),
     );
     for (const n of untyped) expect([n, names.has(n)]).toEqual([n, false]);
   });
@@ -65,7 +90,13 @@ describe('dumpVmstateOf', () => {
 
   it('writes the keys in the order QEMU prints them', () => {
     const d = dumpVmstateOf(fwCfg);
-    expect(Object.keys(d)).toEqual(['name', 'version_id', 'minimum_version_id', 'Fields', 'Subsections']);
+    expect(Object.keys(d)).toEqual([
+      'name',
+      'version_id',
+      'minimum_version_id',
+      'Fields',
+      'Subsections',
+    ]);
     expect(Object.keys(d.Fields[0])).toEqual(['field', 'version_id', 'field_exists', 'size']);
   });
 
@@ -79,12 +110,29 @@ describe('dumpVmstateOf', () => {
 
   it('leaves VMSTATE_VALIDATE entries out, as QEMU does', () => {
     const hpet = dumpVmstateOf(CATALOG_7_2.pc.lookup('hpet')!.desc);
-    expect(hpet.Fields.map((f) => f.field)).toEqual(['config', 'isr', 'hpet_counter', 'num_timers', 'timer']);
+    expect(hpet.Fields.map((f) => f.field)).toEqual([
+      'config',
+      'isr',
+      'hpet_counter',
+      'num_timers',
+      'timer',
+    ]);
   });
 
   it('prints num for fixed arrays only when asked (QEMU 7.2 never does)', () => {
     const ioapic = CATALOG_7_2.pc.lookup('ioapic')!.desc;
-    expect(dumpVmstateOf(ioapic).Fields.at(-1)).toEqual({ field: 'ioredtbl', version_id: 0, field_exists: false, size: 8 });
-    expect(dumpVmstateOf(ioapic, { num: true }).Fields.at(-1)).toEqual({ field: 'ioredtbl', version_id: 0, field_exists: false, num: 24, size: 8 });
+    expect(dumpVmstateOf(ioapic).Fields.at(-1)).toEqual({
+      field: 'ioredtbl',
+      version_id: 0,
+      field_exists: false,
+      size: 8,
+    });
+    expect(dumpVmstateOf(ioapic, { num: true }).Fields.at(-1)).toEqual({
+      field: 'ioredtbl',
+      version_id: 0,
+      field_exists: false,
+      num: 24,
+      size: 8,
+    });
   });
 });

@@ -2,8 +2,25 @@
  * The 7.2 catalog's registry (lookup by idstr, per-machine and per-configuration catalogs, the
  * stream resolver, legacy sections) and how its descriptions treat hostile bytes.
  */
-import { ByteReader, ByteWriter, EqualMismatchError, InvalidValueError, TruncatedError, ValidationError, load, save, type State } from '../src';
-import { CATALOG_7_2, catalogFor, catalogResolver, loadSection, saveSection, sectionName } from '../vmstate/catalog-7.2';
+import {
+  ByteReader,
+  ByteWriter,
+  EqualMismatchError,
+  InvalidValueError,
+  TruncatedError,
+  ValidationError,
+  load,
+  save,
+  type State,
+} from '../src';
+import {
+  CATALOG_7_2,
+  catalogFor,
+  catalogResolver,
+  loadSection,
+  saveSection,
+  sectionName,
+} from '../vmstate/catalog-7.2';
 import { checkStreamWithCatalog, type StreamCheck } from './support/catalog-check';
 import { readStream } from './fixtures/qemu-streams';
 
@@ -12,7 +29,10 @@ const q35 = CATALOG_7_2.q35;
 
 const checked = new Map<string, Promise<StreamCheck>>();
 /** A real section's state, decoded from the fixture stream. */
-async function realState(idstr: string, stream: 'pc-nodefaults-paused' | 'q35-nodefaults-paused' = 'pc-nodefaults-paused') {
+async function realState(
+  idstr: string,
+  stream: 'pc-nodefaults-paused' | 'q35-nodefaults-paused' = 'pc-nodefaults-paused',
+) {
   if (!checked.has(stream)) checked.set(stream, checkStreamWithCatalog(readStream(stream)));
   const c = await checked.get(stream)!;
   const x = c.checks.find((s) => s.idstr === idstr)!;
@@ -51,7 +71,10 @@ describe('lookup', () => {
       for (let i = 0; i < n; i++) w.i32(0);
       return w.finish();
     };
-    expect(load(pc.lookup('PCIBUS')!.desc, bytes(4), 1)).toEqual({ nirq: 4, irq_count: [0, 0, 0, 0] });
+    expect(load(pc.lookup('PCIBUS')!.desc, bytes(4), 1)).toEqual({
+      nirq: 4,
+      irq_count: [0, 0, 0, 0],
+    });
     expect(() => load(pc.lookup('PCIBUS')!.desc, bytes(8), 1)).toThrow(EqualMismatchError);
     expect(load(q35.lookup('PCIBUS')!.desc, bytes(8), 1).irq_count).toHaveLength(8);
   });
@@ -62,7 +85,9 @@ describe('lookup', () => {
     // The default stream has no DIMM slots: with two, the catalog expects two more entries and runs out of bytes.
     const { check } = await realState('0000:00:01.3/piix4_pm');
     expect(check.consumed).toBe(check.bodyLength);
-    const c = await checkStreamWithCatalog(readStream('pc-nodefaults-paused'), { config: { memorySlots: 2 } });
+    const c = await checkStreamWithCatalog(readStream('pc-nodefaults-paused'), {
+      config: { memorySlots: 2 },
+    });
     const pm = c.checks.find((x) => x.idstr === '0000:00:01.3/piix4_pm')!;
     expect(pm.error).toMatch(/^TruncatedError/);
   });
@@ -141,9 +166,10 @@ describe('hostile bytes get typed errors with offsets', () => {
       const bytes = saveSection(entry, x.state!).bytes;
       for (const cut of new Set([0, 1, Math.floor(bytes.length / 2), bytes.length - 1])) {
         if (cut >= bytes.length) continue;
-        expect(() => loadSection(entry, new ByteReader(bytes.subarray(0, cut)), x.version)).toThrow(TruncatedError);
+        expect(() => loadSection(entry, new ByteReader(bytes.subarray(0, cut)), x.version)).toThrow(
+          TruncatedError,
+        );
       }
     }
   });
-
 });

@@ -8,28 +8,43 @@ import { machineTypesOf } from '../vmstate/releases/machines';
 import { releases, type Release } from '../vmstate/releases';
 
 const check = (oldR: Release, newR: Release) =>
-  checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'forward', { forward: neededOnOldMachineHook(newR, oldR, { samples: 40 }) });
+  checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'forward', {
+    forward: neededOnOldMachineHook(newR, oldR, { samples: 40 }),
+  });
 
 describe('neededOnOldMachine on releases', () => {
   it('next -> 7.2: the preemption-timer subsection is gated off on pc-*-7.2 (info, not a break)', () => {
     const r = check(releases['7.2'], releases.next);
     expect(r.breaking).toBe(0);
     expect(r.findings.map((f) => f.rule)).toEqual(['SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE']);
-    expect(r.findings[0].message).toMatch(/sampled 46 VMs .* through next on pc-q35-7\.2, pc-i440fx-7\.2/);
+    expect(r.findings[0].message).toMatch(
+      /sampled 46 VMs .* through next on pc-q35-7\.2, pc-i440fx-7\.2/,
+    );
   });
 
   it('the same release without its pc_compat_7_2 entry: needed on pc-*-7.2 for an L2 with a deadline (break, with the example)', () => {
-    const ungated: Release = { ...releases.next, name: 'next-without-compat', machineTypes: machineTypesOf('next') };
+    const ungated: Release = {
+      ...releases.next,
+      name: 'next-without-compat',
+      machineTypes: machineTypesOf('next'),
+    };
     const r = check(releases['7.2'], ungated);
     expect(r.breaking).toBe(1);
     expect(r.findings[0].rule).toBe('SUBSECTION_NEEDED_ON_OLD_MACHINE');
-    expect(r.findings[0].message).toMatch(/preemption_timer.*scenario 'vmx-l2-preemption-timer' on pc-q35-7\.2/);
+    expect(r.findings[0].message).toMatch(
+      /preemption_timer.*scenario 'vmx-l2-preemption-timer' on pc-q35-7\.2/,
+    );
   });
 
   it('without a machine type both know there is nothing to sample: the plain rule applies', () => {
-    const r = checkCompat(releaseCheckSet(releases['7.2']), releaseCheckSet(releases.next), 'forward', {
-      forward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0'),
-    });
+    const r = checkCompat(
+      releaseCheckSet(releases['7.2']),
+      releaseCheckSet(releases.next),
+      'forward',
+      {
+        forward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0'),
+      },
+    );
     expect(r.findings.map((f) => f.rule)).toEqual(['SUBSECTION_UNKNOWN_TO_DESTINATION']);
   });
 });

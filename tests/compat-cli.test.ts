@@ -28,13 +28,17 @@ describe('vmstate check', () => {
     const r = await runCli(['check', '7.2', 'next']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/0 breaking/);
-    expect(r.stdout).toMatch(/INFO +SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer/);
+    expect(r.stdout).toMatch(
+      /INFO +SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer/,
+    );
   });
 
   it('5.0 -> 5.1: the SVM child is sent on pc-*-5.0 for an L2 under SVM (break, with the example), exit 1', async () => {
     const r = await runCli(['check', '5.0', '5.1', '--samples', '20']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/svm: .*scenario 'svm-l2' on pc-q35-5.0/);
+    expect(r.stdout).toMatch(
+      /BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/svm: .*scenario 'svm-l2' on pc-q35-5.0/,
+    );
   });
 
   it('--mode backward only looks at what the newer side must load: 5.0 -> 5.1 is fine', async () => {
@@ -47,13 +51,19 @@ describe('vmstate check', () => {
   it('designs: unversioned-append breaks both ways on the appended fields', async () => {
     const r = await runCli(['check', '7.2', 'unversioned-append', '--json']);
     expect(r.code).toBe(1);
-    const rules = JSON.parse(r.stdout).findings.map((f: { direction: string; rule: string }) => `${f.direction}:${f.rule}`);
+    const rules = JSON.parse(r.stdout).findings.map(
+      (f: { direction: string; rule: string }) => `${f.direction}:${f.rule}`,
+    );
     expect(rules).toContain('backward:FIELD_APPENDED_WITHOUT_VERSION_BUMP');
     expect(rules).toContain('forward:FIELD_MISSING_ON_DESTINATION');
   });
 
   it('QEMU -dump-vmstate files: pc vs q35 of 7.2 differ only in the machine type, exit 0', async () => {
-    const r = await runCli(['check', path.join(DUMPS, 'vmstate-pc.json'), path.join(DUMPS, 'vmstate-q35.json')]);
+    const r = await runCli([
+      'check',
+      path.join(DUMPS, 'vmstate-pc.json'),
+      path.join(DUMPS, 'vmstate-q35.json'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/MACHINE_TYPE_DIFFERS/);
   });
@@ -77,7 +87,7 @@ describe('vmstate check', () => {
   });
 });
 
-describe('a design of one\'s own as a TypeScript module', () => {
+describe("a design of one's own as a TypeScript module", () => {
   it('vmstate check 7.2 my-design.ts: accepted (the new subsection is off on 7.2 machine types), exit 0', async () => {
     const r = await runCli(['check', '7.2', EXAMPLE]);
     expect(r.stderr).toBe('');
@@ -90,7 +100,9 @@ describe('a design of one\'s own as a TypeScript module', () => {
     const r = await runCli(['compat', '--design', EXAMPLE, '--runs', '20', '--json']);
     expect(r.code).toBe(0);
     const m = JSON.parse(r.stdout);
-    const mine = m.cells.filter((c: { from: string; to: string }) => c.from === 'my-design' || c.to === 'my-design');
+    const mine = m.cells.filter(
+      (c: { from: string; to: string }) => c.from === 'my-design' || c.to === 'my-design',
+    );
     expect(mine.length).toBe(2 * (8 + 8 + 1));
     expect(mine.every((c: { violations: number }) => c.violations === 0)).toBe(true);
   });
@@ -99,12 +111,22 @@ describe('a design of one\'s own as a TypeScript module', () => {
     const mine = releaseFromModule(EXAMPLE, loadUserModule(EXAMPLE, { typeCheck: false }));
     const sc = scenario('vmx-l2-preemption-timer')!;
     const vm = { ctx: sc.ctx, state: sc.state as unknown as VmStates };
-    expect(migrate(vm, { release: mine, machine: 'pc-q35-next' }, { release: releases.next })).toEqual({ kind: 'ok', notes: [] });
-    const onOld = migrate(vm, { release: mine, machine: 'pc-q35-7.2' }, { release: releases['7.2'] });
+    expect(
+      migrate(vm, { release: mine, machine: 'pc-q35-next' }, { release: releases.next }),
+    ).toEqual({ kind: 'ok', notes: [] });
+    const onOld = migrate(
+      vm,
+      { release: mine, machine: 'pc-q35-7.2' },
+      { release: releases['7.2'] },
+    );
     expect(onOld.kind).toBe('ok');
     // (nested-support.ts names next's property in this note whatever the design's property is.)
     expect(onOld.notes.join()).toMatch(/VMX-preemption timer deadline .* this machine type sets/);
-    const toOld = migrate(vm, { release: mine, machine: 'pc-q35-next' }, { release: releases['7.2'] });
+    const toOld = migrate(
+      vm,
+      { release: mine, machine: 'pc-q35-next' },
+      { release: releases['7.2'] },
+    );
     expect(toOld.kind === 'refused' && toOld.refusal.reason).toBe('unknown-machine');
   });
 
@@ -112,7 +134,9 @@ describe('a design of one\'s own as a TypeScript module', () => {
     const bad = write(
       'typo-design.ts',
       [
-        "import { defineRelease } from '" + path.join(ROOT, 'vmstate', 'releases', 'release') + "';",
+        "import { defineRelease } from '" +
+          path.join(ROOT, 'vmstate', 'releases', 'release') +
+          "';",
         '',
         "export default defineRelease({ version: 'next', summary: 42 });",
         '',
@@ -121,7 +145,9 @@ describe('a design of one\'s own as a TypeScript module', () => {
     const r = await runCli(['check', '7.2', bad]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/typo-design\.ts: 1 TypeScript error/);
-    expect(r.stderr).toMatch(/typo-design\.ts:3:\d+: error TS2322: Type 'number' is not assignable to type 'string'/);
+    expect(r.stderr).toMatch(
+      /typo-design\.ts:3:\d+: error TS2322: Type 'number' is not assignable to type 'string'/,
+    );
   });
 
   it('a module that throws while loading, or exports no release, exit 3 with the reason', async () => {
@@ -138,7 +164,17 @@ describe('a design of one\'s own as a TypeScript module', () => {
 
 describe('vmstate compat', () => {
   it('text: one table per machine family, counts per cell, exit 0 when every cell keeps the property', async () => {
-    const r = await runCli(['compat', '--from', '5.1', '7.2', '--to', '5.1', '7.2', '--runs', '30']);
+    const r = await runCli([
+      'compat',
+      '--from',
+      '5.1',
+      '7.2',
+      '--to',
+      '5.1',
+      '7.2',
+      '--runs',
+      '30',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/8 cells x 30 VMs/);
     expect(r.stdout).toMatch(/^pc-q35:$/m);
@@ -152,7 +188,20 @@ describe('vmstate compat', () => {
     process.env.VMSTATE_REPRO_DIR = repro;
     let r;
     try {
-      r = await runCli(['compat', '--from', '7.2', '--to', 'unversioned-append', '--machine', 'pc-q35-7.2', '--runs', '40', '--shrink-time', '500', '--json']);
+      r = await runCli([
+        'compat',
+        '--from',
+        '7.2',
+        '--to',
+        'unversioned-append',
+        '--machine',
+        'pc-q35-7.2',
+        '--runs',
+        '40',
+        '--shrink-time',
+        '500',
+        '--json',
+      ]);
     } finally {
       delete process.env.VMSTATE_REPRO_DIR;
     }
@@ -162,14 +211,37 @@ describe('vmstate compat', () => {
     expect(cell.counterexample.outcome.kind).toBe('refused');
     expect(cell.counterexample.repro.state.startsWith(repro)).toBe(true);
     expect(fs.existsSync(cell.counterexample.repro.stream)).toBe(true);
-    const replay = await runCli(['compat', '--from', '7.2', '--to', 'unversioned-append', '--machine', 'pc-q35-7.2', '--state', cell.counterexample.repro.state]);
+    const replay = await runCli([
+      'compat',
+      '--from',
+      '7.2',
+      '--to',
+      'unversioned-append',
+      '--machine',
+      'pc-q35-7.2',
+      '--state',
+      cell.counterexample.repro.state,
+    ]);
     expect(replay.code).toBe(1);
-    expect(replay.stdout).toMatch(/7\.2 -> unversioned-append on pc-q35-7\.2: refused by the destination/);
+    expect(replay.stdout).toMatch(
+      /7\.2 -> unversioned-append on pc-q35-7\.2: refused by the destination/,
+    );
     expect(replay.stdout).toMatch(/BREAKS THE PROPERTY/);
   });
 
   it('--machine all runs every machine type both know', async () => {
-    const r = await runCli(['compat', '--from', 'next', '--to', '7.2', '--machine', 'all', '--runs', '3', '--json']);
+    const r = await runCli([
+      'compat',
+      '--from',
+      'next',
+      '--to',
+      '7.2',
+      '--machine',
+      'all',
+      '--runs',
+      '3',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).cells.length).toBe(32);
   });

@@ -10,8 +10,17 @@ import { runCli } from './fixtures/run-cli';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
-const required = process.env.VMSTATE_REQUIRE_QEMU !== undefined && process.env.VMSTATE_REQUIRE_QEMU !== '';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const required =
+  process.env.VMSTATE_REQUIRE_QEMU !== undefined && process.env.VMSTATE_REQUIRE_QEMU !== '';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-html-'));
 const page = path.join(dir, 'matrix.html');
@@ -23,7 +32,23 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   process.env.VMSTATE_REPRO_DIR = path.join(dir, 'repro');
   // 4.1 and 7.2 plus blob, on both families: blob's cells with 4.1 and 7.2 break the property.
-  const r = await runCli(['compat', '--from', '4.1', '7.2', '--to', '4.1', '7.2', '--design', 'blob', '--runs', '25', '--shrink-time', '500', '--html', page]);
+  const r = await runCli([
+    'compat',
+    '--from',
+    '4.1',
+    '7.2',
+    '--to',
+    '4.1',
+    '7.2',
+    '--design',
+    'blob',
+    '--runs',
+    '25',
+    '--shrink-time',
+    '500',
+    '--html',
+    page,
+  ]);
   code = r.code;
   html = fs.readFileSync(page, 'utf8');
   delete process.env.VMSTATE_REPRO_DIR;
@@ -43,7 +68,17 @@ describe('the HTML page', () => {
   });
 
   it('an unwritable --html path is a usage error and leaves nothing behind', async () => {
-    const r = await runCli(['compat', '--from', '7.2', '--to', '7.2', '--runs', '2', '--html', path.join(dir, 'missing', 'x.html')]);
+    const r = await runCli([
+      'compat',
+      '--from',
+      '7.2',
+      '--to',
+      '7.2',
+      '--runs',
+      '2',
+      '--html',
+      path.join(dir, 'missing', 'x.html'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot write/);
     expect(fs.existsSync(path.join(dir, 'missing'))).toBe(false);
@@ -56,22 +91,40 @@ describe('the HTML page', () => {
   type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
   let browser: Ctx;
   const requests: string[] = [];
-  let cells: { state: string; bg: string; text: string; ok: number; refused: number; violations: number; from: string; to: string; machine: string }[] = [];
+  let cells: {
+    state: string;
+    bg: string;
+    text: string;
+    ok: number;
+    refused: number;
+    violations: number;
+    from: string;
+    to: string;
+    machine: string;
+  }[] = [];
   let tables: string[] = [];
   let profile = '';
 
   beforeAll(async () => {
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-chromium-profile-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+    });
     const tab = await browser.newPage();
     tab.on('request', (r) => requests.push(r.url()));
     await tab.goto(`file://${page}`);
-    tables = await tab.$$eval('table.matrix', (ts) => ts.map((t) => t.getAttribute('data-family') ?? ''));
+    tables = await tab.$$eval('table.matrix', (ts) =>
+      ts.map((t) => t.getAttribute('data-family') ?? ''),
+    );
     cells = await tab.$$eval('td.cell[data-from]', (tds) =>
       tds.map((td) => ({
         state: td.getAttribute('data-state') ?? '',
         // Runs in the page, where getComputedStyle exists (tsconfig has no DOM lib).
-        bg: (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(td).backgroundColor,
+        bg: (
+          globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+        ).getComputedStyle(td).backgroundColor,
         text: (td.textContent ?? '').trim(),
         ok: Number(td.getAttribute('data-ok')),
         refused: Number(td.getAttribute('data-refused')),
@@ -103,9 +156,21 @@ describe('the HTML page', () => {
       else if (c.ok === 0) expect(c.bg).toBe('rgb(230, 160, 40)');
       else expect(c.bg).toMatch(/^rgb\(\d+, \d+, \d+\)$/);
     }
-    expect(cells.filter((c) => c.state === 'broken').map((c) => `${c.from}>${c.to}`).sort()).toEqual(
-      ['4.1>blob', '4.1>blob', '7.2>blob', '7.2>blob', 'blob>4.1', 'blob>4.1', 'blob>7.2', 'blob>7.2'],
-    );
+    expect(
+      cells
+        .filter((c) => c.state === 'broken')
+        .map((c) => `${c.from}>${c.to}`)
+        .sort(),
+    ).toEqual([
+      '4.1>blob',
+      '4.1>blob',
+      '7.2>blob',
+      '7.2>blob',
+      'blob>4.1',
+      'blob>4.1',
+      'blob>7.2',
+      'blob>7.2',
+    ]);
     expect(cells.find((c) => c.from === '4.1' && c.to === '7.2')!.state).toBe('ok');
   });
 

@@ -13,7 +13,9 @@ describe('vmstate main', () => {
     expect(r.stdout).toMatch(/^ +3\.0 +20\/0 +20\/0 +20\/0 +20\/0 +20\/0 +20\/0 +20\/0 +20\/0$/m);
     expect(r.stdout).toMatch(/subsections +keeps the property with every release/);
     expect(r.stdout).toMatch(/blob +breaks \d+ pair\(s\): .*blob->7\.2.*\(refused, never lossy\)/);
-    expect(r.stdout).toMatch(/unversioned-append +breaks \d+ pair\(s\): .*7\.2->unversioned-append/);
+    expect(r.stdout).toMatch(
+      /unversioned-append +breaks \d+ pair\(s\): .*7\.2->unversioned-append/,
+    );
   });
 
   it('--runs must be a positive whole number', async () => {

@@ -72,11 +72,18 @@ describe('the VM arbitrary reaches every needed() branch', () => {
   it('nested situations: none, L1 only, L2 under VMX with and without shadow VMCS, with a preemption-timer deadline, L2 under SVM, TCG', () => {
     const has = (s: Set<string>, n: string) => s.has(`cpu/kvm_nested_state/${n}`);
     const count = (pred: (s: Set<string>, i: number) => boolean) => sentSets.filter(pred).length;
-    const guest = (i: number) => ((vms[i].state.cpu['env.nested_state'] as { flags: number }).flags & 1) !== 0;
+    const guest = (i: number) =>
+      ((vms[i].state.cpu['env.nested_state'] as { flags: number }).flags & 1) !== 0;
     expect(count((s) => !s.has('cpu/nested_state'))).toBeGreaterThan(0);
     expect(count((s, i) => has(s, 'vmx') && !guest(i))).toBeGreaterThan(0);
-    expect(count((s, i) => has(s, 'vmx') && guest(i) && has(s, 'vmx/shadow_vmcs12'))).toBeGreaterThan(0);
-    expect(count((s, i) => has(s, 'vmx') && guest(i) && has(s, 'vmx/vmcs12') && !has(s, 'vmx/shadow_vmcs12'))).toBeGreaterThan(0);
+    expect(
+      count((s, i) => has(s, 'vmx') && guest(i) && has(s, 'vmx/shadow_vmcs12')),
+    ).toBeGreaterThan(0);
+    expect(
+      count(
+        (s, i) => has(s, 'vmx') && guest(i) && has(s, 'vmx/vmcs12') && !has(s, 'vmx/shadow_vmcs12'),
+      ),
+    ).toBeGreaterThan(0);
     expect(count((s) => has(s, 'vmx/preemption_timer'))).toBeGreaterThan(0);
     expect(count((s) => has(s, 'svm'))).toBeGreaterThan(0);
     expect(vms.filter((vm) => vm.ctx.accel === 'tcg').length).toBeGreaterThan(0);
@@ -88,7 +95,11 @@ describe('releases: every pair, newest machine type of each family both know', (
 
   it('covers 8 x 8 pairs x {q35, i440fx}', () => {
     expect(result.cells.length).toBe(RELEASES.length * RELEASES.length * 2);
-    expect(result.cells.find((c) => c.from.name === 'next' && c.to.name === '4.1' && c.machine === 'pc-i440fx-4.1')).toBeDefined();
+    expect(
+      result.cells.find(
+        (c) => c.from.name === 'next' && c.to.name === '4.1' && c.machine === 'pc-i440fx-4.1',
+      ),
+    ).toBeDefined();
   });
 
   it('no cell breaks the property (never lossy, never crash; backward ok; forward ok exactly when nothing lacking is sent)', () => {
@@ -98,25 +109,36 @@ describe('releases: every pair, newest machine type of each family both know', (
 
   it('backward and same-release cells: only the source ever refuses (3.1/4.0 blockers)', () => {
     for (const c of result.cells.filter((x) => x.direction !== 'forward')) {
-      for (const reason of Object.keys(c.reasons)) expect(`${cellName(c)}: ${reason}`).toMatch(/: source:blocker$/);
-      if (!['3.1', '4.0'].includes(c.from.name)) expect(`${cellName(c)}: ${c.counts.ok}`).toBe(`${cellName(c)}: ${RUNS}`);
+      for (const reason of Object.keys(c.reasons))
+        expect(`${cellName(c)}: ${reason}`).toMatch(/: source:blocker$/);
+      if (!['3.1', '4.0'].includes(c.from.name))
+        expect(`${cellName(c)}: ${c.counts.ok}`).toBe(`${cellName(c)}: ${RUNS}`);
     }
   });
 
   it('forward cells refuse some VMs (what the older release lacks), at the destination (or a 3.1/4.0 blocker); next -> 7.2 never (its compat property keeps the new subsection off on 7.2 machine types)', () => {
-    const neverRefused = result.cells.filter((x) => x.direction === 'forward' && x.counts.refused === 0).map(cellName);
+    const neverRefused = result.cells
+      .filter((x) => x.direction === 'forward' && x.counts.refused === 0)
+      .map(cellName);
     expect(neverRefused).toEqual(['next -> 7.2 on pc-q35-7.2', 'next -> 7.2 on pc-i440fx-7.2']);
     for (const c of result.cells.filter((x) => x.direction === 'forward'))
-      for (const reason of Object.keys(c.reasons)) expect(`${c.from.name} ${reason}`).toMatch(/ destination:|^(3\.1|4\.0) source:blocker$/);
+      for (const reason of Object.keys(c.reasons))
+        expect(`${c.from.name} ${reason}`).toMatch(/ destination:|^(3\.1|4\.0) source:blocker$/);
   });
 });
 
 describe('forward migration of VMs that need nothing newer', () => {
   it('is ok for every pair, old machine type, both families', () => {
-    const vms = arbitraryVm({ bases: ['no-nested', 'vmx-idle'], subsectionOdds: 0, featureOdds: 0, nestedPool: false });
+    const vms = arbitraryVm({
+      bases: ['no-nested', 'vmx-idle'],
+      subsectionOdds: 0,
+      featureOdds: 0,
+      nestedPool: false,
+    });
     const result = runMatrix({ from: RELEASES, to: RELEASES, runs: 20, seed: SEED, vms });
     expectNoViolations(result);
-    for (const c of result.cells.filter((x) => !['3.1', '4.0'].includes(x.from.name))) expect(`${cellName(c)}: ${c.counts.ok}`).toBe(`${cellName(c)}: 20`);
+    for (const c of result.cells.filter((x) => !['3.1', '4.0'].includes(x.from.name)))
+      expect(`${cellName(c)}: ${c.counts.ok}`).toBe(`${cellName(c)}: 20`);
   });
 });
 
@@ -129,9 +151,17 @@ describe('every machine type both know, representative pairs', () => {
     ['4.1', '3.0'],
   ];
   it.each(pairs)('%s -> %s', (a, b) => {
-    const result = runMatrix({ from: [releases[a]], to: [releases[b]], machines: 'all', runs: 15, seed: SEED });
+    const result = runMatrix({
+      from: [releases[a]],
+      to: [releases[b]],
+      machines: 'all',
+      runs: 15,
+      seed: SEED,
+    });
     // The older release's machine types, all of which the newer one still has.
-    expect(result.cells.length).toBe(Math.min(releases[a].machineTypes.length, releases[b].machineTypes.length));
+    expect(result.cells.length).toBe(
+      Math.min(releases[a].machineTypes.length, releases[b].machineTypes.length),
+    );
     expect(result.cells.length).toBeGreaterThan(2);
     expectNoViolations(result);
   });
@@ -141,12 +171,29 @@ describe('design alternatives', () => {
   const withDesign = (name: string, runs: number) => {
     const list = [...RELEASES, designs[name]];
     // VMs with nested VMX/SVM state and nothing else a 4.1 lacks, so every nested failure shows.
-    const vms = arbitraryVm({ bases: ['vmx-root', 'vmx-l2-shadow', 'svm-l2', 'no-nested'], subsectionOdds: 0, featureOdds: 0 });
+    const vms = arbitraryVm({
+      bases: ['vmx-root', 'vmx-l2-shadow', 'svm-l2', 'no-nested'],
+      subsectionOdds: 0,
+      featureOdds: 0,
+    });
     return runMatrix({ from: list, to: list, runs, seed: SEED, vms, shrink: false });
   };
   const failing = (r: MatrixResult) =>
-    [...new Set(r.cells.filter((c) => c.violations > 0).map((c) => `${c.from.name} -> ${c.to.name}`))].sort();
-  const kinds = (r: MatrixResult) => new Set(r.cells.filter((c) => c.violations > 0).flatMap((c) => Object.entries(c.counts).filter(([, n]) => n > 0).map(([k]) => k)));
+    [
+      ...new Set(
+        r.cells.filter((c) => c.violations > 0).map((c) => `${c.from.name} -> ${c.to.name}`),
+      ),
+    ].sort();
+  const kinds = (r: MatrixResult) =>
+    new Set(
+      r.cells
+        .filter((c) => c.violations > 0)
+        .flatMap((c) =>
+          Object.entries(c.counts)
+            .filter(([, n]) => n > 0)
+            .map(([k]) => k),
+        ),
+    );
   const NESTED = ['4.1', '5.0', '5.1', '7.2'];
 
   it('subsections (the accepted design) keeps the property with every release', () => {
@@ -156,31 +203,55 @@ describe('design alternatives', () => {
   it('blob: every 4.1+ release refuses its stream (post_load size check), and it refuses theirs (a 4.1+ stream into it is refused on a backward hop): refused, never lossy', () => {
     const r = withDesign('blob', 40);
     expect(failing(r)).toEqual(
-      [...NESTED.map((n) => `${n} -> blob`), ...[...NESTED, 'next'].map((n) => `blob -> ${n}`)].sort(),
+      [
+        ...NESTED.map((n) => `${n} -> blob`),
+        ...[...NESTED, 'next'].map((n) => `blob -> ${n}`),
+      ].sort(),
     );
     expect([...kinds(r)].filter((k) => k === 'lossy' || k === 'crash')).toEqual([]);
-    const to72 = r.cells.find((c) => c.from.name === 'blob' && c.to.name === '7.2' && c.machine === 'pc-q35-7.2')!;
+    const to72 = r.cells.find(
+      (c) => c.from.name === 'blob' && c.to.name === '7.2' && c.machine === 'pc-q35-7.2',
+    )!;
     expect(to72.reasons['destination:hook-failed']).toBe(to72.violations);
-    const from72 = r.cells.find((c) => c.from.name === '7.2' && c.to.name === 'blob' && c.machine === 'pc-q35-7.2')!;
+    const from72 = r.cells.find(
+      (c) => c.from.name === '7.2' && c.to.name === 'blob' && c.machine === 'pc-q35-7.2',
+    )!;
     expect(Object.keys(from72.reasons).every((k) => k.startsWith('destination:'))).toBe(true);
   });
 
   it('unversioned-append: 4.1+ streams into it and its streams into 4.1+ are refused at the section footer (it reads 12 bytes that were never sent, or leaves 12 unread): refused, never lossy', () => {
     const r = withDesign('unversioned-append', 40);
     expect(failing(r)).toEqual(
-      [...[...NESTED, 'next'].map((n) => `${n} -> unversioned-append`), ...[...NESTED, 'next'].map((n) => `unversioned-append -> ${n}`)].sort(),
+      [
+        ...[...NESTED, 'next'].map((n) => `${n} -> unversioned-append`),
+        ...[...NESTED, 'next'].map((n) => `unversioned-append -> ${n}`),
+      ].sort(),
     );
     expect([...kinds(r)].filter((k) => k === 'lossy' || k === 'crash')).toEqual([]);
     for (const c of r.cells.filter((x) => x.violations > 0))
-      for (const reason of Object.keys(c.reasons)) expect(`${cellName(c)} ${reason}`).toMatch(/destination:(section-footer|truncated|unknown-subsection|hook-failed)$/);
-    const in72 = r.cells.find((c) => c.from.name === '7.2' && c.to.name === 'unversioned-append' && c.machine === 'pc-q35-7.2')!;
+      for (const reason of Object.keys(c.reasons))
+        expect(`${cellName(c)} ${reason}`).toMatch(
+          /destination:(section-footer|truncated|unknown-subsection|hook-failed)$/,
+        );
+    const in72 = r.cells.find(
+      (c) =>
+        c.from.name === '7.2' && c.to.name === 'unversioned-append' && c.machine === 'pc-q35-7.2',
+    )!;
     expect(in72.reasons['destination:section-footer']).toBeGreaterThan(0);
   });
 
   it('a broken property fails with the shrunk counterexample and the paths of its reproduction files', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-repro-message-'));
     const vms = arbitraryVm({ bases: ['vmx-root'], subsectionOdds: 0, featureOdds: 0 });
-    const r = runMatrix({ from: [releases['7.2']], to: [designs['unversioned-append']], machines: ['pc-q35-7.2'], runs: 5, seed: SEED, vms, shrinkTimeMs: 500 });
+    const r = runMatrix({
+      from: [releases['7.2']],
+      to: [designs['unversioned-append']],
+      machines: ['pc-q35-7.2'],
+      runs: 5,
+      seed: SEED,
+      vms,
+      shrinkTimeMs: 500,
+    });
     process.env.VMSTATE_REPRO_DIR = dir;
     let message = '';
     try {
@@ -190,7 +261,9 @@ describe('design alternatives', () => {
     } finally {
       delete process.env.VMSTATE_REPRO_DIR;
     }
-    expect(message).toMatch(/7\.2 -> unversioned-append on pc-q35-7\.2 \(backward\): \d+\/5 VMs break the property/);
+    expect(message).toMatch(
+      /7\.2 -> unversioned-append on pc-q35-7\.2 \(backward\): \d+\/5 VMs break the property/,
+    );
     const stream = /stream: (\S+)/.exec(message)![1];
     const state = /state: +(\S+)/.exec(message)![1];
     expect(path.dirname(stream)).toBe(dir);
@@ -200,8 +273,20 @@ describe('design alternatives', () => {
 
   it('a violation is shrunk and written as a reproduction that vmstate analyze opens and vmstate generate --state replays', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-repro-test-'));
-    const vms = arbitraryVm({ bases: ['vmx-root', 'vmx-l2-shadow'], subsectionOdds: 0, featureOdds: 0 });
-    const r = runMatrix({ from: [designs.blob], to: [releases['7.2']], machines: ['pc-q35-7.2'], runs: 10, seed: SEED, vms, shrinkTimeMs: 1500 });
+    const vms = arbitraryVm({
+      bases: ['vmx-root', 'vmx-l2-shadow'],
+      subsectionOdds: 0,
+      featureOdds: 0,
+    });
+    const r = runMatrix({
+      from: [designs.blob],
+      to: [releases['7.2']],
+      machines: ['pc-q35-7.2'],
+      runs: 10,
+      seed: SEED,
+      vms,
+      shrinkTimeMs: 1500,
+    });
     const cell = r.cells[0];
     expect(cell.violations).toBeGreaterThan(0);
     const cx = cell.counterexample!;
@@ -212,11 +297,24 @@ describe('design alternatives', () => {
     expect(analyzed.code).toBe(0);
     expect(analyzed.stdout).toMatch(/cpu\/nested_state/);
     const replay = path.join(dir, 'replay.mig');
-    const gen = await runCli(['generate', '--release', 'blob', '--machine', 'pc-q35-7.2', '--state', files.state, '--lossy', '-o', replay]);
+    const gen = await runCli([
+      'generate',
+      '--release',
+      'blob',
+      '--machine',
+      'pc-q35-7.2',
+      '--state',
+      files.state,
+      '--lossy',
+      '-o',
+      replay,
+    ]);
     expect(gen.code).toBe(0);
     expect(Buffer.from(fs.readFileSync(replay)).equals(fs.readFileSync(files.stream!))).toBe(true);
     const direct = generateStream(designs.blob, 'pc-q35-7.2', cx.vm, { lossy: true });
-    expect(direct.ok && Buffer.from(direct.bytes).equals(fs.readFileSync(files.stream!))).toBe(true);
+    expect(direct.ok && Buffer.from(direct.bytes).equals(fs.readFileSync(files.stream!))).toBe(
+      true,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

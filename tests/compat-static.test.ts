@@ -9,8 +9,13 @@ import { checkCompat } from '../src/compat/static/check';
 import { fromDumpJson, fromVmsd, type CheckSet } from '../src/compat/static/model';
 
 const shared = join(__dirname, '..', 'streams', 'qemu-7.2');
-const dump = (name: string) => fromDumpJson(JSON.parse(readFileSync(join(shared, name), 'utf8')), name);
-const set = (label: string, ...descs: AnyVMSDesc[]): CheckSet => ({ label, origin: 'dsl', entries: new Map(descs.map((d) => [d.name, fromVmsd(d)])) });
+const dump = (name: string) =>
+  fromDumpJson(JSON.parse(readFileSync(join(shared, name), 'utf8')), name);
+const set = (label: string, ...descs: AnyVMSDesc[]): CheckSet => ({
+  label,
+  origin: 'dsl',
+  entries: new Map(descs.map((d) => [d.name, fromVmsd(d)])),
+});
 const rules = (old: CheckSet, neu: CheckSet, mode: 'backward' | 'forward' | 'full' = 'full') =>
   checkCompat(old, neu, mode).findings.map((x) => `${x.direction}:${x.rule}`);
 
@@ -19,7 +24,9 @@ const base = vmsd({
   version_id: 2,
   minimum_version_id: 1,
   fields: [f.u32('a'), f.u16('b'), f.u8('n'), f.varray('list', k.u32, { count: 'n', max: 8 })],
-  subsections: [vmsd({ name: 'dev/extra', version_id: 1, fields: [f.u64('x')], needed: (s) => s.x !== 0n })],
+  subsections: [
+    vmsd({ name: 'dev/extra', version_id: 1, fields: [f.u64('x')], needed: (s) => s.x !== 0n }),
+  ],
 });
 
 describe('QEMU -dump-vmstate files', () => {
@@ -58,24 +65,48 @@ describe('rules on DSL descriptions', () => {
 
   it('a field appended without a version bump breaks both ways', () => {
     const appended = vmsd({ ...base, fields: [...base.fields, f.u32('c')] });
-    expect(rules(set('old', base), set('new', appended))).toEqual(['backward:FIELD_APPENDED_WITHOUT_VERSION_BUMP', 'forward:FIELD_MISSING_ON_DESTINATION']);
+    expect(rules(set('old', base), set('new', appended))).toEqual([
+      'backward:FIELD_APPENDED_WITHOUT_VERSION_BUMP',
+      'forward:FIELD_MISSING_ON_DESTINATION',
+    ]);
   });
 
   it('the same field appended with a version bump breaks only forward (the version is too new for the old side)', () => {
-    const bumped = vmsd({ ...base, version_id: 3, fields: [...base.fields, f.u32('c', { version: 3 })] });
+    const bumped = vmsd({
+      ...base,
+      version_id: 3,
+      fields: [...base.fields, f.u32('c', { version: 3 })],
+    });
     expect(rules(set('old', base), set('new', bumped))).toEqual(['forward:VERSION_TOO_NEW']);
   });
 
   it('a new subsection is compatible backward and a break forward', () => {
-    const more = vmsd({ ...base, subsections: [...base.subsections, vmsd({ name: 'dev/more', version_id: 1, fields: [f.u8('m')] })] });
-    expect(rules(set('old', base), set('new', more))).toEqual(['forward:SUBSECTION_UNKNOWN_TO_DESTINATION']);
+    const more = vmsd({
+      ...base,
+      subsections: [
+        ...base.subsections,
+        vmsd({ name: 'dev/more', version_id: 1, fields: [f.u8('m')] }),
+      ],
+    });
+    expect(rules(set('old', base), set('new', more))).toEqual([
+      'forward:SUBSECTION_UNKNOWN_TO_DESTINATION',
+    ]);
   });
 
   it('a variable array whose maximum grew, and whose length field shrank', () => {
-    const grown = vmsd({ ...base, fields: [...base.fields.slice(0, 3), f.varray('list', k.u32, { count: 'n', max: 64 })] });
+    const grown = vmsd({
+      ...base,
+      fields: [...base.fields.slice(0, 3), f.varray('list', k.u32, { count: 'n', max: 64 })],
+    });
     expect(rules(set('old', base), set('new', grown))).toEqual(['forward:VARRAY_MAX_GREW']);
-    const wide = vmsd({ ...base, fields: [f.u32('a'), f.u16('b'), f.u32('n'), f.varray('list', k.u32, { count: 'n', max: 8 })] });
-    expect(rules(set('old', wide), set('new', base), 'backward')).toEqual(['backward:FIELD_SIZE_CHANGED', 'backward:VARRAY_LENGTH_FIELD_SHRANK']);
+    const wide = vmsd({
+      ...base,
+      fields: [f.u32('a'), f.u16('b'), f.u32('n'), f.varray('list', k.u32, { count: 'n', max: 8 })],
+    });
+    expect(rules(set('old', wide), set('new', base), 'backward')).toEqual([
+      'backward:FIELD_SIZE_CHANGED',
+      'backward:VARRAY_LENGTH_FIELD_SHRANK',
+    ]);
   });
 
   it('removed fields kept as unused bytes of the same size are fine; of another size they break', () => {
@@ -84,7 +115,9 @@ describe('rules on DSL descriptions', () => {
     expect(r.findings.map((x) => x.rule)).toEqual(['FIELD_REPLACED_BY_UNUSED']);
     expect(r.breaking).toBe(0);
     const wrong = vmsd({ ...base, fields: [f.u32('a'), f.unused(3), ...base.fields.slice(2)] });
-    expect(checkCompat(set('old', base), set('new', wrong), 'backward').breaking).toBeGreaterThan(0);
+    expect(checkCompat(set('old', base), set('new', wrong), 'backward').breaking).toBeGreaterThan(
+      0,
+    );
   });
 
   it('a renamed struct description without subsections is not a break; a renamed subsection is', () => {
@@ -93,7 +126,13 @@ describe('rules on DSL descriptions', () => {
     const a = vmsd({ name: 'cpu', version_id: 1, fields: [f.struct('cs', s1)] });
     const b = vmsd({ name: 'cpu', version_id: 1, fields: [f.struct('cs', s2)] });
     expect(checkCompat(set('old', a), set('new', b), 'full').breaking).toBe(0);
-    const c = vmsd({ ...base, subsections: [vmsd({ name: 'dev/extra2', version_id: 1, fields: [f.u64('x')] })] });
-    expect(rules(set('old', base), set('new', c))).toEqual(['backward:SUBSECTION_UNKNOWN_TO_DESTINATION', 'forward:SUBSECTION_UNKNOWN_TO_DESTINATION']);
+    const c = vmsd({
+      ...base,
+      subsections: [vmsd({ name: 'dev/extra2', version_id: 1, fields: [f.u64('x')] })],
+    });
+    expect(rules(set('old', base), set('new', c))).toEqual([
+      'backward:SUBSECTION_UNKNOWN_TO_DESTINATION',
+      'forward:SUBSECTION_UNKNOWN_TO_DESTINATION',
+    ]);
   });
 });

@@ -9,9 +9,19 @@ import { cpu } from '../vmstate/x86/cpu';
 import { scenario } from '../vmstate/x86/scenarios';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const name = (s: string) => Buffer.concat([Buffer.of(0x05, s.length), Buffer.from(s, 'latin1'), Buffer.of(0, 0, 0, 1)]).toString('hex');
+const name = (s: string) =>
+  Buffer.concat([
+    Buffer.of(0x05, s.length),
+    Buffer.from(s, 'latin1'),
+    Buffer.of(0, 0, 0, 1),
+  ]).toString('hex');
 
-function nestedBytes(scenarioName: string): { body: Uint8Array; at: number; vmdesc: VmdescVMSD; nested: State } {
+function nestedBytes(scenarioName: string): {
+  body: Uint8Array;
+  at: number;
+  vmdesc: VmdescVMSD;
+  nested: State;
+} {
   const s = scenario(scenarioName)!;
   const { bytes, vmdesc } = saveDescribed(cpu, s.state.cpu, { ctx: s.ctx });
   const at = Buffer.from(bytes).indexOf(Buffer.from(name('cpu/nested_state'), 'hex'));
@@ -46,7 +56,11 @@ describe('VMX L2 with a shadow VMCS', () => {
     expect(sub.version).toBe(1);
     const field = sub.fields[0] as VmdescField;
     expect(Object.keys(field)).toEqual(['name', 'type', 'struct', 'size']);
-    expect(field).toMatchObject({ name: 'env.nested_state', type: 'struct', size: 8 + 22 + 18 + 37 + 4096 + 44 + 4096 + 8 });
+    expect(field).toMatchObject({
+      name: 'env.nested_state',
+      type: 'struct',
+      size: 8 + 22 + 18 + 37 + 4096 + 44 + 4096 + 8,
+    });
     const st = field.struct!;
     expect(st.vmsd_name).toBe('cpu/kvm_nested_state');
     expect(st.fields).toEqual([
@@ -56,16 +70,34 @@ describe('VMX L2 with a shadow VMCS', () => {
     ]);
     const vmx = st.subsections![0];
     expect(vmx.vmsd_name).toBe('cpu/kvm_nested_state/vmx');
-    expect(vmx.subsections!.map((x) => x.vmsd_name)).toEqual(['cpu/kvm_nested_state/vmx/vmcs12', 'cpu/kvm_nested_state/vmx/shadow_vmcs12']);
-    expect(vmx.subsections![0].fields).toEqual([{ name: 'data.vmx[0].vmcs12', array_len: 4096, type: 'uint8', size: 1 }]);
-    expect(Object.keys(vmx.subsections![0].fields[0])).toEqual(['name', 'array_len', 'type', 'size']);
+    expect(vmx.subsections!.map((x) => x.vmsd_name)).toEqual([
+      'cpu/kvm_nested_state/vmx/vmcs12',
+      'cpu/kvm_nested_state/vmx/shadow_vmcs12',
+    ]);
+    expect(vmx.subsections![0].fields).toEqual([
+      { name: 'data.vmx[0].vmcs12', array_len: 4096, type: 'uint8', size: 1 },
+    ]);
+    expect(Object.keys(vmx.subsections![0].fields[0])).toEqual([
+      'name',
+      'array_len',
+      'type',
+      'size',
+    ]);
   });
 });
 
 describe('smaller nested states', () => {
   it('VMXON without a current VMCS: 78 bytes of subsections', () => {
     const s = scenario('vmx-root')!;
-    const cpuState = { ...s.state.cpu, 'env.nested_state': { ...(s.state.cpu['env.nested_state'] as State), size: 128, 'hdr.vmx.vmcs12_pa': 0xffffffffffffffffn, 'data.vmx[0].vmcs12': new Uint8Array(4096) } };
+    const cpuState = {
+      ...s.state.cpu,
+      'env.nested_state': {
+        ...(s.state.cpu['env.nested_state'] as State),
+        size: 128,
+        'hdr.vmx.vmcs12_pa': 0xffffffffffffffffn,
+        'data.vmx[0].vmcs12': new Uint8Array(4096),
+      },
+    };
     const { bytes } = saveDescribed(cpu, cpuState, { ctx: s.ctx });
     const at = Buffer.from(bytes).indexOf(Buffer.from(name('cpu/nested_state'), 'hex'));
     expect(bytes.length - at).toBe(78);

@@ -5,10 +5,19 @@
  * size/format/flags say there is something to carry.
  */
 import fc from 'fast-check';
-import { arbitraryState, canonicalState, load, save, saveDescribed, statesEqual, type AnyVMSDesc, type State } from '../src';
+import {
+  arbitraryState,
+  canonicalState,
+  load,
+  save,
+  saveDescribed,
+  statesEqual,
+  type AnyVMSDesc,
+  type State,
+} from '../src';
 import { stateFields } from '../src/engine/state';
 import type { VmdescVMSD } from '../src/engine/vmdesc-types';
-import { DESIGN_NAMES, designs, RELEASE_NAMES, releases, type Release } from '../vmstate/releases';
+import { designs, RELEASE_NAMES, releases, type Release } from '../vmstate/releases';
 import { cpuPostLoad, cpuPreSave } from '../vmstate/x86/cpu';
 import { cpuResetState } from '../vmstate/x86/reset';
 import { HF_GUEST_MASK } from '../vmstate/x86/cpu-fields';
@@ -30,8 +39,18 @@ const RUNS = 12;
 const USER_TSC_KHZ = 2_400_000;
 
 const TCG: X86Ctx = { accel: 'tcg', userTscKhz: USER_TSC_KHZ };
-const KVM_INTEL: X86Ctx = { accel: 'kvm', cpu: { vmx: true }, kvm: { nestedStateMax: 8320, exceptionPayload: true }, userTscKhz: USER_TSC_KHZ };
-const KVM_AMD: X86Ctx = { accel: 'kvm', cpu: { svm: true }, kvm: { nestedStateMax: 4224, exceptionPayload: true }, userTscKhz: USER_TSC_KHZ };
+const KVM_INTEL: X86Ctx = {
+  accel: 'kvm',
+  cpu: { vmx: true },
+  kvm: { nestedStateMax: 8320, exceptionPayload: true },
+  userTscKhz: USER_TSC_KHZ,
+};
+const KVM_AMD: X86Ctx = {
+  accel: 'kvm',
+  cpu: { svm: true },
+  kvm: { nestedStateMax: 4224, exceptionPayload: true },
+  userTscKhz: USER_TSC_KHZ,
+};
 const HOSTS: [string, X86Ctx, NestedScenario[]][] = [
   ['tcg', TCG, ['vmx-none']],
   ['kvm-intel', KVM_INTEL, ['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2']],
@@ -73,7 +92,9 @@ function arbitraryCpu(r: Release, ctx: X86Ctx, nestedScenarios: NestedScenario[]
       'env.exception_pending': fc.constantFrom(0, 1),
       'env.exception_nr': fc.constantFrom(-1, 1, 13, 14),
       'env.hflags': fc.integer({ min: 0, max: 0xffffffff }),
-      'env.nested_state': arbitraryNestedState(nestedScenarios).map((ns) => restrict(ns, nestedDesc)),
+      'env.nested_state': arbitraryNestedState(nestedScenarios).map((ns) =>
+        restrict(ns, nestedDesc),
+      ),
     },
   }).map((s) => {
     const st = s as State;
@@ -87,13 +108,19 @@ function syncGuestMode(r: Release, st: State, ctx: X86Ctx): void {
   if (!atLeast(r.cpuFeatures.version, '4.1') || ctx.accel !== 'kvm') return;
   const ns = st['env.nested_state'] as NestedState | undefined;
   const svm = r.cpuFeatures.nested?.carriesSvm ?? false;
-  const guest = ns !== undefined && nestedStateAllocated(ctx, svm) && (ns.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0;
-  st['env.hflags'] = (((st['env.hflags'] as number) & ~HF_GUEST_MASK) | (guest ? HF_GUEST_MASK : 0)) >>> 0;
+  const guest =
+    ns !== undefined &&
+    nestedStateAllocated(ctx, svm) &&
+    (ns.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0;
+  st['env.hflags'] =
+    (((st['env.hflags'] as number) & ~HF_GUEST_MASK) | (guest ? HF_GUEST_MASK : 0)) >>> 0;
 }
 
 /** Keys whose values differ (a readable failure instead of two whole cpu states). */
 function differingKeys(a: State, b: State): string[] {
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !statesEqual(a[k], b[k]));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+    (k) => !statesEqual(a[k], b[k]),
+  );
 }
 
 /** What a receiver holds after loading what the sender wrote for `s`: pre_save, the wire, post_load. */
@@ -105,7 +132,11 @@ function expectedAfterLoad(r: Release, s: State, ctx: X86Ctx): State {
   return sent;
 }
 
-const withSubsectionDesigns = [...RELEASE_NAMES.map((n) => releases[n]), designs['subsections'], designs['unversioned-append']];
+const withSubsectionDesigns = [
+  ...RELEASE_NAMES.map((n) => releases[n]),
+  designs['subsections'],
+  designs['unversioned-append'],
+];
 
 describe.each(withSubsectionDesigns.map((r) => [r.name, r] as const))('cpu of %s', (_name, r) => {
   const desc = cpuOf(r);
@@ -118,7 +149,11 @@ describe.each(withSubsectionDesigns.map((r) => [r.name, r] as const))('cpu of %s
         // QEMU's hooks normalise once (CPL from SS.DPL, real-mode DPL, exception state); from then on
         // a loaded state saves to the bytes it was loaded from.
         const again = save(desc, back, { ctx });
-        expect(Buffer.from(save(desc, load(desc, again, 12, { ctx }), { ctx })).equals(Buffer.from(again))).toBe(true);
+        expect(
+          Buffer.from(save(desc, load(desc, again, 12, { ctx }), { ctx })).equals(
+            Buffer.from(again),
+          ),
+        ).toBe(true);
       }),
       { numRuns: RUNS, endOnFailure: true },
     );
@@ -135,14 +170,25 @@ describe('cpu of the blob design', () => {
         syncGuestMode(r, st, ctx);
         const bytes = save(desc, st, { ctx });
         const back = load(desc, bytes, 12, { ctx });
-        const sent = ctx.accel === 'kvm' && (ns['hdr.vmx.vmxon_pa'] !== INVALID_GPA && ns.format === KVM_STATE_NESTED_FORMAT_VMX || (ns.format === KVM_STATE_NESTED_FORMAT_SVM && ns.size > 128));
+        const sent =
+          ctx.accel === 'kvm' &&
+          ((ns['hdr.vmx.vmxon_pa'] !== INVALID_GPA && ns.format === KVM_STATE_NESTED_FORMAT_VMX) ||
+            (ns.format === KVM_STATE_NESTED_FORMAT_SVM && ns.size > 128));
         if (sent) {
           expect(back['env.nested_state']).toEqual({ ...ns });
           // The blob on the wire is exactly what KVM_GET_NESTED_STATE returned.
-          expect(Buffer.from(back['env.nested_state_blob'] as Uint8Array).equals(Buffer.from(buildNestedState(ns)))).toBe(true);
+          expect(
+            Buffer.from(back['env.nested_state_blob'] as Uint8Array).equals(
+              Buffer.from(buildNestedState(ns)),
+            ),
+          ).toBe(true);
         } else expect(back['env.nested_state']).toBeUndefined();
         const again = save(desc, back, { ctx });
-        expect(Buffer.from(save(desc, load(desc, again, 12, { ctx }), { ctx })).equals(Buffer.from(again))).toBe(true);
+        expect(
+          Buffer.from(save(desc, load(desc, again, 12, { ctx }), { ctx })).equals(
+            Buffer.from(again),
+          ),
+        ).toBe(true);
       }),
       { numRuns: RUNS, endOnFailure: true },
     );
@@ -177,7 +223,10 @@ describe('nested subsections follow the kernel size/format/flags rules', () => {
         fc.property(arbitraryNestedState(scenarios), (ns) => {
           // Through the kernel ABI: the blob KVM_GET_NESTED_STATE returns, parsed as QEMU receives it.
           const kernel = parseNestedState(buildNestedState(ns));
-          const full: State = { ...base, 'env.nested_state': restrict(kernel, nestedStructOf(desc)) };
+          const full: State = {
+            ...base,
+            'env.nested_state': restrict(kernel, nestedStructOf(desc)),
+          };
           const { bytes, vmdesc } = saveDescribed(desc, full, { ctx });
           const sent = new Set(sentNames(vmdesc));
           const vmx = kernel.format === KVM_STATE_NESTED_FORMAT_VMX;
@@ -186,20 +235,29 @@ describe('nested subsections follow the kernel size/format/flags rules', () => {
           const svmGuest = !vmx && svmKnown && kernel.size > 128;
           expect(sent.has('cpu/nested_state')).toBe(vmxOn || svmGuest);
           expect(sent.has('cpu/kvm_nested_state/vmx')).toBe(vmxOn);
-          expect(sent.has('cpu/kvm_nested_state/vmx/vmcs12')).toBe(vmxOn && kernel.size >= 128 + 4096);
-          expect(sent.has('cpu/kvm_nested_state/vmx/shadow_vmcs12')).toBe(vmxOn && kernel.size >= 128 + 8192);
+          expect(sent.has('cpu/kvm_nested_state/vmx/vmcs12')).toBe(
+            vmxOn && kernel.size >= 128 + 4096,
+          );
+          expect(sent.has('cpu/kvm_nested_state/vmx/shadow_vmcs12')).toBe(
+            vmxOn && kernel.size >= 128 + 8192,
+          );
           expect(sent.has('cpu/kvm_nested_state/svm')).toBe(svmGuest);
           expect(sent.has('cpu/kvm_nested_state/vmx/preemption_timer')).toBe(
-            name === 'next' && vmxOn && (kernel['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0,
+            name === 'next' &&
+              vmxOn &&
+              (kernel['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0,
           );
           // And what the receiver rebuilds is the kernel's blob, byte for byte, whenever it carries all of it.
           const back = load(desc, bytes, 12, { ctx });
-          const carriesAll = name === 'next' || (kernel['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) === 0;
+          const carriesAll =
+            name === 'next' ||
+            (kernel['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) === 0;
           if ((vmxOn || svmGuest) && carriesAll) {
             // Every key of the kernel's format arrives as the kernel reported it (hdr is a union:
             // the other format's names alias the same bytes and are not compared).
             const other = vmx ? 'svm' : 'vmx';
-            const mine = (o: object) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.includes(`.${other}`)));
+            const mine = (o: object) =>
+              Object.fromEntries(Object.entries(o).filter(([k]) => !k.includes(`.${other}`)));
             const received = back['env.nested_state'] as State;
             expect(mine(received)).toEqual(mine(restrict(kernel, nestedStructOf(desc))));
           }

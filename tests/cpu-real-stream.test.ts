@@ -5,7 +5,12 @@
 import { load, save, saveDescribed } from '../src';
 import { cpu } from '../vmstate/x86/cpu';
 import { cpuResetState } from '../vmstate/x86/reset';
-import { cutFullSections, readStream, REAL_STREAMS, vmdescEntry } from './support/cpu-real-sections';
+import {
+  cutFullSections,
+  readStream,
+  REAL_STREAMS,
+  vmdescEntry,
+} from './support/cpu-real-sections';
 
 describe.each(REAL_STREAMS)('real 7.2 stream %s', (name) => {
   const stream = readStream(name);
@@ -19,14 +24,21 @@ describe.each(REAL_STREAMS)('real 7.2 stream %s', (name) => {
 
   it('loads the body and saves it back byte for byte', () => {
     const { body, bodyOffset } = sections[0];
-    const state = load(cpu, body, 12, { base: bodyOffset, ctx: { accel: "tcg" }, into: cpuResetState({ accel: "tcg" }) });
+    const state = load(cpu, body, 12, {
+      base: bodyOffset,
+      ctx: { accel: 'tcg' },
+      into: cpuResetState({ accel: 'tcg' }),
+    });
     const again = save(cpu, state, { ctx: { accel: 'tcg' } });
     expect(Buffer.from(again).equals(Buffer.from(body))).toBe(true);
   });
 
   it('describes what it wrote exactly as the stream vmdesc describes the cpu device', () => {
     const { body } = sections[0];
-    const state = load(cpu, body, 12, { ctx: { accel: "tcg" }, into: cpuResetState({ accel: "tcg" }) });
+    const state = load(cpu, body, 12, {
+      ctx: { accel: 'tcg' },
+      into: cpuResetState({ accel: 'tcg' }),
+    });
     const { vmdesc } = saveDescribed(cpu, state, { ctx: { accel: 'tcg' } });
     const { name: _n, instance_id: _i, ...own } = vmdescEntry(stream, 'cpu');
     expect(JSON.parse(JSON.stringify(vmdesc))).toEqual(own);
@@ -35,6 +47,8 @@ describe.each(REAL_STREAMS)('real 7.2 stream %s', (name) => {
   it('main fields take the 1817 bytes QEMU documents, then cpu/poll_control_msr follows', () => {
     const { body } = sections[0];
     expect(body[1817]).toBe(0x05);
-    expect(Buffer.from(body.subarray(1819, 1819 + 20)).toString('latin1')).toBe('cpu/poll_control_msr');
+    expect(Buffer.from(body.subarray(1819, 1819 + 20)).toString('latin1')).toBe(
+      'cpu/poll_control_msr',
+    );
   });
 });

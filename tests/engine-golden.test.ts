@@ -4,7 +4,13 @@
  */
 import { f, k, load, save, vmsd, saveDescribed, type StateOf } from '../src';
 
-const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, '')
+      .match(/../g)!
+      .map((b) => parseInt(b, 16)),
+  );
 
 describe('scalar kinds', () => {
   const prims = vmsd({
@@ -50,7 +56,9 @@ describe('scalar kinds', () => {
     0000000000b8f47c ffffffffff47 0b84`);
 
   it('writes QEMU bytes', () => {
-    expect(Buffer.from(save(prims, state)).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
+    expect(Buffer.from(save(prims, state)).toString('hex')).toBe(
+      Buffer.from(bytes).toString('hex'),
+    );
   });
   it('reads them back', () => {
     expect(load(prims, bytes)).toEqual(state);
@@ -124,8 +132,33 @@ describe('buffers, arrays, structs, unused, timers', () => {
         { name: 'raw', type: 'buffer', size: 3 },
         { name: 'regs', array_len: 2, type: 'uint32', size: 4 },
         { name: 'unused', type: 'unused_buffer', size: 2 },
-        { name: 'one', type: 'struct', struct: { vmsd_name: 'inner', version: 3, fields: [{ name: 'a', type: 'uint16', size: 2 }, { name: 'b', type: 'uint8', size: 1 }] }, size: 3 },
-        { name: 'many', array_len: 2, type: 'struct', struct: { vmsd_name: 'inner', version: 3, fields: [{ name: 'a', type: 'uint16', size: 2 }, { name: 'b', type: 'uint8', size: 1 }] }, size: 3 },
+        {
+          name: 'one',
+          type: 'struct',
+          struct: {
+            vmsd_name: 'inner',
+            version: 3,
+            fields: [
+              { name: 'a', type: 'uint16', size: 2 },
+              { name: 'b', type: 'uint8', size: 1 },
+            ],
+          },
+          size: 3,
+        },
+        {
+          name: 'many',
+          array_len: 2,
+          type: 'struct',
+          struct: {
+            vmsd_name: 'inner',
+            version: 3,
+            fields: [
+              { name: 'a', type: 'uint16', size: 2 },
+              { name: 'b', type: 'uint8', size: 1 },
+            ],
+          },
+          size: 3,
+        },
         { name: 't', type: 'timer', size: 8 },
         { name: 'n', type: 'uint8', size: 1 },
         { name: 'list', array_len: 3, type: 'uint16', size: 2 },
@@ -139,14 +172,21 @@ describe('buffers, arrays, structs, unused, timers', () => {
 });
 
 describe('_equal and int32 le kinds', () => {
-  const d = vmsd({ name: 'eq', version_id: 1, fields: [f.equal('count', k.u32, { hint: 'queue count' }), f.int32le('version_id')] });
+  const d = vmsd({
+    name: 'eq',
+    version_id: 1,
+    fields: [f.equal('count', k.u32, { hint: 'queue count' }), f.int32le('version_id')],
+  });
   const bytes = hex('00000004 00000002');
 
   it('writes them as plain big-endian integers (int32 le means "less or equal", not little-endian)', () => {
     expect(save(d, { count: 4, version_id: 2 })).toEqual(bytes);
   });
   it('loads when the receiver agrees', () => {
-    expect(load(d, bytes, 1, { into: { count: 4, version_id: 3 } })).toEqual({ count: 4, version_id: 2 });
+    expect(load(d, bytes, 1, { into: { count: 4, version_id: 3 } })).toEqual({
+      count: 4,
+      version_id: 2,
+    });
   });
   it('refuses a value different from the receiver (EqualMismatchError)', () => {
     expect(() => load(d, bytes, 1, { into: { count: 5, version_id: 3 } })).toThrow(
@@ -170,7 +210,14 @@ describe('version and test gates', () => {
     name: 'test/versioned',
     version_id: 2,
     minimum_version_id: 1,
-    fields: [f.u32('a'), f.u32('b', { version: 2 }), f.u32('c'), f.u64('d'), f.u32('e', { version: 2 }), f.u64('f', { version: 2 })],
+    fields: [
+      f.u32('a'),
+      f.u32('b', { version: 2 }),
+      f.u32('c'),
+      f.u64('d'),
+      f.u32('e', { version: 2 }),
+      f.u64('f', { version: 2 }),
+    ],
   });
   it('a version-1 stream holds only a, c, d and leaves the others as the receiver had them', () => {
     const v1 = hex('00000001 00000003 0000000000000004');
@@ -181,10 +228,18 @@ describe('version and test gates', () => {
     expect(save(d, { a: 1, b: 2, c: 3, d: 4n, e: 5, f: 6n }).length).toBe(32);
   });
   it('a test-gated field travels only when its test holds, on both sides', () => {
-    const t = vmsd({ name: 'test/skip', version_id: 1, fields: [f.bool('skip'), f.u8('c', { exists: (s) => !s.skip }), f.u8('d')] });
+    const t = vmsd({
+      name: 'test/skip',
+      version_id: 1,
+      fields: [f.bool('skip'), f.u8('c', { exists: (s) => !s.skip }), f.u8('d')],
+    });
     expect(save(t, { skip: true, c: 9, d: 1 })).toEqual(hex('01 01'));
     expect(save(t, { skip: false, c: 9, d: 1 })).toEqual(hex('00 09 01'));
-    expect(load(t, hex('01 01'), 1, { into: { skip: false, c: 7, d: 0 } })).toEqual({ skip: true, c: 7, d: 1 });
+    expect(load(t, hex('01 01'), 1, { into: { skip: false, c: 7, d: 0 } })).toEqual({
+      skip: true,
+      c: 7,
+      d: 1,
+    });
   });
 });
 
@@ -195,14 +250,29 @@ describe('subsection framing', () => {
     minimum_version_id: 11,
     fields: [f.u32('eip')],
     subsections: [
-      vmsd({ name: 'cpu/poll_control_msr', version_id: 1, fields: [f.u64('poll')], needed: (s) => s.poll !== 0n }),
-      vmsd({ name: 'cpu/other', version_id: 3, fields: [f.u8('other')], needed: (s) => s.other !== 0 }),
+      vmsd({
+        name: 'cpu/poll_control_msr',
+        version_id: 1,
+        fields: [f.u64('poll')],
+        needed: (s) => s.poll !== 0n,
+      }),
+      vmsd({
+        name: 'cpu/other',
+        version_id: 3,
+        fields: [f.u8('other')],
+        needed: (s) => s.other !== 0,
+      }),
     ],
   });
   it('writes 0x05, the counted name, be32 version, then the body (real 7.2 cpu/poll_control_msr bytes)', () => {
     const bytes = save(d, { eip: 0xfff0, poll: 1n, other: 0 });
     expect(Buffer.from(bytes).toString('hex')).toBe(
-      '0000fff0' + '05' + '14' + Buffer.from('cpu/poll_control_msr').toString('hex') + '00000001' + '0000000000000001',
+      '0000fff0' +
+        '05' +
+        '14' +
+        Buffer.from('cpu/poll_control_msr').toString('hex') +
+        '00000001' +
+        '0000000000000001',
     );
   });
   it('omits a subsection whose needed() is false', () => {
@@ -239,11 +309,20 @@ describe('custom kinds', () => {
     expect(load(d, bytes)).toEqual({ fpregs: [1, -2] });
   });
   it('names itself in the vmdesc and refuses values its check rejects', () => {
-    expect(saveDescribed(d, { fpregs: [1, 2] }).vmdesc.fields[0]).toEqual({ name: 'fpregs', array_len: 2, type: 'CPU_Double_U', size: 8 });
-    expect(() => save(d, { fpregs: [1, 'x' as unknown as number] })).toThrow(expect.objectContaining({ code: 'invalid-value', path: 'fpu > fpregs[1]' }));
+    expect(saveDescribed(d, { fpregs: [1, 2] }).vmdesc.fields[0]).toEqual({
+      name: 'fpregs',
+      array_len: 2,
+      type: 'CPU_Double_U',
+      size: 8,
+    });
+    expect(() => save(d, { fpregs: [1, 'x' as unknown as number] })).toThrow(
+      expect.objectContaining({ code: 'invalid-value', path: 'fpu > fpregs[1]' }),
+    );
   });
   it('reports truncation inside custom reads as a typed error', () => {
-    expect(() => load(d, hex('3ff00000'))).toThrow(expect.objectContaining({ code: 'truncated', offset: 4 }));
+    expect(() => load(d, hex('3ff00000'))).toThrow(
+      expect.objectContaining({ code: 'truncated', offset: 4 }),
+    );
   });
 });
 
@@ -254,14 +333,28 @@ describe('variable lengths of every count kind', () => {
     ['u32', f.u32('n'), '00000002'],
     ['i32', f.i32('n'), '00000002'],
   ] as const)('%s count', (_, countField, countHex) => {
-    const d = vmsd({ name: 'v', version_id: 1, fields: [countField, f.varray('items', k.u8, { count: 'n', max: 4 }), f.vbuffer('buf', { size: 'n', max: 4 })] });
+    const d = vmsd({
+      name: 'v',
+      version_id: 1,
+      fields: [
+        countField,
+        f.varray('items', k.u8, { count: 'n', max: 4 }),
+        f.vbuffer('buf', { size: 'n', max: 4 }),
+      ],
+    });
     const bytes = hex(`${countHex} 0a0b 0c0d`);
     const state = { n: 2, items: [10, 11], buf: Uint8Array.of(12, 13) };
     expect(save(d, state)).toEqual(bytes);
     expect(load(d, bytes)).toEqual(state);
   });
   it('a negative i32 count is refused', () => {
-    const d = vmsd({ name: 'v', version_id: 1, fields: [f.i32('n'), f.varray('items', k.u8, { count: 'n', max: 4 })] });
-    expect(() => load(d, hex('ffffffff'))).toThrow(expect.objectContaining({ code: 'array-length', length: -1 }));
+    const d = vmsd({
+      name: 'v',
+      version_id: 1,
+      fields: [f.i32('n'), f.varray('items', k.u8, { count: 'n', max: 4 })],
+    });
+    expect(() => load(d, hex('ffffffff'))).toThrow(
+      expect.objectContaining({ code: 'array-length', length: -1 }),
+    );
   });
 });

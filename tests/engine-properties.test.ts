@@ -21,10 +21,13 @@ const RUNS = { numRuns: 300 };
 const SECTION_FOOTER = 0x7e;
 
 /** A random description with a random valid state for it. */
-const descAndState = arbitraryDescription().chain((desc) => arbitraryState(desc).map((state) => ({ desc, state: state as State })));
+const descAndState = arbitraryDescription().chain((desc) =>
+  arbitraryState(desc).map((state) => ({ desc, state: state as State })),
+);
 
 /** Loads as a receiver that shares the sender's configuration (`_equal` fields) would. */
-const loadAsReceiver = (desc: AnyVMSDesc, state: State, bytes: Uint8Array) => load(desc, bytes, desc.version_id, { into: receiverState(desc, state) });
+const loadAsReceiver = (desc: AnyVMSDesc, state: State, bytes: Uint8Array) =>
+  load(desc, bytes, desc.version_id, { into: receiverState(desc, state) });
 
 describe('round trips', () => {
   it('load(save(s)) equals s', () => {
@@ -76,7 +79,10 @@ describe('corruption', () => {
       .chain(({ desc, state }) => {
         const bytes = save(desc, state);
         return fc
-          .array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })
+          .array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), {
+            minLength: 1,
+            maxLength: 4,
+          })
           .map((edits) => {
             const b = bytes.slice();
             for (const [i, v] of edits) b[i] = v;

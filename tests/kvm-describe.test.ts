@@ -38,12 +38,18 @@ describe('describeNestedState (analyze view)', () => {
     expect(r.problem?.rule).toBe('size');
     expect(r.vmcs12?.guest_rip).toBe(0x1000n);
     expect(describeNestedState({ ...s, format: 9 }).problem?.rule).toBe('format');
-    expect(describeNestedState({ ...s, 'data.svm[0].vmcb12': new Uint8Array(3) }).problem?.rule).toBe('page-size');
+    expect(
+      describeNestedState({ ...s, 'data.svm[0].vmcb12': new Uint8Array(3) }).problem?.rule,
+    ).toBe('page-size');
   });
 
   test('works on what parseNestedState returns', () => {
     const blob = new Uint8Array(128);
     blob.set([0x00, 0x01, 0x01, 0x00, 0x80]);
-    expect(describeNestedState(parseNestedState(blob))).toMatchObject({ format: 'SVM', flags: ['GIF_SET'], header: { size: 128 } });
+    expect(describeNestedState(parseNestedState(blob))).toMatchObject({
+      format: 'SVM',
+      flags: ['GIF_SET'],
+      header: { size: 128 },
+    });
   });
 });

@@ -7,7 +7,12 @@ import {
   KVM_STATE_NESTED_GUEST_MODE,
   NESTED_STATE_OFFSETS,
 } from '../vmstate/x86/kvm/constants';
-import { NestedState, buildNestedState, noNestedGuestState, parseNestedState } from '../vmstate/x86/kvm/nested-state';
+import {
+  NestedState,
+  buildNestedState,
+  noNestedGuestState,
+  parseNestedState,
+} from '../vmstate/x86/kvm/nested-state';
 import {
   nestedStateNeeded,
   svmNestedStateNeeded,
@@ -25,7 +30,12 @@ fc.configureGlobal({ numRuns: 150 });
  */
 function migrate(s: NestedState): NestedState | undefined {
   if (!nestedStateNeeded(s)) return undefined;
-  const d: NestedState = { ...noNestedGuestState(s.format), flags: s.flags, format: s.format, size: s.size };
+  const d: NestedState = {
+    ...noNestedGuestState(s.format),
+    flags: s.flags,
+    format: s.format,
+    size: s.size,
+  };
   if (vmxNestedStateNeeded(s)) {
     d['hdr.vmx.vmxon_pa'] = s['hdr.vmx.vmxon_pa'];
     d['hdr.vmx.vmcs12_pa'] = s['hdr.vmx.vmcs12_pa'];
@@ -53,9 +63,18 @@ describe("QEMU's needed() conditions", () => {
     expect(svmNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_SVM, size: 128 })).toBe(false);
     expect(svmNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_SVM, size: 4224 })).toBe(true);
     expect(svmNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_VMX, size: 4224 })).toBe(false);
-    expect(vmxNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_VMX, 'hdr.vmx.vmxon_pa': INVALID_GPA })).toBe(false);
-    expect(vmxNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_VMX, 'hdr.vmx.vmxon_pa': 0n })).toBe(true);
-    expect(vmxNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_SVM, 'hdr.vmx.vmxon_pa': 0n })).toBe(false);
+    expect(
+      vmxNestedStateNeeded({
+        format: KVM_STATE_NESTED_FORMAT_VMX,
+        'hdr.vmx.vmxon_pa': INVALID_GPA,
+      }),
+    ).toBe(false);
+    expect(
+      vmxNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_VMX, 'hdr.vmx.vmxon_pa': 0n }),
+    ).toBe(true);
+    expect(
+      vmxNestedStateNeeded({ format: KVM_STATE_NESTED_FORMAT_SVM, 'hdr.vmx.vmxon_pa': 0n }),
+    ).toBe(false);
     expect(nestedStateNeeded(null)).toBe(false);
   });
 
@@ -91,7 +110,11 @@ describe("QEMU's needed() conditions", () => {
           expect(sameBytes(buildNestedState(s), buildNestedState(trivial))).toBe(true);
           return;
         }
-        const expected: NestedState = { ...s, 'hdr.vmx.flags': 0, 'hdr.vmx.preemption_timer_deadline': 0n };
+        const expected: NestedState = {
+          ...s,
+          'hdr.vmx.flags': 0,
+          'hdr.vmx.preemption_timer_deadline': 0n,
+        };
         // the destination's copy is a valid blob KVM_SET_NESTED_STATE takes, equal to the source's
         // except for the preemption-timer deadline
         expect(sameBytes(buildNestedState(d), buildNestedState(expected))).toBe(true);

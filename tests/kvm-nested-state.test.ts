@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { VMStateError } from '../src/errors';
-import { NestedScenario, arbitraryNestedState, arbitraryPageAddress } from '../vmstate/x86/kvm/arbitrary';
+import {
+  NestedScenario,
+  arbitraryNestedState,
+  arbitraryPageAddress,
+} from '../vmstate/x86/kvm/arbitrary';
 import {
   INVALID_GPA,
   KVM_STATE_NESTED_EVMCS,
@@ -16,12 +20,24 @@ import {
   KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE,
 } from '../vmstate/x86/kvm/constants';
 import { NestedStateError, NestedStateRule } from '../vmstate/x86/kvm/errors';
-import { NestedState, buildNestedState, noNestedGuestState, parseNestedState } from '../vmstate/x86/kvm/nested-state';
+import {
+  NestedState,
+  buildNestedState,
+  noNestedGuestState,
+  parseNestedState,
+} from '../vmstate/x86/kvm/nested-state';
 
 // Pages are 4 KiB: keep fast-check from printing them whole when a property fails.
 fc.configureGlobal({ numRuns: 100, verbose: 0 });
 
-const scenarios: NestedScenario[] = ['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2', 'svm-none', 'svm-l2'];
+const scenarios: NestedScenario[] = [
+  'vmx-none',
+  'vmx-root',
+  'vmx-root-vmcs',
+  'vmx-l2',
+  'svm-none',
+  'svm-l2',
+];
 
 /** Runs f and returns the NestedStateError it throws; any other outcome fails the test. */
 function rejection(f: () => unknown): NestedStateError {
@@ -72,7 +88,12 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from
 /** Deep equality of two NestedStates; pages compared as bytes (jest's toEqual is slow on 4 KiB arrays). */
 function expectSameState(actual: NestedState, expected: NestedState): void {
   const scalars = (s: NestedState) =>
-    Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v]));
+    Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [
+        k,
+        v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+      ]),
+    );
   expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
   const a = scalars(actual);
   const e = scalars(expected);
@@ -82,18 +103,21 @@ function expectSameState(actual: NestedState, expected: NestedState): void {
 }
 
 describe('round trip', () => {
-  test.each(scenarios)('%s: build then parse gives the state back, parse then build the bytes', (scenario) => {
-    fc.assert(
-      fc.property(arbitraryNestedState([scenario]), (s) => {
-        const blob = buildNestedState(s);
-        expect(blob.length).toBe(s.size);
-        const back = parseNestedState(blob);
-        expectSameState(back, s);
-        expect(same(buildNestedState(back), blob)).toBe(true);
-      }),
-      { numRuns: 40 },
-    );
-  });
+  test.each(scenarios)(
+    '%s: build then parse gives the state back, parse then build the bytes',
+    (scenario) => {
+      fc.assert(
+        fc.property(arbitraryNestedState([scenario]), (s) => {
+          const blob = buildNestedState(s);
+          expect(blob.length).toBe(s.size);
+          const back = parseNestedState(blob);
+          expectSameState(back, s);
+          expect(same(buildNestedState(back), blob)).toBe(true);
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
 
   test('the scenarios produce the sizes and formats KVM reports', () => {
     const seen = new Set<string>();
@@ -177,20 +201,25 @@ describe('golden bytes (computed by hand from struct kvm_nested_state)', () => {
   test('a VMX vCPU that never ran VMXON: both addresses all ones', () => {
     const blob = buildNestedState(noNestedGuestState());
     expect(Array.from(blob.subarray(0, 24))).toEqual([
-      0, 0, 0, 0, 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0, 0, 0, 0, 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+      0xff, 0xff, 0xff, 0xff, 0xff,
     ]);
     expect(blob.length).toBe(128);
   });
 });
 
 describe('inconsistent headers are rejected with NestedStateError', () => {
-  const validBlob = (which: NestedScenario[] = scenarios) => arbitraryNestedState(which).map((s) => ({ s, blob: buildNestedState(s) }));
+  const validBlob = (which: NestedScenario[] = scenarios) =>
+    arbitraryNestedState(which).map((s) => ({ s, blob: buildNestedState(s) }));
 
   test('any other size, with the blob cut or padded to match, breaks the size rule', () => {
     fc.assert(
       fc.property(
         validBlob(),
-        fc.oneof(fc.constantFrom(0, 8, 127, 128, 129, 4223, 4224, 4225, 8319, 8320, 8321, 12416), fc.nat({ max: 13000 })),
+        fc.oneof(
+          fc.constantFrom(0, 8, 127, 128, 129, 4223, 4224, 4225, 8319, 8320, 8321, 12416),
+          fc.nat({ max: 13000 }),
+        ),
         ({ s, blob }, size) => {
           fc.pre(size !== s.size);
           const resized = new Uint8Array(Math.max(size, 8));
@@ -208,7 +237,8 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
       fc.property(validBlob(), fc.nat({ max: 0xffff_ffff }), ({ s, blob }, size) => {
         fc.pre(size !== s.size);
         const e = rejection(() => parseNestedState(withU32(blob, 4, size)));
-        const expected: NestedStateRule = size < 128 ? 'size' : size > blob.length ? 'truncated' : 'trailing-bytes';
+        const expected: NestedStateRule =
+          size < 128 ? 'size' : size > blob.length ? 'truncated' : 'trailing-bytes';
         expect(e.rule).toBe(expected);
         expect(e.path).toBe('kvm_nested_state > size');
       }),
@@ -232,9 +262,13 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
   test('any flags value: rejected, or a different valid state that round-trips', () => {
     let accepted = 0;
     fc.assert(
-      fc.property(validBlob(), fc.oneof(fc.nat({ max: 0xffff }), fc.nat({ max: 0x1ff })), ({ blob }, flags) => {
-        if (rejectedOrExact(withU16(blob, 0, flags)) === 'accepted') accepted++;
-      }),
+      fc.property(
+        validBlob(),
+        fc.oneof(fc.nat({ max: 0xffff }), fc.nat({ max: 0x1ff })),
+        ({ blob }, flags) => {
+          if (rejectedOrExact(withU16(blob, 0, flags)) === 'accepted') accepted++;
+        },
+      ),
       { numRuns: 300 },
     );
     expect(accepted).toBeGreaterThan(0); // e.g. toggling RUN_PENDING in L2 stays valid
@@ -263,7 +297,9 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
     fc.assert(
       fc.property(validBlob(['vmx-root', 'svm-none']), ({ s, blob }) => {
         fc.pre(s['hdr.vmx.smm.flags'] === 0); // else the SMM rule fires first
-        const e = rejection(() => parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_GUEST_MODE)));
+        const e = rejection(() =>
+          parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_GUEST_MODE)),
+        );
         expect(e.rule).toBe('size');
       }),
     );
@@ -281,13 +317,22 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
   test('flags of the other vendor', () => {
     fc.assert(
       fc.property(validBlob(['vmx-root-vmcs', 'vmx-l2']), ({ s, blob }) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_GIF_SET))).rule).toBe('flags');
+        expect(
+          rejection(() => parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_GIF_SET)))
+            .rule,
+        ).toBe('flags');
       }),
     );
     fc.assert(
-      fc.property(validBlob(['svm-none', 'svm-l2']), fc.constantFrom(KVM_STATE_NESTED_EVMCS, KVM_STATE_NESTED_MTF_PENDING), ({ s, blob }, bit) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 0, s.flags | bit))).rule).toBe('flags');
-      }),
+      fc.property(
+        validBlob(['svm-none', 'svm-l2']),
+        fc.constantFrom(KVM_STATE_NESTED_EVMCS, KVM_STATE_NESTED_MTF_PENDING),
+        ({ s, blob }, bit) => {
+          expect(rejection(() => parseNestedState(withU16(blob, 0, s.flags | bit))).rule).toBe(
+            'flags',
+          );
+        },
+      ),
     );
   });
 
@@ -295,7 +340,11 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
     fc.assert(
       fc.property(validBlob(['vmx-root-vmcs']), ({ s, blob }) => {
         fc.pre(s['hdr.vmx.smm.flags'] === 0);
-        expect(rejection(() => parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_MTF_PENDING))).rule).toBe('flags');
+        expect(
+          rejection(() =>
+            parseNestedState(withU16(blob, 0, s.flags | KVM_STATE_NESTED_MTF_PENDING)),
+          ).rule,
+        ).toBe('flags');
       }),
     );
   });
@@ -339,13 +388,18 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
     fc.assert(
       fc.property(validBlob(['vmx-root-vmcs', 'vmx-l2']), ({ s, blob }) => {
         fc.pre(s['hdr.vmx.vmcs12_pa'] !== INVALID_GPA);
-        expect(rejection(() => parseNestedState(withU64(blob, 16, s['hdr.vmx.vmxon_pa']))).rule).toBe('address');
+        expect(
+          rejection(() => parseNestedState(withU64(blob, 16, s['hdr.vmx.vmxon_pa']))).rule,
+        ).toBe('address');
       }),
     );
     fc.assert(
       fc.property(
         validBlob(['vmx-root', 'vmx-root-vmcs', 'vmx-l2', 'svm-l2']),
-        fc.oneof(fc.bigInt({ min: 1n, max: 0xfffn }), fc.bigInt({ min: 1n << 52n, max: INVALID_GPA - 1n })),
+        fc.oneof(
+          fc.bigInt({ min: 1n, max: 0xfffn }),
+          fc.bigInt({ min: 1n << 52n, max: INVALID_GPA - 1n }),
+        ),
         ({ blob }, bad) => {
           expect(rejection(() => parseNestedState(withU64(blob, 8, bad))).rule).toBe('address');
         },
@@ -355,60 +409,100 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
 
   test('SMM flags: unknown bits, guest mode without VMXON, SMM together with guest mode, SMM without VMXON', () => {
     fc.assert(
-      fc.property(validBlob(['vmx-root', 'vmx-root-vmcs']), fc.integer({ min: 2, max: 15 }), ({ blob }, bit) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 24, 1 << bit))).rule).toBe('smm-flags');
-      }),
+      fc.property(
+        validBlob(['vmx-root', 'vmx-root-vmcs']),
+        fc.integer({ min: 2, max: 15 }),
+        ({ blob }, bit) => {
+          expect(rejection(() => parseNestedState(withU16(blob, 24, 1 << bit))).rule).toBe(
+            'smm-flags',
+          );
+        },
+      ),
     );
     fc.assert(
       fc.property(validBlob(['vmx-root', 'vmx-root-vmcs']), ({ blob }) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 24, KVM_STATE_NESTED_SMM_GUEST_MODE))).rule).toBe('smm-flags');
+        expect(
+          rejection(() => parseNestedState(withU16(blob, 24, KVM_STATE_NESTED_SMM_GUEST_MODE)))
+            .rule,
+        ).toBe('smm-flags');
       }),
     );
     fc.assert(
-      fc.property(validBlob(['vmx-l2']), fc.constantFrom(KVM_STATE_NESTED_SMM_VMXON, KVM_STATE_NESTED_SMM_VMXON | KVM_STATE_NESTED_SMM_GUEST_MODE), ({ blob }, smm) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 24, smm))).rule).toBe('smm-flags');
-      }),
+      fc.property(
+        validBlob(['vmx-l2']),
+        fc.constantFrom(
+          KVM_STATE_NESTED_SMM_VMXON,
+          KVM_STATE_NESTED_SMM_VMXON | KVM_STATE_NESTED_SMM_GUEST_MODE,
+        ),
+        ({ blob }, smm) => {
+          expect(rejection(() => parseNestedState(withU16(blob, 24, smm))).rule).toBe('smm-flags');
+        },
+      ),
     );
     fc.assert(
       fc.property(validBlob(['vmx-none']), ({ blob }) => {
-        expect(rejection(() => parseNestedState(withU16(blob, 24, KVM_STATE_NESTED_SMM_VMXON))).rule).toBe('smm-flags');
+        expect(
+          rejection(() => parseNestedState(withU16(blob, 24, KVM_STATE_NESTED_SMM_VMXON))).rule,
+        ).toBe('smm-flags');
       }),
     );
   });
 
   test('hdr.vmx.flags: unknown bits, deadline outside guest mode, deadline value without its flag', () => {
     fc.assert(
-      fc.property(validBlob(['vmx-root', 'vmx-root-vmcs', 'vmx-l2']), fc.integer({ min: 1, max: 31 }), ({ blob }, bit) => {
-        expect(rejection(() => parseNestedState(withU32(blob, 28, 2 ** bit))).rule).toBe('vmx-flags');
-      }),
+      fc.property(
+        validBlob(['vmx-root', 'vmx-root-vmcs', 'vmx-l2']),
+        fc.integer({ min: 1, max: 31 }),
+        ({ blob }, bit) => {
+          expect(rejection(() => parseNestedState(withU32(blob, 28, 2 ** bit))).rule).toBe(
+            'vmx-flags',
+          );
+        },
+      ),
     );
     fc.assert(
       fc.property(validBlob(['vmx-root', 'vmx-root-vmcs']), ({ blob }) => {
-        expect(rejection(() => parseNestedState(withU32(blob, 28, KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE))).rule).toBe('vmx-flags');
+        expect(
+          rejection(() =>
+            parseNestedState(withU32(blob, 28, KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE)),
+          ).rule,
+        ).toBe('vmx-flags');
       }),
     );
     fc.assert(
-      fc.property(validBlob(['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2']), fc.bigInt({ min: 1n, max: INVALID_GPA }), ({ s, blob }, deadline) => {
-        fc.pre(s['hdr.vmx.flags'] === 0);
-        expect(rejection(() => parseNestedState(withU64(blob, 32, deadline))).rule).toBe('vmx-flags');
-      }),
+      fc.property(
+        validBlob(['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2']),
+        fc.bigInt({ min: 1n, max: INVALID_GPA }),
+        ({ s, blob }, deadline) => {
+          fc.pre(s['hdr.vmx.flags'] === 0);
+          expect(rejection(() => parseNestedState(withU64(blob, 32, deadline))).rule).toBe(
+            'vmx-flags',
+          );
+        },
+      ),
     );
   });
 
   test('vmcs12 / shadow vmcs12 / vmcb12 contents KVM_SET_NESTED_STATE refuses', () => {
     fc.assert(
-      fc.property(validBlob(['vmx-root-vmcs', 'vmx-l2']), fc.nat({ max: 0x7fff_ffff }), ({ blob }, rev) => {
-        fc.pre(rev !== 0x11e57ed0);
-        const e = rejection(() => parseNestedState(withU32(blob, 128, rev)));
-        expect(e.rule).toBe('vmcs12');
-        expect(e.offset).toBe(128);
-      }),
+      fc.property(
+        validBlob(['vmx-root-vmcs', 'vmx-l2']),
+        fc.nat({ max: 0x7fff_ffff }),
+        ({ blob }, rev) => {
+          fc.pre(rev !== 0x11e57ed0);
+          const e = rejection(() => parseNestedState(withU32(blob, 128, rev)));
+          expect(e.rule).toBe('vmcs12');
+          expect(e.offset).toBe(128);
+        },
+      ),
     );
     fc.assert(
       fc.property(validBlob(['vmx-l2']), ({ s, blob }) => {
         fc.pre(s.size === 8320);
         // the shadow copy must carry the shadow bit
-        expect(rejection(() => parseNestedState(withU32(blob, 4224, 0x11e57ed0))).rule).toBe('shadow-vmcs12');
+        expect(rejection(() => parseNestedState(withU32(blob, 4224, 0x11e57ed0))).rule).toBe(
+          'shadow-vmcs12',
+        );
       }),
     );
     fc.assert(
@@ -423,7 +517,8 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
           [128 + 0x568, 8, 1n << 40n], // DR6 high bits
         ) as fc.Arbitrary<[number, number, bigint]>,
         ({ blob }, [offset, width, value]) => {
-          const bad = width === 4 ? withU32(blob, offset, Number(value)) : withU64(blob, offset, value);
+          const bad =
+            width === 4 ? withU32(blob, offset, Number(value)) : withU64(blob, offset, value);
           const e = rejection(() => parseNestedState(bad));
           expect(e.rule).toBe('vmcb12');
           expect(e.offset).toBe(offset);
@@ -435,13 +530,18 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
 
   test('non-zero reserved header bytes', () => {
     fc.assert(
-      fc.property(validBlob(), fc.integer({ min: 1, max: 255 }), fc.integer({ min: 16, max: 127 }), ({ s, blob }, v, at) => {
-        const vmx = s.format === KVM_STATE_NESTED_FORMAT_VMX;
-        fc.pre(!vmx || at >= 40 || (at >= 26 && at < 28));
-        const b = Uint8Array.from(blob);
-        b[at] = v;
-        expect(rejection(() => parseNestedState(b)).rule).toBe('reserved');
-      }),
+      fc.property(
+        validBlob(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.integer({ min: 16, max: 127 }),
+        ({ s, blob }, v, at) => {
+          const vmx = s.format === KVM_STATE_NESTED_FORMAT_VMX;
+          fc.pre(!vmx || at >= 40 || (at >= 26 && at < 28));
+          const b = Uint8Array.from(blob);
+          b[at] = v;
+          expect(rejection(() => parseNestedState(b)).rule).toBe('reserved');
+        },
+      ),
     );
   });
 
@@ -453,24 +553,32 @@ describe('inconsistent headers are rejected with NestedStateError', () => {
       }),
     );
     fc.assert(
-      fc.property(validBlob(), fc.uint8Array({ minLength: 1, maxLength: 64 }), ({ s, blob }, extra) => {
-        const longer = new Uint8Array(blob.length + extra.length);
-        longer.set(blob);
-        longer.set(extra, blob.length);
-        const e = rejection(() => parseNestedState(longer));
-        expect(e.rule).toBe('trailing-bytes');
-        expect(e.offset).toBe(s.size);
-      }),
+      fc.property(
+        validBlob(),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        ({ s, blob }, extra) => {
+          const longer = new Uint8Array(blob.length + extra.length);
+          longer.set(blob);
+          longer.set(extra, blob.length);
+          const e = rejection(() => parseNestedState(longer));
+          expect(e.rule).toBe('trailing-bytes');
+          expect(e.offset).toBe(s.size);
+        },
+      ),
     );
   });
 
   test('random byte damage anywhere is a NestedStateError or another exact valid blob', () => {
     fc.assert(
-      fc.property(validBlob(), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { minLength: 1, maxLength: 4 }), ({ blob }, edits) => {
-        const b = Uint8Array.from(blob);
-        for (const [i, v] of edits) b[i % Math.min(b.length, 160)] = v; // mostly the header
-        rejectedOrExact(b);
-      }),
+      fc.property(
+        validBlob(),
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { minLength: 1, maxLength: 4 }),
+        ({ blob }, edits) => {
+          const b = Uint8Array.from(blob);
+          for (const [i, v] of edits) b[i % Math.min(b.length, 160)] = v; // mostly the header
+          rejectedOrExact(b);
+        },
+      ),
       { numRuns: 300 },
     );
     fc.assert(
@@ -503,39 +611,65 @@ describe('buildNestedState refuses what it cannot write exactly', () => {
       [{ 'data.svm[0].vmcb12': [0] }, 'page-size'],
     ];
     for (const [patch, rule] of cases) {
-      expect(rejection(() => buildNestedState({ ...base, ...patch } as NestedState)).rule).toBe(rule);
+      expect(rejection(() => buildNestedState({ ...base, ...patch } as NestedState)).rule).toBe(
+        rule,
+      );
     }
   });
 
   test('keys of the other format, and pages that size leaves out', () => {
     fc.assert(
       fc.property(arbitraryNestedState(['vmx-none', 'vmx-root', 'vmx-root-vmcs']), (s) => {
-        expect(rejection(() => buildNestedState({ ...s, 'hdr.svm.vmcb_pa': 0x1000n })).rule).toBe('value');
+        expect(rejection(() => buildNestedState({ ...s, 'hdr.svm.vmcb_pa': 0x1000n })).rule).toBe(
+          'value',
+        );
         const shadow = new Uint8Array(4096);
         shadow[9] = 1;
-        expect(rejection(() => buildNestedState({ ...s, 'data.vmx[0].shadow_vmcs12': shadow })).rule).toBe('size');
+        expect(
+          rejection(() => buildNestedState({ ...s, 'data.vmx[0].shadow_vmcs12': shadow })).rule,
+        ).toBe('size');
       }),
       { numRuns: 30 },
     );
     fc.assert(
       fc.property(arbitraryNestedState(['svm-none', 'svm-l2']), (s) => {
-        expect(rejection(() => buildNestedState({ ...s, 'hdr.vmx.vmxon_pa': INVALID_GPA })).rule).toBe('value');
+        expect(
+          rejection(() => buildNestedState({ ...s, 'hdr.vmx.vmxon_pa': INVALID_GPA })).rule,
+        ).toBe('value');
       }),
       { numRuns: 30 },
     );
   });
 
   test('never a bare exception, whatever the record holds', () => {
-    const anyValue = fc.oneof(fc.integer(), fc.bigInt(), fc.constant(undefined), fc.string(), fc.uint8Array({ maxLength: 8 }));
+    const anyValue = fc.oneof(
+      fc.integer(),
+      fc.bigInt(),
+      fc.constant(undefined),
+      fc.string(),
+      fc.uint8Array({ maxLength: 8 }),
+    );
     fc.assert(
-      fc.property(arbitraryNestedState(), fc.constantFrom<keyof NestedState>('flags', 'format', 'size', 'hdr.vmx.vmxon_pa', 'hdr.vmx.smm.flags', 'data.vmx[0].vmcs12'), anyValue, (s, key, v) => {
-        try {
-          const blob = buildNestedState({ ...s, [key]: v } as NestedState);
-          expectSameState(parseNestedState(blob), { ...s, [key]: v } as NestedState);
-        } catch (e) {
-          expect(e).toBeInstanceOf(NestedStateError);
-        }
-      }),
+      fc.property(
+        arbitraryNestedState(),
+        fc.constantFrom<keyof NestedState>(
+          'flags',
+          'format',
+          'size',
+          'hdr.vmx.vmxon_pa',
+          'hdr.vmx.smm.flags',
+          'data.vmx[0].vmcs12',
+        ),
+        anyValue,
+        (s, key, v) => {
+          try {
+            const blob = buildNestedState({ ...s, [key]: v } as NestedState);
+            expectSameState(parseNestedState(blob), { ...s, [key]: v } as NestedState);
+          } catch (e) {
+            expect(e).toBeInstanceOf(NestedStateError);
+          }
+        },
+      ),
     );
   });
 

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { DescriptionError, InvalidValueError } from '../src/errors';
 import { FixedLayout, gap, u32, u8 } from '../vmstate/x86/kvm/layout';
 import { NestedStateError } from '../vmstate/x86/kvm/errors';
-import { VMCB_FIELD_NAMES, VMCB_LAYOUT, VMCB_SAVE_AREA_OFFSET, VmcbFields, buildVmcb, decodeVmcb } from '../vmstate/x86/kvm/vmcb';
+import {
+  VMCB_FIELD_NAMES,
+  VMCB_LAYOUT,
+  VMCB_SAVE_AREA_OFFSET,
+  VmcbFields,
+  buildVmcb,
+  decodeVmcb,
+} from '../vmstate/x86/kvm/vmcb';
 
 // Offsets from AMD's VMCB layout as arch/x86/include/asm/svm.h declares it (the header's offset
 // comments and its build-time size checks: control area 1024 bytes, save area 744).
@@ -86,7 +93,9 @@ const EXPECTED: [string, number, number][] = [
 const fieldValue = (name: string): fc.Arbitrary<number | bigint | Uint8Array> => {
   const f = VMCB_LAYOUT.field(name);
   if (typeof f.kind === 'object') return fc.uint8Array({ minLength: f.size, maxLength: f.size });
-  return f.size === 8 ? fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) : fc.nat({ max: 2 ** (8 * f.size) - 1 });
+  return f.size === 8
+    ? fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })
+    : fc.nat({ max: 2 ** (8 * f.size) - 1 });
 };
 
 describe('struct vmcb layout', () => {
@@ -102,7 +111,9 @@ describe('struct vmcb layout', () => {
     expect(firstSave.offset).toBe(VMCB_SAVE_AREA_OFFSET);
     expect(VMCB_SAVE_AREA_OFFSET).toBe(1024);
     expect(VMCB_LAYOUT.structSize - VMCB_SAVE_AREA_OFFSET).toBe(744);
-    expect(VMCB_FIELD_NAMES.every((n) => n.startsWith('control.') || n.startsWith('save.'))).toBe(true);
+    expect(VMCB_FIELD_NAMES.every((n) => n.startsWith('control.') || n.startsWith('save.'))).toBe(
+      true,
+    );
   });
 });
 
@@ -123,7 +134,9 @@ describe('decodeVmcb / buildVmcb', () => {
     expect(Array.from(page.subarray(0x70, 0x78))).toEqual([0x7b, 0, 0, 0, 0, 0, 0, 0]);
     expect(page[0x90]).toBe(1);
     expect(Array.from(page.subarray(0xb0, 0xb8))).toEqual([0x00, 0x50, 0x34, 0x12, 0, 0, 0, 0]);
-    expect(Array.from(page.subarray(0x578, 0x580))).toEqual([0x10, 0x00, 0x00, 0x81, 0xff, 0xff, 0xff, 0xff]);
+    expect(Array.from(page.subarray(0x578, 0x580))).toEqual([
+      0x10, 0x00, 0x00, 0x81, 0xff, 0xff, 0xff, 0xff,
+    ]);
     expect(Array.from(page.subarray(0x4d0, 0x4d2))).toEqual([0x01, 0x1d]);
     expect(Array.from(page.subarray(0x410, 0x414))).toEqual([0x10, 0x00, 0x9b, 0x02]);
     expect(page[0x4cb]).toBe(3);
@@ -137,14 +150,20 @@ describe('decodeVmcb / buildVmcb', () => {
   });
 
   test('decode(build(fields)) gives the fields back and zero for the rest', () => {
-    const arb = fc.record(Object.fromEntries(VMCB_FIELD_NAMES.map((n) => [n, fieldValue(n)])), { requiredKeys: [] });
+    const arb = fc.record(Object.fromEntries(VMCB_FIELD_NAMES.map((n) => [n, fieldValue(n)])), {
+      requiredKeys: [],
+    });
     fc.assert(
       fc.property(arb, (fields) => {
-        const d = decodeVmcb(buildVmcb(fields as Partial<VmcbFields>)) as unknown as Record<string, unknown>;
+        const d = decodeVmcb(buildVmcb(fields as Partial<VmcbFields>)) as unknown as Record<
+          string,
+          unknown
+        >;
         for (const name of VMCB_FIELD_NAMES) {
           const given = (fields as Record<string, unknown>)[name];
           const v = d[name];
-          const zero = v instanceof Uint8Array ? new Uint8Array(v.length) : typeof v === 'bigint' ? 0n : 0;
+          const zero =
+            v instanceof Uint8Array ? new Uint8Array(v.length) : typeof v === 'bigint' ? 0n : 0;
           expect([name, v]).toEqual([name, given ?? zero]);
         }
       }),

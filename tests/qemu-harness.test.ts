@@ -46,7 +46,10 @@ function configurationName(b: Uint8Array): { name: string; end: number } {
 }
 
 /** A subsection header (0x05, counted name, be32 version) at `at`, if there is one. */
-function subsectionAt(b: Uint8Array, at: number): { name: string; version: number; body: number } | undefined {
+function subsectionAt(
+  b: Uint8Array,
+  at: number,
+): { name: string; version: number; body: number } | undefined {
   if (b[at] !== 0x05) return undefined;
   const len = b[at + 1]!;
   return { name: ascii(b, at + 2, len), version: be32(b, at + 2 + len), body: at + 6 + len };
@@ -94,7 +97,11 @@ function uuidBytes(uuid: string): number[] {
 }
 
 /** Runs jobs with at most `limit` at a time (QEMU is single-threaded TCG here; the box has 2 cores). */
-async function inParallel<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  job: (item: T) => Promise<void>,
+): Promise<void> {
   const queue = [...items];
   await Promise.all(
     Array.from({ length: limit }, async () => {
@@ -172,7 +179,9 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
       const c = captured[name]!;
       expect(firmwareProblems(c.ramblocks, c.roms, c.ownFiles)).toEqual([]);
       expect(c.ownFiles[0]).toMatch(/zero-256k\.bin$/);
-      expect(c.roms).toContain(`addr=00000000fffc0000 size=0x040000 mem=rom name="${c.ownFiles[0]}"`);
+      expect(c.roms).toContain(
+        `addr=00000000fffc0000 size=0x040000 mem=rom name="${c.ownFiles[0]}"`,
+      );
       expect(c.ramblocks).not.toMatch(/vga\.rom|e1000e?\.rom|genroms/);
       expect(c.roms).not.toMatch(/vgabios|efi-|pxe|bios\.bin|bios-256k/);
     });
@@ -246,7 +255,9 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
     const cpus = desc.devices.filter((d) => d.name === 'cpu');
     expect(cpus.map((d) => d.instance_id)).toEqual([0, 1]);
     expect(desc.devices.filter((d) => d.name === 'apic')).toHaveLength(2);
-    expect(trailingVmdesc(bytes('pc-nodefaults-paused'))!.devices.filter((d) => d.name === 'cpu')).toHaveLength(1);
+    expect(
+      trailingVmdesc(bytes('pc-nodefaults-paused'))!.devices.filter((d) => d.name === 'cpu'),
+    ).toHaveLength(1);
   });
 
   it('default devices: VGA, NIC, serial, parallel and user networking are in the stream, with VRAM but no ROM', () => {
@@ -267,8 +278,12 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
     expect(count).toBe(1);
     expect(ascii(b, sub!.body + 5, b[sub!.body + 4]!)).toBe('x-ignore-shared');
     // QEMU's own accounting: without pc.ram (32 MiB) far less RAM is migrated.
-    const total = Number((captured['pc-x-ignore-shared']!.migration.ram as { total: number }).total);
-    const plain = Number((captured['pc-nodefaults-paused']!.migration.ram as { total: number }).total);
+    const total = Number(
+      (captured['pc-x-ignore-shared']!.migration.ram as { total: number }).total,
+    );
+    const plain = Number(
+      (captured['pc-nodefaults-paused']!.migration.ram as { total: number }).total,
+    );
     expect(plain - total).toBe(32 * 1024 * 1024);
   });
 
@@ -281,7 +296,12 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   });
 
   it('plain variants have no configuration subsection: the ram START follows the name', () => {
-    for (const name of ['pc-nodefaults-paused', 'q35-nodefaults-paused', 'pc-smp2', 'pc-compress']) {
+    for (const name of [
+      'pc-nodefaults-paused',
+      'q35-nodefaults-paused',
+      'pc-smp2',
+      'pc-compress',
+    ]) {
       const b = bytes(name);
       expect(subsectionAt(b, configurationName(b).end)).toBeUndefined();
       expect(ramStartId(b, configurationName(b).end)).toBeGreaterThan(0);
@@ -289,7 +309,8 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   });
 
   it('compress: QEMU reports compressed pages', () => {
-    const compression = captured['pc-compress']!.migration.compression as { pages: number } | undefined;
+    const compression = captured['pc-compress']!.migration.compression as
+      { pages: number } | undefined;
     expect(compression?.pages).toBeGreaterThanOrEqual(64);
   });
 
@@ -302,39 +323,56 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   });
 
   it('a never-started VM comes back at the reset vector: EIP=0000fff0, CS=f000, EFLAGS=2', async () => {
-    await withIncoming(captured['pc-nodefaults-paused']!.path, STREAM_VARIANTS['pc-nodefaults-paused']!.options, async (vm) => {
-      const regs = await vm.registers();
-      expect(regs.ip).toBe(0xfff0n);
-      expect(regs.values.eip).toBe(0xfff0n);
-      expect(regs.segments.cs?.selector).toBe(0xf000);
-      expect(regs.segments.cs?.base).toBe(0xffff0000n);
-      expect(regs.eflags).toBe(0x2n);
-      expect(regs.values.eax).toBe(0n);
-    });
+    await withIncoming(
+      captured['pc-nodefaults-paused']!.path,
+      STREAM_VARIANTS['pc-nodefaults-paused']!.options,
+      async (vm) => {
+        const regs = await vm.registers();
+        expect(regs.ip).toBe(0xfff0n);
+        expect(regs.values.eip).toBe(0xfff0n);
+        expect(regs.segments.cs?.selector).toBe(0xf000);
+        expect(regs.segments.cs?.base).toBe(0xffff0000n);
+        expect(regs.eflags).toBe(0x2n);
+        expect(regs.values.eax).toBe(0n);
+      },
+    );
   });
 
   it('both vCPUs of the -smp 2 stream come back; the second one at its reset vector too', async () => {
-    await withIncoming(captured['pc-smp2']!.path, STREAM_VARIANTS['pc-smp2']!.options, async (vm) => {
-      expect((await vm.registers(0)).ip).toBe(0xfff0n);
-      expect((await vm.registers(1)).ip).toBe(0xfff0n);
-    });
+    await withIncoming(
+      captured['pc-smp2']!.path,
+      STREAM_VARIANTS['pc-smp2']!.options,
+      async (vm) => {
+        expect((await vm.registers(0)).ip).toBe(0xfff0n);
+        expect((await vm.registers(1)).ip).toBe(0xfff0n);
+      },
+    );
   });
 
   it('a VM that ran the zero BIOS comes back with the flags of `add [bx+si],al` (ZF, PF)', async () => {
-    await withIncoming(captured['pc-nodefaults-running']!.path, STREAM_VARIANTS['pc-nodefaults-running']!.options, async (vm) => {
-      const regs = await vm.registers();
-      expect(regs.eflags).toBe(0x46n);
-      expect(regs.segments.cs?.selector).toBe(0xf000);
-    });
+    await withIncoming(
+      captured['pc-nodefaults-running']!.path,
+      STREAM_VARIANTS['pc-nodefaults-running']!.options,
+      async (vm) => {
+        const regs = await vm.registers();
+        expect(regs.eflags).toBe(0x46n);
+        expect(regs.segments.cs?.selector).toBe(0xf000);
+      },
+    );
   });
 
   it('registers set by our own BIOS code come back through the stream, with the vCPU halted', async () => {
-    await withIncoming(captured['pc-known-registers']!.path, STREAM_VARIANTS['pc-known-registers']!.options, async (vm) => {
-      const regs = await vm.registers();
-      for (const [name, value] of Object.entries(KNOWN_REGISTERS)) expect([name, regs.values[name]]).toEqual([name, BigInt(value)]);
-      expect(regs.ip).toBe(BigInt(KNOWN_REGISTERS_PROGRAM.haltedIp));
-      expect(regs.values.hlt).toBe(1n);
-    });
+    await withIncoming(
+      captured['pc-known-registers']!.path,
+      STREAM_VARIANTS['pc-known-registers']!.options,
+      async (vm) => {
+        const regs = await vm.registers();
+        for (const [name, value] of Object.entries(KNOWN_REGISTERS))
+          expect([name, regs.values[name]]).toEqual([name, BigInt(value)]);
+        expect(regs.ip).toBe(BigInt(KNOWN_REGISTERS_PROGRAM.haltedIp));
+        expect(regs.values.hlt).toBe(1n);
+      },
+    );
   });
 
   describe('damaged streams are refused with QEMU error text', () => {
@@ -379,7 +417,8 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
     it('a pc stream loaded into a q35 machine', async () => {
       const r = await incomingFromFile(captured['pc-nodefaults-paused']!.path, { machine: 'q35' });
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error).toMatch(/Machine type received is 'pc-i440fx-[^']*' and local is 'pc-q35-/);
+      if (!r.ok)
+        expect(r.error).toMatch(/Machine type received is 'pc-i440fx-[^']*' and local is 'pc-q35-/);
     });
 
     it('a UUID that does not match the destination -uuid', async () => {
@@ -402,15 +441,15 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
   });
 
   it('refuses to capture when a device would put an option ROM into guest memory', async () => {
-    await expect(captureStreamDetailed({ machine: 'pc', extraArgs: ['-device', 'e1000'] })).rejects.toThrow(
-      /third-party firmware[\s\S]*e1000\.rom/,
-    );
+    await expect(
+      captureStreamDetailed({ machine: 'pc', extraArgs: ['-device', 'e1000'] }),
+    ).rejects.toThrow(/third-party firmware[\s\S]*e1000\.rom/);
   });
 
   it('a QEMU that cannot start reports its own error instead of hanging', async () => {
-    await expect(captureStream({ machine: 'pc', extraArgs: ['-device', 'no-such-device-model'] })).rejects.toThrow(
-      /QEMU exited during start-up[\s\S]*no-such-device-model/,
-    );
+    await expect(
+      captureStream({ machine: 'pc', extraArgs: ['-device', 'no-such-device-model'] }),
+    ).rejects.toThrow(/QEMU exited during start-up[\s\S]*no-such-device-model/);
   });
 
   it('QMP: commands report QEMU errors, run-state changes arrive as events', async () => {
@@ -421,7 +460,10 @@ describeQemu('QEMU harness (real qemu-system-x86_64)', () => {
     const qemu = await QemuProcess.start(machineArgs({}, { bios, qmpSocket }), qmpSocket, 20_000);
     try {
       await expect(qemu.qmp.execute('no-such-command')).rejects.toBeInstanceOf(QmpCommandError);
-      expect(await qemu.qmp.execute('query-status')).toMatchObject({ status: 'prelaunch', running: false });
+      expect(await qemu.qmp.execute('query-status')).toMatchObject({
+        status: 'prelaunch',
+        running: false,
+      });
       await qemu.qmp.execute('cont');
       await qemu.qmp.waitEvent('RESUME', 5_000);
       await qemu.qmp.execute('stop');

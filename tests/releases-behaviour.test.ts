@@ -16,7 +16,12 @@ import { cutFullSections } from './support/cpu-real-sections';
 const cpuOf = (r: Release) => r.catalog.find((c) => c.name === 'cpu')!.vmsd;
 const sc = (name: string): Scenario => scenario(name)!;
 
-function generated(r: Release, scenarioName: string, machine = r.defaultMachine, lossy = false): Uint8Array {
+function generated(
+  r: Release,
+  scenarioName: string,
+  machine = r.defaultMachine,
+  lossy = false,
+): Uint8Array {
   const o = generateStream(r, machine, sc(scenarioName), { lossy });
   if (!o.ok) throw new Error(o.message);
   return o.bytes;
@@ -34,11 +39,12 @@ function loadWith(r: Release, body: Uint8Array, s: Scenario): State {
 
 function subsectionNames(body: Uint8Array): string[] {
   const text = Buffer.from(body).toString('latin1');
+  // eslint-disable-next-line no-control-regex
   return [...text.matchAll(/\x05[\x01-\xff](cpu\/[a-z0-9_/]+)\x00\x00\x00\x01/g)].map((m) => m[1]);
 }
 
 describe('blockers and losses', () => {
-  it('3.1 and 4.0 refuse any KVM vCPU whose model exposes VMX, with QEMU\'s text, even before VMXON', () => {
+  it("3.1 and 4.0 refuse any KVM vCPU whose model exposes VMX, with QEMU's text, even before VMXON", () => {
     for (const r of ['3.1', '4.0']) {
       for (const s of ['vmx-idle', 'vmx-root', 'vmx-l2-shadow', 'vmx-l2-preemption-timer']) {
         const o = generateStream(releases[r], releases[r].defaultMachine, sc(s));
@@ -46,18 +52,24 @@ describe('blockers and losses', () => {
         if (!o.ok) expect(o.message).toContain(VMX_MIGRATION_BLOCKER);
       }
     }
-    expect(VMX_MIGRATION_BLOCKER).toBe('Nested VMX virtualization does not support live migration yet');
+    expect(VMX_MIGRATION_BLOCKER).toBe(
+      'Nested VMX virtualization does not support live migration yet',
+    );
   });
 
   it('the blocker is a KVM one: the same CPU model under TCG migrates on 3.1', () => {
     const s = sc('vmx-idle');
-    expect(generateStream(releases['3.1'], 'pc-q35-3.1', { ...s, ctx: { ...s.ctx, accel: 'tcg' } }).ok).toBe(true);
+    expect(
+      generateStream(releases['3.1'], 'pc-q35-3.1', { ...s, ctx: { ...s.ctx, accel: 'tcg' } }).ok,
+    ).toBe(true);
   });
 
   it('3.0 has no blocker: it migrates an L1 in VMX operation and drops its VMX state (only with --lossy here)', () => {
     const o = generateStream(releases['3.0'], 'pc-q35-3.0', sc('vmx-l2-shadow'));
     expect(o).toMatchObject({ ok: false, why: 'loss' });
-    const lossy = generateStream(releases['3.0'], 'pc-q35-3.0', sc('vmx-l2-shadow'), { lossy: true });
+    const lossy = generateStream(releases['3.0'], 'pc-q35-3.0', sc('vmx-l2-shadow'), {
+      lossy: true,
+    });
     expect(lossy.ok).toBe(true);
     if (!lossy.ok) return;
     expect(lossy.lost).toMatch(/drops L1's VMX state/);
@@ -68,17 +80,30 @@ describe('blockers and losses', () => {
   });
 
   it('SVM L2 is lost by every release before 5.1 (no SVM blocker ever existed) and carried from 5.1', () => {
-    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0']) expect(generateStream(releases[r], releases[r].defaultMachine, sc('svm-l2'))).toMatchObject({ ok: false, why: 'loss' });
-    for (const r of ['5.1', '7.2', 'next']) expect(subsectionNames(cpuBody(generated(releases[r], 'svm-l2')))).toContain('cpu/kvm_nested_state/svm');
+    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0'])
+      expect(generateStream(releases[r], releases[r].defaultMachine, sc('svm-l2'))).toMatchObject({
+        ok: false,
+        why: 'loss',
+      });
+    for (const r of ['5.1', '7.2', 'next'])
+      expect(subsectionNames(cpuBody(generated(releases[r], 'svm-l2')))).toContain(
+        'cpu/kvm_nested_state/svm',
+      );
   });
 
   it('every real release drops the preemption-timer deadline; next carries it, but not on pc-*-7.2 machine types', () => {
     for (const r of ['4.1', '5.1', '7.2']) {
-      const o = generateStream(releases[r], releases[r].defaultMachine, sc('vmx-l2-preemption-timer'));
+      const o = generateStream(
+        releases[r],
+        releases[r].defaultMachine,
+        sc('vmx-l2-preemption-timer'),
+      );
       expect(o).toMatchObject({ ok: false, why: 'loss' });
       if (!o.ok) expect(o.message).toMatch(/does not migrate hdr\.vmx\.flags/);
     }
-    expect(subsectionNames(cpuBody(generated(releases.next, 'vmx-l2-preemption-timer')))).toContain('cpu/kvm_nested_state/vmx/preemption_timer');
+    expect(subsectionNames(cpuBody(generated(releases.next, 'vmx-l2-preemption-timer')))).toContain(
+      'cpu/kvm_nested_state/vmx/preemption_timer',
+    );
     const old = generateStream(releases.next, 'pc-q35-7.2', sc('vmx-l2-preemption-timer'));
     expect(old).toMatchObject({ ok: false, why: 'loss' });
     if (!old.ok) expect(old.message).toContain('x86_64-cpu.x-migrate-vmx-preemption-timer=off');
@@ -91,7 +116,9 @@ describe('who loads whose stream', () => {
     const back = loadWith(releases['4.1'], cpuBody(generated(releases['7.2'], 'vmx-l2-shadow')), s);
     const n = back['env.nested_state'] as State;
     expect(n.size).toBe(8320);
-    expect(n['data.vmx[0].shadow_vmcs12']).toEqual((s.state.cpu['env.nested_state'] as State)['data.vmx[0].shadow_vmcs12']);
+    expect(n['data.vmx[0].shadow_vmcs12']).toEqual(
+      (s.state.cpu['env.nested_state'] as State)['data.vmx[0].shadow_vmcs12'],
+    );
   });
 
   it('4.0 refuses cpu/nested_state; 5.0 does not know cpu/kvm_nested_state/svm', () => {
@@ -104,7 +131,10 @@ describe('who loads whose stream', () => {
     // ...and where a buffer exists, the svm child is an unknown subsection.
     const intelCtx = sc('vmx-root').ctx;
     try {
-      load(cpuOf(releases['5.0']), svm, 12, { ctx: intelCtx, into: cpuResetState(intelCtx) as State });
+      load(cpuOf(releases['5.0']), svm, 12, {
+        ctx: intelCtx,
+        into: cpuResetState(intelCtx) as State,
+      });
       throw new Error('5.0 loaded an SVM nested state');
     } catch (e) {
       expect(e).toBeInstanceOf(UnknownSubsectionError);
@@ -112,17 +142,25 @@ describe('who loads whose stream', () => {
     }
   });
 
-  it('7.2 refuses next\'s preemption-timer subsection, but next on a 7.2 machine type writes what 7.2 writes', () => {
+  it("7.2 refuses next's preemption-timer subsection, but next on a 7.2 machine type writes what 7.2 writes", () => {
     const withTimer = cpuBody(generated(releases.next, 'vmx-l2-preemption-timer'));
-    expect(() => loadWith(releases['7.2'], withTimer, sc('vmx-l2-preemption-timer'))).toThrow(/preemption_timer/);
+    expect(() => loadWith(releases['7.2'], withTimer, sc('vmx-l2-preemption-timer'))).toThrow(
+      /preemption_timer/,
+    );
     for (const s of ['vmx-l2-shadow', 'svm-l2', 'vmx-root']) {
-      expect(Buffer.from(cpuBody(generated(releases.next, s, 'pc-q35-7.2'))).equals(Buffer.from(cpuBody(generated(releases['7.2'], s))))).toBe(true);
+      expect(
+        Buffer.from(cpuBody(generated(releases.next, s, 'pc-q35-7.2'))).equals(
+          Buffer.from(cpuBody(generated(releases['7.2'], s))),
+        ),
+      ).toBe(true);
     }
   });
 
-  it('next without a deadline writes exactly 7.2\'s bytes, so 7.2 loads it', () => {
+  it("next without a deadline writes exactly 7.2's bytes, so 7.2 loads it", () => {
     const body = cpuBody(generated(releases.next, 'vmx-l2-shadow'));
-    expect(Buffer.from(body).equals(Buffer.from(cpuBody(generated(releases['7.2'], 'vmx-l2-shadow'))))).toBe(true);
+    expect(
+      Buffer.from(body).equals(Buffer.from(cpuBody(generated(releases['7.2'], 'vmx-l2-shadow')))),
+    ).toBe(true);
   });
 });
 
@@ -144,16 +182,23 @@ describe('design alternatives', () => {
     expect(() => loadWith(releases['7.2'], body, s)).toThrow(VMStateError);
   });
 
-  it('subsections is next\'s design: same bytes', () => {
+  it("subsections is next's design: same bytes", () => {
     for (const s of ['vmx-l2-preemption-timer', 'svm-l2', 'vmx-l2-shadow'])
-      expect(Buffer.from(generated(designs.subsections, s)).equals(Buffer.from(generated(releases.next, s)))).toBe(true);
+      expect(
+        Buffer.from(generated(designs.subsections, s)).equals(
+          Buffer.from(generated(releases.next, s)),
+        ),
+      ).toBe(true);
   });
 });
 
 describe('machine types and compat properties', () => {
   it('pc-*-2.11 turns x-migrate-smi-count off, so 3.0+ do not send cpu/msr_smi_count for it', () => {
     const s = sc('no-nested');
-    const withSmi = { ...s, state: { ...s.state, cpu: { ...s.state.cpu, 'env.msr_smi_count': 5n } } };
+    const withSmi = {
+      ...s,
+      state: { ...s.state, cpu: { ...s.state.cpu, 'env.msr_smi_count': 5n } },
+    };
     for (const r of ['3.0', '7.2']) {
       const rel = releases[r];
       const on = generateStream(rel, rel.defaultMachine, withSmi);
@@ -164,7 +209,7 @@ describe('machine types and compat properties', () => {
     }
   });
 
-  it('a machine type applies every compat array from its version to the release\'s predecessor, older entries last', () => {
+  it("a machine type applies every compat array from its version to the release's predecessor, older entries last", () => {
     const m = machineTypesOf('7.2').find((x) => x.name === 'pc-q35-6.0')!;
     const props = machineCtx({}, m).props!;
     expect(props['x86_64-cpu.x-vendor-cpuid-only']).toBe('off'); // pc_compat_6_0
@@ -174,8 +219,17 @@ describe('machine types and compat properties', () => {
     expect(machineTypesOf('3.0').map((x) => x.name)).not.toContain('pc-q35-3.1');
   });
 
-  it('each release lists QEMU\'s cpu subsection count for x86_64 (history doc section 4)', () => {
+  it("each release lists QEMU's cpu subsection count for x86_64 (history doc section 4)", () => {
     const count = (r: string) => (cpuOf(releases[r]).subsections as readonly AnyVMSDesc[]).length;
-    expect([count('3.0'), count('3.1'), count('4.0'), count('4.1'), count('5.0'), count('5.1'), count('7.2'), count('next')]).toEqual([28, 28, 28, 30, 33, 33, 43, 43]);
+    expect([
+      count('3.0'),
+      count('3.1'),
+      count('4.0'),
+      count('4.1'),
+      count('5.0'),
+      count('5.1'),
+      count('7.2'),
+      count('next'),
+    ]).toEqual([28, 28, 28, 30, 33, 33, 43, 43]);
   });
 });

@@ -24,7 +24,9 @@ afterEach(() => {
 /** Runs `generate` as the CLI would; returns the exit code and what went to stderr. */
 async function generate(opts: GenerateCliOptions): Promise<{ code: number; stderr: string }> {
   const chunks: string[] = [];
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
+  const spy = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
   process.exitCode = undefined;
   try {
     await runCommand(opts.state, async () => {
@@ -41,8 +43,13 @@ async function generate(opts: GenerateCliOptions): Promise<{ code: number; stder
 describe('vmstate generate', () => {
   it('writes the scenario stream (same bytes as the golden file)', async () => {
     const out = path.join(dir, 'a.mig');
-    expect(await generate({ release: '7.2', scenario: 'vmx-l2-shadow', output: out })).toEqual({ code: 0, stderr: '' });
-    const golden = fs.readFileSync(path.join(__dirname, '..', 'streams', 'golden', '7.2', 'vmx-l2-shadow.mig'));
+    expect(await generate({ release: '7.2', scenario: 'vmx-l2-shadow', output: out })).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const golden = fs.readFileSync(
+      path.join(__dirname, '..', 'streams', 'golden', '7.2', 'vmx-l2-shadow.mig'),
+    );
     expect(fs.readFileSync(out).equals(golden)).toBe(true);
   });
 
@@ -60,7 +67,12 @@ describe('vmstate generate', () => {
     const refused = await generate({ release: '3.0', scenario: 'vmx-root', output: out });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/QEMU 3\.0 has no nested-state migration.*--lossy/);
-    const lossy = await generate({ release: '3.0', scenario: 'vmx-root', output: out, lossy: true });
+    const lossy = await generate({
+      release: '3.0',
+      scenario: 'vmx-root',
+      output: out,
+      lossy: true,
+    });
     expect(lossy.code).toBe(0);
     expect(lossy.stderr).toMatch(/written with state lost/);
     expect(fs.statSync(out).size).toBeGreaterThan(0);
@@ -81,11 +93,17 @@ describe('vmstate generate', () => {
 
   it('--write-state then --state gives the same stream as the scenario', async () => {
     const json = path.join(dir, 'svm.json');
-    expect((await generate({ release: 'next', scenario: 'svm-l2', writeState: json })).code).toBe(0);
+    expect((await generate({ release: 'next', scenario: 'svm-l2', writeState: json })).code).toBe(
+      0,
+    );
     const text = fs.readFileSync(json, 'utf8');
     const file = JSON.parse(text);
     expect(file.format).toBe('vmstate-lab/vm-state@1');
-    expect(file.ctx).toEqual({ accel: 'kvm', cpu: { svm: true }, kvm: { nestedStateMax: 4224, exceptionPayload: true } });
+    expect(file.ctx).toEqual({
+      accel: 'kvm',
+      cpu: { svm: true },
+      kvm: { nestedStateMax: 4224, exceptionPayload: true },
+    });
     expect(file.sections.cpu['env.eip']).toBe('0xffffffff81b8e4f6'); // 64-bit values as hex strings
     expect(typeof file.sections.cpu['env.nested_state']['data.svm[0].vmcb12']).toBe('string'); // pages as hex
     const out = path.join(dir, 'svm.mig');
@@ -96,7 +114,13 @@ describe('vmstate generate', () => {
 
   it('a state file only needs what differs from a reset vCPU', async () => {
     const json = path.join(dir, 'small.json');
-    fs.writeFileSync(json, JSON.stringify({ ctx: { accel: 'tcg' }, sections: { cpu: { 'env.eip': '0x1234', 'env.regs': Array(16).fill('0') } } }));
+    fs.writeFileSync(
+      json,
+      JSON.stringify({
+        ctx: { accel: 'tcg' },
+        sections: { cpu: { 'env.eip': '0x1234', 'env.regs': Array(16).fill('0') } },
+      }),
+    );
     const out = path.join(dir, 'small.mig');
     expect((await generate({ release: '7.2', state: json, output: out })).code).toBe(0);
     const bytes = fs.readFileSync(out);
@@ -123,7 +147,15 @@ describe('vmstate generate', () => {
       expect(r.stderr).toMatch(msg);
     }
     fs.writeFileSync(path.join(dir, 'bad.json'), '{ not json');
-    expect((await generate({ release: '7.2', state: path.join(dir, 'bad.json'), output: path.join(dir, 'bad.mig') })).code).toBe(3);
+    expect(
+      (
+        await generate({
+          release: '7.2',
+          state: path.join(dir, 'bad.json'),
+          output: path.join(dir, 'bad.mig'),
+        })
+      ).code,
+    ).toBe(3);
     expect(fs.existsSync(path.join(dir, 'bad.mig'))).toBe(false);
   });
 });
@@ -131,15 +163,30 @@ describe('vmstate generate', () => {
 describe('vmstate releases', () => {
   it('--json lists releases with their machine types and cpu subsections, the designs and the scenarios', () => {
     const chunks: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
+    const spy = jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
     try {
       runReleases({ json: true });
     } finally {
       spy.mockRestore();
     }
     const out = JSON.parse(chunks.join(''));
-    expect(out.releases.map((r: { name: string }) => r.name)).toEqual(['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2', 'next']);
-    expect(out.designs.map((r: { name: string }) => r.name)).toEqual(['blob', 'subsections', 'unversioned-append']);
+    expect(out.releases.map((r: { name: string }) => r.name)).toEqual([
+      '3.0',
+      '3.1',
+      '4.0',
+      '4.1',
+      '5.0',
+      '5.1',
+      '7.2',
+      'next',
+    ]);
+    expect(out.designs.map((r: { name: string }) => r.name)).toEqual([
+      'blob',
+      'subsections',
+      'unversioned-append',
+    ]);
     const r41 = out.releases.find((r: { name: string }) => r.name === '4.1');
     expect(r41.nestedTree.map((l: string) => l.trim())).toEqual([
       'cpu/nested_state',
@@ -148,7 +195,11 @@ describe('vmstate releases', () => {
       'cpu/kvm_nested_state/vmx/shadow_vmcs12',
     ]);
     const m = r41.machineTypes.find((x: { name: string }) => x.name === 'pc-i440fx-2.11');
-    expect(m.compatProps).toContainEqual({ driver: 'x86_64-cpu', property: 'x-migrate-smi-count', value: 'off' });
+    expect(m.compatProps).toContainEqual({
+      driver: 'x86_64-cpu',
+      property: 'x-migrate-smi-count',
+      value: 'off',
+    });
     expect(out.scenarios.map((s: { name: string }) => s.name)).toContain('vmx-l2-preemption-timer');
   });
 });

@@ -20,7 +20,10 @@ if (update) {
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.writeFileSync(p, c.outcome.bytes);
   }
-  fs.writeFileSync(path.join(ROOT, 'manifest.json'), `${JSON.stringify(goldenManifest(cases), null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(ROOT, 'manifest.json'),
+    `${JSON.stringify(goldenManifest(cases), null, 2)}\n`,
+  );
 }
 
 describe('golden streams', () => {
@@ -29,11 +32,14 @@ describe('golden streams', () => {
     expect(goldenManifest(cases)).toEqual(committed);
   });
 
-  it.each(cases.filter((c) => c.outcome.ok).map((c) => [c.file!, c] as const))('%s regenerates byte for byte', (file, c) => {
-    const committed = fs.readFileSync(path.join(ROOT, file));
-    expect(c.outcome.ok).toBe(true);
-    if (c.outcome.ok) expect(Buffer.from(c.outcome.bytes).equals(committed)).toBe(true);
-  });
+  it.each(cases.filter((c) => c.outcome.ok).map((c) => [c.file!, c] as const))(
+    '%s regenerates byte for byte',
+    (file, c) => {
+      const committed = fs.readFileSync(path.join(ROOT, file));
+      expect(c.outcome.ok).toBe(true);
+      if (c.outcome.ok) expect(Buffer.from(c.outcome.bytes).equals(committed)).toBe(true);
+    },
+  );
 
   it('no stream exists for a pair the release refuses', () => {
     for (const c of cases.filter((x) => !x.outcome.ok)) {
@@ -43,9 +49,12 @@ describe('golden streams', () => {
   });
 
   it('every real release saves the scenario without nested guests, and only next carries the preemption timer', () => {
-    const ok = (r: string, s: string) => cases.find((c) => c.release === r && c.scenario === s)!.outcome.ok;
-    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2', 'next']) expect(ok(r, 'no-nested')).toBe(true);
-    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2']) expect(ok(r, 'vmx-l2-preemption-timer')).toBe(false);
+    const ok = (r: string, s: string) =>
+      cases.find((c) => c.release === r && c.scenario === s)!.outcome.ok;
+    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2', 'next'])
+      expect(ok(r, 'no-nested')).toBe(true);
+    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2'])
+      expect(ok(r, 'vmx-l2-preemption-timer')).toBe(false);
     expect(ok('next', 'vmx-l2-preemption-timer')).toBe(true);
   });
 });

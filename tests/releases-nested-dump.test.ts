@@ -15,7 +15,9 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const nestedOf = (name: string) => ({ ...(scenario(name)!.state.cpu['env.nested_state'] as unknown as NestedState) });
+const nestedOf = (name: string) => ({
+  ...(scenario(name)!.state.cpu['env.nested_state'] as unknown as NestedState),
+});
 
 test('a dump replaces the vCPU nested state, and analyze shows it back', async () => {
   const nested = nestedOf('vmx-l2-shadow');
@@ -23,7 +25,17 @@ test('a dump replaces the vCPU nested state, and analyze shows it back', async (
   const blob = path.join(dir, 'nested.bin');
   fs.writeFileSync(blob, buildNestedState(nested));
   const out = path.join(dir, 'dump.mig');
-  const g = await runCli(['generate', '--release', '7.2', '--scenario', 'vmx-l2-shadow', '--nested-state', blob, '-o', out]);
+  const g = await runCli([
+    'generate',
+    '--release',
+    '7.2',
+    '--scenario',
+    'vmx-l2-shadow',
+    '--nested-state',
+    blob,
+    '-o',
+    out,
+  ]);
   expect(g.stderr).toBe('');
   expect(g.code).toBe(0);
   const a = await runCli(['analyze', out, '--format', 'json']);
@@ -37,8 +49,24 @@ test('the unchanged dump of a scenario gives the same stream as the scenario its
   fs.writeFileSync(blob, buildNestedState(nestedOf('svm-l2')));
   const a = path.join(dir, 'a.mig');
   const b = path.join(dir, 'b.mig');
-  expect((await runCli(['generate', '--release', '7.2', '--scenario', 'svm-l2', '-o', a])).code).toBe(0);
-  expect((await runCli(['generate', '--release', '7.2', '--scenario', 'svm-l2', '--nested-state', blob, '-o', b])).code).toBe(0);
+  expect(
+    (await runCli(['generate', '--release', '7.2', '--scenario', 'svm-l2', '-o', a])).code,
+  ).toBe(0);
+  expect(
+    (
+      await runCli([
+        'generate',
+        '--release',
+        '7.2',
+        '--scenario',
+        'svm-l2',
+        '--nested-state',
+        blob,
+        '-o',
+        b,
+      ])
+    ).code,
+  ).toBe(0);
   expect(Buffer.compare(fs.readFileSync(a), fs.readFileSync(b))).toBe(0);
 });
 
@@ -50,7 +78,17 @@ test.each([
   const blob = path.join(dir, 'bad.bin');
   fs.writeFileSync(blob, damage(Buffer.from(buildNestedState(nestedOf('vmx-l2-shadow')))));
   const out = path.join(dir, 'never.mig');
-  const g = await runCli(['generate', '--release', '7.2', '--scenario', 'vmx-l2-shadow', '--nested-state', blob, '-o', out]);
+  const g = await runCli([
+    'generate',
+    '--release',
+    '7.2',
+    '--scenario',
+    'vmx-l2-shadow',
+    '--nested-state',
+    blob,
+    '-o',
+    out,
+  ]);
   expect(g.code).toBe(3);
   expect(g.stderr).toMatch(/bad\.bin: offset 0x[0-9a-f]+, kvm_nested_state/);
   expect(fs.existsSync(out)).toBe(false);

@@ -36,41 +36,51 @@ function writeStream(release: string, s: Scenario, machine: string): string {
 describeQemu('generated streams in QEMU 7.2', () => {
   const RELEASES = ['3.0', '3.1', '4.0', '4.1', '5.0', '5.1', '7.2'];
 
-  it.each(RELEASES)('the %s stream of a VM without a nested guest loads, registers intact', async (r) => {
-    const s = scenario('no-nested')!;
-    const machine = `pc-q35-${r}`; // every one of these machine types still exists in 7.2
-    const res = await incomingFromFile(writeStream(r, s, machine), { machine });
-    if (!res.ok) throw new Error(`QEMU refused: ${res.error}`);
-    try {
-      const regs = await res.vm.registers();
-      const cpu = s.state.cpu;
-      expect(regs.ip).toBe(cpu['env.eip']);
-      expect(regs.values.rsp).toBe(cpu['env.regs'][4]);
-      expect(regs.values.cr3).toBe(cpu['env.cr[3]']);
-      expect(regs.values.efer).toBe(cpu['env.efer']);
-      expect(regs.segments.cs.selector).toBe(0x10);
-      expect(regs.segments.gs.base).toBe(cpu['env.segs'][5].base);
-    } finally {
-      await res.vm.close();
-    }
-  });
+  it.each(RELEASES)(
+    'the %s stream of a VM without a nested guest loads, registers intact',
+    async (r) => {
+      const s = scenario('no-nested')!;
+      const machine = `pc-q35-${r}`; // every one of these machine types still exists in 7.2
+      const res = await incomingFromFile(writeStream(r, s, machine), { machine });
+      if (!res.ok) throw new Error(`QEMU refused: ${res.error}`);
+      try {
+        const regs = await res.vm.registers();
+        const cpu = s.state.cpu;
+        expect(regs.ip).toBe(cpu['env.eip']);
+        expect(regs.values.rsp).toBe(cpu['env.regs'][4]);
+        expect(regs.values.cr3).toBe(cpu['env.cr[3]']);
+        expect(regs.values.efer).toBe(cpu['env.efer']);
+        expect(regs.segments.cs.selector).toBe(0x10);
+        expect(regs.segments.gs.base).toBe(cpu['env.segs'][5].base);
+      } finally {
+        await res.vm.close();
+      }
+    },
+  );
 
   it('a VMX guest that never ran VMXON migrates from 7.2 (nothing nested is sent)', async () => {
-    const res = await incomingFromFile(writeStream('7.2', scenario('vmx-idle')!, 'pc-i440fx-7.2'), { machine: 'pc-i440fx-7.2' });
+    const res = await incomingFromFile(writeStream('7.2', scenario('vmx-idle')!, 'pc-i440fx-7.2'), {
+      machine: 'pc-i440fx-7.2',
+    });
     if (!res.ok) throw new Error(`QEMU refused: ${res.error}`);
     await res.vm.close();
   });
 
-  it.each(['vmx-root', 'vmx-l2-shadow', 'svm-l2'])('a 7.2 %s stream is refused by a TCG 7.2, as our 7.2 description refuses it', async (name) => {
-    const s = scenario(name)!;
-    const file = writeStream('7.2', s, 'pc-q35-7.2');
-    const res = await incomingFromFile(file, { machine: 'pc-q35-7.2' });
-    expect(res.ok).toBe(false);
-    if (res.ok) await res.vm.close();
-    // Our side, with the receiver QEMU is (TCG: no nested-state buffer).
-    const tcg: X86Ctx = { accel: 'tcg' };
-    const cpu = releases['7.2'].catalog.find((c) => c.name === 'cpu')!.vmsd;
-    const body = cutFullSections(fs.readFileSync(file), 'cpu')[0].body;
-    expect(() => load(cpu, body, 12, { ctx: tcg, into: cpuResetState(tcg) as State })).toThrow(/no nested-state buffer/);
-  });
+  it.each(['vmx-root', 'vmx-l2-shadow', 'svm-l2'])(
+    'a 7.2 %s stream is refused by a TCG 7.2, as our 7.2 description refuses it',
+    async (name) => {
+      const s = scenario(name)!;
+      const file = writeStream('7.2', s, 'pc-q35-7.2');
+      const res = await incomingFromFile(file, { machine: 'pc-q35-7.2' });
+      expect(res.ok).toBe(false);
+      if (res.ok) await res.vm.close();
+      // Our side, with the receiver QEMU is (TCG: no nested-state buffer).
+      const tcg: X86Ctx = { accel: 'tcg' };
+      const cpu = releases['7.2'].catalog.find((c) => c.name === 'cpu')!.vmsd;
+      const body = cutFullSections(fs.readFileSync(file), 'cpu')[0].body;
+      expect(() => load(cpu, body, 12, { ctx: tcg, into: cpuResetState(tcg) as State })).toThrow(
+        /no nested-state buffer/,
+      );
+    },
+  );
 });

@@ -12,7 +12,12 @@ import type { X86Ctx } from '../vmstate/x86/ctx';
 import { cpuResetState } from '../vmstate/x86/reset';
 import { initialState } from '../src/engine/state';
 import { qemuJson } from '../src/stream/generate-framing';
-import { cutFullSections, readStream, REAL_STREAMS, streamVmdesc } from './support/cpu-real-sections';
+import {
+  cutFullSections,
+  readStream,
+  REAL_STREAMS,
+  streamVmdesc,
+} from './support/cpu-real-sections';
 
 const release = releases['7.2'];
 const TCG: X86Ctx = { accel: 'tcg' };
@@ -31,7 +36,11 @@ describe.each(REAL_STREAMS)('simulated 7.2 vs real %s', (name) => {
   for (const c of release.catalog) {
     const [cut] = cutFullSections(real, c.name);
     const base = c.name === 'cpu' ? cpuResetState(TCG) : initialState(c.vmsd);
-    state[sectionKey(c.name, c.instance)] = load(c.vmsd, cut.body, cut.version, { ctx: TCG, into: base as State, base: cut.bodyOffset });
+    state[sectionKey(c.name, c.instance)] = load(c.vmsd, cut.body, cut.version, {
+      ctx: TCG,
+      into: base as State,
+      base: cut.bodyOffset,
+    });
   }
   const out = generateStream(release, machine, { ctx: TCG, state });
 
@@ -40,20 +49,26 @@ describe.each(REAL_STREAMS)('simulated 7.2 vs real %s', (name) => {
     expect(out.ok).toBe(true);
   });
 
-  it.each(['timer', 'cpu_common', 'cpu'])('section %s is byte-identical, framing included', (section) => {
-    if (!out.ok) throw new Error('not generated');
-    const [mine] = cutFullSections(out.bytes, section);
-    const [theirs] = cutFullSections(real, section);
-    expect(mine.sectionId).toBe(theirs.sectionId);
-    expect(Buffer.from(mine.whole).equals(Buffer.from(theirs.whole))).toBe(true);
-  });
+  it.each(['timer', 'cpu_common', 'cpu'])(
+    'section %s is byte-identical, framing included',
+    (section) => {
+      if (!out.ok) throw new Error('not generated');
+      const [mine] = cutFullSections(out.bytes, section);
+      const [theirs] = cutFullSections(real, section);
+      expect(mine.sectionId).toBe(theirs.sectionId);
+      expect(Buffer.from(mine.whole).equals(Buffer.from(theirs.whole))).toBe(true);
+    },
+  );
 
   it('the vmdesc entries of those sections are the real ones', () => {
     if (!out.ok) throw new Error('not generated');
     const mine = streamVmdesc(out.bytes);
     const theirs = streamVmdesc(real);
     expect(mine.page_size).toBe(theirs.page_size);
-    for (const d of mine.devices) expect(d).toEqual(theirs.devices.find((x) => x.name === d.name && x.instance_id === d.instance_id));
+    for (const d of mine.devices)
+      expect(d).toEqual(
+        theirs.devices.find((x) => x.name === d.name && x.instance_id === d.instance_id),
+      );
     expect(mine.devices.map((d) => d.name)).toEqual(['timer', 'cpu_common', 'cpu']);
   });
 

@@ -7,7 +7,8 @@ import { STREAM_DIR } from './fixtures/qemu-streams';
 import { contentsOf, reencodeBytes } from './fixtures/stream-helpers';
 
 /** Real QEMU 7.2 streams with migration capabilities on (see streams/qemu-7.2/README.md). */
-const read = (name: string) => new Uint8Array(fs.readFileSync(path.join(STREAM_DIR, `${name}.mig`)));
+const read = (name: string) =>
+  new Uint8Array(fs.readFileSync(path.join(STREAM_DIR, `${name}.mig`)));
 
 /** The guest data loaded at 0x100000 for the compress capture. */
 function pattern(): Uint8Array {
@@ -21,9 +22,17 @@ describe('x-ignore-shared and validate-uuid', () => {
 
   test('configuration subsections and the per-block mr->addr are decoded; everything re-encodes exactly', async () => {
     const c = await contentsOf(bytes);
-    expect(c.configuration).toMatchObject({ machineType: 'pc-i440fx-7.2', capabilities: ['x-ignore-shared'] });
-    expect(Buffer.from(c.configuration!.uuid!).toString('hex')).toBe('12345678123456789abcdef012345678');
-    expect(c.configuration!.subsections.map((s) => s.name)).toEqual(['configuration/capabilities', 'configuration/uuid']);
+    expect(c.configuration).toMatchObject({
+      machineType: 'pc-i440fx-7.2',
+      capabilities: ['x-ignore-shared'],
+    });
+    expect(Buffer.from(c.configuration!.uuid!).toString('hex')).toBe(
+      '12345678123456789abcdef012345678',
+    );
+    expect(c.configuration!.subsections.map((s) => s.name)).toEqual([
+      'configuration/capabilities',
+      'configuration/uuid',
+    ]);
     expect(c.ram.blocks).toHaveLength(6);
     expect(c.ram.blocks.every((b) => b.mrAddr !== undefined)).toBe(true);
     const sections = c.entries.flatMap((e) => (e.type === 'section' ? [e.section] : []));

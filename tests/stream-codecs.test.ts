@@ -1,7 +1,12 @@
 import { MalformedError } from '../src/errors';
 import { codecOf, type CodecResolver, type SectionCodec } from '../src/stream/section';
 import { readStream } from './fixtures/qemu-streams';
-import { contentsOf, memoryBuilder, reencodeBytes, transformBytes } from './fixtures/stream-helpers';
+import {
+  contentsOf,
+  memoryBuilder,
+  reencodeBytes,
+  transformBytes,
+} from './fixtures/stream-helpers';
 
 /** A hand-written codec for QEMU's `timer` section (int64, 8 unused bytes, int64), as a catalog would supply. */
 interface Timer {
@@ -18,7 +23,8 @@ const timerCodec: SectionCodec<Timer> = {
     w.i64(v.clock);
   },
 };
-const timerResolver: CodecResolver = (s, kind) => (s.idstr === 'timer' && kind === 'full' ? timerCodec : undefined);
+const timerResolver: CodecResolver = (s, kind) =>
+  s.idstr === 'timer' && kind === 'full' ? timerCodec : undefined;
 
 describe('pluggable section decoders', () => {
   const bytes = readStream('pc-nodefaults-running');
@@ -31,7 +37,9 @@ describe('pluggable section decoders', () => {
     if (timer?.type !== 'section') throw new Error('no timer');
     expect(timer.section.decodedBy).toBe('catalog');
     expect((timer.section.value as Timer).ticks).not.toBe(0n); // the running stream's cpu_ticks_offset
-    const others = c.entries.flatMap((e) => (e.type === 'section' && e.section.idstr !== 'timer' ? [e.section] : []));
+    const others = c.entries.flatMap((e) =>
+      e.type === 'section' && e.section.idstr !== 'timer' ? [e.section] : [],
+    );
     expect(others.every((s) => s.decodedBy === 'opaque')).toBe(true);
   });
 
@@ -52,11 +60,14 @@ describe('pluggable section decoders', () => {
     const timer = c.entries.find((e) => e.type === 'section' && e.section.idstr === 'timer');
     if (timer?.type !== 'section') throw new Error('no timer');
     expect(timer.section.decodedBy).toBe('vmdesc');
-    expect(timer.section.body.subarray(16)).toEqual(Uint8Array.of(0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88));
+    expect(timer.section.body.subarray(16)).toEqual(
+      Uint8Array.of(0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88),
+    );
   });
 
   test('a bare decode function works too; an edited section without an encoder is refused', async () => {
-    const resolver: CodecResolver = (s) => (s.idstr === 'timer' ? codecOf('fn', (r) => r.bytesCopy(24)) : undefined);
+    const resolver: CodecResolver = (s) =>
+      s.idstr === 'timer' ? codecOf('fn', (r) => r.bytesCopy(24)) : undefined;
     await expect(
       transformBytes(
         bytes,
@@ -70,8 +81,11 @@ describe('pluggable section decoders', () => {
   });
 
   test('a decoder that consumes too little is caught by the footer check', async () => {
-    const short: CodecResolver = (s) => (s.idstr === 'timer' ? codecOf('short', (r) => r.bytesCopy(16)) : undefined);
-    await expect(contentsOf(bytes, { resolvers: [short], preferResolvers: true })).rejects.toBeInstanceOf(MalformedError);
+    const short: CodecResolver = (s) =>
+      s.idstr === 'timer' ? codecOf('short', (r) => r.bytesCopy(16)) : undefined;
+    await expect(
+      contentsOf(bytes, { resolvers: [short], preferResolvers: true }),
+    ).rejects.toBeInstanceOf(MalformedError);
   });
 
   test('RAM blocks with a postcopy page size are recognised and re-encoded', async () => {

@@ -35,7 +35,18 @@ const cpuOf = async (file: string) => {
 test('edits change exactly the bytes of the edited fields', async () => {
   const bare = bareStream();
   const out = path.join(dir, 'edited.mig');
-  const r = await runCli(['edit', bare, '-o', out, '--set', 'cpu#0/env.eip=0x1234', '--set', 'cpu#0/env.regs[1]=0xdeadbeef', '--set', 'cpu_common#0/halted=1']);
+  const r = await runCli([
+    'edit',
+    bare,
+    '-o',
+    out,
+    '--set',
+    'cpu#0/env.eip=0x1234',
+    '--set',
+    'cpu#0/env.regs[1]=0xdeadbeef',
+    '--set',
+    'cpu_common#0/halted=1',
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const a = fs.readFileSync(bare);
@@ -70,7 +81,16 @@ describeQemu('QEMU loads an edited stream that has no VM description', () => {
     const variant = STREAM_VARIANTS['pc-suppress-vmdesc']!;
     const file = await captureStream({ ...variant.options, out: path.join(dir, 'suppressed.mig') });
     const out = path.join(dir, 'suppressed-edited.mig');
-    const e = await runCli(['edit', file, '-o', out, '--set', 'cpu#0/env.eip=0x4321', '--set', 'cpu#0/env.regs[0]=0xcafe']);
+    const e = await runCli([
+      'edit',
+      file,
+      '-o',
+      out,
+      '--set',
+      'cpu#0/env.eip=0x4321',
+      '--set',
+      'cpu#0/env.regs[0]=0xcafe',
+    ]);
     expect(e.code).toBe(0);
     const r = await incomingFromFile(out, variant.options);
     if (!r.ok) throw new Error(`QEMU refused the edited stream: ${r.error}`);

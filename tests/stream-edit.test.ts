@@ -15,7 +15,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function edit(sets: string[], out: string, name: 'pc-nodefaults-paused' | 'q35-nodefaults-paused' = 'pc-nodefaults-paused') {
+async function edit(
+  sets: string[],
+  out: string,
+  name: 'pc-nodefaults-paused' | 'q35-nodefaults-paused' = 'pc-nodefaults-paused',
+) {
   const src = await fileSource(streamPath(name));
   try {
     return await transcodeToFile(src, out, { assignments: sets.map(parseAssignment) });
@@ -24,7 +28,8 @@ async function edit(sets: string[], out: string, name: 'pc-nodefaults-paused' | 
   }
 }
 
-const stateOf = async (bytes: Uint8Array) => JSON.parse(pythonJson(qemuStateDict(await contentsOf(bytes))));
+const stateOf = async (bytes: Uint8Array) =>
+  JSON.parse(pythonJson(qemuStateDict(await contentsOf(bytes))));
 
 describe('edit', () => {
   test('env.eip and env.regs[1]: the decoded edited stream has the new values and nothing else changed', async () => {
@@ -59,19 +64,27 @@ describe('edit', () => {
   test('fields in structs, arrays of structs and subsections; section chosen by section id', async () => {
     const out = path.join(dir, 'nested.mig');
     await edit(
-      ['cpu#0/env.segs[1].base=0xffff1234', 'cpu(5)/cpu/poll_control_msr.env.poll_control_msr=7', 'i8259#1/imr=0x12'],
+      [
+        'cpu#0/env.segs[1].base=0xffff1234',
+        'cpu(5)/cpu/poll_control_msr.env.poll_control_msr=7',
+        'i8259#1/imr=0x12',
+      ],
       out,
     );
     const after = await stateOf(new Uint8Array(fs.readFileSync(out)));
     expect(after['cpu (5)']['env.segs'][1].base).toBe('0x00000000ffff1234');
-    expect(after['cpu (5)']['cpu/poll_control_msr']['env.poll_control_msr']).toBe('0x0000000000000007');
+    expect(after['cpu (5)']['cpu/poll_control_msr']['env.poll_control_msr']).toBe(
+      '0x0000000000000007',
+    );
     expect(after['i8259 (16)'].imr).toBe('0x12');
   });
 
   test('signed fields take negative values and their unsigned form', async () => {
     const out = path.join(dir, 'signed.mig');
     await edit(['timer#0/cpu_ticks_offset=-5'], out);
-    expect((await stateOf(new Uint8Array(fs.readFileSync(out))))['timer (0)'].cpu_ticks_offset).toBe('0xfffffffffffffffb (-5)');
+    expect(
+      (await stateOf(new Uint8Array(fs.readFileSync(out))))['timer (0)'].cpu_ticks_offset,
+    ).toBe('0xfffffffffffffffb (-5)');
   });
 
   test.each([

@@ -5,15 +5,18 @@ import { groupedEntries } from '../src/stream/vmdesc-value';
 import { REAL_STREAMS, readStream, streamPath, type RealStream } from './fixtures/qemu-streams';
 
 /** Facts from shared/qemu-streams/README.md, per stream. */
-const EXPECTED: Record<RealStream, {
-  machine: string;
-  fullSections: number;
-  footers: number;
-  eof: number;
-  vmdescLength?: number;
-  ramOffsets: [number, number, number];
-  records: Record<number, number>;
-}> = {
+const EXPECTED: Record<
+  RealStream,
+  {
+    machine: string;
+    fullSections: number;
+    footers: number;
+    eof: number;
+    vmdescLength?: number;
+    ramOffsets: [number, number, number];
+    records: Record<number, number>;
+  }
+> = {
   'pc-nodefaults-paused': {
     machine: 'pc-i440fx-7.2',
     fullSections: 30,
@@ -89,7 +92,11 @@ describe.each(REAL_STREAMS)('golden decode of %s', (name) => {
   test('every device section is decoded by its vmdesc entry and ends at its footer', () => {
     const ds = devices(c);
     expect(ds).toHaveLength(exp.fullSections);
-    expect(ds.every((s) => s.kind === 'full' && s.decodedBy === 'vmdesc' && s.footer?.sectionId === s.sectionId)).toBe(true);
+    expect(
+      ds.every(
+        (s) => s.kind === 'full' && s.decodedBy === 'vmdesc' && s.footer?.sectionId === s.sectionId,
+      ),
+    ).toBe(true);
     const described = c.vmdesc!.desc!.devices.map((d) => `${d.name}#${d.instance_id}`);
     expect(ds.map((s) => `${s.idstr}#${s.instanceId}`)).toEqual(described);
     for (const s of ds) {
@@ -102,7 +109,9 @@ describe.each(REAL_STREAMS)('golden decode of %s', (name) => {
 
   test('RAM sections, block list and records by flags', () => {
     const ram = c.entries.filter((e) => e.type === 'ram-section');
-    expect(ram.map((e) => (e.type === 'ram-section' ? [e.kind, e.offset, e.sectionId] : []))).toEqual([
+    expect(
+      ram.map((e) => (e.type === 'ram-section' ? [e.kind, e.offset, e.sectionId] : [])),
+    ).toEqual([
       ['start', exp.ramOffsets[0], 2],
       ['part', exp.ramOffsets[1], 2],
       ['end', exp.ramOffsets[2], 2],
@@ -118,10 +127,15 @@ describe.each(REAL_STREAMS)('golden decode of %s', (name) => {
     await readStreamContents(bytesSource(readStream(name), 4096), {
       onRam: (r) => {
         if (r.kind === 'zero') expect(r.fill).toBe(0);
-        if (r.kind === 'page' && r.data.some((b) => b !== 0)) nonZero.set(r.block, (nonZero.get(r.block) ?? 0) + 1);
+        if (r.kind === 'page' && r.data.some((b) => b !== 0))
+          nonZero.set(r.block, (nonZero.get(r.block) ?? 0) + 1);
       },
     });
-    expect([...nonZero.keys()].sort()).toEqual(['/rom@etc/acpi/rsdp', '/rom@etc/acpi/tables', '/rom@etc/table-loader']);
+    expect([...nonZero.keys()].sort()).toEqual([
+      '/rom@etc/acpi/rsdp',
+      '/rom@etc/acpi/tables',
+      '/rom@etc/table-loader',
+    ]);
   });
 
   test('cpu state holds the known reset/running values', () => {

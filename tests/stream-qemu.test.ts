@@ -8,7 +8,11 @@ import { parseAssignment } from '../src/stream/edit';
 import { fileSource } from '../src/stream/source';
 import { transcodeToFile } from '../src/stream/transcode';
 import { captureStream, describeQemu, incomingFromFile } from './support/qemu';
-import { LEGACY_STREAM_VARIANTS, STREAM_VARIANTS, type StreamVariant } from './support/stream-variants';
+import {
+  LEGACY_STREAM_VARIANTS,
+  STREAM_VARIANTS,
+  type StreamVariant,
+} from './support/stream-variants';
 import { contentsOf, reencodeBytes } from './fixtures/stream-helpers';
 
 /**
@@ -44,18 +48,26 @@ describeQemu('stream layer on fresh QEMU captures', () => {
         expect(sections.every((s) => s.decodedBy === 'opaque' && s.footer)).toBe(true);
       } else {
         expect(sections.every((s) => s.decodedBy === 'vmdesc')).toBe(true);
-        expect(sections.map((s) => `${s.idstr}#${s.instanceId}`)).toEqual(c.vmdesc!.desc!.devices.map((d) => `${d.name}#${d.instance_id}`));
+        expect(sections.map((s) => `${s.idstr}#${s.instanceId}`)).toEqual(
+          c.vmdesc!.desc!.devices.map((d) => `${d.name}#${d.instance_id}`),
+        );
       }
-      expect(c.footers).toBe(sections.length + c.entries.filter((e) => e.type === 'ram-section').length);
+      expect(c.footers).toBe(
+        sections.length + c.entries.filter((e) => e.type === 'ram-section').length,
+      );
       expect(Buffer.compare(Buffer.from(await reencodeBytes(bytes)), Buffer.from(bytes))).toBe(0);
     }, 90_000);
   });
 
   test('capability variants carry what they promise', async () => {
-    const ign = await contentsOf(await capture('pc-x-ignore-shared', STREAM_VARIANTS['pc-x-ignore-shared']!));
+    const ign = await contentsOf(
+      await capture('pc-x-ignore-shared', STREAM_VARIANTS['pc-x-ignore-shared']!),
+    );
     expect(ign.configuration?.capabilities).toEqual(['x-ignore-shared']);
     expect(ign.ram.blocks.every((b) => b.mrAddr !== undefined)).toBe(true);
-    const uuid = await contentsOf(await capture('pc-validate-uuid', STREAM_VARIANTS['pc-validate-uuid']!));
+    const uuid = await contentsOf(
+      await capture('pc-validate-uuid', STREAM_VARIANTS['pc-validate-uuid']!),
+    );
     expect(uuid.configuration?.uuid).toBeDefined();
     const comp = await contentsOf(await capture('pc-compress', STREAM_VARIANTS['pc-compress']!));
     expect(comp.ram.blocks.find((b) => b.name === 'pc.ram')!.compressedPages).toBeGreaterThan(0);
@@ -87,7 +99,11 @@ describeQemu('stream layer on fresh QEMU captures', () => {
     const out = path.join(dir, 'edited.mig');
     const src = await fileSource(path.join(dir, 'pc-nodefaults-paused.mig'));
     await transcodeToFile(src, out, {
-      assignments: ['cpu#0/env.eip=0x1234', 'cpu#0/env.regs[0]=0xdeadbeef', 'cpu#0/env.regs[3]=0x5a5a'].map(parseAssignment),
+      assignments: [
+        'cpu#0/env.eip=0x1234',
+        'cpu#0/env.regs[0]=0xdeadbeef',
+        'cpu#0/env.regs[3]=0x5a5a',
+      ].map(parseAssignment),
     }).finally(() => src.close());
     const r = await incomingFromFile(out, variant.options);
     if (!r.ok) throw new Error(`QEMU refused the edited stream: ${r.error}`);
@@ -100,8 +116,12 @@ describeQemu('stream layer on fresh QEMU captures', () => {
       await r.vm.close();
     }
     // ... and the analysis of the edited stream differs from the original only there.
-    const before = JSON.parse(pythonJson(qemuStateDict(await contentsOf(captured.get('pc-nodefaults-paused')!))));
-    const after = JSON.parse(pythonJson(qemuStateDict(await contentsOf(new Uint8Array(fs.readFileSync(out))))));
+    const before = JSON.parse(
+      pythonJson(qemuStateDict(await contentsOf(captured.get('pc-nodefaults-paused')!))),
+    );
+    const after = JSON.parse(
+      pythonJson(qemuStateDict(await contentsOf(new Uint8Array(fs.readFileSync(out))))),
+    );
     const cpuKey = Object.keys(before).find((k) => k.startsWith('cpu ('))!;
     before[cpuKey]['env.eip'] = '0x0000000000001234';
     before[cpuKey]['env.regs'][0] = '0x00000000deadbeef';

@@ -24,13 +24,30 @@ describe('truncated real stream', () => {
     const c = await contentsOf(bytes);
     vmdesc = c.vmdesc!.desc!;
     // Every record boundary and its neighbours, plus an even spread through the file.
-    const marks = [0, 4, 8, 9, 26, 27, 31, 196, 87481, EOF_OFFSET, EOF_OFFSET + 1, EOF_OFFSET + 2, EOF_OFFSET + 5, EOF_OFFSET + 6];
+    const marks = [
+      0,
+      4,
+      8,
+      9,
+      26,
+      27,
+      31,
+      196,
+      87481,
+      EOF_OFFSET,
+      EOF_OFFSET + 1,
+      EOF_OFFSET + 2,
+      EOF_OFFSET + 5,
+      EOF_OFFSET + 6,
+    ];
     for (const e of c.entries) {
-      if (e.type === 'section') marks.push(e.section.offset, e.section.bodyOffset, e.section.footer!.offset);
+      if (e.type === 'section')
+        marks.push(e.section.offset, e.section.bodyOffset, e.section.footer!.offset);
       if (e.type === 'ram-section') marks.push(e.offset, e.footer!.offset);
     }
     const set = new Set<number>();
-    for (const m of marks) for (const d of [-1, 0, 1, 3]) if (m + d >= 0 && m + d < bytes.length) set.add(m + d);
+    for (const m of marks)
+      for (const d of [-1, 0, 1, 3]) if (m + d >= 0 && m + d < bytes.length) set.add(m + d);
     for (let n = 0; n < bytes.length; n += 1499) set.add(n);
     cuts = [...set].sort((a, b) => a - b);
   });
@@ -48,7 +65,8 @@ describe('truncated real stream', () => {
   test('gives a typed error at every cut, using only what the cut file holds', async () => {
     for (const n of cuts) {
       const r = await outcome(contentsOf(bytes.subarray(0, n)));
-      if (n === EOF_OFFSET + 1) expect(r).toBe('ok'); // a stream that simply has no vmdesc
+      if (n === EOF_OFFSET + 1)
+        expect(r).toBe('ok'); // a stream that simply has no vmdesc
       else expect(r).toBeInstanceOf(VMStateError);
     }
   });
@@ -57,7 +75,9 @@ describe('truncated real stream', () => {
     const c = await contentsOf(bytes);
     const cpu = c.entries.find((e) => e.type === 'section' && e.section.idstr === 'cpu');
     if (cpu?.type !== 'section') throw new Error('no cpu');
-    const r = await outcome(contentsOf(bytes.subarray(0, cpu.section.bodyOffset + 133), { vmdesc }));
+    const r = await outcome(
+      contentsOf(bytes.subarray(0, cpu.section.bodyOffset + 133), { vmdesc }),
+    );
     expect(r).toBeInstanceOf(TruncatedError);
     expect((r as VMStateError).path).toMatch(/^cpu#0 \(section 5\) > env\./);
   });
@@ -67,7 +87,10 @@ describe('corrupted real stream', () => {
   test('random byte changes give a result or a typed error, never a crash', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         async (changes) => {
           const copy = bytes.slice();
           for (const [at, v] of changes) copy[at] = v;
@@ -80,15 +103,21 @@ describe('corrupted real stream', () => {
 
   test('changes in the section area, where the decoder has most to check', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 87481, max: bytes.length - 1 }), fc.integer({ min: 0, max: 255 }), async (at, v) => {
-        const copy = bytes.slice();
-        copy[at] = v;
-        const r = await outcome(reencodeBytes(copy));
-        if (r === 'ok') {
-          // whatever decodes must re-encode to the same bytes
-          expect(Buffer.compare(Buffer.from(await reencodeBytes(copy)), Buffer.from(copy))).toBe(0);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 87481, max: bytes.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        async (at, v) => {
+          const copy = bytes.slice();
+          copy[at] = v;
+          const r = await outcome(reencodeBytes(copy));
+          if (r === 'ok') {
+            // whatever decodes must re-encode to the same bytes
+            expect(Buffer.compare(Buffer.from(await reencodeBytes(copy)), Buffer.from(copy))).toBe(
+              0,
+            );
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -119,7 +148,9 @@ describe.each(REAL_STREAMS)('%s without its vmdesc', (name) => {
     const ds = c.entries.flatMap((e) => (e.type === 'section' ? [e.section] : []));
     expect(ds.length).toBeGreaterThan(25);
     expect(ds.every((s) => s.decodedBy === 'opaque' && s.footer)).toBe(true);
-    expect(Buffer.compare(Buffer.from(await reencodeBytes(stripped)), Buffer.from(stripped))).toBe(0);
+    expect(Buffer.compare(Buffer.from(await reencodeBytes(stripped)), Buffer.from(stripped))).toBe(
+      0,
+    );
   });
 
   test('decodes field by field when the description is supplied separately', async () => {
@@ -138,7 +169,9 @@ describe('old-machine layout (no configuration section, no footers)', () => {
   const full = readStream('q35-nodefaults-paused');
 
   test('decodes by the vmdesc and re-encodes exactly', async () => {
-    const old = await transformBytes(full, (r) => (r.type === 'configuration' || r.type === 'footer' ? undefined : r));
+    const old = await transformBytes(full, (r) =>
+      r.type === 'configuration' || r.type === 'footer' ? undefined : r,
+    );
     expect(old.length).toBe(full.length - 15 - 32 * 5);
     const c = await contentsOf(old);
     expect(c.configuration).toBeUndefined();

@@ -22,9 +22,13 @@ describe.each(REAL_STREAMS)('byte-identical re-encode of %s', (name) => {
 
   test('from a non-seekable readable (the vmdesc is found by buffering the tail)', async () => {
     const chunks: Buffer[] = [];
-    for (let i = 0; i < bytes.length; i += 3000) chunks.push(Buffer.from(bytes.subarray(i, i + 3000)));
+    for (let i = 0; i < bytes.length; i += 3000)
+      chunks.push(Buffer.from(bytes.subarray(i, i + 3000)));
     const sink = new MemorySink();
-    const summary = await walkStream(readableSource(Readable.from(chunks)), new StreamEncoder(sink));
+    const summary = await walkStream(
+      readableSource(Readable.from(chunks)),
+      new StreamEncoder(sink),
+    );
     expect(summary.vmdescFrom).toBe('buffered-tail');
     expect(Buffer.compare(Buffer.from(sink.bytes()), Buffer.from(bytes))).toBe(0);
   });

@@ -4,7 +4,15 @@
  * a stream's idstr adds the device's qdev path in front, e.g. "0000:00:1f.2/ich9_ahci").
  * Only `ram` is missing: it is an iterative section with its own record format (src/stream).
  */
-import { loadFrom, saveDescribed, saveInto, type AnyVMSDesc, type ByteReader, type Ctx, type State } from '../src';
+import {
+  loadFrom,
+  saveDescribed,
+  saveInto,
+  type AnyVMSDesc,
+  type ByteReader,
+  type Ctx,
+  type State,
+} from '../src';
 import type { CodecResolver, SectionCodec, SectionInfo } from '../src/stream/section';
 import { sectionPath } from '../src/stream/section';
 import type { VmdescVMSD } from '../src/engine/vmdesc-types';
@@ -143,15 +151,31 @@ export interface MachineConfig {
   readonly maxCpus?: number;
 }
 
-function makeCatalog(machine: Machine72, machineType: string, hostQomType: string, nirq: number, config: MachineConfig): Catalog {
+function makeCatalog(
+  machine: Machine72,
+  machineType: string,
+  hostQomType: string,
+  nirq: number,
+  config: MachineConfig,
+): Catalog {
   const tables = { memorySlots: config.memorySlots ?? 0, possibleCpus: config.maxCpus ?? 1 };
   const entries = new Map<string, CatalogEntry>();
   for (const e of shared) entries.set(e.name, e);
   const add = (e: CatalogEntry) => entries.set(e.name, e);
   add({ name: 'PCIHost', desc: pciHost, qomType: hostQomType, machines: [machine] });
   add({ name: 'PCIBUS', desc: pciBus(nirq), machines: [machine] });
-  add({ name: 'piix4_pm', desc: piix4PmDescription(tables), qomType: 'PIIX4_PM', machines: pcOnly });
-  add({ name: 'ICH9LPC', desc: ich9LpcDescription(tables), qomType: 'ICH9-LPC', machines: q35Only });
+  add({
+    name: 'piix4_pm',
+    desc: piix4PmDescription(tables),
+    qomType: 'PIIX4_PM',
+    machines: pcOnly,
+  });
+  add({
+    name: 'ICH9LPC',
+    desc: ich9LpcDescription(tables),
+    qomType: 'ICH9-LPC',
+    machines: q35Only,
+  });
   return {
     machine,
     machineType,
@@ -172,12 +196,21 @@ export const CATALOG_7_2: Readonly<Record<Machine72, Catalog>> = {
  */
 export function catalogFor(machineType: string | undefined, config: MachineConfig = {}): Catalog {
   const q35 = machineType !== undefined && /q35/.test(machineType);
-  if (config.memorySlots === undefined && config.maxCpus === undefined) return q35 ? CATALOG_7_2.q35 : CATALOG_7_2.pc;
-  return q35 ? makeCatalog('q35', 'pc-q35-7.2', 'q35-pcihost', 8, config) : makeCatalog('pc', 'pc-i440fx-7.2', 'i440FX-pcihost', 4, config);
+  if (config.memorySlots === undefined && config.maxCpus === undefined)
+    return q35 ? CATALOG_7_2.q35 : CATALOG_7_2.pc;
+  return q35
+    ? makeCatalog('q35', 'pc-q35-7.2', 'q35-pcihost', 8, config)
+    : makeCatalog('pc', 'pc-i440fx-7.2', 'i440FX-pcihost', 4, config);
 }
 
 /** Reads one section body into the entry's receiver state, leaving the reader after it. */
-export function loadSection(entry: CatalogEntry, r: ByteReader, version: number, ctx: Ctx = {}, path?: string): State {
+export function loadSection(
+  entry: CatalogEntry,
+  r: ByteReader,
+  version: number,
+  ctx: Ctx = {},
+  path?: string,
+): State {
   return loadFrom(r, entry.desc, version, { ctx, path, into: entry.receiverState?.(ctx) });
 }
 
@@ -191,10 +224,17 @@ export interface LegacyVmdesc {
  * Writes a section body from a state and returns it with the vmdesc entry QEMU would write for
  * it (without the `name` / `instance_id` keys the stream layer adds).
  */
-export function saveSection(entry: CatalogEntry, state: State, ctx: Ctx = {}): { bytes: Uint8Array; vmdesc: VmdescVMSD | LegacyVmdesc } {
+export function saveSection(
+  entry: CatalogEntry,
+  state: State,
+  ctx: Ctx = {},
+): { bytes: Uint8Array; vmdesc: VmdescVMSD | LegacyVmdesc } {
   const { bytes, vmdesc } = saveDescribed(entry.desc, state, { ctx });
   if (!entry.legacy) return { bytes, vmdesc };
-  return { bytes, vmdesc: { size: bytes.length, fields: [{ name: 'data', type: 'buffer', size: bytes.length }] } };
+  return {
+    bytes,
+    vmdesc: { size: bytes.length, fields: [{ name: 'data', type: 'buffer', size: bytes.length }] },
+  };
 }
 
 /** Plugs a catalog into the stream walker: FULL sections it knows are decoded (and re-encoded) by it. */

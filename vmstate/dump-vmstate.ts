@@ -58,7 +58,11 @@ export function dumpVmstateOf(desc: AnyVMSDesc, opts: DumpOptions = {}): DumpDes
   };
   for (const f of desc.fields) {
     if (f.shape === 'validate') continue; // QEMU's dump skips VMSTATE_VALIDATE entries
-    const entry = { field: f.name, version_id: f.version, field_exists: f.exists !== undefined } as DumpField;
+    const entry = {
+      field: f.name,
+      version_id: f.version,
+      field_exists: f.exists !== undefined,
+    } as DumpField;
     if (opts.num && f.shape === 'array' && f.count.from === 'fixed') entry.num = f.count.n;
     entry.size = fieldSize(f);
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
@@ -71,8 +75,17 @@ export function dumpVmstateOf(desc: AnyVMSDesc, opts: DumpOptions = {}): DumpDes
 }
 
 /** A whole top-level entry as the dump file has it under the device's QOM type name. */
-export function dumpVmstateEntry(qomType: string, desc: AnyVMSDesc, opts: DumpOptions = {}): DumpEntry {
-  return { Name: qomType, version_id: desc.version_id, minimum_version_id: desc.minimum_version_id, Description: dumpVmstateOf(desc, opts) };
+export function dumpVmstateEntry(
+  qomType: string,
+  desc: AnyVMSDesc,
+  opts: DumpOptions = {},
+): DumpEntry {
+  return {
+    Name: qomType,
+    version_id: desc.version_id,
+    minimum_version_id: desc.minimum_version_id,
+    Description: dumpVmstateOf(desc, opts),
+  };
 }
 
 /** One element's size: declared C size, else the kind's wire size (buffers: their length). */
@@ -91,7 +104,8 @@ function fixedWireSize(d: AnyVMSDesc): number | undefined {
   let total = 0;
   for (const f of d.fields) {
     if (f.shape === 'validate') continue;
-    if (f.exists || f.version > d.version_id || f.count.from === 'field' || f.shape === 'vbuffer') return undefined;
+    if (f.exists || f.version > d.version_id || f.count.from === 'field' || f.shape === 'vbuffer')
+      return undefined;
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     const one = nested ? fixedWireSize(nested) : f.kind.wireSize;
     if (one === undefined) return undefined;

@@ -44,7 +44,10 @@ export interface CatalogCheckReport {
   mismatches: number;
 }
 
-export function checkAgainstCatalog(contents: StreamContents, catalog: CheckCatalog): CatalogCheckReport {
+export function checkAgainstCatalog(
+  contents: StreamContents,
+  catalog: CheckCatalog,
+): CatalogCheckReport {
   const devices = contents.walk.vmdesc?.devices ?? [];
   const used = new Set<unknown>();
   const sections: SectionReport[] = [];
@@ -52,9 +55,17 @@ export function checkAgainstCatalog(contents: StreamContents, catalog: CheckCata
     if (e.type !== 'section' || e.section.kind !== 'full') continue;
     const s = e.section;
     const label = `${s.idstr}#${s.instanceId}`;
-    const report: SectionReport = { section: label, offset: s.offset, status: 'match', differences: [], bodyLength: s.body.length };
+    const report: SectionReport = {
+      section: label,
+      offset: s.offset,
+      status: 'match',
+      differences: [],
+      bodyLength: s.body.length,
+    };
     sections.push(report);
-    const theirs = devices.find((d) => d.name === s.idstr && d.instance_id === s.instanceId && !used.has(d));
+    const theirs = devices.find(
+      (d) => d.name === s.idstr && d.instance_id === s.instanceId && !used.has(d),
+    );
     if (theirs) used.add(theirs);
     const entry = catalog.lookup(s.idstr);
     if (!entry) {
@@ -72,9 +83,15 @@ export function checkAgainstCatalog(contents: StreamContents, catalog: CheckCata
     }
     report.consumed = r.pos;
     if (report.status === 'match' && r.pos !== s.body.length)
-      report.differences.push({ path: '', what: `the catalog reads ${r.pos} bytes of a ${s.body.length}-byte section`, stream: s.body.length, catalog: r.pos });
+      report.differences.push({
+        path: '',
+        what: `the catalog reads ${r.pos} bytes of a ${s.body.length}-byte section`,
+        stream: s.body.length,
+        catalog: r.pos,
+      });
     if (!theirs) {
-      if (report.status === 'match') report.status = report.differences.length ? 'differs' : 'no-description';
+      if (report.status === 'match')
+        report.status = report.differences.length ? 'differs' : 'no-description';
       continue;
     }
     if (report.status === 'match') {
@@ -83,14 +100,26 @@ export function checkAgainstCatalog(contents: StreamContents, catalog: CheckCata
       if (report.differences.length) report.status = 'differs';
     }
   }
-  return { machineType: catalog.machineType, sections, mismatches: sections.filter((s) => s.status === 'differs' || s.status === 'decode-failed').length };
+  return {
+    machineType: catalog.machineType,
+    sections,
+    mismatches: sections.filter((s) => s.status === 'differs' || s.status === 'decode-failed')
+      .length,
+  };
 }
 
 const KEYS: (keyof VmdescField)[] = ['name', 'type', 'size', 'array_len', 'index'];
 
 function diffVmsd(a: VmdescVmsd, b: VmdescVmsd, path: string, out: FieldDifference[]): void {
-  if (a.vmsd_name !== b.vmsd_name) out.push({ path: path || '.', what: 'description name', stream: a.vmsd_name, catalog: b.vmsd_name });
-  if (a.version !== b.version) out.push({ path: path || '.', what: 'version', stream: a.version, catalog: b.version });
+  if (a.vmsd_name !== b.vmsd_name)
+    out.push({
+      path: path || '.',
+      what: 'description name',
+      stream: a.vmsd_name,
+      catalog: b.vmsd_name,
+    });
+  if (a.version !== b.version)
+    out.push({ path: path || '.', what: 'version', stream: a.version, catalog: b.version });
   const n = Math.max(a.fields.length, b.fields.length);
   for (let i = 0; i < n; i++) {
     const fa = a.fields[i];
@@ -104,41 +133,83 @@ function diffVmsd(a: VmdescVmsd, b: VmdescVmsd, path: string, out: FieldDifferen
       out.push({ path: at, what: 'field only in the stream', stream: brief(fa) });
       continue;
     }
-    for (const k of KEYS) if (fa[k] !== fb[k]) out.push({ path: at, what: k, stream: fa[k], catalog: fb[k] });
+    for (const k of KEYS)
+      if (fa[k] !== fb[k]) out.push({ path: at, what: k, stream: fa[k], catalog: fb[k] });
     if (fa.struct || fb.struct) {
-      if (!fa.struct || !fb.struct) out.push({ path: at, what: 'struct', stream: !!fa.struct, catalog: !!fb.struct });
+      if (!fa.struct || !fb.struct)
+        out.push({ path: at, what: 'struct', stream: !!fa.struct, catalog: !!fb.struct });
       else diffVmsd(fa.struct, fb.struct, `${at} > `, out);
     }
-    if (fa.fields || fb.fields) diffVmsd({ vmsd_name: fa.vmsd_name, version: fa.version, fields: fa.fields ?? [], subsections: fa.subsections }, { vmsd_name: fb.vmsd_name, version: fb.version, fields: fb.fields ?? [], subsections: fb.subsections }, `${at} > `, out);
+    if (fa.fields || fb.fields)
+      diffVmsd(
+        {
+          vmsd_name: fa.vmsd_name,
+          version: fa.version,
+          fields: fa.fields ?? [],
+          subsections: fa.subsections,
+        },
+        {
+          vmsd_name: fb.vmsd_name,
+          version: fb.version,
+          fields: fb.fields ?? [],
+          subsections: fb.subsections,
+        },
+        `${at} > `,
+        out,
+      );
   }
   const sa = a.subsections ?? [];
   const sb = b.subsections ?? [];
   for (const sub of sa) {
     const other = sb.find((x) => x.vmsd_name === sub.vmsd_name);
-    if (!other) out.push({ path: `${path}subsection ${sub.vmsd_name}`, what: 'sent by the stream, not produced by the catalog for this state' });
+    if (!other)
+      out.push({
+        path: `${path}subsection ${sub.vmsd_name}`,
+        what: 'sent by the stream, not produced by the catalog for this state',
+      });
     else diffVmsd(sub, other, `${path}${sub.vmsd_name} > `, out);
   }
   for (const sub of sb)
     if (!sa.some((x) => x.vmsd_name === sub.vmsd_name))
-      out.push({ path: `${path}subsection ${sub.vmsd_name}`, what: 'the catalog would send it for this state; the stream did not' });
+      out.push({
+        path: `${path}subsection ${sub.vmsd_name}`,
+        what: 'the catalog would send it for this state; the stream did not',
+      });
 }
 
 function brief(f: VmdescField | undefined): unknown {
-  return f && { name: f.name, type: f.type, size: f.size, ...(f.array_len ? { array_len: f.array_len } : {}) };
+  return (
+    f && {
+      name: f.name,
+      type: f.type,
+      size: f.size,
+      ...(f.array_len ? { array_len: f.array_len } : {}),
+    }
+  );
 }
 
 export function formatCatalogCheck(r: CatalogCheckReport, file: string, host?: string): string {
-  const lines = [`${file}: checked against the ${r.machineType} catalog${host ? ` (as written by a ${host} host)` : ''}: ${r.mismatches} section(s) differ`];
+  const lines = [
+    `${file}: checked against the ${r.machineType} catalog${host ? ` (as written by a ${host} host)` : ''}: ${r.mismatches} section(s) differ`,
+  ];
   for (const s of r.sections) {
     const where = `@0x${s.offset.toString(16)} ${s.section}`;
     if (s.status === 'match') lines.push(`  ok       ${where}`);
     else if (s.status === 'not-in-catalog') lines.push(`  unknown  ${where}: no catalog entry`);
-    else if (s.status === 'no-description') lines.push(`  ok       ${where} (the stream does not describe it; the catalog reads it whole)`);
+    else if (s.status === 'no-description')
+      lines.push(
+        `  ok       ${where} (the stream does not describe it; the catalog reads it whole)`,
+      );
     else if (s.status === 'decode-failed')
-      lines.push(`  FAILED   ${where}: the catalog cannot read it: ${s.error!.message} at 0x${s.error!.offset.toString(16)} (${s.error!.path})`);
+      lines.push(
+        `  FAILED   ${where}: the catalog cannot read it: ${s.error!.message} at 0x${s.error!.offset.toString(16)} (${s.error!.path})`,
+      );
     else lines.push(`  DIFFERS  ${where}`);
     for (const d of s.differences) {
-      const vals = 'stream' in d || 'catalog' in d ? `: stream ${JSON.stringify(d.stream)}, catalog ${JSON.stringify(d.catalog)}` : '';
+      const vals =
+        'stream' in d || 'catalog' in d
+          ? `: stream ${JSON.stringify(d.stream)}, catalog ${JSON.stringify(d.catalog)}`
+          : '';
       lines.push(`           ${d.path}: ${d.what}${vals}`);
     }
   }

@@ -14,7 +14,9 @@ export interface AnalyzeOptions {
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
-async function loadVmdescFile(file: string | undefined): Promise<import('../stream/vmdesc').Vmdesc | undefined> {
+async function loadVmdescFile(
+  file: string | undefined,
+): Promise<import('../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
   const fs = await import('fs');
   const { parseVmdesc } = await import('../stream/vmdesc');
@@ -22,7 +24,9 @@ async function loadVmdescFile(file: string | undefined): Promise<import('../stre
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new UsageError(`cannot read --vmdesc ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `cannot read --vmdesc ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return parseVmdesc(bytes, 0);
@@ -38,25 +42,34 @@ const DUMPS = ['state', 'desc'];
 export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<number> {
   const format = o.format ?? 'json';
   const dump = o.dump ?? 'state';
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (got '${format}')`);
+  if (!FORMATS.includes(format))
+    throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (got '${format}')`);
   if (!DUMPS.includes(dump)) throw new UsageError(`--dump must be state or desc (got '${dump}')`);
-  if (dump === 'desc' && format === 'tree') throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
+  if (dump === 'desc' && format === 'tree')
+    throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
   const check = o.checkCatalog ? catalogCheck() : undefined;
   if (o.checkCatalog && !check)
-    throw new UsageError('--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against');
+    throw new UsageError(
+      '--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against',
+    );
 
   quietOnClosedStdout();
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
-  const opts: WalkOptions = { resolvers: catalogResolvers(), onProgress: progress.onProgress, vmdesc };
+  const opts: WalkOptions = {
+    resolvers: catalogResolvers(),
+    onProgress: progress.onProgress,
+    vmdesc,
+  };
   try {
     if (o.extract !== undefined) {
       const { extractStream } = await import('./extract');
       const r = await extractStream(source, o.extract, opts);
       progress.stop();
       process.stdout.write(r.files.map((f) => f + '\n').join(''));
-      if (!r.contents.vmdesc) process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
+      if (!r.contents.vmdesc)
+        process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
       return 0;
     }
     const contents = await readStreamContents(source, opts);
@@ -81,7 +94,12 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
 }
 
 /** `vmstate reencode` and `vmstate edit`: decode then write again (with field assignments for edit). */
-export async function runTranscode(file: string, output: string, sets: string[], vmdescFile?: string): Promise<number> {
+export async function runTranscode(
+  file: string,
+  output: string,
+  sets: string[],
+  vmdescFile?: string,
+): Promise<number> {
   const { EditError, parseAssignment } = await import('../stream/edit');
   const { transcodeToFile } = await import('../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
@@ -95,7 +113,12 @@ export async function runTranscode(file: string, output: string, sets: string[],
   const source = await openInput(file);
   const progress = progressReporter(source.size);
   try {
-    await transcodeToFile(source, output, { assignments, vmdesc, resolvers: catalogResolvers(), onProgress: progress.onProgress });
+    await transcodeToFile(source, output, {
+      assignments,
+      vmdesc,
+      resolvers: catalogResolvers(),
+      onProgress: progress.onProgress,
+    });
     return 0;
   } catch (e) {
     throw toUsage(e);

@@ -22,18 +22,28 @@ export interface ExtractResult {
  * and state.json. Everything goes into a temporary directory renamed to `dir` at the end, so a
  * failure leaves nothing behind.
  */
-export async function extractStream(source: ChunkSource, dir: string, opts: WalkOptions = {}): Promise<ExtractResult> {
+export async function extractStream(
+  source: ChunkSource,
+  dir: string,
+  opts: WalkOptions = {},
+): Promise<ExtractResult> {
   return writeDirAtomically(dir, async (tmp) => {
     const blocks = new BlockFiles(tmp);
     let contents: StreamContents;
     try {
-      contents = await readStreamContents(source, { ...opts, onRam: (r, pageSize) => blocks.record(r, pageSize) });
+      contents = await readStreamContents(source, {
+        ...opts,
+        onRam: (r, pageSize) => blocks.record(r, pageSize),
+      });
     } finally {
       blocks.close();
     }
     const files: string[] = [];
     if (contents.vmdesc) {
-      fs.writeFileSync(path.join(tmp, 'desc.json'), pythonJson(qemuDescValue(contents.vmdesc.json, contents.vmdesc.offset)));
+      fs.writeFileSync(
+        path.join(tmp, 'desc.json'),
+        pythonJson(qemuDescValue(contents.vmdesc.json, contents.vmdesc.offset)),
+      );
       files.push('desc.json');
     }
     files.push(...blocks.names);
@@ -47,8 +57,18 @@ export async function extractStream(source: ChunkSource, dir: string, opts: Walk
 export function blockFilePath(name: string): string {
   const rel = name.replace(/^\/+/, '');
   const parts = rel.split('/');
-  if (!rel || parts.some((p) => p === '' || p === '.' || p === '..') || rel.includes('\0') || rel === 'desc.json' || rel === 'state.json')
-    throw new UnsupportedError(`RAM block id '${name}' cannot be used as a file name`, 0, `ram > ${name}`);
+  if (
+    !rel ||
+    parts.some((p) => p === '' || p === '.' || p === '..') ||
+    rel.includes('\0') ||
+    rel === 'desc.json' ||
+    rel === 'state.json'
+  )
+    throw new UnsupportedError(
+      `RAM block id '${name}' cannot be used as a file name`,
+      0,
+      `ram > ${name}`,
+    );
   return path.join(...parts);
 }
 
@@ -87,7 +107,11 @@ class BlockFiles {
         try {
           data = inflateSync(r.data);
         } catch (e) {
-          throw new MalformedError(`compressed page does not inflate: ${(e as Error).message}`, r.offset, `ram > ${r.block}`);
+          throw new MalformedError(
+            `compressed page does not inflate: ${(e as Error).message}`,
+            r.offset,
+            `ram > ${r.block}`,
+          );
         }
         return this.write(f.fd, data, pos, f.length);
       }
@@ -116,10 +140,16 @@ class BlockFiles {
  * Applies an XBZRLE delta to a page in place: pairs of (zero-run length, literal length) as
  * ULEB128 numbers, each literal run followed by its bytes; zero runs keep the old bytes.
  */
-export function applyXbzrle(page: Uint8Array, delta: Uint8Array, offset: number, block: string): void {
+export function applyXbzrle(
+  page: Uint8Array,
+  delta: Uint8Array,
+  offset: number,
+  block: string,
+): void {
   let i = 0;
   let d = 0;
-  const bad = (what: string) => new MalformedError(`XBZRLE page: ${what}`, offset, `ram > ${block}`);
+  const bad = (what: string) =>
+    new MalformedError(`XBZRLE page: ${what}`, offset, `ram > ${block}`);
   const uleb = (): number => {
     let v = 0;
     for (let shift = 0; shift < 28; shift += 7) {
@@ -135,7 +165,8 @@ export function applyXbzrle(page: Uint8Array, delta: Uint8Array, offset: number,
     if (d > page.length) throw bad('zero run past the end of the page');
     if (i >= delta.length) break;
     const n = uleb();
-    if (n === 0 || d + n > page.length || i + n > delta.length) throw bad('literal run out of bounds');
+    if (n === 0 || d + n > page.length || i + n > delta.length)
+      throw bad('literal run out of bounds');
     page.set(delta.subarray(i, i + n), d);
     d += n;
     i += n;

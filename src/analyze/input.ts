@@ -22,8 +22,12 @@ const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
  * A progress bar on stderr for large inputs when stderr is a terminal; otherwise nothing.
  * cli-progress is loaded only when a bar is drawn.
  */
-export function progressReporter(total: number | undefined): { onProgress?: (offset: number) => void; stop(): void } {
-  if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES) return { stop() {} };
+export function progressReporter(total: number | undefined): {
+  onProgress?: (offset: number) => void;
+  stop(): void;
+} {
+  if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES)
+    return { stop() {} };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
   const mib = (n: number) => (n / 1048576).toFixed(0);

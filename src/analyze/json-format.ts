@@ -30,7 +30,9 @@ export function analysisObject(c: StreamContents, file?: string): Record<string,
           offset: c.configuration.offset,
           size: c.configuration.body.length + 1,
           machineType: c.configuration.machineType,
-          ...(c.configuration.targetPageBits !== undefined && { targetPageBits: c.configuration.targetPageBits }),
+          ...(c.configuration.targetPageBits !== undefined && {
+            targetPageBits: c.configuration.targetPageBits,
+          }),
           ...(c.configuration.capabilities && { capabilities: c.configuration.capabilities }),
           ...(c.configuration.uuid && { uuid: uuidString(c.configuration.uuid) }),
           subsections: c.configuration.subsections.map((s) => s.name),
@@ -127,7 +129,11 @@ function entryObject(e: TopLevelEntry): Record<string, unknown> {
 
 function structObject(s: DescStruct): Record<string, unknown> {
   return {
-    fields: s.entries.map((e) => ({ name: e.name, ...(e.index !== undefined && { index: e.index }), ...valueObject(e.value) })),
+    fields: s.entries.map((e) => ({
+      name: e.name,
+      ...(e.index !== undefined && { index: e.index }),
+      ...valueObject(e.value),
+    })),
     subsections: s.subsections.map((sub) => ({
       name: sub.name,
       version: sub.version,
@@ -149,7 +155,11 @@ function valueObject(v: DescValue): Record<string, unknown> {
     case 'bool':
       return { ...base, value: v.byte !== 0, ...(v.byte > 1 && { byte: v.byte }) };
     case 'bytes':
-      return { ...base, value: hexBytes(v.data), ...(v.inner && { decoded: structObject(v.inner) }) };
+      return {
+        ...base,
+        value: hexBytes(v.data),
+        ...(v.inner && { decoded: structObject(v.inner) }),
+      };
     case 'nullptr':
       return { ...base, value: null };
     case 'capability':
@@ -166,7 +176,9 @@ function uuidString(u: Uint8Array): string {
 
 function plainJson(v: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? hexBytes(x) : x)),
+    JSON.stringify(v, (_k, x) =>
+      typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? hexBytes(x) : x,
+    ),
   );
 }
 

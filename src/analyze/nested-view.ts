@@ -5,7 +5,12 @@
  */
 import type { DeviceSection } from '../stream/section';
 import { isDescStruct, type DescStruct, type DescValue } from '../stream/vmdesc-value';
-import { describeNestedState, noNestedGuestState, type NestedState, type NestedStateReport } from '../../vmstate/x86/kvm';
+import {
+  describeNestedState,
+  noNestedGuestState,
+  type NestedState,
+  type NestedStateReport,
+} from '../../vmstate/x86/kvm';
 
 /** Where QEMU keeps the struct kvm_nested_state in the cpu section (subsection cpu/nested_state). */
 const NESTED_FIELD = 'env.nested_state';
@@ -13,13 +18,16 @@ const NESTED_FIELD = 'env.nested_state';
 /** The nested-state report of a decoded `cpu` section, or undefined when it carries none. */
 export function nestedStateReport(section: DeviceSection): NestedStateReport | undefined {
   if (section.idstr !== 'cpu') return undefined;
-  const values = isDescStruct(section.value) ? fromDescription(section.value) : fromCatalogState(section.value);
+  const values = isDescStruct(section.value)
+    ? fromDescription(section.value)
+    : fromCatalogState(section.value);
   if (!values || values.format === undefined) return undefined;
   const state = noNestedGuestState(Number(values.format)) as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(values)) {
     if (!(k in state)) continue;
     const cur = state[k];
-    state[k] = typeof cur === 'bigint' ? BigInt(v as bigint) : typeof cur === 'number' ? Number(v) : v;
+    state[k] =
+      typeof cur === 'bigint' ? BigInt(v as bigint) : typeof cur === 'number' ? Number(v) : v;
   }
   return describeNestedState(state as unknown as NestedState);
 }
@@ -60,20 +68,39 @@ function fromCatalogState(value: unknown): Record<string, unknown> | undefined {
 
 /** JSON-safe copy: bigints and page fields as hex strings. */
 export function nestedReportJson(r: NestedStateReport): unknown {
-  return JSON.parse(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
+  return JSON.parse(
+    JSON.stringify(r, (_, v) =>
+      typeof v === 'bigint'
+        ? `0x${v.toString(16)}`
+        : v instanceof Uint8Array
+          ? Buffer.from(v).toString('hex')
+          : v,
+    ),
+  );
 }
 
 /** Lines for the tree outline. */
 export function nestedReportLines(r: NestedStateReport, ind: string): string[] {
   const show = (v: unknown): string =>
-    typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' ? `0x${v.toString(16)}` : Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
+    typeof v === 'bigint'
+      ? `0x${v.toString(16)}`
+      : typeof v === 'number'
+        ? `0x${v.toString(16)}`
+        : Array.isArray(v)
+          ? `[${v.join(', ')}]`
+          : String(v);
   const lines = [`${ind}KVM nested state: format ${r.format}, flags [${r.flags.join(', ')}]`];
   for (const [k, v] of Object.entries(r.header)) lines.push(`${ind}  ${k} = ${show(v)}`);
   const page = (title: string, fields: Record<string, unknown> | undefined) => {
     if (!fields) return;
-    const isZero = (v: unknown) => v === 0 || v === 0n || ((Array.isArray(v) || v instanceof Uint8Array) && [...v].every((x) => x === 0 || x === 0n));
+    const isZero = (v: unknown) =>
+      v === 0 ||
+      v === 0n ||
+      ((Array.isArray(v) || v instanceof Uint8Array) && [...v].every((x) => x === 0 || x === 0n));
     const set = Object.entries(fields).filter(([, v]) => !isZero(v));
-    lines.push(`${ind}  ${title} (${set.length} non-zero of ${Object.keys(fields).length} fields):`);
+    lines.push(
+      `${ind}  ${title} (${set.length} non-zero of ${Object.keys(fields).length} fields):`,
+    );
     for (const [k, v] of set) lines.push(`${ind}    ${k} = ${show(v)}`);
   };
   page('vmcs12', r.vmcs12 as unknown as Record<string, unknown>);

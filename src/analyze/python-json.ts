@@ -114,7 +114,11 @@ export class PyJsonSyntaxError extends Error {
 export function parsePythonJson(text: string, maxDepth = 900): PyValue {
   let i = 0;
   const ws = () => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
+    while (
+      i < text.length &&
+      (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')
+    )
+      i++;
   };
   const fail = (what: string): never => {
     throw new PyJsonSyntaxError(what, i);
@@ -173,9 +177,9 @@ export function parsePythonJson(text: string, maxDepth = 900): PyValue {
       }
     }
     if (c === '"') return str();
-    if (text.startsWith('true', i)) return (i += 4), true;
-    if (text.startsWith('false', i)) return (i += 5), false;
-    if (text.startsWith('null', i)) return (i += 4), null;
+    if (text.startsWith('true', i)) return ((i += 4), true);
+    if (text.startsWith('false', i)) return ((i += 5), false);
+    if (text.startsWith('null', i)) return ((i += 4), null);
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!m) return fail('expected a value');
     i += m[0].length;
@@ -196,7 +200,16 @@ export function parsePythonJson(text: string, maxDepth = 900): PyValue {
       }
       const e = text[i + 1];
       i += 2;
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
       if (e in simple) s += simple[e];
       else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i, i + 4))) {
         s += String.fromCharCode(parseInt(text.slice(i, i + 4), 16));

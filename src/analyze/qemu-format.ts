@@ -3,19 +3,34 @@ import type { StreamContents } from '../stream/collect';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import { groupedEntries, isDescStruct } from '../stream/vmdesc-value';
 import type { DeviceSection } from '../stream/section';
-import { PyDict, PyJsonSyntaxError, parsePythonJson, pythonJson, utf8FromLatin1, type PyValue } from './python-json';
+import {
+  PyDict,
+  PyJsonSyntaxError,
+  parsePythonJson,
+  pythonJson,
+  utf8FromLatin1,
+  type PyValue,
+} from './python-json';
 
 /**
  * The output of QEMU's scripts/analyze-migration.py, reproduced: `-d state` (the default) is one
  * key per section id, "<idstr> (<section id>)", holding the section's fields as the script
  * formats them; `-d desc` is the vmdesc JSON re-printed. Both end with a newline, as print() does.
  */
-export function qemuStateJson(c: StreamContents, renderForeign: (s: DeviceSection) => PyValue = foreignValue): string {
+export function qemuStateJson(
+  c: StreamContents,
+  renderForeign: (s: DeviceSection) => PyValue = foreignValue,
+): string {
   return pythonJson(qemuStateDict(c, renderForeign)) + '\n';
 }
 
 export function qemuDescJson(c: StreamContents): string {
-  if (!c.vmdesc) throw new UnsupportedError('the stream has no VM description after EOF (analyze-migration.py needs one)', c.eof ? c.eof.offset + 1 : 0, 'vmdesc');
+  if (!c.vmdesc)
+    throw new UnsupportedError(
+      'the stream has no VM description after EOF (analyze-migration.py needs one)',
+      c.eof ? c.eof.offset + 1 : 0,
+      'vmdesc',
+    );
   return pythonJson(qemuDescValue(c.vmdesc.json, c.vmdesc.offset)) + '\n';
 }
 
@@ -24,24 +39,35 @@ export function qemuDescValue(json: Uint8Array, offset: number): PyValue {
     return parsePythonJson(new TextDecoder('utf-8').decode(json));
   } catch (e) {
     if (e instanceof PyJsonSyntaxError)
-      throw new MalformedError(`VM description is not valid JSON: ${e.message}`, offset + 5 + e.position, 'vmdesc');
+      throw new MalformedError(
+        `VM description is not valid JSON: ${e.message}`,
+        offset + 5 + e.position,
+        'vmdesc',
+      );
     throw e;
   }
 }
 
-export function qemuStateDict(c: StreamContents, renderForeign: (s: DeviceSection) => PyValue = foreignValue): PyDict {
+export function qemuStateDict(
+  c: StreamContents,
+  renderForeign: (s: DeviceSection) => PyValue = foreignValue,
+): PyDict {
   // Keyed by section id: a repeated id keeps its first position and takes the later value.
   const bySection = new Map<number, [string, PyValue]>();
   for (const e of c.entries) {
     if (e.type === 'ram-section') {
       if (e.kind !== 'start' && e.kind !== 'full') continue;
       const sizes = new PyDict();
-      for (const b of c.ram.blocks) sizes.set(utf8FromLatin1(b.name), '0x' + b.length.toString(16).padStart(16, '0'));
+      for (const b of c.ram.blocks)
+        sizes.set(utf8FromLatin1(b.name), '0x' + b.length.toString(16).padStart(16, '0'));
       bySection.set(e.sectionId, [e.idstr, new PyDict().set('section sizes', sizes)]);
     } else if (e.type === 'section') {
       const s = e.section;
       if (s.kind !== 'start' && s.kind !== 'full') continue;
-      bySection.set(s.sectionId, [s.idstr, isDescStruct(s.value) ? structDict(s.value) : renderForeign(s)]);
+      bySection.set(s.sectionId, [
+        s.idstr,
+        isDescStruct(s.value) ? structDict(s.value) : renderForeign(s),
+      ]);
     }
   }
   const out = new PyDict();
@@ -80,13 +106,17 @@ function valueOf(v: DescValue): PyValue {
 /** '0x' + the value in 2*size hex digits; negative values as their unsigned form then ' (<signed>)'. */
 export function formatInt(value: bigint, size: number): string {
   const digits = size * 2;
-  if (value < 0n) return `0x${BigInt.asUintN(size * 8, value).toString(16).padStart(digits, '0')} (${value})`;
+  if (value < 0n)
+    return `0x${BigInt.asUintN(size * 8, value)
+      .toString(16)
+      .padStart(digits, '0')} (${value})`;
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
 
 export function hexBytes(data: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < data.length; i++) s += (i ? ' ' : '') + (data[i] < 16 ? '0' : '') + data[i].toString(16);
+  for (let i = 0; i < data.length; i++)
+    s += (i ? ' ' : '') + (data[i] < 16 ? '0' : '') + data[i].toString(16);
   return s;
 }
 

@@ -30,7 +30,8 @@ export class ByteReader {
 
   /** Throws unless n more bytes are available. */
   need(n: number): void {
-    if (n > this.bytes.length - this.pos) throw new TruncatedError(n, this.remaining, this.offset, this.path());
+    if (n > this.bytes.length - this.pos)
+      throw new TruncatedError(n, this.remaining, this.offset, this.path());
   }
 
   u8(): number {

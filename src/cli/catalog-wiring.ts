@@ -4,9 +4,12 @@
  * suppress-vmdesc=on) and the `--check-catalog` report. Loaded only by those commands.
  */
 import type { Ctx } from '../dsl/kind';
-import { checkAgainstCatalog, formatCatalogCheck, type CheckCatalog } from '../analyze/catalog-check';
+import {
+  checkAgainstCatalog,
+  formatCatalogCheck,
+  type CheckCatalog,
+} from '../analyze/catalog-check';
 import { setCatalogHooks } from '../analyze/catalog-hook';
-import type { StreamContents } from '../stream/collect';
 import type { CodecResolver } from '../stream/section';
 import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
 
@@ -16,8 +19,9 @@ import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
  */
 type CatalogModule = typeof import('../../vmstate/catalog-7.2');
 let catalogModule: CatalogModule | undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const catalogLib = (): CatalogModule => (catalogModule ??= require('../../vmstate/catalog-7.2') as CatalogModule);
+const catalogLib = (): CatalogModule =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (catalogModule ??= require('../../vmstate/catalog-7.2') as CatalogModule);
 
 /** Sections that only a q35 machine has: once one is seen, later sections use the q35 catalog. */
 const Q35_ONLY = /(^|\/)(mch|ICH9LPC|ich9_ahci|ich9_smb)$/;
@@ -34,7 +38,10 @@ function machineAwareResolver(ctx: Ctx): CodecResolver {
     if (Q35_ONLY.test(section.idstr)) isQ35 = true;
     if (!resolvers) {
       const lib = catalogLib();
-      resolvers = { pc: lib.catalogResolver(lib.CATALOG_7_2.pc, ctx), q35: lib.catalogResolver(lib.CATALOG_7_2.q35, ctx) };
+      resolvers = {
+        pc: lib.catalogResolver(lib.CATALOG_7_2.pc, ctx),
+        q35: lib.catalogResolver(lib.CATALOG_7_2.q35, ctx),
+      };
     }
     return (isQ35 ? resolvers.q35 : resolvers.pc)(section, kind);
   };
@@ -44,7 +51,8 @@ function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
   return {
     machineType: catalog.machineType,
     lookup: (idstr) => catalog.lookup(idstr),
-    load: (entry, r, version, path) => catalogLib().loadSection(entry as CatalogEntry, r, version, ctx, path),
+    load: (entry, r, version, path) =>
+      catalogLib().loadSection(entry as CatalogEntry, r, version, ctx, path),
     describe: (entry, state) => catalogLib().saveSection(entry as CatalogEntry, state, ctx),
   };
 }
@@ -54,7 +62,11 @@ function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
  * whose vCPUs can hold nested state, so a cpu section that carries it loads (QEMU under TCG
  * would abort); hooks only check, they never change what is read.
  */
-export const ANALYSIS_CTX: Ctx = { accel: 'kvm', cpu: { vmx: true, svm: true }, kvm: { nestedStateMax: 8320, exceptionPayload: true } };
+export const ANALYSIS_CTX: Ctx = {
+  accel: 'kvm',
+  cpu: { vmx: true, svm: true },
+  kvm: { nestedStateMax: 8320, exceptionPayload: true },
+};
 
 /** The hosts a stream may have come from: what needed() decides differs between them (e.g. cpu/poll_control_msr). */
 const HOSTS: readonly { name: string; ctx: Ctx }[] = [
@@ -68,7 +80,10 @@ export function wireCatalog(): void {
     check: async (contents, file, out) => {
       const catalog = catalogLib().catalogFor(contents.configuration?.machineType);
       // The stream does not name its host: check as each and report the closer one.
-      const reports = HOSTS.map((h) => ({ host: h.name, report: checkAgainstCatalog(contents, checkCatalogOf(catalog, h.ctx)) }));
+      const reports = HOSTS.map((h) => ({
+        host: h.name,
+        report: checkAgainstCatalog(contents, checkCatalogOf(catalog, h.ctx)),
+      }));
       const best = reports.reduce((a, b) => (b.report.mismatches < a.report.mismatches ? b : a));
       out.write(formatCatalogCheck(best.report, file, best.host));
       return best.report.mismatches > 0 ? 1 : 0;

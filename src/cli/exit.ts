@@ -21,7 +21,10 @@ export class RefusedError extends Error {}
  * Runs a command body and turns known failures into one line on stderr and the right exit code.
  * `file` names the input in the message of a malformed-input failure.
  */
-export async function runCommand(file: string | undefined, body: () => Promise<void> | void): Promise<void> {
+export async function runCommand(
+  file: string | undefined,
+  body: () => Promise<void> | void,
+): Promise<void> {
   try {
     await body();
   } catch (e) {

@@ -11,7 +11,9 @@ import { packageVersion } from './package-info';
 
 export function buildProgram(): Command {
   const program = new Command('vmstate')
-    .description('Read, write, analyze and compatibility-test QEMU migration streams (VMState wire format)')
+    .description(
+      'Read, write, analyze and compatibility-test QEMU migration streams (VMState wire format)',
+    )
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
@@ -39,7 +41,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`vmstate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `vmstate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exitCode = EXIT.internal;
     },
   );

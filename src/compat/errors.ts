@@ -8,8 +8,16 @@ import { VMStateError } from '../errors';
 /** QEMU: "Unknown savevm section or instance '%s' %d. Make sure that your current VM setup matches your saved VM setup". */
 export class UnknownSectionError extends VMStateError {
   override readonly code = 'unknown-section';
-  constructor(readonly idstr: string, readonly instance: number, offset: number) {
-    super(`unknown savevm section or instance '${idstr}' ${instance}`, offset, `${idstr}#${instance}`);
+  constructor(
+    readonly idstr: string,
+    readonly instance: number,
+    offset: number,
+  ) {
+    super(
+      `unknown savevm section or instance '${idstr}' ${instance}`,
+      offset,
+      `${idstr}#${instance}`,
+    );
   }
 }
 
@@ -24,7 +32,15 @@ export class SectionFooterError extends VMStateError {
 /** QEMU's configuration check: "Machine type received is '%s' and local is '%s'". */
 export class MachineTypeMismatchError extends VMStateError {
   override readonly code = 'machine-type-mismatch';
-  constructor(readonly received: string, readonly local: string, offset: number) {
-    super(`machine type received is '${received}' and local is '${local}'`, offset, 'configuration');
+  constructor(
+    readonly received: string,
+    readonly local: string,
+    offset: number,
+  ) {
+    super(
+      `machine type received is '${received}' and local is '${local}'`,
+      offset,
+      'configuration',
+    );
   }
 }

@@ -8,7 +8,11 @@ import type { CellResult, MatrixResult } from './matrix';
 import { formatOutcome } from './migrate';
 import type { ReproFiles } from './repro';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 const family = (machine: string) => machine.replace(/-[^-]+$/, '');
 
@@ -32,10 +36,16 @@ export function renderMatrixHtml(result: MatrixResult, meta: HtmlMeta): string {
   const rows = [...new Set(result.cells.map((c) => c.from.name))];
   const cols = [...new Set(result.cells.map((c) => c.to.name))];
   // One heatmap per machine-type family, or per machine type when a pair has several of a family (--machine all).
-  const perMachine = result.cells.some((c) => result.cells.some((d) => d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine)));
+  const perMachine = result.cells.some((c) =>
+    result.cells.some(
+      (d) =>
+        d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine),
+    ),
+  );
   const groupOf = (machine: string) => (perMachine ? machine : family(machine));
   const families = [...new Set(result.cells.map((c) => groupOf(c.machine)))];
-  const total = (k: 'ok' | 'refused' | 'lossy' | 'crash') => result.cells.reduce((n, c) => n + c.counts[k], 0);
+  const total = (k: 'ok' | 'refused' | 'lossy' | 'crash') =>
+    result.cells.reduce((n, c) => n + c.counts[k], 0);
   const broken = result.cells.filter((c) => c.violations > 0);
 
   const table = (fam: string) => {
@@ -44,7 +54,9 @@ export function renderMatrixHtml(result: MatrixResult, meta: HtmlMeta): string {
       .map((f) => {
         const tds = cols
           .map((t) => {
-            const cells = result.cells.filter((c) => c.from.name === f && c.to.name === t && groupOf(c.machine) === fam);
+            const cells = result.cells.filter(
+              (c) => c.from.name === f && c.to.name === t && groupOf(c.machine) === fam,
+            );
             if (cells.length === 0) return '<td class="cell none" data-state="none">&ndash;</td>';
             return cells.map((c) => renderCell(c)).join('');
           })
@@ -61,11 +73,19 @@ export function renderMatrixHtml(result: MatrixResult, meta: HtmlMeta): string {
       const files = meta.repro?.get(c);
       return `<section class="counterexample" data-from="${esc(c.from.name)}" data-to="${esc(c.to.name)}" data-machine="${esc(c.machine)}">
 <h3>${esc(c.from.name)} &rarr; ${esc(c.to.name)} on ${esc(c.machine)} (${c.direction}): ${c.violations} of ${result.runs} VMs</h3>
-${cx ? `<p class="violation">${esc(cx.violation)}</p>
+${
+  cx
+    ? `<p class="violation">${esc(cx.violation)}</p>
 <p>Shrunk counterexample (scenario <code>${esc(cx.vm.base)}</code>, ${cx.shrinks} shrink steps, seed ${cx.seed}):</p>
-<pre>${esc(formatOutcome(cx.outcome))}</pre>` : ''}
-${files ? `<p>Reproduction: ${files.stream ? `stream <code>${esc(files.stream)}</code>, ` : ''}state <code>${esc(files.state)}</code></p>
-<pre>${esc(files.commands.join('\n'))}</pre>` : ''}
+<pre>${esc(formatOutcome(cx.outcome))}</pre>`
+    : ''
+}
+${
+  files
+    ? `<p>Reproduction: ${files.stream ? `stream <code>${esc(files.stream)}</code>, ` : ''}state <code>${esc(files.state)}</code></p>
+<pre>${esc(files.commands.join('\n'))}</pre>`
+    : ''
+}
 </section>`;
     })
     .join('\n');
@@ -104,11 +124,23 @@ ${examples || '<p>None: every cell keeps the property.</p>'}
 }
 
 function renderCell(c: CellResult): string {
-  const state = c.violations > 0 ? 'broken' : c.counts.refused === 0 ? 'ok' : c.counts.ok === 0 ? 'refused' : 'mixed';
-  const extra = c.counts.lossy || c.counts.crash ? `<small>lossy ${c.counts.lossy}, crash ${c.counts.crash}</small>` : '';
-  const title = `${c.from.name} -> ${c.to.name} on ${c.machine} (${c.direction}): ${Object.entries(c.reasons)
-    .map(([r, n]) => `${r} ${n}`)
-    .join(', ') || 'no refusals'}${c.violations ? `; ${c.violations} violation(s)` : ''}`;
+  const state =
+    c.violations > 0
+      ? 'broken'
+      : c.counts.refused === 0
+        ? 'ok'
+        : c.counts.ok === 0
+          ? 'refused'
+          : 'mixed';
+  const extra =
+    c.counts.lossy || c.counts.crash
+      ? `<small>lossy ${c.counts.lossy}, crash ${c.counts.crash}</small>`
+      : '';
+  const title = `${c.from.name} -> ${c.to.name} on ${c.machine} (${c.direction}): ${
+    Object.entries(c.reasons)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ') || 'no refusals'
+  }${c.violations ? `; ${c.violations} violation(s)` : ''}`;
   return (
     `<td class="cell ${state}" style="background: ${cellColour(c)}" title="${esc(title)}" data-state="${state}" data-from="${esc(c.from.name)}" data-to="${esc(c.to.name)}" ` +
     `data-machine="${esc(c.machine)}" data-ok="${c.counts.ok}" data-refused="${c.counts.refused}" data-lossy="${c.counts.lossy}" data-crash="${c.counts.crash}" data-violations="${c.violations}">` +

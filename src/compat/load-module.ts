@@ -53,7 +53,10 @@ export function typeErrors(file: string): string[] {
   const ts = require('typescript') as typeof import('typescript');
   // Type definitions come from the project, wherever the module lives.
   const typeRoots = [path.join(projectRoot(), 'node_modules', '@types')];
-  const parsed = ts.convertCompilerOptionsFromJson({ ...compilerOptions, noEmit: true, typeRoots }, path.dirname(file));
+  const parsed = ts.convertCompilerOptionsFromJson(
+    { ...compilerOptions, noEmit: true, typeRoots },
+    path.dirname(file),
+  );
   const program = ts.createProgram([file], parsed.options);
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const text = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
@@ -73,7 +76,8 @@ const userFiles = new Set<string>();
  */
 function registerTypeScript(): void {
   // Under jest (or ts-node itself) .ts files already load.
-  if (tsNodeRegistered || process.env.JEST_WORKER_ID !== undefined || require.extensions?.['.ts']) return;
+  if (tsNodeRegistered || process.env.JEST_WORKER_ID !== undefined || require.extensions?.['.ts'])
+    return;
   tsNodeRegistered = true;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tsNode = require('ts-node') as typeof import('ts-node');
@@ -82,9 +86,15 @@ function registerTypeScript(): void {
   const dist = path.join(root, 'dist');
   if (!__filename.startsWith(dist + path.sep)) return;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Module = require('module') as { _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string };
+  const Module = require('module') as {
+    _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string;
+  };
   const resolve = Module._resolveFilename;
-  Module._resolveFilename = function (request: string, parent: unknown, ...rest: unknown[]): string {
+  Module._resolveFilename = function (
+    request: string,
+    parent: unknown,
+    ...rest: unknown[]
+  ): string {
     const found = resolve.call(this, request, parent, ...rest);
     if (
       found.endsWith('.ts') &&
@@ -94,20 +104,26 @@ function registerTypeScript(): void {
       !found.includes(`${path.sep}node_modules${path.sep}`)
     ) {
       const built = path.join(dist, path.relative(root, found)).replace(/\.ts$/, '.js');
-      if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= fs.statSync(found).mtimeMs) return built;
+      if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= fs.statSync(found).mtimeMs)
+        return built;
     }
     return found;
   };
 }
 
 /** Requires a module by path (type-checking a .ts first); throws ModuleLoadError for anything wrong with it. */
-export function loadUserModule(file: string, opts: { typeCheck?: boolean } = {}): Record<string, unknown> {
+export function loadUserModule(
+  file: string,
+  opts: { typeCheck?: boolean } = {},
+): Record<string, unknown> {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ModuleLoadError(file, `${file}: no such file`);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile())
+    throw new ModuleLoadError(file, `${file}: no such file`);
   if (/\.[cm]?ts$/.test(abs)) {
     if (opts.typeCheck !== false) {
       const errors = typeErrors(abs);
-      if (errors.length) throw new ModuleLoadError(file, `${file}: ${errors.length} TypeScript error(s)`, errors);
+      if (errors.length)
+        throw new ModuleLoadError(file, `${file}: ${errors.length} TypeScript error(s)`, errors);
     }
     userFiles.add(abs);
     registerTypeScript();
@@ -123,7 +139,14 @@ export function loadUserModule(file: string, opts: { typeCheck?: boolean } = {})
 
 export function isRelease(v: unknown): v is Release {
   const r = v as Partial<Release> | undefined;
-  return !!r && typeof r === 'object' && typeof r.name === 'string' && Array.isArray(r.catalog) && Array.isArray(r.machineTypes) && typeof r.blockers === 'function';
+  return (
+    !!r &&
+    typeof r === 'object' &&
+    typeof r.name === 'string' &&
+    Array.isArray(r.catalog) &&
+    Array.isArray(r.machineTypes) &&
+    typeof r.blockers === 'function'
+  );
 }
 
 /** The release a module exports: its default export, or its only exported release. */
@@ -132,6 +155,12 @@ export function releaseFromModule(file: string, mod: Record<string, unknown>): R
   const found = Object.entries(mod).filter(([, v]) => isRelease(v));
   if (found.length === 1) return found[0][1] as Release;
   if (found.length === 0)
-    throw new ModuleLoadError(file, `${file}: exports no release (export default defineRelease({...}) from vmstate/releases/release.ts, or a Release object)`);
-  throw new ModuleLoadError(file, `${file}: exports ${found.length} releases (${found.map(([k]) => k).join(', ')}); export the one to use as default`);
+    throw new ModuleLoadError(
+      file,
+      `${file}: exports no release (export default defineRelease({...}) from vmstate/releases/release.ts, or a Release object)`,
+    );
+  throw new ModuleLoadError(
+    file,
+    `${file}: exports ${found.length} releases (${found.map(([k]) => k).join(', ')}); export the one to use as default`,
+  );
 }

@@ -9,7 +9,13 @@ import * as fc from 'fast-check';
 import type { Release } from '../../vmstate/releases/types';
 import { compareVersions } from '../../vmstate/x86/versions';
 import { expectedOutcome, violation, type Expectation } from './expect';
-import { migrate, MigrationCache, OUTCOME_KINDS, type MigrationOutcome, type OutcomeKind } from './migrate';
+import {
+  migrate,
+  MigrationCache,
+  OUTCOME_KINDS,
+  type MigrationOutcome,
+  type OutcomeKind,
+} from './migrate';
 import { arbitraryVm, type GeneratedVm } from './vm-arbitrary';
 
 export type Direction = 'backward' | 'forward' | 'same';
@@ -73,9 +79,15 @@ export interface MatrixResult {
 const family = (machine: string): string => machine.replace(/-[^-]+$/, '');
 
 /** The machine types a cell uses for a pair. */
-export function machinesFor(a: Release, b: Release, which: MatrixOptions['machines'] = 'newest'): string[] {
+export function machinesFor(
+  a: Release,
+  b: Release,
+  which: MatrixOptions['machines'] = 'newest',
+): string[] {
   if (Array.isArray(which)) return [...which];
-  const common = a.machineTypes.filter((m) => b.machineTypes.some((x) => x.name === m.name)).map((m) => m.name);
+  const common = a.machineTypes
+    .filter((m) => b.machineTypes.some((x) => x.name === m.name))
+    .map((m) => m.name);
   if (which === 'all') return common;
   const seen = new Set<string>();
   return common.filter((m) => !seen.has(family(m)) && seen.add(family(m)));
@@ -89,7 +101,9 @@ export function directionOf(a: Release, b: Release): Direction {
 export function matrixCells(opts: Pick<MatrixOptions, 'from' | 'to' | 'machines'>): Cell[] {
   const out: Cell[] = [];
   for (const a of opts.from)
-    for (const b of opts.to) for (const machine of machinesFor(a, b, opts.machines)) out.push({ from: a, to: b, machine, direction: directionOf(a, b) });
+    for (const b of opts.to)
+      for (const machine of machinesFor(a, b, opts.machines))
+        out.push({ from: a, to: b, machine, direction: directionOf(a, b) });
   return out;
 }
 
@@ -97,7 +111,12 @@ export function matrixCells(opts: Pick<MatrixOptions, 'from' | 'to' | 'machines'
 export function checkMigration(vm: GeneratedVm, cell: Cell, cache = new MigrationCache(vm)) {
   const from = { release: cell.from, machine: cell.machine };
   const outcome = migrate(vm, from, { release: cell.to }, cache);
-  const expected = expectedOutcome(cache, from, { release: cell.to }, cell.direction === 'backward');
+  const expected = expectedOutcome(
+    cache,
+    from,
+    { release: cell.to },
+    cell.direction === 'backward',
+  );
   return { outcome, expected, violation: violation(outcome, expected) };
 }
 
@@ -110,13 +129,30 @@ export function cellProperty(cell: Cell, vms: fc.Arbitrary<GeneratedVm>) {
 }
 
 /** Runs a cell's property with fast-check and returns its shrunk counterexample, if it fails. */
-export function shrinkCell(cell: Cell, vms: fc.Arbitrary<GeneratedVm>, runs: number, seed: number, timeLimitMs = 2000): Counterexample | undefined {
+export function shrinkCell(
+  cell: Cell,
+  vms: fc.Arbitrary<GeneratedVm>,
+  runs: number,
+  seed: number,
+  timeLimitMs = 2000,
+): Counterexample | undefined {
   // Shrinking stops at the time limit with the smallest failure found so far.
-  const details = fc.check(cellProperty(cell, vms), { numRuns: runs, seed, interruptAfterTimeLimit: timeLimitMs });
+  const details = fc.check(cellProperty(cell, vms), {
+    numRuns: runs,
+    seed,
+    interruptAfterTimeLimit: timeLimitMs,
+  });
   if (!details.failed || !details.counterexample) return undefined;
   const [vm] = details.counterexample;
   const r = checkMigration(vm, cell);
-  return { vm, outcome: r.outcome, expected: r.expected, violation: r.violation ?? String(details.errorInstance), shrinks: details.numShrinks, seed };
+  return {
+    vm,
+    outcome: r.outcome,
+    expected: r.expected,
+    violation: r.violation ?? String(details.errorInstance),
+    shrinks: details.numShrinks,
+    seed,
+  };
 }
 
 export function runMatrix(opts: MatrixOptions): MatrixResult {
@@ -125,9 +161,18 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
   const cells = matrixCells(opts);
   const releasesInMatrix = [...new Set([...opts.from, ...opts.to])];
   const vms = opts.vms ?? arbitraryVm({ releases: releasesInMatrix });
-  const results: (CellResult & { counts: Record<OutcomeKind, number>; reasons: Record<string, number>; notes: number; violations: number })[] = cells.map(
-    (c) => ({ ...c, counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>, reasons: {}, notes: 0, violations: 0 }),
-  );
+  const results: (CellResult & {
+    counts: Record<OutcomeKind, number>;
+    reasons: Record<string, number>;
+    notes: number;
+    violations: number;
+  })[] = cells.map((c) => ({
+    ...c,
+    counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>,
+    reasons: {},
+    notes: 0,
+    violations: 0,
+  }));
   const samples = fc.sample(vms, { numRuns: opts.runs, seed });
   samples.forEach((vm, i) => {
     const cache = new MigrationCache(vm);
@@ -141,14 +186,18 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
       if (r.outcome.kind === 'ok' && r.outcome.notes.length) cell.notes++;
       if (r.violation) {
         cell.violations++;
-        if (!cell.counterexample) cell.counterexample = { vm, ...r, violation: r.violation, shrinks: 0, seed };
+        if (!cell.counterexample)
+          cell.counterexample = { vm, ...r, violation: r.violation, shrinks: 0, seed };
       }
     }
     opts.onProgress?.(i + 1, samples.length);
   });
   const migrationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (opts.shrink !== false)
-    for (const cell of results) if (cell.violations) cell.counterexample = shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
+    for (const cell of results)
+      if (cell.violations)
+        cell.counterexample =
+          shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
   return {
     cells: results,
     runs: opts.runs,

@@ -59,15 +59,29 @@ export interface ChangedValue {
 export type MigrationOutcome =
   | { readonly kind: 'ok'; readonly notes: readonly string[] }
   | { readonly kind: 'refused'; readonly refusal: Refusal; readonly notes: readonly string[] }
-  | { readonly kind: 'lossy'; readonly changed: readonly ChangedValue[]; readonly notes: readonly string[] }
-  | { readonly kind: 'crash'; readonly side: Side; readonly error: string; readonly notes: readonly string[] };
+  | {
+      readonly kind: 'lossy';
+      readonly changed: readonly ChangedValue[];
+      readonly notes: readonly string[];
+    }
+  | {
+      readonly kind: 'crash';
+      readonly side: Side;
+      readonly error: string;
+      readonly notes: readonly string[];
+    };
 
 export type OutcomeKind = MigrationOutcome['kind'];
 export const OUTCOME_KINDS: readonly OutcomeKind[] = ['ok', 'refused', 'lossy', 'crash'];
 
 /** What the source did: refused or crashed, or wrote its sections (and what went into them). */
 export type SourceResult =
-  | { readonly done: false; readonly refused?: { reason: string; message: string; error?: VMStateError }; readonly crash?: unknown; readonly lost?: string }
+  | {
+      readonly done: false;
+      readonly refused?: { reason: string; message: string; error?: VMStateError };
+      readonly crash?: unknown;
+      readonly lost?: string;
+    }
   | {
       readonly done: true;
       /** The device part of the stream (sections and EOF); the machine type's header goes before it. */
@@ -81,7 +95,9 @@ export type SourceResult =
     };
 type Written = Extract<SourceResult, { done: true }>;
 
-type LoadResult = { readonly ok: true; readonly states: Record<string, State> } | { readonly ok: false; readonly error: unknown };
+type LoadResult =
+  | { readonly ok: true; readonly states: Record<string, State> }
+  | { readonly ok: false; readonly error: unknown };
 
 /** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
 interface SideCtx {
@@ -118,7 +134,10 @@ export class MigrationCache {
     if (!this.ctxs.has(key)) {
       const m = findMachine(release, machine);
       const ctx = m && machineCtx(this.vm.ctx, m);
-      this.ctxs.set(key, ctx && { ctx, key: `${idOf(release)}\0${JSON.stringify(ctx.props ?? {})}` });
+      this.ctxs.set(
+        key,
+        ctx && { ctx, key: `${idOf(release)}\0${JSON.stringify(ctx.props ?? {})}` },
+      );
     }
     return this.ctxs.get(key);
   }
@@ -140,15 +159,28 @@ export class MigrationCache {
     let lost: string | undefined;
     try {
       const blocker = release.blockers(this.vm.state, ctx);
-      if (blocker) return { done: false, refused: { reason: 'blocker', message: `QEMU ${release.name} refuses to migrate this VM: ${blocker}` } };
+      if (blocker)
+        return {
+          done: false,
+          refused: {
+            reason: 'blocker',
+            message: `QEMU ${release.name} refuses to migrate this VM: ${blocker}`,
+          },
+        };
       lost = release.losses(this.vm.state, ctx);
       const states = lost ? release.observe(this.vm.state, ctx) : this.vm.state;
       const sections = encodeSections(release.catalog, states, ctx);
       const sent = new Map<string, Sent>();
-      for (const s of sectionsSent(release.catalog, states, ctx)) sent.set(s.key, sentBy(s.section.vmsd, s.state, ctx));
+      for (const s of sectionsSent(release.catalog, states, ctx))
+        sent.set(s.key, sentBy(s.section.vmsd, s.state, ctx));
       return { done: true, sections, sectionsId: this.partId(sections), sent, lost };
     } catch (e) {
-      if (e instanceof VMStateError) return { done: false, refused: { reason: 'save-refused', message: e.what, error: e }, lost };
+      if (e instanceof VMStateError)
+        return {
+          done: false,
+          refused: { reason: 'save-refused', message: e.what, error: e },
+          lost,
+        };
       return { done: false, crash: e, lost };
     }
   }
@@ -156,7 +188,10 @@ export class MigrationCache {
   /** Identical device parts get one id, so each release loads each distinct part once. */
   private partId(part: Uint8Array): number {
     const b = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-    const i = this.parts.findIndex((x) => x.length === part.length && b.equals(Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
+    const i = this.parts.findIndex(
+      (x) =>
+        x.length === part.length && b.equals(Buffer.from(x.buffer, x.byteOffset, x.byteLength)),
+    );
     if (i >= 0) return i;
     this.parts.push(part);
     return this.parts.length - 1;
@@ -189,18 +224,42 @@ export class MigrationCache {
  * Migrates a VM from a release on a machine type to another release (same machine type). Never
  * throws: whatever happens is an outcome. Pass the same cache for many migrations of one VM.
  */
-export function migrate(vm: Vm, from: Source, to: { readonly release: Release }, cache?: MigrationCache): MigrationOutcome {
+export function migrate(
+  vm: Vm,
+  from: Source,
+  to: { readonly release: Release },
+  cache?: MigrationCache,
+): MigrationOutcome {
   const c = cache && cache.vm === vm ? cache : new MigrationCache(vm);
   const srcSide = c.side(from.release, from.machine);
   if (!srcSide)
-    return { kind: 'refused', refusal: { side: 'source', reason: 'unknown-machine', message: `QEMU ${from.release.name} has no machine type '${from.machine}'` }, notes: [] };
+    return {
+      kind: 'refused',
+      refusal: {
+        side: 'source',
+        reason: 'unknown-machine',
+        message: `QEMU ${from.release.name} has no machine type '${from.machine}'`,
+      },
+      notes: [],
+    };
   const src = c.source(from.release, srcSide);
   const notes = src.lost ? [src.lost] : [];
   const base = c.head(from.machine).length;
   if (!src.done) {
     if (src.refused) {
-      const where = src.refused.error ? refusalOf(src.refused.error.relocated(base, ''), 'source') : undefined;
-      return { kind: 'refused', refusal: { ...where, side: 'source', reason: src.refused.reason, message: src.refused.message }, notes };
+      const where = src.refused.error
+        ? refusalOf(src.refused.error.relocated(base, ''), 'source')
+        : undefined;
+      return {
+        kind: 'refused',
+        refusal: {
+          ...where,
+          side: 'source',
+          reason: src.refused.reason,
+          message: src.refused.message,
+        },
+        notes,
+      };
     }
     return { kind: 'crash', side: 'source', error: errorText(src.crash), notes };
   }
@@ -208,12 +267,21 @@ export function migrate(vm: Vm, from: Source, to: { readonly release: Release },
   if (!dstSide)
     return {
       kind: 'refused',
-      refusal: { side: 'destination', reason: 'unknown-machine', message: `QEMU ${to.release.name} has no machine type '${from.machine}'` },
+      refusal: {
+        side: 'destination',
+        reason: 'unknown-machine',
+        message: `QEMU ${to.release.name} has no machine type '${from.machine}'`,
+      },
       notes,
     };
   const got = c.load(to.release, dstSide, src);
   if (!got.ok) {
-    if (got.error instanceof VMStateError) return { kind: 'refused', refusal: refusalOf(got.error.relocated(base, ''), 'destination'), notes };
+    if (got.error instanceof VMStateError)
+      return {
+        kind: 'refused',
+        refusal: refusalOf(got.error.relocated(base, ''), 'destination'),
+        notes,
+      };
     return { kind: 'crash', side: 'destination', error: errorText(got.error), notes };
   }
   // Compare with the values written; where those differ, with what the source itself holds after
@@ -228,7 +296,10 @@ export function migrate(vm: Vm, from: Source, to: { readonly release: Release },
       if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
       if (!self) {
         self = c.load(from.release, srcSide, src);
-        if (!self.ok) notes.push(`QEMU ${from.release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`);
+        if (!self.ok)
+          notes.push(
+            `QEMU ${from.release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`,
+          );
       }
       const own = self.ok ? self.states[section] : undefined;
       if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
@@ -256,11 +327,17 @@ export function formatOutcome(o: MigrationOutcome): string {
       return `ok${notes}`;
     case 'refused': {
       const r = o.refusal;
-      const where = r.path !== undefined ? ` at ${r.path || '-'}${r.offset !== undefined ? `, byte 0x${r.offset.toString(16)}` : ''}` : '';
+      const where =
+        r.path !== undefined
+          ? ` at ${r.path || '-'}${r.offset !== undefined ? `, byte 0x${r.offset.toString(16)}` : ''}`
+          : '';
       return `refused by the ${r.side} (${r.reason}): ${r.message}${where}${notes}`;
     }
     case 'lossy':
-      return `lossy: ${o.changed.length} value(s) sent but not received as sent: ${o.changed.slice(0, 6).map((c) => `${c.section}: ${c.path}`).join(', ')}${o.changed.length > 6 ? ', ...' : ''}${notes}`;
+      return `lossy: ${o.changed.length} value(s) sent but not received as sent: ${o.changed
+        .slice(0, 6)
+        .map((c) => `${c.section}: ${c.path}`)
+        .join(', ')}${o.changed.length > 6 ? ', ...' : ''}${notes}`;
     case 'crash':
       return `crash in the ${o.side}: ${o.error.split('\n')[0]}${notes}`;
   }

@@ -49,7 +49,11 @@ function writeWhole(target: string, data: string | Uint8Array): void {
 /** The section descriptions a state file is written with (cpu: every key any release has). */
 export function stateDescOf(release: Release) {
   return (section: string): AnyVMSDesc | undefined =>
-    section === 'cpu' ? cpuEverythingDescription : release.catalog.find((c) => (c.instance === 0 ? c.name : `${c.name}#${c.instance}`) === section)?.vmsd;
+    section === 'cpu'
+      ? cpuEverythingDescription
+      : release.catalog.find(
+          (c) => (c.instance === 0 ? c.name : `${c.name}#${c.instance}`) === section,
+        )?.vmsd;
 }
 
 /** The VM state in `vmstate generate --state` form. */

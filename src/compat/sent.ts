@@ -35,23 +35,40 @@ export function sentBy(desc: AnyVMSDesc, state: Readonly<State>, ctx: Ctx): Sent
   return out;
 }
 
-function walk(d: AnyVMSDesc, given: Readonly<State>, ctx: Ctx, prefix: (string | number)[], out: Sent): void {
+function walk(
+  d: AnyVMSDesc,
+  given: Readonly<State>,
+  ctx: Ctx,
+  prefix: (string | number)[],
+  out: Sent,
+): void {
   let state = given;
   if (d.pre_save) {
     try {
       state = (d.pre_save(given, ctx) as State | undefined) ?? given;
     } catch (e) {
       if (e instanceof VMStateError) throw e;
-      throw new HookError(`${d.name}: pre_save`, e instanceof Error ? e.message : String(e), 0, [...prefix.map(String), d.name].join(' > '));
+      throw new HookError(
+        `${d.name}: pre_save`,
+        e instanceof Error ? e.message : String(e),
+        0,
+        [...prefix.map(String), d.name].join(' > '),
+      );
     }
   }
   for (const f of d.fields) {
-    if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, state, d.version_id, ctx)) continue;
+    if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, state, d.version_id, ctx))
+      continue;
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     const value = state[f.key];
-    if (nested && f.shape === 'value' && isState(value)) walk(nested, value, ctx, [...prefix, f.key], out);
+    if (nested && f.shape === 'value' && isState(value))
+      walk(nested, value, ctx, [...prefix, f.key], out);
     else if (nested && f.shape === 'array' && Array.isArray(value))
-      value.forEach((e, i) => (isState(e) ? walk(nested, e, ctx, [...prefix, f.key, i], out) : leaf(out, [...prefix, f.key, i], e)));
+      value.forEach((e, i) =>
+        isState(e)
+          ? walk(nested, e, ctx, [...prefix, f.key, i], out)
+          : leaf(out, [...prefix, f.key, i], e),
+      );
     else leaf(out, [...prefix, f.key], value);
   }
   for (const sub of d.subsections as readonly AnyVMSDesc[]) {
@@ -66,7 +83,8 @@ function leaf(out: Sent, path: StatePath, value: unknown): void {
   out.values.push(value);
 }
 
-const isState = (v: unknown): v is State => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isState = (v: unknown): v is State =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 /** The value at a path, or undefined when the state has nothing there. */
 export function valueAt(state: unknown, path: StatePath): unknown {
@@ -86,7 +104,11 @@ export function formatPath(path: StatePath): string {
 }
 
 /** The paths whose values differ between two states (or that one of them lacks). */
-export function differingPaths(paths: readonly StatePath[], expected: unknown, actual: unknown): StatePath[] {
+export function differingPaths(
+  paths: readonly StatePath[],
+  expected: unknown,
+  actual: unknown,
+): StatePath[] {
   const out: StatePath[] = [];
   for (const p of paths) {
     const a = valueAt(actual, p);
@@ -96,7 +118,10 @@ export function differingPaths(paths: readonly StatePath[], expected: unknown, a
 }
 
 /** Every subsection name a description knows, through struct fields too (names are unique across a tree). */
-export function knownSubsections(d: AnyVMSDesc, into = new Map<string, AnyVMSDesc>()): Map<string, AnyVMSDesc> {
+export function knownSubsections(
+  d: AnyVMSDesc,
+  into = new Map<string, AnyVMSDesc>(),
+): Map<string, AnyVMSDesc> {
   for (const f of d.fields) {
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     if (nested) knownSubsections(nested, into);

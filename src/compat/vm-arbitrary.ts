@@ -52,13 +52,34 @@ export interface VmArbitraryOptions {
 }
 
 /** CPU model features whose subsection a release sends whenever the model has them. */
-const ALWAYS_SENT_FEATURES: readonly (keyof X86CpuModel)[] = ['svmTscScale', 'tsxCtrl', 'sgxLc', 'xfd', 'amxTile', 'archLbr', 'hvRuntime', 'lmce'];
+const ALWAYS_SENT_FEATURES: readonly (keyof X86CpuModel)[] = [
+  'svmTscScale',
+  'tsxCtrl',
+  'sgxLc',
+  'xfd',
+  'amxTile',
+  'archLbr',
+  'hvRuntime',
+  'lmce',
+];
 
 const FIXED_TSC_KHZ = 2_400_000;
 
-const rarely = (p: number) => p === 1 ? fc.constant(true) : fc.oneof({ weight: p - 1, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+const rarely = (p: number) =>
+  p === 1
+    ? fc.constant(true)
+    : fc.oneof(
+        { weight: p - 1, arbitrary: fc.constant(false) },
+        { weight: 1, arbitrary: fc.constant(true) },
+      );
 
-const single = (f: AnyField): AnyVMSDesc => ({ name: 'pool', version_id: 1, minimum_version_id: 1, fields: [f], subsections: [] });
+const single = (f: AnyField): AnyVMSDesc => ({
+  name: 'pool',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [f],
+  subsections: [],
+});
 
 /** A field whose random values are costly to draw: pooled. */
 function isLarge(f: AnyField): boolean {
@@ -72,7 +93,9 @@ const poolCache = new WeakMap<AnyField, unknown[]>();
 function pool(f: AnyField): unknown[] {
   let p = poolCache.get(f);
   if (!p) {
-    p = fc.sample(arbitraryState(single(f)), { numRuns: POOL, seed: 0x5eed }).map((s) => (s as State)[f.key]);
+    p = fc
+      .sample(arbitraryState(single(f)), { numRuns: POOL, seed: 0x5eed })
+      .map((s) => (s as State)[f.key]);
     poolCache.set(f, p);
   }
   return p;
@@ -82,8 +105,13 @@ const nestedPools = new Map<string, NestedState[]>();
 function nestedPool(vendor: 'vmx' | 'svm'): NestedState[] {
   let p = nestedPools.get(vendor);
   if (!p) {
-    const kinds = vendor === 'vmx' ? (['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2', 'vmx-l2', 'vmx-l2'] as const) : (['svm-none', 'svm-l2', 'svm-l2'] as const);
-    p = kinds.flatMap((k, i) => fc.sample(arbitraryNestedState([k]), { numRuns: 8, seed: 0x6e57 + i }));
+    const kinds =
+      vendor === 'vmx'
+        ? (['vmx-none', 'vmx-root', 'vmx-root-vmcs', 'vmx-l2', 'vmx-l2', 'vmx-l2'] as const)
+        : (['svm-none', 'svm-l2', 'svm-l2'] as const);
+    p = kinds.flatMap((k, i) =>
+      fc.sample(arbitraryNestedState([k]), { numRuns: 8, seed: 0x6e57 + i }),
+    );
     nestedPools.set(vendor, p);
   }
   return p;
@@ -113,7 +141,18 @@ function sectionDescs(list: readonly Release[]): Map<string, AnyVMSDesc[]> {
 const mainOnlyCache = new WeakMap<AnyVMSDesc, AnyVMSDesc>();
 function mainOnly(d: AnyVMSDesc): AnyVMSDesc {
   let m = mainOnlyCache.get(d);
-  if (!m) mainOnlyCache.set(d, (m = { ...d, subsections: [], pre_save: undefined, post_load: undefined, pre_load: undefined, needed: undefined }));
+  if (!m)
+    mainOnlyCache.set(
+      d,
+      (m = {
+        ...d,
+        subsections: [],
+        pre_save: undefined,
+        post_load: undefined,
+        pre_load: undefined,
+        needed: undefined,
+      }),
+    );
   return m;
 }
 
@@ -124,14 +163,23 @@ function mainOnly(d: AnyVMSDesc): AnyVMSDesc {
  */
 function optionalSubsections(list: readonly AnyVMSDesc[]): AnyVMSDesc[] {
   const seen = new Map<string, AnyVMSDesc>();
-  for (const d of list) for (const sub of d.subsections as readonly AnyVMSDesc[]) if (!seen.has(sub.name)) seen.set(sub.name, sub);
-  return [...seen.values()].filter((sub) => !stateFields(sub).some((f) => f.key === 'env.nested_state'));
+  for (const d of list)
+    for (const sub of d.subsections as readonly AnyVMSDesc[])
+      if (!seen.has(sub.name)) seen.set(sub.name, sub);
+  return [...seen.values()].filter(
+    (sub) => !stateFields(sub).some((f) => f.key === 'env.nested_state'),
+  );
 }
 
 type GroupMode = 'base' | 'random' | 'initial';
 
-function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbitraryOptions): fc.Arbitrary<GeneratedVm> {
-  const odds = (n: number | undefined, dflt: number) => ((n ?? dflt) <= 0 ? fc.constant(false) : rarely(n ?? dflt));
+function scenarioVm(
+  sc: Scenario,
+  descs: Map<string, AnyVMSDesc[]>,
+  opts: VmArbitraryOptions,
+): fc.Arbitrary<GeneratedVm> {
+  const odds = (n: number | undefined, dflt: number) =>
+    (n ?? dflt) <= 0 ? fc.constant(false) : rarely(n ?? dflt);
   const subOdds = opts.subsectionOdds ?? 4;
   // A subsection keeps the scenario's values, gets random ones, or is cleared (so values the
   // scenario sets, like a Linux guest's PV MSRs, are sometimes not sent either).
@@ -143,7 +191,11 @@ function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbi
           { weight: 1, arbitrary: fc.constant<GroupMode>('random') },
           { weight: 1, arbitrary: fc.constant<GroupMode>('initial') },
         );
-  const vendor: 'vmx' | 'svm' | undefined = sc.ctx.cpu?.vmx ? 'vmx' : sc.ctx.cpu?.svm ? 'svm' : undefined;
+  const vendor: 'vmx' | 'svm' | undefined = sc.ctx.cpu?.vmx
+    ? 'vmx'
+    : sc.ctx.cpu?.svm
+      ? 'svm'
+      : undefined;
   const host = fc.record({
     tcg: vendor ? fc.constant(false) : rarely(4),
     features: fc.tuple(...ALWAYS_SENT_FEATURES.map(() => odds(opts.featureOdds, 10))),
@@ -154,23 +206,36 @@ function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbi
     const base = baseStates[key] ?? {};
     const overridesFor = (d: AnyVMSDesc) => {
       const o: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const f of stateFields(d)) if (isLarge(f)) o[f.key] = fc.constantFrom(base[f.key] ?? initialValue(f), ...pool(f)).map(cloneValue);
+      for (const f of stateFields(d))
+        if (isLarge(f))
+          o[f.key] = fc.constantFrom(base[f.key] ?? initialValue(f), ...pool(f)).map(cloneValue);
       return o;
     };
     const main = mainOnly(list[0]);
     const subs = optionalSubsections(list);
-    const nestedField = list.flatMap((d) => stateFields(d)).find((f) => f.key === 'env.nested_state');
-    const ownNested = nestedField ? (base['env.nested_state'] ?? initialValue(nestedField)) : undefined;
+    const nestedField = list
+      .flatMap((d) => stateFields(d))
+      .find((f) => f.key === 'env.nested_state');
+    const ownNested = nestedField
+      ? (base['env.nested_state'] ?? initialValue(nestedField))
+      : undefined;
     const nested: fc.Arbitrary<unknown> =
       nestedField === undefined
         ? fc.constant(undefined)
-        : (vendor && opts.nestedPool !== false ? fc.constantFrom(ownNested, ...nestedPool(vendor)) : fc.constant(ownNested)).map(cloneValue);
+        : (vendor && opts.nestedPool !== false
+            ? fc.constantFrom(ownNested, ...nestedPool(vendor))
+            : fc.constant(ownNested)
+          ).map(cloneValue);
     const initial = initialState({ ...list[0], subsections: subs } as AnyVMSDesc) as State;
     sections[key] = fc
       .record({
         main: arbitraryState(main, { ctx: sc.ctx, overrides: overridesFor(main) }),
         randomMain: fc.boolean(),
-        groups: fc.tuple(...subs.map((d) => fc.tuple(groupMode, arbitraryState(d, { ctx: sc.ctx, overrides: overridesFor(d) })))),
+        groups: fc.tuple(
+          ...subs.map((d) =>
+            fc.tuple(groupMode, arbitraryState(d, { ctx: sc.ctx, overrides: overridesFor(d) })),
+          ),
+        ),
         nested,
       })
       .map(({ main: m, randomMain, groups, nested: n }) => {
@@ -178,7 +243,8 @@ function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbi
         if (randomMain) Object.assign(s, m);
         groups.forEach(([mode, values], i) => {
           if (mode === 'random') Object.assign(s, values);
-          else if (mode === 'initial') for (const f of stateFields(subs[i])) s[f.key] = initial[f.key];
+          else if (mode === 'initial')
+            for (const f of stateFields(subs[i])) s[f.key] = initial[f.key];
         });
         if (n !== undefined) s['env.nested_state'] = n;
         return s;
@@ -191,7 +257,10 @@ function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbi
     });
     let ctx: X86Ctx = { ...sc.ctx, accel: h.tcg ? 'tcg' : sc.ctx.accel, cpu: cpuModel };
     const cpu = states.cpu;
-    if (cpu && (big(cpu, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT) !== 0n) {
+    if (
+      cpu &&
+      (big(cpu, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT) !== 0n
+    ) {
       // From 6.0 QEMU loads enabled re-enlightenment only with a fixed TSC frequency (-cpu tsc-frequency=).
       ctx = { ...ctx, userTscKhz: FIXED_TSC_KHZ };
       cpu['env.tsc_khz'] = BigInt(FIXED_TSC_KHZ);
@@ -199,7 +268,8 @@ function scenarioVm(sc: Scenario, descs: Map<string, AnyVMSDesc[]>, opts: VmArbi
     if (cpu) {
       // KVM reports HF_GUEST_MASK exactly when the nested state says L2 is running.
       const n = cpu['env.nested_state'] as NestedState | undefined;
-      const guest = !!n && (n.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0 && nestedStateAllocated(ctx, true);
+      const guest =
+        !!n && (n.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0 && nestedStateAllocated(ctx, true);
       const hflags = (cpu['env.hflags'] as number) ?? 0;
       cpu['env.hflags'] = guest ? (hflags | HF_GUEST_MASK) >>> 0 : (hflags & ~HF_GUEST_MASK) >>> 0;
     }

@@ -13,25 +13,37 @@ import { saveInto } from '../engine/save';
 import { MalformedError, UnsupportedError } from '../errors';
 import { decodeConfiguration } from '../stream/configuration';
 import { FILE_MAGIC, FILE_VERSION, SectionType } from '../stream/constants';
-import { writeFullSectionHeader, writeSectionFooter, writeStreamHead } from '../stream/generate-framing';
+import {
+  writeFullSectionHeader,
+  writeSectionFooter,
+  writeStreamHead,
+} from '../stream/generate-framing';
 import { MachineTypeMismatchError, SectionFooterError, UnknownSectionError } from './errors';
 import type { CatalogSection, VmStates } from '../../vmstate/releases/types';
 
-const sectionKey = (name: string, instance: number): string => (instance === 0 ? name : `${name}#${instance}`);
+const sectionKey = (name: string, instance: number): string =>
+  instance === 0 ? name : `${name}#${instance}`;
 
 /** Sections in the order QEMU saves them: higher priority first, then registration order. */
 const orderCache = new WeakMap<readonly CatalogSection[], CatalogSection[]>();
 export function saveOrder(catalog: readonly CatalogSection[]): CatalogSection[] {
   let o = orderCache.get(catalog);
   if (!o) {
-    o = catalog.map((c, i) => ({ c, i })).sort((a, b) => b.c.priority - a.c.priority || a.i - b.i).map((x) => x.c);
+    o = catalog
+      .map((c, i) => ({ c, i }))
+      .sort((a, b) => b.c.priority - a.c.priority || a.i - b.i)
+      .map((x) => x.c);
     orderCache.set(catalog, o);
   }
   return o;
 }
 
 /** The section states that go on the wire: those the VM has, minus sections whose top-level needed() is false. */
-export function sectionsSent(catalog: readonly CatalogSection[], states: VmStates, ctx: Ctx): { section: CatalogSection; key: string; state: State }[] {
+export function sectionsSent(
+  catalog: readonly CatalogSection[],
+  states: VmStates,
+  ctx: Ctx,
+): { section: CatalogSection; key: string; state: State }[] {
   const out: { section: CatalogSection; key: string; state: State }[] = [];
   for (const c of saveOrder(catalog)) {
     const key = sectionKey(c.name, c.instance);
@@ -47,10 +59,19 @@ export function sectionsSent(catalog: readonly CatalogSection[], states: VmState
  * The device part of a stream a source writes: every FULL section with its footer, then EOF
  * (VMStateErrors from the engine pass through: the source refuses to save).
  */
-export function encodeSections(catalog: readonly CatalogSection[], states: VmStates, ctx: Ctx): Uint8Array {
+export function encodeSections(
+  catalog: readonly CatalogSection[],
+  states: VmStates,
+  ctx: Ctx,
+): Uint8Array {
   const w = new ByteWriter(16 * 1024);
   for (const { section: c, state } of sectionsSent(catalog, states, ctx)) {
-    writeFullSectionHeader(w, { sectionId: c.sectionId, idstr: c.name, instanceId: c.instance, version: c.vmsd.version_id });
+    writeFullSectionHeader(w, {
+      sectionId: c.sectionId,
+      idstr: c.name,
+      instanceId: c.instance,
+      version: c.vmsd.version_id,
+    });
     saveInto(w, c.vmsd, state, { ctx, path: `${c.name}#${c.instance}` });
     writeSectionFooter(w, c.sectionId);
   }
@@ -66,7 +87,12 @@ export function streamHead(machineType: string): Uint8Array {
 }
 
 /** The whole stream a source writes on a machine type. */
-export function encodeVmStream(catalog: readonly CatalogSection[], machineType: string, states: VmStates, ctx: Ctx): Uint8Array {
+export function encodeVmStream(
+  catalog: readonly CatalogSection[],
+  machineType: string,
+  states: VmStates,
+  ctx: Ctx,
+): Uint8Array {
   return concat(streamHead(machineType), encodeSections(catalog, states, ctx));
 }
 
@@ -81,18 +107,26 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * What the destination holds after loading a whole stream: the machine type in the
  * configuration must be its own, then the device part as decodeSections reads it.
  */
-export function decodeVmStream(catalog: readonly CatalogSection[], machineType: string, bytes: Uint8Array, ctx: Ctx): Record<string, State> {
+export function decodeVmStream(
+  catalog: readonly CatalogSection[],
+  machineType: string,
+  bytes: Uint8Array,
+  ctx: Ctx,
+): Record<string, State> {
   const r = new ByteReader(bytes);
   r.path = () => 'header';
   const magic = r.u32();
-  if (magic !== FILE_MAGIC) throw new MalformedError(`not a migration stream: magic 0x${magic.toString(16)}`, 0, 'header');
+  if (magic !== FILE_MAGIC)
+    throw new MalformedError(`not a migration stream: magic 0x${magic.toString(16)}`, 0, 'header');
   const version = r.u32();
-  if (version !== FILE_VERSION) throw new UnsupportedError(`unsupported migration stream version ${version}`, 4, 'header');
+  if (version !== FILE_VERSION)
+    throw new UnsupportedError(`unsupported migration stream version ${version}`, 4, 'header');
   if (r.peek() === SectionType.CONFIGURATION) {
     const at = r.offset;
     r.u8();
     const config = decodeConfiguration(r, 0);
-    if (config.machineType !== machineType) throw new MachineTypeMismatchError(config.machineType, machineType, at + 1);
+    if (config.machineType !== machineType)
+      throw new MachineTypeMismatchError(config.machineType, machineType, at + 1);
   }
   return readSections(catalog, r, ctx);
 }
@@ -102,18 +136,32 @@ export function decodeVmStream(catalog: readonly CatalogSection[], machineType: 
  * loaded from its initial state; `base` is the part's offset in its stream, for error offsets.
  * Throws a VMStateError where QEMU's loadvm fails.
  */
-export function decodeSections(catalog: readonly CatalogSection[], bytes: Uint8Array, ctx: Ctx, base = 0): Record<string, State> {
+export function decodeSections(
+  catalog: readonly CatalogSection[],
+  bytes: Uint8Array,
+  ctx: Ctx,
+  base = 0,
+): Record<string, State> {
   return readSections(catalog, new ByteReader(bytes, base), ctx);
 }
 
-function readSections(catalog: readonly CatalogSection[], r: ByteReader, ctx: Ctx): Record<string, State> {
+function readSections(
+  catalog: readonly CatalogSection[],
+  r: ByteReader,
+  ctx: Ctx,
+): Record<string, State> {
   const out: Record<string, State> = {};
   for (;;) {
     const at = r.offset;
     r.path = () => '';
     const type = r.u8();
     if (type === SectionType.EOF) return out;
-    if (type !== SectionType.FULL) throw new MalformedError(`unexpected record type 0x${type.toString(16)} in a device-state stream`, at, '');
+    if (type !== SectionType.FULL)
+      throw new MalformedError(
+        `unexpected record type 0x${type.toString(16)} in a device-state stream`,
+        at,
+        '',
+      );
     const sectionId = r.u32();
     const idstr = r.countedString();
     const instance = r.u32();
@@ -125,8 +173,18 @@ function readSections(catalog: readonly CatalogSection[], r: ByteReader, ctx: Ct
     const footerAt = r.offset;
     r.path = () => path;
     const footer = r.u8();
-    if (footer !== SectionType.FOOTER) throw new SectionFooterError(`missing section footer for ${idstr} (found byte 0x${footer.toString(16)})`, footerAt, path);
+    if (footer !== SectionType.FOOTER)
+      throw new SectionFooterError(
+        `missing section footer for ${idstr} (found byte 0x${footer.toString(16)})`,
+        footerAt,
+        path,
+      );
     const footerId = r.u32();
-    if (footerId !== sectionId) throw new SectionFooterError(`mismatched section id ${footerId} in footer for ${idstr} (expected ${sectionId})`, footerAt, path);
+    if (footerId !== sectionId)
+      throw new SectionFooterError(
+        `mismatched section id ${footerId} in footer for ${idstr} (expected ${sectionId})`,
+        footerAt,
+        path,
+      );
   }
 }

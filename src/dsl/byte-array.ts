@@ -8,10 +8,16 @@ import { buffer } from './kinds';
  * Uint8Array rather than n numbers, since they are usually a kernel struct or a page
  * (vmcs12, vmcb12, AMX tile data) that other code decodes as bytes.
  */
-export function byteArrayKind(n: number): Kind<Uint8Array> & { readonly describeAsByteArray: true } {
+export function byteArrayKind(
+  n: number,
+): Kind<Uint8Array> & { readonly describeAsByteArray: true } {
   return { ...buffer(n, 'uint8'), describeAsByteArray: true };
 }
 
-export function byteArray<const K extends string>(key: K, n: number, opts?: FieldOptions): Field<K, Uint8Array> {
+export function byteArray<const K extends string>(
+  key: K,
+  n: number,
+  opts?: FieldOptions,
+): Field<K, Uint8Array> {
   return makeField(key, 'value', byteArrayKind(n), { from: 'one' }, opts);
 }

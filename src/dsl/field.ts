@@ -26,7 +26,10 @@ export interface Field<K extends string, T> {
   /** Present only when this holds, on both sides (QEMU's _TEST macros); overrides `version`. */
   readonly exists?: ExistsTest;
   /** For validate pseudo-fields: the check and what to say when it fails. */
-  readonly validate?: { readonly test: (state: Readonly<State>, version: number, ctx: Ctx) => boolean; readonly message: string };
+  readonly validate?: {
+    readonly test: (state: Readonly<State>, version: number, ctx: Ctx) => boolean;
+    readonly message: string;
+  };
   /** Phantom: the value type, for inference only (never set at run time). */
   readonly _value: T;
 }

@@ -86,7 +86,9 @@ export function buffer(size: number, type = 'buffer'): Kind<Uint8Array> {
     wireSize: size,
     minWireSize: size,
     check: (v) =>
-      v instanceof Uint8Array && v.length === size ? undefined : `expected a Uint8Array of ${size} bytes, got ${describe(v)}`,
+      v instanceof Uint8Array && v.length === size
+        ? undefined
+        : `expected a Uint8Array of ${size} bytes, got ${describe(v)}`,
     write: (w, v) => w.bytes(v),
     read: (r) => r.bytesCopy(size),
     initial: () => new Uint8Array(size),
@@ -109,7 +111,8 @@ export function equal<T>(base: Kind<T>, hint = ''): Kind<T> {
       const at = r.offset;
       const v = base.read(r, io, current);
       const mine = current ?? base.initial();
-      if (!base.equals(v, mine)) io.fail((_, path) => new EqualMismatchError(v, mine, hint, at, path));
+      if (!base.equals(v, mine))
+        io.fail((_, path) => new EqualMismatchError(v, mine, hint, at, path));
       return v;
     },
   };
@@ -129,13 +132,19 @@ export const int32le: Kind<number> = {
 };
 
 /** A nested description written inline: its fields, then its own subsections; no version on the wire. */
-export function struct<D extends AnyVMSD>(desc: D, type = 'struct'): Kind<State> & { readonly desc: D } {
+export function struct<D extends AnyVMSD>(
+  desc: D,
+  type = 'struct',
+): Kind<State> & { readonly desc: D } {
   return {
     type,
     desc,
     wireSize: undefined,
     minWireSize: 0,
-    check: (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? undefined : `expected an object, got ${describe(v)}`),
+    check: (v) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? undefined
+        : `expected an object, got ${describe(v)}`,
     write: (w, v, io) => io.saveNested(w, desc, v, desc.name),
     read: (r, io, current) => io.loadNested(r, desc, current, desc.name),
     initial: () => structHooks.initial(desc),
@@ -195,11 +204,21 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function valuesEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a instanceof Uint8Array && b instanceof Uint8Array) return bytesEqual(a, b);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
+  if (
+    a &&
+    b &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const ka = Object.keys(a as object);
     const kb = Object.keys(b as object);
-    return ka.length === kb.length && ka.every((k) => valuesEqual((a as State)[k], (b as State)[k]));
+    return (
+      ka.length === kb.length && ka.every((k) => valuesEqual((a as State)[k], (b as State)[k]))
+    );
   }
   return false;
 }

@@ -9,12 +9,23 @@ import type { AnyVMSDesc, StateOf } from './vmsd';
  * temporary's fields, inline, with no version. We keep the temporary's values themselves as the
  * state (under the key QEMU names the field: "tmp"), so the state is what travels.
  */
-export function tmpKind<D extends AnyVMSDesc>(desc: D): Kind<State> & { readonly desc: D; readonly describeInline: true } {
+export function tmpKind<D extends AnyVMSDesc>(
+  desc: D,
+): Kind<State> & { readonly desc: D; readonly describeInline: true } {
   return { ...structKind(desc, 'tmp'), describeInline: true };
 }
 
 /** One VMSTATE_WITH_TMP field; QEMU names every such field "tmp". */
-export function tmp<D extends AnyVMSDesc, const K extends string = 'tmp'>(desc: D, opts?: FieldOptions & { key?: K }): Field<K, StateOf<D>> {
+export function tmp<D extends AnyVMSDesc, const K extends string = 'tmp'>(
+  desc: D,
+  opts?: FieldOptions & { key?: K },
+): Field<K, StateOf<D>> {
   const key = (opts?.key ?? 'tmp') as K;
-  return makeField(key, 'value', tmpKind(desc), { from: 'one' }, { ...opts, as: opts?.as ?? 'tmp' });
+  return makeField(
+    key,
+    'value',
+    tmpKind(desc),
+    { from: 'one' },
+    { ...opts, as: opts?.as ?? 'tmp' },
+  );
 }

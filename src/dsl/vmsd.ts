@@ -7,7 +7,11 @@ import type { Ctx, State } from './kind';
  * Subsections share the parent's state object (QEMU passes them the same opaque), so their
  * fields are keys of the same state.
  */
-export interface VMSD<N extends string = string, Fs extends readonly AnyField[] = readonly AnyField[], Subs extends readonly AnyVMSDesc[] = readonly AnyVMSDesc[]> {
+export interface VMSD<
+  N extends string = string,
+  Fs extends readonly AnyField[] = readonly AnyField[],
+  Subs extends readonly AnyVMSDesc[] = readonly AnyVMSDesc[],
+> {
   readonly name: N;
   readonly version_id: number;
   readonly minimum_version_id: number;
@@ -32,7 +36,11 @@ export interface VMSD<N extends string = string, Fs extends readonly AnyField[] 
 export type AnyVMSDesc = VMSD<string, readonly AnyField[], readonly any[]>;
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (
+  x: infer I,
+) => void
+  ? I
+  : never;
 
 type FieldsState<Fs extends readonly AnyField[]> = {
   -readonly [F in Fs[number] as F extends Field<infer K, unknown> ? K : never]: F['_value'];
@@ -42,22 +50,32 @@ type SubsState<Subs extends readonly AnyVMSDesc[]> = [Subs[number]] extends [nev
   ? unknown
   : IsAny<Subs[number]> extends true
     ? unknown // a subsection list typed loosely (e.g. inferred from context): contributes no keys
-    : UnionToIntersection<Subs[number] extends infer S ? (S extends AnyVMSDesc ? StateOf<S> : never) : never>;
+    : UnionToIntersection<
+        Subs[number] extends infer S ? (S extends AnyVMSDesc ? StateOf<S> : never) : never
+      >;
 
 /** The TypeScript type of a description's state: one source of truth, no interface written beside it. */
-export type StateOf<D> = D extends VMSD<string, infer Fs, infer Subs> ? Simplify<FieldsState<Fs> & SubsState<Subs>> : never;
+export type StateOf<D> =
+  D extends VMSD<string, infer Fs, infer Subs>
+    ? Simplify<FieldsState<Fs> & SubsState<Subs>>
+    : never;
 
-export interface VMSDSpec<N extends string, Fs extends readonly AnyField[], Subs extends readonly AnyVMSDesc[]>
-  extends Omit<VMSD<N, Fs, Subs>, 'minimum_version_id' | 'subsections' | 'fields'> {
+export interface VMSDSpec<
+  N extends string,
+  Fs extends readonly AnyField[],
+  Subs extends readonly AnyVMSDesc[],
+> extends Omit<VMSD<N, Fs, Subs>, 'minimum_version_id' | 'subsections' | 'fields'> {
   readonly minimum_version_id?: number;
   readonly fields: Fs;
   readonly subsections?: Subs;
 }
 
 /** Declares a description; checks what QEMU's vmstate_check checks (and a little more) at once. */
-export function vmsd<const N extends string, const Fs extends readonly AnyField[], const Subs extends readonly AnyVMSDesc[] = []>(
-  spec: VMSDSpec<N, Fs, Subs>,
-): VMSD<N, Fs, Subs> {
+export function vmsd<
+  const N extends string,
+  const Fs extends readonly AnyField[],
+  const Subs extends readonly AnyVMSDesc[] = [],
+>(spec: VMSDSpec<N, Fs, Subs>): VMSD<N, Fs, Subs> {
   const d: VMSD<N, Fs, Subs> = {
     ...spec,
     minimum_version_id: spec.minimum_version_id ?? 0,
@@ -68,28 +86,40 @@ export function vmsd<const N extends string, const Fs extends readonly AnyField[
 }
 
 function checkDescription(d: AnyVMSDesc): void {
-  if (!d.name || d.name.length > 255) throw new DescriptionError(`description name must be 1..255 bytes: '${d.name}'`);
+  if (!d.name || d.name.length > 255)
+    throw new DescriptionError(`description name must be 1..255 bytes: '${d.name}'`);
   if (d.minimum_version_id > d.version_id)
-    throw new DescriptionError(`${d.name}: minimum_version_id ${d.minimum_version_id} > version_id ${d.version_id}`);
+    throw new DescriptionError(
+      `${d.name}: minimum_version_id ${d.minimum_version_id} > version_id ${d.version_id}`,
+    );
   const keys = new Set<string>();
   const seenBefore = new Set<string>();
   for (const f of d.fields) {
     if (f.shape !== 'unused' && f.shape !== 'validate') {
-      if (keys.has(f.key)) throw new DescriptionError(`${d.name}: field key '${f.key}' appears twice (give one an 'as' name)`);
+      if (keys.has(f.key))
+        throw new DescriptionError(
+          `${d.name}: field key '${f.key}' appears twice (give one an 'as' name)`,
+        );
       keys.add(f.key);
     }
     if (f.count.from === 'field') {
       if (!seenBefore.has(f.count.field))
-        throw new DescriptionError(`${d.name}: '${f.key}' takes its length from '${f.count.field}', which must be an earlier field`);
-      if (!(f.count.max >= 0)) throw new DescriptionError(`${d.name}: '${f.key}' needs a maximum length`);
+        throw new DescriptionError(
+          `${d.name}: '${f.key}' takes its length from '${f.count.field}', which must be an earlier field`,
+        );
+      if (!(f.count.max >= 0))
+        throw new DescriptionError(`${d.name}: '${f.key}' needs a maximum length`);
     }
     seenBefore.add(f.key);
   }
   const subNames = new Set<string>();
   for (const s of d.subsections as readonly AnyVMSDesc[]) {
     if (!s.name.startsWith(d.name))
-      throw new DescriptionError(`${d.name}: subsection '${s.name}' must start with its parent's name (QEMU's loader relies on it)`);
-    if (subNames.has(s.name)) throw new DescriptionError(`${d.name}: subsection '${s.name}' appears twice`);
+      throw new DescriptionError(
+        `${d.name}: subsection '${s.name}' must start with its parent's name (QEMU's loader relies on it)`,
+      );
+    if (subNames.has(s.name))
+      throw new DescriptionError(`${d.name}: subsection '${s.name}' appears twice`);
     subNames.add(s.name);
   }
 }

@@ -8,13 +8,18 @@ import { outline } from './describe-text';
  * validate checks, version and test gates) and nested subsections with needed() conditions.
  * Names follow QEMU's rules so the prefix-based subsection loader is exercised, not confused.
  */
-export function arbitraryDescription(opts: { maxDepth?: number; maxFields?: number } = {}): fc.Arbitrary<AnyVMSDesc> {
+export function arbitraryDescription(
+  opts: { maxDepth?: number; maxFields?: number } = {},
+): fc.Arbitrary<AnyVMSDesc> {
   const maxDepth = opts.maxDepth ?? 2;
   const maxFields = opts.maxFields ?? 6;
   return fc.integer({ min: 0, max: 2 ** 31 - 1 }).map((seed) => {
     const desc = buildDescription(new Rng(seed), maxDepth, maxFields);
     // Counterexamples print as an outline instead of a dump of closures.
-    return Object.freeze({ ...desc, [fc.toStringMethod]: () => `description #${seed}:\n${outline(desc)}` });
+    return Object.freeze({
+      ...desc,
+      [fc.toStringMethod]: () => `description #${seed}:\n${outline(desc)}`,
+    });
   });
 }
 
@@ -37,14 +42,28 @@ class Rng {
   }
 }
 
-const SCALARS: readonly Kind<unknown>[] = [k.u8, k.u16, k.u32, k.u64, k.i8, k.i16, k.i32, k.i64, k.bool] as Kind<unknown>[];
+const SCALARS: readonly Kind<unknown>[] = [
+  k.u8,
+  k.u16,
+  k.u32,
+  k.u64,
+  k.i8,
+  k.i16,
+  k.i32,
+  k.i64,
+  k.bool,
+] as Kind<unknown>[];
 
 function buildDescription(rng: Rng, maxDepth: number, maxFields: number): AnyVMSDesc {
   let keyCounter = 0;
   let structCounter = 0;
   const newKey = () => `f${keyCounter++}`;
 
-  const makeFields = (depth: number, version: number, inherited: string[]): { fields: AnyField[]; bools: string[] } => {
+  const makeFields = (
+    depth: number,
+    version: number,
+    inherited: string[],
+  ): { fields: AnyField[]; bools: string[] } => {
     const fields: AnyField[] = [];
     const bools = [...inherited];
     const n = rng.int(0, maxFields);
@@ -74,7 +93,8 @@ function buildDescription(rng: Rng, maxDepth: number, maxFields: number): AnyVMS
         const countKind = rng.pick([k.u8, k.u16, k.u32, k.i32] as Kind<unknown>[]);
         fields.push(f.field(countKey, countKind));
         const max = rng.int(0, 6);
-        if (rng.chance(0.5)) fields.push(f.varray(newKey(), rng.pick(SCALARS), { count: countKey, max }, gate()));
+        if (rng.chance(0.5))
+          fields.push(f.varray(newKey(), rng.pick(SCALARS), { count: countKey, max }, gate()));
         else fields.push(f.vbuffer(newKey(), { size: countKey, max }, gate()));
       } else if (roll < 0.75 && depth > 0) {
         const nested = makeDescription(`st${structCounter++}`, depth - 1);

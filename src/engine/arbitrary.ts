@@ -19,14 +19,24 @@ export interface ArbitraryOptions {
  * with their count fields, and (canonical form) everything that would not travel reset to its
  * initial value, so that load(save(s)) equals s exactly.
  */
-export function arbitraryState<D extends AnyVMSDesc>(desc: D, opts: ArbitraryOptions = {}): fc.Arbitrary<StateOf<D>> {
+export function arbitraryState<D extends AnyVMSDesc>(
+  desc: D,
+  opts: ArbitraryOptions = {},
+): fc.Arbitrary<StateOf<D>> {
   const ctx = opts.ctx ?? {};
   const maxVar = opts.maxVarLength ?? 8;
   const fields = stateFields(desc);
   // Count fields first: each varray/vbuffer takes its length from one, so lengths are drawn once per count field.
   const countMax = new Map<string, number>();
-  for (const f of fields) if (f.count.from === 'field') countMax.set(f.count.field, Math.min(f.count.max, countMax.get(f.count.field) ?? Infinity, maxVar));
-  const counts = fc.record(Object.fromEntries([...countMax].map(([key, max]) => [key, fc.integer({ min: 0, max })])));
+  for (const f of fields)
+    if (f.count.from === 'field')
+      countMax.set(
+        f.count.field,
+        Math.min(f.count.max, countMax.get(f.count.field) ?? Infinity, maxVar),
+      );
+  const counts = fc.record(
+    Object.fromEntries([...countMax].map(([key, max]) => [key, fc.integer({ min: 0, max })])),
+  );
   return counts.chain((lengths) => {
     const parts: Record<string, fc.Arbitrary<unknown>> = {};
     for (const f of fields) {
@@ -36,13 +46,18 @@ export function arbitraryState<D extends AnyVMSDesc>(desc: D, opts: ArbitraryOpt
     }
     return fc.record(parts).map((raw) => {
       const s = raw as State;
-      for (const [key, n] of Object.entries(lengths)) s[key] = typeof s[key] === 'bigint' ? BigInt(n) : n;
+      for (const [key, n] of Object.entries(lengths))
+        s[key] = typeof s[key] === 'bigint' ? BigInt(n) : n;
       return canonicalState(desc, s, ctx) as StateOf<D>;
     });
   });
 }
 
-function fieldArbitrary(f: AnyField, lengths: Record<string, number>, opts: ArbitraryOptions): fc.Arbitrary<unknown> {
+function fieldArbitrary(
+  f: AnyField,
+  lengths: Record<string, number>,
+  opts: ArbitraryOptions,
+): fc.Arbitrary<unknown> {
   const elem = elementArbitrary(f.kind, opts);
   switch (f.shape) {
     case 'value':
@@ -52,7 +67,8 @@ function fieldArbitrary(f: AnyField, lengths: Record<string, number>, opts: Arbi
       return fc.uint8Array({ minLength: n, maxLength: n });
     }
     case 'array': {
-      const n = f.count.from === 'fixed' ? f.count.n : lengths[(f.count as { field: string }).field];
+      const n =
+        f.count.from === 'fixed' ? f.count.n : lengths[(f.count as { field: string }).field];
       return fc.array(elem, { minLength: n, maxLength: n });
     }
     default:
@@ -94,13 +110,15 @@ function sentKeys(desc: AnyVMSDesc, s: State, ctx: Ctx): Set<string> {
   const sent = new Set<string>();
   const walk = (d: AnyVMSDesc) => {
     for (const f of d.fields) {
-      if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, s, d.version_id, ctx)) continue;
+      if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, s, d.version_id, ctx))
+        continue;
       sent.add(f.key);
       const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
       if (nested && f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
       else if (nested) s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
     }
-    for (const sub of d.subsections as readonly AnyVMSDesc[]) if (subsectionNeeded(sub, s, ctx)) walk(sub);
+    for (const sub of d.subsections as readonly AnyVMSDesc[])
+      if (subsectionNeeded(sub, s, ctx)) walk(sub);
   };
   walk(desc);
   return sent;
@@ -116,7 +134,8 @@ export function receiverState(desc: AnyVMSDesc, s: Readonly<State>): State {
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     if (f.kind.agreed) out[f.key] = s[f.key];
     else if (nested && f.shape === 'value') out[f.key] = receiverState(nested, s[f.key] as State);
-    else if (nested && f.shape === 'array') out[f.key] = (s[f.key] as State[]).map((e) => receiverState(nested, e));
+    else if (nested && f.shape === 'array')
+      out[f.key] = (s[f.key] as State[]).map((e) => receiverState(nested, e));
   }
   return out;
 }

@@ -32,7 +32,12 @@ export interface LoadOptions {
  * Reads a state as QEMU's vmstate_load_state does, from bytes that hold exactly one body
  * (fields and subsections); `version` is the stream's version of the description.
  */
-export function load<D extends AnyVMSDesc>(desc: D, bytes: Uint8Array, version: number = desc.version_id, opts: LoadOptions = {}): StateOf<D> {
+export function load<D extends AnyVMSDesc>(
+  desc: D,
+  bytes: Uint8Array,
+  version: number = desc.version_id,
+  opts: LoadOptions = {},
+): StateOf<D> {
   const r = new ByteReader(bytes, opts.base ?? 0);
   // The input is exactly one body: nothing follows it, so a peek past its end finds no subsection.
   const state = loadFrom(r, desc, version, { ...opts, endIsFinal: true });
@@ -41,14 +46,20 @@ export function load<D extends AnyVMSDesc>(desc: D, bytes: Uint8Array, version: 
     // A subsection marker with too few bytes after it for its header is a subsection cut short.
     const n = r.peek(1);
     const header = n === undefined ? 2 : 2 + n + 4;
-    if (r.peek() === SUBSECTION_MARKER && r.remaining < header) throw new TruncatedError(header, r.remaining, r.offset, path);
+    if (r.peek() === SUBSECTION_MARKER && r.remaining < header)
+      throw new TruncatedError(header, r.remaining, r.offset, path);
     throw new TrailingBytesError(r.remaining, r.offset, path);
   }
   return state as StateOf<D>;
 }
 
 /** Reads one body from a reader the stream layer owns, leaving the reader after it. */
-export function loadFrom(r: ByteReader, desc: AnyVMSDesc, version: number, opts: LoadOptions & { endIsFinal?: boolean } = {}): State {
+export function loadFrom(
+  r: ByteReader,
+  desc: AnyVMSDesc,
+  version: number,
+  opts: LoadOptions & { endIsFinal?: boolean } = {},
+): State {
   // Without a receiver state, fields are read into an empty object and the ones the stream lacks
   // get their initial values afterwards (cheaper than building every initial value first).
   const state = opts.into ? cloneValue(opts.into) : startState(desc);
@@ -128,8 +139,10 @@ class Loader implements KindIO {
 
   private vmsd(d: AnyVMSDesc, state: State, version: number, at: number): void {
     const start = this.r.offset;
-    if (version > d.version_id) this.fail((_, p) => new VersionTooNewError(d.name, version, d.version_id, start, p));
-    if (version < d.minimum_version_id) this.fail((_, p) => new VersionTooOldError(d.name, version, d.minimum_version_id, start, p));
+    if (version > d.version_id)
+      this.fail((_, p) => new VersionTooNewError(d.name, version, d.version_id, start, p));
+    if (version < d.minimum_version_id)
+      this.fail((_, p) => new VersionTooOldError(d.name, version, d.minimum_version_id, start, p));
     if (d.pre_load) this.hook(`${d.name}: pre_load`, () => d.pre_load!(state, this.ctx));
     for (const f of d.fields) {
       if (!fieldExists(f, state, version, this.ctx)) continue;
@@ -138,7 +151,8 @@ class Loader implements KindIO {
       this.stack.pop();
     }
     this.subsections(d, state, at);
-    if (d.post_load) this.hook(`${d.name}: post_load`, () => d.post_load!(state, version, this.ctx));
+    if (d.post_load)
+      this.hook(`${d.name}: post_load`, () => d.post_load!(state, version, this.ctx));
   }
 
   private field(f: AnyField, state: State, version: number): void {
@@ -146,7 +160,8 @@ class Loader implements KindIO {
     switch (f.shape) {
       case 'validate': {
         const v = f.validate!;
-        if (!v.test(state, version, this.ctx)) this.fail((o, p) => new ValidationError(f.name, v.message, o, p));
+        if (!v.test(state, version, this.ctx))
+          this.fail((o, p) => new ValidationError(f.name, v.message, o, p));
         return;
       }
       case 'unused':
@@ -184,9 +199,14 @@ class Loader implements KindIO {
     if (c.from === 'one') return 1;
     const raw = state[c.field];
     const n = countValue(raw);
-    if (n === undefined) this.fail((o, p) => new MalformedError(`length field '${c.field}' holds ${String(raw)}, not a count`, o, p));
+    if (n === undefined)
+      this.fail(
+        (o, p) =>
+          new MalformedError(`length field '${c.field}' holds ${String(raw)}, not a count`, o, p),
+      );
     if (n < 0 || n > c.max) this.fail((o, p) => new ArrayLengthError(n, c.max, o, p));
-    if (n * minElementSize > this.r.remaining) this.fail((o, p) => new TruncatedError(n * minElementSize, this.r.remaining, o, p));
+    if (n * minElementSize > this.r.remaining)
+      this.fail((o, p) => new TruncatedError(n * minElementSize, this.r.remaining, o, p));
     return n;
   }
 
@@ -215,7 +235,16 @@ class Loader implements KindIO {
       const name = latin1(nameBytes);
       if (!name.startsWith(d.name)) return;
       const sub = subs.find((s) => s.name === name);
-      if (!sub) this.fail((o, p) => new UnknownSubsectionError(name, subs.map((s) => s.name), o, p));
+      if (!sub)
+        this.fail(
+          (o, p) =>
+            new UnknownSubsectionError(
+              name,
+              subs.map((s) => s.name),
+              o,
+              p,
+            ),
+        );
       r.skip(2 + n);
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
       const saved = this.stack[at];
@@ -225,4 +254,3 @@ class Loader implements KindIO {
     }
   }
 }
-

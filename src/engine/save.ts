@@ -16,7 +16,11 @@ export interface SaveOptions {
 }
 
 /** Writes a state as QEMU's vmstate_save_state does: fields, then needed subsections. */
-export function save<D extends AnyVMSDesc>(desc: D, state: StateOf<D> | State, opts: SaveOptions = {}): Uint8Array {
+export function save<D extends AnyVMSDesc>(
+  desc: D,
+  state: StateOf<D> | State,
+  opts: SaveOptions = {},
+): Uint8Array {
   const w = new ByteWriter(1024);
   new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state as State);
   return w.finish();
@@ -34,7 +38,12 @@ export function saveDescribed<D extends AnyVMSDesc>(
 }
 
 /** Appends a state to a writer the stream layer owns; returns its vmdesc when asked. */
-export function saveInto(w: ByteWriter, desc: AnyVMSDesc, state: State, opts: SaveOptions & { describe?: boolean } = {}): VmdescVMSD | undefined {
+export function saveInto(
+  w: ByteWriter,
+  desc: AnyVMSDesc,
+  state: State,
+  opts: SaveOptions & { describe?: boolean } = {},
+): VmdescVMSD | undefined {
   return new Saver(w, opts.ctx ?? {}, opts.path, opts.describe ?? false).top(desc, state);
 }
 
@@ -67,7 +76,7 @@ class Saver implements KindIO {
     return out;
   }
 
-  saveNested(w: ByteWriter, desc: AnyVMSDesc, state: State, segment: string): void {
+  saveNested(_w: ByteWriter, desc: AnyVMSDesc, state: State, segment: string): void {
     this.stack.push(segment);
     const out = this.vmsd(desc, state, this.stack.length - 1);
     this.stack.pop();
@@ -90,9 +99,15 @@ class Saver implements KindIO {
   }
 
   private vmsd(d: AnyVMSDesc, given: State, at: number): VmdescVMSD | undefined {
-    const state = (d.pre_save && (this.hook(`${d.name}: pre_save`, () => d.pre_save!(given, this.ctx)) as State | undefined)) || given;
+    const state =
+      (d.pre_save &&
+        (this.hook(`${d.name}: pre_save`, () => d.pre_save!(given, this.ctx)) as
+          State | undefined)) ||
+      given;
     const version = d.version_id;
-    const out: VmdescVMSD | undefined = this.describing ? { vmsd_name: d.name, version, fields: [] } : undefined;
+    const out: VmdescVMSD | undefined = this.describing
+      ? { vmsd_name: d.name, version, fields: [] }
+      : undefined;
     const outer = this.descFields;
     const names = this.describing ? vmdescNames(d) : undefined;
     try {
@@ -134,7 +149,10 @@ class Saver implements KindIO {
     switch (f.shape) {
       case 'validate': {
         const v = f.validate!;
-        if (!v.test(state, version, this.ctx)) this.fail((o, p) => new InvalidValueError(`refusing to save: ${v.message || f.name}`, o, p));
+        if (!v.test(state, version, this.ctx))
+          this.fail(
+            (o, p) => new InvalidValueError(`refusing to save: ${v.message || f.name}`, o, p),
+          );
         return;
       }
       case 'unused': {
@@ -151,7 +169,14 @@ class Saver implements KindIO {
       case 'vbuffer': {
         const n = this.count(f, state);
         if (!(value instanceof Uint8Array) || value.length !== n)
-          this.fail((o, p) => new InvalidValueError(`expected a Uint8Array of ${n} bytes (the value of '${(f.count as { field: string }).field}')`, o, p));
+          this.fail(
+            (o, p) =>
+              new InvalidValueError(
+                `expected a Uint8Array of ${n} bytes (the value of '${(f.count as { field: string }).field}')`,
+                o,
+                p,
+              ),
+          );
         const start = w.pos;
         w.bytes(value);
         this.describe(f, descName, -1, 1, w.pos - start);
@@ -160,7 +185,14 @@ class Saver implements KindIO {
       case 'array': {
         const n = this.count(f, state);
         if (!Array.isArray(value) || value.length !== n)
-          this.fail((o, p) => new InvalidValueError(`expected an array of ${n} element(s), got ${Array.isArray(value) ? value.length : typeof value}`, o, p));
+          this.fail(
+            (o, p) =>
+              new InvalidValueError(
+                `expected an array of ${n} element(s), got ${Array.isArray(value) ? value.length : typeof value}`,
+                o,
+                p,
+              ),
+          );
         const top = this.stack.length - 1;
         const compress = this.describing && canCompress(f);
         for (let i = 0; i < n; i++) {
@@ -185,11 +217,24 @@ class Saver implements KindIO {
     const c = f.count;
     const n = countValue(state[c.field]);
     if (n === undefined || n < 0 || n > c.max)
-      this.fail((o, p) => new InvalidValueError(`length field '${c.field}' holds ${String(state[c.field])}, not within 0..${c.max}`, o, p));
+      this.fail(
+        (o, p) =>
+          new InvalidValueError(
+            `length field '${c.field}' holds ${String(state[c.field])}, not within 0..${c.max}`,
+            o,
+            p,
+          ),
+      );
     return n;
   }
 
-  private element(f: AnyField, value: unknown, descName: string | undefined, index: number, n: number): void {
+  private element(
+    f: AnyField,
+    value: unknown,
+    descName: string | undefined,
+    index: number,
+    n: number,
+  ): void {
     const start = this.w.pos;
     const entry = this.describe(f, descName, index, n, 0);
     const keep = this.pendingStruct;
@@ -203,7 +248,13 @@ class Saver implements KindIO {
   }
 
   /** Adds the vmdesc entry of one written element, in QEMU's key order. */
-  private describe(f: AnyField, descName: string | undefined, index: number, n: number, size: number): VmdescField | undefined {
+  private describe(
+    f: AnyField,
+    descName: string | undefined,
+    index: number,
+    n: number,
+    size: number,
+  ): VmdescField | undefined {
     if (!this.descFields || descName === undefined) return undefined;
     const entry: VmdescField = { name: descName } as VmdescField;
     if (n > 1) {

@@ -28,7 +28,9 @@ export function fillMissing(d: AnyVMSDesc, s: State): State {
 export function initialValue(f: AnyField): unknown {
   switch (f.shape) {
     case 'array':
-      return f.count.from === 'fixed' ? Array.from({ length: f.count.n }, () => f.kind.initial()) : [];
+      return f.count.from === 'fixed'
+        ? Array.from({ length: f.count.n }, () => f.kind.initial())
+        : [];
     case 'vbuffer':
       return new Uint8Array(0);
     default:

@@ -12,7 +12,10 @@ export function tempNameBeside(target: string): string {
  * Writes a file whole or not at all: `body` gets a descriptor of a temporary file beside
  * `target`; on success it is synced and renamed over `target`, on failure removed.
  */
-export async function writeFileAtomically<T>(target: string, body: (fd: number) => Promise<T>): Promise<T> {
+export async function writeFileAtomically<T>(
+  target: string,
+  body: (fd: number) => Promise<T>,
+): Promise<T> {
   const tmp = tempNameBeside(target);
   const fd = fs.openSync(tmp, 'wx', 0o644);
   let closed = false;
@@ -34,7 +37,10 @@ export async function writeFileAtomically<T>(target: string, body: (fd: number) 
  * Fills a directory whole or not at all: `body` writes into a temporary directory beside
  * `target`, which is then renamed to `target` (which must not exist, or be an empty directory).
  */
-export async function writeDirAtomically<T>(target: string, body: (dir: string) => Promise<T>): Promise<T> {
+export async function writeDirAtomically<T>(
+  target: string,
+  body: (dir: string) => Promise<T>,
+): Promise<T> {
   const tmp = tempNameBeside(target);
   fs.mkdirSync(tmp, { mode: 0o755 });
   try {

@@ -140,7 +140,8 @@ export class ContentsCollector implements StreamVisitor {
 
   private footer(f: FooterRecord): void {
     this.footers++;
-    if (this.currentRam && this.currentRam.sectionId === f.sectionId && !this.currentRam.footer) this.currentRam.footer = { offset: f.offset, sectionId: f.sectionId };
+    if (this.currentRam && this.currentRam.sectionId === f.sectionId && !this.currentRam.footer)
+      this.currentRam.footer = { offset: f.offset, sectionId: f.sectionId };
   }
 
   private ram(r: RamRecord): void {
@@ -149,7 +150,14 @@ export class ContentsCollector implements StreamVisitor {
       this.totalBytes = r.total;
       for (const b of r.blocks)
         if (!this.blocks.has(b.name))
-          this.blocks.set(b.name, { ...b, zeroPages: 0, nonZeroFill: 0, pages: 0, xbzrlePages: 0, compressedPages: 0 });
+          this.blocks.set(b.name, {
+            ...b,
+            zeroPages: 0,
+            nonZeroFill: 0,
+            pages: 0,
+            xbzrlePages: 0,
+            compressedPages: 0,
+          });
     }
     const flags = r.flags;
     cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + 1);

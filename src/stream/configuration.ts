@@ -11,7 +11,10 @@ const PATH = 'configuration';
  * optional subsections target-page-bits (be32), capabilities (be32 count + counted strings) and
  * uuid (16 bytes). It has no vmdesc entry before QEMU 8.2, so it is decoded natively.
  */
-export function decodeConfiguration(r: ByteReader, depth: number): Omit<ConfigurationRecord, 'offset'> {
+export function decodeConfiguration(
+  r: ByteReader,
+  depth: number,
+): Omit<ConfigurationRecord, 'offset'> {
   r.path = () => PATH;
   const start = r.pos;
   const len = r.u32();
@@ -50,8 +53,16 @@ export function decodeConfiguration(r: ByteReader, depth: number): Omit<Configur
         break;
       default:
         if (!name.startsWith('configuration'))
-          throw new MalformedError(`subsection '${name}' inside the configuration section`, offset, PATH);
-        throw new UnsupportedError(`unknown configuration subsection '${name}' (its length is not known)`, offset, PATH);
+          throw new MalformedError(
+            `subsection '${name}' inside the configuration section`,
+            offset,
+            PATH,
+          );
+        throw new UnsupportedError(
+          `unknown configuration subsection '${name}' (its length is not known)`,
+          offset,
+          PATH,
+        );
     }
     rec.subsections.push(sub);
     r.path = () => PATH;

@@ -36,7 +36,12 @@ export function sectionKindOf(byte: number): SectionKind | undefined {
 }
 
 export function sectionTypeByte(kind: SectionKind): number {
-  return { start: SectionType.START, part: SectionType.PART, end: SectionType.END, full: SectionType.FULL }[kind];
+  return {
+    start: SectionType.START,
+    part: SectionType.PART,
+    end: SectionType.END,
+    full: SectionType.FULL,
+  }[kind];
 }
 
 /** QEMU_VM_COMMAND numbers (migration/savevm.c, names as of 8.2 plus 10.0's SWITCHOVER_START). */

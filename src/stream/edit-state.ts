@@ -23,14 +23,19 @@ export function applyToState(s: DeviceSection, path: string, text: string): void
     s.codec!.encode!(new ByteWriter(), s.value, s);
   } catch (e) {
     parent[key as never] = old as never;
-    if (e instanceof VMStateError) throw new StateEditError(`${where}: ${text} does not fit the field: ${e.what}`);
+    if (e instanceof VMStateError)
+      throw new StateEditError(`${where}: ${text} does not fit the field: ${e.what}`);
     throw e;
   }
   s.modified = true;
 }
 
 /** Walks objects by their longest matching key (keys hold '.' and '[') and arrays by [index]. */
-function locate(root: State, path: string, where: string): { parent: State | unknown[]; key: string | number } {
+function locate(
+  root: State,
+  path: string,
+  where: string,
+): { parent: State | unknown[]; key: string | number } {
   let node: unknown = root;
   let rest = path;
   // Subsection fields live in the parent's state: a leading `cpu/some_subsection.` names nothing of its own.
@@ -39,23 +44,33 @@ function locate(root: State, path: string, where: string): { parent: State | unk
   for (;;) {
     if (Array.isArray(node)) {
       const m = /^\[(\d+)\]/.exec(rest);
-      if (!m) throw new StateEditError(`${where}: an array of ${node.length} needs an index like [0]`);
+      if (!m)
+        throw new StateEditError(`${where}: an array of ${node.length} needs an index like [0]`);
       const i = Number(m[1]);
-      if (i >= node.length) throw new StateEditError(`${where}: index ${i} is out of range (${node.length} elements)`);
+      if (i >= node.length)
+        throw new StateEditError(`${where}: index ${i} is out of range (${node.length} elements)`);
       rest = rest.slice(m[0].length);
       if (!rest) return { parent: node, key: i };
       node = node[i];
       continue;
     }
-    if (!node || typeof node !== 'object' || node instanceof Uint8Array) throw new StateEditError(`${where}: '${rest}' is inside a value that has no fields`);
+    if (!node || typeof node !== 'object' || node instanceof Uint8Array)
+      throw new StateEditError(`${where}: '${rest}' is inside a value that has no fields`);
     if (rest.startsWith('.')) rest = rest.slice(1);
     const obj = node as State;
     let best: string | undefined;
     for (const k of Object.keys(obj))
-      if ((rest === k || (rest.startsWith(k) && (rest[k.length] === '.' || rest[k.length] === '['))) && (!best || k.length > best.length)) best = k;
+      if (
+        (rest === k ||
+          (rest.startsWith(k) && (rest[k.length] === '.' || rest[k.length] === '['))) &&
+        (!best || k.length > best.length)
+      )
+        best = k;
     if (best === undefined) {
       const names = Object.keys(obj);
-      throw new StateEditError(`${where}: no field '${rest}' (fields: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', ...' : ''})`);
+      throw new StateEditError(
+        `${where}: no field '${rest}' (fields: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', ...' : ''})`,
+      );
     }
     rest = rest.slice(best.length);
     if (!rest) return { parent: obj, key: best };
@@ -69,19 +84,24 @@ function converted(old: unknown, text: string, where: string): unknown {
     const v = parseInteger(text);
     if (v === undefined) throw new StateEditError(`${where}: '${text}' is not an integer`);
     if (typeof old === 'bigint') return v;
-    if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new StateEditError(`${where}: ${text} does not fit the field`);
+    if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new StateEditError(`${where}: ${text} does not fit the field`);
     return Number(v);
   }
   if (typeof old === 'boolean') {
     const b = parseBool(text);
-    if (b === undefined) throw new StateEditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+    if (b === undefined)
+      throw new StateEditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
     return b;
   }
   if (old instanceof Uint8Array) {
     const bytes = parseHexBytes(text, old.length);
     if (bytes instanceof Uint8Array) return bytes;
-    if (bytes.problem === 'not-hex') throw new StateEditError(`${where}: '${text}' is not hex bytes`);
-    throw new StateEditError(`${where}: ${bytes.given} byte(s) given, the field holds exactly ${old.length}`);
+    if (bytes.problem === 'not-hex')
+      throw new StateEditError(`${where}: '${text}' is not hex bytes`);
+    throw new StateEditError(
+      `${where}: ${bytes.given} byte(s) given, the field holds exactly ${old.length}`,
+    );
   }
   throw new StateEditError(`${where}: is a struct or an array; name one of its fields`);
 }

@@ -21,7 +21,10 @@ export function parseBool(text: string): boolean | undefined {
 }
 
 /** Hex bytes ("0x0011", "00 11", "00:11") of exactly `size` bytes, or what is wrong with them. */
-export function parseHexBytes(text: string, size: number): Uint8Array | { problem: 'not-hex' | 'length'; given?: number } {
+export function parseHexBytes(
+  text: string,
+  size: number,
+): Uint8Array | { problem: 'not-hex' | 'length'; given?: number } {
   const hex = text.replace(/^0x/i, '').replace(/[\s:]/g, '');
   if (!/^([0-9a-f]{2})*$/i.test(hex)) return { problem: 'not-hex' };
   if (hex.length / 2 !== size) return { problem: 'length', given: hex.length / 2 };

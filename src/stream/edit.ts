@@ -38,7 +38,8 @@ export function parseAssignment(text: string): FieldAssignment {
   if (m) return { ...a, idstr: m[1], instanceId: Number(m[2]), field: m[3] };
   m = /^(.+?)\s*\((\d+)\)\/(.+)$/.exec(lhs);
   if (m) return { ...a, idstr: m[1], sectionId: Number(m[2]), field: m[3] };
-  if (!lhs.includes('/')) throw new EditError(`--set '${text}': expected SECTION#INSTANCE/FIELD=VALUE`);
+  if (!lhs.includes('/'))
+    throw new EditError(`--set '${text}': expected SECTION#INSTANCE/FIELD=VALUE`);
   return a;
 }
 
@@ -50,7 +51,9 @@ export function matchSection(a: FieldAssignment, s: DeviceSection): string | und
     if (a.sectionId !== undefined && a.sectionId !== s.sectionId) return undefined;
     return a.field;
   }
-  return a.lhs.startsWith(s.idstr + '/') && a.lhs.length > s.idstr.length + 1 ? a.lhs.slice(s.idstr.length + 1) : undefined;
+  return a.lhs.startsWith(s.idstr + '/') && a.lhs.length > s.idstr.length + 1
+    ? a.lhs.slice(s.idstr.length + 1)
+    : undefined;
 }
 
 /** Applies one assignment to a decoded section (FULL/START, vmdesc-decoded) and marks it modified. */
@@ -68,7 +71,9 @@ export function applyAssignment(a: FieldAssignment, s: DeviceSection, field: str
     return;
   }
   if (!isDescStruct(s.value) || !s.codec?.encode)
-    throw new EditError(`--set '${a.text}': section ${where} was not decoded field by field (decoded by ${s.decodedBy})`);
+    throw new EditError(
+      `--set '${a.text}': section ${where} was not decoded field by field (decoded by ${s.decodedBy})`,
+    );
   const leaf = resolveField(s.value, field, `${where}`);
   setLeaf(leaf, a.value, `${where}/${field}`);
   s.modified = true;
@@ -83,15 +88,22 @@ export function resolveField(root: DescStruct, path: string, where: string): Des
   while (rest.length > 0) {
     if (Array.isArray(node)) {
       const m = /^\[(\d+)\]/.exec(rest);
-      if (!m) throw new EditError(`${where}: '${walked}' is an array of ${node.length}; add an index like ${walked}[0]`);
+      if (!m)
+        throw new EditError(
+          `${where}: '${walked}' is an array of ${node.length}; add an index like ${walked}[0]`,
+        );
       const i = Number(m[1]);
-      if (i >= node.length) throw new EditError(`${where}: index ${i} is out of range for '${walked}' (${node.length} elements)`);
+      if (i >= node.length)
+        throw new EditError(
+          `${where}: index ${i} is out of range for '${walked}' (${node.length} elements)`,
+        );
       node = node[i];
       walked += m[0];
       rest = rest.slice(m[0].length);
       continue;
     }
-    if (node.kind !== 'struct') throw new EditError(`${where}: '${walked}' is a ${node.type}, it has no field '${rest}'`);
+    if (node.kind !== 'struct')
+      throw new EditError(`${where}: '${walked}' is a ${node.type}, it has no field '${rest}'`);
     if (walked) {
       if (!rest.startsWith('.')) throw new EditError(`${where}: expected '.' after '${walked}'`);
       rest = rest.slice(1);
@@ -100,7 +112,10 @@ export function resolveField(root: DescStruct, path: string, where: string): Des
     const entries = groupedEntries(node);
     let best: [string, DescValue | DescValue[]] | undefined;
     for (const [k, v] of entries) {
-      if (rest === k || (rest.startsWith(k) && (rest[k.length] === '.' || rest[k.length] === '['))) {
+      if (
+        rest === k ||
+        (rest.startsWith(k) && (rest[k.length] === '.' || rest[k.length] === '['))
+      ) {
         if (!best || k.length > best[0].length) best = [k, v];
       }
     }
@@ -114,16 +129,21 @@ export function resolveField(root: DescStruct, path: string, where: string): Des
     walked += best[0];
     rest = rest.slice(best[0].length);
   }
-  if (Array.isArray(node)) throw new EditError(`${where}: '${walked}' is an array of ${node.length}; add an index like ${walked}[0]`);
+  if (Array.isArray(node))
+    throw new EditError(
+      `${where}: '${walked}' is an array of ${node.length}; add an index like ${walked}[0]`,
+    );
   return node;
 }
-
 
 function setLeaf(leaf: DescValue, text: string, where: string): void {
   switch (leaf.kind) {
     case 'int': {
       const v = parseInteger(text);
-      if (v === undefined) throw new EditError(`${where}: '${text}' is not an integer (field type ${leaf.type}, ${leaf.size} byte(s))`);
+      if (v === undefined)
+        throw new EditError(
+          `${where}: '${text}' is not an integer (field type ${leaf.type}, ${leaf.size} byte(s))`,
+        );
       const bits = BigInt(leaf.size * 8);
       const min = leaf.signed ? -(1n << (bits - 1n)) : 0n;
       const max = (1n << bits) - 1n;
@@ -136,7 +156,8 @@ function setLeaf(leaf: DescValue, text: string, where: string): void {
     }
     case 'bool': {
       const b = parseBool(text);
-      if (b === undefined) throw new EditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
+      if (b === undefined)
+        throw new EditError(`${where}: '${text}' is not a bool (true/false/1/0)`);
       leaf.byte = b ? 1 : 0;
       return;
     }
@@ -144,8 +165,12 @@ function setLeaf(leaf: DescValue, text: string, where: string): void {
       const bytes = parseHexBytes(text, leaf.size);
       if (!(bytes instanceof Uint8Array)) {
         if (bytes.problem === 'not-hex')
-          throw new EditError(`${where}: '${text}' is not hex bytes (field type ${leaf.type}, ${leaf.size} byte(s), e.g. "00 11 22")`);
-        throw new EditError(`${where}: ${bytes.given} byte(s) given, the field (${leaf.type}) holds exactly ${leaf.size}`);
+          throw new EditError(
+            `${where}: '${text}' is not hex bytes (field type ${leaf.type}, ${leaf.size} byte(s), e.g. "00 11 22")`,
+          );
+        throw new EditError(
+          `${where}: ${bytes.given} byte(s) given, the field (${leaf.type}) holds exactly ${leaf.size}`,
+        );
       }
       leaf.data = bytes;
       delete leaf.inner;

@@ -109,7 +109,11 @@ function sectionHeader(kind: SectionKind, s: SectionInfo): Uint8Array {
 export function sectionBody(s: DeviceSection): Uint8Array {
   if (!s.modified) return s.body;
   if (!s.codec?.encode)
-    throw new InvalidValueError(`section was edited but its decoder (${s.decodedBy}) cannot encode`, s.bodyOffset, sectionPath(s));
+    throw new InvalidValueError(
+      `section was edited but its decoder (${s.decodedBy}) cannot encode`,
+      s.bodyOffset,
+      sectionPath(s),
+    );
   const w = new ByteWriter(s.body.length + 16);
   s.codec.encode(w, s.value, s);
   return w.finish();

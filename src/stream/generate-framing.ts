@@ -34,7 +34,10 @@ export function writeStreamHead(w: ByteWriter, machineType: string): void {
 }
 
 /** A FULL section's long header: 0x04, id, idstr, instance, version (the body follows). */
-export function writeFullSectionHeader(w: ByteWriter, s: { sectionId: number; idstr: string; instanceId: number; version: number }): void {
+export function writeFullSectionHeader(
+  w: ByteWriter,
+  s: { sectionId: number; idstr: string; instanceId: number; version: number },
+): void {
   w.u8(SectionType.FULL);
   w.u32(s.sectionId);
   w.countedString(s.idstr);
@@ -62,8 +65,14 @@ export function encodeFramedStream(stream: FramedStream): Uint8Array {
   writeStreamHead(w, stream.machineType);
   for (const s of stream.sections) w.bytes(fullSectionBytes(s));
   w.u8(SectionType.EOF);
-  const devices = stream.sections.map((s) => ({ name: s.idstr, instance_id: s.instanceId, ...s.vmdesc }));
-  const json = new TextEncoder().encode(qemuJson({ page_size: stream.pageSize ?? DEFAULT_PAGE_SIZE, devices }));
+  const devices = stream.sections.map((s) => ({
+    name: s.idstr,
+    instance_id: s.instanceId,
+    ...s.vmdesc,
+  }));
+  const json = new TextEncoder().encode(
+    qemuJson({ page_size: stream.pageSize ?? DEFAULT_PAGE_SIZE, devices }),
+  );
   w.u8(SectionType.VMDESCRIPTION);
   w.u32(json.length);
   w.bytes(json);
@@ -76,7 +85,8 @@ export function qemuJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(qemuJson).join(', ')}]`;
   if (typeof v === 'object') {
     const parts: string[] = [];
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) parts.push(`${JSON.stringify(k)}: ${qemuJson(x)}`);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>))
+      if (x !== undefined) parts.push(`${JSON.stringify(k)}: ${qemuJson(x)}`);
     return `{${parts.join(', ')}}`;
   }
   if (typeof v === 'bigint') return v.toString();

@@ -65,7 +65,12 @@ export class RamState {
         if (!this.blocks.has(b.name)) this.blockOrder.push(b);
         this.blocks.set(b.name, b);
       }
-    } else if (rec.kind === 'zero' || rec.kind === 'page' || rec.kind === 'xbzrle' || rec.kind === 'compressed') {
+    } else if (
+      rec.kind === 'zero' ||
+      rec.kind === 'page' ||
+      rec.kind === 'xbzrle' ||
+      rec.kind === 'compressed'
+    ) {
       this.lastBlock = rec.block;
     }
   }
@@ -96,7 +101,14 @@ export function readRamRecord(r: ByteReader, state: RamState, path: string): Ram
   const base = flags & ~RamFlag.CONTINUE;
   switch (base) {
     case RamFlag.MEM_SIZE:
-      return { kind: 'mem-size', offset, raw, flags, total: addr, blocks: readBlockList(r, state, BigInt(addr), path) };
+      return {
+        kind: 'mem-size',
+        offset,
+        raw,
+        flags,
+        total: addr,
+        blocks: readBlockList(r, state, BigInt(addr), path),
+      };
     case RamFlag.EOS:
       if (flags !== RamFlag.EOS) break;
       return { kind: 'eos', offset, raw, flags };
@@ -117,7 +129,8 @@ export function readRamRecord(r: ByteReader, state: RamState, path: string): Ram
         block = state.lastBlock;
       } else {
         block = r.countedString();
-        if (!state.blocks.has(block)) throw new MalformedError(`unknown RAM block '${block}'`, offset, path);
+        if (!state.blocks.has(block))
+          throw new MalformedError(`unknown RAM block '${block}'`, offset, path);
       }
       const info = state.blocks.get(block)!;
       if (addr >= info.length)
@@ -127,28 +140,81 @@ export function readRamRecord(r: ByteReader, state: RamState, path: string): Ram
           `${path} > ${block}`,
         );
       const named = !continued;
-      if (base === RamFlag.ZERO) return { kind: 'zero', offset, raw, flags, addr, block, named, continued, fill: r.u8() };
+      if (base === RamFlag.ZERO)
+        return { kind: 'zero', offset, raw, flags, addr, block, named, continued, fill: r.u8() };
       if (base === RamFlag.PAGE)
-        return { kind: 'page', offset, raw, flags, addr, block, named, continued, data: r.bytesView(state.pageSize) };
+        return {
+          kind: 'page',
+          offset,
+          raw,
+          flags,
+          addr,
+          block,
+          named,
+          continued,
+          data: r.bytesView(state.pageSize),
+        };
       if (base === RamFlag.XBZRLE) {
         const encoding = r.u8();
         if (encoding !== 0x01)
-          throw new MalformedError(`XBZRLE page with encoding flag 0x${encoding.toString(16)} (expected 0x01)`, offset, path);
+          throw new MalformedError(
+            `XBZRLE page with encoding flag 0x${encoding.toString(16)} (expected 0x01)`,
+            offset,
+            path,
+          );
         const len = r.u16();
         if (len > state.pageSize)
-          throw new MalformedError(`XBZRLE page of ${len} bytes is larger than a page`, offset, path);
-        return { kind: 'xbzrle', offset, raw, flags, addr, block, named, continued, encoding, data: r.bytesView(len) };
+          throw new MalformedError(
+            `XBZRLE page of ${len} bytes is larger than a page`,
+            offset,
+            path,
+          );
+        return {
+          kind: 'xbzrle',
+          offset,
+          raw,
+          flags,
+          addr,
+          block,
+          named,
+          continued,
+          encoding,
+          data: r.bytesView(len),
+        };
       }
       const len = r.u32();
       if (len > compressBound(state.pageSize))
-        throw new MalformedError(`compressed page of ${len} bytes exceeds compressBound(page size)`, offset, path);
-      return { kind: 'compressed', offset, raw, flags, addr, block, named, continued, data: r.bytesView(len) };
+        throw new MalformedError(
+          `compressed page of ${len} bytes exceeds compressBound(page size)`,
+          offset,
+          path,
+        );
+      return {
+        kind: 'compressed',
+        offset,
+        raw,
+        flags,
+        addr,
+        block,
+        named,
+        continued,
+        data: r.bytesView(len),
+      };
     }
   }
-  throw new MalformedError(`unknown combination of RAM flags 0x${flags.toString(16)}`, offset, path);
+  throw new MalformedError(
+    `unknown combination of RAM flags 0x${flags.toString(16)}`,
+    offset,
+    path,
+  );
 }
 
-function readBlockList(r: ByteReader, state: RamState, total: bigint, path: string): RamBlockInfo[] {
+function readBlockList(
+  r: ByteReader,
+  state: RamState,
+  total: bigint,
+  path: string,
+): RamBlockInfo[] {
   const blocks: RamBlockInfo[] = [];
   let left = total;
   while (left > 0n) {

@@ -11,8 +11,12 @@ export interface SectionInfo {
 }
 
 /** The path prefix errors inside a section use: `cpu#0 (section 5)`; without an id, `cpu#0`. */
-export function sectionPath(s: Pick<SectionInfo, 'idstr' | 'instanceId'> & { sectionId?: number }): string {
-  return s.sectionId === undefined ? `${s.idstr}#${s.instanceId}` : `${s.idstr}#${s.instanceId} (section ${s.sectionId})`;
+export function sectionPath(
+  s: Pick<SectionInfo, 'idstr' | 'instanceId'> & { sectionId?: number },
+): string {
+  return s.sectionId === undefined
+    ? `${s.idstr}#${s.instanceId}`
+    : `${s.idstr}#${s.instanceId} (section ${s.sectionId})`;
 }
 
 /**
@@ -35,8 +39,11 @@ export interface SectionCodec<T = unknown> {
  * The vmdesc interpreter is the default resolver; the device catalog plugs in the same way.
  */
 // A resolver may hand out codecs of any value type; `any` keeps typed codecs assignable (encode is contravariant).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type CodecResolver = (section: SectionInfo, kind: SectionKind) => SectionCodec<any> | undefined;
+export type CodecResolver = (
+  section: SectionInfo,
+  kind: SectionKind,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) => SectionCodec<any> | undefined;
 
 /** Wraps a bare decode function as a (read-only) codec. */
 export function codecOf(name: string, decode: SectionDecodeFn): SectionCodec {

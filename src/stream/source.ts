@@ -22,7 +22,10 @@ export interface ChunkSource {
 }
 
 /** A file read in chunks of `chunkBytes`, with random access. */
-export async function fileSource(path: string, chunkBytes: number = Limits.chunkBytes): Promise<ChunkSource> {
+export async function fileSource(
+  path: string,
+  chunkBytes: number = Limits.chunkBytes,
+): Promise<ChunkSource> {
   const handle = await fsp.open(path, 'r');
   let size: number;
   try {
@@ -55,7 +58,12 @@ export async function fileSource(path: string, chunkBytes: number = Limits.chunk
     },
     async readInto(buf, offset, length) {
       if (position >= size || length <= 0) return 0;
-      const { bytesRead } = await handle.read(buf, offset, Math.min(length, size - position), position);
+      const { bytesRead } = await handle.read(
+        buf,
+        offset,
+        Math.min(length, size - position),
+        position,
+      );
       position += bytesRead;
       return bytesRead;
     },
@@ -89,7 +97,10 @@ export function readableSource(stream: Readable): ChunkSource {
 }
 
 /** Bytes already in memory, served in chunks so the window logic is exercised the same way. */
-export function bytesSource(bytes: Uint8Array, chunkBytes: number = Limits.chunkBytes): ChunkSource {
+export function bytesSource(
+  bytes: Uint8Array,
+  chunkBytes: number = Limits.chunkBytes,
+): ChunkSource {
   let position = 0;
   return {
     size: bytes.length,

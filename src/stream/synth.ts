@@ -53,13 +53,24 @@ export class StreamBuilder {
     return this;
   }
 
-  configuration(c: { machineType: string; targetPageBits?: number; capabilities?: string[]; uuid?: Uint8Array }): this {
+  configuration(c: {
+    machineType: string;
+    targetPageBits?: number;
+    capabilities?: string[];
+    uuid?: Uint8Array;
+  }): this {
     this.sink.write(Uint8Array.of(SectionType.CONFIGURATION));
     this.sink.write(encodeConfigurationBody(c));
     return this;
   }
 
-  private sectionHeader(type: number, sectionId: number, idstr?: string, instanceId = 0, version = 0): void {
+  private sectionHeader(
+    type: number,
+    sectionId: number,
+    idstr?: string,
+    instanceId = 0,
+    version = 0,
+  ): void {
     const w = new ByteWriter(32);
     w.u8(type);
     w.u32(sectionId);
@@ -80,7 +91,10 @@ export class StreamBuilder {
   }
 
   /** RAM START: MEM_SIZE + block list (+ mr->addr per block when given) + EOS. */
-  ramStart(sectionId: number, blocks: { name: string; length: bigint; pageSize?: bigint; mrAddr?: bigint }[]): this {
+  ramStart(
+    sectionId: number,
+    blocks: { name: string; length: bigint; pageSize?: bigint; mrAddr?: bigint }[],
+  ): this {
     this.sectionHeader(SectionType.START, sectionId, 'ram', 0, 4);
     const w = new ByteWriter(256);
     const total = blocks.reduce((a, b) => a + b.length, 0n);
@@ -108,7 +122,6 @@ export class StreamBuilder {
     return this;
   }
 
-
   page(p: SynthPage): void {
     if (p.kind === 'multifd-flush') {
       const w = new ByteWriter(8);
@@ -117,7 +130,12 @@ export class StreamBuilder {
     }
     const cont = this.lastBlock === p.block;
     this.lastBlock = p.block;
-    const flag = { zero: RamFlag.ZERO, page: RamFlag.PAGE, compressed: RamFlag.COMPRESS_PAGE, xbzrle: RamFlag.XBZRLE }[p.kind];
+    const flag = {
+      zero: RamFlag.ZERO,
+      page: RamFlag.PAGE,
+      compressed: RamFlag.COMPRESS_PAGE,
+      xbzrle: RamFlag.XBZRLE,
+    }[p.kind];
     const w = new ByteWriter(32 + p.block.length);
     w.u64(p.addr | BigInt(flag | (cont ? RamFlag.CONTINUE : 0)));
     if (!cont) w.countedString(p.block);
@@ -136,7 +154,15 @@ export class StreamBuilder {
   }
 
   /** A FULL device section described in the vmdesc this builder writes at the end. */
-  device(d: { sectionId: number; idstr: string; instanceId?: number; version: number; vmsd?: string; fields: SynthField[]; subsections?: SynthSubsection[] }): this {
+  device(d: {
+    sectionId: number;
+    idstr: string;
+    instanceId?: number;
+    version: number;
+    vmsd?: string;
+    fields: SynthField[];
+    subsections?: SynthSubsection[];
+  }): this {
     const instanceId = d.instanceId ?? 0;
     this.sectionHeader(SectionType.FULL, d.sectionId, d.idstr, instanceId, d.version);
     const w = new ByteWriter(256);
@@ -157,7 +183,11 @@ export class StreamBuilder {
       fields: d.fields.map(describe),
     };
     if (d.subsections?.length)
-      dev.subsections = d.subsections.map((s) => ({ vmsd_name: s.name, version: s.version, fields: s.fields.map(describe) }));
+      dev.subsections = d.subsections.map((s) => ({
+        vmsd_name: s.name,
+        version: s.version,
+        fields: s.fields.map(describe),
+      }));
     this.devices.push(dev);
     return this;
   }
@@ -186,7 +216,8 @@ export class StreamBuilder {
   /** The JSON QEMU would write for the device sections so far (padded with spaces to `padTo` bytes if given). */
   vmdescJson(padTo?: number): Uint8Array {
     let json = JSON.stringify({ page_size: this.pageSize, devices: this.devices });
-    if (padTo !== undefined && padTo > json.length) json = json.slice(0, -1) + ' '.repeat(padTo - json.length) + '}';
+    if (padTo !== undefined && padTo > json.length)
+      json = json.slice(0, -1) + ' '.repeat(padTo - json.length) + '}';
     return new TextEncoder().encode(json);
   }
 
@@ -217,7 +248,12 @@ function writeFields(w: ByteWriter, fields: SynthField[]): void {
 function describe(f: SynthField): VmdescField {
   if ('fields' in f) {
     const size = 0;
-    return { name: f.name, type: 'struct', struct: { vmsd_name: f.vmsd, version: f.version, fields: f.fields.map(describe) }, size };
+    return {
+      name: f.name,
+      type: 'struct',
+      struct: { vmsd_name: f.vmsd, version: f.version, fields: f.fields.map(describe) },
+      size,
+    };
   }
   return { name: f.name, type: f.type, size: 'bytes' in f ? f.bytes.length : f.size };
 }
@@ -227,7 +263,10 @@ function describe(f: SynthField): VmdescField {
  * `ramBytes` where every `dataEvery`-th page carries data (a cheap pattern) and the rest are zero
  * pages, one small device section and a vmdesc. Memory use does not depend on the size.
  */
-export async function writeSyntheticStream(file: string, opts: { ramBytes: number; dataEvery?: number; pageSize?: number }): Promise<number> {
+export async function writeSyntheticStream(
+  file: string,
+  opts: { ramBytes: number; dataEvery?: number; pageSize?: number },
+): Promise<number> {
   const fs = await import('fs');
   const { FdSink } = await import('./sink');
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -250,11 +289,16 @@ export async function writeSyntheticStream(file: string, opts: { ramBytes: numbe
       }
     }
     b.ramPages('part', 2, gen()).ramPages('end', 2, []);
-    b.device({ sectionId: 0, idstr: 'timer', version: 2, fields: [
-      { name: 'cpu_ticks_offset', type: 'int64', size: 8, value: 1n },
-      { name: 'unused', type: 'unused_buffer', bytes: new Uint8Array(8) },
-      { name: 'cpu_clock_offset', type: 'int64', size: 8, value: 2n },
-    ] });
+    b.device({
+      sectionId: 0,
+      idstr: 'timer',
+      version: 2,
+      fields: [
+        { name: 'cpu_ticks_offset', type: 'int64', size: 8, value: 1n },
+        { name: 'unused', type: 'unused_buffer', bytes: new Uint8Array(8) },
+        { name: 'cpu_clock_offset', type: 'int64', size: 8, value: 2n },
+      ],
+    });
     b.eof().vmdesc();
     sink.flush();
     return sink.written;

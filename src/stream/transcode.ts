@@ -18,7 +18,9 @@ export async function transcodeToFile(
   return writeFileAtomically(output, async (fd) => {
     const sink = new FdSink(fd);
     const encoder = new StreamEncoder(sink);
-    const visitor = opts.assignments?.length ? new EditingVisitor(encoder, opts.assignments) : encoder;
+    const visitor = opts.assignments?.length
+      ? new EditingVisitor(encoder, opts.assignments)
+      : encoder;
     const summary = await walkStream(source, visitor, opts);
     sink.flush();
     if (visitor instanceof EditingVisitor) visitor.checkAllApplied();
@@ -54,6 +56,7 @@ export class EditingVisitor implements StreamVisitor {
 
   checkAllApplied(): void {
     for (const a of this.assignments)
-      if (a.applied === 0) throw new EditError(`--set '${a.text}': no section in the stream matches '${a.lhs}'`);
+      if (a.applied === 0)
+        throw new EditError(`--set '${a.text}': no section in the stream matches '${a.lhs}'`);
   }
 }

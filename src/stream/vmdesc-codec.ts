@@ -2,7 +2,7 @@ import { ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
 import { LimitExceededError, MalformedError } from '../errors';
 import { Limits, SectionType } from './constants';
-import type { CodecResolver, SectionCodec, SectionInfo } from './section';
+import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
 import type { DescEntry, DescStruct, DescValue } from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
@@ -55,15 +55,29 @@ class DecodeContext {
     for (const field of desc.fields) {
       const count = field.array_len ?? 1;
       if (count > Limits.maxArrayLength)
-        throw new LimitExceededError(`array ${field.name}`, count, Limits.maxArrayLength, r.offset, this.path());
+        throw new LimitExceededError(
+          `array ${field.name}`,
+          count,
+          Limits.maxArrayLength,
+          r.offset,
+          this.path(),
+        );
       for (let i = 0; i < count; i++) {
         const index = field.array_len !== undefined ? i : field.index;
         this.stack.push(index !== undefined ? `${field.name}[${index}]` : field.name);
         if (++this.nodes > Limits.maxNodesPerSection)
-          throw new LimitExceededError('field count', this.nodes, Limits.maxNodesPerSection, r.offset, this.path());
+          throw new LimitExceededError(
+            'field count',
+            this.nodes,
+            Limits.maxNodesPerSection,
+            r.offset,
+            this.path(),
+          );
         const value = this.field(field);
         this.stack.pop();
-        entries.push(index !== undefined ? { name: field.name, index, value } : { name: field.name, value });
+        entries.push(
+          index !== undefined ? { name: field.name, index, value } : { name: field.name, value },
+        );
       }
     }
     const subsections = [];
@@ -100,7 +114,8 @@ class DecodeContext {
     const offset = r.offset;
     const type = f.type;
     if (type === 'struct') {
-      if (!f.struct) throw new MalformedError(`struct field ${f.name} has no description`, offset, this.path());
+      if (!f.struct)
+        throw new MalformedError(`struct field ${f.name} has no description`, offset, this.path());
       return this.struct(f.struct);
     }
     if (type === 'capability') {
@@ -108,7 +123,8 @@ class DecodeContext {
       return { kind: 'capability', type, offset, size: r.offset - offset, name };
     }
     const size = f.size;
-    if (size === undefined) throw new MalformedError(`field ${f.name} (${type}) has no size`, offset, this.path());
+    if (size === undefined)
+      throw new MalformedError(`field ${f.name} (${type}) has no size`, offset, this.path());
     if (type === 'bool') {
       r.need(size);
       const byte = size > 0 ? r.bytes[r.pos] : 0;
@@ -140,10 +156,20 @@ class DecodeContext {
 }
 
 /** Decodes a `tmp` field's bytes by its inline description, if that accounts for exactly those bytes. */
-function tryInner(data: Uint8Array, offset: number, f: VmdescField, path: string): DescStruct | undefined {
+function tryInner(
+  data: Uint8Array,
+  offset: number,
+  f: VmdescField,
+  path: string,
+): DescStruct | undefined {
   try {
     const r = new ByteReader(data, offset);
-    const s = new DecodeContext(r, path).struct({ vmsd_name: f.vmsd_name, version: f.version, fields: f.fields ?? [], subsections: f.subsections });
+    const s = new DecodeContext(r, path).struct({
+      vmsd_name: f.vmsd_name,
+      version: f.version,
+      fields: f.fields ?? [],
+      subsections: f.subsections,
+    });
     return r.atEnd ? s : undefined;
   } catch {
     return undefined;
@@ -201,4 +227,3 @@ export function vmdescResolver(index: VmdescIndex): CodecResolver {
     };
   };
 }
-

@@ -72,7 +72,9 @@ export interface DescStruct extends Placed {
  * The entries grouped the way analyze-migration.py groups them: one key per distinct name in
  * first-seen order; a name seen more than once becomes a list. Subsections follow, keyed by name.
  */
-export function groupedEntries(s: DescStruct): Array<[string, DescValue | DescValue[] | DescStruct]> {
+export function groupedEntries(
+  s: DescStruct,
+): Array<[string, DescValue | DescValue[] | DescStruct]> {
   const out = new Map<string, DescValue | DescValue[] | DescStruct>();
   for (const e of s.entries) {
     const prev = out.get(e.name);
@@ -85,5 +87,10 @@ export function groupedEntries(s: DescStruct): Array<[string, DescValue | DescVa
 }
 
 export function isDescStruct(v: unknown): v is DescStruct {
-  return typeof v === 'object' && v !== null && (v as DescStruct).kind === 'struct' && Array.isArray((v as DescStruct).entries);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as DescStruct).kind === 'struct' &&
+    Array.isArray((v as DescStruct).entries)
+  );
 }

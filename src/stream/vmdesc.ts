@@ -1,4 +1,3 @@
-
 import { MalformedError } from '../errors';
 import { Limits, SectionType } from './constants';
 import type { ChunkSource } from './source';
@@ -48,12 +47,17 @@ export function parseVmdesc(json: Uint8Array, offset: number): Vmdesc {
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: false }).decode(json));
   } catch (e) {
-    throw new MalformedError(`VM description is not valid JSON: ${(e as Error).message}`, offset, 'vmdesc');
+    throw new MalformedError(
+      `VM description is not valid JSON: ${(e as Error).message}`,
+      offset,
+      'vmdesc',
+    );
   }
   const fail = (what: string) => new MalformedError(`VM description: ${what}`, offset, 'vmdesc');
   if (!isObject(value)) throw fail('top level is not an object');
   if (!Array.isArray(value.devices)) throw fail('no "devices" array');
-  if (value.page_size !== undefined && !isPageSize(value.page_size)) throw fail(`bad page_size ${String(value.page_size)}`);
+  if (value.page_size !== undefined && !isPageSize(value.page_size))
+    throw fail(`bad page_size ${String(value.page_size)}`);
   value.devices.forEach((d, i) => {
     if (!isObject(d) || typeof d.name !== 'string' || !Number.isInteger(d.instance_id))
       throw fail(`device ${i} has no name/instance_id`);
@@ -85,7 +89,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function isPageSize(v: unknown): boolean {
-  return Number.isInteger(v) && (v as number) >= 512 && (v as number) <= 1 << 30 && ((v as number) & ((v as number) - 1)) === 0;
+  return (
+    Number.isInteger(v) &&
+    (v as number) >= 512 &&
+    (v as number) <= 1 << 30 &&
+    ((v as number) & ((v as number) - 1)) === 0
+  );
 }
 
 /**
@@ -123,10 +132,14 @@ export async function locateVmdescFromEnd(
 }
 
 /** Same search over bytes in memory (a buffered tail of a non-seekable input). */
-export function locateVmdescInBytes(bytes: Uint8Array, base: number): { offset: number; json: Uint8Array } | undefined {
+export function locateVmdescInBytes(
+  bytes: Uint8Array,
+  base: number,
+): { offset: number; json: Uint8Array } | undefined {
   const i = bytes.lastIndexOf(SectionType.VMDESCRIPTION);
   if (i < 0 || i + 6 > bytes.length) return undefined;
-  const len = ((bytes[i + 1] << 24) >>> 0) + (bytes[i + 2] << 16) + (bytes[i + 3] << 8) + bytes[i + 4];
+  const len =
+    ((bytes[i + 1] << 24) >>> 0) + (bytes[i + 2] << 16) + (bytes[i + 3] << 8) + bytes[i + 4];
   if (i + 5 + len !== bytes.length || bytes[i + 5] !== 0x7b) return undefined;
   return { offset: base + i, json: bytes.subarray(i + 5) };
 }
@@ -170,4 +183,3 @@ function bytesAsLatin1(text: string): string {
 function key(idstr: string, instance: number): string {
   return `${instance}\u0000${idstr}`;
 }
-

@@ -22,7 +22,13 @@ import type { CodecResolver, DeviceSection, SectionCodec, SectionInfo } from './
 import { sectionPath } from './section';
 import { bytesSource, type ChunkSource } from './source';
 import { vmdescResolver } from './vmdesc-codec';
-import { VmdescIndex, locateVmdescFromEnd, locateVmdescInBytes, parseVmdesc, type Vmdesc } from './vmdesc';
+import {
+  VmdescIndex,
+  locateVmdescFromEnd,
+  locateVmdescInBytes,
+  parseVmdesc,
+  type Vmdesc,
+} from './vmdesc';
 import { StreamWindow } from './window';
 
 export type StreamLimits = { -readonly [K in keyof typeof Limits]: number };
@@ -67,7 +73,11 @@ interface KnownSection {
  * visitor. Memory stays bounded: RAM records are read one at a time from a sliding window and
  * device sections (which carry no length) are decoded from a window grown on demand.
  */
-export async function walkStream(source: ChunkSource, visitor: StreamVisitor, opts: WalkOptions = {}): Promise<WalkSummary> {
+export async function walkStream(
+  source: ChunkSource,
+  visitor: StreamVisitor,
+  opts: WalkOptions = {},
+): Promise<WalkSummary> {
   const walker = new Walker(source, visitor, opts);
   return walker.run();
 }
@@ -123,12 +133,24 @@ class Walker {
         const offset = r.offset;
         const magic = r.u32();
         if (magic !== FILE_MAGIC)
-          throw new MalformedError(`not a migration stream: magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x5145564d ("QEVM")`, offset, 'header');
+          throw new MalformedError(
+            `not a migration stream: magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x5145564d ("QEVM")`,
+            offset,
+            'header',
+          );
         const version = r.u32();
         if (version === FILE_VERSION_COMPAT)
-          throw new UnsupportedError('SaveVM v2 format is obsolete (stream version 2, expected 3)', offset + 4, 'header');
+          throw new UnsupportedError(
+            'SaveVM v2 format is obsolete (stream version 2, expected 3)',
+            offset + 4,
+            'header',
+          );
         if (version !== FILE_VERSION)
-          throw new UnsupportedError(`unsupported migration stream version ${version} (expected 3)`, offset + 4, 'header');
+          throw new UnsupportedError(
+            `unsupported migration stream version ${version} (expected 3)`,
+            offset + 4,
+            'header',
+          );
         return { type: 'header' as const, offset, magic, version };
       },
       { limit: 8, initial: 8, what: 'header' },
@@ -143,11 +165,19 @@ class Walker {
           r.u8();
           return decodeConfiguration(r, 0);
         },
-        { limit: this.limits.maxSectionBytes, what: 'configuration section', path: 'configuration' },
+        {
+          limit: this.limits.maxSectionBytes,
+          what: 'configuration section',
+          path: 'configuration',
+        },
       );
       this.config = { ...rec, offset };
       if (hasCapability(this.config, 'mapped-ram'))
-        throw new UnsupportedError('mapped-ram streams (RAM at fixed file offsets) are not supported', offset, 'configuration');
+        throw new UnsupportedError(
+          'mapped-ram streams (RAM at fixed file offsets) are not supported',
+          offset,
+          'configuration',
+        );
       this.emit(this.config);
     }
 
@@ -176,7 +206,11 @@ class Walker {
   private pageSize(): number {
     if (this.opts.pageSize) return this.opts.pageSize;
     if (this.vmdesc?.pageSize) return this.vmdesc.pageSize;
-    if (this.config?.targetPageBits !== undefined && this.config.targetPageBits >= 9 && this.config.targetPageBits <= 30)
+    if (
+      this.config?.targetPageBits !== undefined &&
+      this.config.targetPageBits >= 9 &&
+      this.config.targetPageBits <= 30
+    )
       return 2 ** this.config.targetPageBits;
     return DEFAULT_PAGE_SIZE;
   }
@@ -186,7 +220,12 @@ class Walker {
     for (;;) {
       const offset = w.pos;
       if ((await w.fill(1)) === 0)
-        throw new TruncatedError(1, 0, offset, depth ? 'packaged' : 'expecting a section type or EOF');
+        throw new TruncatedError(
+          1,
+          0,
+          offset,
+          depth ? 'packaged' : 'expecting a section type or EOF',
+        );
       const type = w.reader().peek()!;
       const kind = sectionKindOf(type);
       if (type === SectionType.EOF) {
@@ -219,7 +258,12 @@ class Walker {
           { limit: 5, initial: 5, what: 'section header' },
         );
         const known = this.sections.get(sectionId);
-        if (!known) throw new MalformedError(`${kind.toUpperCase()} record for unknown section id ${sectionId}`, offset, `section ${sectionId}`);
+        if (!known)
+          throw new MalformedError(
+            `${kind.toUpperCase()} record for unknown section id ${sectionId}`,
+            offset,
+            `section ${sectionId}`,
+          );
         if (known.ram) await this.ramSection(w, kind, offset, known.info, depth);
         else await this.deviceSection(w, kind, offset, known.info, depth);
       } else if (type === SectionType.COMMAND) {
@@ -235,15 +279,29 @@ class Walker {
                 : type === SectionType.CONFIGURATION
                   ? 'a configuration section (0x07) after the first section'
                   : `unknown section type 0x${type.toString(16).padStart(2, '0')}`;
-        throw new MalformedError(`${what}; expected a section type (0x01-0x04, 0x08) or EOF (0x00)`, offset, '');
+        throw new MalformedError(
+          `${what}; expected a section type (0x01-0x04, 0x08) or EOF (0x00)`,
+          offset,
+          '',
+        );
       }
     }
   }
 
-  private async ramSection(w: StreamWindow, kind: SectionKind, offset: number, info: SectionInfo, depth: number): Promise<void> {
+  private async ramSection(
+    w: StreamWindow,
+    kind: SectionKind,
+    offset: number,
+    info: SectionInfo,
+    depth: number,
+  ): Promise<void> {
     const path = sectionPath(info);
     if (info.versionId !== RAM_VERSION)
-      throw new UnsupportedError(`RAM section version ${info.versionId} (only ${RAM_VERSION} exists)`, offset, path);
+      throw new UnsupportedError(
+        `RAM section version ${info.versionId} (only ${RAM_VERSION} exists)`,
+        offset,
+        path,
+      );
     if (!this.ram) {
       this.ram = new RamState(
         this.pageSize(),
@@ -254,7 +312,7 @@ class Walker {
     const ram = this.ram;
     this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
     const batch = Math.max(65536, ram.pageSize * 4);
-    for (let eos = false; !eos; ) {
+    for (let eos = false; !eos;) {
       await w.fill(batch);
       const r = w.reader();
       r.path = () => path;
@@ -270,7 +328,13 @@ class Walker {
         if (!(e instanceof TruncatedError) || w.ended) throw e;
         // One record never needs much; only a hostile block list could ask for more.
         if (w.available >= this.limits.maxSectionBytes)
-          throw new LimitExceededError('RAM record', w.available, this.limits.maxSectionBytes, w.pos, path);
+          throw new LimitExceededError(
+            'RAM record',
+            w.available,
+            this.limits.maxSectionBytes,
+            w.pos,
+            path,
+          );
         await this.visitor.drain?.();
         await w.fill(w.available + batch);
       }
@@ -325,7 +389,17 @@ class Walker {
         },
         { limit: this.limits.maxSectionBytes, what: `section ${path}`, path },
       );
-      section = { ...info, kind, offset, bodyOffset, body, decodedBy: codec.name, value, codec, depth };
+      section = {
+        ...info,
+        kind,
+        offset,
+        bodyOffset,
+        body,
+        decodedBy: codec.name,
+        value,
+        codec,
+        depth,
+      };
     } else {
       const body = await this.opaqueBody(w, info, offset, path);
       section = { ...info, kind, offset, bodyOffset, body, decodedBy: 'opaque', depth };
@@ -337,7 +411,12 @@ class Walker {
   }
 
   /** A section nothing can decode: its end is the first footer for its id that is followed by a plausible record. */
-  private async opaqueBody(w: StreamWindow, info: SectionInfo, offset: number, path: string): Promise<Uint8Array> {
+  private async opaqueBody(
+    w: StreamWindow,
+    info: SectionInfo,
+    offset: number,
+    path: string,
+  ): Promise<Uint8Array> {
     if (this.opts.opaqueFallback === false || (!this.footersSeen && !this.config))
       throw new UnsupportedError(
         this.vmdesc
@@ -347,7 +426,13 @@ class Walker {
         path,
       );
     const id = info.sectionId;
-    const pattern = [SectionType.FOOTER, id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff];
+    const pattern = [
+      SectionType.FOOTER,
+      id >>> 24,
+      (id >>> 16) & 0xff,
+      (id >>> 8) & 0xff,
+      id & 0xff,
+    ];
     return w.parse(
       (r: ByteReader) => {
         r.path = () => `${path} (no decoder: looking for its footer)`;
@@ -365,7 +450,11 @@ class Walker {
           }
         }
       },
-      { limit: this.limits.maxSectionBytes, what: `section ${path} (searching for its footer)`, path },
+      {
+        limit: this.limits.maxSectionBytes,
+        what: `section ${path} (searching for its footer)`,
+        path,
+      },
     );
   }
 
@@ -415,10 +504,19 @@ class Walker {
         const cmd = r.u16();
         const len = r.u16();
         const name = COMMAND_NAMES[cmd];
-        if (!name) throw new MalformedError(`unknown command MIG_CMD 0x${cmd.toString(16)}`, offset, 'command');
+        if (!name)
+          throw new MalformedError(
+            `unknown command MIG_CMD 0x${cmd.toString(16)}`,
+            offset,
+            'command',
+          );
         const fixed = COMMAND_FIXED_LENGTH[cmd];
         if (fixed !== undefined && fixed !== len)
-          throw new MalformedError(`command ${name} with length ${len}, expected ${fixed}`, offset, `command ${name}`);
+          throw new MalformedError(
+            `command ${name} with length ${len}, expected ${fixed}`,
+            offset,
+            `command ${name}`,
+          );
         r.path = () => `command ${name}`;
         const payload = r.bytesCopy(len);
         return { cmd, name, payload };
@@ -432,7 +530,13 @@ class Walker {
     const p = c.payload;
     const size = ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
     if (size > this.limits.maxPackagedBytes)
-      throw new LimitExceededError('PACKAGED command blob', size, this.limits.maxPackagedBytes, offset, 'command PACKAGED');
+      throw new LimitExceededError(
+        'PACKAGED command blob',
+        size,
+        this.limits.maxPackagedBytes,
+        offset,
+        'command PACKAGED',
+      );
     this.emit({ type: 'command', offset, depth, ...c, packagedSize: size });
     const blobOffset = w.pos;
     const blob = await w.take(size, 'command PACKAGED');
@@ -440,7 +544,12 @@ class Walker {
     await this.sectionLoop(inner, depth + 1);
     if (inner.pos < blobOffset + size) {
       const rest = await inner.take(blobOffset + size - inner.pos);
-      this.emit({ type: 'trailing', offset: inner.pos - rest.length, data: rest, depth: depth + 1 });
+      this.emit({
+        type: 'trailing',
+        offset: inner.pos - rest.length,
+        data: rest,
+        depth: depth + 1,
+      });
     }
   }
 
@@ -458,7 +567,13 @@ class Walker {
         { limit: 5, initial: 5, what: 'vmdesc header' },
       );
       if (len > this.limits.maxVmdescBytes)
-        throw new LimitExceededError('VM description', len, this.limits.maxVmdescBytes, offset, 'vmdesc');
+        throw new LimitExceededError(
+          'VM description',
+          len,
+          this.limits.maxVmdescBytes,
+          offset,
+          'vmdesc',
+        );
       const json = await w.take(len, 'vmdesc');
       let desc: Vmdesc | undefined;
       let error: string | undefined;
@@ -472,8 +587,15 @@ class Walker {
     const at = w.pos;
     await w.fill(this.limits.maxTrailingBytes + 1);
     if (w.available > this.limits.maxTrailingBytes)
-      throw new LimitExceededError('data after the end of the stream', w.available, this.limits.maxTrailingBytes, at, 'trailing');
-    if (w.available > 0) this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
+      throw new LimitExceededError(
+        'data after the end of the stream',
+        w.available,
+        this.limits.maxTrailingBytes,
+        at,
+        'trailing',
+      );
+    if (w.available > 0)
+      this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
   }
 }
 

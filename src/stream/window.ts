@@ -115,7 +115,8 @@ export class StreamWindow {
 
   /** Marks everything before absolute offset `to` as consumed. */
   advance(to: number): void {
-    if (to < this.pos || to > this.end) throw new RangeError(`advance to ${to} outside [${this.pos}, ${this.end}]`);
+    if (to < this.pos || to > this.end)
+      throw new RangeError(`advance to ${to} outside [${this.pos}, ${this.end}]`);
     this.pos = to;
   }
 
@@ -145,7 +146,13 @@ export class StreamWindow {
       } catch (e) {
         if (!(e instanceof TruncatedError) || this.ended) throw e;
         if (this.available >= opts.limit)
-          throw new LimitExceededError(opts.what, this.available, opts.limit, this.pos, opts.path ?? '');
+          throw new LimitExceededError(
+            opts.what,
+            this.available,
+            opts.limit,
+            this.pos,
+            opts.path ?? '',
+          );
         want = Math.min(opts.limit, Math.max(this.available * 2, this.available + 65536));
       }
     }

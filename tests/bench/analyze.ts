@@ -21,7 +21,13 @@ interface Run {
 }
 
 /** Median wall time and the largest peak RSS over `runs` runs of a command. */
-function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preload' | 'python', cwd?: string): Run {
+function timeProcess(
+  cmd: string,
+  args: string[],
+  runs: number,
+  rssFrom: 'preload' | 'python',
+  cwd?: string,
+): Run {
   const times: number[] = [];
   let rss = 0;
   for (let i = 0; i < runs; i++) {
@@ -35,9 +41,14 @@ function timeProcess(cmd: string, args: string[], runs: number, rssFrom: 'preloa
       cwd,
     });
     times.push(Number(process.hrtime.bigint() - t) / 1e9);
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(0, 500)}`);
-    if (rssFrom === 'preload' && fs.existsSync(rssFile)) rss = Math.max(rss, Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n')[0]));
-    if (rssFrom === 'python') rss = Math.max(rss, Number(r.stderr.toString().trim().split('\n').pop()));
+    if (r.status !== 0)
+      throw new Error(
+        `${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(0, 500)}`,
+      );
+    if (rssFrom === 'preload' && fs.existsSync(rssFile))
+      rss = Math.max(rss, Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n')[0]));
+    if (rssFrom === 'python')
+      rss = Math.max(rss, Number(r.stderr.toString().trim().split('\n').pop()));
     fs.rmSync(rssFile, { force: true });
   }
   times.sort((a, b) => a - b);
@@ -61,7 +72,9 @@ function tryScript(run: () => Run): Run | string {
   try {
     return run();
   } catch (e) {
-    const lines = String((e as Error).message).split('\n').filter((l) => /Exception|Error/.test(l));
+    const lines = String((e as Error).message)
+      .split('\n')
+      .filter((l) => /Exception|Error/.test(l));
     return lines[lines.length - 1]?.trim() ?? 'failed';
   }
 }
@@ -75,7 +88,10 @@ function row(name: string, bytes: number, r: Run, baseline: Run, other?: Run): s
     `${(r.rssKiB / 1024).toFixed(1).padStart(7)} MiB peak`,
     `${(r.seconds / baseline.seconds).toFixed(2).padStart(6)}x read-only time`,
   ];
-  if (other) cells.push(`${(other.seconds / r.seconds).toFixed(2).padStart(6)}x faster than the script, ${(other.rssKiB / Math.max(1, r.rssKiB)).toFixed(2)}x its memory ratio`);
+  if (other)
+    cells.push(
+      `${(other.seconds / r.seconds).toFixed(2).padStart(6)}x faster than the script, ${(other.rssKiB / Math.max(1, r.rssKiB)).toFixed(2)}x its memory ratio`,
+    );
   return '  ' + cells.join('  ');
 }
 
@@ -84,8 +100,15 @@ export async function benchAnalyze(): Promise<void> {
   const script = process.env.ANALYZE_MIGRATION_PY;
   const python = process.env.PYTHON ?? 'python3';
   const runs = Number(process.env.BENCH_ANALYZE_RUNS ?? 5);
-  console.log('\nvmstate analyze, whole process (median of', runs, 'runs; peak RSS is the largest seen)');
-  if (!script) console.log('  (set ANALYZE_MIGRATION_PY to QEMU\'s scripts/analyze-migration.py to compare with it)');
+  console.log(
+    '\nvmstate analyze, whole process (median of',
+    runs,
+    'runs; peak RSS is the largest seen)',
+  );
+  if (!script)
+    console.log(
+      "  (set ANALYZE_MIGRATION_PY to QEMU's scripts/analyze-migration.py to compare with it)",
+    );
 
   const files: Array<[string, string]> = fs
     .readdirSync(STREAMS)
@@ -102,32 +125,64 @@ export async function benchAnalyze(): Promise<void> {
     for (const [name, file] of files) {
       const bytes = fs.statSync(file).size;
       const n = bytes > 64 << 20 ? Math.min(runs, 3) : runs;
-      const baseline = timeProcess(process.execPath, ['-r', PRELOAD, '-e', READ_ONLY, file], n, 'preload');
-      const ours = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'qemu'], n, 'preload');
-      const json = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'json'], n, 'preload');
-      const theirs = script ? tryScript(() => timeProcess(python, pythonWrapped(script, file), n, 'python')) : undefined;
+      const baseline = timeProcess(
+        process.execPath,
+        ['-r', PRELOAD, '-e', READ_ONLY, file],
+        n,
+        'preload',
+      );
+      const ours = timeProcess(
+        process.execPath,
+        ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'qemu'],
+        n,
+        'preload',
+      );
+      const json = timeProcess(
+        process.execPath,
+        ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'json'],
+        n,
+        'preload',
+      );
+      const theirs = script
+        ? tryScript(() => timeProcess(python, pythonWrapped(script, file), n, 'python'))
+        : undefined;
       const extractDir = fs.mkdtempSync(path.join(tmp, 'x-'));
-      const ourExtract = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'analyze', file, '--extract', path.join(extractDir, 'out')], 1, 'preload');
+      const ourExtract = timeProcess(
+        process.execPath,
+        ['-r', PRELOAD, CLI, 'analyze', file, '--extract', path.join(extractDir, 'out')],
+        1,
+        'preload',
+      );
       fs.rmSync(extractDir, { recursive: true, force: true });
       let theirExtract: Run | string | undefined;
       if (script) {
         // The script's -x writes into the current directory.
         const cwd = fs.mkdtempSync(path.join(tmp, 'py-'));
-        theirExtract = tryScript(() => timeProcess(python, pythonWrapped(script, file, ['-x']), 1, 'python', cwd));
+        theirExtract = tryScript(() =>
+          timeProcess(python, pythonWrapped(script, file, ['-x']), 1, 'python', cwd),
+        );
         fs.rmSync(cwd, { recursive: true, force: true });
       }
-      const ran = (r: Run | string | undefined): Run | undefined => (typeof r === 'object' ? r : undefined);
+      const ran = (r: Run | string | undefined): Run | undefined =>
+        typeof r === 'object' ? r : undefined;
       console.log(`${name} (${(bytes / 1048576).toFixed(2)} MiB)`);
       console.log(row('read-only baseline (node)', bytes, baseline, baseline));
       console.log(row('vmstate analyze --format qemu', bytes, ours, baseline, ran(theirs)));
       console.log(row('vmstate analyze --format json', bytes, json, baseline));
       console.log(row('vmstate analyze --extract', bytes, ourExtract, baseline, ran(theirExtract)));
-      if (typeof theirs === 'object') console.log(row('analyze-migration.py', bytes, theirs, baseline));
+      if (typeof theirs === 'object')
+        console.log(row('analyze-migration.py', bytes, theirs, baseline));
       else if (theirs) console.log(`  analyze-migration.py fails on this stream: ${theirs}`);
-      if (typeof theirExtract === 'object') console.log(row('analyze-migration.py -x', bytes, theirExtract, baseline));
+      if (typeof theirExtract === 'object')
+        console.log(row('analyze-migration.py -x', bytes, theirExtract, baseline));
       if (file === big) {
         const out = path.join(tmp, 'copy.mig');
-        const re = timeProcess(process.execPath, ['-r', PRELOAD, CLI, 'reencode', file, '-o', out], n, 'preload');
+        const re = timeProcess(
+          process.execPath,
+          ['-r', PRELOAD, CLI, 'reencode', file, '-o', out],
+          n,
+          'preload',
+        );
         console.log(row('vmstate reencode', bytes, re, baseline));
         fs.rmSync(out, { force: true });
       }

@@ -46,8 +46,12 @@ export async function benchCompat(): Promise<void> {
   const perMigration = small.migrationSeconds / small.migrations;
 
   const row = (name: string, perOp: number) =>
-    console.log(`  ${name.padEnd(52)} ${(1 / perOp).toFixed(0).padStart(8)} /s  ${(perOp * 1e6).toFixed(0).padStart(6)} us  ${(baseline.perOp / perOp).toFixed(2).padStart(6)}x baseline`);
-  console.log('\ncompat: simulated migrations (whole VM: timer, cpu_common, cpu; encode, decode, compare)');
+    console.log(
+      `  ${name.padEnd(52)} ${(1 / perOp).toFixed(0).padStart(8)} /s  ${(perOp * 1e6).toFixed(0).padStart(6)} us  ${(baseline.perOp / perOp).toFixed(2).padStart(6)}x baseline`,
+    );
+  console.log(
+    '\ncompat: simulated migrations (whole VM: timer, cpu_common, cpu; encode, decode, compare)',
+  );
   row(baseline.name, baseline.perOp);
   row(single.name, single.perOp);
   row(`migration inside the matrix (${small.cells.length} cells x 100 VMs)`, perMigration);

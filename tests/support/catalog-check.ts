@@ -7,7 +7,13 @@ import { ByteReader, type Ctx, type State } from '../../src';
 import { readStreamContents } from '../../src/stream/collect';
 import { bytesSource } from '../../src/stream/source';
 import type { VmdescDevice } from '../../src/stream/vmdesc';
-import { catalogFor, loadSection, saveSection, type Catalog, type MachineConfig } from '../../vmstate/catalog-7.2';
+import {
+  catalogFor,
+  loadSection,
+  saveSection,
+  type Catalog,
+  type MachineConfig,
+} from '../../vmstate/catalog-7.2';
 
 export interface SectionCheck {
   /** idstr#instance */
@@ -41,7 +47,10 @@ export interface StreamCheck {
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
-export async function checkStreamWithCatalog(bytes: Uint8Array, opts: { ctx?: Ctx; config?: MachineConfig } = {}): Promise<StreamCheck> {
+export async function checkStreamWithCatalog(
+  bytes: Uint8Array,
+  opts: { ctx?: Ctx; config?: MachineConfig } = {},
+): Promise<StreamCheck> {
   const contents = await readStreamContents(bytesSource(bytes));
   const machineType = contents.configuration?.machineType ?? '';
   const catalog = catalogFor(machineType, opts.config);
@@ -59,7 +68,8 @@ export async function checkStreamWithCatalog(bytes: Uint8Array, opts: { ctx?: Ct
       unknown.push(s.idstr);
       continue;
     }
-    const theirsFull = devices.find((d) => d.name === s.idstr && d.instance_id === s.instanceId) as VmdescDevice | undefined;
+    const theirsFull = devices.find((d) => d.name === s.idstr && d.instance_id === s.instanceId) as
+      VmdescDevice | undefined;
     const { name: _n, instance_id: _i, ...theirs } = (theirsFull ?? {}) as Record<string, unknown>;
     if (theirsFull) subsections.push(...subsectionsOf(theirsFull).map((n) => `${s.idstr}: ${n}`));
     const check: SectionCheck = {
@@ -89,7 +99,10 @@ export async function checkStreamWithCatalog(bytes: Uint8Array, opts: { ctx?: Ct
 }
 
 /** Every subsection name in a vmdesc entry, depth first, nested struct subsections included. */
-function subsectionsOf(v: { fields?: Array<{ struct?: unknown; fields?: unknown }>; subsections?: unknown[] }): string[] {
+function subsectionsOf(v: {
+  fields?: Array<{ struct?: unknown; fields?: unknown }>;
+  subsections?: unknown[];
+}): string[] {
   const out: string[] = [];
   for (const f of v.fields ?? []) {
     if (f.struct) out.push(...subsectionsOf(f.struct as typeof v));
@@ -115,5 +128,11 @@ export function verdicts(c: StreamCheck): Array<Record<string, unknown>> {
 }
 
 export function expectedVerdicts(c: StreamCheck): Array<Record<string, unknown>> {
-  return c.checks.map((x) => ({ section: x.label, error: undefined, consumedWholeBody: true, footerFollows: true, reencodedIdentically: true }));
+  return c.checks.map((x) => ({
+    section: x.label,
+    error: undefined,
+    consumedWholeBody: true,
+    footerFollows: true,
+    reencodedIdentically: true,
+  }));
 }

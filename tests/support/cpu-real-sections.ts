@@ -8,7 +8,11 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 
 export const QEMU_STREAMS = '/work/shared/qemu-streams';
-export const REAL_STREAMS = ['pc-nodefaults-paused', 'pc-nodefaults-running', 'q35-nodefaults-paused'] as const;
+export const REAL_STREAMS = [
+  'pc-nodefaults-paused',
+  'pc-nodefaults-running',
+  'q35-nodefaults-paused',
+] as const;
 
 export interface CutSection {
   readonly sectionId: number;
@@ -35,7 +39,8 @@ export function readStream(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(QEMU_STREAMS, `${name}.mig`)));
 }
 
-const be32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+const be32 = (b: Uint8Array, at: number) =>
+  ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
 /** Every FULL section named `idstr` (one per instance). */
 export function cutFullSections(stream: Uint8Array, idstr: string): CutSection[] {
@@ -49,10 +54,17 @@ export function cutFullSections(stream: Uint8Array, idstr: string): CutSection[]
     const version = be32(stream, at + 10 + name.length);
     const bodyOffset = at + 14 + name.length;
     // The footer: 7e + the same id, and what follows is the next record (a section or EOF).
-    const footer = [0x7e, sectionId >>> 24, (sectionId >>> 16) & 0xff, (sectionId >>> 8) & 0xff, sectionId & 0xff];
+    const footer = [
+      0x7e,
+      sectionId >>> 24,
+      (sectionId >>> 16) & 0xff,
+      (sectionId >>> 8) & 0xff,
+      sectionId & 0xff,
+    ];
     let end = bodyOffset;
     for (; end + 5 <= stream.length; end++) {
-      if (footer.every((b, i) => stream[end + i] === b) && [0x00, 0x04].includes(stream[end + 5])) break;
+      if (footer.every((b, i) => stream[end + i] === b) && [0x00, 0x04].includes(stream[end + 5]))
+        break;
     }
     out.push({
       sectionId,
@@ -68,11 +80,15 @@ export function cutFullSections(stream: Uint8Array, idstr: string): CutSection[]
 }
 
 /** The stream's own vmdesc JSON (found from the end: 00 06 <be32 len> JSON). */
-export function streamVmdesc(stream: Uint8Array): { page_size: number; devices: VmdescDeviceEntry[] } {
+export function streamVmdesc(stream: Uint8Array): {
+  page_size: number;
+  devices: VmdescDeviceEntry[];
+} {
   for (let at = stream.length - 6; at > 0; at--) {
     if (stream[at] !== 0x06 || stream[at - 1] !== 0x00) continue;
     const len = be32(stream, at + 1);
-    if (at + 5 + len === stream.length) return JSON.parse(Buffer.from(stream.subarray(at + 5)).toString('utf8'));
+    if (at + 5 + len === stream.length)
+      return JSON.parse(Buffer.from(stream.subarray(at + 5)).toString('utf8'));
   }
   throw new Error('no vmdesc at the end of the stream');
 }

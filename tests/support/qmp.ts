@@ -108,7 +108,10 @@ export class QmpClient {
       opts.stillAlive?.();
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new QmpTimeoutError(`QMP socket ${path} (last error: ${String(lastError)})`, timeoutMs);
+        throw new QmpTimeoutError(
+          `QMP socket ${path} (last error: ${String(lastError)})`,
+          timeoutMs,
+        );
       }
       try {
         const socket = await connectOnce(path, Math.min(left, 2_000));
@@ -213,8 +216,13 @@ export class QmpClient {
   }
 
   /** Runs one QMP command and resolves with its "return" value. */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): Promise<T> {
-    if (this.closedError) return Promise.reject(new Error(`QMP ${command}: ${this.closedError.message}`));
+  execute<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
+  ): Promise<T> {
+    if (this.closedError)
+      return Promise.reject(new Error(`QMP ${command}: ${this.closedError.message}`));
     const id = `c${this.nextId++}`;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -239,11 +247,16 @@ export class QmpClient {
    * Resolves with the first event named `name` (and accepted by `match`, if given), including one
    * that already arrived and was not consumed by an earlier wait.
    */
-  waitEvent(name: string, timeoutMs: number, match: (e: QmpEvent) => boolean = () => true): Promise<QmpEvent> {
+  waitEvent(
+    name: string,
+    timeoutMs: number,
+    match: (e: QmpEvent) => boolean = () => true,
+  ): Promise<QmpEvent> {
     const accepts = (e: QmpEvent) => e.event === name && match(e);
     const seen = this.events.findIndex(accepts);
     if (seen >= 0) return Promise.resolve(this.events.splice(seen, 1)[0]!);
-    if (this.closedError) return Promise.reject(new Error(`QMP event ${name}: ${this.closedError.message}`));
+    if (this.closedError)
+      return Promise.reject(new Error(`QMP event ${name}: ${this.closedError.message}`));
     return new Promise<QmpEvent>((resolve, reject) => {
       const waiter: EventWaiter = {
         match: accepts,

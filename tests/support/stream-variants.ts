@@ -40,7 +40,8 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
     options: { machine: 'q35' },
   },
   'pc-nodefaults-running': {
-    description: 'i440fx, ran the zero BIOS for 500 ms, then stopped: timers, PIT/PIC and cpu registers moved',
+    description:
+      'i440fx, ran the zero BIOS for 500 ms, then stopped: timers, PIT/PIC and cpu registers moved',
     options: { machine: 'pc', runMs: 500 },
   },
   'q35-nodefaults-running': {
@@ -71,11 +72,13 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
     options: { machine: 'pc', uuid: VARIANT_UUID, capabilities: { 'validate-uuid': true } },
   },
   'pc-suppress-vmdesc': {
-    description: 'machine property suppress-vmdesc=on: the stream ends at the EOF byte, no VM description JSON',
+    description:
+      'machine property suppress-vmdesc=on: the stream ends at the EOF byte, no VM description JSON',
     options: { machine: 'pc', suppressVmdesc: true },
   },
   'pc-compress': {
-    description: 'capability compress (1 thread, level 1) with 256 KiB of random RAM: COMPRESS_PAGE (0x100) records with zlib data',
+    description:
+      'capability compress (1 thread, level 1) with 256 KiB of random RAM: COMPRESS_PAGE (0x100) records with zlib data',
     options: {
       machine: 'pc',
       capabilities: { compress: true },
@@ -84,7 +87,8 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
     },
   },
   'pc-bandwidth-limited': {
-    description: 'max-bandwidth 512 KiB/s with 256 KiB of random RAM: RAM is sent over several PART sections',
+    description:
+      'max-bandwidth 512 KiB/s with 256 KiB of random RAM: RAM is sent over several PART sections',
     options: { machine: 'pc', parameters: { 'max-bandwidth': 512 * 1024 }, ramLoads: [RANDOM_RAM] },
   },
 };
@@ -95,11 +99,13 @@ export const STREAM_VARIANTS: Record<string, StreamVariant> = {
  */
 export const LEGACY_STREAM_VARIANTS: Record<string, StreamVariant> = {
   'pc-i440fx-2.3': {
-    description: 'machine type 2.3: no configuration section and no section footers (send-configuration off); vmdesc present',
+    description:
+      'machine type 2.3: no configuration section and no section footers (send-configuration off); vmdesc present',
     options: { machine: 'pc-i440fx-2.3' },
   },
   'pc-i440fx-2.2': {
-    description: 'machine type 2.2: no configuration section, no footers, and no vmdesc (suppress-vmdesc forced on)',
+    description:
+      'machine type 2.2: no configuration section, no footers, and no vmdesc (suppress-vmdesc forced on)',
     options: { machine: 'pc-i440fx-2.2' },
   },
 };

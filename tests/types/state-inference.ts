@@ -5,6 +5,7 @@
 import { f, k, vmsd, type StateOf } from '../../src';
 
 const drive = vmsd({ name: 'fdrive', version_id: 1, fields: [f.u8('head'), f.u8('track')] });
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
 const dev = vmsd({
   name: 'dev',
   version_id: 2,
@@ -19,11 +20,19 @@ const dev = vmsd({
     f.unused(4),
     f.validate('sane', () => true),
   ],
-  subsections: [vmsd({ name: 'dev/extra', version_id: 1, fields: [f.i16('extra')], needed: (s) => s.extra !== 0 })],
+  subsections: [
+    vmsd({
+      name: 'dev/extra',
+      version_id: 1,
+      fields: [f.i16('extra')],
+      needed: (s) => s.extra !== 0,
+    }),
+  ],
 });
 
 type Dev = StateOf<typeof dev>;
-type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Equals<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(_?: T) => undefined;
 
 assertType<

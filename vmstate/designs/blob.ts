@@ -10,8 +10,18 @@
  * pre_save flattens it into the blob, post_load parses the blob back.
  */
 import { f, vmsd, type AnyVMSDesc, type State } from '../../src/dsl';
-import { buildNestedState, parseNestedState, VMX_SIZE_WITH_SHADOW, type NestedState } from '../x86/kvm';
-import { checkNestedBufferAllocated, checkReceivedNestedState, nestedStateNeeded, type NestedDesign } from '../x86/nested';
+import {
+  buildNestedState,
+  parseNestedState,
+  VMX_SIZE_WITH_SHADOW,
+  type NestedState,
+} from '../x86/kvm';
+import {
+  checkNestedBufferAllocated,
+  checkReceivedNestedState,
+  nestedStateNeeded,
+  type NestedDesign,
+} from '../x86/nested';
 
 export const BLOB_LENGTH_KEY = 'env.nested_state_len';
 export const BLOB_KEY = 'env.nested_state_blob';
@@ -30,7 +40,10 @@ export const blobNestedState = vmsd({
     s['env.nested_state'] = { ...parseNestedState(s[BLOB_KEY] as Uint8Array) } as State;
     checkReceivedNestedState(s, ctx);
   },
-  fields: [f.u32(BLOB_LENGTH_KEY), f.vbuffer(BLOB_KEY, { size: BLOB_LENGTH_KEY, max: VMX_SIZE_WITH_SHADOW })],
+  fields: [
+    f.u32(BLOB_LENGTH_KEY),
+    f.vbuffer(BLOB_KEY, { size: BLOB_LENGTH_KEY, max: VMX_SIZE_WITH_SHADOW }),
+  ],
 });
 
 export const blobDesign: NestedDesign = {

@@ -18,23 +18,28 @@ const list: Release[] = [
   defineRelease({
     version: 'next',
     name: 'blob',
-    summary: 'whole struct kvm_nested_state as one opaque buffer (u32 length + bytes) in cpu/nested_state',
+    summary:
+      'whole struct kvm_nested_state as one opaque buffer (u32 length + bytes) in cpu/nested_state',
     nested: blobDesign,
   }),
   defineRelease({
     version: 'next',
     name: 'subsections',
-    summary: 'the accepted design: per-format subsections, one per 4 KiB page, new fields in new flag-gated subsections',
+    summary:
+      'the accepted design: per-format subsections, one per 4 KiB page, new fields in new flag-gated subsections',
     nested: subsectionsDesign({ svm: true, preemptionTimer: true }, 'subsections'),
     extraCompat: { '7.2': NEXT_PC_COMPAT_7_2 },
   }),
   defineRelease({
     version: 'next',
     name: 'unversioned-append',
-    summary: 'deliberately wrong: hdr.vmx.flags + deadline appended to cpu/kvm_nested_state/vmx, still version 1',
+    summary:
+      'deliberately wrong: hdr.vmx.flags + deadline appended to cpu/kvm_nested_state/vmx, still version 1',
     nested: unversionedAppendDesign,
   }),
 ];
 
-export const designs: Readonly<Record<string, Release>> = Object.fromEntries(list.map((r) => [r.name, r]));
+export const designs: Readonly<Record<string, Release>> = Object.fromEntries(
+  list.map((r) => [r.name, r]),
+);
 export const DESIGN_NAMES: readonly string[] = list.map((r) => r.name);

@@ -28,7 +28,10 @@ export const vmxAppended = vmsd({
   subsections: [vmcs12Subsection, shadowVmcs12Subsection],
 });
 
-export const unversionedAppendNestedState = nestedStateSubsection(kvmNestedStateDescription(vmxAppended, svmSubsection), true);
+export const unversionedAppendNestedState = nestedStateSubsection(
+  kvmNestedStateDescription(vmxAppended, svmSubsection),
+  true,
+);
 
 export const unversionedAppendDesign: NestedDesign = {
   name: 'unversioned-append',

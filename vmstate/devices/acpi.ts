@@ -48,7 +48,11 @@ export function cpuHotplugState(possibleCpus = 1) {
     name: 'CPU hotplug state',
     version_id: 1,
     minimum_version_id: 1,
-    fields: [f.u32('selector'), f.u8('command'), f.structArray('devs', cpuHotplugDevice, possibleCpus)],
+    fields: [
+      f.u32('selector'),
+      f.u8('command'),
+      f.structArray('devs', cpuHotplugDevice, possibleCpus),
+    ],
   });
 }
 

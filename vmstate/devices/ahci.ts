@@ -12,7 +12,15 @@ const ICH9_SATA_PORTS = 6;
 const ncqTransfer = vmsd({
   name: 'ncq state',
   version_id: 1,
-  fields: [f.u32('sector_count'), f.u64('lba'), f.u8('tag'), f.u8('cmd'), f.u8('slot'), f.bool('used'), f.bool('halt')],
+  fields: [
+    f.u32('sector_count'),
+    f.u64('lba'),
+    f.u8('tag'),
+    f.u8('cmd'),
+    f.u8('slot'),
+    f.bool('used'),
+    f.bool('halt'),
+  ],
 });
 
 const port = vmsd({
@@ -70,4 +78,3 @@ export const ich9Ahci = vmsd({
   version_id: 1,
   fields: [f.struct('parent_obj', pciDevice), f.struct('ahci', ahciState(ICH9_SATA_PORTS))],
 });
-

@@ -5,9 +5,43 @@ import { pciDevice } from './pci';
 
 /** The MAC registers the main body sends one by one, in QEMU's order (the named mac_reg[...] fields). */
 const NAMED_MAC_REGISTERS = [
-  'CTRL', 'EECD', 'EERD', 'GPRC', 'GPTC', 'ICR', 'ICS', 'IMC', 'IMS', 'LEDCTL', 'MANC', 'MDIC', 'MPC', 'PBA',
-  'RCTL', 'RDBAH', 'RDBAL', 'RDH', 'RDLEN', 'RDT', 'STATUS', 'SWSM', 'TCTL', 'TDBAH', 'TDBAL', 'TDH', 'TDLEN',
-  'TDT', 'TORH', 'TORL', 'TOTH', 'TOTL', 'TPR', 'TPT', 'TXDCTL', 'WUFC', 'VET',
+  'CTRL',
+  'EECD',
+  'EERD',
+  'GPRC',
+  'GPTC',
+  'ICR',
+  'ICS',
+  'IMC',
+  'IMS',
+  'LEDCTL',
+  'MANC',
+  'MDIC',
+  'MPC',
+  'PBA',
+  'RCTL',
+  'RDBAH',
+  'RDBAL',
+  'RDH',
+  'RDLEN',
+  'RDT',
+  'STATUS',
+  'SWSM',
+  'TCTL',
+  'TDBAH',
+  'TDBAL',
+  'TDH',
+  'TDLEN',
+  'TDT',
+  'TORH',
+  'TORL',
+  'TOTH',
+  'TOTL',
+  'TPR',
+  'TPT',
+  'TXDCTL',
+  'WUFC',
+  'VET',
 ] as const;
 
 /** The whole MAC register file (0x8000 32-bit registers) that e1000/full_mac_state carries. */
@@ -24,7 +58,13 @@ const mitigation = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: flag('mitigation'),
-  fields: [f.u32('mac_reg[RDTR]'), f.u32('mac_reg[RADV]'), f.u32('mac_reg[TADV]'), f.u32('mac_reg[ITR]'), f.bool('mit_irq_level')],
+  fields: [
+    f.u32('mac_reg[RDTR]'),
+    f.u32('mac_reg[RADV]'),
+    f.u32('mac_reg[TADV]'),
+    f.u32('mac_reg[ITR]'),
+    f.bool('mit_irq_level'),
+  ],
 });
 
 const fullMac = vmsd({

@@ -24,7 +24,9 @@ const acpiMr = vmsd({
   // Sent when a blob size is not page aligned, so the receiver can resize its regions to match.
   needed: (s, ctx) =>
     propOn(ctx, 'fw_cfg.acpi-mr-restore', true) &&
-    !([s.table_mr_size, s.linker_mr_size, s.rsdp_mr_size] as bigint[]).every((n) => n % HOST_PAGE_SIZE === 0n),
+    !([s.table_mr_size, s.linker_mr_size, s.rsdp_mr_size] as bigint[]).every(
+      (n) => n % HOST_PAGE_SIZE === 0n,
+    ),
   fields: [f.u64('table_mr_size'), f.u64('linker_mr_size'), f.u64('rsdp_mr_size')],
 });
 
@@ -35,7 +37,10 @@ export const fwCfg = vmsd({
   fields: [
     f.u16('cur_entry'),
     // Version 1 sent the offset as 16 bits into the same 32-bit member (VMSTATE_UINT16_HACK).
-    dumpSize(f.field('cur_offset_v1', uint32AsUint16, { as: 'cur_offset', exists: (_s, v) => v === 1 }), 4),
+    dumpSize(
+      f.field('cur_offset_v1', uint32AsUint16, { as: 'cur_offset', exists: (_s, v) => v === 1 }),
+      4,
+    ),
     f.u32('cur_offset', { version: 2 }),
   ],
   subsections: [dma, acpiMr],

@@ -12,7 +12,15 @@ const comparator = vmsd({
   name: 'hpet_timer',
   version_id: 1,
   minimum_version_id: 1,
-  fields: [f.u8('tn'), f.u64('config'), f.u64('cmp'), f.u64('fsb'), f.u64('period'), f.u8('wrap_flag'), f.timer('qemu_timer')],
+  fields: [
+    f.u8('tn'),
+    f.u64('config'),
+    f.u64('cmp'),
+    f.u64('fsb'),
+    f.u64('period'),
+    f.u8('wrap_flag'),
+    f.timer('qemu_timer'),
+  ],
 });
 
 const rtcIrqLevel = vmsd({
@@ -28,7 +36,8 @@ const offset = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // The counter's offset from guest time, kept exact while the HPET runs (property hpet-offset-saved, off for older machine types).
-  needed: (s, ctx) => ((s.config as bigint) & HPET_CFG_ENABLE) !== 0n && propOn(ctx, 'hpet.hpet-offset-saved', true),
+  needed: (s, ctx) =>
+    ((s.config as bigint) & HPET_CFG_ENABLE) !== 0n && propOn(ctx, 'hpet.hpet-offset-saved', true),
   fields: [f.u64('hpet_offset')],
 });
 
@@ -47,7 +56,8 @@ export const hpet = vmsd({
     f.u8('num_timers', { version: 2 }),
     f.validate(
       'num_timers in range',
-      (s) => (s.num_timers as number) >= HPET_MIN_TIMERS && (s.num_timers as number) <= HPET_MAX_TIMERS,
+      (s) =>
+        (s.num_timers as number) >= HPET_MIN_TIMERS && (s.num_timers as number) <= HPET_MAX_TIMERS,
       `the HPET has ${HPET_MIN_TIMERS}..${HPET_MAX_TIMERS} comparators`,
     ),
     f.varray('timer', k.struct(comparator), { count: 'num_timers', max: HPET_MAX_TIMERS }),

@@ -20,5 +20,11 @@ export const i8257 = vmsd({
   name: 'dma',
   version_id: 1,
   minimum_version_id: 1,
-  fields: [f.u8('command'), f.u8('mask'), f.u8('flip_flop'), f.i32('dshift'), f.structArray('regs', channel, 4, { version: 1 })],
+  fields: [
+    f.u8('command'),
+    f.u8('mask'),
+    f.u8('flip_flop'),
+    f.i32('dshift'),
+    f.structArray('regs', channel, 4, { version: 1 }),
+  ],
 });

@@ -13,7 +13,8 @@ const IDE_RETRY_PIO = 0x10;
 const IDE_RETRY_READ = 0x20;
 const IDE_RETRY_FLUSH = 0x40;
 /** Bits old QEMUs kept in the BMDMA status register instead of error_status. */
-const BM_MIGRATION_COMPAT_STATUS_BITS = IDE_RETRY_DMA | IDE_RETRY_PIO | IDE_RETRY_READ | IDE_RETRY_FLUSH;
+const BM_MIGRATION_COMPAT_STATUS_BITS =
+  IDE_RETRY_DMA | IDE_RETRY_PIO | IDE_RETRY_READ | IDE_RETRY_FLUSH;
 /** IDEState.io_buffer_total_len: IDE_DMA_BUF_SECTORS (256) sectors plus 4 bytes, a device constant. */
 const IO_BUFFER_TOTAL_LEN = 256 * 512 + 4;
 
@@ -34,7 +35,9 @@ const pioState = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // A PIO transfer is in flight, or one must be retried when the VM resumes.
-  needed: (s) => ((s.status as number) & DRQ_STAT) !== 0 || (((s[BUS_ERROR_STATUS] as number | undefined) ?? 0) & IDE_RETRY_PIO) !== 0,
+  needed: (s) =>
+    ((s.status as number) & DRQ_STAT) !== 0 ||
+    (((s[BUS_ERROR_STATUS] as number | undefined) ?? 0) & IDE_RETRY_PIO) !== 0,
   fields: [
     f.i32('req_nb_sectors'),
     // VMSTATE_VARRAY_INT32 over io_buffer_total_len, the receiver's constant, not a stream value.

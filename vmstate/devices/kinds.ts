@@ -56,7 +56,11 @@ export const pciIrqState: Kind<number[]> = k.custom<number[]>({
     for (let pin = 0; pin < 4; pin++) {
       const at = r.offset;
       const level = r.u32();
-      if (level !== 0 && level !== 1) io.fail((_, p) => new InvalidValueError(`irq state of pin ${pin} is ${level}: must be 0 or 1`, at, p));
+      if (level !== 0 && level !== 1)
+        io.fail(
+          (_, p) =>
+            new InvalidValueError(`irq state of pin ${pin} is ${level}: must be 0 or 1`, at, p),
+        );
       out.push(level);
     }
     return out;
@@ -84,7 +88,11 @@ export function msixState(vectors: number): Kind<MsixState> {
     wireSize: tableBytes + pbaBytes,
     check: (v) => {
       const s = v as MsixState;
-      return s && s.table instanceof Uint8Array && s.table.length === tableBytes && s.pba instanceof Uint8Array && s.pba.length === pbaBytes
+      return s &&
+        s.table instanceof Uint8Array &&
+        s.table.length === tableBytes &&
+        s.pba instanceof Uint8Array &&
+        s.pba.length === pbaBytes
         ? undefined
         : `expected {table: ${tableBytes} bytes, pba: ${pbaBytes} bytes}`;
     },
@@ -110,7 +118,10 @@ export function msixState(vectors: number): Kind<MsixState> {
 export const uint32AsUint16: Kind<number> = k.custom<number>({
   type: 'int32_as_uint16',
   wireSize: 2,
-  check: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff ? undefined : 'expected an integer in 0..65535'),
+  check: (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff
+      ? undefined
+      : 'expected an integer in 0..65535',
   write: (w, v) => w.u16(v),
   read: (r) => r.u16(),
   initial: () => 0,

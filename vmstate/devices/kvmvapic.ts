@@ -8,7 +8,12 @@ const handlers = vmsd({
   name: 'kvmvapic-handlers',
   version_id: 1,
   minimum_version_id: 1,
-  fields: [f.u32('set_tpr'), f.u32('set_tpr_eax'), f.array('get_tpr', k.u32, 8), f.u32('get_tpr_stack')],
+  fields: [
+    f.u32('set_tpr'),
+    f.u32('set_tpr_eax'),
+    f.array('get_tpr', k.u32, 8),
+    f.u32('get_tpr_stack'),
+  ],
 });
 
 const guestRom = vmsd({

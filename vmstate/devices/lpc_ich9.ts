@@ -4,7 +4,14 @@
  * registers.
  */
 import { f, k, vmsd } from '../../src';
-import { ACPI_PCIHP_MAX_HOTPLUG_BUS, apm, cpuHotplugState, memoryHotplugState, pcihpPciStatus, tcoIoRegs } from './acpi';
+import {
+  ACPI_PCIHP_MAX_HOTPLUG_BUS,
+  apm,
+  cpuHotplugState,
+  memoryHotplugState,
+  pcihpPciStatus,
+  tcoIoRegs,
+} from './acpi';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 
@@ -19,7 +26,9 @@ export function ich9PmDescription(config: { memorySlots?: number; possibleCpus?:
     version_id: 1,
     minimum_version_id: 1,
     needed: (_s, ctx) => propOn(ctx, 'ICH9-LPC.memory-hotplug-support', true),
-    fields: [f.struct('acpi_memory_hotplug', memoryHotplugState(config.memorySlots), { version: 1 })],
+    fields: [
+      f.struct('acpi_memory_hotplug', memoryHotplugState(config.memorySlots), { version: 1 }),
+    ],
   });
   const tco = vmsd({
     name: 'ich9_pm/tco',
@@ -45,7 +54,12 @@ export function ich9PmDescription(config: { memorySlots?: number; possibleCpus?:
     needed: (_s, ctx) => propOn(ctx, 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support', true),
     fields: [
       f.u32('acpi_pci_hotplug.hotplug_select'),
-      f.structArray('acpi_pci_hotplug.acpi_pcihp_pci_status', pcihpPciStatus, ACPI_PCIHP_MAX_HOTPLUG_BUS, { version: 1 }),
+      f.structArray(
+        'acpi_pci_hotplug.acpi_pcihp_pci_status',
+        pcihpPciStatus,
+        ACPI_PCIHP_MAX_HOTPLUG_BUS,
+        { version: 1 },
+      ),
       f.u32('acpi_pci_hotplug.acpi_index'),
     ],
   });
@@ -82,8 +96,13 @@ const smiFeatures = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // The SMI feature negotiation with the firmware (broadcast SMI, CPU hotplug via SMI).
-  needed: (s) => (s.smi_guest_features_le as number[]).some((b) => b !== 0) || s.smi_features_ok !== 0,
-  fields: [f.array('smi_guest_features_le', k.u8, 8), f.u8('smi_features_ok'), f.u64('smi_negotiated_features')],
+  needed: (s) =>
+    (s.smi_guest_features_le as number[]).some((b) => b !== 0) || s.smi_features_ok !== 0,
+  fields: [
+    f.array('smi_guest_features_le', k.u8, 8),
+    f.u8('smi_features_ok'),
+    f.u64('smi_negotiated_features'),
+  ],
 });
 
 export function ich9LpcDescription(config: { memorySlots?: number; possibleCpus?: number } = {}) {

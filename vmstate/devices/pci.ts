@@ -21,8 +21,14 @@ function pciDeviceDescription(express: boolean) {
     minimum_version_id: 1,
     fields: [
       f.field('version_id', pciVersionId),
-      f.field(express ? 'config_pci' : 'config', pciConfig(256), { as: 'config', exists: () => !express }),
-      f.field(express ? 'config' : 'config_pcie', pciConfig(4096), { as: 'config', exists: () => express }),
+      f.field(express ? 'config_pci' : 'config', pciConfig(256), {
+        as: 'config',
+        exists: () => !express,
+      }),
+      f.field(express ? 'config' : 'config_pcie', pciConfig(4096), {
+        as: 'config',
+        exists: () => express,
+      }),
       f.field('irq_state', pciIrqState, { version: 2 }),
     ],
   });
@@ -42,7 +48,10 @@ export function pciBus(nirq: number) {
     name: 'PCIBUS',
     version_id: 1,
     minimum_version_id: 1,
-    fields: [f.field('nirq', int32Equal(nirq)), f.varray('irq_count', k.i32, { count: 'nirq', max: nirq })],
+    fields: [
+      f.field('nirq', int32Equal(nirq)),
+      f.varray('irq_count', k.i32, { count: 'nirq', max: nirq }),
+    ],
   });
 }
 

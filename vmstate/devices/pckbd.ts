@@ -12,7 +12,13 @@ const ps2Common = vmsd({
   name: 'PS2 Common State',
   version_id: 3,
   minimum_version_id: 2,
-  fields: [f.i32('write_cmd'), f.i32('queue.rptr'), f.i32('queue.wptr'), f.i32('queue.count'), f.buffer('queue.data', 256)],
+  fields: [
+    f.i32('write_cmd'),
+    f.i32('queue.rptr'),
+    f.i32('queue.wptr'),
+    f.i32('queue.count'),
+    f.buffer('queue.data', 256),
+  ],
 });
 
 const ledState = vmsd({
@@ -43,7 +49,12 @@ export const ps2Keyboard = vmsd({
   name: 'ps2kbd',
   version_id: 3,
   minimum_version_id: 2,
-  fields: [f.struct('parent_obj', ps2Common), f.i32('scan_enabled'), f.i32('translate'), f.i32('scancode_set', { version: 3 })],
+  fields: [
+    f.struct('parent_obj', ps2Common),
+    f.i32('scan_enabled'),
+    f.i32('translate'),
+    f.i32('scancode_set', { version: 3 }),
+  ],
   subsections: [ledState, needHighBit, commandReplyQueue],
 });
 

@@ -18,6 +18,9 @@ export const piix3 = vmsd({
   name: 'PIIX3',
   version_id: 3,
   minimum_version_id: 2,
-  fields: [f.struct('dev', pciDevice), f.array('pci_irq_levels_vmstate', k.i32, PIIX_NUM_PIRQS, { version: 3 })],
+  fields: [
+    f.struct('dev', pciDevice),
+    f.array('pci_irq_levels_vmstate', k.i32, PIIX_NUM_PIRQS, { version: 3 }),
+  ],
   subsections: [resetControl],
 });

@@ -3,13 +3,20 @@
  * registers, PM timer, GPEs, SMBus, and the ACPI PCI/memory/CPU hotplug interfaces.
  */
 import { f, vmsd, type Ctx } from '../../src';
-import { ACPI_PCIHP_MAX_HOTPLUG_BUS, apm, cpuHotplugState, memoryHotplugState, pcihpPciStatus } from './acpi';
+import {
+  ACPI_PCIHP_MAX_HOTPLUG_BUS,
+  apm,
+  cpuHotplugState,
+  memoryHotplugState,
+  pcihpPciStatus,
+} from './acpi';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 import { pmSmbus, smbusMigrates } from './smbus';
 
 /** acpi-pci-hotplug-with-bridge-support (use_acpi_hotplug_bridge), on by default. */
-const pciHotplugWithBridges = (ctx: Ctx) => propOn(ctx, 'PIIX4_PM.acpi-pci-hotplug-with-bridge-support', true);
+const pciHotplugWithBridges = (ctx: Ctx) =>
+  propOn(ctx, 'PIIX4_PM.acpi-pci-hotplug-with-bridge-support', true);
 
 /** The pre-2.0 layout: one bus's hotplug status, named by its C expression in QEMU. */
 const legacyPciStatus = vmsd({
@@ -33,7 +40,9 @@ export function piix4PmDescription(config: { memorySlots?: number; possibleCpus?
     version_id: 1,
     minimum_version_id: 1,
     needed: (_s, ctx) => propOn(ctx, 'PIIX4_PM.memory-hotplug-support', true),
-    fields: [f.struct('acpi_memory_hotplug', memoryHotplugState(config.memorySlots), { version: 1 })],
+    fields: [
+      f.struct('acpi_memory_hotplug', memoryHotplugState(config.memorySlots), { version: 1 }),
+    ],
   });
   const cpuhp = vmsd({
     name: 'piix4_pm/cpuhp',
@@ -61,13 +70,21 @@ export function piix4PmDescription(config: { memorySlots?: number; possibleCpus?
         version: 2,
         exists: (_s, _v, ctx) => !pciHotplugWithBridges(ctx),
       }),
-      f.u32('acpi_pci_hotplug.hotplug_select', { exists: (_s, _v, ctx) => pciHotplugWithBridges(ctx) }),
-      f.structArray('acpi_pci_hotplug.acpi_pcihp_pci_status', pcihpPciStatus, ACPI_PCIHP_MAX_HOTPLUG_BUS, {
-        version: 1,
+      f.u32('acpi_pci_hotplug.hotplug_select', {
         exists: (_s, _v, ctx) => pciHotplugWithBridges(ctx),
       }),
+      f.structArray(
+        'acpi_pci_hotplug.acpi_pcihp_pci_status',
+        pcihpPciStatus,
+        ACPI_PCIHP_MAX_HOTPLUG_BUS,
+        {
+          version: 1,
+          exists: (_s, _v, ctx) => pciHotplugWithBridges(ctx),
+        },
+      ),
       f.u32('acpi_pci_hotplug.acpi_index', {
-        exists: (_s, _v, ctx) => pciHotplugWithBridges(ctx) && !propOn(ctx, 'PIIX4_PM.x-not-migrate-acpi-index', false),
+        exists: (_s, _v, ctx) =>
+          pciHotplugWithBridges(ctx) && !propOn(ctx, 'PIIX4_PM.x-not-migrate-acpi-index', false),
       }),
     ],
     subsections: [memhp, cpuhp],

@@ -12,7 +12,8 @@ const UART_IIR_THRI = 0x02;
 const THR_IPENDING_NOT_LOADED = -1;
 
 /** What thr_ipending is when it is not sent: derived from the interrupt identification register. */
-const impliedThrIpending = (s: Readonly<State>): number => (((s.iir as number) & UART_IIR_ID) === UART_IIR_THRI ? 1 : 0);
+const impliedThrIpending = (s: Readonly<State>): number =>
+  ((s.iir as number) & UART_IIR_ID) === UART_IIR_THRI ? 1 : 0;
 
 /** vmstate_fifo8 (util/fifo8.c) for a FIFO of the UART's capacity. */
 const fifo8 = vmsd({
@@ -32,7 +33,8 @@ const thrIpending = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // Only meaningful while THR interrupts are enabled, and only sent when it disagrees with iir.
-  needed: (s) => ((s.ier as number) & UART_IER_THRI) !== 0 && s.thr_ipending !== impliedThrIpending(s),
+  needed: (s) =>
+    ((s.ier as number) & UART_IER_THRI) !== 0 && s.thr_ipending !== impliedThrIpending(s),
   fields: [f.i32('thr_ipending')],
 });
 

@@ -23,7 +23,11 @@ export const slirp = vmsd({
     // Connections forwarded to a guestfwd command (-netdev user,guestfwd=...) would come first,
     // each after a byte 42; their socket/TCP control block layout is not part of this catalog.
     f.u8('end_of_sockets'),
-    f.validate('no guestfwd sockets', (s) => s.end_of_sockets === 0, 'guestfwd socket records are not supported by the catalog'),
+    f.validate(
+      'no guestfwd sockets',
+      (s) => s.end_of_sockets === 0,
+      'guestfwd socket records are not supported by the catalog',
+    ),
     f.u16('ip_id', { version: 2 }),
     f.structArray('bootp_clients', bootpClient, NB_BOOTP_CLIENTS, { version: 3 }),
   ],

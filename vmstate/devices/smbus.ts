@@ -8,7 +8,8 @@ import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 
 /** pm_smbus_vmstate_needed(): the machine class field, as `machine.smbus_no_migration_support`. */
-export const smbusMigrates = (ctx: Ctx): boolean => !propOn(ctx, 'machine.smbus_no_migration_support', false);
+export const smbusMigrates = (ctx: Ctx): boolean =>
+  !propOn(ctx, 'machine.smbus_no_migration_support', false);
 
 /** PM_SMBUS_MAX_MSG_SIZE: the block-transfer buffer. */
 const PM_SMBUS_MAX_MSG_SIZE = 32;

@@ -12,7 +12,11 @@
 import { f, vmsd, type Ctx } from '../../src/dsl';
 import { defineRelease } from '../releases/release';
 import { cpuProp, X86_CPU_TYPE, type X86Ctx } from '../x86/ctx';
-import { KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE, vmxNestedStateNeeded, type NestedState } from '../x86/kvm';
+import {
+  KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE,
+  vmxNestedStateNeeded,
+  type NestedState,
+} from '../x86/kvm';
 import {
   kvmNestedStateDescription,
   nestedStateSubsection,
@@ -32,7 +36,9 @@ const preemptionDeadline = vmsd({
   name: 'cpu/kvm_nested_state/vmx/preemption_timer',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => ((s['hdr.vmx.flags'] as number) & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 && deadlineAllowed(ctx),
+  needed: (s, ctx) =>
+    ((s['hdr.vmx.flags'] as number) & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 &&
+    deadlineAllowed(ctx),
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
 });
 
@@ -57,7 +63,8 @@ const design: NestedDesign = {
 export default defineRelease({
   version: 'next',
   name: 'my-design',
-  summary: '7.2 + the VMX preemption-timer deadline in a new flag-gated subsection, off for pc-*-7.2 and older machine types',
+  summary:
+    '7.2 + the VMX preemption-timer deadline in a new flag-gated subsection, off for pc-*-7.2 and older machine types',
   nested: design,
   extraCompat: { '7.2': [{ driver: X86_CPU_TYPE, property: MIGRATE_DEADLINE, value: 'off' }] },
 });

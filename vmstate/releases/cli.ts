@@ -40,9 +40,18 @@ function describeRelease(r: Release) {
   return {
     name: r.name,
     summary: r.summary,
-    sections: r.catalog.map((c) => ({ name: c.name, instance: c.instance, vmsd: c.vmsd.name, version: c.vmsd.version_id, sectionId: c.sectionId, priority: c.priority })),
+    sections: r.catalog.map((c) => ({
+      name: c.name,
+      instance: c.instance,
+      vmsd: c.vmsd.name,
+      version: c.vmsd.version_id,
+      sectionId: c.sectionId,
+      priority: c.priority,
+    })),
     cpuSubsections: (cpu.subsections as readonly AnyVMSDesc[]).map((s) => s.name),
-    nestedTree: subsectionTree(cpu).filter((l) => l.trim().startsWith('cpu/nested_state') || l.trim().startsWith('cpu/kvm_nested_state')),
+    nestedTree: subsectionTree(cpu).filter(
+      (l) => l.trim().startsWith('cpu/nested_state') || l.trim().startsWith('cpu/kvm_nested_state'),
+    ),
     nestedDesign: r.cpuFeatures.nested?.name ?? null,
     defaultMachine: r.defaultMachine,
     machineTypes: r.machineTypes.map((m) => ({ name: m.name, compatProps: m.compatProps })),
@@ -53,7 +62,9 @@ export function runReleases(opts: { json?: boolean }): void {
   const rel = RELEASE_NAMES.map((n) => describeRelease(releases[n]));
   const des = DESIGN_NAMES.map((n) => describeRelease(designs[n]));
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ releases: rel, designs: des, scenarios: scenarios().map((s) => ({ name: s.name, summary: s.summary })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ releases: rel, designs: des, scenarios: scenarios().map((s) => ({ name: s.name, summary: s.summary })) }, null, 2)}\n`,
+    );
     return;
   }
   const lines: string[] = [];
@@ -61,9 +72,13 @@ export function runReleases(opts: { json?: boolean }): void {
     lines.push(title);
     for (const r of list) {
       lines.push(`  ${r.name.padEnd(19)} ${r.summary}`);
-      lines.push(`  ${''.padEnd(19)} cpu: ${r.cpuSubsections.length} subsections; nested: ${r.nestedTree.map((l) => l.trim()).join(', ') || 'none'}`);
+      lines.push(
+        `  ${''.padEnd(19)} cpu: ${r.cpuSubsections.length} subsections; nested: ${r.nestedTree.map((l) => l.trim()).join(', ') || 'none'}`,
+      );
       const names = r.machineTypes.map((m) => m.name);
-      lines.push(`  ${''.padEnd(19)} machines (${names.length}): ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`);
+      lines.push(
+        `  ${''.padEnd(19)} machines (${names.length}): ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`,
+      );
     }
   };
   show('releases:', rel);
@@ -99,14 +114,24 @@ function descOf(r: Release, section: string): AnyVMSDesc | undefined {
 
 export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
   const r = releaseOrDesign(opts.release);
-  if (!r) throw new UsageError(`generate: unknown release '${opts.release}' (releases: ${RELEASE_NAMES.join(', ')}; designs: ${DESIGN_NAMES.join(', ')})`);
-  if (!!opts.scenario === !!opts.state) throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
-  if (!opts.output && !opts.writeState) throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
+  if (!r)
+    throw new UsageError(
+      `generate: unknown release '${opts.release}' (releases: ${RELEASE_NAMES.join(', ')}; designs: ${DESIGN_NAMES.join(', ')})`,
+    );
+  if (!!opts.scenario === !!opts.state)
+    throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
+  if (!opts.output && !opts.writeState)
+    throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
 
   let vm: { ctx: X86Ctx; state: VmStates };
   if (opts.scenario) {
     const sc = scenario(opts.scenario);
-    if (!sc) throw new UsageError(`generate: unknown scenario '${opts.scenario}' (${scenarios().map((s) => s.name).join(', ')})`);
+    if (!sc)
+      throw new UsageError(
+        `generate: unknown scenario '${opts.scenario}' (${scenarios()
+          .map((s) => s.name)
+          .join(', ')})`,
+      );
     vm = { ctx: sc.ctx, state: sc.state as unknown as VmStates };
   } else {
     let json: unknown;
@@ -117,10 +142,16 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
       return 3;
     }
     try {
-      const file = vmStateFromJson(json, (s) => descOf(r, s), (s, ctx) => baseState(r, s, ctx));
+      const file = vmStateFromJson(
+        json,
+        (s) => descOf(r, s),
+        (s, ctx) => baseState(r, s, ctx),
+      );
       // Sections the file leaves out are those of a reset VM (QEMU always writes every one).
       const sections: Record<string, State> = {};
-      for (const c of r.catalog) sections[sectionKey(c.name, c.instance)] = file.sections[sectionKey(c.name, c.instance)] ?? baseState(r, c.name, file.ctx);
+      for (const c of r.catalog)
+        sections[sectionKey(c.name, c.instance)] =
+          file.sections[sectionKey(c.name, c.instance)] ?? baseState(r, c.name, file.ctx);
       vm = { ctx: file.ctx, state: sections };
     } catch (e) {
       if (e instanceof StateJsonError) {
@@ -137,18 +168,33 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     try {
       nested = parseNestedState(new Uint8Array(fs.readFileSync(opts.nestedState)));
     } catch (e) {
-      if (!(e instanceof NestedStateError) && !(e instanceof Error && 'code' in e && (e as NodeJS.ErrnoException).code === 'ENOENT')) throw e;
-      const where = e instanceof NestedStateError ? `offset 0x${e.offset.toString(16)}, ${e.path}: ` : '';
-      process.stderr.write(`vmstate: ${opts.nestedState}: ${where}${e instanceof NestedStateError ? e.what : e.message}\n`);
+      if (
+        !(e instanceof NestedStateError) &&
+        !(e instanceof Error && 'code' in e && (e as NodeJS.ErrnoException).code === 'ENOENT')
+      )
+        throw e;
+      const where =
+        e instanceof NestedStateError ? `offset 0x${e.offset.toString(16)}, ${e.path}: ` : '';
+      process.stderr.write(
+        `vmstate: ${opts.nestedState}: ${where}${e instanceof NestedStateError ? e.what : e.message}\n`,
+      );
       return 3;
     }
     const cpu = vm.state.cpu;
-    if (!cpu) throw new UsageError(`generate: release ${r.name} has no cpu section for --nested-state`);
-    vm = { ctx: vm.ctx, state: { ...vm.state, cpu: { ...cpu, 'env.nested_state': { ...nested } } } };
+    if (!cpu)
+      throw new UsageError(`generate: release ${r.name} has no cpu section for --nested-state`);
+    vm = {
+      ctx: vm.ctx,
+      state: { ...vm.state, cpu: { ...cpu, 'env.nested_state': { ...nested } } },
+    };
   }
 
   if (opts.writeState) {
-    const text = `${JSON.stringify(vmStateToJson({ ctx: vm.ctx, sections: vm.state }, (s) => descOf(r, s)), null, 2)}\n`;
+    const text = `${JSON.stringify(
+      vmStateToJson({ ctx: vm.ctx, sections: vm.state }, (s) => descOf(r, s)),
+      null,
+      2,
+    )}\n`;
     await writeFileAtomically(opts.writeState, async (fd) => void fs.writeSync(fd, text));
     if (!opts.output) return 0;
   }
@@ -159,6 +205,9 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     throw new RefusedError(`generate: ${outcome.message}`);
   }
   await writeFileAtomically(opts.output!, async (fd) => void fs.writeSync(fd, outcome.bytes));
-  if (outcome.lost) process.stderr.write(`vmstate: generate: written with state lost, as QEMU ${r.name} would: ${outcome.lost}\n`);
+  if (outcome.lost)
+    process.stderr.write(
+      `vmstate: generate: written with state lost, as QEMU ${r.name} would: ${outcome.lost}\n`,
+    );
   return 0;
 }

@@ -11,8 +11,17 @@ import { machineProps } from './machines';
 import { sectionKey, type MachineType, type Release, type VmStates } from './types';
 
 export type GenerateOutcome =
-  | { readonly ok: true; readonly bytes: Uint8Array; readonly machine: string; readonly lost?: string }
-  | { readonly ok: false; readonly why: 'unknown-machine' | 'blocker' | 'loss' | 'save-refused'; readonly message: string };
+  | {
+      readonly ok: true;
+      readonly bytes: Uint8Array;
+      readonly machine: string;
+      readonly lost?: string;
+    }
+  | {
+      readonly ok: false;
+      readonly why: 'unknown-machine' | 'blocker' | 'loss' | 'save-refused';
+      readonly message: string;
+    };
 
 export interface GenerateOptions {
   /** Write the stream even though the release drops part of the state (as that QEMU did). */
@@ -36,28 +45,68 @@ export function generateStream(
 ): GenerateOutcome {
   const machine = findMachine(release, machineName);
   if (!machine)
-    return { ok: false, why: 'unknown-machine', message: `release ${release.name} has no machine type '${machineName}' (try: ${release.machineTypes.slice(0, 4).map((m) => m.name).join(', ')}, ...)` };
+    return {
+      ok: false,
+      why: 'unknown-machine',
+      message: `release ${release.name} has no machine type '${machineName}' (try: ${release.machineTypes
+        .slice(0, 4)
+        .map((m) => m.name)
+        .join(', ')}, ...)`,
+    };
   const ctx = machineCtx(vm.ctx, machine);
   const blocker = release.blockers(vm.state, ctx);
-  if (blocker) return { ok: false, why: 'blocker', message: `QEMU ${release.name} refuses to migrate this VM: ${blocker}` };
+  if (blocker)
+    return {
+      ok: false,
+      why: 'blocker',
+      message: `QEMU ${release.name} refuses to migrate this VM: ${blocker}`,
+    };
   const lost = release.losses(vm.state, ctx);
-  if (lost && !opts.lossy) return { ok: false, why: 'loss', message: `${lost} (pass --lossy to write that stream anyway)` };
+  if (lost && !opts.lossy)
+    return {
+      ok: false,
+      why: 'loss',
+      message: `${lost} (pass --lossy to write that stream anyway)`,
+    };
   const state = lost ? release.observe(vm.state, ctx) : vm.state;
 
-  const ordered = release.catalog.map((c, i) => ({ c, i })).sort((a, b) => b.c.priority - a.c.priority || a.i - b.i);
+  const ordered = release.catalog
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => b.c.priority - a.c.priority || a.i - b.i);
   const sections: FramedSection[] = [];
   for (const { c } of ordered) {
     const s = state[sectionKey(c.name, c.instance)];
     if (!s) continue;
     if (c.vmsd.needed && !c.vmsd.needed(s, ctx)) continue; // a top-level needed() skips the whole section
     try {
-      const { bytes, vmdesc } = saveDescribed(c.vmsd, s as State, { ctx, path: `${c.name}#${c.instance}` });
-      sections.push({ sectionId: c.sectionId, idstr: c.name, instanceId: c.instance, version: c.vmsd.version_id, body: bytes, vmdesc });
+      const { bytes, vmdesc } = saveDescribed(c.vmsd, s as State, {
+        ctx,
+        path: `${c.name}#${c.instance}`,
+      });
+      sections.push({
+        sectionId: c.sectionId,
+        idstr: c.name,
+        instanceId: c.instance,
+        version: c.vmsd.version_id,
+        body: bytes,
+        vmdesc,
+      });
     } catch (e) {
-      if (e instanceof HookError) return { ok: false, why: 'save-refused', message: `QEMU ${release.name} fails to save ${c.name}: ${e.what}` };
-      if (e instanceof VMStateError) return { ok: false, why: 'save-refused', message: `${c.name}: ${e.path}: ${e.what}` };
+      if (e instanceof HookError)
+        return {
+          ok: false,
+          why: 'save-refused',
+          message: `QEMU ${release.name} fails to save ${c.name}: ${e.what}`,
+        };
+      if (e instanceof VMStateError)
+        return { ok: false, why: 'save-refused', message: `${c.name}: ${e.path}: ${e.what}` };
       throw e;
     }
   }
-  return { ok: true, bytes: encodeFramedStream({ machineType: machine.name, sections }), machine: machine.name, lost };
+  return {
+    ok: true,
+    bytes: encodeFramedStream({ machineType: machine.name, sections }),
+    machine: machine.name,
+    lost,
+  };
 }

@@ -25,7 +25,14 @@ export function goldenCases(): GoldenCase[] {
     for (const sc of scenarios()) {
       const outcome = generateStream(r, r.defaultMachine, sc);
       const dir = kind === 'release' ? r.name : `designs/${r.name}`;
-      out.push({ kind, release: r.name, machine: r.defaultMachine, scenario: sc.name, file: outcome.ok ? `${dir}/${sc.name}.mig` : undefined, outcome });
+      out.push({
+        kind,
+        release: r.name,
+        machine: r.defaultMachine,
+        scenario: sc.name,
+        file: outcome.ok ? `${dir}/${sc.name}.mig` : undefined,
+        outcome,
+      });
     }
   };
   for (const n of RELEASE_NAMES) add('release', releases[n]);
@@ -40,6 +47,8 @@ export function goldenManifest(cases: readonly GoldenCase[] = goldenCases()) {
     release: c.release,
     machine: c.machine,
     scenario: c.scenario,
-    ...(c.outcome.ok ? { file: c.file, bytes: c.outcome.bytes.length } : { refused: c.outcome.why, message: c.outcome.message }),
+    ...(c.outcome.ok
+      ? { file: c.file, bytes: c.outcome.bytes.length }
+      : { refused: c.outcome.why, message: c.outcome.message }),
   }));
 }

@@ -19,18 +19,32 @@ const list: Release[] = [
   }),
   defineRelease({
     version: '3.1',
-    summary: 'still no nested state, but refuses to migrate a KVM vCPU whose model exposes VMX (migration blocker)',
+    summary:
+      'still no nested state, but refuses to migrate a KVM vCPU whose model exposes VMX (migration blocker)',
     blockVmx: true,
   }),
   defineRelease({ version: '4.0', summary: 'as 3.1', blockVmx: true }),
   defineRelease({
     version: '4.1',
-    summary: 'nested VMX state as cpu/nested_state subsections (vmx, vmcs12, shadow_vmcs12); cpu/exception_info; blocker gone',
+    summary:
+      'nested VMX state as cpu/nested_state subsections (vmx, vmcs12, shadow_vmcs12); cpu/exception_info; blocker gone',
     nested: VMX_ONLY,
   }),
-  defineRelease({ version: '5.0', summary: 'as 4.1 plus 4.2\'s poll_control_msr, umwait, msr_tsx_ctrl', nested: VMX_ONLY }),
-  defineRelease({ version: '5.1', summary: 'adds cpu/kvm_nested_state/svm (nested SVM state)', nested: VMX_SVM }),
-  defineRelease({ version: '7.2', summary: 'the 43-subsection cpu list of QEMU 7.2 (the real sample streams)', nested: VMX_SVM }),
+  defineRelease({
+    version: '5.0',
+    summary: "as 4.1 plus 4.2's poll_control_msr, umwait, msr_tsx_ctrl",
+    nested: VMX_ONLY,
+  }),
+  defineRelease({
+    version: '5.1',
+    summary: 'adds cpu/kvm_nested_state/svm (nested SVM state)',
+    nested: VMX_SVM,
+  }),
+  defineRelease({
+    version: '7.2',
+    summary: 'the 43-subsection cpu list of QEMU 7.2 (the real sample streams)',
+    nested: VMX_SVM,
+  }),
   defineRelease({
     version: 'next',
     summary:
@@ -41,7 +55,9 @@ const list: Release[] = [
   }),
 ];
 
-export const releases: Readonly<Record<string, Release>> = Object.fromEntries(list.map((r) => [r.name, r]));
+export const releases: Readonly<Record<string, Release>> = Object.fromEntries(
+  list.map((r) => [r.name, r]),
+);
 export const RELEASE_NAMES: readonly string[] = list.map((r) => r.name);
 
 export { designs, DESIGN_NAMES } from '../designs';

@@ -13,8 +13,16 @@ import { PREEMPTION_TIMER_PROP } from '../x86/nested';
 import type { CompatProp, MachineType } from './types';
 import { X86_CPU_TYPE } from '../x86/ctx';
 
-const cpu = (property: string, value: string): CompatProp => ({ driver: X86_CPU_TYPE, property, value });
-const model = (name: string, property: string, value: string): CompatProp => ({ driver: `${name}-${X86_CPU_TYPE}`, property, value });
+const cpu = (property: string, value: string): CompatProp => ({
+  driver: X86_CPU_TYPE,
+  property,
+  value,
+});
+const model = (name: string, property: string, value: string): CompatProp => ({
+  driver: `${name}-${X86_CPU_TYPE}`,
+  property,
+  value,
+});
 
 /** pc_compat_X_Y arrays: what machine types of version X.Y (and older) undo of later releases. */
 export const PC_COMPAT: Readonly<Record<string, readonly CompatProp[]>> = {
@@ -25,7 +33,11 @@ export const PC_COMPAT: Readonly<Record<string, readonly CompatProp[]>> = {
     model('EPYC', 'xlevel', '0x8000000a'),
     model('EPYC-IBPB', 'xlevel', '0x8000000a'),
   ],
-  '3.0': [cpu('x-hv-synic-kvm-only', 'on'), model('Skylake-Server', 'pku', 'off'), model('Skylake-Server-IBRS', 'pku', 'off')],
+  '3.0': [
+    cpu('x-hv-synic-kvm-only', 'on'),
+    model('Skylake-Server', 'pku', 'off'),
+    model('Skylake-Server-IBRS', 'pku', 'off'),
+  ],
   '3.1': [
     model('Opteron_G4', 'npt', 'off'),
     model('EPYC', 'npt', 'off'),
@@ -38,8 +50,17 @@ export const PC_COMPAT: Readonly<Record<string, readonly CompatProp[]>> = {
   '5.0': [],
   '5.1': [cpu('kvm-msi-ext-dest-id', 'off')],
   '5.2': [],
-  '6.0': [model('qemu64', 'family', '6'), model('qemu64', 'model', '6'), model('qemu64', 'stepping', '3'), cpu('x-vendor-cpuid-only', 'off')],
-  '6.1': [cpu('hv-version-id-build', '0x1bbc'), cpu('hv-version-id-major', '0x0006'), cpu('hv-version-id-minor', '0x0001')],
+  '6.0': [
+    model('qemu64', 'family', '6'),
+    model('qemu64', 'model', '6'),
+    model('qemu64', 'stepping', '3'),
+    cpu('x-vendor-cpuid-only', 'off'),
+  ],
+  '6.1': [
+    cpu('hv-version-id-build', '0x1bbc'),
+    cpu('hv-version-id-major', '0x0006'),
+    cpu('hv-version-id-minor', '0x0001'),
+  ],
   '6.2': [],
   '7.0': [],
   '7.1': [],
@@ -53,14 +74,32 @@ export const NEXT_PC_COMPAT_7_2: readonly CompatProp[] = [cpu(PREEMPTION_TIMER_P
 
 /** The machine-type versions our releases know, oldest first. */
 export const MACHINE_VERSIONS: readonly QemuVersion[] = [
-  '2.11', '2.12', '3.0', '3.1', '4.0', '4.1', '4.2', '5.0', '5.1', '5.2', '6.0', '6.1', '6.2', '7.0', '7.1', '7.2',
+  '2.11',
+  '2.12',
+  '3.0',
+  '3.1',
+  '4.0',
+  '4.1',
+  '4.2',
+  '5.0',
+  '5.1',
+  '5.2',
+  '6.0',
+  '6.1',
+  '6.2',
+  '7.0',
+  '7.1',
+  '7.2',
 ];
 
 /**
  * The pc-i440fx-* and pc-q35-* machine types release `release` offers (newest first, as
  * `-machine help` lists them), each with the compat properties it applies there.
  */
-export function machineTypesOf(release: QemuVersion, extra: Readonly<Record<string, readonly CompatProp[]>> = {}): MachineType[] {
+export function machineTypesOf(
+  release: QemuVersion,
+  extra: Readonly<Record<string, readonly CompatProp[]>> = {},
+): MachineType[] {
   const compat: Record<string, readonly CompatProp[]> = { ...PC_COMPAT, ...extra };
   const versions = MACHINE_VERSIONS.filter((v) => compareVersions(v, release) <= 0);
   if (release === 'next') versions.push('next');
@@ -70,10 +109,15 @@ export function machineTypesOf(release: QemuVersion, extra: Readonly<Record<stri
     // machine's options call the next newer machine's first, then add their own array, and a
     // property set later wins.
     const props = Object.keys(compat)
-      .filter((c) => compareVersions(c as QemuVersion, v) >= 0 && compareVersions(c as QemuVersion, release) < 0)
+      .filter(
+        (c) =>
+          compareVersions(c as QemuVersion, v) >= 0 &&
+          compareVersions(c as QemuVersion, release) < 0,
+      )
       .sort((a, b) => compareVersions(b as QemuVersion, a as QemuVersion))
       .flatMap((c) => compat[c]);
-    for (const family of ['pc-q35', 'pc-i440fx']) out.push({ name: `${family}-${v}`, version: v, compatProps: props });
+    for (const family of ['pc-q35', 'pc-i440fx'])
+      out.push({ name: `${family}-${v}`, version: v, compatProps: props });
   }
   return out;
 }

@@ -24,7 +24,8 @@ import { obj } from '../x86/state-access';
 import type { VmStates } from './types';
 
 /** The text of QEMU 3.1's blocker (target/i386/kvm.c, d98f26073b). */
-export const VMX_MIGRATION_BLOCKER = 'Nested VMX virtualization does not support live migration yet';
+export const VMX_MIGRATION_BLOCKER =
+  'Nested VMX virtualization does not support live migration yet';
 
 /** What the guest is doing with nested virtualization, read from the cpu state and the host. */
 export interface NestedActivity {
@@ -43,7 +44,10 @@ export function nestedActivity(cpu: Readonly<State> | undefined, ctx: X86Ctx): N
   const vmx = n.format === KVM_STATE_NESTED_FORMAT_VMX && cpuHas(ctx, 'vmx');
   return {
     vmxOperation: vmx && n['hdr.vmx.vmxon_pa'] !== INVALID_GPA,
-    svmGuest: n.format === KVM_STATE_NESTED_FORMAT_SVM && cpuHas(ctx, 'svm') && (n.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0,
+    svmGuest:
+      n.format === KVM_STATE_NESTED_FORMAT_SVM &&
+      cpuHas(ctx, 'svm') &&
+      (n.flags & KVM_STATE_NESTED_GUEST_MODE) !== 0,
     preemptionDeadline: vmx && (n['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0,
     nested: n,
   };
@@ -53,7 +57,9 @@ const hex = (v: bigint) => `0x${v.toString(16)}`;
 
 export function nestedBlockers(blockVmx: boolean) {
   return (state: VmStates, ctx: X86Ctx): string | undefined =>
-    blockVmx && isKvm(ctx) && cpuHas(ctx, 'vmx') && state.cpu !== undefined ? VMX_MIGRATION_BLOCKER : undefined;
+    blockVmx && isKvm(ctx) && cpuHas(ctx, 'vmx') && state.cpu !== undefined
+      ? VMX_MIGRATION_BLOCKER
+      : undefined;
 }
 
 export function nestedLosses(release: string, features: CpuFeatures) {
@@ -62,7 +68,10 @@ export function nestedLosses(release: string, features: CpuFeatures) {
     const design = features.nested;
     if (a.vmxOperation && !design) {
       const n = a.nested!;
-      const vmcs = n.size > NESTED_STATE_HEADER_SIZE ? `, current VMCS ${hex(n['hdr.vmx.vmcs12_pa'])} with its vmcs12` : '';
+      const vmcs =
+        n.size > NESTED_STATE_HEADER_SIZE
+          ? `, current VMCS ${hex(n['hdr.vmx.vmcs12_pa'])} with its vmcs12`
+          : '';
       const l2 = n.flags & KVM_STATE_NESTED_GUEST_MODE ? ', L2 running' : '';
       return (
         `QEMU ${release} has no nested-state migration (cpu/nested_state arrived in 4.1) and no blocker (that came in 3.1): ` +
@@ -98,7 +107,8 @@ export function nestedObserve(features: CpuFeatures) {
     const a = nestedActivity(state.cpu, ctx);
     const design = features.nested;
     const dropAll = (a.vmxOperation && !design) || (a.svmGuest && !design?.carriesSvm);
-    const dropTimer = a.preemptionDeadline && design !== undefined && !design.carriesPreemptionTimer(ctx);
+    const dropTimer =
+      a.preemptionDeadline && design !== undefined && !design.carriesPreemptionTimer(ctx);
     if (!dropAll && !dropTimer) return state;
     const cpu: State = { ...state.cpu };
     if (dropAll) {
@@ -106,7 +116,11 @@ export function nestedObserve(features: CpuFeatures) {
       cpu['env.hflags'] = ((cpu['env.hflags'] as number) & ~HF_GUEST_MASK) >>> 0;
       cpu['env.nested_state'] = freshNested();
     } else {
-      cpu['env.nested_state'] = { ...(cpu['env.nested_state'] as State), 'hdr.vmx.flags': 0, 'hdr.vmx.preemption_timer_deadline': 0n };
+      cpu['env.nested_state'] = {
+        ...(cpu['env.nested_state'] as State),
+        'hdr.vmx.flags': 0,
+        'hdr.vmx.preemption_timer_deadline': 0n,
+      };
     }
     return { ...state, cpu };
   };

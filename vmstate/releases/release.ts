@@ -36,8 +36,20 @@ export function defineRelease(spec: ReleaseSpec): Release {
   const name = spec.name ?? spec.version;
   const catalog: CatalogSection[] = [
     { name: 'timer', instance: 0, vmsd: timers, priority: 0, sectionId: SECTION_IDS.timer },
-    { name: 'cpu_common', instance: 0, vmsd: cpuCommon, priority: 0, sectionId: SECTION_IDS.cpu_common },
-    { name: 'cpu', instance: 0, vmsd: buildCpuDescription(cpuFeatures), priority: 0, sectionId: SECTION_IDS.cpu },
+    {
+      name: 'cpu_common',
+      instance: 0,
+      vmsd: cpuCommon,
+      priority: 0,
+      sectionId: SECTION_IDS.cpu_common,
+    },
+    {
+      name: 'cpu',
+      instance: 0,
+      vmsd: buildCpuDescription(cpuFeatures),
+      priority: 0,
+      sectionId: SECTION_IDS.cpu,
+    },
   ];
   const machineTypes = machineTypesOf(spec.version, spec.extraCompat);
   return {

@@ -59,13 +59,22 @@ function elementToJson(k: Kind<unknown>, v: unknown): unknown {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** JSON value -> state, by description, on top of `base` (the reset state). */
-export function stateFromJson(desc: AnyVMSDesc, json: unknown, base: Readonly<State>, path: string): State {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new StateJsonError(`${path}: expected an object`);
+export function stateFromJson(
+  desc: AnyVMSDesc,
+  json: unknown,
+  base: Readonly<State>,
+  path: string,
+): State {
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new StateJsonError(`${path}: expected an object`);
   const fields = fieldsByKey(desc);
   const out = cloneValue(base) as State;
   for (const [key, v] of Object.entries(json as Record<string, unknown>)) {
     const f = fields.get(key);
-    if (!f) throw new StateJsonError(`${path}: unknown field '${key}' (not in ${desc.name} or its subsections)`);
+    if (!f)
+      throw new StateJsonError(
+        `${path}: unknown field '${key}' (not in ${desc.name} or its subsections)`,
+      );
     out[key] = valueFromJson(f, v, out[key], `${path} > ${key}`);
   }
   return out;
@@ -74,7 +83,8 @@ export function stateFromJson(desc: AnyVMSDesc, json: unknown, base: Readonly<St
 function valueFromJson(f: AnyField, v: unknown, current: unknown, path: string): unknown {
   if (f.shape === 'array') {
     if (!Array.isArray(v)) throw new StateJsonError(`${path}: expected an array`);
-    if (f.count.from === 'fixed' && v.length !== f.count.n) throw new StateJsonError(`${path}: expected ${f.count.n} elements, got ${v.length}`);
+    if (f.count.from === 'fixed' && v.length !== f.count.n)
+      throw new StateJsonError(`${path}: expected ${f.count.n} elements, got ${v.length}`);
     const cur = Array.isArray(current) ? current : [];
     return v.map((e, i) => elementFromJson(f.kind, e, cur[i], `${path}[${i}]`));
   }
@@ -100,11 +110,14 @@ function bigFromJson(v: unknown, path: string): bigint {
     const t = v.trim();
     return t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t);
   }
-  throw new StateJsonError(`${path}: expected a 64-bit integer as a string ("0x..." or decimal), got ${JSON.stringify(v)}`);
+  throw new StateJsonError(
+    `${path}: expected a 64-bit integer as a string ("0x..." or decimal), got ${JSON.stringify(v)}`,
+  );
 }
 
 function bytesFromJson(v: unknown, path: string): Uint8Array {
-  if (typeof v !== 'string' || !/^([0-9a-f]{2})*$/i.test(v)) throw new StateJsonError(`${path}: expected bytes as a hex string`);
+  if (typeof v !== 'string' || !/^([0-9a-f]{2})*$/i.test(v))
+    throw new StateJsonError(`${path}: expected bytes as a hex string`);
   return new Uint8Array(Buffer.from(v, 'hex'));
 }
 
@@ -121,25 +134,33 @@ export function vmStateFromJson(
   descOf: (section: string) => AnyVMSDesc | undefined,
   baseOf: (section: string, ctx: X86Ctx) => State,
 ): VmStateFile {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new StateJsonError('state file: expected a JSON object');
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new StateJsonError('state file: expected a JSON object');
   const o = json as Record<string, unknown>;
   if (o.format !== undefined && o.format !== VM_STATE_FORMAT)
     throw new StateJsonError(`state file: format '${String(o.format)}' is not ${VM_STATE_FORMAT}`);
   const ctx = (o.ctx ?? {}) as X86Ctx;
-  if (typeof ctx !== 'object' || Array.isArray(ctx)) throw new StateJsonError('state file: ctx must be an object');
-  if (ctx.accel !== undefined && ctx.accel !== 'kvm' && ctx.accel !== 'tcg') throw new StateJsonError(`state file: ctx.accel must be "kvm" or "tcg"`);
+  if (typeof ctx !== 'object' || Array.isArray(ctx))
+    throw new StateJsonError('state file: ctx must be an object');
+  if (ctx.accel !== undefined && ctx.accel !== 'kvm' && ctx.accel !== 'tcg')
+    throw new StateJsonError(`state file: ctx.accel must be "kvm" or "tcg"`);
   const sectionsJson = (o.sections ?? {}) as Record<string, unknown>;
-  if (typeof sectionsJson !== 'object' || Array.isArray(sectionsJson)) throw new StateJsonError('state file: sections must be an object');
+  if (typeof sectionsJson !== 'object' || Array.isArray(sectionsJson))
+    throw new StateJsonError('state file: sections must be an object');
   const sections: Record<string, State> = {};
   for (const [name, value] of Object.entries(sectionsJson)) {
     const desc = descOf(name);
-    if (!desc) throw new StateJsonError(`state file: no section '${name}' in this release's catalog`);
+    if (!desc)
+      throw new StateJsonError(`state file: no section '${name}' in this release's catalog`);
     sections[name] = stateFromJson(desc, value, baseOf(name, ctx), name);
   }
   return { ctx, sections };
 }
 
-export function vmStateToJson(file: VmStateFile, descOf: (section: string) => AnyVMSDesc | undefined): unknown {
+export function vmStateToJson(
+  file: VmStateFile,
+  descOf: (section: string) => AnyVMSDesc | undefined,
+): unknown {
   const sections: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(file.sections)) {
     const desc = descOf(name);

@@ -66,4 +66,5 @@ export interface Release {
   readonly cpuFeatures: CpuFeatures;
 }
 
-export const sectionKey = (name: string, instance: number): string => (instance === 0 ? name : `${name}#${instance}`);
+export const sectionKey = (name: string, instance: number): string =>
+  instance === 0 ? name : `${name}#${instance}`;

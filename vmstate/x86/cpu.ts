@@ -68,12 +68,20 @@ export const CPU_SUBSECTION_CATALOG: readonly CatalogEntry[] = [
   { name: 'cpu/msr_hyperv_runtime', since: '2.11', build: always(sub.msrHypervRuntime) },
   { name: 'cpu/msr_hyperv_synic', since: '2.11', build: always(sub.msrHypervSynic) },
   { name: 'cpu/msr_hyperv_stimer', since: '2.11', build: always(sub.msrHypervStimer) },
-  { name: 'cpu/msr_hyperv_reenlightenment', since: '3.0', build: (ft) => sub.msrHypervReenlightenment(atLeast(ft.version, '6.0')) },
+  {
+    name: 'cpu/msr_hyperv_reenlightenment',
+    since: '3.0',
+    build: (ft) => sub.msrHypervReenlightenment(atLeast(ft.version, '6.0')),
+  },
   { name: 'cpu/avx512', since: '2.11', build: always(sub.avx512) },
   { name: 'cpu/xss', since: '2.11', build: always(sub.xss) },
   { name: 'cpu/umwait', since: '4.2', build: always(sub.umwait) },
   { name: 'cpu/tsc_khz', since: '2.11', build: always(sub.tscKhz) },
-  { name: 'cpu/msr_smi_count', since: '2.12', build: (ft) => sub.msrSmiCount(atLeast(ft.version, '3.0')) },
+  {
+    name: 'cpu/msr_smi_count',
+    since: '2.12',
+    build: (ft) => sub.msrSmiCount(atLeast(ft.version, '3.0')),
+  },
   { name: 'cpu/pkru', since: '2.11', build: always(sub.pkru) },
   { name: 'cpu/pkrs', since: '6.0', build: always(sub.pkrs) },
   { name: 'cpu/spec_ctrl', since: '2.12', build: always(sub.specCtrl) },
@@ -109,17 +117,28 @@ function cpuSubsections(features: CpuFeatures): AnyVMSDesc[] {
 }
 
 const x = (ctx: Ctx) => ctx as X86Ctx;
-const segFlags = (s: Readonly<State>, i: number) => num((list(s, 'env.segs')[i] ?? {}) as State, 'flags');
+const segFlags = (s: Readonly<State>, i: number) =>
+  num((list(s, 'env.segs')[i] ?? {}) as State, 'flags');
 
 /** CPUX86State's cpu_vmx_maybe_enabled(): VMX exposed and CR4.VMXE set (or in SMM, where CR4 may hide it). */
 export function vmxMaybeEnabled(s: Readonly<State>, ctx: X86Ctx): boolean {
-  return cpuHas(ctx, 'vmx') && ((big(s, 'env.cr[4]') & CR4_VMXE_MASK) !== 0n || (num(s, 'env.hflags') & HF_SMM_MASK) !== 0);
+  return (
+    cpuHas(ctx, 'vmx') &&
+    ((big(s, 'env.cr[4]') & CR4_VMXE_MASK) !== 0n || (num(s, 'env.hflags') & HF_SMM_MASK) !== 0)
+  );
 }
 
 /** Real mode: DPL must be 0 in every segment (old KVMs set it wrongly); QEMU fixes it on both sides. */
 function clearRealModeDpl(s: State): void {
-  if ((big(s, 'env.cr[0]') & CR0_PE_MASK) !== 0n || ((segFlags(s, R_CS) >> DESC_DPL_SHIFT) & 3) === 0) return;
-  s['env.segs'] = (list(s, 'env.segs') as State[]).map((seg) => ({ ...seg, flags: (num(seg, 'flags') & ~DESC_DPL_MASK) >>> 0 }));
+  if (
+    (big(s, 'env.cr[0]') & CR0_PE_MASK) !== 0n ||
+    ((segFlags(s, R_CS) >> DESC_DPL_SHIFT) & 3) === 0
+  )
+    return;
+  s['env.segs'] = (list(s, 'env.segs') as State[]).map((seg) => ({
+    ...seg,
+    flags: (num(seg, 'flags') & ~DESC_DPL_MASK) >>> 0,
+  }));
 }
 
 /**
@@ -138,9 +157,12 @@ export function cpuPreSave(version: QemuVersion, given: Readonly<State>, ctx: X8
     if (
       isKvm(ctx) &&
       vmxMaybeEnabled(s, ctx) &&
-      (!nestedStateAllocated(ctx, atLeast(version, '5.1')) || (!ctx.kvm?.exceptionPayload && guest && num(s, 'env.exception_injected') !== 0))
+      (!nestedStateAllocated(ctx, atLeast(version, '5.1')) ||
+        (!ctx.kvm?.exceptionPayload && guest && num(s, 'env.exception_injected') !== 0))
     )
-      throw new Error('Guest maybe enabled nested virtualization but kernel does not support required capabilities to save vCPU nested state');
+      throw new Error(
+        'Guest maybe enabled nested virtualization but kernel does not support required capabilities to save vCPU nested state',
+      );
     if (num(s, 'env.exception_pending') !== 0 && !guest) {
       s['env.exception_pending'] = 0;
       s['env.exception_injected'] = 1;
@@ -166,23 +188,37 @@ export function cpuPostLoad(version: QemuVersion, s: State, ctx: X86Ctx): void {
   const tscKhz = big(s, 'env.tsc_khz');
   if (tscKhz !== 0n && ctx.userTscKhz && tscKhz !== BigInt(ctx.userTscKhz))
     throw new Error('Mismatch between user-specified TSC frequency and migrated TSC frequency');
-  if (num(s, 'env.fpregs_format_vmstate') !== 0) throw new Error('Unsupported old non-softfloat CPU state');
+  if (num(s, 'env.fpregs_format_vmstate') !== 0)
+    throw new Error('Unsupported old non-softfloat CPU state');
   clearRealModeDpl(s);
-  s['env.hflags'] = ((num(s, 'env.hflags') & ~HF_CPL_MASK) | ((segFlags(s, R_SS) >> DESC_DPL_SHIFT) & HF_CPL_MASK)) >>> 0;
+  s['env.hflags'] =
+    ((num(s, 'env.hflags') & ~HF_CPL_MASK) |
+      ((segFlags(s, R_SS) >> DESC_DPL_SHIFT) & HF_CPL_MASK)) >>>
+    0;
   if (atLeast(version, '4.1')) {
     if (isKvm(ctx) && (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0) {
       const n = obj(s, 'env.nested_state') as NestedState | undefined;
-      if (!nestedStateAllocated(ctx, atLeast(version, '5.1')) || !n || !(n.flags & KVM_STATE_NESTED_GUEST_MODE))
+      if (
+        !nestedStateAllocated(ctx, atLeast(version, '5.1')) ||
+        !n ||
+        !(n.flags & KVM_STATE_NESTED_GUEST_MODE)
+      )
         throw new Error('vCPU set in guest-mode inconsistent with migrated kernel nested state');
     }
-    if (num(s, 'env.exception_nr') !== -1 && num(s, 'env.exception_pending') === 0 && num(s, 'env.exception_injected') === 0)
+    if (
+      num(s, 'env.exception_nr') !== -1 &&
+      num(s, 'env.exception_pending') === 0 &&
+      num(s, 'env.exception_injected') === 0
+    )
       s['env.exception_injected'] = 1;
   }
 }
 
 /** The `cpu` description of a release. */
 export function buildCpuDescription(features: CpuFeatures): AnyVMSDesc {
-  const exceptionNrName: ExceptionNrName = atLeast(features.version, '4.1') ? 'env.exception_nr' : 'env.exception_injected';
+  const exceptionNrName: ExceptionNrName = atLeast(features.version, '4.1')
+    ? 'env.exception_nr'
+    : 'env.exception_injected';
   return vmsd({
     name: 'cpu',
     version_id: 12,

@@ -56,7 +56,8 @@ export interface X86Ctx extends Ctx {
 
 export const isKvm = (ctx: X86Ctx): boolean => ctx.accel === 'kvm';
 export const isTcg = (ctx: X86Ctx): boolean => ctx.accel !== 'kvm';
-export const cpuHas = (ctx: X86Ctx, feature: keyof X86CpuModel): boolean => ctx.cpu?.[feature] === true;
+export const cpuHas = (ctx: X86Ctx, feature: keyof X86CpuModel): boolean =>
+  ctx.cpu?.[feature] === true;
 
 /** TYPE_X86_CPU in qemu-system-x86_64: compat entries for it apply to every CPU model. */
 export const X86_CPU_TYPE = 'x86_64-cpu';
@@ -64,7 +65,8 @@ export const X86_CPU_TYPE = 'x86_64-cpu';
 export const X86_MACHINE_CLASS = 'x86-machine';
 
 /** A property of the vCPU (TYPE_X86_CPU). */
-export const cpuProp = (ctx: X86Ctx, name: string, dflt: boolean): boolean => propOn(ctx, `${X86_CPU_TYPE}.${name}`, dflt);
+export const cpuProp = (ctx: X86Ctx, name: string, dflt: boolean): boolean =>
+  propOn(ctx, `${X86_CPU_TYPE}.${name}`, dflt);
 
 /**
  * A boolean compat property with QEMU's parsing of "on"/"off"/"true"/"false"; `dflt` is the

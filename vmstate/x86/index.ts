@@ -1,5 +1,15 @@
 /** The x86 `cpu` section across simulated releases, its nested-state trees, host context and scenarios. */
-export { cpu, buildCpuDescription, cpuSubsectionNames, cpuPreSave, cpuPostLoad, vmxMaybeEnabled, CPU_SUBSECTION_CATALOG, NESTED_7_2, cpuEverythingDescription } from './cpu';
+export {
+  cpu,
+  buildCpuDescription,
+  cpuSubsectionNames,
+  cpuPreSave,
+  cpuPostLoad,
+  vmxMaybeEnabled,
+  CPU_SUBSECTION_CATALOG,
+  NESTED_7_2,
+  cpuEverythingDescription,
+} from './cpu';
 export type { CpuFeatures, CpuState } from './cpu';
 export { cpuResetState } from './reset';
 export { scenarios, scenario, SCENARIO_NAMES, type Scenario, type VmState } from './scenarios';
@@ -16,6 +26,16 @@ export {
   type NestedDesign,
   type NestedTreeOptions,
 } from './nested';
-export { cpuProp, propOn, isKvm, isTcg, cpuHas, maxNestedStateLength, nestedStateAllocated, X86_CPU_TYPE, X86_MACHINE_CLASS } from './ctx';
+export {
+  cpuProp,
+  propOn,
+  isKvm,
+  isTcg,
+  cpuHas,
+  maxNestedStateLength,
+  nestedStateAllocated,
+  X86_CPU_TYPE,
+  X86_MACHINE_CLASS,
+} from './ctx';
 export type { X86Ctx, X86CpuModel, KvmCaps } from './ctx';
 export { compareVersions, atLeast, type QemuVersion } from './versions';

@@ -12,7 +12,16 @@
  * record of vmstate/x86/kvm (all twelve keys), so designs that put it on the wire differently
  * still load to, and save from, the same state.
  */
-import { f, k, vmsd, byteArray, type AnyVMSDesc, type Ctx, type Kind, type State } from '../../src/dsl';
+import {
+  f,
+  k,
+  vmsd,
+  byteArray,
+  type AnyVMSDesc,
+  type Ctx,
+  type Kind,
+  type State,
+} from '../../src/dsl';
 import {
   INVALID_GPA,
   KVM_STATE_NESTED_FORMAT_SVM,
@@ -81,7 +90,8 @@ export const preemptionTimerSubsection = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s, ctx) =>
-    (ns(s)['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 && cpuProp(x(ctx), PREEMPTION_TIMER_PROP, true),
+    (ns(s)['hdr.vmx.flags'] & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 &&
+    cpuProp(x(ctx), PREEMPTION_TIMER_PROP, true),
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
 });
 
@@ -92,7 +102,11 @@ export const preemptionTimerSubsection = vmsd({
 const gpaOrNone: Kind<bigint> = { ...k.u64, initial: () => INVALID_GPA };
 
 /** The VMX header fields QEMU migrates (hdr.vmx.flags and the deadline are not among them). */
-export const vmxHeaderFields = [f.field('hdr.vmx.vmxon_pa', gpaOrNone), f.field('hdr.vmx.vmcs12_pa', gpaOrNone), f.u16('hdr.vmx.smm.flags')] as const;
+export const vmxHeaderFields = [
+  f.field('hdr.vmx.vmxon_pa', gpaOrNone),
+  f.field('hdr.vmx.vmcs12_pa', gpaOrNone),
+  f.u16('hdr.vmx.smm.flags'),
+] as const;
 
 export function vmxSubsection(preemptionTimer: boolean) {
   return vmsd({
@@ -113,7 +127,10 @@ export const svmSubsection = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) => svmNestedStateNeeded(ns(s)),
-  fields: [f.u64('hdr.svm.vmcb_pa'), byteArray('data.svm[0].vmcb12', KVM_STATE_NESTED_SVM_VMCB_SIZE)],
+  fields: [
+    f.u64('hdr.svm.vmcb_pa'),
+    byteArray('data.svm[0].vmcb12', KVM_STATE_NESTED_SVM_VMCB_SIZE),
+  ],
 });
 
 /** struct kvm_nested_state as a VMSD: never a subsection itself, so its name is never on the wire. */
@@ -141,7 +158,7 @@ export function checkNestedBufferAllocated(ctx: Ctx, svm: boolean): void {
   if (!nestedStateAllocated(x(ctx), svm))
     throw new Error(
       'Received nested state but this vCPU has no nested-state buffer (env->nested_state is NULL: TCG, KVM without ' +
-        "KVM_CAP_NESTED_STATE, or a CPU model without VMX/SVM); QEMU aborts here (assertion in vmstate_load_state)",
+        'KVM_CAP_NESTED_STATE, or a CPU model without VMX/SVM); QEMU aborts here (assertion in vmstate_load_state)',
     );
 }
 
@@ -155,8 +172,13 @@ export function checkReceivedNestedState(s: State, ctx: Ctx): void {
   if (max <= 0) throw new Error('Received nested state when kernel cannot restore it');
   if (!n) throw new Error('Received nested state without a kvm_nested_state');
   if (n.size < NESTED_STATE_HEADER_SIZE)
-    throw new Error(`Received nested state size less than min: len=${n.size}, min=${NESTED_STATE_HEADER_SIZE}`);
-  if (n.size > max) throw new Error(`Received unsupported nested state size: nested_state->size=${n.size}, max=${max}`);
+    throw new Error(
+      `Received nested state size less than min: len=${n.size}, min=${NESTED_STATE_HEADER_SIZE}`,
+    );
+  if (n.size > max)
+    throw new Error(
+      `Received unsupported nested state size: nested_state->size=${n.size}, max=${max}`,
+    );
   if (n.format !== KVM_STATE_NESTED_FORMAT_VMX && n.format !== KVM_STATE_NESTED_FORMAT_SVM)
     throw new Error(`Received invalid nested state format: ${n.format}`);
 }
@@ -183,7 +205,10 @@ export function nestedStateSubsection<D extends AnyVMSDesc>(inner: D, svm: boole
 
 /** QEMU's design (4.1+), optionally with the SVM child (5.1+) and our preemption-timer child (`next`). */
 export function subsectionsTree(opts: NestedTreeOptions) {
-  const inner = kvmNestedStateDescription(vmxSubsection(opts.preemptionTimer), opts.svm ? svmSubsection : undefined);
+  const inner = kvmNestedStateDescription(
+    vmxSubsection(opts.preemptionTimer),
+    opts.svm ? svmSubsection : undefined,
+  );
   return nestedStateSubsection(inner, opts.svm);
 }
 
@@ -191,7 +216,8 @@ export function subsectionsDesign(opts: NestedTreeOptions, name = 'subsections')
   return {
     name,
     carriesSvm: opts.svm,
-    carriesPreemptionTimer: (ctx) => opts.preemptionTimer && cpuProp(ctx, PREEMPTION_TIMER_PROP, true),
+    carriesPreemptionTimer: (ctx) =>
+      opts.preemptionTimer && cpuProp(ctx, PREEMPTION_TIMER_PROP, true),
     preemptionTimerProp: PREEMPTION_TIMER_PROP,
     build: () => subsectionsTree(opts),
   };

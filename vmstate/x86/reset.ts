@@ -6,7 +6,12 @@
 import { initialState } from '../../src/engine/state';
 import { cpuHas, isKvm, maxNestedStateLength, type X86Ctx } from './ctx';
 import { cpuEverythingDescription, type CpuState } from './cpu';
-import { INVALID_GPA, KVM_STATE_NESTED_FORMAT_SVM, KVM_STATE_NESTED_FORMAT_VMX, noNestedGuestState } from './kvm';
+import {
+  INVALID_GPA,
+  KVM_STATE_NESTED_FORMAT_SVM,
+  KVM_STATE_NESTED_FORMAT_VMX,
+  noNestedGuestState,
+} from './kvm';
 import { MSR_IA32_MISC_ENABLE_DEFAULT } from './subsections';
 
 /** Segment flags at reset: present, writable data (0x9300) / code for CS (0x9b00). */
@@ -17,7 +22,14 @@ export function cpuResetState(ctx: X86Ctx = {}): CpuState {
   s['env.eip'] = 0xfff0n;
   s['env.eflags'] = 0x2n;
   s['env.fpuc'] = 0x37f;
-  s['env.segs'] = [DATA_SEG, { selector: 0xf000, base: 0xffff0000n, limit: 0xffff, flags: 0x9b00 }, DATA_SEG, DATA_SEG, DATA_SEG, DATA_SEG];
+  s['env.segs'] = [
+    DATA_SEG,
+    { selector: 0xf000, base: 0xffff0000n, limit: 0xffff, flags: 0x9b00 },
+    DATA_SEG,
+    DATA_SEG,
+    DATA_SEG,
+    DATA_SEG,
+  ];
   s['env.ldt'] = { selector: 0, base: 0n, limit: 0xffff, flags: 0x8200 };
   s['env.tr'] = { selector: 0, base: 0n, limit: 0xffff, flags: 0x8b00 };
   s['env.gdt'] = { selector: 0, base: 0n, limit: 0xffff, flags: 0 };

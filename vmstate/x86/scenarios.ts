@@ -68,7 +68,8 @@ const amdHost: X86Ctx = {
 // ---- register values ----
 
 /** HF_* bits of a 64-bit kernel at CPL 0: CS32, SS32, PE, MP, LMA, CS64, OSFXSR. */
-const HFLAGS_LONG_MODE_KERNEL = (1 << 4) | (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) | (1 << 15) | (1 << 22);
+const HFLAGS_LONG_MODE_KERNEL =
+  (1 << 4) | (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) | (1 << 15) | (1 << 22);
 const HF_SVME_MASK = 1 << 20;
 const CR0_LINUX = 0x80050033n; // PG WP NE ET MP PE
 const CR4_LINUX = 0x3606f0n; // PSE PAE MCE PGE OSFXSR OSXMMEXCPT FSGSBASE OSXSAVE SMEP SMAP
@@ -82,17 +83,49 @@ function seg(selector: number, flags: number, base = 0n, limit = 0xffffffff) {
 }
 
 /** The vCPU registers of a 64-bit Linux kernel (L1, or an L2 with its own addresses). */
-function linuxCpu(ctx: X86Ctx, v: { rip: bigint; rsp: bigint; cr3: bigint; gsBase: bigint; tsc: bigint; cr4?: bigint; efer?: bigint }): CpuState {
+function linuxCpu(
+  ctx: X86Ctx,
+  v: {
+    rip: bigint;
+    rsp: bigint;
+    cr3: bigint;
+    gsBase: bigint;
+    tsc: bigint;
+    cr4?: bigint;
+    efer?: bigint;
+  },
+): CpuState {
   const s = cpuResetState(ctx);
   // RAX RCX RDX RBX RSP RBP RSI RDI R8..R15
   s['env.regs'] = [
-    0x0n, 0xffffffff82a13c40n, 0x1n, 0x0n, v.rsp, v.rsp + 0x48n, 0xffff888003a4c000n, 0x0n,
-    0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n, 0x0n,
+    0x0n,
+    0xffffffff82a13c40n,
+    0x1n,
+    0x0n,
+    v.rsp,
+    v.rsp + 0x48n,
+    0xffff888003a4c000n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
+    0x0n,
   ];
   s['env.eip'] = v.rip;
   s['env.eflags'] = 0x246n;
   s['env.hflags'] = HFLAGS_LONG_MODE_KERNEL;
-  s['env.segs'] = [seg(0, DATA), seg(0x10, CODE64), seg(0x18, DATA), seg(0, DATA), seg(0, DATA, 0n, 0xffffffff), seg(0, DATA, v.gsBase)];
+  s['env.segs'] = [
+    seg(0, DATA),
+    seg(0x10, CODE64),
+    seg(0x18, DATA),
+    seg(0, DATA),
+    seg(0, DATA, 0n, 0xffffffff),
+    seg(0, DATA, v.gsBase),
+  ];
   s['env.ldt'] = seg(0, 0x8200, 0n, 0xffff);
   s['env.tr'] = seg(0x40, 0x8b00, 0xfffffe0000003000n, 0x4087);
   s['env.gdt'] = seg(0, 0, 0xfffffe0000001000n, 0x7f);
@@ -126,13 +159,24 @@ function linuxCpu(ctx: X86Ctx, v: { rip: bigint; rsp: bigint; cr3: bigint; gsBas
   return s;
 }
 
-const timerState = (ticks: bigint, clock: bigint): State => ({ cpu_ticks_offset: ticks, cpu_clock_offset: clock });
-const cpuCommonState = (): State => ({ halted: 0, interrupt_request: 0, exception_index: -1, crash_occurred: false });
+const timerState = (ticks: bigint, clock: bigint): State => ({
+  cpu_ticks_offset: ticks,
+  cpu_clock_offset: clock,
+});
+const cpuCommonState = (): State => ({
+  halted: 0,
+  interrupt_request: 0,
+  exception_index: -1,
+  crash_occurred: false,
+});
 
 // ---- nested-state pages ----
 
 /** vmcs12 of an L1 hypervisor running a 64-bit L2 with EPT (controls as KVM L1s commonly set them). */
-function vmcs12For(l2: { rip: bigint; rsp: bigint; cr3: bigint }, extra: Partial<Vmcs12Fields> = {}): Uint8Array {
+function vmcs12For(
+  l2: { rip: bigint; rsp: bigint; cr3: bigint },
+  extra: Partial<Vmcs12Fields> = {},
+): Uint8Array {
   return buildVmcs12({
     revision_id: VMCS12_REVISION,
     launch_state: 1,
@@ -210,10 +254,24 @@ function vmcs12For(l2: { rip: bigint; rsp: bigint; cr3: bigint }, extra: Partial
 }
 
 /** Parsed back through the KVM ABI module: a state KVM_GET_NESTED_STATE could have produced. */
-const checked = (n: NestedState): CpuState['env.nested_state'] => ({ ...parseNestedState(buildNestedState(n)) });
+const checked = (n: NestedState): CpuState['env.nested_state'] => ({
+  ...parseNestedState(buildNestedState(n)),
+});
 
-const L1 = { rip: 0xffffffffc0a2c4b0n, rsp: 0xffffc900001d7e88n, cr3: 0x10a60000n, gsBase: 0xffff88807dc00000n, tsc: 0x1b2e3f4a5c6dn };
-const L2 = { rip: 0xffffffff81b8e4f6n, rsp: 0xffffffff82a03e28n, cr3: 0x4a1e000n, gsBase: 0xffff88803ec00000n, tsc: 0x1b2e3f4a5c6dn - 0x75c3e2e0000n };
+const L1 = {
+  rip: 0xffffffffc0a2c4b0n,
+  rsp: 0xffffc900001d7e88n,
+  cr3: 0x10a60000n,
+  gsBase: 0xffff88807dc00000n,
+  tsc: 0x1b2e3f4a5c6dn,
+};
+const L2 = {
+  rip: 0xffffffff81b8e4f6n,
+  rsp: 0xffffffff82a03e28n,
+  cr3: 0x4a1e000n,
+  gsBase: 0xffff88803ec00000n,
+  tsc: 0x1b2e3f4a5c6dn - 0x75c3e2e0000n,
+};
 
 /** A KVM guest whose CPU model exposes neither VMX nor SVM. */
 function noNested(): Scenario {
@@ -222,7 +280,11 @@ function noNested(): Scenario {
     name: 'no-nested',
     summary: 'KVM guest, no VMX/SVM in its CPU model: no nested state anywhere',
     ctx,
-    state: { timer: timerState(0n, 1_234_567_890n), cpu_common: cpuCommonState(), cpu: linuxCpu(ctx, L1) },
+    state: {
+      timer: timerState(0n, 1_234_567_890n),
+      cpu_common: cpuCommonState(),
+      cpu: linuxCpu(ctx, L1),
+    },
   };
 }
 
@@ -231,7 +293,10 @@ function vmxIdle(): Scenario {
   const ctx = intelHost(true);
   const cpu = linuxCpu(ctx, L1);
   cpu['env.msr_ia32_feature_control'] = 0x5n; // firmware: locked, VMXON outside SMX allowed
-  cpu['env.nested_state'] = checked({ ...noNestedGuestState(KVM_STATE_NESTED_FORMAT_VMX), size: VMX_SIZE_HEADER_ONLY });
+  cpu['env.nested_state'] = checked({
+    ...noNestedGuestState(KVM_STATE_NESTED_FORMAT_VMX),
+    size: VMX_SIZE_HEADER_ONLY,
+  });
   return {
     name: 'vmx-idle',
     summary: 'VMX exposed to the guest, never used (no VMXON): nothing nested to migrate',
@@ -254,7 +319,8 @@ function vmxRoot(): Scenario {
   });
   return {
     name: 'vmx-root',
-    summary: 'L1 in VMX root mode after VMXON, with a current vmcs12 (its L2 is not running right now)',
+    summary:
+      'L1 in VMX root mode after VMXON, with a current vmcs12 (its L2 is not running right now)',
     ctx,
     state: { timer: timerState(0n, 2_345_678_901n), cpu_common: cpuCommonState(), cpu },
   };
@@ -266,7 +332,12 @@ function vmxL2Shadow(): Scenario {
   const cpu = linuxCpu(ctx, L2); // KVM reports L2's registers while the vCPU is in guest mode
   cpu['env.hflags'] = HFLAGS_LONG_MODE_KERNEL | HF_GUEST_MASK;
   cpu['env.msr_ia32_feature_control'] = 0x5n;
-  const shadow = buildVmcs12({ revision_id: VMCS12_REVISION, shadow_vmcs: 1, guest_rip: 0xffffffff81000000n, guest_cr3: 0x2b0000n });
+  const shadow = buildVmcs12({
+    revision_id: VMCS12_REVISION,
+    shadow_vmcs: 1,
+    guest_rip: 0xffffffff81000000n,
+    guest_cr3: 0x2b0000n,
+  });
   cpu['env.nested_state'] = checked({
     ...noNestedGuestState(KVM_STATE_NESTED_FORMAT_VMX),
     flags: KVM_STATE_NESTED_GUEST_MODE,
@@ -285,7 +356,8 @@ function vmxL2Shadow(): Scenario {
   });
   return {
     name: 'vmx-l2-shadow',
-    summary: 'L2 running under VMX; L1 uses VMCS shadowing, so vmcs12 and the shadow vmcs12 both travel',
+    summary:
+      'L2 running under VMX; L1 uses VMCS shadowing, so vmcs12 and the shadow vmcs12 both travel',
     ctx,
     state: { timer: timerState(0n, 3_456_789_012n), cpu_common: cpuCommonState(), cpu },
   };
@@ -330,7 +402,8 @@ function svmL2(): Scenario {
   });
   return {
     name: 'svm-l2',
-    summary: 'L2 running under AMD SVM (nested paging, GIF set): vmcb_pa and the vmcb12 page travel',
+    summary:
+      'L2 running under AMD SVM (nested paging, GIF set): vmcb_pa and the vmcb12 page travel',
     ctx,
     state: { timer: timerState(0n, 4_567_890_123n), cpu_common: cpuCommonState(), cpu },
   };
@@ -360,7 +433,8 @@ function vmxL2PreemptionTimer(): Scenario {
   });
   return {
     name: 'vmx-l2-preemption-timer',
-    summary: 'L2 running under VMX with the VMX-preemption timer armed: KVM reports its deadline in hdr.vmx',
+    summary:
+      'L2 running under VMX with the VMX-preemption timer armed: KVM reports its deadline in hdr.vmx',
     ctx,
     state: { timer: timerState(0n, 5_678_901_234n), cpu_common: cpuCommonState(), cpu },
   };

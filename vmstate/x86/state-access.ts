@@ -6,7 +6,13 @@ import type { State } from '../../src/dsl';
 
 export function num(s: Readonly<State>, key: string): number {
   const v = s[key];
-  return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : typeof v === 'bigint' ? Number(v) : 0;
+  return typeof v === 'number'
+    ? v
+    : typeof v === 'boolean'
+      ? Number(v)
+      : typeof v === 'bigint'
+        ? Number(v)
+        : 0;
 }
 
 export function big(s: Readonly<State>, key: string): bigint {
@@ -16,7 +22,9 @@ export function big(s: Readonly<State>, key: string): bigint {
 
 export function obj(s: Readonly<State>, key: string): State | undefined {
   const v = s[key];
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as State) : undefined;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+    ? (v as State)
+    : undefined;
 }
 
 export function list(s: Readonly<State>, key: string): readonly unknown[] {

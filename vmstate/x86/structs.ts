@@ -18,11 +18,26 @@ export const segment = vmsd({
 const zmmQ = (i: number) => f.u64(`_q_ZMMReg[${i}]`);
 
 /** XMM: low 128 bits of each vector register. */
-export const xmmReg = vmsd({ name: 'xmm_reg', version_id: 1, minimum_version_id: 1, fields: [zmmQ(0), zmmQ(1)] });
+export const xmmReg = vmsd({
+  name: 'xmm_reg',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [zmmQ(0), zmmQ(1)],
+});
 /** YMM upper halves: bits 128..255. */
-export const ymmhReg = vmsd({ name: 'ymmh_reg', version_id: 1, minimum_version_id: 1, fields: [zmmQ(2), zmmQ(3)] });
+export const ymmhReg = vmsd({
+  name: 'ymmh_reg',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [zmmQ(2), zmmQ(3)],
+});
 /** ZMM upper halves of registers 0..15: bits 256..511. */
-export const zmmhReg = vmsd({ name: 'zmmh_reg', version_id: 1, minimum_version_id: 1, fields: [zmmQ(4), zmmQ(5), zmmQ(6), zmmQ(7)] });
+export const zmmhReg = vmsd({
+  name: 'zmmh_reg',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [zmmQ(4), zmmQ(5), zmmQ(6), zmmQ(7)],
+});
 /** ZMM16..31, all 512 bits (x86_64 only). */
 export const hi16ZmmReg = vmsd({
   name: 'hi16_zmm_reg',
@@ -32,10 +47,20 @@ export const hi16ZmmReg = vmsd({
 });
 
 /** MPX bound register. */
-export const bndRegs = vmsd({ name: 'bnd_regs', version_id: 1, minimum_version_id: 1, fields: [f.u64('lb'), f.u64('ub')] });
+export const bndRegs = vmsd({
+  name: 'bnd_regs',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [f.u64('lb'), f.u64('ub')],
+});
 
 /** Variable-range MTRR pair. */
-export const mtrrVar = vmsd({ name: 'mtrr_var', version_id: 1, minimum_version_id: 1, fields: [f.u64('base'), f.u64('mask')] });
+export const mtrrVar = vmsd({
+  name: 'mtrr_var',
+  version_id: 1,
+  minimum_version_id: 1,
+  fields: [f.u64('base'), f.u64('mask')],
+});
 
 /** Architectural LBR record (QEMU 7.1+). */
 export const lbrRecordsVar = vmsd({
@@ -49,7 +74,11 @@ export const lbrRecordsVar = vmsd({
  * The x87 register as it travels: 64-bit mantissa then 16-bit sign+exponent (an 80-bit
  * floatx80 split in two). QEMU gives this description no version (0).
  */
-export const fpregTmp = vmsd({ name: 'fpreg_tmp', version_id: 0, fields: [f.u64('tmp_mant'), f.u16('tmp_exp')] });
+export const fpregTmp = vmsd({
+  name: 'fpreg_tmp',
+  version_id: 0,
+  fields: [f.u64('tmp_mant'), f.u16('tmp_exp')],
+});
 
 /** One x87 register: only the temporary above is written (VMSTATE_WITH_TMP). */
 export const fpreg = vmsd({ name: 'fpreg', version_id: 0, fields: [tmp(fpregTmp)] });

@@ -8,7 +8,14 @@
  * that has the subsection.
  */
 import { f, k, vmsd, byteArray, type Ctx, type State } from '../../src/dsl';
-import { CPU_NB_REGS, CR0_PG_MASK, CR4_PAE_MASK, EFER_LMA, HF_GUEST_MASK, HF2_NPT_MASK } from './cpu-fields';
+import {
+  CPU_NB_REGS,
+  CR0_PG_MASK,
+  CR4_PAE_MASK,
+  EFER_LMA,
+  HF_GUEST_MASK,
+  HF2_NPT_MASK,
+} from './cpu-fields';
 import { cpuHas, cpuProp, isKvm, isTcg, propOn, X86_MACHINE_CLASS, type X86Ctx } from './ctx';
 import { anyNonZero, big, list, num } from './state-access';
 import { bndRegs, hi16ZmmReg, lbrRecordsVar, zmmhReg } from './structs';
@@ -35,8 +42,14 @@ export const exceptionInfo = vmsd({
   name: 'cpu/exception_info',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.exception_pending') !== 0 && (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0,
-  fields: [f.u8('env.exception_pending'), f.u8('env.exception_injected'), f.u8('env.exception_has_payload'), f.u64('env.exception_payload')],
+  needed: (s) =>
+    num(s, 'env.exception_pending') !== 0 && (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0,
+  fields: [
+    f.u8('env.exception_pending'),
+    f.u8('env.exception_injected'),
+    f.u8('env.exception_has_payload'),
+    f.u64('env.exception_payload'),
+  ],
 });
 
 export const asyncPfMsr = vmsd({
@@ -153,7 +166,12 @@ export const mpx = vmsd({
     big(s, 'env.bndcs_regs.cfgu') !== 0n ||
     big(s, 'env.bndcs_regs.sts') !== 0n ||
     big(s, 'env.msr_bndcfgs') !== 0n,
-  fields: [f.structArray('env.bnd_regs', bndRegs, 4), f.u64('env.bndcs_regs.cfgu'), f.u64('env.bndcs_regs.sts'), f.u64('env.msr_bndcfgs')],
+  fields: [
+    f.structArray('env.bnd_regs', bndRegs, 4),
+    f.u64('env.bndcs_regs.cfgu'),
+    f.u64('env.bndcs_regs.sts'),
+    f.u64('env.msr_bndcfgs'),
+  ],
 });
 
 export const msrHypervHypercall = vmsd({
@@ -218,8 +236,13 @@ export const msrHypervStimer = vmsd({
   name: 'cpu/msr_hyperv_stimer',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => anyNonZero(list(s, 'env.msr_hv_stimer_config')) || anyNonZero(list(s, 'env.msr_hv_stimer_count')),
-  fields: [f.array('env.msr_hv_stimer_config', k.u64, HV_STIMER_COUNT), f.array('env.msr_hv_stimer_count', k.u64, HV_STIMER_COUNT)],
+  needed: (s) =>
+    anyNonZero(list(s, 'env.msr_hv_stimer_config')) ||
+    anyNonZero(list(s, 'env.msr_hv_stimer_count')),
+  fields: [
+    f.array('env.msr_hv_stimer_config', k.u64, HV_STIMER_COUNT),
+    f.array('env.msr_hv_stimer_count', k.u64, HV_STIMER_COUNT),
+  ],
 });
 
 /**
@@ -237,11 +260,20 @@ export function msrHypervReenlightenment(checkTscFrequency: boolean) {
       big(s, 'env.msr_hv_tsc_emulation_status') !== 0n,
     post_load: checkTscFrequency
       ? (s, _v, ctx) => {
-          if (big(s, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT && !x(ctx).userTscKhz)
-            throw new Error("Guest enabled re-enlightenment notifications, 'tsc-frequency=' has to be specified");
+          if (
+            big(s, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT &&
+            !x(ctx).userTscKhz
+          )
+            throw new Error(
+              "Guest enabled re-enlightenment notifications, 'tsc-frequency=' has to be specified",
+            );
         }
       : undefined,
-    fields: [f.u64('env.msr_hv_reenlightenment_control'), f.u64('env.msr_hv_tsc_emulation_control'), f.u64('env.msr_hv_tsc_emulation_status')],
+    fields: [
+      f.u64('env.msr_hv_reenlightenment_control'),
+      f.u64('env.msr_hv_tsc_emulation_control'),
+      f.u64('env.msr_hv_tsc_emulation_status'),
+    ],
   });
 }
 
@@ -252,8 +284,16 @@ export const avx512 = vmsd({
   minimum_version_id: 1,
   needed: (s) =>
     anyNonZero(list(s, 'env.opmask_regs')) ||
-    anyNonZero(list(s, 'env.zmmh_regs'), ['_q_ZMMReg[4]', '_q_ZMMReg[5]', '_q_ZMMReg[6]', '_q_ZMMReg[7]']) ||
-    anyNonZero(list(s, 'env.hi16_zmm_regs'), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`)),
+    anyNonZero(list(s, 'env.zmmh_regs'), [
+      '_q_ZMMReg[4]',
+      '_q_ZMMReg[5]',
+      '_q_ZMMReg[6]',
+      '_q_ZMMReg[7]',
+    ]) ||
+    anyNonZero(
+      list(s, 'env.hi16_zmm_regs'),
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`),
+    ),
   fields: [
     f.array('env.opmask_regs', k.u64, NB_OPMASK_REGS),
     f.structArray('env.zmmh_regs', zmmhReg, CPU_NB_REGS, { as: 'env.xmm_regs' }),
@@ -261,7 +301,13 @@ export const avx512 = vmsd({
   ],
 });
 
-export const xss = vmsd({ name: 'cpu/xss', version_id: 1, minimum_version_id: 1, needed: nz64('env.xss'), fields: [f.u64('env.xss')] });
+export const xss = vmsd({
+  name: 'cpu/xss',
+  version_id: 1,
+  minimum_version_id: 1,
+  needed: nz64('env.xss'),
+  fields: [f.u64('env.xss')],
+});
 
 export const umwait = vmsd({
   name: 'cpu/umwait',
@@ -276,7 +322,8 @@ export const tscKhz = vmsd({
   name: 'cpu/tsc_khz',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), `${X86_MACHINE_CLASS}.save_tsc_khz`, true),
+  needed: (s, ctx) =>
+    big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), `${X86_MACHINE_CLASS}.save_tsc_khz`, true),
   fields: [f.i64('env.tsc_khz')],
 });
 
@@ -287,7 +334,8 @@ export function msrSmiCount(gated: boolean) {
     version_id: 1,
     minimum_version_id: 1,
     needed: gated
-      ? (s, ctx) => cpuProp(x(ctx), 'x-migrate-smi-count', true) && big(s, 'env.msr_smi_count') !== 0n
+      ? (s, ctx) =>
+          cpuProp(x(ctx), 'x-migrate-smi-count', true) && big(s, 'env.msr_smi_count') !== 0n
       : (s) => big(s, 'env.msr_smi_count') !== 0n,
     fields: [f.u64('env.msr_smi_count')],
   });
@@ -435,7 +483,11 @@ export const archLbr = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (_s, ctx) => cpuHas(x(ctx), 'archLbr'),
-  fields: [f.u64('env.msr_lbr_ctl'), f.u64('env.msr_lbr_depth'), f.structArray('env.lbr_records', lbrRecordsVar, ARCH_LBR_NR_ENTRIES, { version: 1 })],
+  fields: [
+    f.u64('env.msr_lbr_ctl'),
+    f.u64('env.msr_lbr_depth'),
+    f.structArray('env.lbr_records', lbrRecordsVar, ARCH_LBR_NR_ENTRIES, { version: 1 }),
+  ],
 });
 
 export const tripleFault = vmsd({

@@ -4,18 +4,44 @@ import { runCommand } from '../exit';
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('decode a whole migration stream by the VM description it carries (like QEMU\'s analyze-migration.py)')
+    .description(
+      "decode a whole migration stream by the VM description it carries (like QEMU's analyze-migration.py)",
+    )
     .argument('<file>', "migration stream ('-' for stdin)")
-    .option('--format <format>', 'json (structure, offsets, fields with types), tree (outline) or qemu (exactly what analyze-migration.py prints)', 'json')
-    .option('--dump <what>', "state (device state, the default) or desc (the VM description), as analyze-migration.py's -d", 'state')
-    .option('--extract <dir>', 'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)')
+    .option(
+      '--format <format>',
+      'json (structure, offsets, fields with types), tree (outline) or qemu (exactly what analyze-migration.py prints)',
+      'json',
+    )
+    .option(
+      '--dump <what>',
+      "state (device state, the default) or desc (the VM description), as analyze-migration.py's -d",
+      'state',
+    )
+    .option(
+      '--extract <dir>',
+      'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)',
+    )
     .option('--check-catalog', 'compare each section with the device catalog')
-    .option('--vmdesc <file>', "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own")
-    .action((file: string, opts: { format: string; dump: string; extract?: string; checkCatalog?: boolean; vmdesc?: string }) =>
-      runCommand(file, async () => {
-        (await import('../catalog-wiring')).wireCatalog();
-        const { runAnalyze } = await import('../../analyze/command');
-        process.exitCode = await runAnalyze(file, opts);
-      }),
+    .option(
+      '--vmdesc <file>',
+      "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own",
+    )
+    .action(
+      (
+        file: string,
+        opts: {
+          format: string;
+          dump: string;
+          extract?: string;
+          checkCatalog?: boolean;
+          vmdesc?: string;
+        },
+      ) =>
+        runCommand(file, async () => {
+          (await import('../catalog-wiring')).wireCatalog();
+          const { runAnalyze } = await import('../../analyze/command');
+          process.exitCode = await runAnalyze(file, opts);
+        }),
     );
 }

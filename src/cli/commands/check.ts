@@ -11,13 +11,26 @@ export function registerCheck(program: Command): void {
     )
     .argument('<old>', 'the older side')
     .argument('<new>', 'the newer side')
-    .option('--mode <mode>', 'backward (NEW loads what OLD writes), forward (OLD loads what NEW writes, on the old machine type) or full', 'full')
+    .option(
+      '--mode <mode>',
+      'backward (NEW loads what OLD writes), forward (OLD loads what NEW writes, on the old machine type) or full',
+      'full',
+    )
     .option('--json', 'print the report as JSON')
-    .option('--samples <n>', 'random VMs (besides the scenarios) used to decide whether a subsection is ever sent on the old machine type', '300')
-    .action((oldSpec: string, newSpec: string, opts: { mode?: string; json?: boolean; samples?: string }) =>
-      runCommand(undefined, async () => {
-        const { runCheck } = await import('../../compat/cli/check');
-        process.exitCode = runCheck(oldSpec, newSpec, opts);
-      }),
+    .option(
+      '--samples <n>',
+      'random VMs (besides the scenarios) used to decide whether a subsection is ever sent on the old machine type',
+      '300',
+    )
+    .action(
+      (
+        oldSpec: string,
+        newSpec: string,
+        opts: { mode?: string; json?: boolean; samples?: string },
+      ) =>
+        runCommand(undefined, async () => {
+          const { runCheck } = await import('../../compat/cli/check');
+          process.exitCode = runCheck(oldSpec, newSpec, opts);
+        }),
     );
 }

@@ -11,15 +11,31 @@ export function registerCompat(program: Command): void {
         'migration property (never lossy or a crash; older -> newer ok; newer -> older ok exactly when nothing the older ' +
         'release lacks is sent); prints counts per outcome and a shrunk counterexample per failing cell (exit 1 when one fails)',
     )
-    .option('--from <release...>', 'source releases (names, designs or .ts/.js modules; default: every release)')
+    .option(
+      '--from <release...>',
+      'source releases (names, designs or .ts/.js modules; default: every release)',
+    )
     .option('--to <release...>', 'destination releases (default: every release)')
-    .option('--design <design>', 'add a design (blob, subsections, unversioned-append, or a .ts/.js module) to both sides; repeatable', collect)
-    .option('--machine <type...>', "machine types: names, 'newest' (default: the newest of each family both releases know) or 'all'")
+    .option(
+      '--design <design>',
+      'add a design (blob, subsections, unversioned-append, or a .ts/.js module) to both sides; repeatable',
+      collect,
+    )
+    .option(
+      '--machine <type...>',
+      "machine types: names, 'newest' (default: the newest of each family both releases know) or 'all'",
+    )
     .option('--runs <n>', 'random VMs per cell', '100')
     .option('--seed <n>', 'fast-check seed', '42')
     .option('--json', 'print the matrix as JSON')
-    .option('--html <file>', 'write the matrix as a self-contained HTML heatmap (whole or not at all)')
-    .option('--state <file.json>', 'migrate this one VM state (e.g. a reproduction) through the cells instead of random VMs')
+    .option(
+      '--html <file>',
+      'write the matrix as a self-contained HTML heatmap (whole or not at all)',
+    )
+    .option(
+      '--state <file.json>',
+      'migrate this one VM state (e.g. a reproduction) through the cells instead of random VMs',
+    )
     .option('--no-shrink', 'report the first failing VM of a cell without shrinking it')
     .option('--shrink-time <ms>', 'time limit of shrinking per failing cell', '2000')
     .action((opts: Record<string, unknown>) =>

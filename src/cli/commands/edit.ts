@@ -6,7 +6,10 @@ export function registerEdit(program: Command): void {
     .command('edit')
     .description('change field values in a migration stream and write it again')
     .argument('<file>', "migration stream ('-' for stdin)")
-    .requiredOption('-o, --output <out>', 'where to write the edited stream (written whole or not at all)')
+    .requiredOption(
+      '-o, --output <out>',
+      'where to write the edited stream (written whole or not at all)',
+    )
     .option(
       '--set <assignment>',
       "SECTION#INSTANCE/FIELD=VALUE, field names as --format qemu shows them, e.g. 'cpu#0/env.eip=0x1234' or 'cpu#0/env.regs[1]=0xdeadbeef' (repeatable). A value that does not fit its field exits with 2.",
@@ -16,7 +19,8 @@ export function registerEdit(program: Command): void {
     .option('--vmdesc <file>', 'decode by this VM description JSON, for streams that carry none')
     .action((file: string, opts: { output: string; set: string[]; vmdesc?: string }) =>
       runCommand(file, async () => {
-        if (opts.set.length === 0) throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
+        if (opts.set.length === 0)
+          throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
         (await import('../catalog-wiring')).wireCatalog();
         const { runTranscode } = await import('../../analyze/command');
         process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc);

@@ -8,18 +8,43 @@ export function registerGenerate(program: Command): void {
       'write the migration stream a simulated QEMU release would write for a scenario or a JSON VM state ' +
         '(exit 1, saying why, when that release refuses to migrate it or would lose part of it)',
     )
-    .requiredOption('--release <name>', 'release (3.0 ... 7.2, next) or design (blob, subsections, unversioned-append); see `vmstate releases`')
+    .requiredOption(
+      '--release <name>',
+      'release (3.0 ... 7.2, next) or design (blob, subsections, unversioned-append); see `vmstate releases`',
+    )
     .option('--machine <type>', "machine type, e.g. pc-q35-4.1 (default: the release's newest q35)")
     .option('--scenario <name>', 'a built-in scenario (see `vmstate releases`)')
-    .option('--state <file>', 'a VM state as JSON (format vmstate-lab/vm-state@1; see vmstate/releases/state-json.ts)')
+    .option(
+      '--state <file>',
+      'a VM state as JSON (format vmstate-lab/vm-state@1; see vmstate/releases/state-json.ts)',
+    )
     .option('-o, --output <out.mig>', 'where to write the stream (written whole or not at all)')
-    .option('--nested-state <file>', "a raw struct kvm_nested_state (a KVM_GET_NESTED_STATE dump) for the vCPU, checked by KVM's rules")
-    .option('--lossy', 'write the stream even when the release silently drops nested state, as that QEMU did')
-    .option('--write-state <file.json>', 'also write the VM state as JSON (a starting point for --state)')
-    .action((opts: { release: string; machine?: string; scenario?: string; state?: string; output?: string; lossy?: boolean; writeState?: string; nestedState?: string }) =>
-      runCommand(opts.state, async () => {
-        const { runGenerate } = await import('../../../vmstate/releases/cli');
-        process.exitCode = await runGenerate(opts);
-      }),
+    .option(
+      '--nested-state <file>',
+      "a raw struct kvm_nested_state (a KVM_GET_NESTED_STATE dump) for the vCPU, checked by KVM's rules",
+    )
+    .option(
+      '--lossy',
+      'write the stream even when the release silently drops nested state, as that QEMU did',
+    )
+    .option(
+      '--write-state <file.json>',
+      'also write the VM state as JSON (a starting point for --state)',
+    )
+    .action(
+      (opts: {
+        release: string;
+        machine?: string;
+        scenario?: string;
+        state?: string;
+        output?: string;
+        lossy?: boolean;
+        writeState?: string;
+        nestedState?: string;
+      }) =>
+        runCommand(opts.state, async () => {
+          const { runGenerate } = await import('../../../vmstate/releases/cli');
+          process.exitCode = await runGenerate(opts);
+        }),
     );
 }

@@ -4,7 +4,9 @@ import { runCommand } from '../exit';
 export function registerReencode(program: Command): void {
   program
     .command('reencode')
-    .description('decode a migration stream and encode it again (byte-identical for an unmodified stream)')
+    .description(
+      'decode a migration stream and encode it again (byte-identical for an unmodified stream)',
+    )
     .argument('<file>', "migration stream ('-' for stdin)")
     .requiredOption('-o, --output <out>', 'where to write the stream (written whole or not at all)')
     .action((file: string, opts: { output: string }) =>

@@ -4,7 +4,9 @@ import { runCommand } from '../exit';
 export function registerReleases(program: Command): void {
   program
     .command('releases')
-    .description('list the simulated QEMU releases, their machine types and cpu subsections, the nested-state design alternatives and the scenarios')
+    .description(
+      'list the simulated QEMU releases, their machine types and cpu subsections, the nested-state design alternatives and the scenarios',
+    )
     .option('--json', 'machine-readable output (every machine type with its compat properties)')
     .action((opts: { json?: boolean }) =>
       runCommand(undefined, async () => {

@@ -15,9 +15,11 @@ const MODES: readonly CheckMode[] = ['backward', 'forward', 'full'];
 
 export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions): number {
   const mode = (opts.mode ?? 'full') as CheckMode;
-  if (!MODES.includes(mode)) throw new UsageError(`check: --mode must be one of ${MODES.join(', ')} (got '${opts.mode}')`);
+  if (!MODES.includes(mode))
+    throw new UsageError(`check: --mode must be one of ${MODES.join(', ')} (got '${opts.mode}')`);
   const samples = opts.samples === undefined ? undefined : Number(opts.samples);
-  if (samples !== undefined && !(Number.isInteger(samples) && samples >= 0)) throw new UsageError(`check: --samples must be a whole number (got '${opts.samples}')`);
+  if (samples !== undefined && !(Number.isInteger(samples) && samples >= 0))
+    throw new UsageError(`check: --samples must be a whole number (got '${opts.samples}')`);
   let oldOp: Operand;
   let newOp: Operand;
   try {
@@ -31,8 +33,14 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
   // The other side of a subsection the destination lacks: a release, or the machine type a dump was made with.
   const destinationOf = (o: Operand) => (o.kind === 'release' ? o.release : o.set.machine);
   const hooks = {
-    backward: oldOp.kind === 'release' ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), { samples }) : undefined,
-    forward: newOp.kind === 'release' ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), { samples }) : undefined,
+    backward:
+      oldOp.kind === 'release'
+        ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), { samples })
+        : undefined,
+    forward:
+      newOp.kind === 'release'
+        ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), { samples })
+        : undefined,
   };
   const report = checkCompat(setOf(oldOp), setOf(newOp), mode, hooks);
   process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

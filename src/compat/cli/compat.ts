@@ -14,7 +14,14 @@ import type { X86Ctx } from '../../../vmstate/x86/ctx';
 import { initialState } from '../../engine/state';
 import type { State } from '../../dsl/kind';
 import { renderMatrixHtml } from '../html';
-import { checkMigration, matrixCells, runMatrix, type CellResult, type MatrixOptions, type MatrixResult } from '../matrix';
+import {
+  checkMigration,
+  matrixCells,
+  runMatrix,
+  type CellResult,
+  type MatrixOptions,
+  type MatrixResult,
+} from '../matrix';
 import { formatOutcome } from '../migrate';
 import { reproDir, stateDescOf, writeRepro, type ReproFiles } from '../repro';
 import { BadInputFile, reportBadInput, resolveRelease } from './resolve';
@@ -36,7 +43,8 @@ export interface CompatCliOptions {
 const int = (v: string | undefined, name: string, dflt: number, min = 0): number => {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`compat: ${name} must be a whole number >= ${min} (got '${v}')`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`compat: ${name} must be a whole number >= ${min} (got '${v}')`);
   return n;
 };
 
@@ -77,14 +85,24 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
         ? 'all'
         : opts.machine.flatMap((m) => m.split(',')).filter(Boolean);
   const cells = matrixCells({ from, to, machines });
-  if (cells.length === 0) throw new UsageError('compat: no cell to run (no machine type both releases of any pair know)');
+  if (cells.length === 0)
+    throw new UsageError('compat: no cell to run (no machine type both releases of any pair know)');
 
   if (opts.state) return runOneVm(opts.state, cells, opts);
 
   const bar = progressBar(runs);
   let result: MatrixResult;
   try {
-    result = runMatrix({ from, to, machines, runs, seed, shrink: opts.shrink !== false, shrinkTimeMs, onProgress: bar?.update });
+    result = runMatrix({
+      from,
+      to,
+      machines,
+      runs,
+      seed,
+      shrink: opts.shrink !== false,
+      shrinkTimeMs,
+      onProgress: bar?.update,
+    });
   } finally {
     bar?.stop();
   }
@@ -92,7 +110,8 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
   const repro = new Map<CellResult, ReproFiles>();
   if (failing.length) {
     const dir = reproDir();
-    for (const c of failing) if (c.counterexample) repro.set(c, writeRepro(c, c.counterexample, dir));
+    for (const c of failing)
+      if (c.counterexample) repro.set(c, writeRepro(c, c.counterexample, dir));
   }
   const command = [
     'vmstate compat',
@@ -103,20 +122,31 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
     `--runs ${runs} --seed ${seed}`,
   ].join(' ');
   if (opts.html) {
-    const page = renderMatrixHtml(result, { title: 'VMState compatibility matrix', command, repro });
+    const page = renderMatrixHtml(result, {
+      title: 'VMState compatibility matrix',
+      command,
+      repro,
+    });
     try {
       await writeFileAtomically(opts.html, async (fd) => void fs.writeSync(fd, page));
     } catch (e) {
       throw new UsageError(`compat: cannot write ${opts.html}: ${(e as Error).message}`);
     }
-    process.stderr.write(`vmstate: compat: wrote ${opts.html} (${result.cells.length} cells, ${failing.length} breaking the property)\n`);
-  } else if (opts.json) process.stdout.write(`${JSON.stringify(matrixJson(result, repro), null, 2)}\n`);
+    process.stderr.write(
+      `vmstate: compat: wrote ${opts.html} (${result.cells.length} cells, ${failing.length} breaking the property)\n`,
+    );
+  } else if (opts.json)
+    process.stdout.write(`${JSON.stringify(matrixJson(result, repro), null, 2)}\n`);
   else process.stdout.write(formatMatrix(result, repro, command));
   return failing.length ? 1 : 0;
 }
 
 /** `--state FILE`: one VM (a reproduction's state file) through every cell, one line each. */
-function runOneVm(file: string, cells: ReturnType<typeof matrixCells>, opts: CompatCliOptions): number {
+function runOneVm(
+  file: string,
+  cells: ReturnType<typeof matrixCells>,
+  opts: CompatCliOptions,
+): number {
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -134,7 +164,8 @@ function runOneVm(file: string, cells: ReturnType<typeof matrixCells>, opts: Com
     const f = vmStateFromJson(json, stateDescOf(r), base);
     vm = { base: file, ctx: f.ctx, state: f.sections };
   } catch (e) {
-    if (e instanceof StateJsonError) return reportBadInput(new BadInputFile(file, `${file}: ${e.message}`));
+    if (e instanceof StateJsonError)
+      return reportBadInput(new BadInputFile(file, `${file}: ${e.message}`));
     throw e;
   }
   let broken = 0;
@@ -142,7 +173,15 @@ function runOneVm(file: string, cells: ReturnType<typeof matrixCells>, opts: Com
   for (const cell of cells) {
     const res = checkMigration(vm, cell);
     if (res.violation) broken++;
-    if (opts.json) out.push({ from: cell.from.name, to: cell.to.name, machine: cell.machine, direction: cell.direction, outcome: res.outcome, violation: res.violation });
+    if (opts.json)
+      out.push({
+        from: cell.from.name,
+        to: cell.to.name,
+        machine: cell.machine,
+        direction: cell.direction,
+        outcome: res.outcome,
+        violation: res.violation,
+      });
     else
       process.stdout.write(
         `${cell.from.name} -> ${cell.to.name} on ${cell.machine}: ${formatOutcome(res.outcome)}${res.violation ? `\n  BREAKS THE PROPERTY: ${res.violation}` : ''}\n`,
@@ -157,14 +196,21 @@ function progressBar(total: number): { update: (n: number) => void; stop: () => 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cliProgress = require('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'compat [{bar}] {value}/{total} VMs through every cell | {eta_formatted} left', hideCursor: true },
+    {
+      stream: process.stderr,
+      format: 'compat [{bar}] {value}/{total} VMs through every cell | {eta_formatted} left',
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
   return { update: (n) => bar.update(n), stop: () => bar.stop() };
 }
 
-export function matrixJson(result: MatrixResult, repro: ReadonlyMap<CellResult, ReproFiles> = new Map()) {
+export function matrixJson(
+  result: MatrixResult,
+  repro: ReadonlyMap<CellResult, ReproFiles> = new Map(),
+) {
   return {
     runs: result.runs,
     seed: result.seed,
@@ -195,17 +241,29 @@ export function matrixJson(result: MatrixResult, repro: ReadonlyMap<CellResult, 
 const family = (machine: string) => machine.replace(/-[^-]+$/, '');
 
 /** Text tables, one per machine-type family: `ok/refused` per cell, `!` where the property breaks. */
-export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult, ReproFiles>, command: string): string {
+export function formatMatrix(
+  result: MatrixResult,
+  repro: ReadonlyMap<CellResult, ReproFiles>,
+  command: string,
+): string {
   const rows = [...new Set(result.cells.map((c) => c.from.name))];
   const cols = [...new Set(result.cells.map((c) => c.to.name))];
   const fams = [...new Set(result.cells.map((c) => family(c.machine)))];
-  const sum = (k: 'ok' | 'refused' | 'lossy' | 'crash') => result.cells.reduce((n, c) => n + c.counts[k], 0);
+  const sum = (k: 'ok' | 'refused' | 'lossy' | 'crash') =>
+    result.cells.reduce((n, c) => n + c.counts[k], 0);
   const failing = result.cells.filter((c) => c.violations > 0);
   const lines = [
     `${command}: ${result.cells.length} cells x ${result.runs} VMs (seed ${result.seed}) = ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s` +
-      (result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''),
+      (result.seconds - result.migrationSeconds >= 0.1
+        ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)`
+        : ''),
     `outcomes: ok ${sum('ok')}, refused ${sum('refused')}, lossy ${sum('lossy')}, crash ${sum('crash')}; ${failing.length} cell(s) break the property`,
-    result.cells.some((c) => result.cells.some((d) => d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine)))
+    result.cells.some((c) =>
+      result.cells.some(
+        (d) =>
+          d !== c && d.from === c.from && d.to === c.to && family(d.machine) === family(c.machine),
+      ),
+    )
       ? 'cells: ok/refused summed over every machine type of the family both releases know; ! = breaks the property; rows: from, columns: to'
       : 'cells: ok/refused on one machine type per family (--machine, or the newest both releases know); ! = breaks the property; rows: from, columns: to',
   ];
@@ -215,7 +273,9 @@ export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult
     lines.push('', `${fam}:`, `${'from\\to'.padEnd(rw)}${cols.map((c) => c.padStart(w)).join('')}`);
     for (const r of rows) {
       const tds = cols.map((t) => {
-        const cs = result.cells.filter((c) => c.from.name === r && c.to.name === t && family(c.machine) === fam);
+        const cs = result.cells.filter(
+          (c) => c.from.name === r && c.to.name === t && family(c.machine) === fam,
+        );
         if (cs.length === 0) return '-'.padStart(w);
         const ok = cs.reduce((n, c) => n + c.counts.ok, 0);
         const bad = cs.reduce((n, c) => n + c.counts.refused + c.counts.lossy + c.counts.crash, 0);
@@ -228,11 +288,20 @@ export function formatMatrix(result: MatrixResult, repro: ReadonlyMap<CellResult
     lines.push('', 'cells that break the property (one shrunk counterexample each):');
     for (const c of failing) {
       const cx = c.counterexample;
-      lines.push(`  ${c.from.name} -> ${c.to.name} on ${c.machine} (${c.direction}): ${c.violations}/${result.runs} VMs`);
+      lines.push(
+        `  ${c.from.name} -> ${c.to.name} on ${c.machine} (${c.direction}): ${c.violations}/${result.runs} VMs`,
+      );
       if (cx) {
-        lines.push(`    ${cx.violation}`, `    outcome: ${formatOutcome(cx.outcome)}`, `    scenario ${cx.vm.base}, ${cx.shrinks} shrink steps`);
+        lines.push(
+          `    ${cx.violation}`,
+          `    outcome: ${formatOutcome(cx.outcome)}`,
+          `    scenario ${cx.vm.base}, ${cx.shrinks} shrink steps`,
+        );
         const files = repro.get(c);
-        if (files) lines.push(`    reproduction: ${files.stream ?? '(no stream: the source refuses)'} ${files.state}`);
+        if (files)
+          lines.push(
+            `    reproduction: ${files.stream ?? '(no stream: the source refuses)'} ${files.state}`,
+          );
       }
     }
   }

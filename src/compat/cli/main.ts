@@ -39,7 +39,10 @@ export async function runMain(opts: { runs?: number } = {}): Promise<string> {
   const outline = analysisTree(contents, BUNDLED_STREAM)
     .split('\n')
     .filter((l) => l && !/^\s/.test(l));
-  out.push(`1. A real QEMU 7.2 stream, decoded by the VM description it carries (vmstate analyze --format tree ${BUNDLED_STREAM}):`, '');
+  out.push(
+    `1. A real QEMU 7.2 stream, decoded by the VM description it carries (vmstate analyze --format tree ${BUNDLED_STREAM}):`,
+    '',
+  );
   out.push(...outline.map((l) => `   ${l}`), '');
 
   out.push('2. The simulated releases (vmstate releases):', '');
@@ -47,16 +50,37 @@ export async function runMain(opts: { runs?: number } = {}): Promise<string> {
   out.push('');
   const all = RELEASE_NAMES.map((n) => releases[n]);
   const matrix = runMatrix({ from: all, to: all, runs });
-  out.push(`3. Migrating ${runs} random VMs between every pair of releases (vmstate compat --runs ${runs}):`, '');
-  out.push(...formatMatrix(matrix, new Map(), `vmstate compat --runs ${runs}`).trimEnd().split('\n').map((l) => (l ? `   ${l}` : l)), '');
+  out.push(
+    `3. Migrating ${runs} random VMs between every pair of releases (vmstate compat --runs ${runs}):`,
+    '',
+  );
+  out.push(
+    ...formatMatrix(matrix, new Map(), `vmstate compat --runs ${runs}`)
+      .trimEnd()
+      .split('\n')
+      .map((l) => (l ? `   ${l}` : l)),
+    '',
+  );
 
-  out.push('4. The design alternatives for nested state against the releases (vmstate compat --design NAME):', '');
+  out.push(
+    '4. The design alternatives for nested state against the releases (vmstate compat --design NAME):',
+    '',
+  );
   for (const d of DESIGN_NAMES) {
     const list = [...all, designs[d]];
-    const r = runMatrix({ from: list, to: list, runs: Math.max(10, Math.round(runs / 3)), shrink: false });
-    const broken = r.cells.filter((c) => c.violations > 0 && (c.from === designs[d] || c.to === designs[d]));
+    const r = runMatrix({
+      from: list,
+      to: list,
+      runs: Math.max(10, Math.round(runs / 3)),
+      shrink: false,
+    });
+    const broken = r.cells.filter(
+      (c) => c.violations > 0 && (c.from === designs[d] || c.to === designs[d]),
+    );
     const pairs = [...new Set(broken.map((c) => `${c.from.name}->${c.to.name}`))];
-    const kinds = ['lossy', 'crash'].filter((k) => broken.some((c) => c.counts[k as 'lossy' | 'crash'] > 0));
+    const kinds = ['lossy', 'crash'].filter((k) =>
+      broken.some((c) => c.counts[k as 'lossy' | 'crash'] > 0),
+    );
     out.push(
       `   ${d.padEnd(19)} ${broken.length === 0 ? 'keeps the property with every release' : `breaks ${pairs.length} pair(s): ${pairs.join(', ')}${kinds.length ? ` (${kinds.join(', ')}!)` : ' (refused, never lossy)'}`}`,
     );

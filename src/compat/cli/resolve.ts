@@ -22,7 +22,12 @@ export class BadInputFile extends Error {
 }
 
 export type Operand =
-  | { readonly kind: 'release'; readonly release: Release; readonly label: string; readonly from: 'builtin' | 'module' }
+  | {
+      readonly kind: 'release';
+      readonly release: Release;
+      readonly label: string;
+      readonly from: 'builtin' | 'module';
+    }
   | { readonly kind: 'dump'; readonly set: CheckSet; readonly label: string };
 
 const MODULE = /\.(c|m)?[jt]s$/;
@@ -33,7 +38,8 @@ export const operandHelp = () =>
 /** A release or design by name, or from a module path. */
 export function resolveRelease(spec: string, what: string): Release {
   const o = resolveOperand(spec, what, false);
-  if (o.kind !== 'release') throw new UsageError(`${what}: '${spec}' is a -dump-vmstate file, not a release`);
+  if (o.kind !== 'release')
+    throw new UsageError(`${what}: '${spec}' is a -dump-vmstate file, not a release`);
   return o.release;
 }
 
@@ -63,8 +69,14 @@ export function resolveOperand(spec: string, what: string, dumps = true): Operan
       throw new BadInputFile(spec, (e as Error).message);
     }
   }
-  if (fs.existsSync(spec)) throw new BadInputFile(spec, `${spec}: not a ${dumps ? '-dump-vmstate .json file or a ' : ''}.ts/.js module`);
-  throw new UsageError(`${what}: unknown release '${spec}' (${operandHelp()}${dumps ? ', or a -dump-vmstate .json file' : ''})`);
+  if (fs.existsSync(spec))
+    throw new BadInputFile(
+      spec,
+      `${spec}: not a ${dumps ? '-dump-vmstate .json file or a ' : ''}.ts/.js module`,
+    );
+  throw new UsageError(
+    `${what}: unknown release '${spec}' (${operandHelp()}${dumps ? ', or a -dump-vmstate .json file' : ''})`,
+  );
 }
 
 /** Prints a BadInputFile as the CLI does and gives its exit code (3). */

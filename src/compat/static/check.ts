@@ -16,19 +16,34 @@ export interface CheckReport {
  * backward: can NEW load what OLD writes (the usual upgrade); forward: can OLD load what NEW
  * writes (migrating back, on the old machine type); full: both.
  */
-export function checkCompat(oldSet: CheckSet, newSet: CheckSet, mode: CheckMode, hooks: { backward?: CheckHooks; forward?: CheckHooks } = {}): CheckReport {
+export function checkCompat(
+  oldSet: CheckSet,
+  newSet: CheckSet,
+  mode: CheckMode,
+  hooks: { backward?: CheckHooks; forward?: CheckHooks } = {},
+): CheckReport {
   const findings: Finding[] = [];
   if (mode !== 'forward') findings.push(...compareSets(oldSet, newSet, 'backward', hooks.backward));
   if (mode !== 'backward') findings.push(...compareSets(newSet, oldSet, 'forward', hooks.forward));
-  return { old: oldSet.label, new: newSet.label, mode, findings, breaking: findings.filter((f) => f.severity === 'break').length };
+  return {
+    old: oldSet.label,
+    new: newSet.label,
+    mode,
+    findings,
+    breaking: findings.filter((f) => f.severity === 'break').length,
+  };
 }
 
 /** The report as lines for a terminal, breaks first. */
 export function formatReport(r: CheckReport): string {
   const order = { break: 0, warning: 1, info: 2 } as const;
-  const lines = [`vmstate check ${r.old} -> ${r.new} (${r.mode}): ${r.breaking} breaking, ${r.findings.length - r.breaking} other finding(s)`];
+  const lines = [
+    `vmstate check ${r.old} -> ${r.new} (${r.mode}): ${r.breaking} breaking, ${r.findings.length - r.breaking} other finding(s)`,
+  ];
   for (const f of [...r.findings].sort((a, b) => order[a.severity] - order[b.severity])) {
-    lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.rule} [${f.direction}] ${f.path || f.entry}: ${f.message}`);
+    lines.push(
+      `  ${f.severity.toUpperCase().padEnd(7)} ${f.rule} [${f.direction}] ${f.path || f.entry}: ${f.message}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

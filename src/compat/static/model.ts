@@ -62,7 +62,8 @@ interface DumpField {
 
 /** Reads QEMU's -dump-vmstate JSON (savevm.c dump_vmstate_json_to_file). */
 export function fromDumpJson(json: unknown, label: string): CheckSet {
-  if (!json || typeof json !== 'object') throw new Error(`${label}: not a -dump-vmstate JSON object`);
+  if (!json || typeof json !== 'object')
+    throw new Error(`${label}: not a -dump-vmstate JSON object`);
   const entries = new Map<string, CheckDesc>();
   let machine: string | undefined;
   for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
@@ -71,7 +72,8 @@ export function fromDumpJson(json: unknown, label: string): CheckSet {
       continue;
     }
     const desc = (value as { Description?: DumpDesc }).Description;
-    if (!desc || typeof desc.name !== 'string') throw new Error(`${label}: entry '${key}' has no Description`);
+    if (!desc || typeof desc.name !== 'string')
+      throw new Error(`${label}: entry '${key}' has no Description`);
     entries.set(key, fromDumpDesc(desc));
   }
   return { label, machine, entries, origin: 'dump' };

@@ -16,7 +16,9 @@ import { fromVmsd, type CheckSet } from './model';
 import type { CheckHooks } from './rules';
 
 export function releaseCheckSet(r: Release): CheckSet {
-  const entries = new Map(r.catalog.map((c) => [c.instance === 0 ? c.name : `${c.name}#${c.instance}`, fromVmsd(c.vmsd)]));
+  const entries = new Map(
+    r.catalog.map((c) => [c.instance === 0 ? c.name : `${c.name}#${c.instance}`, fromVmsd(c.vmsd)]),
+  );
   return { label: r.name, entries, origin: 'dsl' };
 }
 
@@ -31,7 +33,11 @@ export interface SamplingOptions {
  * release (its newest machine type of each family the source knows) or a machine type name
  * (a -dump-vmstate file's). Undefined when there is no machine type to sample on.
  */
-export function neededOnOldMachineHook(source: Release, destination: Release | string | undefined, opts: SamplingOptions = {}): CheckHooks {
+export function neededOnOldMachineHook(
+  source: Release,
+  destination: Release | string | undefined,
+  opts: SamplingOptions = {},
+): CheckHooks {
   const machines =
     destination === undefined
       ? []
@@ -50,8 +56,9 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
       vm: { base: s.name, ctx: s.ctx, state: s.state as unknown as GeneratedVm['state'] },
       what: `scenario '${s.name}'`,
     }));
-    fc.sample(arbitraryVm({ releases: [source] }), { numRuns: opts.samples ?? 300, seed }).forEach((vm, i) =>
-      vms.push({ vm, what: `random VM #${i} (seed ${seed}, from scenario '${vm.base}')` }),
+    fc.sample(arbitraryVm({ releases: [source] }), { numRuns: opts.samples ?? 300, seed }).forEach(
+      (vm, i) =>
+        vms.push({ vm, what: `random VM #${i} (seed ${seed}, from scenario '${vm.base}')` }),
     );
     sampled = vms.length;
     for (const { vm, what } of vms) {
@@ -61,7 +68,8 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
         const src = side && cache.source(source, side);
         if (!src?.done) continue;
         for (const sent of src.sent.values())
-          for (const s of sent.subsections) if (!found.has(s.name)) found.set(s.name, `${what} on ${machine}`);
+          for (const s of sent.subsections)
+            if (!found.has(s.name)) found.set(s.name, `${what} on ${machine}`);
       }
     }
     return found;
@@ -71,6 +79,7 @@ export function neededOnOldMachineHook(source: Release, destination: Release | s
       examples ??= sample();
       return examples.get(sub.name) ?? false;
     },
-    sampling: () => `${sampled} VMs (${scenarios().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
+    sampling: () =>
+      `${sampled} VMs (${scenarios().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
   };
 }

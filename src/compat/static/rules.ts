@@ -20,34 +20,91 @@ export type Direction = 'backward' | 'forward';
 
 /** Every rule the checker knows, with what it means. README lists them from here. */
 export const RULES = {
-  SECTION_MISSING: { severity: 'break', about: 'a section the source sends does not exist on the destination ("Unknown savevm section")' },
-  MACHINE_TYPE_DIFFERS: { severity: 'warning', about: 'the two sides were dumped with different machine types' },
-  VERSION_TOO_NEW: { severity: 'break', about: "the source's version_id is above the destination's version_id" },
-  VERSION_TOO_OLD: { severity: 'break', about: "the source's version_id is below the destination's minimum_version_id" },
-  DESCRIPTION_RENAMED: { severity: 'break', about: 'a top-level or subsection description changed its name, which is on the wire' },
-  STRUCT_DESCRIPTION_RENAMED: { severity: 'info', about: "a nested struct's description changed its name; no bytes change (it has no subsections)" },
-  FIELD_RENAMED: { severity: 'info', about: 'a field changed its name but not its size or type: names are not on the wire' },
+  SECTION_MISSING: {
+    severity: 'break',
+    about:
+      'a section the source sends does not exist on the destination ("Unknown savevm section")',
+  },
+  MACHINE_TYPE_DIFFERS: {
+    severity: 'warning',
+    about: 'the two sides were dumped with different machine types',
+  },
+  VERSION_TOO_NEW: {
+    severity: 'break',
+    about: "the source's version_id is above the destination's version_id",
+  },
+  VERSION_TOO_OLD: {
+    severity: 'break',
+    about: "the source's version_id is below the destination's minimum_version_id",
+  },
+  DESCRIPTION_RENAMED: {
+    severity: 'break',
+    about: 'a top-level or subsection description changed its name, which is on the wire',
+  },
+  STRUCT_DESCRIPTION_RENAMED: {
+    severity: 'info',
+    about:
+      "a nested struct's description changed its name; no bytes change (it has no subsections)",
+  },
+  FIELD_RENAMED: {
+    severity: 'info',
+    about: 'a field changed its name but not its size or type: names are not on the wire',
+  },
   FIELD_SIZE_CHANGED: { severity: 'break', about: 'a field takes a different number of bytes' },
-  FIELD_TYPE_CHANGED: { severity: 'warning', about: 'a field of the same size changed its type (e.g. signedness): the bytes load, their meaning may not' },
-  FIELD_TEST_CHANGED: { severity: 'warning', about: 'a field gained or lost a test (field_exists): both sides must decide alike' },
-  FIELD_VERSION_CHANGED: { severity: 'break', about: 'a field is gated by a different version on each side' },
-  FIELD_MISSING_ON_DESTINATION: { severity: 'break', about: 'the source writes more fields than the destination reads: the rest of the stream is misread' },
+  FIELD_TYPE_CHANGED: {
+    severity: 'warning',
+    about:
+      'a field of the same size changed its type (e.g. signedness): the bytes load, their meaning may not',
+  },
+  FIELD_TEST_CHANGED: {
+    severity: 'warning',
+    about: 'a field gained or lost a test (field_exists): both sides must decide alike',
+  },
+  FIELD_VERSION_CHANGED: {
+    severity: 'break',
+    about: 'a field is gated by a different version on each side',
+  },
+  FIELD_MISSING_ON_DESTINATION: {
+    severity: 'break',
+    about:
+      'the source writes more fields than the destination reads: the rest of the stream is misread',
+  },
   FIELD_APPENDED_WITHOUT_VERSION_BUMP: {
     severity: 'break',
-    about: 'the destination reads a field the source never writes, with no version gate or new subsection (what vmstate-static-checker.py cannot see)',
+    about:
+      'the destination reads a field the source never writes, with no version gate or new subsection (what vmstate-static-checker.py cannot see)',
   },
-  FIELD_REPLACED_BY_UNUSED: { severity: 'info', about: 'removed fields were replaced by an unused placeholder of the same size' },
-  UNUSED_SIZE_MISMATCH: { severity: 'break', about: 'an unused placeholder does not match the bytes it stands for' },
-  VARRAY_MAX_GREW: { severity: 'break', about: "a variable array's maximum is larger on the source: it may send more elements than the destination accepts" },
-  VARRAY_LENGTH_FIELD_SHRANK: { severity: 'break', about: "the field holding a variable array's length got narrower on the destination" },
-  SUBSECTION_UNKNOWN_TO_DESTINATION: { severity: 'break', about: 'the source has a subsection the destination does not know: the load fails whenever its needed() holds' },
+  FIELD_REPLACED_BY_UNUSED: {
+    severity: 'info',
+    about: 'removed fields were replaced by an unused placeholder of the same size',
+  },
+  UNUSED_SIZE_MISMATCH: {
+    severity: 'break',
+    about: 'an unused placeholder does not match the bytes it stands for',
+  },
+  VARRAY_MAX_GREW: {
+    severity: 'break',
+    about:
+      "a variable array's maximum is larger on the source: it may send more elements than the destination accepts",
+  },
+  VARRAY_LENGTH_FIELD_SHRANK: {
+    severity: 'break',
+    about: "the field holding a variable array's length got narrower on the destination",
+  },
+  SUBSECTION_UNKNOWN_TO_DESTINATION: {
+    severity: 'break',
+    about:
+      'the source has a subsection the destination does not know: the load fails whenever its needed() holds',
+  },
   SUBSECTION_NEEDED_ON_OLD_MACHINE: {
     severity: 'break',
-    about: "a subsection the destination does not know is needed for sampled states even on the old machine type (no compat property keeps it off)",
+    about:
+      'a subsection the destination does not know is needed for sampled states even on the old machine type (no compat property keeps it off)',
   },
   SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE: {
     severity: 'info',
-    about: "a subsection unknown to the destination was never needed for sampled states on the old machine type (its compat property works)",
+    about:
+      'a subsection unknown to the destination was never needed for sampled states on the old machine type (its compat property works)',
   },
 } as const satisfies Record<string, { severity: Severity; about: string }>;
 
@@ -62,13 +119,23 @@ export interface CheckHooks {
 }
 
 /** Compares what `src` writes with what `dst` reads, for every entry of `src`. */
-export function compareSets(src: CheckSet, dst: CheckSet, direction: Direction, hooks: CheckHooks = {}): Finding[] {
+export function compareSets(
+  src: CheckSet,
+  dst: CheckSet,
+  direction: Direction,
+  hooks: CheckHooks = {},
+): Finding[] {
   const out: Finding[] = [];
   const add = (rule: RuleId, entry: string, path: string, message: string) =>
     out.push({ rule, severity: RULES[rule].severity, entry, path, message, direction });
 
   if (src.machine && dst.machine && src.machine !== dst.machine)
-    add('MACHINE_TYPE_DIFFERS', '', '', `source machine ${src.machine}, destination machine ${dst.machine}`);
+    add(
+      'MACHINE_TYPE_DIFFERS',
+      '',
+      '',
+      `source machine ${src.machine}, destination machine ${dst.machine}`,
+    );
 
   const byVmsdName = new Map<string, string>();
   for (const [key, d] of dst.entries) if (!byVmsdName.has(d.name)) byVmsdName.set(d.name, key);
@@ -78,7 +145,12 @@ export function compareSets(src: CheckSet, dst: CheckSet, direction: Direction, 
     const dkey = dst.entries.has(key) ? key : byVmsdName.get(s.name);
     const d = dkey === undefined ? undefined : dst.entries.get(dkey);
     if (!d) {
-      add('SECTION_MISSING', key, s.name, `section '${key}' (${s.name}) does not exist on ${dst.label}`);
+      add(
+        'SECTION_MISSING',
+        key,
+        s.name,
+        `section '${key}' (${s.name}) does not exist on ${dst.label}`,
+      );
       continue;
     }
     compareDesc(s, d, key, s.name, true, add, hooks);
@@ -88,15 +160,46 @@ export function compareSets(src: CheckSet, dst: CheckSet, direction: Direction, 
 
 type Add = (rule: RuleId, entry: string, path: string, message: string) => void;
 
-function compareDesc(s: CheckDesc, d: CheckDesc, entry: string, path: string, onWireName: boolean, add: Add, hooks: CheckHooks): void {
+function compareDesc(
+  s: CheckDesc,
+  d: CheckDesc,
+  entry: string,
+  path: string,
+  onWireName: boolean,
+  add: Add,
+  hooks: CheckHooks,
+): void {
   if (s.name !== d.name) {
-    if (onWireName || s.subsections.length > 0) add('DESCRIPTION_RENAMED', entry, path, `description '${s.name}' is '${d.name}' on the destination`);
-    else add('STRUCT_DESCRIPTION_RENAMED', entry, path, `struct description '${s.name}' is '${d.name}' on the destination`);
+    if (onWireName || s.subsections.length > 0)
+      add(
+        'DESCRIPTION_RENAMED',
+        entry,
+        path,
+        `description '${s.name}' is '${d.name}' on the destination`,
+      );
+    else
+      add(
+        'STRUCT_DESCRIPTION_RENAMED',
+        entry,
+        path,
+        `struct description '${s.name}' is '${d.name}' on the destination`,
+      );
   }
   // A version outside the window is refused before any field is read: nothing below it matters.
-  if (s.version_id > d.version_id) return add('VERSION_TOO_NEW', entry, path, `source version ${s.version_id} > destination version_id ${d.version_id}`);
+  if (s.version_id > d.version_id)
+    return add(
+      'VERSION_TOO_NEW',
+      entry,
+      path,
+      `source version ${s.version_id} > destination version_id ${d.version_id}`,
+    );
   if (s.version_id < d.minimum_version_id)
-    return add('VERSION_TOO_OLD', entry, path, `source version ${s.version_id} < destination minimum_version_id ${d.minimum_version_id}`);
+    return add(
+      'VERSION_TOO_OLD',
+      entry,
+      path,
+      `source version ${s.version_id} < destination minimum_version_id ${d.minimum_version_id}`,
+    );
 
   compareFields(s, d, entry, path, add, hooks);
 
@@ -113,8 +216,19 @@ function compareDesc(s: CheckDesc, d: CheckDesc, entry: string, path: string, on
           `'${sub.name}' is unknown to the destination but was never needed on its machine type${hooks.sampling ? ` (sampled ${hooks.sampling()})` : ''}`,
         );
       else if (typeof sampled === 'string')
-        add('SUBSECTION_NEEDED_ON_OLD_MACHINE', entry, subPath, `'${sub.name}' is unknown to the destination and is needed on its machine type, e.g. for ${sampled}`);
-      else add('SUBSECTION_UNKNOWN_TO_DESTINATION', entry, subPath, `subsection '${sub.name}' not found on the destination`);
+        add(
+          'SUBSECTION_NEEDED_ON_OLD_MACHINE',
+          entry,
+          subPath,
+          `'${sub.name}' is unknown to the destination and is needed on its machine type, e.g. for ${sampled}`,
+        );
+      else
+        add(
+          'SUBSECTION_UNKNOWN_TO_DESTINATION',
+          entry,
+          subPath,
+          `subsection '${sub.name}' not found on the destination`,
+        );
       continue;
     }
     compareDesc(sub, other, entry, subPath, true, add, hooks);
@@ -126,7 +240,14 @@ function wireFields(d: CheckDesc, version: number): CheckField[] {
   return d.fields.filter((f) => f.field_exists || f.version_id <= version);
 }
 
-function compareFields(s: CheckDesc, d: CheckDesc, entry: string, path: string, add: Add, hooks: CheckHooks): void {
+function compareFields(
+  s: CheckDesc,
+  d: CheckDesc,
+  entry: string,
+  path: string,
+  add: Add,
+  hooks: CheckHooks,
+): void {
   const version = s.version_id;
   const sf = wireFields(s, version);
   const df = wireFields(d, version);
@@ -147,46 +268,122 @@ function compareFields(s: CheckDesc, d: CheckDesc, entry: string, path: string, 
         k++;
       }
       if (total === b.size) {
-        add('FIELD_REPLACED_BY_UNUSED', entry, at, `${sf.slice(i, k).map((x) => x.name).join(', ')} (${total} bytes) became unused bytes`);
+        add(
+          'FIELD_REPLACED_BY_UNUSED',
+          entry,
+          at,
+          `${sf
+            .slice(i, k)
+            .map((x) => x.name)
+            .join(', ')} (${total} bytes) became unused bytes`,
+        );
         i = k;
         j++;
         continue;
       }
     }
-    if (a.unused && b.unused && a.size !== b.size) add('UNUSED_SIZE_MISMATCH', entry, at, `unused ${a.size} bytes on the source, ${b.size} on the destination`);
+    if (a.unused && b.unused && a.size !== b.size)
+      add(
+        'UNUSED_SIZE_MISMATCH',
+        entry,
+        at,
+        `unused ${a.size} bytes on the source, ${b.size} on the destination`,
+      );
     compareField(a, b, sf, df, entry, at, add, hooks);
     i++;
     j++;
   }
   for (; i < sf.length; i++)
-    add('FIELD_MISSING_ON_DESTINATION', entry, `${path} > ${sf[i].name}`, `the destination has no field where the source writes '${sf[i].name}'`);
+    add(
+      'FIELD_MISSING_ON_DESTINATION',
+      entry,
+      `${path} > ${sf[i].name}`,
+      `the destination has no field where the source writes '${sf[i].name}'`,
+    );
   for (; j < df.length; j++) {
     const b = df[j];
     const rule = b.field_exists ? 'FIELD_TEST_CHANGED' : 'FIELD_APPENDED_WITHOUT_VERSION_BUMP';
-    add(rule, entry, `${path} > ${b.name}`, `the destination reads '${b.name}' (version_id ${b.version_id}) from a version ${version} stream that does not carry it`);
+    add(
+      rule,
+      entry,
+      `${path} > ${b.name}`,
+      `the destination reads '${b.name}' (version_id ${b.version_id}) from a version ${version} stream that does not carry it`,
+    );
   }
 }
 
-function compareField(a: CheckField, b: CheckField, sf: CheckField[], df: CheckField[], entry: string, at: string, add: Add, hooks: CheckHooks): void {
+function compareField(
+  a: CheckField,
+  b: CheckField,
+  sf: CheckField[],
+  df: CheckField[],
+  entry: string,
+  at: string,
+  add: Add,
+  hooks: CheckHooks,
+): void {
   const sizeA = a.size * (a.num ?? 1);
   const sizeB = b.size * (b.num ?? 1);
-  if (a.version_id !== b.version_id) add('FIELD_VERSION_CHANGED', entry, at, `version_id ${a.version_id} on the source, ${b.version_id} on the destination`);
-  if (a.field_exists !== b.field_exists) add('FIELD_TEST_CHANGED', entry, at, `field_exists ${a.field_exists} on the source, ${b.field_exists} on the destination`);
+  if (a.version_id !== b.version_id)
+    add(
+      'FIELD_VERSION_CHANGED',
+      entry,
+      at,
+      `version_id ${a.version_id} on the source, ${b.version_id} on the destination`,
+    );
+  if (a.field_exists !== b.field_exists)
+    add(
+      'FIELD_TEST_CHANGED',
+      entry,
+      at,
+      `field_exists ${a.field_exists} on the source, ${b.field_exists} on the destination`,
+    );
   if (a.struct && b.struct) {
-    if ((a.num ?? 1) !== (b.num ?? 1)) add('FIELD_SIZE_CHANGED', entry, at, `${a.num ?? 1} elements on the source, ${b.num ?? 1} on the destination`);
+    if ((a.num ?? 1) !== (b.num ?? 1))
+      add(
+        'FIELD_SIZE_CHANGED',
+        entry,
+        at,
+        `${a.num ?? 1} elements on the source, ${b.num ?? 1} on the destination`,
+      );
     compareDesc(a.struct, b.struct, entry, at, false, add, hooks);
-  } else if (!!a.struct !== !!b.struct || (!a.unused && !b.unused && sizeA !== sizeB) || (a.unused !== b.unused && sizeA !== sizeB)) {
-    add('FIELD_SIZE_CHANGED', entry, at, `${sizeA} bytes on the source, ${sizeB} on the destination`);
+  } else if (
+    !!a.struct !== !!b.struct ||
+    (!a.unused && !b.unused && sizeA !== sizeB) ||
+    (a.unused !== b.unused && sizeA !== sizeB)
+  ) {
+    add(
+      'FIELD_SIZE_CHANGED',
+      entry,
+      at,
+      `${sizeA} bytes on the source, ${sizeB} on the destination`,
+    );
   } else if (a.type && b.type && a.type !== b.type) {
-    add('FIELD_TYPE_CHANGED', entry, at, `type ${a.type} on the source, ${b.type} on the destination`);
+    add(
+      'FIELD_TYPE_CHANGED',
+      entry,
+      at,
+      `type ${a.type} on the source, ${b.type} on the destination`,
+    );
   }
-  if (a.name !== b.name && !a.unused && !b.unused) add('FIELD_RENAMED', entry, at, `'${a.name}' is '${b.name}' on the destination`);
+  if (a.name !== b.name && !a.unused && !b.unused)
+    add('FIELD_RENAMED', entry, at, `'${a.name}' is '${b.name}' on the destination`);
   if (a.varLength && b.varLength) {
     if (a.varLength.max > b.varLength.max)
-      add('VARRAY_MAX_GREW', entry, at, `up to ${a.varLength.max} elements on the source, at most ${b.varLength.max} accepted on the destination`);
+      add(
+        'VARRAY_MAX_GREW',
+        entry,
+        at,
+        `up to ${a.varLength.max} elements on the source, at most ${b.varLength.max} accepted on the destination`,
+      );
     const ca = sf.find((x) => x.name === a.varLength!.field);
     const cb = df.find((x) => x.name === b.varLength!.field);
     if (ca && cb && cb.size < ca.size)
-      add('VARRAY_LENGTH_FIELD_SHRANK', entry, at, `its length field '${cb.name}' is ${cb.size} bytes on the destination, ${ca.size} on the source`);
+      add(
+        'VARRAY_LENGTH_FIELD_SHRANK',
+        entry,
+        at,
+        `its length field '${cb.name}' is ${cb.size} bytes on the destination, ${ca.size} on the source`,
+      );
   }
 }

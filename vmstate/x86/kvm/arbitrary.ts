@@ -93,7 +93,8 @@ const realisticVmcs12 = (): fc.Arbitrary<Uint8Array> =>
     )
     .map((fields) => buildVmcs12(fields as Partial<Vmcs12Fields>));
 
-const vmcs12Base = () => fc.oneof(realisticVmcs12(), randomPage(), fc.constant(new Uint8Array(PAGE_SIZE)));
+const vmcs12Base = () =>
+  fc.oneof(realisticVmcs12(), randomPage(), fc.constant(new Uint8Array(PAGE_SIZE)));
 
 interface Vmcs12Shape {
   /** guest mode with VMCS shadowing and a link pointer: the shadow page must travel. */
@@ -117,36 +118,38 @@ function getU64(page: Uint8Array, offset: number): bigint {
 
 /** A vmcs12 page whose header and shadowing/timer controls match `shape`. */
 export const arbitraryVmcs12Page = (shape: Vmcs12Shape): fc.Arbitrary<Uint8Array> =>
-  fc.tuple(vmcs12Base(), arbitraryPageAddress(), fc.constantFrom('activate', 'secondary', 'link')).map(([base, link, off]) => {
-    const page = Uint8Array.from(base);
-    const o = (name: string) => VMCS12_LAYOUT.field(name).offset;
-    setU32(page, 0, VMCS12_REVISION);
-    let cpu = getU32(page, o('cpu_based_vm_exec_control'));
-    let sec = getU32(page, o('secondary_vm_exec_control'));
-    let linkPtr = getU64(page, o('vmcs_link_pointer'));
-    if (shape.shadowing) {
-      cpu |= CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
-      sec |= SECONDARY_EXEC_SHADOW_VMCS;
-      linkPtr = link;
-    } else if (
-      cpu & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS &&
-      sec & SECONDARY_EXEC_SHADOW_VMCS &&
-      linkPtr !== INVALID_GPA
-    ) {
-      // Turn shadowing off one of the three ways KVM recognises.
-      if (off === 'activate') cpu &= ~CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
-      else if (off === 'secondary') sec &= ~SECONDARY_EXEC_SHADOW_VMCS;
-      else linkPtr = INVALID_GPA;
-    }
-    setU32(page, o('cpu_based_vm_exec_control'), cpu);
-    setU32(page, o('secondary_vm_exec_control'), sec);
-    setU64(page, o('vmcs_link_pointer'), linkPtr);
-    if (shape.preemptionTimer) {
-      const pin = o('pin_based_vm_exec_control');
-      setU32(page, pin, getU32(page, pin) | PIN_BASED_VMX_PREEMPTION_TIMER);
-    }
-    return page;
-  });
+  fc
+    .tuple(vmcs12Base(), arbitraryPageAddress(), fc.constantFrom('activate', 'secondary', 'link'))
+    .map(([base, link, off]) => {
+      const page = Uint8Array.from(base);
+      const o = (name: string) => VMCS12_LAYOUT.field(name).offset;
+      setU32(page, 0, VMCS12_REVISION);
+      let cpu = getU32(page, o('cpu_based_vm_exec_control'));
+      let sec = getU32(page, o('secondary_vm_exec_control'));
+      let linkPtr = getU64(page, o('vmcs_link_pointer'));
+      if (shape.shadowing) {
+        cpu |= CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+        sec |= SECONDARY_EXEC_SHADOW_VMCS;
+        linkPtr = link;
+      } else if (
+        cpu & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS &&
+        sec & SECONDARY_EXEC_SHADOW_VMCS &&
+        linkPtr !== INVALID_GPA
+      ) {
+        // Turn shadowing off one of the three ways KVM recognises.
+        if (off === 'activate') cpu &= ~CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+        else if (off === 'secondary') sec &= ~SECONDARY_EXEC_SHADOW_VMCS;
+        else linkPtr = INVALID_GPA;
+      }
+      setU32(page, o('cpu_based_vm_exec_control'), cpu);
+      setU32(page, o('secondary_vm_exec_control'), sec);
+      setU64(page, o('vmcs_link_pointer'), linkPtr);
+      if (shape.preemptionTimer) {
+        const pin = o('pin_based_vm_exec_control');
+        setU32(page, pin, getU32(page, pin) | PIN_BASED_VMX_PREEMPTION_TIMER);
+      }
+      return page;
+    });
 
 /** A shadow vmcs12 page: revision with the shadow bit, random or realistic body. */
 export const arbitraryShadowVmcs12Page = (): fc.Arbitrary<Uint8Array> =>
@@ -198,7 +201,11 @@ export const arbitraryVmcb12Page = (): fc.Arbitrary<Uint8Array> =>
     .map(([base, asid, cr0bits]) => {
       const page = Uint8Array.from(base);
       const o = (name: string) => VMCB_LAYOUT.field(name).offset;
-      setU32(page, o('control.intercept_word4'), getU32(page, o('control.intercept_word4')) | SVM_INTERCEPT_WORD4_VMRUN);
+      setU32(
+        page,
+        o('control.intercept_word4'),
+        getU32(page, o('control.intercept_word4')) | SVM_INTERCEPT_WORD4_VMRUN,
+      );
       if (getU32(page, o('control.asid')) === 0) setU32(page, o('control.asid'), asid);
       setU64(page, o('save.efer'), getU64(page, o('save.efer')) | EFER_SVME);
       let cr0 = cr0bits | X86_CR0_PG | X86_CR0_PE;
@@ -220,7 +227,12 @@ function svm(fields: Partial<NestedState>): NestedState {
 /** vmcs12_pa: a page other than vmxon_pa, or -1 with an enlightened VMCS. */
 const currentVmcs = (vmxon: bigint) =>
   fc.oneof(
-    { weight: 4, arbitrary: arbitraryPageAddress().filter((a) => a !== vmxon).map((pa) => ({ pa, evmcs: 0 })) },
+    {
+      weight: 4,
+      arbitrary: arbitraryPageAddress()
+        .filter((a) => a !== vmxon)
+        .map((pa) => ({ pa, evmcs: 0 })),
+    },
     { weight: 1, arbitrary: fc.constant({ pa: INVALID_GPA, evmcs: KVM_STATE_NESTED_EVMCS }) },
   );
 
@@ -232,7 +244,9 @@ const vmxNoNestedGuest = () =>
 const vmxRootNoVmcs = () =>
   fc
     .tuple(arbitraryPageAddress(), fc.constantFrom(0, KVM_STATE_NESTED_SMM_VMXON))
-    .map(([vmxon, smm]) => vmx({ 'hdr.vmx.vmxon_pa': vmxon, 'hdr.vmx.smm.flags': smm, size: VMX_SIZE_HEADER_ONLY }));
+    .map(([vmxon, smm]) =>
+      vmx({ 'hdr.vmx.vmxon_pa': vmxon, 'hdr.vmx.smm.flags': smm, size: VMX_SIZE_HEADER_ONLY }),
+    );
 
 /** L1 in VMX root operation with a current VMCS (or inside SMM, maybe interrupted in L2). */
 const vmxRootWithVmcs = () =>
@@ -240,8 +254,14 @@ const vmxRootWithVmcs = () =>
     fc
       .tuple(
         currentVmcs(vmxon),
-        fc.constantFrom(0, KVM_STATE_NESTED_SMM_VMXON, KVM_STATE_NESTED_SMM_VMXON | KVM_STATE_NESTED_SMM_GUEST_MODE),
-        fc.boolean().chain((shadowing) => arbitraryVmcs12Page({ shadowing, preemptionTimer: false })),
+        fc.constantFrom(
+          0,
+          KVM_STATE_NESTED_SMM_VMXON,
+          KVM_STATE_NESTED_SMM_VMXON | KVM_STATE_NESTED_SMM_GUEST_MODE,
+        ),
+        fc
+          .boolean()
+          .chain((shadowing) => arbitraryVmcs12Page({ shadowing, preemptionTimer: false })),
       )
       .map(([cur, smm, vmcs12]) =>
         vmx({
@@ -269,7 +289,10 @@ const vmxL2 = () =>
       fc
         .tuple(
           currentVmcs(o.vmxon),
-          arbitraryVmcs12Page({ shadowing: o.shadowing, preemptionTimer: o.deadline !== undefined }),
+          arbitraryVmcs12Page({
+            shadowing: o.shadowing,
+            preemptionTimer: o.deadline !== undefined,
+          }),
           o.shadowing ? arbitraryShadowVmcs12Page() : fc.constant(new Uint8Array(PAGE_SIZE)),
         )
         .map(([cur, vmcs12, shadow]) =>
@@ -291,7 +314,8 @@ const vmxL2 = () =>
     );
 
 /** SVM outside L2: only the GIF. */
-const svmNoNestedGuest = () => fc.constantFrom(0, KVM_STATE_NESTED_GIF_SET).map((flags) => svm({ flags }));
+const svmNoNestedGuest = () =>
+  fc.constantFrom(0, KVM_STATE_NESTED_GIF_SET).map((flags) => svm({ flags }));
 
 /** L2 running under L1's SVM. */
 const svmL2 = () =>
@@ -314,7 +338,8 @@ const svmL2 = () =>
       }),
     );
 
-export type NestedScenario = 'vmx-none' | 'vmx-root' | 'vmx-root-vmcs' | 'vmx-l2' | 'svm-none' | 'svm-l2';
+export type NestedScenario =
+  'vmx-none' | 'vmx-root' | 'vmx-root-vmcs' | 'vmx-l2' | 'svm-none' | 'svm-l2';
 
 const SCENARIOS: Record<NestedScenario, () => fc.Arbitrary<NestedState>> = {
   'vmx-none': vmxNoNestedGuest,

@@ -45,7 +45,9 @@ const SMM_FLAG_NAMES: [number, string][] = [
   [KVM_STATE_NESTED_SMM_GUEST_MODE, 'SMM_GUEST_MODE'],
   [KVM_STATE_NESTED_SMM_VMXON, 'SMM_VMXON'],
 ];
-const VMX_FLAG_NAMES: [number, string][] = [[KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE, 'PREEMPTION_TIMER_DEADLINE']];
+const VMX_FLAG_NAMES: [number, string][] = [
+  [KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE, 'PREEMPTION_TIMER_DEADLINE'],
+];
 
 /** Names of the set bits; bits without a name appear as hex. */
 export function bitNames(value: number, names: readonly [number, string][]): string[] {
@@ -64,7 +66,11 @@ export const smmFlagNames = (flags: number) => bitNames(flags, SMM_FLAG_NAMES);
 export const vmxHeaderFlagNames = (flags: number) => bitNames(flags, VMX_FLAG_NAMES);
 
 const isPage = (p: unknown): p is Uint8Array => p instanceof Uint8Array && p.length === PAGE_SIZE;
-const PAGE_KEYS = ['data.vmx[0].vmcs12', 'data.vmx[0].shadow_vmcs12', 'data.svm[0].vmcb12'] as const;
+const PAGE_KEYS = [
+  'data.vmx[0].vmcs12',
+  'data.vmx[0].shadow_vmcs12',
+  'data.svm[0].vmcb12',
+] as const;
 
 export function describeNestedState(s: NestedState): NestedStateReport {
   const badPage = PAGE_KEYS.find((k) => !isPage(s[k]));
@@ -73,10 +79,18 @@ export function describeNestedState(s: NestedState): NestedStateReport {
       format: String(s.format),
       flags: nestedFlagNames(s.flags),
       header: {},
-      problem: { rule: 'page-size', message: `${badPage} is not a ${PAGE_SIZE}-byte page`, path: `kvm_nested_state > ${badPage}` },
+      problem: {
+        rule: 'page-size',
+        message: `${badPage} is not a ${PAGE_SIZE}-byte page`,
+        path: `kvm_nested_state > ${badPage}`,
+      },
     };
   }
-  const report: NestedStateReport = { format: `unknown (${s.format})`, flags: nestedFlagNames(s.flags), header: {} };
+  const report: NestedStateReport = {
+    format: `unknown (${s.format})`,
+    flags: nestedFlagNames(s.flags),
+    header: {},
+  };
   if (s.format === KVM_STATE_NESTED_FORMAT_VMX) {
     report.format = 'VMX';
     report.header = {
@@ -88,7 +102,8 @@ export function describeNestedState(s: NestedState): NestedStateReport {
       'hdr.vmx.preemption_timer_deadline': s['hdr.vmx.preemption_timer_deadline'],
     };
     if (s.size >= VMX_SIZE_WITH_VMCS12) report.vmcs12 = decodeVmcs12(s['data.vmx[0].vmcs12']);
-    if (s.size >= VMX_SIZE_WITH_SHADOW) report.shadowVmcs12 = decodeVmcs12(s['data.vmx[0].shadow_vmcs12']);
+    if (s.size >= VMX_SIZE_WITH_SHADOW)
+      report.shadowVmcs12 = decodeVmcs12(s['data.vmx[0].shadow_vmcs12']);
   } else if (s.format === KVM_STATE_NESTED_FORMAT_SVM) {
     report.format = 'SVM';
     report.header = { size: s.size, 'hdr.svm.vmcb_pa': s['hdr.svm.vmcb_pa'] };

@@ -32,7 +32,10 @@ export function u32<N extends string>(name: N): NamedMember<N, 'u32'> {
 export function u64<N extends string>(name: N): NamedMember<N, 'u64'> {
   return { name, kind: 'u64' };
 }
-export function bytes<N extends string, L extends number>(name: N, length: L): NamedMember<N, { bytes: L }> {
+export function bytes<N extends string, L extends number>(
+  name: N,
+  length: L,
+): NamedMember<N, { bytes: L }> {
   return { name, kind: { bytes: length } };
 }
 export function gap(length: number): GapMember {
@@ -40,7 +43,11 @@ export function gap(length: number): GapMember {
 }
 
 /** The TypeScript value of a field kind: 64-bit fields are bigint, byte runs Uint8Array. */
-export type KindValue<K> = K extends 'u64' ? bigint : K extends { bytes: number } ? Uint8Array : number;
+export type KindValue<K> = K extends 'u64'
+  ? bigint
+  : K extends { bytes: number }
+    ? Uint8Array
+    : number;
 
 /** The decoded object of a member list: every named member, typed by its kind. */
 export type LayoutValues<M extends readonly Member[]> = {
@@ -88,7 +95,8 @@ export class FixedLayout<M extends readonly Member[]> {
     let offset = 0;
     for (const m of members) {
       if ('gap' in m) {
-        if (!Number.isInteger(m.gap) || m.gap <= 0) throw new DescriptionError(`${name}: bad gap ${m.gap}`);
+        if (!Number.isInteger(m.gap) || m.gap <= 0)
+          throw new DescriptionError(`${name}: bad gap ${m.gap}`);
         offset += m.gap;
         continue;
       }
@@ -98,7 +106,8 @@ export class FixedLayout<M extends readonly Member[]> {
       this.byName.set(m.name, placed);
       offset += placed.size;
     }
-    if (offset > pageSize) throw new DescriptionError(`${name}: ${offset} bytes do not fit in ${pageSize}`);
+    if (offset > pageSize)
+      throw new DescriptionError(`${name}: ${offset} bytes do not fit in ${pageSize}`);
     this.fields = fields;
     this.structSize = offset;
     this.parser = compileParser(fields);
@@ -140,12 +149,20 @@ export class FixedLayout<M extends readonly Member[]> {
    * Writes the given fields into `page` (a fresh zeroed page by default); fields not given keep
    * the page's bytes. Unknown names and out-of-range values are InvalidValueError.
    */
-  encode(values: Partial<LayoutValues<M>>, page: Uint8Array = new Uint8Array(this.pageSize)): Uint8Array {
+  encode(
+    values: Partial<LayoutValues<M>>,
+    page: Uint8Array = new Uint8Array(this.pageSize),
+  ): Uint8Array {
     const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
     for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
       if (value === undefined) continue;
       const f = this.byName.get(name);
-      if (!f) throw new InvalidValueError(`${this.name} has no field '${name}'`, 0, `${this.name} > ${name}`);
+      if (!f)
+        throw new InvalidValueError(
+          `${this.name} has no field '${name}'`,
+          0,
+          `${this.name} > ${name}`,
+        );
       writeField(view, f, value, `${this.name} > ${name}`);
     }
     return page;
@@ -182,12 +199,14 @@ function compileParser(fields: readonly PlacedField[]): Parser {
 function writeField(view: DataView, f: PlacedField, value: unknown, path: string): void {
   const bad = (why: string) => new InvalidValueError(`${path}: ${why}`, f.offset, path);
   if (typeof f.kind === 'object') {
-    if (!(value instanceof Uint8Array) || value.length !== f.kind.bytes) throw bad(`expected ${f.kind.bytes} bytes`);
+    if (!(value instanceof Uint8Array) || value.length !== f.kind.bytes)
+      throw bad(`expected ${f.kind.bytes} bytes`);
     new Uint8Array(view.buffer, view.byteOffset + f.offset, f.size).set(value);
     return;
   }
   if (f.kind === 'u64') {
-    if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn) throw bad('expected a u64 bigint');
+    if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn)
+      throw bad('expected a u64 bigint');
     view.setBigUint64(f.offset, value, true);
     return;
   }

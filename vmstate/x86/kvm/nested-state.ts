@@ -86,7 +86,11 @@ const U64_KEYS: readonly U64Key[] = [
   'hdr.vmx.preemption_timer_deadline',
   'hdr.svm.vmcb_pa',
 ];
-const PAGE_KEYS: readonly PageKey[] = ['data.vmx[0].vmcs12', 'data.vmx[0].shadow_vmcs12', 'data.svm[0].vmcb12'];
+const PAGE_KEYS: readonly PageKey[] = [
+  'data.vmx[0].vmcs12',
+  'data.vmx[0].shadow_vmcs12',
+  'data.svm[0].vmcb12',
+];
 
 const ROOT = 'kvm_nested_state';
 const at = (field: string) => `${ROOT} > ${field}`;
@@ -138,7 +142,13 @@ interface RawHeader {
   tail: Uint8Array;
 }
 
-function fail(rule: NestedStateRule, what: string, offset: number, field: string, base: number): never {
+function fail(
+  rule: NestedStateRule,
+  what: string,
+  offset: number,
+  field: string,
+  base: number,
+): never {
   throw new NestedStateError(rule, what, base + offset, at(field));
 }
 
@@ -148,23 +158,54 @@ function fail(rule: NestedStateRule, what: string, offset: number, field: string
  * the offsets errors report, for blobs cut out of a larger file.
  */
 export function parseNestedState(blob: Uint8Array, base = 0): NestedState {
-  if (!(blob instanceof Uint8Array)) fail('value', 'a nested-state blob must be a Uint8Array', 0, 'flags', base);
+  if (!(blob instanceof Uint8Array))
+    fail('value', 'a nested-state blob must be a Uint8Array', 0, 'flags', base);
   if (blob.length < OFF.size + 4) {
-    fail('truncated', `${blob.length} byte(s): the header starts with 8 bytes of flags, format and size`, blob.length, 'size', base);
+    fail(
+      'truncated',
+      `${blob.length} byte(s): the header starts with 8 bytes of flags, format and size`,
+      blob.length,
+      'size',
+      base,
+    );
   }
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const size = view.getUint32(OFF.size, true);
   if (size < NESTED_STATE_HEADER_SIZE) {
-    fail('size', `size ${size} is smaller than the ${NESTED_STATE_HEADER_SIZE}-byte header`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `size ${size} is smaller than the ${NESTED_STATE_HEADER_SIZE}-byte header`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
   if (blob.length < NESTED_STATE_HEADER_SIZE) {
-    fail('truncated', `${blob.length} byte(s): the header is ${NESTED_STATE_HEADER_SIZE}`, blob.length, 'hdr', base);
+    fail(
+      'truncated',
+      `${blob.length} byte(s): the header is ${NESTED_STATE_HEADER_SIZE}`,
+      blob.length,
+      'hdr',
+      base,
+    );
   }
   if (blob.length < size) {
-    fail('truncated', `size says ${size} byte(s) but only ${blob.length} are there`, blob.length, 'size', base);
+    fail(
+      'truncated',
+      `size says ${size} byte(s) but only ${blob.length} are there`,
+      blob.length,
+      'size',
+      base,
+    );
   }
   if (blob.length > size) {
-    fail('trailing-bytes', `${blob.length - size} byte(s) after the ${size} that size declares`, size, 'size', base);
+    fail(
+      'trailing-bytes',
+      `${blob.length - size} byte(s) after the ${size} that size declares`,
+      size,
+      'size',
+      base,
+    );
   }
   const h = headerParser.parse(blob) as RawHeader;
   const state = noNestedGuestState(h.format);
@@ -172,22 +213,35 @@ export function parseNestedState(blob: Uint8Array, base = 0): NestedState {
   state.format = h.format;
   state.size = size;
   if (h.format === KVM_STATE_NESTED_FORMAT_VMX) {
-    if (h.pad !== 0) fail('reserved', `hdr.vmx.pad is ${h.pad}, must be 0`, OFF['hdr.vmx.pad'], 'hdr.vmx.pad', base);
+    if (h.pad !== 0)
+      fail(
+        'reserved',
+        `hdr.vmx.pad is ${h.pad}, must be 0`,
+        OFF['hdr.vmx.pad'],
+        'hdr.vmx.pad',
+        base,
+      );
     checkZero(blob, OFF.vmxHdrEnd, NESTED_STATE_HEADER_SIZE, 'hdr', base);
     state['hdr.vmx.vmxon_pa'] = h.word8;
     state['hdr.vmx.vmcs12_pa'] = h.word16;
     state['hdr.vmx.smm.flags'] = h.smmFlags;
     state['hdr.vmx.flags'] = h.vmxFlags;
     state['hdr.vmx.preemption_timer_deadline'] = h.deadline;
-    if (size >= VMX_SIZE_WITH_VMCS12) state['data.vmx[0].vmcs12'] = copyOf(blob, OFF['data.vmx[0].vmcs12'], VMX_SIZE_WITH_VMCS12);
+    if (size >= VMX_SIZE_WITH_VMCS12)
+      state['data.vmx[0].vmcs12'] = copyOf(blob, OFF['data.vmx[0].vmcs12'], VMX_SIZE_WITH_VMCS12);
     if (size >= VMX_SIZE_WITH_SHADOW) {
-      state['data.vmx[0].shadow_vmcs12'] = copyOf(blob, OFF['data.vmx[0].shadow_vmcs12'], VMX_SIZE_WITH_SHADOW);
+      state['data.vmx[0].shadow_vmcs12'] = copyOf(
+        blob,
+        OFF['data.vmx[0].shadow_vmcs12'],
+        VMX_SIZE_WITH_SHADOW,
+      );
     }
   } else if (h.format === KVM_STATE_NESTED_FORMAT_SVM) {
     // Linux 7.2-rc1 proposes an SVM `gpat` at offset 16; no released ABI puts anything there.
     checkZero(blob, OFF.svmHdrEnd, NESTED_STATE_HEADER_SIZE, 'hdr', base);
     state['hdr.svm.vmcb_pa'] = h.word8;
-    if (size >= SVM_SIZE_WITH_VMCB12) state['data.svm[0].vmcb12'] = copyOf(blob, OFF['data.svm[0].vmcb12'], SVM_SIZE_WITH_VMCB12);
+    if (size >= SVM_SIZE_WITH_VMCB12)
+      state['data.svm[0].vmcb12'] = copyOf(blob, OFF['data.svm[0].vmcb12'], SVM_SIZE_WITH_VMCB12);
   } else {
     fail('format', `format ${h.format} is neither VMX (0) nor SVM (1)`, OFF.format, 'format', base);
   }
@@ -202,7 +256,14 @@ function copyOf(blob: Uint8Array, from: number, to: number): Uint8Array {
 
 function checkZero(blob: Uint8Array, from: number, to: number, field: string, base: number): void {
   for (let i = from; i < to; i++) {
-    if (blob[i] !== 0) fail('reserved', `unused header byte ${i} is 0x${blob[i].toString(16)}, must be 0`, i, field, base);
+    if (blob[i] !== 0)
+      fail(
+        'reserved',
+        `unused header byte ${i} is 0x${blob[i].toString(16)}, must be 0`,
+        i,
+        field,
+        base,
+      );
   }
 }
 
@@ -224,31 +285,42 @@ export function buildNestedState(state: NestedState): Uint8Array {
     view.setBigUint64(OFF['hdr.vmx.vmcs12_pa'], state['hdr.vmx.vmcs12_pa'], true);
     view.setUint16(OFF['hdr.vmx.smm.flags'], state['hdr.vmx.smm.flags'], true);
     view.setUint32(OFF['hdr.vmx.flags'], state['hdr.vmx.flags'], true);
-    view.setBigUint64(OFF['hdr.vmx.preemption_timer_deadline'], state['hdr.vmx.preemption_timer_deadline'], true);
-    if (state.size >= VMX_SIZE_WITH_VMCS12) out.set(state['data.vmx[0].vmcs12'], OFF['data.vmx[0].vmcs12']);
-    if (state.size >= VMX_SIZE_WITH_SHADOW) out.set(state['data.vmx[0].shadow_vmcs12'], OFF['data.vmx[0].shadow_vmcs12']);
+    view.setBigUint64(
+      OFF['hdr.vmx.preemption_timer_deadline'],
+      state['hdr.vmx.preemption_timer_deadline'],
+      true,
+    );
+    if (state.size >= VMX_SIZE_WITH_VMCS12)
+      out.set(state['data.vmx[0].vmcs12'], OFF['data.vmx[0].vmcs12']);
+    if (state.size >= VMX_SIZE_WITH_SHADOW)
+      out.set(state['data.vmx[0].shadow_vmcs12'], OFF['data.vmx[0].shadow_vmcs12']);
   } else {
     view.setBigUint64(OFF['hdr.svm.vmcb_pa'], state['hdr.svm.vmcb_pa'], true);
-    if (state.size >= SVM_SIZE_WITH_VMCB12) out.set(state['data.svm[0].vmcb12'], OFF['data.svm[0].vmcb12']);
+    if (state.size >= SVM_SIZE_WITH_VMCB12)
+      out.set(state['data.svm[0].vmcb12'], OFF['data.svm[0].vmcb12']);
   }
   return out;
 }
 
 function checkTypes(state: NestedState): void {
-  if (typeof state !== 'object' || state === null) fail('value', 'a NestedState must be an object', 0, 'flags', 0);
+  if (typeof state !== 'object' || state === null)
+    fail('value', 'a NestedState must be an object', 0, 'flags', 0);
   const bad = (key: keyof NestedState, why: string): never =>
     fail('value', `${key}: ${why}`, OFF[key as keyof typeof OFF] ?? 0, key, 0);
   for (const k of U16_KEYS) {
     const v = state[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) bad(k, `expected a u16 number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff)
+      bad(k, `expected a u16 number, got ${String(v)}`);
   }
   for (const k of U32_KEYS) {
     const v = state[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) bad(k, `expected a u32 number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff)
+      bad(k, `expected a u32 number, got ${String(v)}`);
   }
   for (const k of U64_KEYS) {
     const v = state[k];
-    if (typeof v !== 'bigint' || v < 0n || v > INVALID_GPA) bad(k, `expected a u64 bigint, got ${String(v)}`);
+    if (typeof v !== 'bigint' || v < 0n || v > INVALID_GPA)
+      bad(k, `expected a u64 bigint, got ${String(v)}`);
   }
   for (const k of PAGE_KEYS) {
     const v = state[k];
@@ -279,16 +351,34 @@ const hex = (v: number | bigint) => `0x${v.toString(16)}`;
  */
 export function checkNestedState(s: NestedState, base = 0): void {
   if (s.size < NESTED_STATE_HEADER_SIZE) {
-    fail('size', `size ${s.size} is smaller than the ${NESTED_STATE_HEADER_SIZE}-byte header`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `size ${s.size} is smaller than the ${NESTED_STATE_HEADER_SIZE}-byte header`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
   if (s.format !== KVM_STATE_NESTED_FORMAT_VMX && s.format !== KVM_STATE_NESTED_FORMAT_SVM) {
     fail('format', `format ${s.format} is neither VMX (0) nor SVM (1)`, OFF.format, 'format', base);
   }
   if (s.flags & ~KVM_STATE_NESTED_KNOWN_FLAGS) {
-    fail('flags', `unknown flag bits ${hex(s.flags & ~KVM_STATE_NESTED_KNOWN_FLAGS)}`, OFF.flags, 'flags', base);
+    fail(
+      'flags',
+      `unknown flag bits ${hex(s.flags & ~KVM_STATE_NESTED_KNOWN_FLAGS)}`,
+      OFF.flags,
+      'flags',
+      base,
+    );
   }
   if (s.flags & KVM_STATE_NESTED_RUN_PENDING && !(s.flags & KVM_STATE_NESTED_GUEST_MODE)) {
-    fail('flags', 'RUN_PENDING without GUEST_MODE (a pending entry implies guest mode)', OFF.flags, 'flags', base);
+    fail(
+      'flags',
+      'RUN_PENDING without GUEST_MODE (a pending entry implies guest mode)',
+      OFF.flags,
+      'flags',
+      base,
+    );
   }
   if (s.format === KVM_STATE_NESTED_FORMAT_VMX) checkVmx(s, base);
   else checkSvm(s, base);
@@ -303,105 +393,285 @@ function checkVmx(s: NestedState, base: number): void {
   const vmxFlags = s['hdr.vmx.flags'];
   const deadline = s['hdr.vmx.preemption_timer_deadline'];
 
-  if (flags & KVM_STATE_NESTED_GIF_SET) fail('flags', 'GIF_SET is an SVM flag; KVM never reports it for VMX', OFF.flags, 'flags', base);
+  if (flags & KVM_STATE_NESTED_GIF_SET)
+    fail('flags', 'GIF_SET is an SVM flag; KVM never reports it for VMX', OFF.flags, 'flags', base);
   if (smm & ~(KVM_STATE_NESTED_SMM_GUEST_MODE | KVM_STATE_NESTED_SMM_VMXON)) {
-    fail('smm-flags', `unknown smm.flags bits ${hex(smm)}`, OFF['hdr.vmx.smm.flags'], 'hdr.vmx.smm.flags', base);
+    fail(
+      'smm-flags',
+      `unknown smm.flags bits ${hex(smm)}`,
+      OFF['hdr.vmx.smm.flags'],
+      'hdr.vmx.smm.flags',
+      base,
+    );
   }
   if (vmxFlags & ~KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) {
-    fail('vmx-flags', `unknown hdr.vmx.flags bits ${hex(vmxFlags)}`, OFF['hdr.vmx.flags'], 'hdr.vmx.flags', base);
+    fail(
+      'vmx-flags',
+      `unknown hdr.vmx.flags bits ${hex(vmxFlags)}`,
+      OFF['hdr.vmx.flags'],
+      'hdr.vmx.flags',
+      base,
+    );
   }
   if (vmxon === INVALID_GPA) {
-    if (smm) fail('smm-flags', 'SMM flags without VMX operation (vmxon_pa is -1)', OFF['hdr.vmx.smm.flags'], 'hdr.vmx.smm.flags', base);
+    if (smm)
+      fail(
+        'smm-flags',
+        'SMM flags without VMX operation (vmxon_pa is -1)',
+        OFF['hdr.vmx.smm.flags'],
+        'hdr.vmx.smm.flags',
+        base,
+      );
     if (vmcs12pa !== INVALID_GPA) {
-      fail('address', 'a current VMCS (vmcs12_pa) without VMX operation (vmxon_pa is -1)', OFF['hdr.vmx.vmcs12_pa'], 'hdr.vmx.vmcs12_pa', base);
+      fail(
+        'address',
+        'a current VMCS (vmcs12_pa) without VMX operation (vmxon_pa is -1)',
+        OFF['hdr.vmx.vmcs12_pa'],
+        'hdr.vmx.vmcs12_pa',
+        base,
+      );
     }
     if (flags & ~KVM_STATE_NESTED_EVMCS) {
-      fail('flags', `flags ${hex(flags)} without VMX operation (vmxon_pa is -1): only EVMCS is allowed`, OFF.flags, 'flags', base);
+      fail(
+        'flags',
+        `flags ${hex(flags)} without VMX operation (vmxon_pa is -1): only EVMCS is allowed`,
+        OFF.flags,
+        'flags',
+        base,
+      );
     }
     if (s.size !== VMX_SIZE_HEADER_ONLY) {
-      fail('size', `size ${s.size} carries a vmcs12 but vmxon_pa is -1 (not in VMX operation)`, OFF.size, 'size', base);
+      fail(
+        'size',
+        `size ${s.size} carries a vmcs12 but vmxon_pa is -1 (not in VMX operation)`,
+        OFF.size,
+        'size',
+        base,
+      );
     }
   } else if (!pageAddressValid(vmxon)) {
-    fail('address', `vmxon_pa ${hex(vmxon)} is not a page-aligned guest-physical address`, OFF['hdr.vmx.vmxon_pa'], 'hdr.vmx.vmxon_pa', base);
+    fail(
+      'address',
+      `vmxon_pa ${hex(vmxon)} is not a page-aligned guest-physical address`,
+      OFF['hdr.vmx.vmxon_pa'],
+      'hdr.vmx.vmxon_pa',
+      base,
+    );
   }
   if (smm & KVM_STATE_NESTED_SMM_GUEST_MODE && !(smm & KVM_STATE_NESTED_SMM_VMXON)) {
-    fail('smm-flags', 'SMM_GUEST_MODE without SMM_VMXON', OFF['hdr.vmx.smm.flags'], 'hdr.vmx.smm.flags', base);
+    fail(
+      'smm-flags',
+      'SMM_GUEST_MODE without SMM_VMXON',
+      OFF['hdr.vmx.smm.flags'],
+      'hdr.vmx.smm.flags',
+      base,
+    );
   }
   if (smm && flags & (KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_RUN_PENDING)) {
-    fail('smm-flags', 'SMM flags with GUEST_MODE/RUN_PENDING (SMM leaves guest mode)', OFF['hdr.vmx.smm.flags'], 'hdr.vmx.smm.flags', base);
+    fail(
+      'smm-flags',
+      'SMM flags with GUEST_MODE/RUN_PENDING (SMM leaves guest mode)',
+      OFF['hdr.vmx.smm.flags'],
+      'hdr.vmx.smm.flags',
+      base,
+    );
   }
   if (flags & KVM_STATE_NESTED_MTF_PENDING && !guest) {
-    fail('flags', 'MTF_PENDING without GUEST_MODE (KVM only keeps it in guest mode)', OFF.flags, 'flags', base);
+    fail(
+      'flags',
+      'MTF_PENDING without GUEST_MODE (KVM only keeps it in guest mode)',
+      OFF.flags,
+      'flags',
+      base,
+    );
   }
-  if (s.size !== VMX_SIZE_HEADER_ONLY && s.size !== VMX_SIZE_WITH_VMCS12 && s.size !== VMX_SIZE_WITH_SHADOW) {
-    fail('size', `VMX size ${s.size} is none of ${VMX_SIZE_HEADER_ONLY}, ${VMX_SIZE_WITH_VMCS12}, ${VMX_SIZE_WITH_SHADOW}`, OFF.size, 'size', base);
+  if (
+    s.size !== VMX_SIZE_HEADER_ONLY &&
+    s.size !== VMX_SIZE_WITH_VMCS12 &&
+    s.size !== VMX_SIZE_WITH_SHADOW
+  ) {
+    fail(
+      'size',
+      `VMX size ${s.size} is none of ${VMX_SIZE_HEADER_ONLY}, ${VMX_SIZE_WITH_VMCS12}, ${VMX_SIZE_WITH_SHADOW}`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
 
   const vmcs12 = s['data.vmx[0].vmcs12'];
   const shadow = s['data.vmx[0].shadow_vmcs12'];
   if (s.size === VMX_SIZE_HEADER_ONLY) {
-    if (guest) fail('size', `GUEST_MODE needs a vmcs12 but size ${s.size} carries none`, OFF.size, 'size', base);
+    if (guest)
+      fail(
+        'size',
+        `GUEST_MODE needs a vmcs12 but size ${s.size} carries none`,
+        OFF.size,
+        'size',
+        base,
+      );
     // Outside VMX operation KVM tolerates a stray EVMCS flag (old userspace set it to enable eVMCS).
     if (flags & KVM_STATE_NESTED_EVMCS && vmxon !== INVALID_GPA) {
-      fail('size', `EVMCS in VMX operation needs a vmcs12 but size ${s.size} carries none`, OFF.size, 'size', base);
+      fail(
+        'size',
+        `EVMCS in VMX operation needs a vmcs12 but size ${s.size} carries none`,
+        OFF.size,
+        'size',
+        base,
+      );
     }
     if (vmcs12pa !== INVALID_GPA) {
-      fail('size', `vmcs12_pa ${hex(vmcs12pa)} names a current VMCS but size ${s.size} carries no vmcs12`, OFF['hdr.vmx.vmcs12_pa'], 'hdr.vmx.vmcs12_pa', base);
+      fail(
+        'size',
+        `vmcs12_pa ${hex(vmcs12pa)} names a current VMCS but size ${s.size} carries no vmcs12`,
+        OFF['hdr.vmx.vmcs12_pa'],
+        'hdr.vmx.vmcs12_pa',
+        base,
+      );
     }
-    if (!isZeroPage(vmcs12)) fail('size', `data.vmx[0].vmcs12 has content but size ${s.size} leaves it out`, OFF.size, 'data.vmx[0].vmcs12', base);
+    if (!isZeroPage(vmcs12))
+      fail(
+        'size',
+        `data.vmx[0].vmcs12 has content but size ${s.size} leaves it out`,
+        OFF.size,
+        'data.vmx[0].vmcs12',
+        base,
+      );
   } else {
     if (vmcs12pa !== INVALID_GPA) {
-      if (vmcs12pa === vmxon) fail('address', 'vmcs12_pa equals vmxon_pa', OFF['hdr.vmx.vmcs12_pa'], 'hdr.vmx.vmcs12_pa', base);
+      if (vmcs12pa === vmxon)
+        fail(
+          'address',
+          'vmcs12_pa equals vmxon_pa',
+          OFF['hdr.vmx.vmcs12_pa'],
+          'hdr.vmx.vmcs12_pa',
+          base,
+        );
       if (!pageAddressValid(vmcs12pa)) {
-        fail('address', `vmcs12_pa ${hex(vmcs12pa)} is not a page-aligned guest-physical address`, OFF['hdr.vmx.vmcs12_pa'], 'hdr.vmx.vmcs12_pa', base);
+        fail(
+          'address',
+          `vmcs12_pa ${hex(vmcs12pa)} is not a page-aligned guest-physical address`,
+          OFF['hdr.vmx.vmcs12_pa'],
+          'hdr.vmx.vmcs12_pa',
+          base,
+        );
       }
     } else if (!(flags & KVM_STATE_NESTED_EVMCS)) {
-      fail('size', `size ${s.size} carries a vmcs12 but there is no current VMCS (vmcs12_pa -1, no EVMCS)`, OFF['hdr.vmx.vmcs12_pa'], 'hdr.vmx.vmcs12_pa', base);
+      fail(
+        'size',
+        `size ${s.size} carries a vmcs12 but there is no current VMCS (vmcs12_pa -1, no EVMCS)`,
+        OFF['hdr.vmx.vmcs12_pa'],
+        'hdr.vmx.vmcs12_pa',
+        base,
+      );
     }
     const rev = vmcs12Header(vmcs12).revision_id;
     if (rev !== VMCS12_REVISION) {
-      fail('vmcs12', `vmcs12 revision_id ${hex(rev)}, KVM requires ${hex(VMCS12_REVISION)}`, OFF['data.vmx[0].vmcs12'], 'data.vmx[0].vmcs12 > revision_id', base);
+      fail(
+        'vmcs12',
+        `vmcs12 revision_id ${hex(rev)}, KVM requires ${hex(VMCS12_REVISION)}`,
+        OFF['data.vmx[0].vmcs12'],
+        'data.vmx[0].vmcs12 > revision_id',
+        base,
+      );
     }
   }
 
-  const vmcs12Off = (field: string) => OFF['data.vmx[0].vmcs12'] + VMCS12_LAYOUT.field(field).offset;
+  const vmcs12Off = (field: string) =>
+    OFF['data.vmx[0].vmcs12'] + VMCS12_LAYOUT.field(field).offset;
   // The shadow VMCS travels exactly when KVM_GET_NESTED_STATE adds it (guest mode, VMCS shadowing
   // on in vmcs12, a valid link pointer); KVM_SET insists on it then.
   const shadowActive =
     s.size >= VMX_SIZE_WITH_VMCS12 &&
     guest &&
-    (vmcs12U32(vmcs12, 'cpu_based_vm_exec_control') & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) !== 0 &&
+    (vmcs12U32(vmcs12, 'cpu_based_vm_exec_control') & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) !==
+      0 &&
     (vmcs12U32(vmcs12, 'secondary_vm_exec_control') & SECONDARY_EXEC_SHADOW_VMCS) !== 0 &&
     vmcs12U64(vmcs12, 'vmcs_link_pointer') !== INVALID_GPA;
   if (shadowActive && s.size !== VMX_SIZE_WITH_SHADOW) {
-    fail('size', `L2 uses VMCS shadowing (vmcs12 link pointer set) but size ${s.size} carries no shadow_vmcs12`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `L2 uses VMCS shadowing (vmcs12 link pointer set) but size ${s.size} carries no shadow_vmcs12`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
   if (!shadowActive && s.size === VMX_SIZE_WITH_SHADOW) {
-    fail('size', `size ${s.size} carries a shadow_vmcs12 but vmcs12 does not use VMCS shadowing in guest mode`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `size ${s.size} carries a shadow_vmcs12 but vmcs12 does not use VMCS shadowing in guest mode`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
   if (s.size === VMX_SIZE_WITH_SHADOW) {
     const h = vmcs12Header(shadow);
     if (h.revision_id !== VMCS12_REVISION || !h.shadow_vmcs) {
-      fail('shadow-vmcs12', `shadow_vmcs12 header ${hex(h.revision_id)}/shadow=${h.shadow_vmcs}, KVM requires revision ${hex(VMCS12_REVISION)} with the shadow bit`,
-        OFF['data.vmx[0].shadow_vmcs12'], 'data.vmx[0].shadow_vmcs12 > revision_id', base);
+      fail(
+        'shadow-vmcs12',
+        `shadow_vmcs12 header ${hex(h.revision_id)}/shadow=${h.shadow_vmcs}, KVM requires revision ${hex(VMCS12_REVISION)} with the shadow bit`,
+        OFF['data.vmx[0].shadow_vmcs12'],
+        'data.vmx[0].shadow_vmcs12 > revision_id',
+        base,
+      );
     }
   } else if (!isZeroPage(shadow)) {
-    fail('size', `data.vmx[0].shadow_vmcs12 has content but size ${s.size} leaves it out`, OFF.size, 'data.vmx[0].shadow_vmcs12', base);
+    fail(
+      'size',
+      `data.vmx[0].shadow_vmcs12 has content but size ${s.size} leaves it out`,
+      OFF.size,
+      'data.vmx[0].shadow_vmcs12',
+      base,
+    );
   }
 
   if (vmxFlags & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) {
     if (!guest) {
-      fail('vmx-flags', 'a preemption-timer deadline outside guest mode (KVM only keeps it for L2)', OFF['hdr.vmx.flags'], 'hdr.vmx.flags', base);
+      fail(
+        'vmx-flags',
+        'a preemption-timer deadline outside guest mode (KVM only keeps it for L2)',
+        OFF['hdr.vmx.flags'],
+        'hdr.vmx.flags',
+        base,
+      );
     }
     if (!(vmcs12U32(vmcs12, 'pin_based_vm_exec_control') & PIN_BASED_VMX_PREEMPTION_TIMER)) {
-      fail('vmx-flags', 'a preemption-timer deadline but vmcs12 does not activate the VMX-preemption timer', vmcs12Off('pin_based_vm_exec_control'), 'hdr.vmx.flags', base);
+      fail(
+        'vmx-flags',
+        'a preemption-timer deadline but vmcs12 does not activate the VMX-preemption timer',
+        vmcs12Off('pin_based_vm_exec_control'),
+        'hdr.vmx.flags',
+        base,
+      );
     }
   } else if (deadline !== 0n) {
-    fail('vmx-flags', `preemption_timer_deadline ${deadline} without KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE`, OFF['hdr.vmx.preemption_timer_deadline'], 'hdr.vmx.preemption_timer_deadline', base);
+    fail(
+      'vmx-flags',
+      `preemption_timer_deadline ${deadline} without KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE`,
+      OFF['hdr.vmx.preemption_timer_deadline'],
+      'hdr.vmx.preemption_timer_deadline',
+      base,
+    );
   }
 
-  if (s['hdr.svm.vmcb_pa'] !== 0n) fail('value', 'hdr.svm.vmcb_pa is set in a VMX state', OFF['hdr.svm.vmcb_pa'], 'hdr.svm.vmcb_pa', base);
-  if (!isZeroPage(s['data.svm[0].vmcb12'])) fail('value', 'data.svm[0].vmcb12 has content in a VMX state', OFF.data, 'data.svm[0].vmcb12', base);
+  if (s['hdr.svm.vmcb_pa'] !== 0n)
+    fail(
+      'value',
+      'hdr.svm.vmcb_pa is set in a VMX state',
+      OFF['hdr.svm.vmcb_pa'],
+      'hdr.svm.vmcb_pa',
+      base,
+    );
+  if (!isZeroPage(s['data.svm[0].vmcb12']))
+    fail(
+      'value',
+      'data.svm[0].vmcb12 has content in a VMX state',
+      OFF.data,
+      'data.svm[0].vmcb12',
+      base,
+    );
 }
 
 function checkSvm(s: NestedState, base: number): void {
@@ -409,22 +679,67 @@ function checkSvm(s: NestedState, base: number): void {
   const guest = (flags & KVM_STATE_NESTED_GUEST_MODE) !== 0;
   const vmcbPa = s['hdr.svm.vmcb_pa'];
   if (flags & (KVM_STATE_NESTED_EVMCS | KVM_STATE_NESTED_MTF_PENDING)) {
-    fail('flags', `flags ${hex(flags)}: EVMCS and MTF_PENDING are VMX flags`, OFF.flags, 'flags', base);
+    fail(
+      'flags',
+      `flags ${hex(flags)}: EVMCS and MTF_PENDING are VMX flags`,
+      OFF.flags,
+      'flags',
+      base,
+    );
   }
   if (s.size !== SVM_SIZE_HEADER_ONLY && s.size !== SVM_SIZE_WITH_VMCB12) {
-    fail('size', `SVM size ${s.size} is neither ${SVM_SIZE_HEADER_ONLY} nor ${SVM_SIZE_WITH_VMCB12}`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `SVM size ${s.size} is neither ${SVM_SIZE_HEADER_ONLY} nor ${SVM_SIZE_WITH_VMCB12}`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
-  if (guest && s.size !== SVM_SIZE_WITH_VMCB12) fail('size', `GUEST_MODE needs the vmcb12 but size ${s.size} carries none`, OFF.size, 'size', base);
+  if (guest && s.size !== SVM_SIZE_WITH_VMCB12)
+    fail(
+      'size',
+      `GUEST_MODE needs the vmcb12 but size ${s.size} carries none`,
+      OFF.size,
+      'size',
+      base,
+    );
   if (!guest && s.size !== SVM_SIZE_HEADER_ONLY) {
-    fail('size', `size ${s.size} carries a vmcb12 outside guest mode (KVM only exports it in L2)`, OFF.size, 'size', base);
+    fail(
+      'size',
+      `size ${s.size} carries a vmcb12 outside guest mode (KVM only exports it in L2)`,
+      OFF.size,
+      'size',
+      base,
+    );
   }
   const vmcb = s['data.svm[0].vmcb12'];
   if (!guest) {
-    if (vmcbPa !== 0n) fail('address', `vmcb_pa ${hex(vmcbPa)} outside guest mode (KVM reports 0)`, OFF['hdr.svm.vmcb_pa'], 'hdr.svm.vmcb_pa', base);
-    if (!isZeroPage(vmcb)) fail('size', `data.svm[0].vmcb12 has content but size ${s.size} leaves it out`, OFF.size, 'data.svm[0].vmcb12', base);
+    if (vmcbPa !== 0n)
+      fail(
+        'address',
+        `vmcb_pa ${hex(vmcbPa)} outside guest mode (KVM reports 0)`,
+        OFF['hdr.svm.vmcb_pa'],
+        'hdr.svm.vmcb_pa',
+        base,
+      );
+    if (!isZeroPage(vmcb))
+      fail(
+        'size',
+        `data.svm[0].vmcb12 has content but size ${s.size} leaves it out`,
+        OFF.size,
+        'data.svm[0].vmcb12',
+        base,
+      );
   } else {
     if (!pageAddressValid(vmcbPa)) {
-      fail('address', `vmcb_pa ${hex(vmcbPa)} is not a page-aligned guest-physical address`, OFF['hdr.svm.vmcb_pa'], 'hdr.svm.vmcb_pa', base);
+      fail(
+        'address',
+        `vmcb_pa ${hex(vmcbPa)} is not a page-aligned guest-physical address`,
+        OFF['hdr.svm.vmcb_pa'],
+        'hdr.svm.vmcb_pa',
+        base,
+      );
     }
     checkVmcb12(vmcb, base);
   }
@@ -445,14 +760,17 @@ function checkVmcb12(vmcb: Uint8Array, base: number): void {
   const off = (field: string) => OFF['data.svm[0].vmcb12'] + VMCB_LAYOUT.field(field).offset;
   const bad = (field: string, why: string): never =>
     fail('vmcb12', why, off(field), `data.svm[0].vmcb12 > ${field}`, base);
-  if (!(vmcbU32(vmcb, 'control.intercept_word4') & SVM_INTERCEPT_WORD4_VMRUN)) bad('control.intercept_word4', 'L1 must intercept VMRUN');
+  if (!(vmcbU32(vmcb, 'control.intercept_word4') & SVM_INTERCEPT_WORD4_VMRUN))
+    bad('control.intercept_word4', 'L1 must intercept VMRUN');
   if (vmcbU32(vmcb, 'control.asid') === 0) bad('control.asid', 'ASID 0 is the host');
   const efer = vmcbU64(vmcb, 'save.efer');
   if (!(efer & EFER_SVME)) bad('save.efer', `saved EFER ${hex(efer)} lacks SVME`);
   const cr0 = vmcbU64(vmcb, 'save.cr0');
-  if (!(cr0 & X86_CR0_PG) || !(cr0 & X86_CR0_PE)) bad('save.cr0', `saved CR0 ${hex(cr0)} lacks PG or PE (VMRUN needs paging)`);
+  if (!(cr0 & X86_CR0_PG) || !(cr0 & X86_CR0_PE))
+    bad('save.cr0', `saved CR0 ${hex(cr0)} lacks PG or PE (VMRUN needs paging)`);
   if (cr0 >> 32n) bad('save.cr0', `saved CR0 ${hex(cr0)} has bits above 31`);
-  if (!(cr0 & X86_CR0_CD) && cr0 & X86_CR0_NW) bad('save.cr0', `saved CR0 ${hex(cr0)} has NW without CD`);
+  if (!(cr0 & X86_CR0_CD) && cr0 & X86_CR0_NW)
+    bad('save.cr0', `saved CR0 ${hex(cr0)} has NW without CD`);
   const rflags = vmcbU64(vmcb, 'save.rflags');
   if (rflags & X86_EFLAGS_VM) bad('save.rflags', `saved RFLAGS ${hex(rflags)} has VM set`);
   for (const dr of ['save.dr6', 'save.dr7'] as const) {

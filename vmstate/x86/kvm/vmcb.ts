@@ -140,13 +140,20 @@ export const VMCB_LAYOUT = new FixedLayout('vmcb12', KVM_STATE_NESTED_SVM_VMCB_S
 
 export type VmcbFields = LayoutValues<typeof members>;
 
-export const VMCB_FIELD_NAMES: readonly (keyof VmcbFields)[] = VMCB_LAYOUT.fields.map((f) => f.name as keyof VmcbFields);
+export const VMCB_FIELD_NAMES: readonly (keyof VmcbFields)[] = VMCB_LAYOUT.fields.map(
+  (f) => f.name as keyof VmcbFields,
+);
 
 /** Every named field of a vmcb page, in page order; 64-bit fields are bigint. */
 export function decodeVmcb(page: Uint8Array): VmcbFields {
   if (!(page instanceof Uint8Array) || page.length !== KVM_STATE_NESTED_SVM_VMCB_SIZE) {
     const n = page instanceof Uint8Array ? page.length : typeof page;
-    throw new NestedStateError('page-size', `a vmcb page is ${KVM_STATE_NESTED_SVM_VMCB_SIZE} bytes, got ${n}`, 0, 'vmcb12');
+    throw new NestedStateError(
+      'page-size',
+      `a vmcb page is ${KVM_STATE_NESTED_SVM_VMCB_SIZE} bytes, got ${n}`,
+      0,
+      'vmcb12',
+    );
   }
   return VMCB_LAYOUT.decode(page);
 }
@@ -158,8 +165,14 @@ export function buildVmcb(fields: Partial<VmcbFields>): Uint8Array {
 
 /** One field straight from the page, for the consistency checks. */
 export function vmcbU32(page: Uint8Array, name: keyof VmcbFields & string): number {
-  return new DataView(page.buffer, page.byteOffset, page.byteLength).getUint32(VMCB_LAYOUT.field(name).offset, true);
+  return new DataView(page.buffer, page.byteOffset, page.byteLength).getUint32(
+    VMCB_LAYOUT.field(name).offset,
+    true,
+  );
 }
 export function vmcbU64(page: Uint8Array, name: keyof VmcbFields & string): bigint {
-  return new DataView(page.buffer, page.byteOffset, page.byteLength).getBigUint64(VMCB_LAYOUT.field(name).offset, true);
+  return new DataView(page.buffer, page.byteOffset, page.byteLength).getBigUint64(
+    VMCB_LAYOUT.field(name).offset,
+    true,
+  );
 }

@@ -22,7 +22,6 @@ export const SECONDARY_EXEC_SHADOW_VMCS = 0x0000_4000;
 /** pin_based_vm_exec_control: activate the VMX-preemption timer. */
 export const PIN_BASED_VMX_PREEMPTION_TIMER = 0x0000_0040;
 
-
 const members = [
   u32('hdr'), // revision_id (bits 0-30) | shadow_vmcs (bit 31); split by decodeVmcs12
   u32('abort'),
@@ -202,7 +201,12 @@ export const VMCS12_FIELD_NAMES: readonly (keyof Vmcs12Fields)[] = [
 function checkPage(page: Uint8Array, path: string): void {
   if (!(page instanceof Uint8Array) || page.length !== KVM_STATE_NESTED_VMX_VMCS_SIZE) {
     const n = page instanceof Uint8Array ? page.length : typeof page;
-    throw new NestedStateError('page-size', `a vmcs12 page is ${KVM_STATE_NESTED_VMX_VMCS_SIZE} bytes, got ${n}`, 0, path);
+    throw new NestedStateError(
+      'page-size',
+      `a vmcs12 page is ${KVM_STATE_NESTED_VMX_VMCS_SIZE} bytes, got ${n}`,
+      0,
+      path,
+    );
   }
 }
 
@@ -224,9 +228,20 @@ export function buildVmcs12(fields: Partial<Vmcs12Fields>): Uint8Array {
     const rev = revision_id ?? 0;
     const sh = shadow_vmcs ?? 0;
     if (!Number.isInteger(rev) || rev < 0 || rev > 0x7fff_ffff) {
-      throw new NestedStateError('value', `revision_id ${rev} does not fit in 31 bits`, 0, 'vmcs12 > revision_id');
+      throw new NestedStateError(
+        'value',
+        `revision_id ${rev} does not fit in 31 bits`,
+        0,
+        'vmcs12 > revision_id',
+      );
     }
-    if (sh !== 0 && sh !== 1) throw new NestedStateError('value', `shadow_vmcs must be 0 or 1, got ${sh}`, 0, 'vmcs12 > shadow_vmcs');
+    if (sh !== 0 && sh !== 1)
+      throw new NestedStateError(
+        'value',
+        `shadow_vmcs must be 0 or 1, got ${sh}`,
+        0,
+        'vmcs12 > shadow_vmcs',
+      );
     raw.hdr = (rev | (sh << 31)) >>> 0;
   }
   return VMCS12_LAYOUT.encode(raw);
