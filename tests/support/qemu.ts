@@ -36,6 +36,52 @@ export function qemuBinary(): string {
   return process.env.VMSTATE_QEMU || 'qemu-system-x86_64';
 }
 
+/**
+ * The real releases that run here: 7.2 is the system's QEMU; 5.2 and 10.0 are unpacked by
+ * streams/install-releases.sh and run through streams/qemu-release.sh (private mount namespace
+ * for the module directory, their own data directory and libraries).
+ */
+export const REAL_RELEASES = ['5.2', '7.2', '10.0'] as const;
+export type RealRelease = (typeof REAL_RELEASES)[number];
+
+const RELEASE_SCRIPT = path.resolve(__dirname, '../../streams/qemu-release.sh');
+
+/** The command and leading arguments that run `release` (default: the system's QEMU). */
+export function qemuCommand(release?: RealRelease): { cmd: string; prefix: string[] } {
+  if (release === undefined || release === '7.2') return { cmd: qemuBinary(), prefix: [] };
+  return { cmd: RELEASE_SCRIPT, prefix: [release] };
+}
+
+const releaseAvailability = new Map<
+  string,
+  { available: boolean; version: string; reason: string }
+>();
+
+/** Whether `release` runs here (probed once per process and release). */
+export function releaseStatus(release?: RealRelease): {
+  available: boolean;
+  version: string;
+  reason: string;
+} {
+  if (release === undefined || release === '7.2') return qemuStatus();
+  let s = releaseAvailability.get(release);
+  if (!s) {
+    const { cmd, prefix } = qemuCommand(release);
+    const r = spawnSync(cmd, [...prefix, '--version'], { encoding: 'utf8', timeout: 15_000 });
+    const version = r.status === 0 ? r.stdout.split('\n')[0]!.trim() : '';
+    s =
+      r.status === 0
+        ? { available: true, version, reason: '' }
+        : {
+            available: false,
+            version,
+            reason: `QEMU ${release} is not usable (${(r.stderr || r.error?.message || '').trim()}; run streams/install-releases.sh)`,
+          };
+    releaseAvailability.set(release, s);
+  }
+  return s;
+}
+
 let availability: { available: boolean; version: string; reason: string } | undefined;
 
 /** Whether qemuBinary() runs; the answer is probed once per process. */
@@ -46,7 +92,11 @@ export function qemuStatus(): { available: boolean; version: string; reason: str
       availability = { available: true, version: r.stdout.split('\n')[0]!.trim(), reason: '' };
     } else {
       const why = r.error ? r.error.message : `exit status ${r.status}: ${(r.stderr || '').trim()}`;
-      availability = { available: false, version: '', reason: `${qemuBinary()} is not usable (${why})` };
+      availability = {
+        available: false,
+        version: '',
+        reason: `${qemuBinary()} is not usable (${why})`,
+      };
     }
   }
   return availability;
@@ -73,17 +123,19 @@ export function requireQemuOrSkip(): boolean {
   return false;
 }
 
-type JestDescribe = ((name: string, fn: () => void) => void) & { skip: (name: string, fn: () => void) => void };
+type JestDescribe = ((name: string, fn: () => void) => void) & {
+  skip: (name: string, fn: () => void) => void;
+};
 type JestIt = (name: string, fn: () => void) => void;
 
 /**
  * `describe` for QEMU tests: runs when QEMU is available; when it is missing, the block is
  * skipped, unless VMSTATE_REQUIRE_QEMU is set, in which case the block holds one failing test.
  */
-export function describeQemu(name: string, fn: () => void): void {
+export function describeQemu(name: string, fn: () => void, release?: RealRelease): void {
   // The jest globals are looked up at call time so this module also builds without jest's types.
   const g = globalThis as unknown as { describe: JestDescribe; it: JestIt };
-  const s = qemuStatus();
+  const s = releaseStatus(release);
   if (s.available) {
     g.describe(name, fn);
   } else if (qemuRequired()) {
@@ -93,7 +145,10 @@ export function describeQemu(name: string, fn: () => void): void {
       });
     });
   } else {
-    g.describe.skip(`${name} [skipped: ${s.reason}; set VMSTATE_REQUIRE_QEMU=1 to fail instead]`, fn);
+    g.describe.skip(
+      `${name} [skipped: ${s.reason}; set VMSTATE_REQUIRE_QEMU=1 to fail instead]`,
+      fn,
+    );
   }
 }
 
@@ -112,6 +167,8 @@ export interface RamLoad {
 
 /** What the VM is: both ends of a migration must agree on these. */
 export interface QemuMachineOptions {
+  /** Which real release runs this end (see REAL_RELEASES). Default: the system's QEMU (7.2). */
+  release?: RealRelease;
   /** -machine type: 'pc', 'q35' or a versioned name such as 'pc-i440fx-7.1'. Default 'pc'. */
   machine?: string;
   /** Guest RAM in MiB (-m). Default 32. */
@@ -240,16 +297,24 @@ export class QemuProcess {
   }
 
   /** Starts QEMU with `args` (which must contain `-qmp unix:<qmpSocket>,...`) and connects QMP. */
-  static async start(args: string[], qmpSocket: string, timeoutMs: number): Promise<QemuProcess> {
-    const bin = qemuBinary();
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(
+    args: string[],
+    qmpSocket: string,
+    timeoutMs: number,
+    release?: RealRelease,
+  ): Promise<QemuProcess> {
+    const { cmd, prefix } = qemuCommand(release);
+    const child = spawn(cmd, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
-    const qp = new QemuProcess([bin, ...args], child);
+    const qp = new QemuProcess([cmd, ...prefix, ...args], child);
     try {
       qp.qmp = await QmpClient.connect(qmpSocket, {
         timeoutMs,
         stillAlive: () => {
-          if (qp.exitInfo) throw new Error(`QEMU exited during start-up (${qp.describeExit()}): ${qp.stderr.trim()}`);
+          if (qp.exitInfo)
+            throw new Error(
+              `QEMU exited during start-up (${qp.describeExit()}): ${qp.stderr.trim()}`,
+            );
         },
       });
     } catch (e) {
@@ -359,9 +424,21 @@ export function machineArgs(
   if (work.sharedMemoryFile) {
     // The backend keeps the id "pc.ram" so the RAM block is named as without a backend.
     machineOpts.push('memory-backend=pc.ram');
-    args.push('-object', `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${optionValue(work.sharedMemoryFile)},share=on`);
+    args.push(
+      '-object',
+      `memory-backend-file,id=pc.ram,size=${mem}M,mem-path=${optionValue(work.sharedMemoryFile)},share=on`,
+    );
   }
-  args.push('-machine', machineOpts.join(','), '-m', String(mem), '-bios', work.bios, '-display', 'none');
+  args.push(
+    '-machine',
+    machineOpts.join(','),
+    '-m',
+    String(mem),
+    '-bios',
+    work.bios,
+    '-display',
+    'none',
+  );
   args.push(...(o.defaultDevices ? defaultDeviceArgs(machine) : ['-nodefaults']));
   if (o.smp !== undefined) args.push('-smp', String(o.smp));
   if (o.uuid !== undefined) args.push('-uuid', o.uuid);
@@ -371,7 +448,10 @@ export function machineArgs(
 }
 
 async function applyMigrationSettings(qemu: QemuProcess, o: QemuMachineOptions): Promise<void> {
-  const caps = Object.entries(o.capabilities ?? {}).map(([capability, state]) => ({ capability, state }));
+  const caps = Object.entries(o.capabilities ?? {}).map(([capability, state]) => ({
+    capability,
+    state,
+  }));
   if (caps.length) await qemu.qmp.execute('migrate-set-capabilities', { capabilities: caps });
   if (o.parameters && Object.keys(o.parameters).length) {
     await qemu.qmp.execute('migrate-set-parameters', o.parameters);
@@ -416,16 +496,29 @@ export function firmwareProblems(ramblocks: string, roms: string, ourFiles: stri
 // ---------------------------------------------------------------------------------------------
 // Capturing a stream.
 
-async function pollMigration(qemu: QemuProcess, deadline: number): Promise<Record<string, unknown>> {
+async function pollMigration(
+  qemu: QemuProcess,
+  deadline: number,
+): Promise<Record<string, unknown>> {
   for (;;) {
-    if (qemu.hasExited) throw new Error(`QEMU exited during the migration (${qemu.describeExit()}): ${qemu.stderr.trim()}`);
+    if (qemu.hasExited)
+      throw new Error(
+        `QEMU exited during the migration (${qemu.describeExit()}): ${qemu.stderr.trim()}`,
+      );
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`migration did not finish in time; stderr: ${qemu.stderr.trim()}`);
-    const info = await qemu.qmp.execute<Record<string, unknown>>('query-migrate', undefined, Math.min(left, 10_000));
+    if (left <= 0)
+      throw new Error(`migration did not finish in time; stderr: ${qemu.stderr.trim()}`);
+    const info = await qemu.qmp.execute<Record<string, unknown>>(
+      'query-migrate',
+      undefined,
+      Math.min(left, 10_000),
+    );
     const status = String(info.status ?? '');
     if (status === 'completed') return info;
     if (status === 'failed' || status === 'cancelled') {
-      throw new Error(`migration ${status}: ${String(info['error-desc'] ?? '')} ${qemu.stderr.trim()}`);
+      throw new Error(
+        `migration ${status}: ${String(info['error-desc'] ?? '')} ${qemu.stderr.trim()}`,
+      );
     }
     await delay(20);
   }
@@ -463,7 +556,9 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
   const partial = `${out}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let qemu: QemuProcess | undefined;
   try {
-    const sharedMemoryFile = usesSharedMemory(opts) ? (opts.sharedMemoryFile ?? path.join(work.dir, 'ram')) : undefined;
+    const sharedMemoryFile = usesSharedMemory(opts)
+      ? (opts.sharedMemoryFile ?? path.join(work.dir, 'ram'))
+      : undefined;
     const loadArgs: string[] = [];
     const ourFiles = [work.bios];
     (opts.ramLoads ?? []).forEach((load, i) => {
@@ -475,17 +570,27 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
       }
       file = path.resolve(file);
       ourFiles.push(file);
-      loadArgs.push('-device', `loader,file=${optionValue(file)},addr=0x${load.addr.toString(16)},force-raw=on`);
+      loadArgs.push(
+        '-device',
+        `loader,file=${optionValue(file)},addr=0x${load.addr.toString(16)},force-raw=on`,
+      );
     });
     const base = machineArgs(opts, { ...work, sharedMemoryFile });
     const args = [...base, ...loadArgs];
-    qemu = await QemuProcess.start(args, work.qmpSocket, Math.max(1, deadline - Date.now()));
+    qemu = await QemuProcess.start(
+      args,
+      work.qmpSocket,
+      Math.max(1, deadline - Date.now()),
+      opts.release,
+    );
     const machineType = await resolveMachineType(qemu, opts.machine ?? 'pc');
     const ramblocks = await qemu.qmp.hmp('info ramblock');
     const roms = await qemu.qmp.hmp('info roms');
     const problems = firmwareProblems(ramblocks, roms, ourFiles);
     if (problems.length && !opts.allowFirmware) {
-      throw new Error(`refusing to capture: third-party firmware would be in the stream:\n${problems.join('\n')}`);
+      throw new Error(
+        `refusing to capture: third-party firmware would be in the stream:\n${problems.join('\n')}`,
+      );
     }
     await applyMigrationSettings(qemu, opts);
     if (opts.runMs !== undefined) {
@@ -541,7 +646,8 @@ export interface CpuRegisters {
   raw: string;
 }
 
-const SEGMENT_LINE = /^(ES|CS|SS|DS|FS|GS|LDT|TR)\s*=\s*([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)/i;
+const SEGMENT_LINE =
+  /^(ES|CS|SS|DS|FS|GS|LDT|TR)\s*=\s*([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)/i;
 
 /** Parses the output of the HMP command `info registers` (x86). */
 export function parseInfoRegisters(text: string): CpuRegisters {
@@ -601,7 +707,10 @@ export type IncomingResult =
  * running handle when QEMU accepted it, or with QEMU's error text when it refused it.
  * The caller must close() an accepted VM (or use withIncoming).
  */
-export async function incomingFromFile(file: string, opts: QemuMachineOptions = {}): Promise<IncomingResult> {
+export async function incomingFromFile(
+  file: string,
+  opts: QemuMachineOptions = {},
+): Promise<IncomingResult> {
   const started = Date.now();
   const deadline = started + (opts.timeoutMs ?? 60_000);
   const work = makeWorkDir();
@@ -612,9 +721,16 @@ export async function incomingFromFile(file: string, opts: QemuMachineOptions = 
     fs.rmSync(work.dir, { recursive: true, force: true });
   };
   try {
-    const sharedMemoryFile = usesSharedMemory(opts) ? (opts.sharedMemoryFile ?? path.join(work.dir, 'ram')) : undefined;
+    const sharedMemoryFile = usesSharedMemory(opts)
+      ? (opts.sharedMemoryFile ?? path.join(work.dir, 'ram'))
+      : undefined;
     const args = [...machineArgs(opts, { ...work, sharedMemoryFile }), '-incoming', 'defer'];
-    qemu = await QemuProcess.start(args, work.qmpSocket, Math.max(1, deadline - Date.now()));
+    qemu = await QemuProcess.start(
+      args,
+      work.qmpSocket,
+      Math.max(1, deadline - Date.now()),
+      opts.release,
+    );
     const q = qemu;
     await applyMigrationSettings(q, opts);
     await q.qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(path.resolve(file))}` });
@@ -658,7 +774,8 @@ export async function incomingFromFile(file: string, opts: QemuMachineOptions = 
       const vm: IncomingVm = {
         qemu: q,
         migration,
-        registers: async (cpuIndex = 0) => parseInfoRegisters(await q.qmp.hmp('info registers', { cpuIndex })),
+        registers: async (cpuIndex = 0) =>
+          parseInfoRegisters(await q.qmp.hmp('info registers', { cpuIndex })),
         hmp: (commandLine) => q.qmp.hmp(commandLine),
         close: async () => {
           try {
@@ -680,7 +797,11 @@ export async function incomingFromFile(file: string, opts: QemuMachineOptions = 
 }
 
 /** Runs `fn` with an accepted incoming VM and always ends QEMU; throws if QEMU refused the stream. */
-export async function withIncoming<T>(file: string, opts: QemuMachineOptions, fn: (vm: IncomingVm) => Promise<T>): Promise<T> {
+export async function withIncoming<T>(
+  file: string,
+  opts: QemuMachineOptions,
+  fn: (vm: IncomingVm) => Promise<T>,
+): Promise<T> {
   const r = await incomingFromFile(file, opts);
   if (!r.ok) throw new Error(`QEMU refused the stream (${r.exit}): ${r.error}`);
   try {
