@@ -23,6 +23,21 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Layers: src/cli is the top; nothing below it imports a command (argv, stdio, exit codes).
+    files: ['src/**/*.ts', 'vmstate/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli', '**/cli/**'], message: 'only src/cli may import src/cli' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

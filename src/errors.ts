@@ -220,3 +220,12 @@ export class UnsupportedError extends VMStateError {
     super(what, offset, path);
   }
 }
+
+/**
+ * A request that makes no sense as asked (a bad --set expression, an unknown release or machine
+ * type, a path that cannot be opened or written): the CLI's exit 2.
+ */
+export class UsageError extends Error {}
+
+/** A request that cannot be carried out for a stated reason (exit 1), e.g. a migration blocker. */
+export class RefusedError extends Error {}

@@ -113,11 +113,11 @@ describe('vmstate analyze', () => {
   });
 
   test('--check-catalog with no catalog wired into the hook: a usage error saying so', async () => {
-    let runAnalyze: typeof import('../src/analyze/command').runAnalyze | undefined;
+    let runAnalyze: typeof import('../src/cli/run/analyze').runAnalyze | undefined;
     jest.isolateModules(() => {
       // A fresh copy of the command and its hook module: nothing has wired a catalog into it.
       runAnalyze = (
-        jest.requireActual('../src/analyze/command') as typeof import('../src/analyze/command')
+        jest.requireActual('../src/cli/run/analyze') as typeof import('../src/cli/run/analyze')
       ).runAnalyze;
     });
     await expect(

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { runCommand } from '../src/cli/exit';
 import { releases } from '../vmstate/releases';
-import { runGenerate, runReleases, type GenerateCliOptions } from '../vmstate/releases/cli';
+import { runGenerate, runReleases, type GenerateCliOptions } from '../src/cli/run/releases';
 import { generateStream } from '../vmstate/releases/generate';
 import { scenario } from '../vmstate/x86/scenarios';
 

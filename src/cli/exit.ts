@@ -1,4 +1,4 @@
-import { VMStateError } from '../errors';
+import { RefusedError, UsageError, VMStateError } from '../errors';
 
 /** The CLI's exit codes: scripts depend on them. */
 export const EXIT = {
@@ -10,12 +10,6 @@ export const EXIT = {
   badInput: 3,
   internal: 70,
 } as const;
-
-/** A usage problem found after parsing (a bad --set expression, an unknown release name...). */
-export class UsageError extends Error {}
-
-/** A request that cannot be carried out for a stated reason (exit 1), e.g. a migration blocker. */
-export class RefusedError extends Error {}
 
 /**
  * Runs a command body and turns known failures into one line on stderr and the right exit code.

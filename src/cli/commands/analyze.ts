@@ -40,7 +40,7 @@ export function registerAnalyze(program: Command): void {
       ) =>
         runCommand(file, async () => {
           (await import('../catalog-wiring')).wireCatalog();
-          const { runAnalyze } = await import('../../analyze/command');
+          const { runAnalyze } = await import('../run/analyze');
           process.exitCode = await runAnalyze(file, opts);
         }),
     );

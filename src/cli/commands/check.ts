@@ -29,7 +29,7 @@ export function registerCheck(program: Command): void {
         opts: { mode?: string; json?: boolean; samples?: string },
       ) =>
         runCommand(undefined, async () => {
-          const { runCheck } = await import('../../compat/cli/check');
+          const { runCheck } = await import('../run/check');
           process.exitCode = runCheck(oldSpec, newSpec, opts);
         }),
     );

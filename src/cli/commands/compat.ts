@@ -40,7 +40,7 @@ export function registerCompat(program: Command): void {
     .option('--shrink-time <ms>', 'time limit of shrinking per failing cell', '2000')
     .action((opts: Record<string, unknown>) =>
       runCommand(undefined, async () => {
-        const { runCompat } = await import('../../compat/cli/compat');
+        const { runCompat } = await import('../run/compat');
         process.exitCode = await runCompat(opts);
       }),
     );

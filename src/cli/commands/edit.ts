@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { runCommand, UsageError } from '../exit';
+import { UsageError } from '../../errors';
+import { runCommand } from '../exit';
 
 export function registerEdit(program: Command): void {
   program
@@ -22,7 +23,7 @@ export function registerEdit(program: Command): void {
         if (opts.set.length === 0)
           throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
         (await import('../catalog-wiring')).wireCatalog();
-        const { runTranscode } = await import('../../analyze/command');
+        const { runTranscode } = await import('../run/analyze');
         process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc);
       }),
     );

@@ -43,7 +43,7 @@ export function registerGenerate(program: Command): void {
         nestedState?: string;
       }) =>
         runCommand(opts.state, async () => {
-          const { runGenerate } = await import('../../../vmstate/releases/cli');
+          const { runGenerate } = await import('../run/releases');
           process.exitCode = await runGenerate(opts);
         }),
     );

@@ -10,11 +10,11 @@ export function registerMain(program: Command): void {
     .option('--runs <n>', 'random VMs per matrix cell', '100')
     .action((opts: { runs: string }) =>
       runCommand(undefined, async () => {
-        const { UsageError } = await import('../exit');
+        const { UsageError } = await import('../../errors');
         const runs = Number(opts.runs);
         if (!Number.isInteger(runs) || runs < 1)
           throw new UsageError(`main: --runs must be a whole number >= 1 (got '${opts.runs}')`);
-        const { runMain } = await import('../../compat/cli/main');
+        const { runMain } = await import('../run/main');
         process.stdout.write(await runMain({ runs }));
       }),
     );

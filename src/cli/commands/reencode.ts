@@ -12,7 +12,7 @@ export function registerReencode(program: Command): void {
     .action((file: string, opts: { output: string }) =>
       runCommand(file, async () => {
         (await import('../catalog-wiring')).wireCatalog();
-        const { runTranscode } = await import('../../analyze/command');
+        const { runTranscode } = await import('../run/analyze');
         process.exitCode = await runTranscode(file, opts.output, []);
       }),
     );

@@ -10,7 +10,7 @@ export function registerReleases(program: Command): void {
     .option('--json', 'machine-readable output (every machine type with its compat properties)')
     .action((opts: { json?: boolean }) =>
       runCommand(undefined, async () => {
-        const { runReleases } = await import('../../../vmstate/releases/cli');
+        const { runReleases } = await import('../run/releases');
         runReleases(opts);
       }),
     );

@@ -5,11 +5,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { openInput } from '../../analyze/input';
+import { openInput } from './input';
 import { analysisTree } from '../../analyze/tree-format';
 import { readStreamContents } from '../../stream/collect';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '../../../vmstate/releases';
-import { runMatrix } from '../matrix';
+import { runMatrix } from '../../compat/matrix';
 import { formatMatrix } from './compat';
 
 /** The repository root (streams/ lives there), from the source tree or from dist/. */

@@ -4,7 +4,7 @@
  * heatmap, with a shrunk counterexample and its reproduction files for every failing cell.
  */
 import * as fs from 'fs';
-import { UsageError } from '../../cli/exit';
+import { UsageError } from '../../errors';
 import { writeFileAtomically } from '../../stream/atomic-file';
 import { RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import { StateJsonError, vmStateFromJson } from '../../../vmstate/releases/state-json';
@@ -13,7 +13,7 @@ import { cpuResetState } from '../../../vmstate/x86/reset';
 import type { X86Ctx } from '../../../vmstate/x86/ctx';
 import { initialState } from '../../engine/state';
 import type { State } from '../../dsl/kind';
-import { renderMatrixHtml } from '../html';
+import { renderMatrixHtml } from '../../compat/html';
 import {
   checkMigration,
   matrixCells,
@@ -21,9 +21,9 @@ import {
   type CellResult,
   type MatrixOptions,
   type MatrixResult,
-} from '../matrix';
-import { formatOutcome } from '../migrate';
-import { reproDir, stateDescOf, writeRepro, type ReproFiles } from '../repro';
+} from '../../compat/matrix';
+import { formatOutcome } from '../../compat/migrate';
+import { reproDir, stateDescOf, writeRepro, type ReproFiles } from '../../compat/repro';
 import { BadInputFile, reportBadInput, resolveRelease } from './resolve';
 
 export interface CompatCliOptions {

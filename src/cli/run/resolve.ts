@@ -4,11 +4,11 @@
  * a QEMU -dump-vmstate JSON file.
  */
 import * as fs from 'fs';
-import { UsageError } from '../../cli/exit';
+import { UsageError } from '../../errors';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import type { Release } from '../../../vmstate/releases/types';
-import { loadUserModule, ModuleLoadError, releaseFromModule } from '../load-module';
-import { fromDumpJson, type CheckSet } from '../static/model';
+import { loadUserModule, ModuleLoadError, releaseFromModule } from '../../compat/load-module';
+import { fromDumpJson, type CheckSet } from '../../compat/static/model';
 
 /** An input file that cannot be used (exit 3): unreadable, not JSON, TypeScript errors, no release in it. */
 export class BadInputFile extends Error {

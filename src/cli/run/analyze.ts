@@ -1,7 +1,7 @@
-import { UsageError } from '../cli/exit';
-import { readStreamContents } from '../stream/collect';
-import type { WalkOptions } from '../stream/walk';
-import { catalogCheck, catalogResolvers } from './catalog-hook';
+import { UsageError } from '../../errors';
+import { readStreamContents } from '../../stream/collect';
+import type { WalkOptions } from '../../stream/walk';
+import { catalogCheck, catalogResolvers } from '../../analyze/catalog-hook';
 import { openInput, progressReporter } from './input';
 
 export interface AnalyzeOptions {
@@ -16,10 +16,10 @@ export interface AnalyzeOptions {
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
 async function loadVmdescFile(
   file: string | undefined,
-): Promise<import('../stream/vmdesc').Vmdesc | undefined> {
+): Promise<import('../../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
   const fs = await import('fs');
-  const { parseVmdesc } = await import('../stream/vmdesc');
+  const { parseVmdesc } = await import('../../stream/vmdesc');
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -64,7 +64,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   };
   try {
     if (o.extract !== undefined) {
-      const { extractStream } = await import('./extract');
+      const { extractStream } = await import('../../analyze/extract');
       const r = await extractStream(source, o.extract, opts);
       progress.stop();
       process.stdout.write(r.files.map((f) => f + '\n').join(''));
@@ -77,14 +77,14 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
     if (check) return await check(contents, file, process.stdout);
     let text: string;
     if (format === 'qemu') {
-      const q = await import('./qemu-format');
+      const q = await import('../../analyze/qemu-format');
       text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateJson(contents);
     } else if (format === 'json') {
       if (dump === 'desc') {
-        const q = await import('./qemu-format');
+        const q = await import('../../analyze/qemu-format');
         text = q.qemuDescJson(contents);
-      } else text = (await import('./json-format')).analysisJson(contents, file);
-    } else text = (await import('./tree-format')).analysisTree(contents, file);
+      } else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
+    } else text = (await import('../../analyze/tree-format')).analysisTree(contents, file);
     process.stdout.write(text);
     return 0;
   } finally {
@@ -100,8 +100,8 @@ export async function runTranscode(
   sets: string[],
   vmdescFile?: string,
 ): Promise<number> {
-  const { EditError, parseAssignment } = await import('../stream/edit');
-  const { transcodeToFile } = await import('../stream/transcode');
+  const { EditError, parseAssignment } = await import('../../stream/edit');
+  const { transcodeToFile } = await import('../../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
   let assignments;
   try {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
-import { UsageError } from '../cli/exit';
-import { fileSource, readableSource, type ChunkSource } from '../stream/source';
+import { UsageError } from '../../errors';
+import { fileSource, readableSource, type ChunkSource } from '../../stream/source';
 
 /** Opens FILE (or stdin for '-') as a chunk source; a missing or unreadable file is a usage error. */
 export async function openInput(file: string): Promise<ChunkSource> {

@@ -3,19 +3,23 @@
  * options and load this lazily).
  */
 import * as fs from 'fs';
-import { RefusedError, UsageError } from '../../src/cli/exit';
-import { writeFileAtomically } from '../../src/stream/atomic-file';
-import { cpuEverythingDescription } from '../x86/cpu';
-import type { X86Ctx } from '../x86/ctx';
-import { cpuResetState } from '../x86/reset';
-import { scenario, scenarios } from '../x86/scenarios';
-import { NestedStateError, parseNestedState, type NestedState } from '../x86/kvm';
-import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '.';
-import { generateStream } from './generate';
-import { StateJsonError, vmStateFromJson, vmStateToJson } from './state-json';
-import { sectionKey, type Release, type VmStates } from './types';
-import { initialState } from '../../src/engine/state';
-import type { AnyVMSDesc, State } from '../../src/dsl';
+import { RefusedError, UsageError } from '../../errors';
+import { writeFileAtomically } from '../../stream/atomic-file';
+import { cpuEverythingDescription } from '../../../vmstate/x86/cpu';
+import type { X86Ctx } from '../../../vmstate/x86/ctx';
+import { cpuResetState } from '../../../vmstate/x86/reset';
+import { scenario, scenarios } from '../../../vmstate/x86/scenarios';
+import { NestedStateError, parseNestedState, type NestedState } from '../../../vmstate/x86/kvm';
+import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '../../../vmstate/releases';
+import { generateStream } from '../../../vmstate/releases/generate';
+import {
+  StateJsonError,
+  vmStateFromJson,
+  vmStateToJson,
+} from '../../../vmstate/releases/state-json';
+import { sectionKey, type Release, type VmStates } from '../../../vmstate/releases/types';
+import { initialState } from '../../engine/state';
+import type { AnyVMSDesc, State } from '../../dsl';
 
 /** A release or a design by name. */
 export function releaseOrDesign(name: string): Release | undefined {

@@ -1,7 +1,7 @@
 /** The body of `vmstate check OLD NEW` (src/cli/commands/check.ts parses the options). */
-import { UsageError } from '../../cli/exit';
-import { checkCompat, formatReport, type CheckMode } from '../static/check';
-import { neededOnOldMachineHook, releaseCheckSet } from '../static/release-set';
+import { UsageError } from '../../errors';
+import { checkCompat, formatReport, type CheckMode } from '../../compat/static/check';
+import { neededOnOldMachineHook, releaseCheckSet } from '../../compat/static/release-set';
 import { BadInputFile, reportBadInput, resolveOperand, type Operand } from './resolve';
 
 export interface CheckCliOptions {
