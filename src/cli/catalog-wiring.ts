@@ -9,7 +9,7 @@ import {
   formatCatalogCheck,
   type CheckCatalog,
 } from '../analyze/catalog-check';
-import { setCatalogHooks } from '../analyze/catalog-hook';
+import type { AnalysisCatalog } from '../analyze/analysis-catalog';
 import type { CodecResolver } from '../stream/section';
 import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
 
@@ -74,8 +74,9 @@ const HOSTS: readonly { name: string; ctx: Ctx }[] = [
   { name: 'KVM', ctx: ANALYSIS_CTX },
 ];
 
-export function wireCatalog(): void {
-  setCatalogHooks({
+/** vmstate/'s 7.2 catalog as the analysis commands take it. */
+export function analysisCatalog(): AnalysisCatalog {
+  return {
     resolvers: () => [machineAwareResolver(ANALYSIS_CTX)],
     check: async (contents, file, out) => {
       const catalog = catalogLib().catalogFor(contents.configuration?.machineType);
@@ -88,5 +89,5 @@ export function wireCatalog(): void {
       out.write(formatCatalogCheck(best.report, file, best.host));
       return best.report.mismatches > 0 ? 1 : 0;
     },
-  });
+  };
 }

@@ -1,7 +1,6 @@
 import * as fc from 'fast-check';
 import type { AnyField } from '../dsl/field';
-import type { Ctx, Kind, State } from '../dsl/kind';
-import { structHooks } from '../dsl/kinds';
+import type { AnyVMSD, Ctx, Kind, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { fieldExists, subsectionNeeded } from './fields';
 import { initialState, initialValue, stateFields, statesEqual } from './state';
@@ -77,11 +76,10 @@ function fieldArbitrary(
 }
 
 function elementArbitrary(kind: Kind<unknown>, opts: ArbitraryOptions): fc.Arbitrary<unknown> {
-  const nested = (kind as { desc?: AnyVMSDesc }).desc;
-  return nested ? arbitraryState(nested, { ...opts, overrides: undefined }) : kind.arbitrary(fc);
+  const nested = (d: AnyVMSD) =>
+    arbitraryState(d as AnyVMSDesc, { ...opts, overrides: undefined }) as fc.Arbitrary<State>;
+  return kind.arbitrary(fc, nested);
 }
-
-structHooks.arbitrary = (_f, d) => arbitraryState(d as AnyVMSDesc) as fc.Arbitrary<State>;
 
 /**
  * The state as a receiver starting from initial values would see it after loading what the sender
