@@ -1,5 +1,6 @@
 import type { CodecResolver } from '../stream/section';
 import type { StreamContents } from '../stream/collect';
+import type { SectionView } from './section-view';
 
 /**
  * What a device catalog (vmstate/) gives `analyze`, `reencode` and `edit`, passed in by the
@@ -7,10 +8,12 @@ import type { StreamContents } from '../stream/collect';
  *
  * - resolvers: a second way to decode device sections (streams without a vmdesc);
  * - check: `--check-catalog`, comparing each vmdesc-decoded section with the catalog's
- *   description; resolves to the exit code (0 all match, 1 differences) after printing a report.
+ *   description; resolves to the exit code (0 all match, 1 differences) after printing a report;
+ * - views: the platform's own readings of sections for `--format json` and `tree`.
  */
 export interface AnalysisCatalog {
   resolvers(): CodecResolver[];
+  readonly views?: readonly SectionView[];
   check?(contents: StreamContents, file: string, out: NodeJS.WritableStream): Promise<number>;
 }
 

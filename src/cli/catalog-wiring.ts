@@ -11,6 +11,7 @@ import {
 } from '../analyze/catalog-check';
 import type { AnalysisCatalog } from '../analyze/analysis-catalog';
 import type { CodecResolver } from '../stream/section';
+import { nestedStateView } from '../../vmstate/x86/nested-view';
 import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
 
 /**
@@ -77,6 +78,7 @@ const HOSTS: readonly { name: string; ctx: Ctx }[] = [
 /** vmstate/'s 7.2 catalog as the analysis commands take it. */
 export function analysisCatalog(): AnalysisCatalog {
   return {
+    views: [nestedStateView],
     resolvers: () => [machineAwareResolver(ANALYSIS_CTX)],
     check: async (contents, file, out) => {
       const catalog = catalogLib().catalogFor(contents.configuration?.machineType);

@@ -6,11 +6,11 @@
  *
  * When the CLI runs from its build (dist/), the module's imports of project sources
  * (`../releases/release`) are answered with the built copies, so the user's descriptions and the
- * engine share one set of modules (one VMStateError class, one struct-hook registry).
+ * engine share one set of modules (one VMStateError class for instanceof checks).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Release } from '../../vmstate/releases/types';
+import type { Release } from './release';
 
 /** The module cannot be used: unreadable, TypeScript errors, an exception while loading, or no release in it. */
 export class ModuleLoadError extends Error {
@@ -157,7 +157,7 @@ export function releaseFromModule(file: string, mod: Record<string, unknown>): R
   if (found.length === 0)
     throw new ModuleLoadError(
       file,
-      `${file}: exports no release (export default defineRelease({...}) from vmstate/releases/release.ts, or a Release object)`,
+      `${file}: exports no release (export default defineRelease({...}) from 'vmstate-lab', or a Release object)`,
     );
   throw new ModuleLoadError(
     file,

@@ -1,4 +1,4 @@
-import type { AnyField } from './field';
+import { holdsState, unreachableShape, type AnyField } from './field';
 import type { State } from './kind';
 import type { AnyVMSDesc, StateOf } from './vmsd';
 
@@ -9,7 +9,7 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
   if (cached) return cached;
   const out: AnyField[] = [];
   const walk = (v: AnyVMSDesc) => {
-    for (const f of v.fields) if (f.shape !== 'unused' && f.shape !== 'validate') out.push(f);
+    for (const f of v.fields) if (holdsState(f.shape)) out.push(f);
     for (const s of v.subsections as readonly AnyVMSDesc[]) walk(s);
   };
   walk(d);
@@ -44,9 +44,4 @@ export function initialValue(f: AnyField): unknown {
 /** A fresh state for a description: every field of it and of its subsections at its initial value. */
 export function initialState<D extends AnyVMSDesc>(d: D): StateOf<D> {
   return fillMissing(d, {}) as StateOf<D>;
-}
-
-/** The `never` check of exhaustive switches on a field's shape: a new shape fails to compile here. */
-export function unreachableShape(shape: never): never {
-  throw new Error(`unknown field shape ${String(shape)}`);
 }

@@ -1,5 +1,5 @@
 import { DescriptionError } from '../errors';
-import type { AnyField, Field } from './field';
+import { holdsState, type AnyField, type Field } from './field';
 import type { Ctx, State } from './kind';
 
 /**
@@ -95,7 +95,7 @@ function checkDescription(d: AnyVMSDesc): void {
   const keys = new Set<string>();
   const seenBefore = new Set<string>();
   for (const f of d.fields) {
-    if (f.shape !== 'unused' && f.shape !== 'validate') {
+    if (holdsState(f.shape)) {
       if (keys.has(f.key))
         throw new DescriptionError(
           `${d.name}: field key '${f.key}' appears twice (give one an 'as' name)`,

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import type { AnyField } from '../dsl/field';
+import { holdsState, unreachableShape, type AnyField } from '../dsl/field';
 import type { AnyVMSD, Ctx, Kind, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { fieldExists, subsectionNeeded } from './fields';
@@ -70,8 +70,11 @@ function fieldArbitrary(
         f.count.from === 'fixed' ? f.count.n : lengths[(f.count as { field: string }).field];
       return fc.array(elem, { minLength: n, maxLength: n });
     }
-    default:
+    case 'unused':
+    case 'validate':
       return fc.constant(initialValue(f));
+    default:
+      return unreachableShape(f.shape);
   }
 }
 
@@ -108,8 +111,7 @@ function sentKeys(desc: AnyVMSDesc, s: State, ctx: Ctx): Set<string> {
   const sent = new Set<string>();
   const walk = (d: AnyVMSDesc) => {
     for (const f of d.fields) {
-      if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, s, d.version_id, ctx))
-        continue;
+      if (!holdsState(f.shape) || !fieldExists(f, s, d.version_id, ctx)) continue;
       sent.add(f.key);
       const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
       if (nested && f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);

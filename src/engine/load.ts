@@ -1,5 +1,5 @@
 import { ByteReader, latin1 } from '../bytes/reader';
-import type { AnyField } from '../dsl/field';
+import { unreachableShape, type AnyField } from '../dsl/field';
 import type { Ctx, KindIO, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import {
@@ -190,6 +190,8 @@ class Loader implements KindIO {
         state[f.key] = out;
         return;
       }
+      default:
+        return unreachableShape(f.shape);
     }
   }
 

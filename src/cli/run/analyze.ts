@@ -87,8 +87,18 @@ export async function runAnalyze(
       if (dump === 'desc') {
         const q = await import('../../analyze/qemu-format');
         text = q.qemuDescJson(contents);
-      } else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
-    } else text = (await import('../../analyze/tree-format')).analysisTree(contents, file);
+      } else
+        text = (await import('../../analyze/json-format')).analysisJson(
+          contents,
+          file,
+          catalog.views,
+        );
+    } else
+      text = (await import('../../analyze/tree-format')).analysisTree(
+        contents,
+        file,
+        catalog.views,
+      );
     process.stdout.write(text);
     return 0;
   } finally {
