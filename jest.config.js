@@ -8,4 +8,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 120000,
+  // One property-test seed per run, new each run unless VMSTATE_SEED is set (tests/support/seed.ts).
+  globalSetup: '<rootDir>/tests/support/seed-setup.ts',
+  setupFiles: ['<rootDir>/tests/support/seed-fast-check.ts'],
 };

@@ -7,10 +7,15 @@ import { neededOnOldMachineHook, releaseCheckSet } from '../src/compat/static/re
 import { machineTypesOf } from '../vmstate/releases/machines';
 import { releases, type Release } from '../vmstate/releases';
 import { x86Platform } from '../vmstate/platform';
+import { testSeed } from './support/seed';
 
 const check = (oldR: Release, newR: Release) =>
   checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'forward', {
-    forward: neededOnOldMachineHook(newR, oldR, { samples: 40, platform: x86Platform }),
+    forward: neededOnOldMachineHook(newR, oldR, {
+      samples: 40,
+      platform: x86Platform,
+      seed: testSeed(),
+    }),
   });
 
 describe('neededOnOldMachine on releases', () => {
