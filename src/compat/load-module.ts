@@ -36,6 +36,24 @@ function projectRoot(): string {
   return dir;
 }
 
+/** This package's name: a user's module imports the library by it. */
+const PACKAGE_NAME = 'vmstate-lab';
+
+/** Where this running copy's entry is (package.json main/types), for a user's module to import. */
+function ownEntry(): { readonly runtime: string; readonly types: string } {
+  const root = projectRoot();
+  const fromDist = __filename.startsWith(path.join(root, 'dist') + path.sep);
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    main: string;
+    types: string;
+  };
+  // From the sources (tests, ts-node) the entry is the .ts file the build compiles to main.
+  const source = path.join(root, pkg.types.replace(/^dist\//, '').replace(/\.d\.ts$/, '.ts'));
+  return fromDist
+    ? { runtime: path.join(root, pkg.main), types: path.join(root, pkg.types) }
+    : { runtime: source, types: source };
+}
+
 const compilerOptions = {
   module: 'commonjs',
   target: 'es2022',
@@ -53,8 +71,10 @@ export function typeErrors(file: string): string[] {
   const ts = require('typescript') as typeof import('typescript');
   // Type definitions come from the project, wherever the module lives.
   const typeRoots = [path.join(projectRoot(), 'node_modules', '@types')];
+  // `import ... from 'vmstate-lab'` means this copy, wherever the module lives.
+  const paths = { [PACKAGE_NAME]: [ownEntry().types] };
   const parsed = ts.convertCompilerOptionsFromJson(
-    { ...compilerOptions, noEmit: true, typeRoots },
+    { ...compilerOptions, noEmit: true, typeRoots, baseUrl: path.dirname(file), paths },
     path.dirname(file),
   );
   const program = ts.createProgram([file], parsed.options);
@@ -95,6 +115,8 @@ function registerTypeScript(): void {
     parent: unknown,
     ...rest: unknown[]
   ): string {
+    // The user's module and the CLI running it share one copy of the library.
+    if (request === PACKAGE_NAME) return ownEntry().runtime;
     const found = resolve.call(this, request, parent, ...rest);
     if (
       found.endsWith('.ts') &&

@@ -11,6 +11,7 @@ import { machinesFor } from '../matrix';
 import { MigrationCache, type GeneratedVm } from '../migrate';
 import type { Platform } from '../platform';
 import type { Release } from '../release';
+import { checkCompat, type CheckMode, type CheckReport } from './check';
 import { fromVmsd, type CheckSet } from './model';
 import type { CheckHooks } from './rules';
 
@@ -84,4 +85,20 @@ export function neededOnOldMachineHook(
     sampling: () =>
       `${sampled} VMs (${opts.platform.scenarioVms().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
   };
+}
+
+/**
+ * The static check of two releases with the sampling hook on both sides: what `vmstate check
+ * OLD NEW` reports for two releases or designs.
+ */
+export function checkReleases(
+  oldRelease: Release,
+  newRelease: Release,
+  mode: CheckMode,
+  opts: SamplingOptions,
+): CheckReport {
+  return checkCompat(releaseCheckSet(oldRelease), releaseCheckSet(newRelease), mode, {
+    backward: neededOnOldMachineHook(oldRelease, newRelease, opts),
+    forward: neededOnOldMachineHook(newRelease, oldRelease, opts),
+  });
 }
