@@ -65,16 +65,28 @@ const compilerOptions = {
   types: ['node'],
 } as const;
 
+/** Every node_modules/@types from `dir` up to the file system root. */
+function typeRootsAbove(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', '@types');
+    if (fs.existsSync(candidate)) out.push(candidate);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
 /** TypeScript's errors for the file and what it imports, as `file:line:col: message` lines. */
 export function typeErrors(file: string): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
-  // Type definitions come from the project, wherever the module lives.
-  const typeRoots = [path.join(projectRoot(), 'node_modules', '@types')];
+  // Type definitions come from the project (or, installed as a package, the node_modules it sits
+  // in), wherever the module lives; Node's own types only where they are installed.
+  const typeRoots = typeRootsAbove(projectRoot());
+  const types = typeRoots.some((r) => fs.existsSync(path.join(r, 'node'))) ? ['node'] : [];
   // `import ... from 'vmstate-lab'` means this copy, wherever the module lives.
   const paths = { [PACKAGE_NAME]: [ownEntry().types] };
   const parsed = ts.convertCompilerOptionsFromJson(
-    { ...compilerOptions, noEmit: true, typeRoots, baseUrl: path.dirname(file), paths },
+    { ...compilerOptions, noEmit: true, typeRoots, types, baseUrl: path.dirname(file), paths },
     path.dirname(file),
   );
   const program = ts.createProgram([file], parsed.options);
