@@ -1,6 +1,6 @@
 /**
  * Migration properties over the simulated releases and the design alternatives, with random VMs
- * derived from the descriptions (src/compat/vm-arbitrary.ts):
+ * derived from the descriptions (vmstate/x86/vm-arbitrary.ts):
  *
  *  - never lossy, never a crash;
  *  - backward (older release -> newer): ok, unless the source itself refuses (blocker);
