@@ -16,15 +16,22 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+      // A switch on a union (a field's shape, a record type) names every member: a `default:`
+      // does not count, so a new member is a lint error wherever it is not handled.
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: false },
+      ],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
     },
   },
+  // Layers (README "Architecture"): src/ is the library, vmstate/ the catalog written with it,
+  // src/cli the commands on top. No import runs upward.
   {
-    // Layers: src/cli is the top; nothing below it imports a command (argv, stdio, exit codes).
-    files: ['src/**/*.ts', 'vmstate/**/*.ts'],
+    files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: {
       'no-restricted-imports': [
@@ -32,6 +39,27 @@ module.exports = tseslint.config(
         {
           patterns: [
             { group: ['**/cli', '**/cli/**'], message: 'only src/cli may import src/cli' },
+            {
+              regex: '(^|/)vmstate(/|$)',
+              message:
+                'the library knows no catalog: take it as a value (a Platform, an AnalysisCatalog); src/cli wires vmstate/ in',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['vmstate/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli', '**/cli/**'],
+              message: 'the catalog is below the commands: vmstate/ never imports src/cli',
+            },
           ],
         },
       ],

@@ -21,3 +21,63 @@ export type { VmdescField, VmdescVMSD } from './engine/vmdesc-types';
 export * from './errors';
 export { ByteReader } from './bytes/reader';
 export { ByteWriter } from './bytes/writer';
+
+// Streams: decode (a file, a Node stream or bytes) and encode whole migration streams.
+export * from './stream';
+export { openStream, decodeStream, type StreamInput } from './stream/open';
+
+// Analysis views of a decoded stream (what `vmstate analyze` prints).
+export { analysisObject, analysisJson } from './analyze/json-format';
+export { analysisTree } from './analyze/tree-format';
+export { qemuStateJson, qemuDescJson } from './analyze/qemu-format';
+export { extractStream } from './analyze/extract';
+export {
+  checkAgainstCatalog,
+  formatCatalogCheck,
+  type CheckCatalog,
+} from './analyze/catalog-check';
+export type { SectionView } from './analyze/section-view';
+export { NO_CATALOG, type AnalysisCatalog } from './analyze/analysis-catalog';
+
+// Compatibility: the static checker and the migration matrix, over releases and a platform.
+export { checkCompat, formatReport, type CheckMode, type CheckReport } from './compat/static/check';
+export { fromVmsd, fromDumpJson, type CheckSet } from './compat/static/model';
+export {
+  checkReleases,
+  releaseCheckSet,
+  neededOnOldMachineHook,
+  type SamplingOptions,
+} from './compat/static/release-set';
+export {
+  runMatrix,
+  matrixCells,
+  machinesFor,
+  checkMigration,
+  shrinkCell,
+  type Cell,
+  type CellResult,
+  type Counterexample,
+  type MatrixOptions,
+  type MatrixResult,
+} from './compat/matrix';
+export {
+  migrate,
+  formatOutcome,
+  MigrationCache,
+  type Vm,
+  type GeneratedVm,
+  type MigrationOutcome,
+} from './compat/migrate';
+export { writeRepro, type ReproFiles } from './compat/repro';
+export type { Platform } from './compat/platform';
+export {
+  sectionKey,
+  findMachine,
+  machineCtx,
+  machineProps,
+  type Release,
+  type CatalogSection,
+  type CompatProp,
+  type MachineType,
+  type VmStates,
+} from './compat/release';

@@ -6,10 +6,16 @@ import { checkCompat } from '../src/compat/static/check';
 import { neededOnOldMachineHook, releaseCheckSet } from '../src/compat/static/release-set';
 import { machineTypesOf } from '../vmstate/releases/machines';
 import { releases, type Release } from '../vmstate/releases';
+import { x86Platform } from '../vmstate/platform';
+import { testSeed } from './support/seed';
 
 const check = (oldR: Release, newR: Release) =>
   checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'forward', {
-    forward: neededOnOldMachineHook(newR, oldR, { samples: 40 }),
+    forward: neededOnOldMachineHook(newR, oldR, {
+      samples: 40,
+      platform: x86Platform,
+      seed: testSeed(),
+    }),
   });
 
 describe('neededOnOldMachine on releases', () => {
@@ -42,7 +48,7 @@ describe('neededOnOldMachine on releases', () => {
       releaseCheckSet(releases.next),
       'forward',
       {
-        forward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0'),
+        forward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0', { platform: x86Platform }),
       },
     );
     expect(r.findings.map((f) => f.rule)).toEqual(['SUBSECTION_UNKNOWN_TO_DESTINATION']);

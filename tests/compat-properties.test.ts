@@ -1,6 +1,6 @@
 /**
  * Migration properties over the simulated releases and the design alternatives, with random VMs
- * derived from the descriptions (src/compat/vm-arbitrary.ts):
+ * derived from the descriptions (vmstate/x86/vm-arbitrary.ts):
  *
  *  - never lossy, never a crash;
  *  - backward (older release -> newer): ok, unless the source itself refuses (blocker);
@@ -20,16 +20,18 @@ import { runMatrix, type CellResult, type MatrixResult } from '../src/compat/mat
 import { formatOutcome } from '../src/compat/migrate';
 import { writeRepro } from '../src/compat/repro';
 import { knownSubsections } from '../src/compat/sent';
-import { arbitraryVm } from '../src/compat/vm-arbitrary';
+import { arbitraryVm } from '../vmstate/x86/vm-arbitrary';
 import { generateStream } from '../vmstate/releases/generate';
 import { designs, RELEASE_NAMES, releases, type Release } from '../vmstate/releases';
 import * as fc from 'fast-check';
 import { runCli } from './fixtures/run-cli';
+import { x86Platform } from '../vmstate/platform';
+import { testSeed } from './support/seed';
 
 const RELEASES: Release[] = RELEASE_NAMES.map((n) => releases[n]);
 /** VMs per cell; the matrix shares them between cells, so this stays cheap. */
 const RUNS = Number(process.env.VMSTATE_COMPAT_RUNS ?? 60);
-const SEED = Number(process.env.VMSTATE_COMPAT_SEED ?? 2024);
+const SEED = testSeed();
 
 const cellName = (c: CellResult) => `${c.from.name} -> ${c.to.name} on ${c.machine}`;
 
@@ -39,7 +41,7 @@ function expectNoViolations(result: MatrixResult): void {
   if (bad.length === 0) return;
   const lines = bad.map((c) => {
     const cx = c.counterexample!;
-    const files = writeRepro(c, cx);
+    const files = writeRepro(x86Platform, c, cx);
     return [
       `${cellName(c)} (${c.direction}): ${c.violations}/${result.runs} VMs break the property`,
       `  counterexample (scenario ${cx.vm.base}, ${cx.shrinks} shrink steps, seed ${cx.seed}): ${cx.violation}`,
@@ -91,7 +93,13 @@ describe('the VM arbitrary reaches every needed() branch', () => {
 });
 
 describe('releases: every pair, newest machine type of each family both know', () => {
-  const result = runMatrix({ from: RELEASES, to: RELEASES, runs: RUNS, seed: SEED });
+  const result = runMatrix({
+    platform: x86Platform,
+    from: RELEASES,
+    to: RELEASES,
+    runs: RUNS,
+    seed: SEED,
+  });
 
   it('covers 8 x 8 pairs x {q35, i440fx}', () => {
     expect(result.cells.length).toBe(RELEASES.length * RELEASES.length * 2);
@@ -135,7 +143,14 @@ describe('forward migration of VMs that need nothing newer', () => {
       featureOdds: 0,
       nestedPool: false,
     });
-    const result = runMatrix({ from: RELEASES, to: RELEASES, runs: 20, seed: SEED, vms });
+    const result = runMatrix({
+      platform: x86Platform,
+      from: RELEASES,
+      to: RELEASES,
+      runs: 20,
+      seed: SEED,
+      vms,
+    });
     expectNoViolations(result);
     for (const c of result.cells.filter((x) => !['3.1', '4.0'].includes(x.from.name)))
       expect(`${cellName(c)}: ${c.counts.ok}`).toBe(`${cellName(c)}: 20`);
@@ -152,6 +167,7 @@ describe('every machine type both know, representative pairs', () => {
   ];
   it.each(pairs)('%s -> %s', (a, b) => {
     const result = runMatrix({
+      platform: x86Platform,
       from: [releases[a]],
       to: [releases[b]],
       machines: 'all',
@@ -176,7 +192,15 @@ describe('design alternatives', () => {
       subsectionOdds: 0,
       featureOdds: 0,
     });
-    return runMatrix({ from: list, to: list, runs, seed: SEED, vms, shrink: false });
+    return runMatrix({
+      platform: x86Platform,
+      from: list,
+      to: list,
+      runs,
+      seed: SEED,
+      vms,
+      shrink: false,
+    });
   };
   const failing = (r: MatrixResult) =>
     [
@@ -244,6 +268,7 @@ describe('design alternatives', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-repro-message-'));
     const vms = arbitraryVm({ bases: ['vmx-root'], subsectionOdds: 0, featureOdds: 0 });
     const r = runMatrix({
+      platform: x86Platform,
       from: [releases['7.2']],
       to: [designs['unversioned-append']],
       machines: ['pc-q35-7.2'],
@@ -279,6 +304,7 @@ describe('design alternatives', () => {
       featureOdds: 0,
     });
     const r = runMatrix({
+      platform: x86Platform,
       from: [designs.blob],
       to: [releases['7.2']],
       machines: ['pc-q35-7.2'],
@@ -291,7 +317,7 @@ describe('design alternatives', () => {
     expect(cell.violations).toBeGreaterThan(0);
     const cx = cell.counterexample!;
     expect(cx.outcome.kind).toBe('refused');
-    const files = writeRepro(cell, cx, dir);
+    const files = writeRepro(x86Platform, cell, cx, dir);
     expect(files.stream).toBeDefined();
     const analyzed = await runCli(['analyze', files.stream!]);
     expect(analyzed.code).toBe(0);

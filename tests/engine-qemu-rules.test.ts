@@ -2,7 +2,7 @@
  * The loader's QEMU behaviours (migration/vmstate.c vmstate_load_state and
  * vmstate_subsection_load), each shown on bytes built by hand.
  */
-import { f, k, load, loadFrom, save, vmsd, ByteReader, ByteWriter } from '../src';
+import { f, k, load, loadFrom, save, vmsd, ByteReader, ByteWriter, type State } from '../src';
 
 const sub = (name: string, version: number, body: number[]) => {
   const w = new ByteWriter();
@@ -122,7 +122,8 @@ describe('subsections', () => {
               name: 'cpu/n/vmx',
               version_id: 1,
               fields: [f.u8('pa')],
-              needed: (s) => s.fmt === 0,
+              // A subsection's needed() sees its parent's state too (QEMU passes one opaque).
+              needed: (s: Readonly<State>) => s.fmt === 0,
             }),
           ],
         }),

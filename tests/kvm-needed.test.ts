@@ -21,7 +21,7 @@ import {
   vmxVmcs12Needed,
 } from '../vmstate/x86/kvm/needed';
 
-fc.configureGlobal({ numRuns: 150 });
+fc.configureGlobal({ ...fc.readConfigureGlobal(), numRuns: 150 });
 
 /**
  * What a QEMU destination ends up with: its own freshly initialised buffer (kvm_init_nested_state:

@@ -28,7 +28,7 @@ import {
 } from '../vmstate/x86/kvm/nested-state';
 
 // Pages are 4 KiB: keep fast-check from printing them whole when a property fails.
-fc.configureGlobal({ numRuns: 100, verbose: 0 });
+fc.configureGlobal({ ...fc.readConfigureGlobal(), numRuns: 100, verbose: 0 });
 
 const scenarios: NestedScenario[] = [
   'vmx-none',

@@ -1,30 +1,15 @@
 /**
  * Golden streams: regenerating every release x scenario must give the committed bytes, and the
  * manifest must record the same outcomes (files for what a release saves, the blocker or loss
- * message for what it refuses). Run with VMSTATE_UPDATE_GOLDEN=1 to rewrite them after an
- * intended change.
+ * message for what it refuses). After an intended change, `npm run golden` rewrites them
+ * (streams/update-golden.ts); this test only compares.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { goldenCases, goldenManifest } from '../vmstate/releases/golden';
 
 const ROOT = path.join(__dirname, '..', 'streams', 'golden');
-const update = process.env.VMSTATE_UPDATE_GOLDEN === '1';
 const cases = goldenCases();
-
-if (update) {
-  fs.rmSync(ROOT, { recursive: true, force: true });
-  for (const c of cases) {
-    if (!c.outcome.ok) continue;
-    const p = path.join(ROOT, c.file!);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, c.outcome.bytes);
-  }
-  fs.writeFileSync(
-    path.join(ROOT, 'manifest.json'),
-    `${JSON.stringify(goldenManifest(cases), null, 2)}\n`,
-  );
-}
 
 describe('golden streams', () => {
   it('the manifest lists the same outcomes', () => {

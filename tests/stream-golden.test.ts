@@ -4,7 +4,7 @@ import type { DescStruct } from '../src/stream/vmdesc-value';
 import { groupedEntries } from '../src/stream/vmdesc-value';
 import { REAL_STREAMS, readStream, streamPath, type RealStream } from './fixtures/qemu-streams';
 
-/** Facts from shared/qemu-streams/README.md, per stream. */
+/** Facts about each stream, as streams/qemu-7.2/README.md records how it was captured. */
 const EXPECTED: Record<
   RealStream,
   {

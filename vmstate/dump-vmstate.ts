@@ -7,7 +7,7 @@
  * the wire and which the static checker never compares; here they report the nested
  * description's fixed wire size (0 when it varies).
  */
-import type { AnyField, AnyVMSDesc } from '../src';
+import { unreachableShape, type AnyField, type AnyVMSDesc } from '../src';
 
 export interface DumpField {
   field: string;
@@ -92,10 +92,20 @@ export function dumpVmstateEntry(
 function fieldSize(f: AnyField): number {
   const declared = cSizes.get(f);
   if (declared !== undefined) return declared;
-  if (f.shape === 'vbuffer') return 0;
-  const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
-  if (nested) return fixedWireSize(nested) ?? 0;
-  return f.kind.wireSize ?? 0;
+  switch (f.shape) {
+    case 'vbuffer':
+      return 0;
+    case 'value':
+    case 'array':
+    case 'unused':
+    case 'validate': {
+      const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+      if (nested) return fixedWireSize(nested) ?? 0;
+      return f.kind.wireSize ?? 0;
+    }
+    default:
+      return unreachableShape(f.shape);
+  }
 }
 
 /** Bytes a description always takes on the wire at its own version, or undefined if that varies. */

@@ -1,4 +1,3 @@
-import { nestedReportJson, nestedStateReport } from './nested-view';
 import type { StreamContents, TopLevelEntry } from '../stream/collect';
 import type { DeviceSection } from '../stream/section';
 import { COMMAND_NAMES } from '../stream/constants';
@@ -6,19 +5,29 @@ import { ramRecordFlagsName } from '../stream/ram';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import { isDescStruct } from '../stream/vmdesc-value';
 import { hexBytes } from './qemu-format';
+import type { SectionView } from './section-view';
 
 /**
  * `--format json`: the stream's structure with what people look for: section ids, offsets and
  * sizes, which decoder read each section, every field with its type, offset and size, the
  * subsections that were sent, and a RAM summary per block. Plain JSON (2-space indent).
  */
-export function analysisJson(c: StreamContents, file?: string): string {
-  return JSON.stringify(analysisObject(c, file), null, 2) + '\n';
+export function analysisJson(
+  c: StreamContents,
+  file?: string,
+  views: readonly SectionView[] = [],
+): string {
+  return JSON.stringify(analysisObject(c, file, views), null, 2) + '\n';
 }
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 
-export function analysisObject(c: StreamContents, file?: string): Record<string, unknown> {
+/** `views` add a platform's own reading of a section (the x86 cpu's nested state) under their key. */
+export function analysisObject(
+  c: StreamContents,
+  file?: string,
+  views: readonly SectionView[] = [],
+): Record<string, unknown> {
   const vmdescDevices = c.vmdesc?.desc?.devices.length;
   return {
     file,
@@ -38,7 +47,7 @@ export function analysisObject(c: StreamContents, file?: string): Record<string,
           subsections: c.configuration.subsections.map((s) => s.name),
         }
       : null,
-    sections: c.entries.map(entryObject),
+    sections: c.entries.map((e) => entryObject(e, views)),
     footers: c.footers,
     eof: c.eof ? { offset: c.eof.offset } : null,
     vmdesc: c.vmdesc
@@ -73,7 +82,7 @@ export function analysisObject(c: StreamContents, file?: string): Record<string,
   };
 }
 
-function entryObject(e: TopLevelEntry): Record<string, unknown> {
+function entryObject(e: TopLevelEntry, views: readonly SectionView[]): Record<string, unknown> {
   switch (e.type) {
     case 'ram-section':
       return {
@@ -109,7 +118,7 @@ function entryObject(e: TopLevelEntry): Record<string, unknown> {
           : s.value !== undefined
             ? { state: plainJson(s.value) }
             : { data: hexBytes(s.body.subarray(0, 4096)) + (s.body.length > 4096 ? ' ...' : '') }),
-        ...nestedOf(s),
+        ...viewsOf(s, views),
       };
     }
     case 'command':
@@ -182,8 +191,12 @@ function plainJson(v: unknown): unknown {
   );
 }
 
-/** The cpu section's KVM nested state with its pages decoded by name, when it carries one. */
-function nestedOf(s: DeviceSection): { nested?: unknown } {
-  const r = nestedStateReport(s);
-  return r ? { nested: nestedReportJson(r) } : {};
+/** What each view has for this section (e.g. the cpu's KVM nested state), under its key. */
+function viewsOf(s: DeviceSection, views: readonly SectionView[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of views) {
+    const value = v.json(s);
+    if (value !== undefined) out[v.key] = value;
+  }
+  return out;
 }

@@ -1,13 +1,17 @@
-import { nestedReportLines, nestedStateReport } from './nested-view';
 import type { StreamContents } from '../stream/collect';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import { groupedEntries, isDescStruct } from '../stream/vmdesc-value';
 import { formatInt, hexBytes } from './qemu-format';
+import type { SectionView } from './section-view';
 
 /** `--format tree`: a readable outline, one line per record and field, offsets in hex. */
-export function analysisTree(c: StreamContents, file?: string): string {
+export function analysisTree(
+  c: StreamContents,
+  file?: string,
+  views: readonly SectionView[] = [],
+): string {
   const out: string[] = [];
   const h = (n: number) => '0x' + n.toString(16);
   out.push(
@@ -46,8 +50,7 @@ export function analysisTree(c: StreamContents, file?: string): string {
         `${ind}@${h(s.offset)} [${s.sectionId}] ${s.kind.toUpperCase()} ${s.idstr}#${s.instanceId}${vmsd} v${s.versionId}: ${s.body.length} bytes, by ${s.decodedBy}${s.footer ? '' : ' (no footer)'}`,
       );
       if (isDescStruct(s.value)) structLines(s.value, ind + '    ', out);
-      const nested = nestedStateReport(s);
-      if (nested) out.push(...nestedReportLines(nested, ind + '    '));
+      for (const v of views) out.push(...v.lines(s, ind + '    '));
     } else if (e.type === 'command') {
       out.push(
         `${ind}@${h(e.offset)} COMMAND ${COMMAND_NAMES[e.cmd] ?? e.cmd}${e.payload.length ? ` ${hexBytes(e.payload)}` : ''}${e.packagedSize !== undefined ? ` (${e.packagedSize} bytes of nested sections follow)` : ''}`,

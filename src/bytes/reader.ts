@@ -8,7 +8,10 @@ import { TruncatedError } from '../errors';
 export class ByteReader {
   private readonly view: DataView;
   pos = 0;
-  /** The path that errors raised at the current position report (maintained by the loader). */
+  /**
+   * The path that errors raised at the current position report, set by whoever drives the reader
+   * (the stream walker, the loader); a loader that takes it over gives it back when it returns.
+   */
   path: () => string = () => '';
 
   constructor(

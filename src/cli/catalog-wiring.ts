@@ -9,8 +9,9 @@ import {
   formatCatalogCheck,
   type CheckCatalog,
 } from '../analyze/catalog-check';
-import { setCatalogHooks } from '../analyze/catalog-hook';
+import type { AnalysisCatalog } from '../analyze/analysis-catalog';
 import type { CodecResolver } from '../stream/section';
+import { nestedStateView } from '../../vmstate/x86/nested-view';
 import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
 
 /**
@@ -74,8 +75,10 @@ const HOSTS: readonly { name: string; ctx: Ctx }[] = [
   { name: 'KVM', ctx: ANALYSIS_CTX },
 ];
 
-export function wireCatalog(): void {
-  setCatalogHooks({
+/** vmstate/'s 7.2 catalog as the analysis commands take it. */
+export function analysisCatalog(): AnalysisCatalog {
+  return {
+    views: [nestedStateView],
     resolvers: () => [machineAwareResolver(ANALYSIS_CTX)],
     check: async (contents, file, out) => {
       const catalog = catalogLib().catalogFor(contents.configuration?.machineType);
@@ -88,5 +91,5 @@ export function wireCatalog(): void {
       out.write(formatCatalogCheck(best.report, file, best.host));
       return best.report.mismatches > 0 ? 1 : 0;
     },
-  });
+  };
 }

@@ -14,7 +14,7 @@
  * refusal was due) violates the migration property; see `violation`.
  */
 import type { AnyVMSDesc } from '../dsl/vmsd';
-import type { Release } from '../../vmstate/releases/types';
+import type { Release } from './release';
 import type { MigrationCache, MigrationOutcome, Source } from './migrate';
 import { knownSubsections } from './sent';
 

@@ -6,11 +6,11 @@
  *
  * When the CLI runs from its build (dist/), the module's imports of project sources
  * (`../releases/release`) are answered with the built copies, so the user's descriptions and the
- * engine share one set of modules (one VMStateError class, one struct-hook registry).
+ * engine share one set of modules (one VMStateError class for instanceof checks).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Release } from '../../vmstate/releases/types';
+import type { Release } from './release';
 
 /** The module cannot be used: unreadable, TypeScript errors, an exception while loading, or no release in it. */
 export class ModuleLoadError extends Error {
@@ -36,6 +36,24 @@ function projectRoot(): string {
   return dir;
 }
 
+/** This package's name: a user's module imports the library by it. */
+const PACKAGE_NAME = 'vmstate-lab';
+
+/** Where this running copy's entry is (package.json main/types), for a user's module to import. */
+function ownEntry(): { readonly runtime: string; readonly types: string } {
+  const root = projectRoot();
+  const fromDist = __filename.startsWith(path.join(root, 'dist') + path.sep);
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    main: string;
+    types: string;
+  };
+  // From the sources (tests, ts-node) the entry is the .ts file the build compiles to main.
+  const source = path.join(root, pkg.types.replace(/^dist\//, '').replace(/\.d\.ts$/, '.ts'));
+  return fromDist
+    ? { runtime: path.join(root, pkg.main), types: path.join(root, pkg.types) }
+    : { runtime: source, types: source };
+}
+
 const compilerOptions = {
   module: 'commonjs',
   target: 'es2022',
@@ -47,14 +65,28 @@ const compilerOptions = {
   types: ['node'],
 } as const;
 
+/** Every node_modules/@types from `dir` up to the file system root. */
+function typeRootsAbove(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'node_modules', '@types');
+    if (fs.existsSync(candidate)) out.push(candidate);
+    if (path.dirname(d) === d) return out;
+  }
+}
+
 /** TypeScript's errors for the file and what it imports, as `file:line:col: message` lines. */
 export function typeErrors(file: string): string[] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
-  // Type definitions come from the project, wherever the module lives.
-  const typeRoots = [path.join(projectRoot(), 'node_modules', '@types')];
+  // Type definitions come from the project (or, installed as a package, the node_modules it sits
+  // in), wherever the module lives; Node's own types only where they are installed.
+  const typeRoots = typeRootsAbove(projectRoot());
+  const types = typeRoots.some((r) => fs.existsSync(path.join(r, 'node'))) ? ['node'] : [];
+  // `import ... from 'vmstate-lab'` means this copy, wherever the module lives.
+  const paths = { [PACKAGE_NAME]: [ownEntry().types] };
   const parsed = ts.convertCompilerOptionsFromJson(
-    { ...compilerOptions, noEmit: true, typeRoots },
+    { ...compilerOptions, noEmit: true, typeRoots, types, baseUrl: path.dirname(file), paths },
     path.dirname(file),
   );
   const program = ts.createProgram([file], parsed.options);
@@ -95,6 +127,8 @@ function registerTypeScript(): void {
     parent: unknown,
     ...rest: unknown[]
   ): string {
+    // The user's module and the CLI running it share one copy of the library.
+    if (request === PACKAGE_NAME) return ownEntry().runtime;
     const found = resolve.call(this, request, parent, ...rest);
     if (
       found.endsWith('.ts') &&
@@ -157,7 +191,7 @@ export function releaseFromModule(file: string, mod: Record<string, unknown>): R
   if (found.length === 0)
     throw new ModuleLoadError(
       file,
-      `${file}: exports no release (export default defineRelease({...}) from vmstate/releases/release.ts, or a Release object)`,
+      `${file}: exports no release (export default defineRelease({...}) from 'vmstate-lab', or a Release object)`,
     );
   throw new ModuleLoadError(
     file,

@@ -6,17 +6,17 @@
  * the same seed, which finds the failure and shrinks it to a small counterexample.
  */
 import * as fc from 'fast-check';
-import type { Release } from '../../vmstate/releases/types';
-import { compareVersions } from '../../vmstate/x86/versions';
 import { expectedOutcome, violation, type Expectation } from './expect';
 import {
   migrate,
   MigrationCache,
   OUTCOME_KINDS,
   type MigrationOutcome,
+  type GeneratedVm,
   type OutcomeKind,
 } from './migrate';
-import { arbitraryVm, type GeneratedVm } from './vm-arbitrary';
+import type { Platform } from './platform';
+import type { Release } from './release';
 
 export type Direction = 'backward' | 'forward' | 'same';
 
@@ -49,6 +49,8 @@ export interface CellResult extends Cell {
 }
 
 export interface MatrixOptions {
+  /** What the releases run on: how they are ordered and how random VMs are made. */
+  readonly platform: Platform;
   readonly from: readonly Release[];
   readonly to: readonly Release[];
   /** 'newest' (default): per machine family, the newest machine type both know; 'all': every one both know; or names. */
@@ -62,7 +64,7 @@ export interface MatrixOptions {
   readonly shrinkTimeMs?: number;
   /** Called after each VM went through every cell. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** The VMs (default: arbitraryVm over every release in the matrix). */
+  /** The VMs (default: the platform's arbitraryVm over every release in the matrix). */
   readonly vms?: fc.Arbitrary<GeneratedVm>;
 }
 
@@ -93,17 +95,19 @@ export function machinesFor(
   return common.filter((m) => !seen.has(family(m)) && seen.add(family(m)));
 }
 
-export function directionOf(a: Release, b: Release): Direction {
-  const c = compareVersions(a.cpuFeatures.version, b.cpuFeatures.version);
+export function directionOf(platform: Platform, a: Release, b: Release): Direction {
+  const c = platform.compareReleases(a, b);
   return c < 0 ? 'backward' : c > 0 ? 'forward' : 'same';
 }
 
-export function matrixCells(opts: Pick<MatrixOptions, 'from' | 'to' | 'machines'>): Cell[] {
+export function matrixCells(
+  opts: Pick<MatrixOptions, 'platform' | 'from' | 'to' | 'machines'>,
+): Cell[] {
   const out: Cell[] = [];
   for (const a of opts.from)
     for (const b of opts.to)
       for (const machine of machinesFor(a, b, opts.machines))
-        out.push({ from: a, to: b, machine, direction: directionOf(a, b) });
+        out.push({ from: a, to: b, machine, direction: directionOf(opts.platform, a, b) });
   return out;
 }
 
@@ -160,7 +164,7 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
   const seed = opts.seed ?? 42;
   const cells = matrixCells(opts);
   const releasesInMatrix = [...new Set([...opts.from, ...opts.to])];
-  const vms = opts.vms ?? arbitraryVm({ releases: releasesInMatrix });
+  const vms = opts.vms ?? opts.platform.arbitraryVm(releasesInMatrix);
   const results: (CellResult & {
     counts: Record<OutcomeKind, number>;
     reasons: Record<string, number>;

@@ -19,16 +19,20 @@
 import { valuesEqual } from '../dsl/kinds';
 import type { State } from '../dsl/kind';
 import { VMStateError } from '../errors';
-import { findMachine, machineCtx } from '../../vmstate/releases/generate';
-import type { Release, VmStates } from '../../vmstate/releases/types';
-import type { X86Ctx } from '../../vmstate/x86/ctx';
+import type { Ctx } from '../dsl/kind';
+import { findMachine, machineCtx, type Release, type VmStates } from './release';
 import { formatPath, sentBy, valueAt, type Sent } from './sent';
 import { concat, decodeSections, encodeSections, sectionsSent, streamHead } from './vm-stream';
 
 export interface Vm {
   /** The host: accelerator, CPU model, KVM capabilities (both sides run on alike hosts). */
-  readonly ctx: X86Ctx;
+  readonly ctx: Ctx;
   readonly state: VmStates;
+}
+
+/** A generated VM and the scenario it started from (for messages). */
+export interface GeneratedVm extends Vm {
+  readonly base: string;
 }
 
 export interface Source {
@@ -101,7 +105,7 @@ type LoadResult =
 
 /** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
 interface SideCtx {
-  readonly ctx: X86Ctx;
+  readonly ctx: Ctx;
   readonly key: string;
 }
 
@@ -155,7 +159,7 @@ export class MigrationCache {
     return r;
   }
 
-  private runSource(release: Release, ctx: X86Ctx): SourceResult {
+  private runSource(release: Release, ctx: Ctx): SourceResult {
     let lost: string | undefined;
     try {
       const blocker = release.blockers(this.vm.state, ctx);

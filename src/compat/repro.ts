@@ -6,14 +6,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { AnyVMSDesc } from '../dsl/vmsd';
 import { tempNameBeside } from '../stream/atomic-file';
-import { generateStream } from '../../vmstate/releases/generate';
-import { vmStateToJson } from '../../vmstate/releases/state-json';
-import type { Release } from '../../vmstate/releases/types';
-import { cpuEverythingDescription } from '../../vmstate/x86/cpu';
 import type { Cell, Counterexample } from './matrix';
 import type { Vm } from './migrate';
+import type { Platform } from './platform';
+import type { Release } from './release';
 
 export interface ReproFiles {
   readonly dir: string;
@@ -46,28 +43,23 @@ function writeWhole(target: string, data: string | Uint8Array): void {
   }
 }
 
-/** The section descriptions a state file is written with (cpu: every key any release has). */
-export function stateDescOf(release: Release) {
-  return (section: string): AnyVMSDesc | undefined =>
-    section === 'cpu'
-      ? cpuEverythingDescription
-      : release.catalog.find(
-          (c) => (c.instance === 0 ? c.name : `${c.name}#${c.instance}`) === section,
-        )?.vmsd;
-}
-
 /** The VM state in `vmstate generate --state` form. */
-export function vmStateJsonText(vm: Vm, release: Release): string {
-  return `${JSON.stringify(vmStateToJson({ ctx: vm.ctx, sections: vm.state }, stateDescOf(release)), null, 2)}\n`;
+export function vmStateJsonText(platform: Platform, vm: Vm, release: Release): string {
+  return `${JSON.stringify(platform.stateJson(vm, release), null, 2)}\n`;
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
-export function writeRepro(cell: Cell, cx: Counterexample, dir = reproDir()): ReproFiles {
+export function writeRepro(
+  platform: Platform,
+  cell: Cell,
+  cx: Counterexample,
+  dir = reproDir(),
+): ReproFiles {
   const stem = safe(`${cell.from.name}-to-${cell.to.name}-${cell.machine}`);
   const state = path.join(dir, `${stem}.state.json`);
-  writeWhole(state, vmStateJsonText(cx.vm, cell.from));
-  const generated = generateStream(cell.from, cell.machine, cx.vm, { lossy: true });
+  writeWhole(state, vmStateJsonText(platform, cx.vm, cell.from));
+  const generated = platform.generateStream(cell.from, cell.machine, cx.vm, { lossy: true });
   let stream: string | undefined;
   if (generated.ok) {
     stream = path.join(dir, `${stem}.mig`);

@@ -5,6 +5,7 @@
  * subsection sent with its version. Migration compares exactly these paths on both sides, and
  * the expected outcome of a migration follows from the subsections sent.
  */
+import { holdsState } from '../dsl/field';
 import type { Ctx, State } from '../dsl/kind';
 import type { AnyVMSDesc } from '../dsl/vmsd';
 import { fieldExists, subsectionNeeded } from '../engine/fields';
@@ -57,8 +58,7 @@ function walk(
     }
   }
   for (const f of d.fields) {
-    if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, state, d.version_id, ctx))
-      continue;
+    if (!holdsState(f.shape) || !fieldExists(f, state, d.version_id, ctx)) continue;
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     const value = state[f.key];
     if (nested && f.shape === 'value' && isState(value))

@@ -19,7 +19,7 @@ import {
   writeStreamHead,
 } from '../stream/generate-framing';
 import { MachineTypeMismatchError, SectionFooterError, UnknownSectionError } from './errors';
-import type { CatalogSection, VmStates } from '../../vmstate/releases/types';
+import type { CatalogSection, VmStates } from './release';
 
 const sectionKey = (name: string, instance: number): string =>
   instance === 0 ? name : `${name}#${instance}`;

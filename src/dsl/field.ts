@@ -3,6 +3,33 @@ import type { Ctx, Kind, State } from './kind';
 /** Decides whether a field is on the wire: QEMU's field_exists(opaque, version), plus the context. */
 export type ExistsTest = (state: Readonly<State>, version: number, ctx: Ctx) => boolean;
 
+/**
+ * What a field is on the wire: one value, an array, a counted byte buffer, padding, or a check
+ * that sends nothing. Every switch on it ends in unreachableShape, so a new shape is a compile
+ * error wherever it is not handled yet.
+ */
+export type FieldShape = 'value' | 'array' | 'vbuffer' | 'unused' | 'validate';
+
+/** The `never` check closing every switch on a field's shape. */
+export function unreachableShape(shape: never): never {
+  throw new Error(`unknown field shape ${String(shape)}`);
+}
+
+/** Whether a field of this shape keeps a value in the state (padding and checks do not). */
+export function holdsState(shape: FieldShape): boolean {
+  switch (shape) {
+    case 'value':
+    case 'array':
+    case 'vbuffer':
+      return true;
+    case 'unused':
+    case 'validate':
+      return false;
+    default:
+      return unreachableShape(shape);
+  }
+}
+
 /** How many elements a field has, and where that number comes from. */
 export type Count =
   | { readonly from: 'one' }
@@ -18,7 +45,7 @@ export type Count =
 export interface Field<K extends string, T> {
   readonly key: K;
   readonly name: string;
-  readonly shape: 'value' | 'array' | 'vbuffer' | 'unused' | 'validate';
+  readonly shape: FieldShape;
   readonly kind: Kind<unknown>;
   readonly count: Count;
   /** Present only in streams whose version is at least this (QEMU's _V macros). */

@@ -23,7 +23,8 @@ export interface Kind<T> {
   /** `current` is the receiver's own value (for `_equal` and `int32 le` checks, and structs loaded in place). */
   read(r: ByteReader, io: KindIO, current: T | undefined): T;
   initial(): T;
-  arbitrary(fcLib: typeof fc): fc.Arbitrary<T>;
+  /** `nested` generates the states of a nested description (struct kinds), by the engine's rules. */
+  arbitrary(fcLib: typeof fc, nested: NestedArbitrary): fc.Arbitrary<T>;
   /**
    * True for `_equal` and `int32 le` kinds: the receiver checks the value against its own, so it is
    * configuration both sides share rather than state that migrates.
@@ -32,6 +33,9 @@ export interface Kind<T> {
   /** Deep equality of two values of this kind (bigint, Uint8Array and nested states included). */
   equals(a: T, b: T): boolean;
 }
+
+/** The engine's arbitrary of a nested description, handed to Kind.arbitrary (struct kinds). */
+export type NestedArbitrary = (desc: AnyVMSD) => fc.Arbitrary<State>;
 
 /** What a kind may need from the engine: nested descriptions (structs) run through it. */
 export interface KindIO {

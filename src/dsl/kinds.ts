@@ -2,7 +2,9 @@ import type * as fc from 'fast-check';
 import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
-import type { AnyVMSD, Kind, KindIO, State } from './kind';
+import { initialState } from './initial';
+import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
+import type { AnyVMSDesc } from './vmsd';
 
 /** A 8/16/32-bit integer kept as a JS number. */
 function intKind(type: string, bytes: 1 | 2 | 4, signed: boolean): Kind<number> {
@@ -147,24 +149,11 @@ export function struct<D extends AnyVMSD>(
         : `expected an object, got ${describe(v)}`,
     write: (w, v, io) => io.saveNested(w, desc, v, desc.name),
     read: (r, io, current) => io.loadNested(r, desc, current, desc.name),
-    initial: () => structHooks.initial(desc),
-    arbitrary: (f) => structHooks.arbitrary(f, desc),
-    equals: (a, b) => structHooks.equals(desc, a, b),
+    initial: () => initialState(desc as unknown as AnyVMSDesc),
+    arbitrary: (_f, nested) => nested(desc),
+    equals: (a, b) => valuesEqual(a, b),
   };
 }
-
-/** Filled in by the engine modules, which import this file (kept apart to avoid an import cycle). */
-export const structHooks = {
-  initial: (_d: AnyVMSD): State => {
-    throw new Error('engine not loaded');
-  },
-  arbitrary: (_f: typeof fc, _d: AnyVMSD): fc.Arbitrary<State> => {
-    throw new Error('engine not loaded');
-  },
-  equals: (_d: AnyVMSD, _a: State, _b: State): boolean => {
-    throw new Error('engine not loaded');
-  },
-};
 
 /**
  * A kind with hand-written get/put, as QEMU has many (timers, PCI config, virtio): the catalog
@@ -177,7 +166,7 @@ export function custom<T>(spec: {
   write(w: ByteWriter, value: T, io: KindIO): void;
   read(r: ByteReader, io: KindIO, current: T | undefined): T;
   initial(): T;
-  arbitrary(f: typeof fc): fc.Arbitrary<T>;
+  arbitrary(f: typeof fc, nested: NestedArbitrary): fc.Arbitrary<T>;
   check?(value: unknown): string | undefined;
   equals?(a: T, b: T): boolean;
 }): Kind<T> {

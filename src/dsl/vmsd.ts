@@ -1,5 +1,5 @@
 import { DescriptionError } from '../errors';
-import type { AnyField, Field } from './field';
+import { holdsState, type AnyField, type Field } from './field';
 import type { Ctx, State } from './kind';
 
 /**
@@ -60,11 +60,29 @@ export type StateOf<D> =
     ? Simplify<FieldsState<Fs> & SubsState<Subs>>
     : never;
 
+/**
+ * The hooks as a description's author writes them: they see the state type the fields declare,
+ * so `needed: (s) => s.armed` compiles and a misspelt key does not. (List `fields` before the
+ * hooks: TypeScript infers the fields first only in that order.)
+ */
+export interface TypedHooks<S> {
+  readonly needed?: (state: Readonly<S>, ctx: Ctx) => boolean;
+  readonly pre_save?: (state: Readonly<S>, ctx: Ctx) => S | State | void;
+  readonly post_save?: (state: Readonly<S>, ctx: Ctx) => void;
+  readonly pre_load?: (state: S, ctx: Ctx) => void;
+  readonly post_load?: (state: S, version: number, ctx: Ctx) => void;
+}
+
+type HookName = keyof TypedHooks<unknown>;
+
 export interface VMSDSpec<
   N extends string,
   Fs extends readonly AnyField[],
   Subs extends readonly AnyVMSDesc[],
-> extends Omit<VMSD<N, Fs, Subs>, 'minimum_version_id' | 'subsections' | 'fields'> {
+>
+  extends
+    Omit<VMSD<N, Fs, Subs>, 'minimum_version_id' | 'subsections' | 'fields' | HookName>,
+    TypedHooks<StateOf<VMSD<N, Fs, Subs>>> {
   readonly minimum_version_id?: number;
   readonly fields: Fs;
   readonly subsections?: Subs;
@@ -76,8 +94,9 @@ export function vmsd<
   const Fs extends readonly AnyField[],
   const Subs extends readonly AnyVMSDesc[] = [],
 >(spec: VMSDSpec<N, Fs, Subs>): VMSD<N, Fs, Subs> {
+  // The typed hooks are the untyped ones at run time: the engine hands them this state.
   const d: VMSD<N, Fs, Subs> = {
-    ...spec,
+    ...(spec as unknown as VMSD<N, Fs, Subs>),
     minimum_version_id: spec.minimum_version_id ?? 0,
     subsections: (spec.subsections ?? []) as unknown as Subs,
   };
@@ -95,7 +114,7 @@ function checkDescription(d: AnyVMSDesc): void {
   const keys = new Set<string>();
   const seenBefore = new Set<string>();
   for (const f of d.fields) {
-    if (f.shape !== 'unused' && f.shape !== 'validate') {
+    if (holdsState(f.shape)) {
       if (keys.has(f.key))
         throw new DescriptionError(
           `${d.name}: field key '${f.key}' appears twice (give one an 'as' name)`,

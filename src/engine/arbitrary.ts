@@ -1,7 +1,6 @@
 import * as fc from 'fast-check';
-import type { AnyField } from '../dsl/field';
-import type { Ctx, Kind, State } from '../dsl/kind';
-import { structHooks } from '../dsl/kinds';
+import { holdsState, unreachableShape, type AnyField } from '../dsl/field';
+import type { AnyVMSD, Ctx, Kind, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { fieldExists, subsectionNeeded } from './fields';
 import { initialState, initialValue, stateFields, statesEqual } from './state';
@@ -71,17 +70,19 @@ function fieldArbitrary(
         f.count.from === 'fixed' ? f.count.n : lengths[(f.count as { field: string }).field];
       return fc.array(elem, { minLength: n, maxLength: n });
     }
-    default:
+    case 'unused':
+    case 'validate':
       return fc.constant(initialValue(f));
+    default:
+      return unreachableShape(f.shape);
   }
 }
 
 function elementArbitrary(kind: Kind<unknown>, opts: ArbitraryOptions): fc.Arbitrary<unknown> {
-  const nested = (kind as { desc?: AnyVMSDesc }).desc;
-  return nested ? arbitraryState(nested, { ...opts, overrides: undefined }) : kind.arbitrary(fc);
+  const nested = (d: AnyVMSD) =>
+    arbitraryState(d as AnyVMSDesc, { ...opts, overrides: undefined }) as fc.Arbitrary<State>;
+  return kind.arbitrary(fc, nested);
 }
-
-structHooks.arbitrary = (_f, d) => arbitraryState(d as AnyVMSDesc) as fc.Arbitrary<State>;
 
 /**
  * The state as a receiver starting from initial values would see it after loading what the sender
@@ -110,8 +111,7 @@ function sentKeys(desc: AnyVMSDesc, s: State, ctx: Ctx): Set<string> {
   const sent = new Set<string>();
   const walk = (d: AnyVMSDesc) => {
     for (const f of d.fields) {
-      if (f.shape === 'unused' || f.shape === 'validate' || !fieldExists(f, s, d.version_id, ctx))
-        continue;
+      if (!holdsState(f.shape) || !fieldExists(f, s, d.version_id, ctx)) continue;
       sent.add(f.key);
       const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
       if (nested && f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);

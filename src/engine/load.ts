@@ -1,5 +1,5 @@
 import { ByteReader, latin1 } from '../bytes/reader';
-import type { AnyField } from '../dsl/field';
+import { unreachableShape, type AnyField } from '../dsl/field';
 import type { Ctx, KindIO, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import {
@@ -95,7 +95,6 @@ class Loader implements KindIO {
     private readonly endIsFinal: boolean,
   ) {
     if (prefix) this.stack.push(prefix);
-    r.path = () => this.path();
   }
 
   private path(): string {
@@ -108,10 +107,12 @@ class Loader implements KindIO {
 
   top(desc: AnyVMSDesc, state: State, version: number): void {
     this.stack.push(desc.name);
+    const outer = this.r.path;
+    this.r.path = () => this.path();
     try {
       this.vmsd(desc, state, version, this.stack.length - 1);
     } finally {
-      this.r.path = () => '';
+      this.r.path = outer;
     }
   }
 
@@ -189,6 +190,8 @@ class Loader implements KindIO {
         state[f.key] = out;
         return;
       }
+      default:
+        return unreachableShape(f.shape);
     }
   }
 

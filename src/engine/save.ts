@@ -1,5 +1,5 @@
 import { ByteWriter } from '../bytes/writer';
-import type { AnyField } from '../dsl/field';
+import { unreachableShape, type AnyField } from '../dsl/field';
 import type { Ctx, KindIO, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { HookError, InvalidValueError, VMStateError } from '../errors';
@@ -208,6 +208,8 @@ class Saver implements KindIO {
         this.stack[top] = f.name;
         return;
       }
+      default:
+        return unreachableShape(f.shape);
     }
   }
 

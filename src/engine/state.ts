@@ -1,47 +1,9 @@
-import type { AnyField } from '../dsl/field';
 import type { State } from '../dsl/kind';
-import { structHooks, valuesEqual } from '../dsl/kinds';
-import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
+import { valuesEqual } from '../dsl/kinds';
 
-/** Keys of every field in a description and its subsections, recursively (they share one state). */
-const fieldsCache = new WeakMap<AnyVMSDesc, AnyField[]>();
-export function stateFields(d: AnyVMSDesc): AnyField[] {
-  const cached = fieldsCache.get(d);
-  if (cached) return cached;
-  const out: AnyField[] = [];
-  const walk = (v: AnyVMSDesc) => {
-    for (const f of v.fields) if (f.shape !== 'unused' && f.shape !== 'validate') out.push(f);
-    for (const s of v.subsections as readonly AnyVMSDesc[]) walk(s);
-  };
-  walk(d);
-  fieldsCache.set(d, out);
-  return out;
-}
-
-/** Gives every key the state lacks its initial value (after a load that skipped fields). */
-export function fillMissing(d: AnyVMSDesc, s: State): State {
-  for (const f of stateFields(d)) if (!(f.key in s)) s[f.key] = initialValue(f);
-  return s;
-}
-
-/** The value a field has before anything is loaded: zeros, empty variable arrays, default structs. */
-export function initialValue(f: AnyField): unknown {
-  switch (f.shape) {
-    case 'array':
-      return f.count.from === 'fixed'
-        ? Array.from({ length: f.count.n }, () => f.kind.initial())
-        : [];
-    case 'vbuffer':
-      return new Uint8Array(0);
-    default:
-      return f.kind.initial();
-  }
-}
-
-/** A fresh state for a description: every field of it and of its subsections at its initial value. */
-export function initialState<D extends AnyVMSDesc>(d: D): StateOf<D> {
-  return fillMissing(d, {}) as StateOf<D>;
-}
+// The initial values belong to the DSL (a struct kind's initial value needs them); re-exported
+// here, where the engine's other state helpers live.
+export { fillMissing, initialState, initialValue, stateFields } from '../dsl/initial';
 
 /** Deep copy of a state, so loading into a receiver's state never changes the caller's object. */
 export function cloneValue<T>(v: T): T {
@@ -58,6 +20,3 @@ export function cloneValue<T>(v: T): T {
 export function statesEqual(a: unknown, b: unknown): boolean {
   return valuesEqual(a, b);
 }
-
-structHooks.initial = (d) => initialState(d as AnyVMSDesc);
-structHooks.equals = (_d, a, b) => valuesEqual(a, b);

@@ -178,7 +178,8 @@ function setLeaf(leaf: DescValue, text: string, where: string): void {
     }
     case 'struct':
       throw new EditError(`${where}: is a struct; name one of its fields`);
-    default:
+    case 'capability':
+    case 'nullptr':
       throw new EditError(`${where}: fields of type ${leaf.type} cannot be edited`);
   }
 }

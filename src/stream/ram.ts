@@ -272,6 +272,11 @@ export function writeRamRecord(w: ByteWriter, rec: RamRecord): void {
     case 'eos':
     case 'multifd-flush':
       return;
+    case 'zero':
+    case 'page':
+    case 'xbzrle':
+    case 'compressed':
+      break; // a page record: the block name, then its payload below
   }
   if (rec.named) w.countedString(rec.block);
   switch (rec.kind) {

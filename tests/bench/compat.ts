@@ -10,10 +10,11 @@ import { load } from '../../src/engine/load';
 import { save } from '../../src/engine/save';
 import { runMatrix } from '../../src/compat/matrix';
 import { migrate } from '../../src/compat/migrate';
-import { arbitraryVm } from '../../src/compat/vm-arbitrary';
+import { arbitraryVm } from '../../vmstate/x86/vm-arbitrary';
 import { findMachine, machineCtx } from '../../vmstate/releases/generate';
 import { RELEASE_NAMES, releases } from '../../vmstate/releases';
 import { measure } from './measure';
+import { x86Platform } from '../../vmstate/platform';
 
 export async function benchCompat(): Promise<void> {
   const VMS = 200;
@@ -42,7 +43,14 @@ export async function benchCompat(): Promise<void> {
     0,
   );
   const all = RELEASE_NAMES.map((n) => releases[n]);
-  const small = runMatrix({ from: all, to: all, runs: 100, seed: 7, shrink: false });
+  const small = runMatrix({
+    platform: x86Platform,
+    from: all,
+    to: all,
+    runs: 100,
+    seed: 7,
+    shrink: false,
+  });
   const perMigration = small.migrationSeconds / small.migrations;
 
   const row = (name: string, perOp: number) =>
@@ -57,7 +65,14 @@ export async function benchCompat(): Promise<void> {
   row(`migration inside the matrix (${small.cells.length} cells x 100 VMs)`, perMigration);
 
   const started = process.hrtime.bigint();
-  const full = runMatrix({ from: all, to: all, runs: 1000, seed: 11, shrink: false });
+  const full = runMatrix({
+    platform: x86Platform,
+    from: all,
+    to: all,
+    runs: 1000,
+    seed: 11,
+    shrink: false,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const broken = full.cells.filter((c) => c.violations > 0).length;
   console.log(

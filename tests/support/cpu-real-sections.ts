@@ -7,7 +7,8 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
-export const QEMU_STREAMS = '/work/shared/qemu-streams';
+/** The real QEMU 7.2 streams, kept in the repository (streams/qemu-7.2). */
+export const QEMU_STREAMS = join(__dirname, '..', '..', 'streams', 'qemu-7.2');
 export const REAL_STREAMS = [
   'pc-nodefaults-paused',
   'pc-nodefaults-running',

@@ -66,3 +66,22 @@ export const ok: Dev = {
 export const wrongTsc: Dev = { ...ok, tsc: 2 };
 // @ts-expect-error subsection fields are part of the state
 export const missingExtra: Omit<Dev, 'extra'> & { extra?: never } = ok;
+
+// Hooks see the state the fields declare: a known key compiles, a misspelt one does not.
+export const armed = vmsd({
+  name: 'timer',
+  version_id: 1,
+  fields: [f.bool('armed'), f.u64('expiry')],
+  needed: (s) => s.armed,
+  pre_save: (s) => ({ ...s, expiry: s.armed ? s.expiry : 0n }),
+  post_load: (s) => {
+    if (!s.armed) s.expiry = 0n;
+  },
+});
+export const misspelt = vmsd({
+  name: 'timer',
+  version_id: 1,
+  fields: [f.bool('armed')],
+  // @ts-expect-error 'armedd' is not a field of this description
+  needed: (s) => s.armedd === true,
+});

@@ -32,11 +32,12 @@ export const blobNestedState = vmsd({
   minimum_version_id: 1,
   needed: (s, ctx) => nestedStateNeeded(s, ctx, true),
   pre_load: (_s, ctx) => checkNestedBufferAllocated(ctx, true),
-  pre_save: (s) => {
+  // Its state holds the parent's env.nested_state too (one opaque): typed as the whole state.
+  pre_save: (s: Readonly<State>) => {
     const blob = buildNestedState(s['env.nested_state'] as NestedState);
     return { ...s, [BLOB_LENGTH_KEY]: blob.length, [BLOB_KEY]: blob };
   },
-  post_load: (s, _v, ctx) => {
+  post_load: (s: State, _v, ctx) => {
     s['env.nested_state'] = { ...parseNestedState(s[BLOB_KEY] as Uint8Array) } as State;
     checkReceivedNestedState(s, ctx);
   },

@@ -1,5 +1,5 @@
 /** The HPET (hw/timer/hpet.c, QOM hpet). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd, type State } from '../../src';
 import { propOn } from './machine-ctx';
 
 /** HPET_MIN_TIMERS / HPET_MAX_TIMERS: the comparator count a stream may carry. */
@@ -36,7 +36,7 @@ const offset = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // The counter's offset from guest time, kept exact while the HPET runs (property hpet-offset-saved, off for older machine types).
-  needed: (s, ctx) =>
+  needed: (s: Readonly<State>, ctx) =>
     ((s.config as bigint) & HPET_CFG_ENABLE) !== 0n && propOn(ctx, 'hpet.hpet-offset-saved', true),
   fields: [f.u64('hpet_offset')],
 });

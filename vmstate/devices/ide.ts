@@ -35,7 +35,7 @@ const pioState = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // A PIO transfer is in flight, or one must be retried when the VM resumes.
-  needed: (s) =>
+  needed: (s: Readonly<State>) =>
     ((s.status as number) & DRQ_STAT) !== 0 ||
     (((s[BUS_ERROR_STATUS] as number | undefined) ?? 0) & IDE_RETRY_PIO) !== 0,
   fields: [

@@ -33,7 +33,7 @@ const thrIpending = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   // Only meaningful while THR interrupts are enabled, and only sent when it disagrees with iir.
-  needed: (s) =>
+  needed: (s: Readonly<State>) =>
     ((s.ier as number) & UART_IER_THRI) !== 0 && s.thr_ipending !== impliedThrIpending(s),
   fields: [f.i32('thr_ipending')],
 });

@@ -9,37 +9,22 @@
  *   vmstate check 7.2 vmstate/examples/my-design.ts
  *   vmstate compat --design vmstate/examples/my-design.ts
  */
-import { f, vmsd, type Ctx } from '../../src/dsl';
-import { defineRelease } from '../releases/release';
-import { cpuProp, X86_CPU_TYPE, type X86Ctx } from '../x86/ctx';
-import {
-  KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE,
-  vmxNestedStateNeeded,
-  type NestedState,
-} from '../x86/kvm';
-import {
-  kvmNestedStateDescription,
-  nestedStateSubsection,
-  shadowVmcs12Subsection,
-  svmSubsection,
-  vmcs12Subsection,
-  vmxHeaderFields,
-  type NestedDesign,
-} from '../x86/nested';
+import { defineDesign, defineRelease, f, kvm, vmsd, x86, type Ctx } from 'vmstate-lab';
 
 /** Our vCPU property: on by default, off for pc-*-7.2 and older (see extraCompat below). */
 const MIGRATE_DEADLINE = 'x-migrate-preemption-deadline';
-const deadlineAllowed = (ctx: Ctx) => cpuProp(ctx as X86Ctx, MIGRATE_DEADLINE, true);
+const deadlineAllowed = (ctx: Ctx) => x86.cpuProp(ctx as x86.X86Ctx, MIGRATE_DEADLINE, true);
 
 /** The new subsection: the header flag says the deadline is valid; both travel together. */
 const preemptionDeadline = vmsd({
   name: 'cpu/kvm_nested_state/vmx/preemption_timer',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) =>
-    ((s['hdr.vmx.flags'] as number) & KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 &&
-    deadlineAllowed(ctx),
   fields: [f.u32('hdr.vmx.flags'), f.u64('hdr.vmx.preemption_timer_deadline')],
+  // The hooks see the typed state: s['hdr.vmx.flags'] is a number.
+  needed: (s, ctx) =>
+    (s['hdr.vmx.flags'] & kvm.KVM_STATE_VMX_PREEMPTION_TIMER_DEADLINE) !== 0 &&
+    deadlineAllowed(ctx),
 });
 
 /** 7.2's VMX subsection, unchanged (same name, version and fields), with the new child last. */
@@ -47,18 +32,19 @@ const vmx = vmsd({
   name: 'cpu/kvm_nested_state/vmx',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => vmxNestedStateNeeded(s as unknown as NestedState),
-  fields: vmxHeaderFields,
-  subsections: [vmcs12Subsection, shadowVmcs12Subsection, preemptionDeadline],
+  needed: (s) => kvm.vmxNestedStateNeeded(s as unknown as kvm.NestedState),
+  fields: x86.vmxHeaderFields,
+  subsections: [x86.vmcs12Subsection, x86.shadowVmcs12Subsection, preemptionDeadline],
 });
 
-const design: NestedDesign = {
+const design = defineDesign({
   name: 'my-design',
   carriesSvm: true,
   carriesPreemptionTimer: (ctx) => deadlineAllowed(ctx),
   preemptionTimerProp: MIGRATE_DEADLINE,
-  build: () => nestedStateSubsection(kvmNestedStateDescription(vmx, svmSubsection), true),
-};
+  build: () =>
+    x86.nestedStateSubsection(x86.kvmNestedStateDescription(vmx, x86.svmSubsection), true),
+});
 
 export default defineRelease({
   version: 'next',
@@ -66,5 +52,5 @@ export default defineRelease({
   summary:
     '7.2 + the VMX preemption-timer deadline in a new flag-gated subsection, off for pc-*-7.2 and older machine types',
   nested: design,
-  extraCompat: { '7.2': [{ driver: X86_CPU_TYPE, property: MIGRATE_DEADLINE, value: 'off' }] },
+  extraCompat: { '7.2': [{ driver: x86.X86_CPU_TYPE, property: MIGRATE_DEADLINE, value: 'off' }] },
 });

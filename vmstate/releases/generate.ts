@@ -7,8 +7,8 @@ import { saveDescribed } from '../../src/engine/save';
 import { HookError, VMStateError } from '../../src/errors';
 import { encodeFramedStream, type FramedSection } from '../../src/stream/generate-framing';
 import type { X86Ctx } from '../x86/ctx';
-import { machineProps } from './machines';
-import { sectionKey, type MachineType, type Release, type VmStates } from './types';
+import { findMachine, machineCtx } from '../../src/compat/release';
+import { sectionKey, type Release, type VmStates } from './types';
 
 export type GenerateOutcome =
   | {
@@ -28,14 +28,7 @@ export interface GenerateOptions {
   readonly lossy?: boolean;
 }
 
-export function findMachine(release: Release, name: string): MachineType | undefined {
-  return release.machineTypes.find((m) => m.name === name);
-}
-
-/** The ctx a release's descriptions see for this host and machine type. */
-export function machineCtx(host: X86Ctx, machine: MachineType): X86Ctx {
-  return { ...host, props: { ...machineProps(machine), ...(host.props ?? {}) } };
-}
+export { findMachine, machineCtx } from '../../src/compat/release';
 
 export function generateStream(
   release: Release,

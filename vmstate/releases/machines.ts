@@ -122,9 +122,4 @@ export function machineTypesOf(
   return out;
 }
 
-/** The props ctx of a machine type, keyed `<driver>.<property>` (a later entry wins, as in QEMU). */
-export function machineProps(m: MachineType): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const p of m.compatProps) props[`${p.driver}.${p.property}`] = p.value;
-  return props;
-}
+export { machineProps } from '../../src/compat/release';

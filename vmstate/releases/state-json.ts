@@ -16,7 +16,7 @@
  * wrong shape is an error naming its path.
  */
 import type { AnyVMSDesc, Kind, State } from '../../src/dsl';
-import type { AnyField } from '../../src/dsl/field';
+import { unreachableShape, type AnyField } from '../../src/dsl/field';
 import { cloneValue, initialState } from '../../src/engine/state';
 import { stateFields } from '../../src/engine/state';
 import type { X86Ctx } from '../x86/ctx';
@@ -43,9 +43,18 @@ export function stateToJson(desc: AnyVMSDesc, s: Readonly<State>): Record<string
 }
 
 function valueToJson(f: AnyField, v: unknown): unknown {
-  if (f.shape === 'array') return (v as unknown[]).map((e) => elementToJson(f.kind, e));
-  if (f.shape === 'vbuffer') return hex(v as Uint8Array);
-  return elementToJson(f.kind, v);
+  switch (f.shape) {
+    case 'array':
+      return (v as unknown[]).map((e) => elementToJson(f.kind, e));
+    case 'vbuffer':
+      return hex(v as Uint8Array);
+    case 'value':
+    case 'unused':
+    case 'validate':
+      return elementToJson(f.kind, v);
+    default:
+      return unreachableShape(f.shape);
+  }
 }
 
 function elementToJson(k: Kind<unknown>, v: unknown): unknown {
@@ -81,15 +90,23 @@ export function stateFromJson(
 }
 
 function valueFromJson(f: AnyField, v: unknown, current: unknown, path: string): unknown {
-  if (f.shape === 'array') {
-    if (!Array.isArray(v)) throw new StateJsonError(`${path}: expected an array`);
-    if (f.count.from === 'fixed' && v.length !== f.count.n)
-      throw new StateJsonError(`${path}: expected ${f.count.n} elements, got ${v.length}`);
-    const cur = Array.isArray(current) ? current : [];
-    return v.map((e, i) => elementFromJson(f.kind, e, cur[i], `${path}[${i}]`));
+  switch (f.shape) {
+    case 'array': {
+      if (!Array.isArray(v)) throw new StateJsonError(`${path}: expected an array`);
+      if (f.count.from === 'fixed' && v.length !== f.count.n)
+        throw new StateJsonError(`${path}: expected ${f.count.n} elements, got ${v.length}`);
+      const cur = Array.isArray(current) ? current : [];
+      return v.map((e, i) => elementFromJson(f.kind, e, cur[i], `${path}[${i}]`));
+    }
+    case 'vbuffer':
+      return bytesFromJson(v, path);
+    case 'value':
+    case 'unused':
+    case 'validate':
+      return elementFromJson(f.kind, v, current, path);
+    default:
+      return unreachableShape(f.shape);
   }
-  if (f.shape === 'vbuffer') return bytesFromJson(v, path);
-  return elementFromJson(f.kind, v, current, path);
 }
 
 function elementFromJson(k: Kind<unknown>, v: unknown, current: unknown, path: string): unknown {

@@ -1,55 +1,21 @@
 /**
  * A simulated QEMU release (or a design alternative, which has the same shape so compatibility
- * tools can compare them): the sections its streams carry for our one-vCPU machine, its machine
- * types with the compat properties each applies, and what makes it refuse to migrate.
+ * tools can compare them): the generic shape lives in src/compat/release.ts; an x86 release adds
+ * how its cpu description was built, and its hooks see the x86 ctx.
  */
-import type { AnyVMSDesc, State } from '../../src/dsl';
+import type { Release as CoreRelease, VmStates } from '../../src/compat/release';
 import type { CpuFeatures } from '../x86/cpu';
 import type { X86Ctx } from '../x86/ctx';
 
-/** One top-level section of the release's device catalog. */
-export interface CatalogSection {
-  /** The section idstr ("cpu", "cpu_common", "timer"). */
-  readonly name: string;
-  readonly instance: number;
-  readonly vmsd: AnyVMSDesc;
-  /** QEMU's MigrationPriority: higher is saved first; equal priorities keep catalog order. */
-  readonly priority: number;
-  /**
-   * The section id QEMU gives it (registration order, counting handlers that send nothing, so not
-   * dense): taken from the real 7.2 streams so simulated sections frame like real ones.
-   */
-  readonly sectionId: number;
-}
+export {
+  sectionKey,
+  type CatalogSection,
+  type CompatProp,
+  type MachineType,
+  type VmStates,
+} from '../../src/compat/release';
 
-/** One entry of a hw_compat_X_Y / pc_compat_X_Y array: a -global the machine type applies. */
-export interface CompatProp {
-  /** QOM type ("x86_64-cpu", "ICH9-LPC"), or "x86-machine" for X86MachineClass fields. */
-  readonly driver: string;
-  readonly property: string;
-  readonly value: string;
-}
-
-export interface MachineType {
-  /** e.g. "pc-q35-4.1". */
-  readonly name: string;
-  /** The machine-type version it freezes ("4.1", or "next"). */
-  readonly version: string;
-  /** Every compat property it applies, oldest compat array last (QEMU applies them all). */
-  readonly compatProps: readonly CompatProp[];
-}
-
-/** Device states of one VM, by section key ("cpu" for instance 0, "cpu#1" for instance 1). */
-export type VmStates = Readonly<Record<string, State>>;
-
-export interface Release {
-  /** "3.0" ... "7.2", "next", or a design name. */
-  readonly name: string;
-  readonly summary: string;
-  readonly catalog: readonly CatalogSection[];
-  readonly machineTypes: readonly MachineType[];
-  /** The machine type `vmstate generate` uses when none is given (the newest q35). */
-  readonly defaultMachine: string;
+export interface Release extends CoreRelease {
   /**
    * A migration blocker QEMU registers for this VM (it then refuses `migrate` and `savevm` with
    * this text), or undefined.
@@ -65,6 +31,3 @@ export interface Release {
   /** How its `cpu` description was built. */
   readonly cpuFeatures: CpuFeatures;
 }
-
-export const sectionKey = (name: string, instance: number): string =>
-  instance === 0 ? name : `${name}#${instance}`;

@@ -39,9 +39,9 @@ export function registerAnalyze(program: Command): void {
         },
       ) =>
         runCommand(file, async () => {
-          (await import('../catalog-wiring')).wireCatalog();
+          const catalog = (await import('../catalog-wiring')).analysisCatalog();
           const { runAnalyze } = await import('../run/analyze');
-          process.exitCode = await runAnalyze(file, opts);
+          process.exitCode = await runAnalyze(file, opts, catalog);
         }),
     );
 }

@@ -22,9 +22,9 @@ export function registerEdit(program: Command): void {
       runCommand(file, async () => {
         if (opts.set.length === 0)
           throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
-        (await import('../catalog-wiring')).wireCatalog();
+        const catalog = (await import('../catalog-wiring')).analysisCatalog();
         const { runTranscode } = await import('../run/analyze');
-        process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc);
+        process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc, catalog);
       }),
     );
 }

@@ -11,9 +11,9 @@ export function registerReencode(program: Command): void {
     .requiredOption('-o, --output <out>', 'where to write the stream (written whole or not at all)')
     .action((file: string, opts: { output: string }) =>
       runCommand(file, async () => {
-        (await import('../catalog-wiring')).wireCatalog();
+        const catalog = (await import('../catalog-wiring')).analysisCatalog();
         const { runTranscode } = await import('../run/analyze');
-        process.exitCode = await runTranscode(file, opts.output, []);
+        process.exitCode = await runTranscode(file, opts.output, [], undefined, catalog);
       }),
     );
 }

@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors';
 import { readStreamContents } from '../../stream/collect';
 import type { WalkOptions } from '../../stream/walk';
-import { catalogCheck, catalogResolvers } from '../../analyze/catalog-hook';
+import { NO_CATALOG, type AnalysisCatalog } from '../../analyze/analysis-catalog';
 import { openInput, progressReporter } from './input';
 
 export interface AnalyzeOptions {
@@ -39,7 +39,11 @@ const FORMATS = ['json', 'tree', 'qemu'];
 const DUMPS = ['state', 'desc'];
 
 /** `vmstate analyze`: returns the exit code. */
-export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<number> {
+export async function runAnalyze(
+  file: string,
+  o: AnalyzeOptions,
+  catalog: AnalysisCatalog = NO_CATALOG,
+): Promise<number> {
   const format = o.format ?? 'json';
   const dump = o.dump ?? 'state';
   if (!FORMATS.includes(format))
@@ -47,10 +51,10 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   if (!DUMPS.includes(dump)) throw new UsageError(`--dump must be state or desc (got '${dump}')`);
   if (dump === 'desc' && format === 'tree')
     throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
-  const check = o.checkCatalog ? catalogCheck() : undefined;
+  const check = o.checkCatalog ? catalog.check?.bind(catalog) : undefined;
   if (o.checkCatalog && !check)
     throw new UsageError(
-      '--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against',
+      '--check-catalog: no device catalog was given, so there is nothing to check against',
     );
 
   quietOnClosedStdout();
@@ -58,7 +62,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   const source = await openInput(file);
   const progress = progressReporter(source.size);
   const opts: WalkOptions = {
-    resolvers: catalogResolvers(),
+    resolvers: catalog.resolvers(),
     onProgress: progress.onProgress,
     vmdesc,
   };
@@ -83,8 +87,18 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
       if (dump === 'desc') {
         const q = await import('../../analyze/qemu-format');
         text = q.qemuDescJson(contents);
-      } else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
-    } else text = (await import('../../analyze/tree-format')).analysisTree(contents, file);
+      } else
+        text = (await import('../../analyze/json-format')).analysisJson(
+          contents,
+          file,
+          catalog.views,
+        );
+    } else
+      text = (await import('../../analyze/tree-format')).analysisTree(
+        contents,
+        file,
+        catalog.views,
+      );
     process.stdout.write(text);
     return 0;
   } finally {
@@ -99,6 +113,7 @@ export async function runTranscode(
   output: string,
   sets: string[],
   vmdescFile?: string,
+  catalog: AnalysisCatalog = NO_CATALOG,
 ): Promise<number> {
   const { EditError, parseAssignment } = await import('../../stream/edit');
   const { transcodeToFile } = await import('../../stream/transcode');
@@ -116,7 +131,7 @@ export async function runTranscode(
     await transcodeToFile(source, output, {
       assignments,
       vmdesc,
-      resolvers: catalogResolvers(),
+      resolvers: catalog.resolvers(),
       onProgress: progress.onProgress,
     });
     return 0;

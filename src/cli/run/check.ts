@@ -2,6 +2,7 @@
 import { UsageError } from '../../errors';
 import { checkCompat, formatReport, type CheckMode } from '../../compat/static/check';
 import { neededOnOldMachineHook, releaseCheckSet } from '../../compat/static/release-set';
+import { x86Platform } from '../../../vmstate/platform';
 import { BadInputFile, reportBadInput, resolveOperand, type Operand } from './resolve';
 
 export interface CheckCliOptions {
@@ -35,11 +36,17 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
   const hooks = {
     backward:
       oldOp.kind === 'release'
-        ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), { samples })
+        ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), {
+            samples,
+            platform: x86Platform,
+          })
         : undefined,
     forward:
       newOp.kind === 'release'
-        ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), { samples })
+        ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), {
+            samples,
+            platform: x86Platform,
+          })
         : undefined,
   };
   const report = checkCompat(setOf(oldOp), setOf(newOp), mode, hooks);

@@ -23,7 +23,8 @@ import {
   type MatrixResult,
 } from '../../compat/matrix';
 import { formatOutcome } from '../../compat/migrate';
-import { reproDir, stateDescOf, writeRepro, type ReproFiles } from '../../compat/repro';
+import { reproDir, writeRepro, type ReproFiles } from '../../compat/repro';
+import { x86Platform } from '../../../vmstate/platform';
 import { BadInputFile, reportBadInput, resolveRelease } from './resolve';
 
 export interface CompatCliOptions {
@@ -84,7 +85,7 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
       : opts.machine.length === 1 && opts.machine[0] === 'all'
         ? 'all'
         : opts.machine.flatMap((m) => m.split(',')).filter(Boolean);
-  const cells = matrixCells({ from, to, machines });
+  const cells = matrixCells({ platform: x86Platform, from, to, machines });
   if (cells.length === 0)
     throw new UsageError('compat: no cell to run (no machine type both releases of any pair know)');
 
@@ -94,6 +95,7 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
   let result: MatrixResult;
   try {
     result = runMatrix({
+      platform: x86Platform,
       from,
       to,
       machines,
@@ -111,7 +113,7 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
   if (failing.length) {
     const dir = reproDir();
     for (const c of failing)
-      if (c.counterexample) repro.set(c, writeRepro(c, c.counterexample, dir));
+      if (c.counterexample) repro.set(c, writeRepro(x86Platform, c, c.counterexample, dir));
   }
   const command = [
     'vmstate compat',
@@ -161,7 +163,7 @@ function runOneVm(
   };
   let vm;
   try {
-    const f = vmStateFromJson(json, stateDescOf(r), base);
+    const f = vmStateFromJson(json, x86Platform.stateDescOf(r), base);
     vm = { base: file, ctx: f.ctx, state: f.sections };
   } catch (e) {
     if (e instanceof StateJsonError)

@@ -10,6 +10,7 @@ import { analysisTree } from '../../analyze/tree-format';
 import { readStreamContents } from '../../stream/collect';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import { runMatrix } from '../../compat/matrix';
+import { x86Platform } from '../../../vmstate/platform';
 import { formatMatrix } from './compat';
 
 /** The repository root (streams/ lives there), from the source tree or from dist/. */
@@ -49,7 +50,7 @@ export async function runMain(opts: { runs?: number } = {}): Promise<string> {
   for (const n of RELEASE_NAMES) out.push(`   ${n.padEnd(5)} ${releases[n].summary}`);
   out.push('');
   const all = RELEASE_NAMES.map((n) => releases[n]);
-  const matrix = runMatrix({ from: all, to: all, runs });
+  const matrix = runMatrix({ platform: x86Platform, from: all, to: all, runs });
   out.push(
     `3. Migrating ${runs} random VMs between every pair of releases (vmstate compat --runs ${runs}):`,
     '',
@@ -69,6 +70,7 @@ export async function runMain(opts: { runs?: number } = {}): Promise<string> {
   for (const d of DESIGN_NAMES) {
     const list = [...all, designs[d]];
     const r = runMatrix({
+      platform: x86Platform,
       from: list,
       to: list,
       runs: Math.max(10, Math.round(runs / 3)),

@@ -48,7 +48,8 @@ export function resolveOperand(spec: string, what: string, dumps = true): Operan
   if (named) return { kind: 'release', release: named, label: spec, from: 'builtin' };
   if (MODULE.test(spec)) {
     try {
-      const release = releaseFromModule(spec, loadUserModule(spec));
+      // A module's release is made by defineRelease (load-module checks only the generic shape).
+      const release = releaseFromModule(spec, loadUserModule(spec)) as Release;
       return { kind: 'release', release, label: release.name, from: 'module' };
     } catch (e) {
       if (e instanceof ModuleLoadError) throw new BadInputFile(spec, e.message, e.diagnostics);

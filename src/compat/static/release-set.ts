@@ -2,16 +2,16 @@
  * The static checker's view of a simulated release (or design): one entry per catalog section,
  * from its DSL description, and the `neededOnOldMachine` hook that decides whether a subsection
  * the destination lacks would ever be sent on the old side's machine type. The hook samples VMs
- * (every scenario, then random VMs from arbitraryVm) through the source release as a migration
+ * (the platform's scenarios, then its random VMs) through the source release as a migration
  * would (blockers, losses and pre_save included) on the destination's newest machine types the
  * source also knows, and records the first VM for which each subsection went on the wire.
  */
 import * as fc from 'fast-check';
-import type { Release } from '../../../vmstate/releases/types';
-import { scenarios } from '../../../vmstate/x86/scenarios';
 import { machinesFor } from '../matrix';
-import { MigrationCache } from '../migrate';
-import { arbitraryVm, type GeneratedVm } from '../vm-arbitrary';
+import { MigrationCache, type GeneratedVm } from '../migrate';
+import type { Platform } from '../platform';
+import type { Release } from '../release';
+import { checkCompat, type CheckMode, type CheckReport } from './check';
 import { fromVmsd, type CheckSet } from './model';
 import type { CheckHooks } from './rules';
 
@@ -23,6 +23,8 @@ export function releaseCheckSet(r: Release): CheckSet {
 }
 
 export interface SamplingOptions {
+  /** Where the sampled VMs come from. */
+  readonly platform: Platform;
   /** Random VMs after the scenarios (default 300). */
   readonly samples?: number;
   readonly seed?: number;
@@ -36,7 +38,7 @@ export interface SamplingOptions {
 export function neededOnOldMachineHook(
   source: Release,
   destination: Release | string | undefined,
-  opts: SamplingOptions = {},
+  opts: SamplingOptions,
 ): CheckHooks {
   const machines =
     destination === undefined
@@ -52,13 +54,14 @@ export function neededOnOldMachineHook(
   const sample = (): Map<string, string> => {
     const found = new Map<string, string>();
     const seed = opts.seed ?? 42;
-    const vms: { vm: GeneratedVm; what: string }[] = scenarios().map((s) => ({
-      vm: { base: s.name, ctx: s.ctx, state: s.state as unknown as GeneratedVm['state'] },
-      what: `scenario '${s.name}'`,
-    }));
-    fc.sample(arbitraryVm({ releases: [source] }), { numRuns: opts.samples ?? 300, seed }).forEach(
-      (vm, i) =>
-        vms.push({ vm, what: `random VM #${i} (seed ${seed}, from scenario '${vm.base}')` }),
+    const vms: { vm: GeneratedVm; what: string }[] = opts.platform
+      .scenarioVms()
+      .map((vm) => ({ vm, what: `scenario '${vm.base}'` }));
+    fc.sample(opts.platform.arbitraryVm([source]), {
+      numRuns: opts.samples ?? 300,
+      seed,
+    }).forEach((vm, i) =>
+      vms.push({ vm, what: `random VM #${i} (seed ${seed}, from scenario '${vm.base}')` }),
     );
     sampled = vms.length;
     for (const { vm, what } of vms) {
@@ -80,6 +83,22 @@ export function neededOnOldMachineHook(
       return examples.get(sub.name) ?? false;
     },
     sampling: () =>
-      `${sampled} VMs (${scenarios().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
+      `${sampled} VMs (${opts.platform.scenarioVms().length} scenarios, the rest random) through ${source.name} on ${machines.join(', ')}`,
   };
+}
+
+/**
+ * The static check of two releases with the sampling hook on both sides: what `vmstate check
+ * OLD NEW` reports for two releases or designs.
+ */
+export function checkReleases(
+  oldRelease: Release,
+  newRelease: Release,
+  mode: CheckMode,
+  opts: SamplingOptions,
+): CheckReport {
+  return checkCompat(releaseCheckSet(oldRelease), releaseCheckSet(newRelease), mode, {
+    backward: neededOnOldMachineHook(oldRelease, newRelease, opts),
+    forward: neededOnOldMachineHook(newRelease, oldRelease, opts),
+  });
 }

@@ -1,10 +1,10 @@
-import { Parser } from 'binary-parser';
 import { DescriptionError, InvalidValueError } from '../../../src/errors';
 
 /**
- * A fixed little-endian C struct (vmcs12, vmcb, ...) declared once, in struct order, with its
- * padding spelled out. From the declaration we get the offsets, a compiled binary-parser
- * decoder and a builder that writes the same fields back, so the two directions cannot drift.
+ * A fixed little-endian C struct (vmcs12, vmcb, the kvm_nested_state header...) declared once,
+ * in struct order, with its padding spelled out. Each member kind is one codec whose size, read
+ * and write sit side by side (as in restructure), and both directions run over the same placed
+ * members, so reading and writing cannot drift.
  */
 
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | { readonly bytes: number };
@@ -59,21 +59,78 @@ export interface PlacedField {
   readonly offset: number;
   readonly size: number;
   readonly kind: FieldKind;
+  readonly codec: MemberCodec;
 }
 
-function kindSize(kind: FieldKind): number {
-  switch (kind) {
-    case 'u8':
-      return 1;
-    case 'u16':
-      return 2;
-    case 'u32':
-      return 4;
-    case 'u64':
-      return 8;
-    default:
-      return kind.bytes;
-  }
+/** One member kind's faces together: its size, how it is read, how a value is checked and written. */
+interface MemberCodec {
+  readonly size: number;
+  read(view: DataView, offset: number): number | bigint | Uint8Array;
+  /** Returns why the value does not fit, or writes it. */
+  write(view: DataView, offset: number, value: unknown): string | undefined;
+}
+
+function intCodec(
+  size: 1 | 2 | 4,
+  read: (view: DataView, offset: number) => number,
+  write: (view: DataView, offset: number, value: number) => void,
+): MemberCodec {
+  const max = 2 ** (8 * size) - 1;
+  return {
+    size,
+    read,
+    write: (view, offset, value) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max)
+        return `expected an integer in 0..${max}`;
+      write(view, offset, value);
+      return undefined;
+    },
+  };
+}
+
+const CODECS = {
+  u8: intCodec(
+    1,
+    (v, o) => v.getUint8(o),
+    (v, o, x) => v.setUint8(o, x),
+  ),
+  u16: intCodec(
+    2,
+    (v, o) => v.getUint16(o, true),
+    (v, o, x) => v.setUint16(o, x, true),
+  ),
+  u32: intCodec(
+    4,
+    (v, o) => v.getUint32(o, true),
+    (v, o, x) => v.setUint32(o, x, true),
+  ),
+  u64: {
+    size: 8,
+    read: (v, o) => v.getBigUint64(o, true),
+    write: (v, o, x) => {
+      if (typeof x !== 'bigint' || x < 0n || x > 0xffff_ffff_ffff_ffffn)
+        return 'expected a u64 bigint';
+      v.setBigUint64(o, x, true);
+      return undefined;
+    },
+  },
+} satisfies Record<string, MemberCodec>;
+
+function bytesCodec(length: number): MemberCodec {
+  return {
+    size: length,
+    // A copy, so a decoded value does not pin the page.
+    read: (v, o) => new Uint8Array(v.buffer, v.byteOffset + o, length).slice(),
+    write: (v, o, x) => {
+      if (!(x instanceof Uint8Array) || x.length !== length) return `expected ${length} bytes`;
+      new Uint8Array(v.buffer, v.byteOffset + o, length).set(x);
+      return undefined;
+    },
+  };
+}
+
+function codecOf(kind: FieldKind): MemberCodec {
+  return typeof kind === 'object' ? bytesCodec(kind.bytes) : CODECS[kind];
 }
 
 export class FixedLayout<M extends readonly Member[]> {
@@ -82,7 +139,6 @@ export class FixedLayout<M extends readonly Member[]> {
   /** Bytes the declared members cover (the C sizeof); the page may be larger. */
   readonly structSize: number;
   private readonly byName = new Map<string, PlacedField>();
-  private readonly parser: Parser;
 
   constructor(
     /** Name used in error paths, e.g. "vmcs12". */
@@ -101,7 +157,8 @@ export class FixedLayout<M extends readonly Member[]> {
         continue;
       }
       if (this.byName.has(m.name)) throw new DescriptionError(`${name}: duplicate field ${m.name}`);
-      const placed: PlacedField = { name: m.name, offset, size: kindSize(m.kind), kind: m.kind };
+      const codec = codecOf(m.kind);
+      const placed: PlacedField = { name: m.name, offset, size: codec.size, kind: m.kind, codec };
       fields.push(placed);
       this.byName.set(m.name, placed);
       offset += placed.size;
@@ -110,7 +167,6 @@ export class FixedLayout<M extends readonly Member[]> {
       throw new DescriptionError(`${name}: ${offset} bytes do not fit in ${pageSize}`);
     this.fields = fields;
     this.structSize = offset;
-    this.parser = compileParser(fields);
   }
 
   /** Byte offset of a named field (throws DescriptionError for an unknown name). */
@@ -136,12 +192,9 @@ export class FixedLayout<M extends readonly Member[]> {
     if (page.length < this.structSize) {
       throw new RangeError(`${this.name}: ${page.length} bytes, struct needs ${this.structSize}`);
     }
-    const raw = this.parser.parse(page) as Record<string, unknown>;
+    const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
     const out: Record<string, number | bigint | Uint8Array> = {};
-    this.fields.forEach((f, i) => {
-      const v = raw[`f${i}`];
-      out[f.name] = v instanceof Uint8Array ? Uint8Array.from(v) : (v as number | bigint);
-    });
+    for (const f of this.fields) out[f.name] = f.codec.read(view, f.offset);
     return out as LayoutValues<M>;
   }
 
@@ -163,58 +216,10 @@ export class FixedLayout<M extends readonly Member[]> {
           0,
           `${this.name} > ${name}`,
         );
-      writeField(view, f, value, `${this.name} > ${name}`);
+      const path = `${this.name} > ${name}`;
+      const problem = f.codec.write(view, f.offset, value);
+      if (problem) throw new InvalidValueError(`${path}: ${problem}`, f.offset, path);
     }
     return page;
   }
-}
-
-function compileParser(fields: readonly PlacedField[]): Parser {
-  let p = new Parser().endianness('little');
-  let at = 0;
-  fields.forEach((f, i) => {
-    if (f.offset > at) p = p.seek(f.offset - at);
-    const v = `f${i}`;
-    switch (f.kind) {
-      case 'u8':
-        p = p.uint8(v);
-        break;
-      case 'u16':
-        p = p.uint16le(v);
-        break;
-      case 'u32':
-        p = p.uint32le(v);
-        break;
-      case 'u64':
-        p = p.uint64le(v);
-        break;
-      default:
-        p = p.buffer(v, { length: f.kind.bytes });
-    }
-    at = f.offset + f.size;
-  });
-  return p;
-}
-
-function writeField(view: DataView, f: PlacedField, value: unknown, path: string): void {
-  const bad = (why: string) => new InvalidValueError(`${path}: ${why}`, f.offset, path);
-  if (typeof f.kind === 'object') {
-    if (!(value instanceof Uint8Array) || value.length !== f.kind.bytes)
-      throw bad(`expected ${f.kind.bytes} bytes`);
-    new Uint8Array(view.buffer, view.byteOffset + f.offset, f.size).set(value);
-    return;
-  }
-  if (f.kind === 'u64') {
-    if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn)
-      throw bad('expected a u64 bigint');
-    view.setBigUint64(f.offset, value, true);
-    return;
-  }
-  const max = 2 ** (8 * f.size) - 1;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw bad(`expected an integer in 0..${max}`);
-  }
-  if (f.kind === 'u8') view.setUint8(f.offset, value);
-  else if (f.kind === 'u16') view.setUint16(f.offset, value, true);
-  else view.setUint32(f.offset, value, true);
 }

@@ -1,4 +1,3 @@
-import { Parser } from 'binary-parser';
 import {
   INVALID_GPA,
   KVM_STATE_NESTED_EVMCS,
@@ -22,6 +21,8 @@ import {
   VMX_SIZE_WITH_SHADOW,
   VMX_SIZE_WITH_VMCS12,
 } from './constants';
+import { FixedLayout, u16, u32, u64 } from './layout';
+import { DescriptionError } from '../../../src/errors';
 import { NestedStateError, NestedStateRule } from './errors';
 import {
   CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
@@ -115,32 +116,33 @@ export function noNestedGuestState(format: number = KVM_STATE_NESTED_FORMAT_VMX)
   };
 }
 
-// The 128-byte fixed part, both union views read at once; the format picks the view.
-const headerParser = new Parser()
-  .endianness('little')
-  .uint16le('flags')
-  .uint16le('format')
-  .uint32le('size')
-  .uint64le('word8') // vmx.vmxon_pa | svm.vmcb_pa
-  .uint64le('word16') // vmx.vmcs12_pa | unused for SVM
-  .uint16le('smmFlags')
-  .uint16le('pad')
-  .uint32le('vmxFlags')
-  .uint64le('deadline')
-  .buffer('tail', { length: NESTED_STATE_HEADER_SIZE - OFF.vmxHdrEnd });
+// The 128-byte fixed part is a union of two headers; the format picks which one. Each view is
+// declared once and serves both parseNestedState and buildNestedState.
+const VMX_HEADER = new FixedLayout('kvm_nested_state', NESTED_STATE_HEADER_SIZE, [
+  u16('flags'),
+  u16('format'),
+  u32('size'),
+  u64('hdr.vmx.vmxon_pa'),
+  u64('hdr.vmx.vmcs12_pa'),
+  u16('hdr.vmx.smm.flags'),
+  u16('hdr.vmx.pad'),
+  u32('hdr.vmx.flags'),
+  u64('hdr.vmx.preemption_timer_deadline'),
+] as const);
+const SVM_HEADER = new FixedLayout('kvm_nested_state', NESTED_STATE_HEADER_SIZE, [
+  u16('flags'),
+  u16('format'),
+  u32('size'),
+  u64('hdr.svm.vmcb_pa'),
+] as const);
 
-interface RawHeader {
-  flags: number;
-  format: number;
-  size: number;
-  word8: bigint;
-  word16: bigint;
-  smmFlags: number;
-  pad: number;
-  vmxFlags: number;
-  deadline: bigint;
-  tail: Uint8Array;
-}
+// The offsets errors report and the layouts must agree.
+for (const layout of [VMX_HEADER, SVM_HEADER])
+  for (const f of layout.fields)
+    if (OFF[f.name as keyof typeof OFF] !== f.offset)
+      throw new DescriptionError(
+        `kvm_nested_state: ${f.name} at ${f.offset}, not ${String(OFF[f.name as keyof typeof OFF])}`,
+      );
 
 function fail(
   rule: NestedStateRule,
@@ -207,26 +209,26 @@ export function parseNestedState(blob: Uint8Array, base = 0): NestedState {
       base,
     );
   }
-  const h = headerParser.parse(blob) as RawHeader;
+  const h = VMX_HEADER.decode(blob);
   const state = noNestedGuestState(h.format);
   state.flags = h.flags;
   state.format = h.format;
   state.size = size;
   if (h.format === KVM_STATE_NESTED_FORMAT_VMX) {
-    if (h.pad !== 0)
+    if (h['hdr.vmx.pad'] !== 0)
       fail(
         'reserved',
-        `hdr.vmx.pad is ${h.pad}, must be 0`,
+        `hdr.vmx.pad is ${h['hdr.vmx.pad']}, must be 0`,
         OFF['hdr.vmx.pad'],
         'hdr.vmx.pad',
         base,
       );
     checkZero(blob, OFF.vmxHdrEnd, NESTED_STATE_HEADER_SIZE, 'hdr', base);
-    state['hdr.vmx.vmxon_pa'] = h.word8;
-    state['hdr.vmx.vmcs12_pa'] = h.word16;
-    state['hdr.vmx.smm.flags'] = h.smmFlags;
-    state['hdr.vmx.flags'] = h.vmxFlags;
-    state['hdr.vmx.preemption_timer_deadline'] = h.deadline;
+    state['hdr.vmx.vmxon_pa'] = h['hdr.vmx.vmxon_pa'];
+    state['hdr.vmx.vmcs12_pa'] = h['hdr.vmx.vmcs12_pa'];
+    state['hdr.vmx.smm.flags'] = h['hdr.vmx.smm.flags'];
+    state['hdr.vmx.flags'] = h['hdr.vmx.flags'];
+    state['hdr.vmx.preemption_timer_deadline'] = h['hdr.vmx.preemption_timer_deadline'];
     if (size >= VMX_SIZE_WITH_VMCS12)
       state['data.vmx[0].vmcs12'] = copyOf(blob, OFF['data.vmx[0].vmcs12'], VMX_SIZE_WITH_VMCS12);
     if (size >= VMX_SIZE_WITH_SHADOW) {
@@ -239,7 +241,7 @@ export function parseNestedState(blob: Uint8Array, base = 0): NestedState {
   } else if (h.format === KVM_STATE_NESTED_FORMAT_SVM) {
     // Linux 7.2-rc1 proposes an SVM `gpat` at offset 16; no released ABI puts anything there.
     checkZero(blob, OFF.svmHdrEnd, NESTED_STATE_HEADER_SIZE, 'hdr', base);
-    state['hdr.svm.vmcb_pa'] = h.word8;
+    state['hdr.svm.vmcb_pa'] = SVM_HEADER.decode(blob)['hdr.svm.vmcb_pa'];
     if (size >= SVM_SIZE_WITH_VMCB12)
       state['data.svm[0].vmcb12'] = copyOf(blob, OFF['data.svm[0].vmcb12'], SVM_SIZE_WITH_VMCB12);
   } else {
@@ -276,26 +278,25 @@ export function buildNestedState(state: NestedState): Uint8Array {
   checkTypes(state);
   checkNestedState(state);
   const out = new Uint8Array(state.size);
-  const view = new DataView(out.buffer);
-  view.setUint16(OFF.flags, state.flags, true);
-  view.setUint16(OFF.format, state.format, true);
-  view.setUint32(OFF.size, state.size, true);
+  const common = { flags: state.flags, format: state.format, size: state.size };
   if (state.format === KVM_STATE_NESTED_FORMAT_VMX) {
-    view.setBigUint64(OFF['hdr.vmx.vmxon_pa'], state['hdr.vmx.vmxon_pa'], true);
-    view.setBigUint64(OFF['hdr.vmx.vmcs12_pa'], state['hdr.vmx.vmcs12_pa'], true);
-    view.setUint16(OFF['hdr.vmx.smm.flags'], state['hdr.vmx.smm.flags'], true);
-    view.setUint32(OFF['hdr.vmx.flags'], state['hdr.vmx.flags'], true);
-    view.setBigUint64(
-      OFF['hdr.vmx.preemption_timer_deadline'],
-      state['hdr.vmx.preemption_timer_deadline'],
-      true,
+    VMX_HEADER.encode(
+      {
+        ...common,
+        'hdr.vmx.vmxon_pa': state['hdr.vmx.vmxon_pa'],
+        'hdr.vmx.vmcs12_pa': state['hdr.vmx.vmcs12_pa'],
+        'hdr.vmx.smm.flags': state['hdr.vmx.smm.flags'],
+        'hdr.vmx.flags': state['hdr.vmx.flags'],
+        'hdr.vmx.preemption_timer_deadline': state['hdr.vmx.preemption_timer_deadline'],
+      },
+      out,
     );
     if (state.size >= VMX_SIZE_WITH_VMCS12)
       out.set(state['data.vmx[0].vmcs12'], OFF['data.vmx[0].vmcs12']);
     if (state.size >= VMX_SIZE_WITH_SHADOW)
       out.set(state['data.vmx[0].shadow_vmcs12'], OFF['data.vmx[0].shadow_vmcs12']);
   } else {
-    view.setBigUint64(OFF['hdr.svm.vmcb_pa'], state['hdr.svm.vmcb_pa'], true);
+    SVM_HEADER.encode({ ...common, 'hdr.svm.vmcb_pa': state['hdr.svm.vmcb_pa'] }, out);
     if (state.size >= SVM_SIZE_WITH_VMCB12)
       out.set(state['data.svm[0].vmcb12'], OFF['data.svm[0].vmcb12']);
   }

@@ -17,26 +17,23 @@
  * are copied into each VM because canonicalizing a state edits struct values in place.
  */
 import * as fc from 'fast-check';
-import type { AnyField } from '../dsl/field';
-import type { State } from '../dsl/kind';
-import type { AnyVMSDesc } from '../dsl/vmsd';
-import { arbitraryState } from '../engine/arbitrary';
-import { cloneValue, initialState, initialValue, stateFields } from '../engine/state';
-import { releases } from '../../vmstate/releases';
-import type { Release, VmStates } from '../../vmstate/releases/types';
-import { HF_GUEST_MASK } from '../../vmstate/x86/cpu-fields';
-import { nestedStateAllocated, type X86Ctx, type X86CpuModel } from '../../vmstate/x86/ctx';
-import { KVM_STATE_NESTED_GUEST_MODE, type NestedState } from '../../vmstate/x86/kvm';
-import { arbitraryNestedState } from '../../vmstate/x86/kvm/arbitrary';
-import { scenarios, type Scenario } from '../../vmstate/x86/scenarios';
-import { big } from '../../vmstate/x86/state-access';
-import { HV_REENLIGHTENMENT_ENABLE_BIT } from '../../vmstate/x86/subsections';
-import type { Vm } from './migrate';
+import type { AnyField } from '../../src/dsl/field';
+import type { State } from '../../src/dsl/kind';
+import type { AnyVMSDesc } from '../../src/dsl/vmsd';
+import type { GeneratedVm } from '../../src/compat/migrate';
+import { arbitraryState } from '../../src/engine/arbitrary';
+import { cloneValue, initialState, initialValue, stateFields } from '../../src/engine/state';
+import { releases } from '../releases';
+import type { Release, VmStates } from '../releases/types';
+import { HF_GUEST_MASK } from './cpu-fields';
+import { nestedStateAllocated, type X86Ctx, type X86CpuModel } from './ctx';
+import { KVM_STATE_NESTED_GUEST_MODE, type NestedState } from './kvm';
+import { arbitraryNestedState } from './kvm/arbitrary';
+import { scenarios, type Scenario } from './scenarios';
+import { big } from './state-access';
+import { HV_REENLIGHTENMENT_ENABLE_BIT } from './subsections';
 
-/** A generated VM and the scenario it started from (for messages). */
-export interface GeneratedVm extends Vm {
-  readonly base: string;
-}
+export type { GeneratedVm };
 
 export interface VmArbitraryOptions {
   /** Releases whose sections and keys the states must cover (default: the built-in releases; `next` is the newest). */

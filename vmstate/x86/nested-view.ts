@@ -3,14 +3,15 @@
  * analyze`: the header with flag names, and the vmcs12 / shadow vmcs12 / vmcb12 pages decoded
  * into named fields (guest RIP, exit reason, intercepts...) instead of 4096 numbered bytes.
  */
-import type { DeviceSection } from '../stream/section';
-import { isDescStruct, type DescStruct, type DescValue } from '../stream/vmdesc-value';
+import type { SectionView } from '../../src/analyze/section-view';
+import type { DeviceSection } from '../../src/stream/section';
+import { isDescStruct, type DescStruct, type DescValue } from '../../src/stream/vmdesc-value';
 import {
   describeNestedState,
   noNestedGuestState,
   type NestedState,
   type NestedStateReport,
-} from '../../vmstate/x86/kvm';
+} from './kvm';
 
 /** Where QEMU keeps the struct kvm_nested_state in the cpu section (subsection cpu/nested_state). */
 const NESTED_FIELD = 'env.nested_state';
@@ -109,3 +110,16 @@ export function nestedReportLines(r: NestedStateReport, ind: string): string[] {
   if (r.problem) lines.push(`${ind}  inconsistent: ${r.problem.message} (${r.problem.path})`);
   return lines;
 }
+
+/** The view `vmstate analyze` shows under "nested" for a cpu section with KVM nested state. */
+export const nestedStateView: SectionView = {
+  key: 'nested',
+  json: (section) => {
+    const r = nestedStateReport(section);
+    return r && nestedReportJson(r);
+  },
+  lines: (section, indent) => {
+    const r = nestedStateReport(section);
+    return r ? nestedReportLines(r, indent) : [];
+  },
+};

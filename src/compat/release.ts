@@ -1,0 +1,85 @@
+/**
+ * What the compatibility tools know of a release (a real QEMU release, a simulated one, or a
+ * design alternative of the same shape): the sections its streams carry, its machine types with
+ * the compat properties each applies, and what makes it refuse to migrate. The catalog in
+ * vmstate/ builds these; nothing here knows a device.
+ */
+import type { Ctx, State } from '../dsl/kind';
+import type { AnyVMSDesc } from '../dsl/vmsd';
+
+/** One top-level section of the release's device catalog. */
+export interface CatalogSection {
+  /** The section idstr ("cpu", "cpu_common", "timer"). */
+  readonly name: string;
+  readonly instance: number;
+  readonly vmsd: AnyVMSDesc;
+  /** QEMU's MigrationPriority: higher is saved first; equal priorities keep catalog order. */
+  readonly priority: number;
+  /**
+   * The section id QEMU gives it (registration order, counting handlers that send nothing, so not
+   * dense): taken from the real 7.2 streams so simulated sections frame like real ones.
+   */
+  readonly sectionId: number;
+}
+
+/** One entry of a hw_compat_X_Y / pc_compat_X_Y array: a -global the machine type applies. */
+export interface CompatProp {
+  /** QOM type ("x86_64-cpu", "ICH9-LPC"), or "x86-machine" for X86MachineClass fields. */
+  readonly driver: string;
+  readonly property: string;
+  readonly value: string;
+}
+
+export interface MachineType {
+  /** e.g. "pc-q35-4.1". */
+  readonly name: string;
+  /** The machine-type version it freezes ("4.1", or "next"). */
+  readonly version: string;
+  /** Every compat property it applies, oldest compat array last (QEMU applies them all). */
+  readonly compatProps: readonly CompatProp[];
+}
+
+/** Device states of one VM, by section key ("cpu" for instance 0, "cpu#1" for instance 1). */
+export type VmStates = Readonly<Record<string, State>>;
+
+/**
+ * A release as the compatibility tools use it. The hooks are methods so that a platform's
+ * release may take its own, narrower ctx (vmstate/'s take an X86Ctx).
+ */
+export interface Release {
+  /** "3.0" ... "7.2", "next", or a design name. */
+  readonly name: string;
+  readonly summary: string;
+  readonly catalog: readonly CatalogSection[];
+  readonly machineTypes: readonly MachineType[];
+  /** The machine type `vmstate generate` uses when none is given (the newest q35). */
+  readonly defaultMachine: string;
+  /** A migration blocker QEMU registers for this VM (it then refuses to migrate), or undefined. */
+  blockers(state: VmStates, ctx: Ctx): string | undefined;
+  /** State this release would silently leave out of the stream, said in words, or undefined. */
+  losses(state: VmStates, ctx: Ctx): string | undefined;
+  /** The VM state as this release's QEMU would hold it (what it writes when it loses something). */
+  observe(state: VmStates, ctx: Ctx): VmStates;
+}
+
+export const sectionKey = (name: string, instance: number): string =>
+  instance === 0 ? name : `${name}#${instance}`;
+
+export function findMachine(release: Release, name: string): MachineType | undefined {
+  return release.machineTypes.find((m) => m.name === name);
+}
+
+/** The props ctx of a machine type, keyed `<driver>.<property>` (a later entry wins, as in QEMU). */
+export function machineProps(m: MachineType): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const p of m.compatProps) props[`${p.driver}.${p.property}`] = p.value;
+  return props;
+}
+
+/** The ctx a release's descriptions see for this host and machine type. */
+export function machineCtx<C extends Ctx>(
+  host: C,
+  machine: MachineType,
+): C & { readonly props: Readonly<Record<string, unknown>> } {
+  return { ...host, props: { ...machineProps(machine), ...(host.props ?? {}) } };
+}

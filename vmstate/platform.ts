@@ -1,0 +1,49 @@
+/**
+ * The x86 PC as the generic compatibility tools in src/compat see it (their Platform): how
+ * releases are ordered, the scenarios and random VMs they migrate, how a release writes a whole
+ * stream and a state file. src/cli passes this value in; nothing in src/ imports vmstate/.
+ */
+import type { Platform } from '../src/compat/platform';
+import type { Release as CoreRelease } from '../src/compat/release';
+import { generateStream } from './releases/generate';
+import { vmStateToJson } from './releases/state-json';
+import type { Release, VmStates } from './releases/types';
+import { cpuEverythingDescription } from './x86/cpu';
+import type { X86Ctx } from './x86/ctx';
+import { scenarios } from './x86/scenarios';
+import { compareVersions } from './x86/versions';
+import { arbitraryVm } from './x86/vm-arbitrary';
+
+/** A release of this platform: one built by defineRelease (it says how its cpu was built). */
+function x86(r: CoreRelease): Release {
+  if (!('cpuFeatures' in r))
+    throw new TypeError(`release ${r.name} is not an x86 release (made by defineRelease)`);
+  return r as Release;
+}
+
+export const x86Platform: Platform = {
+  compareReleases: (a, b) =>
+    compareVersions(x86(a).cpuFeatures.version, x86(b).cpuFeatures.version),
+  arbitraryVm: (releases) => arbitraryVm({ releases: releases.map(x86) }),
+  scenarioVms: () =>
+    scenarios().map((s) => ({
+      base: s.name,
+      ctx: s.ctx,
+      state: s.state as unknown as VmStates,
+    })),
+  generateStream: (release, machine, vm, opts) =>
+    generateStream(x86(release), machine, { ctx: vm.ctx as X86Ctx, state: vm.state }, opts),
+  stateDescOf,
+  stateJson: (vm, release) =>
+    vmStateToJson({ ctx: vm.ctx as X86Ctx, sections: vm.state }, stateDescOf(release)),
+};
+
+/** The section descriptions a state file is written with (cpu: every key any release has). */
+function stateDescOf(release: CoreRelease) {
+  return (section: string) =>
+    section === 'cpu'
+      ? cpuEverythingDescription
+      : release.catalog.find(
+          (c) => (c.instance === 0 ? c.name : `${c.name}#${c.instance}`) === section,
+        )?.vmsd;
+}
