@@ -22,6 +22,10 @@ export function registerAnalyze(program: Command): void {
       '--extract <dir>',
       'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)',
     )
+    .option(
+      '--keep-trailing',
+      'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
+    )
     .option('--check-catalog', 'compare each section with the device catalog')
     .option(
       '--vmdesc <file>',
@@ -36,6 +40,7 @@ export function registerAnalyze(program: Command): void {
           extract?: string;
           checkCatalog?: boolean;
           vmdesc?: string;
+          keepTrailing?: boolean;
         },
       ) =>
         runCommand(file, async () => {

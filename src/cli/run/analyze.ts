@@ -11,6 +11,8 @@ export interface AnalyzeOptions {
   checkCatalog?: boolean;
   /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
   vmdesc?: string;
+  /** Keep bytes after EOF that are not a VM description (default: refuse the stream). */
+  keepTrailing?: boolean;
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -61,6 +63,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
     resolvers: catalogResolvers(),
     onProgress: progress.onProgress,
     vmdesc,
+    keepTrailing: o.keepTrailing,
   };
   try {
     if (o.extract !== undefined) {
@@ -99,6 +102,7 @@ export async function runTranscode(
   output: string,
   sets: string[],
   vmdescFile?: string,
+  keepTrailing?: boolean,
 ): Promise<number> {
   const { EditError, parseAssignment } = await import('../../stream/edit');
   const { transcodeToFile } = await import('../../stream/transcode');
@@ -116,6 +120,7 @@ export async function runTranscode(
     await transcodeToFile(source, output, {
       assignments,
       vmdesc,
+      keepTrailing,
       resolvers: catalogResolvers(),
       onProgress: progress.onProgress,
     });
