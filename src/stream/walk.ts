@@ -1,6 +1,6 @@
 import type { ByteReader } from '../bytes/reader';
 import { LimitExceededError, MalformedError, TruncatedError, UnsupportedError } from '../errors';
-import { hasCapability, decodeConfiguration } from './configuration';
+import { MAX_CONFIGURATION_BYTES, decodeConfiguration, hasCapability } from './configuration';
 import {
   COMMAND_FIXED_LENGTH,
   COMMAND_NAMES,
@@ -175,7 +175,8 @@ class Walker {
           return decodeConfiguration(r, 0);
         },
         {
-          limit: this.limits.maxSectionBytes,
+          limit: MAX_CONFIGURATION_BYTES,
+          initial: MAX_CONFIGURATION_BYTES,
           what: 'configuration section',
           path: 'configuration',
         },
