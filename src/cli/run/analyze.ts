@@ -13,6 +13,8 @@ export interface AnalyzeOptions {
   vmdesc?: string;
   /** Keep bytes after EOF that are not a VM description (default: refuse the stream). */
   keepTrailing?: boolean;
+  /** --extract: replace DIR even when it is not an earlier extract. */
+  force?: boolean;
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -55,7 +57,12 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
       '--check-catalog: no device catalog is wired into this build yet, so there is nothing to check against',
     );
 
+  if (o.force && o.extract === undefined) throw new UsageError('--force goes with --extract DIR');
   quietOnClosedStdout();
+  if (o.extract !== undefined) {
+    const { checkOutputPath } = await import('../../stream/atomic-file');
+    checkOutputPath(o.extract, 'dir');
+  }
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
@@ -68,7 +75,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   try {
     if (o.extract !== undefined) {
       const { extractStream } = await import('../../analyze/extract');
-      const r = await extractStream(source, o.extract, opts);
+      const r = await extractStream(source, o.extract, { ...opts, force: o.force });
       progress.stop();
       process.stdout.write(r.files.map((f) => f + '\n').join(''));
       if (!r.contents.vmdesc)

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { UsageError } from '../../errors';
-import { writeFileAtomically } from '../../stream/atomic-file';
+import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
 import { RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import { StateJsonError, vmStateFromJson } from '../../../vmstate/releases/state-json';
 import type { Release } from '../../../vmstate/releases/types';
@@ -60,6 +60,7 @@ function releaseList(specs: readonly string[], what: string): Release[] {
 
 export async function runCompat(opts: CompatCliOptions): Promise<number> {
   if (opts.json && opts.html) throw new UsageError('compat: give --json or --html FILE, not both');
+  if (opts.html) checkOutputPath(opts.html, 'file');
   const runs = int(opts.runs, '--runs', 100, 1);
   const seed = int(opts.seed, '--seed', 42);
   const shrinkTimeMs = int(opts.shrinkTime, '--shrink-time', 2000);

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { RefusedError, UsageError } from '../../errors';
-import { writeFileAtomically } from '../../stream/atomic-file';
+import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
 import { cpuEverythingDescription } from '../../../vmstate/x86/cpu';
 import type { X86Ctx } from '../../../vmstate/x86/ctx';
 import { cpuResetState } from '../../../vmstate/x86/reset';
@@ -126,6 +126,9 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
   if (!opts.output && !opts.writeState)
     throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
+  // Before any work: a path that cannot be written is a usage error (exit 2) naming it.
+  if (opts.output) checkOutputPath(opts.output, 'file');
+  if (opts.writeState) checkOutputPath(opts.writeState, 'file');
 
   let vm: { ctx: X86Ctx; state: VmStates };
   if (opts.scenario) {
