@@ -48,7 +48,7 @@ export async function extractStream(
         );
         files.push('desc.json');
       }
-      files.push(...blocks.names);
+      for (const n of blocks.names) files.push(n);
       fs.writeFileSync(path.join(tmp, 'state.json'), pythonJson(qemuStateDict(contents)));
       files.push('state.json');
       return { files, contents };
