@@ -1,4 +1,6 @@
-import { UsageError } from '../../errors';
+import { BadInputFileError, UsageError, VMStateError } from '../../errors';
+import { readInputFile } from './input';
+import { reportInternal } from '../exit';
 import { readStreamContents } from '../../stream/collect';
 import type { WalkOptions } from '../../stream/walk';
 import { catalogCheck, catalogResolvers } from '../../analyze/catalog-hook';
@@ -22,20 +24,15 @@ async function loadVmdescFile(
   file: string | undefined,
 ): Promise<import('../../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
-  const fs = await import('fs');
   const { parseVmdesc } = await import('../../stream/vmdesc');
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UsageError(
-      `cannot read --vmdesc ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const bytes = readInputFile(file, '--vmdesc', null);
   try {
     return parseVmdesc(bytes, 0);
   } catch (e) {
-    throw new UsageError(`--vmdesc ${file}: ${(e as Error).message}`);
+    // Its content is the input's fault: exit 3, like a stream's own description.
+    const at =
+      e instanceof VMStateError ? `offset 0x${e.offset.toString(16)}: ${e.what}` : String(e);
+    throw new BadInputFileError(file, `--vmdesc: ${at}`);
   }
 }
 
@@ -147,6 +144,6 @@ function quietOnClosedStdout(): void {
   stdoutGuarded = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    process.exitCode = reportInternal(e);
   });
 }

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { UsageError } from '../../errors';
 import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
+import { readInputFile } from './input';
 import { RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import { StateJsonError, vmStateFromJson } from '../../../vmstate/releases/state-json';
 import type { Release } from '../../../vmstate/releases/types';
@@ -150,8 +151,9 @@ function runOneVm(
 ): number {
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(readInputFile(file, '--state'));
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     return reportBadInput(new BadInputFile(file, `${file}: ${(e as Error).message}`));
   }
   const r = cells[0].from;
