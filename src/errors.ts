@@ -227,5 +227,18 @@ export class UnsupportedError extends VMStateError {
  */
 export class UsageError extends Error {}
 
+/**
+ * An input file (other than a stream) whose content is malformed or unsupported: the CLI's exit
+ * 3, with one line naming the file (and the key or offset inside it when the message gives one).
+ */
+export class BadInputFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
 /** A request that cannot be carried out for a stated reason (exit 1), e.g. a migration blocker. */
 export class RefusedError extends Error {}

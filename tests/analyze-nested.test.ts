@@ -99,3 +99,62 @@ test.each(['no-nested', 'vmx-root', 'vmx-l2-shadow', 'svm-l2'])(
     expect(r.code).toBe(0);
   },
 );
+
+/** The stream with its VM description's text changed (the be32 length framed again). */
+function withDescription(file: string, edit: (json: string) => string): string {
+  const bytes = fs.readFileSync(file);
+  const text = bytes.toString('latin1');
+  const marker = text.lastIndexOf('\u0006', text.indexOf('{"page_size"'));
+  const json = edit(text.slice(marker + 5));
+  expect(json).not.toBe(text.slice(marker + 5));
+  const head = Buffer.alloc(5);
+  head[0] = 6;
+  head.writeUInt32BE(json.length, 1);
+  const out = file.replace(/\.mig$/, `-edited-${Math.random().toString(36).slice(2)}.mig`);
+  fs.writeFileSync(
+    out,
+    Buffer.concat([bytes.subarray(0, marker), head, Buffer.from(json, 'latin1')]),
+  );
+  return out;
+}
+
+test.each([
+  ['buffer', '"type": "buffer", "size": 8'],
+  ['bool', '"type": "bool", "size": 8'],
+])(
+  'a nested-state field the description types as %s is reported as not shown, never a crash',
+  async (_, replacement) => {
+    const { file } = streamOf('vmx-l2-shadow');
+    const edited = withDescription(file, (j) =>
+      j.replace(
+        '"name": "hdr.vmx.vmcs12_pa", "type": "uint64", "size": 8',
+        `"name": "hdr.vmx.vmcs12_pa", ${replacement}`,
+      ),
+    );
+    const r = await runCli(['analyze', edited, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const cpu = JSON.parse(r.stdout).sections.find((s: { idstr: string }) => s.idstr === 'cpu');
+    expect(cpu.nested.problem.message).toMatch(/not shown.*hdr\.vmx\.vmcs12_pa/);
+    expect(cpu.nested.vmcs12.revision_id).toBeDefined();
+    const tree = await runCli(['analyze', edited, '--format', 'tree']);
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toMatch(/inconsistent: not shown.*hdr\.vmx\.vmcs12_pa/);
+  },
+);
+
+test('a nested-state format the description types as a buffer cannot be shown, and says so', async () => {
+  const { file } = streamOf('vmx-l2-shadow');
+  const edited = withDescription(file, (j) =>
+    j.replace(
+      '"name": "format", "type": "uint16", "size": 2',
+      '"name": "format", "type": "buffer", "size": 2',
+    ),
+  );
+  const r = await runCli(['analyze', edited, '--format', 'json']);
+  expect(r.code).toBe(0);
+  const cpu = JSON.parse(r.stdout).sections.find((s: { idstr: string }) => s.idstr === 'cpu');
+  expect(cpu.nested.problem.message).toMatch(
+    /cannot show the nested state: format is a 2-byte buffer/,
+  );
+});

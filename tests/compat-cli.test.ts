@@ -82,7 +82,7 @@ describe('vmstate check', () => {
     const notDump = write('notdump.json', '{"x": {"y": 1}}');
     const r = await runCli(['check', notDump, '7.2']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/no Description/);
+    expect(r.stderr).toMatch(/x\.Description: /);
     expect((await runCli(['check', '7.2', path.join(tmp, 'missing.ts')])).code).toBe(3);
   });
 });

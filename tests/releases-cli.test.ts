@@ -131,13 +131,19 @@ describe('vmstate generate', () => {
 
   it('bad state files exit 3 naming the problem', async () => {
     const cases: [unknown, RegExp][] = [
-      [{ sections: { cpu: { 'env.nope': 1 } } }, /unknown field 'env\.nope'/],
-      [{ sections: { cpu: { 'env.eip': 12.5 } } }, /env\.eip: expected a 64-bit integer/],
-      [{ sections: { cpu: { 'env.regs': [1, 2] } } }, /expected 16 elements/],
-      [{ sections: { cpu: { 'env.hflags': -1 } } }, /env\.hflags/],
-      [{ sections: { nope: {} } }, /no section 'nope'/],
-      [{ ctx: { accel: 'xen' } }, /ctx\.accel/],
-      [{ format: 'other@2' }, /format/],
+      [{ ctx: {}, sections: { cpu: { 'env.nope': 1 } } }, /unknown field 'env\.nope'/],
+      [{ ctx: {}, sections: { cpu: { 'env.eip': 12.5 } } }, /env\.eip: expected a 64-bit integer/],
+      [{ ctx: {}, sections: { cpu: { 'env.regs': [1, 2] } } }, /expected 16 elements/],
+      [{ ctx: {}, sections: { cpu: { 'env.hflags': -1 } } }, /env\.hflags/],
+      [{ ctx: {}, sections: { nope: {} } }, /no section 'nope'/],
+      [{ ctx: { accel: 'xen' }, sections: {} }, /ctx\.accel/],
+      [{ format: 'other@2', ctx: {}, sections: {} }, /format/],
+      // The envelope is checked by its schema: every key where it is wrong.
+      [{ sections: {} }, /state file: ctx: /],
+      [{ ctx: {}, sections: null }, /state file: sections: /],
+      [{ ctx: { kvm: { nestedStateMax: 1e15 } }, sections: {} }, /ctx\.kvm\.nestedStateMax/],
+      [{ ctx: { kvm: { nestedStateMax: -1 } }, sections: {} }, /ctx\.kvm\.nestedStateMax/],
+      [{ ctx: { cpu: { vmx: 'yes' } }, sections: {} }, /ctx\.cpu\.vmx/],
     ];
     for (const [content, msg] of cases) {
       const json = path.join(dir, 'bad.json');

@@ -6,7 +6,7 @@ import { readStreamContents, type StreamContents } from '../stream/collect';
 import type { RamRecord } from '../stream/ram';
 import type { ChunkSource } from '../stream/source';
 import type { WalkOptions } from '../stream/walk';
-import { writeDirAtomically } from '../stream/atomic-file';
+import { OutputPathError, writeDirAtomically } from '../stream/atomic-file';
 import { pythonJson } from './python-json';
 import { qemuDescValue, qemuStateDict } from './qemu-format';
 
@@ -25,33 +25,58 @@ export interface ExtractResult {
 export async function extractStream(
   source: ChunkSource,
   dir: string,
-  opts: WalkOptions = {},
+  opts: WalkOptions & { force?: boolean } = {},
 ): Promise<ExtractResult> {
-  return writeDirAtomically(dir, async (tmp) => {
-    const blocks = new BlockFiles(tmp);
-    let contents: StreamContents;
-    try {
-      contents = await readStreamContents(source, {
-        ...opts,
-        onRam: (r, pageSize) => blocks.record(r, pageSize),
-      });
-    } finally {
-      blocks.close();
-    }
-    const files: string[] = [];
-    if (contents.vmdesc) {
-      fs.writeFileSync(
-        path.join(tmp, 'desc.json'),
-        pythonJson(qemuDescValue(contents.vmdesc.json, contents.vmdesc.offset)),
-      );
-      files.push('desc.json');
-    }
-    files.push(...blocks.names);
-    fs.writeFileSync(path.join(tmp, 'state.json'), pythonJson(qemuStateDict(contents)));
-    files.push('state.json');
-    return { files, contents };
-  });
+  return writeDirAtomically(
+    dir,
+    async (tmp) => {
+      const blocks = new BlockFiles(tmp);
+      let contents: StreamContents;
+      try {
+        contents = await readStreamContents(source, {
+          ...opts,
+          onRam: (r, pageSize) => blocks.record(r, pageSize),
+        });
+      } finally {
+        blocks.close();
+      }
+      const files: string[] = [];
+      if (contents.vmdesc) {
+        fs.writeFileSync(
+          path.join(tmp, 'desc.json'),
+          pythonJson(qemuDescValue(contents.vmdesc.json, contents.vmdesc.offset)),
+        );
+        files.push('desc.json');
+      }
+      for (const n of blocks.names) files.push(n);
+      fs.writeFileSync(path.join(tmp, 'state.json'), pythonJson(qemuStateDict(contents)));
+      files.push('state.json');
+      return { files, contents };
+    },
+    (existing) => {
+      if (!opts.force && !isReplaceable(existing))
+        throw new OutputPathError(
+          existing,
+          'the directory holds files that are not an earlier extract (no state.json); --force replaces it whole',
+        );
+    },
+  );
 }
+
+/** An empty directory or an earlier extract (it has a state.json) is replaced without --force. */
+function isReplaceable(dir: string): boolean {
+  const names = fs.readdirSync(dir);
+  return names.length === 0 || names.includes('state.json');
+}
+
+/**
+ * No machine has more: x86-64's largest physical address space is 2^52 bytes. A block list that
+ * claims more is refused before any file is sized by it.
+ */
+export const MAX_BLOCK_BYTES = 2 ** 52;
+
+/** Block files kept open at once; others are reopened on demand (a list of 20,000 blocks is legal). */
+const OPEN_FILES = 64;
 
 /** Maps a RAM block id to a path inside the directory, refusing ids that would leave it. */
 export function blockFilePath(name: string): string {
@@ -73,66 +98,113 @@ export function blockFilePath(name: string): string {
 }
 
 class BlockFiles {
-  private readonly fds = new Map<string, { fd: number; length: number }>();
+  private readonly blocks = new Map<string, { file: string; length: number }>();
+  /** Open descriptors, least recently used first. */
+  private readonly open = new Map<string, number>();
   readonly names: string[] = [];
 
   constructor(private readonly dir: string) {}
 
   record(r: RamRecord, pageSize: number): void {
     if (r.kind === 'mem-size') {
-      for (const b of r.blocks) {
-        if (this.fds.has(b.name)) continue;
-        const rel = blockFilePath(b.name);
-        const file = path.join(this.dir, rel);
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        const fd = fs.openSync(file, 'w+');
-        fs.ftruncateSync(fd, Number(b.length));
-        this.fds.set(b.name, { fd, length: Number(b.length) });
-        this.names.push(rel);
-      }
+      for (const b of r.blocks)
+        if (!this.blocks.has(b.name)) this.create(b.name, b.length, r.offset);
       return;
     }
     if (!('block' in r)) return;
-    const f = this.fds.get(r.block);
+    const f = this.blocks.get(r.block);
     if (!f) return;
     const pos = r.addr;
     switch (r.kind) {
       case 'zero':
-        if (r.fill !== 0) this.write(f.fd, new Uint8Array(pageSize).fill(r.fill), pos, f.length);
+        if (r.fill !== 0) this.write(r.block, new Uint8Array(pageSize).fill(r.fill), pos);
         return;
       case 'page':
-        return this.write(f.fd, r.data, pos, f.length);
+        return this.write(r.block, r.data, pos);
       case 'compressed': {
         let data: Uint8Array;
         try {
-          data = inflateSync(r.data);
+          // A page inflates to one page: a stream that says more is a zip bomb, not RAM.
+          data = inflateSync(r.data, { maxOutputLength: pageSize });
         } catch (e) {
           throw new MalformedError(
-            `compressed page does not inflate: ${(e as Error).message}`,
+            `compressed page does not inflate to at most one page (${pageSize} bytes): ${(e as Error).message}`,
             r.offset,
             `ram > ${r.block}`,
           );
         }
-        return this.write(f.fd, data, pos, f.length);
+        return this.write(r.block, data, pos);
       }
       case 'xbzrle': {
-        const size = pageSize;
-        const page = new Uint8Array(size);
-        fs.readSync(f.fd, page, 0, Math.max(0, Math.min(size, f.length - pos)), pos);
+        const page = new Uint8Array(pageSize);
+        fs.readSync(
+          this.fd(r.block),
+          page,
+          0,
+          Math.max(0, Math.min(pageSize, f.length - pos)),
+          pos,
+        );
         applyXbzrle(page, r.data, r.offset, r.block);
-        return this.write(f.fd, page, pos, f.length);
+        return this.write(r.block, page, pos);
       }
     }
   }
 
-  private write(fd: number, data: Uint8Array, pos: number, length: number): void {
-    const n = Math.min(data.length, length - pos);
-    if (n > 0) fs.writeSync(fd, data, 0, n, pos);
+  /** Creates the block's file at its full (sparse) size. */
+  private create(name: string, length: bigint, offset: number): void {
+    const where = `ram > ${name}`;
+    if (length > BigInt(MAX_BLOCK_BYTES))
+      throw new UnsupportedError(
+        `RAM block '${name}' of 0x${length.toString(16)} bytes is larger than any machine's memory (2^52 bytes)`,
+        offset,
+        where,
+      );
+    const rel = blockFilePath(name);
+    const file = path.join(this.dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, 'w+');
+    try {
+      fs.ftruncateSync(fd, Number(length));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EFBIG' && code !== 'EINVAL') throw e;
+      throw new UnsupportedError(
+        `RAM block '${name}' of 0x${length.toString(16)} bytes cannot be a file on this file system (${code})`,
+        offset,
+        where,
+      );
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.blocks.set(name, { file, length: Number(length) });
+    this.names.push(rel);
+  }
+
+  private fd(name: string): number {
+    let fd = this.open.get(name);
+    if (fd !== undefined) {
+      this.open.delete(name);
+      this.open.set(name, fd);
+      return fd;
+    }
+    if (this.open.size >= OPEN_FILES) {
+      const [oldest, ofd] = this.open.entries().next().value as [string, number];
+      this.open.delete(oldest);
+      fs.closeSync(ofd);
+    }
+    fd = fs.openSync(this.blocks.get(name)!.file, 'r+');
+    this.open.set(name, fd);
+    return fd;
+  }
+
+  private write(name: string, data: Uint8Array, pos: number): void {
+    const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
+    if (n > 0) fs.writeSync(this.fd(name), data, 0, n, pos);
   }
 
   close(): void {
-    for (const { fd } of this.fds.values()) fs.closeSync(fd);
-    this.fds.clear();
+    for (const fd of this.open.values()) fs.closeSync(fd);
+    this.open.clear();
   }
 }
 

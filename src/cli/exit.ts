@@ -1,18 +1,60 @@
-import { RefusedError, UsageError, VMStateError } from '../errors';
+import { BadInputFileError, RefusedError, UsageError, VMStateError } from '../errors';
 
 /** The CLI's exit codes: scripts depend on them. */
 export const EXIT = {
   ok: 0,
   /** The thing asked for is not possible or not compatible (a checker found a break, a blocker refused). */
   refused: 1,
+  /** Bad flags or arguments, and paths that cannot be opened or written. */
   usage: 2,
-  /** The input file is malformed or uses something unsupported. */
+  /** An input whose content is malformed or unsupported (a stream, a dump, a state file...). */
   badInput: 3,
-  internal: 70,
+  /** A bug in vmstate: one line asking for a report, never a stack trace. */
+  internal: 4,
 } as const;
 
+/** What `vmstate --help` says about exit codes (README says the same). */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  ok
+  1  refused or incompatible (a checker found a break, a release refuses, a matrix cell fails)
+  2  usage: bad flags or arguments, a path that cannot be opened or written
+  3  an input whose content is malformed or unsupported (named, with the offset or key)
+  4  an internal error (a bug in vmstate; it asks for a report with the command line)`;
+
+/** The arguments of the command being run (set when commander parses them). */
+let invokedWith: readonly string[] | undefined;
+export function setInvokedArgs(args: readonly string[]): void {
+  invokedWith = args;
+}
+
+/** The command line as typed, quoted where needed, for a bug report. */
+export function commandLine(
+  argv: readonly string[] = invokedWith ?? process.argv.slice(2),
+): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['vmstate', ...argv.map(quote)].join(' ');
+}
+
+/** One line for a failure nothing expected, and its exit code (VMSTATE_DEBUG=1 adds the stack). */
+export function reportInternal(e: unknown, argv?: readonly string[]): number {
+  const sys = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof sys.code === 'string' && sys.syscall && sys.path) {
+    // The system refused a file operation the checks before could not foresee (disk full...).
+    process.stderr.write(`vmstate: cannot ${sys.syscall} ${sys.path}: ${sys.code}\n`);
+    return EXIT.usage;
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  process.stderr.write(
+    `vmstate: internal error (a bug in vmstate): ${what.split('\n')[0]}; please report it with the command line: ${commandLine(argv)}\n`,
+  );
+  if (process.env.VMSTATE_DEBUG && e instanceof Error && e.stack)
+    process.stderr.write(`${e.stack}\n`);
+  return EXIT.internal;
+}
+
 /**
- * Runs a command body and turns known failures into one line on stderr and the right exit code.
+ * Runs a command body and turns every failure into one line on stderr and the right exit code.
  * `file` names the input in the message of a malformed-input failure.
  */
 export async function runCommand(
@@ -27,6 +69,9 @@ export async function runCommand(
       const path = e.path ? `, ${e.path}` : '';
       process.stderr.write(`vmstate: ${file ?? '<input>'}: ${where}${path}: ${e.what}\n`);
       process.exitCode = EXIT.badInput;
+    } else if (e instanceof BadInputFileError) {
+      process.stderr.write(`vmstate: ${e.message}\n`);
+      process.exitCode = EXIT.badInput;
     } else if (e instanceof UsageError) {
       process.stderr.write(`vmstate: ${e.message}\n`);
       process.exitCode = EXIT.usage;
@@ -34,7 +79,7 @@ export async function runCommand(
       process.stderr.write(`vmstate: ${e.message}\n`);
       process.exitCode = EXIT.refused;
     } else {
-      throw e;
+      process.exitCode = reportInternal(e);
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands';
-import { EXIT } from './exit';
+import { EXIT, EXIT_CODES_HELP, reportInternal, setInvokedArgs } from './exit';
 
 import { packageVersion } from './package-info';
 
@@ -16,7 +16,13 @@ export function buildProgram(): Command {
     )
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP)
+    .hook('preAction', (root) => {
+      // commander keeps the argv it parsed (node, script, args...): a bug report quotes the args.
+      const raw = (root as unknown as { rawArgs?: string[] }).rawArgs;
+      if (raw) setInvokedArgs(raw.slice(2));
+    });
   registerCommands(program);
   return program;
 }
@@ -36,15 +42,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Whatever escapes a command body (an error in an event handler) is one line too.
+  process.on('uncaughtException', (e) => {
+    process.exitCode = reportInternal(e);
+  });
   main(process.argv).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(
-        `vmstate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
-      process.exitCode = EXIT.internal;
+      process.exitCode = reportInternal(e);
     },
   );
 }

@@ -1,12 +1,179 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { UsageError } from '../errors';
 
-/** A temporary name beside `target`, so the final rename stays within one file system. */
+/**
+ * Output files and directories are written whole or not at all: into a temporary name beside the
+ * target (so the final rename stays within one file system), renamed over it at the end.
+ *
+ * Temporary names are `.NAME.tmp-PID-RANDOM`. A run that is interrupted by SIGINT, SIGTERM or
+ * SIGHUP removes its own; one killed outright (SIGKILL, a crash) leaves them, and the next run
+ * that writes the same NAME removes those whose PID is no longer alive.
+ */
+
+/** A path that cannot be written: a usage error (exit 2) naming it. */
+export class OutputPathError extends UsageError {
+  constructor(
+    readonly target: string,
+    reason: string,
+  ) {
+    super(`cannot write ${target}: ${reason}`);
+  }
+}
+
+const TEMP_MARK = '.tmp-';
+
+/** A temporary name beside `target`. */
 export function tempNameBeside(target: string): string {
   const dir = path.dirname(path.resolve(target));
   const base = path.basename(target);
-  return path.join(dir, `.${base}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  return path.join(
+    dir,
+    `.${base}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+  );
 }
+
+/** Removes temporary files and directories left beside `target` by runs that no longer exist. */
+export function removeStaleTemps(target: string): string[] {
+  const dir = path.dirname(path.resolve(target));
+  const prefix = `.${path.basename(target)}${TEMP_MARK}`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Removal on signals.
+
+const liveTemps = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function removeLiveTemps(): void {
+  for (const t of liveTemps) {
+    try {
+      fs.rmSync(t, { recursive: true, force: true });
+    } catch {
+      // best effort: the next run removes what is left
+    }
+  }
+  liveTemps.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeLiveTemps();
+  stopWatching();
+  // Die of the same signal, as if no handler had been installed (exit status 128 + n).
+  process.kill(process.pid, signal);
+}
+
+function watch(tmp: string): void {
+  if (liveTemps.size === 0) {
+    for (const s of SIGNALS) process.on(s, onSignal);
+    process.on('exit', removeLiveTemps);
+  }
+  liveTemps.add(tmp);
+}
+
+function unwatch(tmp: string): void {
+  liveTemps.delete(tmp);
+  if (liveTemps.size === 0) stopWatching();
+}
+
+function stopWatching(): void {
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  process.removeListener('exit', removeLiveTemps);
+}
+
+/** The temporary files of this process that are still being written (for tests). */
+export function liveTempNames(): string[] {
+  return [...liveTemps];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+/** Why errno `code` means `target` cannot be written, in words. */
+function reason(e: unknown, dir: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return `directory ${dir} does not exist`;
+    case 'ENOTDIR':
+      return `${dir} is not a directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied in ${dir}`;
+    case 'EROFS':
+      return `${dir} is on a read-only file system`;
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return code ?? (e as Error).message;
+  }
+}
+
+/**
+ * Checks that `target` can be created or replaced as a `kind`, before any work is done; throws
+ * OutputPathError (exit 2) naming it when it cannot.
+ */
+export function checkOutputPath(target: string, kind: 'file' | 'dir'): void {
+  if (target === '') throw new OutputPathError(target, 'empty path');
+  const dir = path.dirname(path.resolve(target));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    throw new OutputPathError(target, reason(e, dir));
+  }
+  if (!st.isDirectory()) throw new OutputPathError(target, `${dir} is not a directory`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new OutputPathError(target, reason(e, dir));
+  }
+  const existing = fs.statSync(target, { throwIfNoEntry: false });
+  if (existing) {
+    if (kind === 'file' && existing.isDirectory())
+      throw new OutputPathError(target, 'it is a directory');
+    if (kind === 'dir' && !existing.isDirectory())
+      throw new OutputPathError(target, 'it exists and is not a directory');
+  }
+}
+
+/** Runs a file-system step of writing `target`, turning errno failures into OutputPathError. */
+function step<T>(target: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === undefined) throw e;
+    throw new OutputPathError(target, reason(e, path.dirname(path.resolve(target))));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers.
 
 /**
  * Writes a file whole or not at all: `body` gets a descriptor of a temporary file beside
@@ -16,40 +183,60 @@ export async function writeFileAtomically<T>(
   target: string,
   body: (fd: number) => Promise<T>,
 ): Promise<T> {
+  checkOutputPath(target, 'file');
+  removeStaleTemps(target);
   const tmp = tempNameBeside(target);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
+  const fd = step(target, () => fs.openSync(tmp, 'wx', 0o644));
+  watch(tmp);
   let closed = false;
   try {
     const result = await body(fd);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     closed = true;
-    fs.renameSync(tmp, target);
+    step(target, () => fs.renameSync(tmp, target));
     return result;
   } catch (e) {
     if (!closed) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw e;
+  } finally {
+    unwatch(tmp);
   }
 }
 
 /**
  * Fills a directory whole or not at all: `body` writes into a temporary directory beside
- * `target`, which is then renamed to `target` (which must not exist, or be an empty directory).
+ * `target`, which then takes the place of `target`. An existing `target` directory is replaced
+ * whole (moved aside under a temporary name, then removed), so running again into the same
+ * directory gives exactly the new contents; `mayReplace` may refuse that by throwing.
  */
 export async function writeDirAtomically<T>(
   target: string,
   body: (dir: string) => Promise<T>,
+  mayReplace: (existing: string) => void = () => {},
 ): Promise<T> {
+  checkOutputPath(target, 'dir');
+  if (fs.existsSync(target)) mayReplace(target);
+  removeStaleTemps(target);
   const tmp = tempNameBeside(target);
-  fs.mkdirSync(tmp, { mode: 0o755 });
+  step(target, () => fs.mkdirSync(tmp, { mode: 0o755 }));
+  watch(tmp);
   try {
     const result = await body(tmp);
-    if (fs.existsSync(target)) fs.rmdirSync(target); // only succeeds when empty
-    fs.renameSync(tmp, target);
+    if (fs.existsSync(target)) {
+      const old = tempNameBeside(target);
+      watch(old);
+      step(target, () => fs.renameSync(target, old));
+      step(target, () => fs.renameSync(tmp, target));
+      fs.rmSync(old, { recursive: true, force: true });
+      unwatch(old);
+    } else step(target, () => fs.renameSync(tmp, target));
     return result;
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    unwatch(tmp);
   }
 }

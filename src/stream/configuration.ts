@@ -1,10 +1,22 @@
 import { ByteReader, latin1 } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
-import { MalformedError, UnsupportedError } from '../errors';
+import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
 import { SectionType } from './constants';
 import type { ConfigurationRecord, ConfigurationSubsection } from './records';
 
 const PATH = 'configuration';
+
+/** More than every migration capability QEMU has (about 25 in 10.0). */
+export const MAX_CAPABILITIES = 64;
+
+/** Machine type names are short (pc-i440fx-10.0); QEMU compares the whole name with its own. */
+export const MAX_MACHINE_TYPE_BYTES = 256;
+
+/**
+ * More than the largest configuration body (a bounded name, three subsections of bounded size),
+ * so one read of this many bytes parses it once.
+ */
+export const MAX_CONFIGURATION_BYTES = 32 * 1024;
 
 /**
  * Decodes the configuration body (after the 0x07 byte): be32 length + machine type name, then the
@@ -18,6 +30,14 @@ export function decodeConfiguration(
   r.path = () => PATH;
   const start = r.pos;
   const len = r.u32();
+  if (len > MAX_MACHINE_TYPE_BYTES)
+    throw new LimitExceededError(
+      'machine type name',
+      len,
+      MAX_MACHINE_TYPE_BYTES,
+      start + r.base,
+      PATH,
+    );
   const machineType = latin1(r.bytesView(len));
   const rec: Omit<ConfigurationRecord, 'offset'> = {
     type: 'configuration',
@@ -38,12 +58,29 @@ export function decodeConfiguration(
         rec.targetPageBits = r.u32();
         break;
       case 'configuration/capabilities': {
+        const countAt = r.offset;
         const count = r.u32();
+        // QEMU sends only the capabilities it validates (one or two) and refuses a name it
+        // does not know, the empty one included: a longer list is no stream QEMU wrote.
+        if (count > MAX_CAPABILITIES)
+          throw new LimitExceededError(
+            'capability count',
+            count,
+            MAX_CAPABILITIES,
+            countAt,
+            `${PATH} > ${name}`,
+          );
         const caps: string[] = [];
-        // Each entry is at least one byte, so the count cannot outrun the input unchecked.
         for (let i = 0; i < count; i++) {
-          r.need(1);
-          caps.push(r.countedString());
+          const at = r.offset;
+          const cap = r.countedString();
+          if (cap === '')
+            throw new MalformedError(
+              `capability ${i} has an empty name (QEMU refuses names it does not know)`,
+              at,
+              `${PATH} > ${name}`,
+            );
+          caps.push(cap);
         }
         rec.capabilities = caps;
         break;

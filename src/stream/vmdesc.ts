@@ -97,34 +97,51 @@ function isPageSize(v: unknown): boolean {
   );
 }
 
+/** Where the end of a file says a VM description is: whole, or cut short (its length runs past the end). */
+export type VmdescAtEnd =
+  | { kind: 'found'; offset: number; json: Uint8Array }
+  | { kind: 'truncated'; offset: number; length: number; available: number };
+
+type Framing =
+  | { kind: 'found'; offset: number; length: number }
+  | { kind: 'truncated'; offset: number; length: number; available: number };
+
+/** The marker is at most 4 bytes before the last 0x06 of the file (see locateVmdescFromEnd). */
+const MARKER_SPAN = 5;
+/** How much of the file's end is checked to be text before calling a long length a cut. */
+const TEXT_CHECK_BYTES = 4096;
+
 /**
- * Finds the vmdesc by its framing from the end of a seekable input: the JSON text cannot contain
- * a raw 0x06 byte, so the last 0x06 in the file is the marker if a vmdesc ends the file; its be32
- * length must then reach exactly the end of the file. Unlike a NUL/'{' search this does not care
- * what the length bytes contain or what binary data precedes the marker.
- * Returns undefined when the file does not end with a vmdesc.
+ * Finds the vmdesc by its structure from the end of a seekable input. A description is the
+ * marker 0x06, a be32 length and that many bytes of JSON text ending the file; JSON text holds no
+ * raw 0x06, so the last 0x06 of the file is the marker itself or one of its four length bytes
+ * (a length such as 0x00015706). Each of those candidates is checked by its framing: the length
+ * must reach exactly the end of the file and the text must start with '{'. A candidate whose
+ * length runs past the end, followed by text only, is a description cut short.
+ * Returns undefined when the file does not end with a description.
  */
 export async function locateVmdescFromEnd(
   source: ChunkSource,
   maxBytes: number = Limits.maxVmdescBytes,
-): Promise<{ offset: number; json: Uint8Array } | undefined> {
+): Promise<VmdescAtEnd | undefined> {
   if (source.size === undefined || !source.readAt) return undefined;
   const size = source.size;
   const step = 1 << 20;
   let hi = size;
-  const lowest = Math.max(0, size - maxBytes - 5);
+  const lowest = Math.max(0, size - maxBytes - MARKER_SPAN);
   while (hi > lowest) {
     const lo = Math.max(lowest, hi - step);
     const chunk = await source.readAt(lo, hi - lo);
-    for (let i = chunk.length - 1; i >= 0; i--) {
-      if (chunk[i] !== SectionType.VMDESCRIPTION) continue;
-      const marker = lo + i;
-      const head = await source.readAt(marker, 6);
-      if (head.length < 6) return undefined;
-      const len = ((head[1] << 24) >>> 0) + (head[2] << 16) + (head[3] << 8) + head[4];
-      if (marker + 5 + len !== size || head[5] !== 0x7b /* '{' */) return undefined;
-      const json = await source.readAt(marker + 5, len);
-      return { offset: marker, json };
+    const i = chunk.lastIndexOf(SectionType.VMDESCRIPTION);
+    if (i >= 0) {
+      const last = lo + i;
+      const from = Math.max(0, last - (MARKER_SPAN - 1));
+      const head = await source.readAt(from, Math.min(size, last + MARKER_SPAN + 1) - from);
+      const tailFrom = Math.min(size, Math.max(last + MARKER_SPAN, size - TEXT_CHECK_BYTES));
+      const tail = await source.readAt(tailFrom, size - tailFrom);
+      const r = vmdescFraming(head, from, size, tail);
+      if (r?.kind !== 'found') return r;
+      return { kind: 'found', offset: r.offset, json: await source.readAt(r.offset + 5, r.length) };
     }
     hi = lo;
   }
@@ -132,16 +149,50 @@ export async function locateVmdescFromEnd(
 }
 
 /** Same search over bytes in memory (a buffered tail of a non-seekable input). */
-export function locateVmdescInBytes(
-  bytes: Uint8Array,
-  base: number,
-): { offset: number; json: Uint8Array } | undefined {
-  const i = bytes.lastIndexOf(SectionType.VMDESCRIPTION);
-  if (i < 0 || i + 6 > bytes.length) return undefined;
-  const len =
-    ((bytes[i + 1] << 24) >>> 0) + (bytes[i + 2] << 16) + (bytes[i + 3] << 8) + bytes[i + 4];
-  if (i + 5 + len !== bytes.length || bytes[i + 5] !== 0x7b) return undefined;
-  return { offset: base + i, json: bytes.subarray(i + 5) };
+export function locateVmdescInBytes(bytes: Uint8Array, base: number): VmdescAtEnd | undefined {
+  const last = bytes.lastIndexOf(SectionType.VMDESCRIPTION);
+  if (last < 0) return undefined;
+  const from = Math.max(0, last - (MARKER_SPAN - 1));
+  const head = bytes.subarray(from, Math.min(bytes.length, last + MARKER_SPAN + 1));
+  const tail = bytes.subarray(Math.max(last + MARKER_SPAN, bytes.length - TEXT_CHECK_BYTES));
+  const r = vmdescFraming(head, base + from, base + bytes.length, tail);
+  if (r?.kind !== 'found') return r;
+  return { kind: 'found', offset: r.offset, json: bytes.subarray(r.offset - base + 5) };
+}
+
+/**
+ * Checks each 0x06 in `head` (the bytes from absolute offset `from` up to 5 bytes past the last
+ * 0x06 of a file of `size` bytes, whose last bytes, all after every candidate's length, are
+ * `tail`) as a description's marker, the last first.
+ */
+function vmdescFraming(
+  head: Uint8Array,
+  from: number,
+  size: number,
+  tail: Uint8Array,
+): Framing | undefined {
+  let cut: Framing | undefined;
+  for (let i = head.length - 1; i >= 0; i--) {
+    if (head[i] !== SectionType.VMDESCRIPTION) continue;
+    const marker = from + i;
+    // A file that ends inside the length bytes is left to the forward walk (an EOF byte after a
+    // footer whose id holds 0x06 looks the same).
+    if (i + 5 > head.length) continue;
+    const len =
+      ((head[i + 1] << 24) >>> 0) + (head[i + 2] << 16) + (head[i + 3] << 8) + head[i + 4];
+    const text = marker + 5;
+    if (text < size && head[i + 5] !== 0x7b /* '{' */) continue;
+    if (text + len === size && len > 0) return { kind: 'found', offset: marker, length: len };
+    if (text + len > size && !cut && looksLikeJsonText(tail))
+      cut = { kind: 'truncated', offset: marker, length: len, available: size - text };
+  }
+  return cut;
+}
+
+/** JSON as QEMU writes it: printable text and whitespace, no other control bytes. */
+function looksLikeJsonText(b: Uint8Array): boolean {
+  for (const c of b) if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  return true;
 }
 
 /** Matches stream sections to vmdesc devices by (idstr, instance), each description used once, in order. */

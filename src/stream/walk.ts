@@ -1,6 +1,6 @@
 import type { ByteReader } from '../bytes/reader';
 import { LimitExceededError, MalformedError, TruncatedError, UnsupportedError } from '../errors';
-import { hasCapability, decodeConfiguration } from './configuration';
+import { MAX_CONFIGURATION_BYTES, decodeConfiguration, hasCapability } from './configuration';
 import {
   COMMAND_FIXED_LENGTH,
   COMMAND_NAMES,
@@ -47,6 +47,11 @@ export interface WalkOptions {
   opaqueFallback?: boolean;
   /** Whether RAM block entries carry a postcopy page size (default: guess). */
   postcopyPageSizes?: boolean | 'auto';
+  /**
+   * Keep bytes after EOF that are not a whole VM description (and an unusable description) as a
+   * trailing record instead of refusing the stream (default false: a cut or corrupted stream).
+   */
+  keepTrailing?: boolean;
   /** Called as input arrives, with the absolute offset read so far and the total when known. */
   onProgress?: (offset: number, total?: number) => void;
   limits?: Partial<StreamLimits>;
@@ -116,7 +121,11 @@ class Walker {
     else if (this.opts.useVmdesc !== false && this.source.readAt) {
       this.vmdescTried = true;
       const found = await locateVmdescFromEnd(this.source, this.limits.maxVmdescBytes);
-      if (found) {
+      if (found?.kind === 'truncated' && !this.opts.keepTrailing)
+        // The file ends inside its description: refuse now rather than decode what precedes it
+        // without one (by a catalog that may not match).
+        throw new TruncatedError(found.length, found.available, found.offset + 5, 'vmdesc');
+      if (found?.kind === 'found') {
         try {
           this.useVmdesc(parseVmdesc(found.json, found.offset + 5), 'end-of-file');
         } catch {
@@ -166,7 +175,8 @@ class Walker {
           return decodeConfiguration(r, 0);
         },
         {
-          limit: this.limits.maxSectionBytes,
+          limit: MAX_CONFIGURATION_BYTES,
+          initial: MAX_CONFIGURATION_BYTES,
           what: 'configuration section',
           path: 'configuration',
         },
@@ -358,7 +368,9 @@ class Walker {
     if (!w.ended) return;
     const r = w.reader();
     const found = locateVmdescInBytes(r.bytes, r.base);
-    if (!found) return;
+    if (found?.kind === 'truncated' && !this.opts.keepTrailing)
+      throw new TruncatedError(found.length, found.available, found.offset + 5, 'vmdesc');
+    if (found?.kind !== 'found') return;
     try {
       this.useVmdesc(parseVmdesc(found.json, found.offset + 5), 'buffered-tail');
       this.updateResolvers();
@@ -580,6 +592,8 @@ class Walker {
       try {
         desc = parseVmdesc(json, offset + 5);
       } catch (e) {
+        // A description that does not parse is a damaged one (a cut or a corrupted length).
+        if (!this.opts.keepTrailing) throw e;
         error = (e as Error).message;
       }
       this.emit({ type: 'vmdesc', offset, json, desc, error });
@@ -593,6 +607,13 @@ class Walker {
         this.limits.maxTrailingBytes,
         at,
         'trailing',
+      );
+    if (w.available > 0 && !this.opts.keepTrailing)
+      throw new MalformedError(
+        `${w.available} byte(s) after the end of the stream that are not a VM description ` +
+          `(the stream is damaged, or a section was decoded with the wrong layout; --keep-trailing keeps them)`,
+        at,
+        offset === at ? 'after EOF' : 'after the VM description',
       );
     if (w.available > 0)
       this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });

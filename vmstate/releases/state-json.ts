@@ -15,6 +15,7 @@
  * comes from the release's catalog, so reading is strict: an unknown key or a value of the
  * wrong shape is an error naming its path.
  */
+import { z } from 'zod';
 import type { AnyVMSDesc, Kind, State } from '../../src/dsl';
 import { unreachableShape, type AnyField } from '../../src/dsl/field';
 import { cloneValue, initialState } from '../../src/engine/state';
@@ -145,6 +146,65 @@ function fieldsByKey(desc: AnyVMSDesc): Map<string, AnyField> {
   return m;
 }
 
+/** Deeper than any section's structs and arrays nest (the cpu's deepest is a handful of levels). */
+const MAX_DEPTH = 32;
+
+const flag = z.boolean().optional();
+/** The file's envelope and ctx, as X86Ctx declares them; section contents are checked by description. */
+const stateFileSchema = z.object({
+  format: z.literal(VM_STATE_FORMAT).optional(),
+  ctx: z
+    .object({
+      accel: z.enum(['kvm', 'tcg']).optional(),
+      cpu: z
+        .object({
+          vmx: flag,
+          svm: flag,
+          svmTscScale: flag,
+          tsxCtrl: flag,
+          sgxLc: flag,
+          xfd: flag,
+          amxTile: flag,
+          archLbr: flag,
+          hvRuntime: flag,
+          lmce: flag,
+        })
+        .strict()
+        .optional(),
+      kvm: z
+        .object({
+          // KVM_CAP_NESTED_STATE: 8320 on VMX, 4224 on SVM; a u32 in the kernel, never near 2^20.
+          nestedStateMax: z
+            .number()
+            .int()
+            .min(0)
+            .max(1 << 20)
+            .optional(),
+          exceptionPayload: flag,
+        })
+        .strict()
+        .optional(),
+      props: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      userTscKhz: z.number().int().min(1).max(0xffffffff).optional(),
+    })
+    .strict(),
+  sections: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+
+/** The JSON path of the first value nested more than `max` levels deep, without recursing. */
+function deeperThan(root: unknown, max: number): string | undefined {
+  const stack: [unknown, number, string][] = [[root, 0, '']];
+  while (stack.length) {
+    const [v, depth, at] = stack.pop()!;
+    if (depth > max) return at;
+    if (v && typeof v === 'object')
+      for (const [k, c] of Object.entries(v))
+        if (c && typeof c === 'object')
+          stack.push([c, depth + 1, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k]);
+  }
+  return undefined;
+}
+
 /** Reads a whole file's JSON (already parsed) into a ctx and section states, with bases per section. */
 export function vmStateFromJson(
   json: unknown,
@@ -153,19 +213,21 @@ export function vmStateFromJson(
 ): VmStateFile {
   if (json === null || typeof json !== 'object' || Array.isArray(json))
     throw new StateJsonError('state file: expected a JSON object');
-  const o = json as Record<string, unknown>;
-  if (o.format !== undefined && o.format !== VM_STATE_FORMAT)
-    throw new StateJsonError(`state file: format '${String(o.format)}' is not ${VM_STATE_FORMAT}`);
-  const ctx = (o.ctx ?? {}) as X86Ctx;
-  if (typeof ctx !== 'object' || Array.isArray(ctx))
-    throw new StateJsonError('state file: ctx must be an object');
-  if (ctx.accel !== undefined && ctx.accel !== 'kvm' && ctx.accel !== 'tcg')
-    throw new StateJsonError(`state file: ctx.accel must be "kvm" or "tcg"`);
-  const sectionsJson = (o.sections ?? {}) as Record<string, unknown>;
-  if (typeof sectionsJson !== 'object' || Array.isArray(sectionsJson))
-    throw new StateJsonError('state file: sections must be an object');
+  const deep = deeperThan(json, MAX_DEPTH);
+  if (deep !== undefined)
+    throw new StateJsonError(`state file: ${deep}: nested more than ${MAX_DEPTH} levels deep`);
+  const r = stateFileSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+      .join('.')
+      .replace(/\.\[/g, '[');
+    throw new StateJsonError(`state file: ${key || 'top level'}: ${issue.message}`);
+  }
+  const ctx = r.data.ctx as X86Ctx;
   const sections: Record<string, State> = {};
-  for (const [name, value] of Object.entries(sectionsJson)) {
+  for (const [name, value] of Object.entries(r.data.sections)) {
     const desc = descOf(name);
     if (!desc)
       throw new StateJsonError(`state file: no section '${name}' in this release's catalog`);

@@ -16,21 +16,86 @@ import {
 /** Where QEMU keeps the struct kvm_nested_state in the cpu section (subsection cpu/nested_state). */
 const NESTED_FIELD = 'env.nested_state';
 
-/** The nested-state report of a decoded `cpu` section, or undefined when it carries none. */
+/**
+ * The nested-state report of a decoded `cpu` section, or undefined when it carries none. The
+ * stream's own description says what type each field has; a field typed unlike the kernel struct
+ * (a buffer or a bool where a u64 belongs, a page of the wrong size) is not shown: it keeps the
+ * empty state's value and the report's `problem` names it.
+ */
 export function nestedStateReport(section: DeviceSection): NestedStateReport | undefined {
   if (section.idstr !== 'cpu') return undefined;
   const values = isDescStruct(section.value)
     ? fromDescription(section.value)
     : fromCatalogState(section.value);
   if (!values || values.format === undefined) return undefined;
-  const state = noNestedGuestState(Number(values.format)) as unknown as Record<string, unknown>;
+  const format = asInteger(values.format);
+  if (format === undefined || format > 0xffff) return unreadable('format', values.format);
+  const state = noNestedGuestState(Number(format)) as unknown as Record<string, unknown>;
+  const unshown: string[] = [];
   for (const [k, v] of Object.entries(values)) {
     if (!(k in state)) continue;
-    const cur = state[k];
-    state[k] =
-      typeof cur === 'bigint' ? BigInt(v as bigint) : typeof cur === 'number' ? Number(v) : v;
+    const typed = asTypeOf(state[k], v);
+    if (typed === undefined) unshown.push(`${k} (${typeName(v)})`);
+    else state[k] = typed;
   }
-  return describeNestedState(state as unknown as NestedState);
+  let report: NestedStateReport;
+  try {
+    report = describeNestedState(state as unknown as NestedState);
+  } catch (e) {
+    return unreadable('the header', (e as Error).message);
+  }
+  if (unshown.length) {
+    // Shown first: what follows from the missing values (e.g. "no current VMCS") is secondary.
+    const then = report.problem ? `; with their default values: ${report.problem.message}` : '';
+    report.problem = {
+      rule: 'field-type',
+      message: `not shown, typed unlike struct kvm_nested_state in the stream's description: ${unshown.join(', ')}${then}`,
+      path: `${NESTED_FIELD} > ${unshown[0].split(' ')[0]}`,
+    };
+  }
+  return report;
+}
+
+/** A report that only says why the nested state cannot be shown. */
+function unreadable(what: string, got: unknown): NestedStateReport {
+  return {
+    format: 'unknown',
+    flags: [],
+    header: {},
+    problem: {
+      rule: 'field-type',
+      message: `cannot show the nested state: ${what} is ${typeof got === 'string' ? got : typeName(got)}`,
+      path: NESTED_FIELD,
+    },
+  };
+}
+
+/** `v` converted to the type of the empty state's `template`, or undefined when it cannot be. */
+function asTypeOf(template: unknown, v: unknown): unknown {
+  if (typeof template === 'bigint') {
+    const n = asInteger(v);
+    return n === undefined || n < 0n || n >= 1n << 64n ? undefined : n;
+  }
+  if (typeof template === 'number') {
+    const n = asInteger(v);
+    return n === undefined || n < 0n || n > 0xffffffffn ? undefined : Number(n);
+  }
+  if (template instanceof Uint8Array)
+    return v instanceof Uint8Array && v.length === template.length ? v : undefined;
+  return typeof v === typeof template ? v : undefined;
+}
+
+function asInteger(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  return undefined;
+}
+
+function typeName(v: unknown): string {
+  if (v instanceof Uint8Array) return `a ${v.length}-byte buffer`;
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  return `a ${typeof v}`;
 }
 
 /** Flattens env.nested_state and its subsections (decoded by the stream's vmdesc) into key -> value. */

@@ -20,7 +20,12 @@ export function registerAnalyze(program: Command): void {
     )
     .option(
       '--extract <dir>',
-      'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)',
+      'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x); an existing DIR that is empty or an earlier extract is replaced whole',
+    )
+    .option('--force', 'with --extract: replace DIR whole even when it holds other files')
+    .option(
+      '--keep-trailing',
+      'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
     )
     .option('--check-catalog', 'compare each section with the device catalog')
     .option(
@@ -36,6 +41,8 @@ export function registerAnalyze(program: Command): void {
           extract?: string;
           checkCatalog?: boolean;
           vmdesc?: string;
+          keepTrailing?: boolean;
+          force?: boolean;
         },
       ) =>
         runCommand(file, async () => {

@@ -17,14 +17,32 @@ export function registerEdit(program: Command): void {
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      '--keep-trailing',
+      'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
+    )
     .option('--vmdesc <file>', 'decode by this VM description JSON, for streams that carry none')
-    .action((file: string, opts: { output: string; set: string[]; vmdesc?: string }) =>
-      runCommand(file, async () => {
-        if (opts.set.length === 0)
-          throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
-        const catalog = (await import('../catalog-wiring')).analysisCatalog();
-        const { runTranscode } = await import('../run/analyze');
-        process.exitCode = await runTranscode(file, opts.output, opts.set, opts.vmdesc, catalog);
-      }),
+    .action(
+      (
+        file: string,
+        opts: {
+          output: string;
+          set: string[];
+          vmdesc?: string;
+          keepTrailing?: boolean;
+        },
+      ) =>
+        runCommand(file, async () => {
+          if (opts.set.length === 0)
+            throw new UsageError('edit: give at least one --set SECTION#INSTANCE/FIELD=VALUE');
+          const catalog = (await import('../catalog-wiring')).analysisCatalog();
+          const { runTranscode } = await import('../run/analyze');
+          process.exitCode = await runTranscode(file, opts.output, {
+            sets: opts.set,
+            vmdescFile: opts.vmdesc,
+            catalog,
+            keepTrailing: opts.keepTrailing,
+          });
+        }),
     );
 }

@@ -9,11 +9,18 @@ export function registerReencode(program: Command): void {
     )
     .argument('<file>', "migration stream ('-' for stdin)")
     .requiredOption('-o, --output <out>', 'where to write the stream (written whole or not at all)')
-    .action((file: string, opts: { output: string }) =>
+    .option(
+      '--keep-trailing',
+      'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
+    )
+    .action((file: string, opts: { output: string; keepTrailing?: boolean }) =>
       runCommand(file, async () => {
         const catalog = (await import('../catalog-wiring')).analysisCatalog();
         const { runTranscode } = await import('../run/analyze');
-        process.exitCode = await runTranscode(file, opts.output, [], undefined, catalog);
+        process.exitCode = await runTranscode(file, opts.output, {
+          catalog,
+          keepTrailing: opts.keepTrailing,
+        });
       }),
     );
 }

@@ -1,8 +1,9 @@
-import { UsageError } from '../../errors';
+import { BadInputFileError, UsageError, VMStateError } from '../../errors';
+import { reportInternal } from '../exit';
 import { readStreamContents } from '../../stream/collect';
 import type { WalkOptions } from '../../stream/walk';
 import { NO_CATALOG, type AnalysisCatalog } from '../../analyze/analysis-catalog';
-import { openInput, progressReporter } from './input';
+import { openInput, progressReporter, readInputFile } from './input';
 
 export interface AnalyzeOptions {
   format?: string;
@@ -11,6 +12,10 @@ export interface AnalyzeOptions {
   checkCatalog?: boolean;
   /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
   vmdesc?: string;
+  /** Keep bytes after EOF that are not a VM description (default: refuse the stream). */
+  keepTrailing?: boolean;
+  /** --extract: replace DIR even when it is not an earlier extract. */
+  force?: boolean;
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -18,20 +23,15 @@ async function loadVmdescFile(
   file: string | undefined,
 ): Promise<import('../../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
-  const fs = await import('fs');
   const { parseVmdesc } = await import('../../stream/vmdesc');
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new UsageError(
-      `cannot read --vmdesc ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
+  const bytes = readInputFile(file, '--vmdesc', null);
   try {
     return parseVmdesc(bytes, 0);
   } catch (e) {
-    throw new UsageError(`--vmdesc ${file}: ${(e as Error).message}`);
+    // Its content is the input's fault: exit 3, like a stream's own description.
+    const at =
+      e instanceof VMStateError ? `offset 0x${e.offset.toString(16)}: ${e.what}` : String(e);
+    throw new BadInputFileError(file, `--vmdesc: ${at}`);
   }
 }
 
@@ -57,7 +57,12 @@ export async function runAnalyze(
       '--check-catalog: no device catalog was given, so there is nothing to check against',
     );
 
+  if (o.force && o.extract === undefined) throw new UsageError('--force goes with --extract DIR');
   quietOnClosedStdout();
+  if (o.extract !== undefined) {
+    const { checkOutputPath } = await import('../../stream/atomic-file');
+    checkOutputPath(o.extract, 'dir');
+  }
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
@@ -65,11 +70,12 @@ export async function runAnalyze(
     resolvers: catalog.resolvers(),
     onProgress: progress.onProgress,
     vmdesc,
+    keepTrailing: o.keepTrailing,
   };
   try {
     if (o.extract !== undefined) {
       const { extractStream } = await import('../../analyze/extract');
-      const r = await extractStream(source, o.extract, opts);
+      const r = await extractStream(source, o.extract, { ...opts, force: o.force });
       progress.stop();
       process.stdout.write(r.files.map((f) => f + '\n').join(''));
       if (!r.contents.vmdesc)
@@ -108,13 +114,22 @@ export async function runAnalyze(
 }
 
 /** `vmstate reencode` and `vmstate edit`: decode then write again (with field assignments for edit). */
+export interface TranscodeOptions {
+  /** Field assignments (`--set`), none for reencode. */
+  sets?: string[];
+  /** A VM description JSON file to decode by (`--vmdesc`). */
+  vmdescFile?: string;
+  catalog?: AnalysisCatalog;
+  /** Keep bytes after EOF that are not a whole VM description (`--keep-trailing`). */
+  keepTrailing?: boolean;
+}
+
 export async function runTranscode(
   file: string,
   output: string,
-  sets: string[],
-  vmdescFile?: string,
-  catalog: AnalysisCatalog = NO_CATALOG,
+  o: TranscodeOptions = {},
 ): Promise<number> {
+  const { sets = [], vmdescFile, catalog = NO_CATALOG, keepTrailing } = o;
   const { EditError, parseAssignment } = await import('../../stream/edit');
   const { transcodeToFile } = await import('../../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
@@ -131,6 +146,7 @@ export async function runTranscode(
     await transcodeToFile(source, output, {
       assignments,
       vmdesc,
+      keepTrailing,
       resolvers: catalog.resolvers(),
       onProgress: progress.onProgress,
     });
@@ -150,6 +166,6 @@ function quietOnClosedStdout(): void {
   stdoutGuarded = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    process.exitCode = reportInternal(e);
   });
 }

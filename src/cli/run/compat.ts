@@ -5,7 +5,8 @@
  */
 import * as fs from 'fs';
 import { UsageError } from '../../errors';
-import { writeFileAtomically } from '../../stream/atomic-file';
+import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
+import { readInputFile } from './input';
 import { RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import { StateJsonError, vmStateFromJson } from '../../../vmstate/releases/state-json';
 import type { Release } from '../../../vmstate/releases/types';
@@ -61,6 +62,7 @@ function releaseList(specs: readonly string[], what: string): Release[] {
 
 export async function runCompat(opts: CompatCliOptions): Promise<number> {
   if (opts.json && opts.html) throw new UsageError('compat: give --json or --html FILE, not both');
+  if (opts.html) checkOutputPath(opts.html, 'file');
   const runs = int(opts.runs, '--runs', 100, 1);
   const seed = int(opts.seed, '--seed', 42);
   const shrinkTimeMs = int(opts.shrinkTime, '--shrink-time', 2000);
@@ -151,8 +153,9 @@ function runOneVm(
 ): number {
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(readInputFile(file, '--state'));
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     return reportBadInput(new BadInputFile(file, `${file}: ${(e as Error).message}`));
   }
   const r = cells[0].from;

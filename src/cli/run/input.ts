@@ -15,6 +15,27 @@ export async function openInput(file: string): Promise<ChunkSource> {
   }
 }
 
+/**
+ * Reads a whole input file (a state, a description, a dump): a path that cannot be opened is a
+ * usage error (exit 2) naming it; what the file holds is the caller's to check (exit 3).
+ */
+export function readInputFile(file: string, what: string): string;
+export function readInputFile(file: string, what: string, encoding: null): Buffer;
+export function readInputFile(
+  file: string,
+  what: string,
+  encoding: 'utf8' | null = 'utf8',
+): string | Buffer {
+  try {
+    if (fs.statSync(file).isDirectory()) throw new UsageError(`${what} ${file}: is a directory`);
+    return encoding ? fs.readFileSync(file, encoding) : fs.readFileSync(file);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`cannot open ${what} ${file}: ${err.code ?? err.message}`);
+  }
+}
+
 /** Inputs smaller than this finish before a bar would be worth drawing. */
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 

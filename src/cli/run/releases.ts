@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import { RefusedError, UsageError } from '../../errors';
-import { writeFileAtomically } from '../../stream/atomic-file';
+import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
+import { readInputFile } from './input';
 import { cpuEverythingDescription } from '../../../vmstate/x86/cpu';
 import type { X86Ctx } from '../../../vmstate/x86/ctx';
 import { cpuResetState } from '../../../vmstate/x86/reset';
@@ -126,6 +127,9 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
   if (!opts.output && !opts.writeState)
     throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
+  // Before any work: a path that cannot be written is a usage error (exit 2) naming it.
+  if (opts.output) checkOutputPath(opts.output, 'file');
+  if (opts.writeState) checkOutputPath(opts.writeState, 'file');
 
   let vm: { ctx: X86Ctx; state: VmStates };
   if (opts.scenario) {
@@ -140,8 +144,9 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
   } else {
     let json: unknown;
     try {
-      json = JSON.parse(fs.readFileSync(opts.state!, 'utf8'));
+      json = JSON.parse(readInputFile(opts.state!, '--state'));
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       process.stderr.write(`vmstate: ${opts.state}: ${(e as Error).message}\n`);
       return 3;
     }
@@ -170,17 +175,13 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     // A KVM_GET_NESTED_STATE dump: the kernel's struct kvm_nested_state, checked by KVM's own rules.
     let nested: NestedState;
     try {
-      nested = parseNestedState(new Uint8Array(fs.readFileSync(opts.nestedState)));
+      nested = parseNestedState(
+        new Uint8Array(readInputFile(opts.nestedState, '--nested-state', null)),
+      );
     } catch (e) {
-      if (
-        !(e instanceof NestedStateError) &&
-        !(e instanceof Error && 'code' in e && (e as NodeJS.ErrnoException).code === 'ENOENT')
-      )
-        throw e;
-      const where =
-        e instanceof NestedStateError ? `offset 0x${e.offset.toString(16)}, ${e.path}: ` : '';
+      if (!(e instanceof NestedStateError)) throw e;
       process.stderr.write(
-        `vmstate: ${opts.nestedState}: ${where}${e instanceof NestedStateError ? e.what : e.message}\n`,
+        `vmstate: ${opts.nestedState}: offset 0x${e.offset.toString(16)}, ${e.path}: ${e.what}\n`,
       );
       return 3;
     }

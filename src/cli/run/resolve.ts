@@ -57,11 +57,20 @@ export function resolveOperand(spec: string, what: string, dumps = true): Operan
     }
   }
   if (dumps && spec.endsWith('.json')) {
+    let text: string;
+    try {
+      text = fs.readFileSync(spec, 'utf8');
+    } catch (e) {
+      // A path that cannot be opened is a usage error (exit 2); its content is the input's (3).
+      throw new UsageError(
+        `cannot open ${spec}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
     let json: unknown;
     try {
-      json = JSON.parse(fs.readFileSync(spec, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
-      throw new BadInputFile(spec, `${spec}: ${(e as Error).message}`);
+      throw new BadInputFile(spec, `${spec}: not JSON: ${(e as Error).message}`);
     }
     try {
       const set = fromDumpJson(json, spec);

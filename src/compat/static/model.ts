@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AnyField } from '../../dsl/field';
 import type { AnyVMSDesc } from '../../dsl/vmsd';
 
@@ -44,6 +45,23 @@ export interface CheckSet {
   origin: 'dump' | 'dsl';
 }
 
+/** A -dump-vmstate file that does not have QEMU's shape; `key` is the JSON path of what is wrong. */
+export class DumpFormatError extends Error {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${key ? `${key}: ` : ''}${reason}`);
+  }
+}
+
+/** JSON nesting deeper than any QEMU description gives (structs in structs, subsections of subsections). */
+const MAX_DUMP_DEPTH = 200;
+/** QEMU keeps versions in an int; sizes are a C type's size (a page, a buffer), never 2^31 and up. */
+const version = z.number().int().min(0).max(0x7fffffff);
+const size = z.number().int().min(0).max(0x7fffffff);
+
 interface DumpDesc {
   name: string;
   version_id: number;
@@ -60,23 +78,79 @@ interface DumpField {
   Description?: DumpDesc;
 }
 
-/** Reads QEMU's -dump-vmstate JSON (savevm.c dump_vmstate_json_to_file). */
+// savevm.c's dump_vmstate_vmsd / dump_vmstate_vmsf, key for key; keys QEMU adds later are allowed.
+const dumpDesc: z.ZodType<DumpDesc> = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    version_id: version,
+    minimum_version_id: version,
+    Fields: z.array(dumpField).optional(),
+    Subsections: z.array(dumpDesc).optional(),
+  }),
+);
+const dumpField: z.ZodType<DumpField> = z.lazy(() =>
+  z.object({
+    field: z.string(),
+    version_id: version,
+    field_exists: z.boolean(),
+    size,
+    num: size.optional(),
+    Description: dumpDesc.optional(),
+  }),
+);
+const dumpEntry = z.object({
+  Name: z.string().optional(),
+  version_id: version.optional(),
+  minimum_version_id: version.optional(),
+  Description: dumpDesc,
+});
+const dumpMachine = z.object({ Name: z.string() });
+
+/** Reads QEMU's -dump-vmstate JSON (savevm.c dump_vmstate_json_to_file), checked key by key. */
 export function fromDumpJson(json: unknown, label: string): CheckSet {
-  if (!json || typeof json !== 'object')
-    throw new Error(`${label}: not a -dump-vmstate JSON object`);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new DumpFormatError(label, '', 'not a -dump-vmstate JSON object');
+  const tooDeep = deeperThan(json, MAX_DUMP_DEPTH);
+  if (tooDeep !== undefined)
+    throw new DumpFormatError(label, tooDeep, `nested more than ${MAX_DUMP_DEPTH} levels deep`);
   const entries = new Map<string, CheckDesc>();
   let machine: string | undefined;
   for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
     if (key === 'vmschkmachine') {
-      machine = (value as { Name?: string }).Name;
+      machine = parsed(dumpMachine, value, label, key).Name;
       continue;
     }
-    const desc = (value as { Description?: DumpDesc }).Description;
-    if (!desc || typeof desc.name !== 'string')
-      throw new Error(`${label}: entry '${key}' has no Description`);
-    entries.set(key, fromDumpDesc(desc));
+    entries.set(key, fromDumpDesc(parsed(dumpEntry, value, label, key).Description));
   }
   return { label, machine, entries, origin: 'dump' };
+}
+
+function parsed<T>(schema: z.ZodType<T>, value: unknown, file: string, key: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = [key, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+    .join('.')
+    .replace(/\.\[/g, '[');
+  return fail(file, where, issue.message);
+}
+
+function fail(file: string, key: string, reason: string): never {
+  throw new DumpFormatError(file, key, reason);
+}
+
+/** The JSON path of the first value nested more than `max` levels deep, without recursing. */
+function deeperThan(root: unknown, max: number): string | undefined {
+  const stack: [unknown, number, string][] = [[root, 0, '']];
+  while (stack.length) {
+    const [v, depth, at] = stack.pop()!;
+    if (depth > max) return at;
+    if (v && typeof v === 'object')
+      for (const [k, c] of Object.entries(v))
+        if (c && typeof c === 'object')
+          stack.push([c, depth + 1, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k]);
+  }
+  return undefined;
 }
 
 function fromDumpDesc(d: DumpDesc): CheckDesc {
