@@ -35,8 +35,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv).then(
+/** Runs the CLI and sets the process's exit code. */
+export function runMain(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -48,3 +49,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runMain(process.argv);
