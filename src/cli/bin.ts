@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `vmstate` executable. `--version` alone is answered before commander and the command
  * modules load (it is the start-up figure of the bench); everything else goes to main.ts.

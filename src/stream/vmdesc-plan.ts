@@ -56,6 +56,8 @@ export const UNSIGNED_INT_TYPES: ReadonlySet<string> = new Set([
   'uint64',
 ]);
 
+// Only whole descriptions are cached (nested ones are compiled with them): a weak map with a key
+// per nested struct would cost more in the garbage collector than compiling does.
 const plans = new WeakMap<VmdescVmsd, VmdescPlan>();
 
 export function planOf(desc: VmdescVmsd): VmdescPlan {
@@ -68,39 +70,46 @@ export function planOf(desc: VmdescVmsd): VmdescPlan {
 }
 
 function compile(desc: VmdescVmsd): VmdescPlan {
-  const fields = desc.fields.map((f): PlanField => {
-    const count = f.array_len ?? 1;
-    const size = f.size ?? 0;
-    const base = { field: f, count, size, signed: false };
-    if (f.type === 'struct')
-      return f.struct
-        ? { ...base, kind: FieldKind.Struct, struct: planOf(f.struct) }
-        : { ...base, kind: FieldKind.Invalid };
-    if (f.type === 'capability') return { ...base, kind: FieldKind.Capability };
-    if (f.size === undefined) return { ...base, kind: FieldKind.Invalid };
-    if (f.type === 'bool') return { ...base, kind: size === 1 ? FieldKind.Bool : FieldKind.Bytes };
-    if (f.type === 'nullptr') return { ...base, kind: FieldKind.NullPtr };
-    const signed = SIGNED_INT_TYPES.has(f.type);
-    if ((signed || UNSIGNED_INT_TYPES.has(f.type)) && size > 0)
-      return { ...base, kind: FieldKind.Int, signed };
-    return { ...base, kind: FieldKind.Bytes };
-  });
-  const seen = new Set<string>();
+  const fields: PlanField[] = [];
   let contiguousNames = true;
-  let last: string | undefined;
-  for (const f of fields) {
-    if (f.count === 0) continue;
-    const name = f.field.name;
-    if (name !== last && seen.has(name)) contiguousNames = false;
-    seen.add(name);
-    last = name;
+  for (const f of desc.fields) {
+    const p = planField(f);
+    if (p.count > 0 && contiguousNames) {
+      const name = f.name;
+      let last: string | undefined;
+      for (let i = fields.length - 1; i >= 0; i--)
+        if (fields[i].count > 0) {
+          last = fields[i].field.name;
+          break;
+        }
+      if (name !== last && fields.some((x) => x.count > 0 && x.field.name === name))
+        contiguousNames = false;
+    }
+    fields.push(p);
   }
-  return {
-    desc,
-    fields,
-    subsections: (desc.subsections ?? []).map(planOf),
-    contiguousNames,
-  };
+  const subsections: VmdescPlan[] = [];
+  for (const sub of desc.subsections ?? []) subsections.push(compile(sub));
+  return { desc, fields, subsections, contiguousNames };
+}
+
+function planField(f: VmdescField): PlanField {
+  const count = f.array_len ?? 1;
+  const size = f.size ?? 0;
+  let kind: FieldKind;
+  let signed = false;
+  let struct: VmdescPlan | undefined;
+  if (f.type === 'struct') {
+    kind = f.struct ? FieldKind.Struct : FieldKind.Invalid;
+    if (f.struct) struct = compile(f.struct);
+  } else if (f.type === 'capability') kind = FieldKind.Capability;
+  else if (f.size === undefined) kind = FieldKind.Invalid;
+  else if (f.type === 'bool') kind = size === 1 ? FieldKind.Bool : FieldKind.Bytes;
+  else if (f.type === 'nullptr') kind = FieldKind.NullPtr;
+  else {
+    signed = SIGNED_INT_TYPES.has(f.type);
+    kind = (signed || UNSIGNED_INT_TYPES.has(f.type)) && size > 0 ? FieldKind.Int : FieldKind.Bytes;
+  }
+  return { field: f, kind, size, count, signed, struct };
 }
 
 /**

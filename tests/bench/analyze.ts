@@ -22,7 +22,7 @@ import { goal } from './measure';
 import { deviceHeavyStreams, randomRamStream, type BenchStream } from './streams';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = process.env.VMSTATE_BENCH_CLI ?? path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = process.env.VMSTATE_BENCH_CLI ?? path.join(ROOT, 'dist', 'src', 'cli', 'launch.js');
 const PRELOAD = path.join(__dirname, 'analyze-rss-preload.js');
 const STREAMS = path.join(ROOT, 'streams', 'qemu-7.2');
 const MiB = 1 << 20;
