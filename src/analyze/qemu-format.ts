@@ -129,12 +129,19 @@ function writeStruct(
       } else {
         out.byte(0x5b);
         let n = 0;
-        for (let k = i; k < j; k++)
-          for (let e = 0; e < fields[k].count; e++) {
+        for (let k = i; k < j; k++) {
+          const f = fields[k];
+          if (f.kind === FieldKind.Int && !f.signed) {
+            writeUnsignedRun(out, f.size, f.count, b, at, 4 * (level + 2), n > 0);
+            n += f.count;
+            continue;
+          }
+          for (let e = 0; e < f.count; e++) {
             if (n++) out.byte(0x2c);
             out.newline(4 * (level + 2));
-            if (!writeValue(out, fields[k], b, at, level + 2)) return false;
+            if (!writeValue(out, f, b, at, level + 2)) return false;
           }
+        }
         out.newline(4 * (level + 1));
         out.byte(0x5d);
       }
@@ -163,6 +170,40 @@ function writeStruct(
     out.byte(0x7d);
   }
   return true;
+}
+
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** `count` unsigned integers of `size` bytes as list items ("0x..." each on its own line): the long arrays of device registers. */
+function writeUnsignedRun(
+  out: OutBuffer,
+  size: number,
+  count: number,
+  b: Uint8Array,
+  at: { pos: number },
+  spaces: number,
+  comma: boolean,
+): void {
+  out.ensure(count * (spaces + 2 * size + 6));
+  const o = out.buf;
+  let w = out.len;
+  let p = at.pos;
+  for (let e = 0; e < count; e++) {
+    if (comma || e) o[w++] = 0x2c;
+    o[w++] = 0x0a;
+    for (let s = 0; s < spaces; s++) o[w++] = 0x20;
+    o[w++] = 0x22;
+    o[w++] = 0x30;
+    o[w++] = 0x78;
+    for (let k = 0; k < size; k++) {
+      const v = b[p++];
+      o[w++] = HEX_DIGITS[v >> 4];
+      o[w++] = HEX_DIGITS[v & 15];
+    }
+    o[w++] = 0x22;
+  }
+  out.len = w;
+  at.pos = p;
 }
 
 function writeValue(
