@@ -5,6 +5,7 @@
  */
 import type { Platform } from '../src/compat/platform';
 import type { Release as CoreRelease } from '../src/compat/release';
+import { releases } from './releases';
 import { generateStream } from './releases/generate';
 import { vmStateToJson } from './releases/state-json';
 import type { Release, VmStates } from './releases/types';
@@ -36,7 +37,12 @@ export const x86Platform: Platform = {
   stateDescOf,
   stateJson: (vm, release) =>
     vmStateToJson({ ctx: vm.ctx as X86Ctx, sections: vm.state }, stateDescOf(release)),
+  workerModule: __filename,
+  releaseNamed: (name) => releases[name],
 };
+
+/** What a compat matrix worker thread loads (see Platform.workerModule). */
+export const platform = x86Platform;
 
 /** The section descriptions a state file is written with (cpu: every key any release has). */
 function stateDescOf(release: CoreRelease) {

@@ -3,6 +3,7 @@
  * ensure_ascii, which is what analyze-migration.py prints; plus a parser that keeps key order,
  * duplicate-key semantics and exact integers, so `--dump desc` re-prints the vmdesc as Python does.
  */
+import { OutBuffer } from './out-buffer';
 
 /** An ordered mapping (Python's OrderedDict): keys keep their first position, a repeated key replaces the value. */
 export class PyDict {
@@ -33,40 +34,55 @@ export class PyNumber {
 export type PyValue = string | boolean | null | number | bigint | PyNumber | PyValue[] | PyDict;
 
 export function pythonJson(value: PyValue, indent = 4): string {
-  const out: string[] = [];
-  write(value, 0);
-  return out.join('');
+  const out = new OutBuffer();
+  writePythonJson(out, value, 0, indent);
+  return out.toString();
+}
 
-  function write(v: PyValue, level: number): void {
-    if (v === null) out.push('null');
-    else if (v === true) out.push('true');
-    else if (v === false) out.push('false');
-    else if (typeof v === 'string') out.push(pyString(v));
-    else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
-    else if (v instanceof PyNumber) out.push(v.text);
-    else if (Array.isArray(v)) {
-      if (v.length === 0) return void out.push('[]');
-      const pad = '\n' + ' '.repeat(indent * (level + 1));
-      out.push('[');
-      v.forEach((x, i) => {
-        out.push(i ? ',' + pad : pad);
-        write(x, level + 1);
-      });
-      out.push('\n' + ' '.repeat(indent * level) + ']');
-    } else {
-      if (v.size === 0) return void out.push('{}');
-      const pad = '\n' + ' '.repeat(indent * (level + 1));
-      out.push('{');
-      let first = true;
-      for (const [k, x] of v.entries()) {
-        out.push(first ? pad : ',' + pad);
-        first = false;
-        out.push(pyString(k), ': ');
-        write(x, level + 1);
-      }
-      out.push('\n' + ' '.repeat(indent * level) + '}');
+/** Writes `v` as Python's json.dumps(indent) would, nested at `level`, into `out`. */
+export function writePythonJson(out: OutBuffer, v: PyValue, level: number, indent = 4): void {
+  if (v === null) out.text('null');
+  else if (v === true) out.text('true');
+  else if (v === false) out.text('false');
+  else if (typeof v === 'string') writePyString(out, v);
+  else if (typeof v === 'number' || typeof v === 'bigint') out.text(String(v));
+  else if (v instanceof PyNumber) out.text(v.text);
+  else if (Array.isArray(v)) {
+    if (v.length === 0) return out.text('[]');
+    out.byte(0x5b);
+    for (let i = 0; i < v.length; i++) {
+      if (i) out.byte(0x2c);
+      out.newline(indent * (level + 1));
+      writePythonJson(out, v[i], level + 1, indent);
     }
+    out.newline(indent * level);
+    out.byte(0x5d);
+  } else {
+    if (v.size === 0) return out.text('{}');
+    out.byte(0x7b);
+    let first = true;
+    for (const [k, x] of v.entries()) {
+      if (!first) out.byte(0x2c);
+      first = false;
+      out.newline(indent * (level + 1));
+      writePyString(out, k);
+      out.text(': ');
+      writePythonJson(out, x, level + 1, indent);
+    }
+    out.newline(indent * level);
+    out.byte(0x7d);
   }
+}
+
+/** pyString(s), written into `out`. */
+export function writePyString(out: OutBuffer, s: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (s.length < 256 && !/[\x00-\x1f"\\\x7f-\uffff]/.test(s)) {
+    out.ensure(s.length + 2);
+    out.byte(0x22);
+    out.text(s);
+    out.byte(0x22);
+  } else out.text(pyString(s));
 }
 
 const SHORT_ESCAPES: Record<string, string> = {

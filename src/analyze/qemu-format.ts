@@ -3,12 +3,18 @@ import type { StreamContents } from '../stream/collect';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import { groupedEntries, isDescStruct } from '../stream/vmdesc-value';
 import type { DeviceSection } from '../stream/section';
+import { latin1 } from '../bytes/reader';
+import { lazyBodyOf, type LazyBody } from '../stream/vmdesc-codec';
+import { FieldKind, type PlanField, type VmdescPlan } from '../stream/vmdesc-plan';
+import { OutBuffer, writeHex } from './out-buffer';
 import {
   PyDict,
   PyJsonSyntaxError,
   parsePythonJson,
   pythonJson,
   utf8FromLatin1,
+  writePyString,
+  writePythonJson,
   type PyValue,
 } from './python-json';
 
@@ -21,7 +27,240 @@ export function qemuStateJson(
   c: StreamContents,
   renderForeign: (s: DeviceSection) => PyValue = foreignValue,
 ): string {
-  return pythonJson(qemuStateDict(c, renderForeign)) + '\n';
+  return qemuStateBytes(c, renderForeign).toString('latin1');
+}
+
+/**
+ * The same text as qemuStateJson, as bytes written into one buffer. Sections decoded by the
+ * vmdesc whose entries nobody has read yet are printed straight from their bytes (vmdesc-plan.ts)
+ * instead of through the decoded tree and a PyDict.
+ */
+export function qemuStateBytes(
+  c: StreamContents,
+  renderForeign: (s: DeviceSection) => PyValue = foreignValue,
+): Buffer {
+  const bySection = new Map<number, [string, DeviceSection | PyValue]>();
+  for (const e of c.entries) {
+    if (e.type === 'ram-section') {
+      if (e.kind !== 'start' && e.kind !== 'full') continue;
+      bySection.set(e.sectionId, [e.idstr, new PyDict().set('section sizes', ramSizes(c))]);
+    } else if (e.type === 'section') {
+      const s = e.section;
+      if (s.kind !== 'start' && s.kind !== 'full') continue;
+      bySection.set(s.sectionId, [s.idstr, s]);
+    }
+  }
+  let size = 1 << 16;
+  for (const [, [, v]] of bySection) if (isSection(v)) size += v.body.length * 4;
+  const out = new OutBuffer(size);
+  if (bySection.size === 0) out.text('{}');
+  else {
+    out.byte(0x7b);
+    let first = true;
+    for (const [id, [name, v]] of bySection) {
+      if (!first) out.byte(0x2c);
+      first = false;
+      out.newline(4);
+      writePyString(out, `${utf8FromLatin1(name)} (${id})`);
+      out.text(': ');
+      if (!isSection(v)) writePythonJson(out, v, 1);
+      else {
+        const lazy = isLazyStruct(v.value) ? lazyBodyOf(v.value) : undefined;
+        const mark = out.len;
+        if (!lazy || !writeBody(out, lazy, 1)) {
+          out.len = mark;
+          writePythonJson(out, isDescStruct(v.value) ? structDict(v.value) : renderForeign(v), 1);
+        }
+      }
+    }
+    out.newline(0);
+    out.byte(0x7d);
+  }
+  out.byte(0x0a);
+  return out.bytes();
+}
+
+function isSection(v: DeviceSection | PyValue): v is DeviceSection {
+  return typeof v === 'object' && v !== null && 'body' in v && 'decodedBy' in v;
+}
+
+function isLazyStruct(v: unknown): v is DescStruct {
+  return typeof v === 'object' && v !== null && (v as DescStruct).kind === 'struct';
+}
+
+function ramSizes(c: StreamContents): PyDict {
+  const sizes = new PyDict();
+  for (const b of c.ram.blocks)
+    sizes.set(utf8FromLatin1(b.name), '0x' + b.length.toString(16).padStart(16, '0'));
+  return sizes;
+}
+
+/** Prints a lazy struct's bytes as structDict would print its tree; false when only the tree path can (names that collide). */
+function writeBody(out: OutBuffer, lazy: LazyBody, level: number): boolean {
+  const at = { pos: 0 };
+  return writeStruct(out, lazy.plan, lazy.bytes, at, level);
+}
+
+function writeStruct(
+  out: OutBuffer,
+  plan: VmdescPlan,
+  b: Uint8Array,
+  at: { pos: number },
+  level: number,
+): boolean {
+  if (!plan.contiguousNames) return false;
+  const mark = out.len;
+  let keys = 0;
+  out.byte(0x7b);
+  const fields = plan.fields;
+  for (let i = 0; i < fields.length;) {
+    const name = fields[i].field.name;
+    let j = i;
+    let total = 0;
+    while (j < fields.length && fields[j].field.name === name) total += fields[j++].count;
+    if (total > 0) {
+      if (keys++) out.byte(0x2c);
+      out.newline(4 * (level + 1));
+      writePyString(out, name);
+      out.text(': ');
+      if (total === 1) {
+        for (let k = i; k < j; k++)
+          if (fields[k].count === 1 && !writeValue(out, fields[k], b, at, level + 1)) return false;
+      } else {
+        out.byte(0x5b);
+        let n = 0;
+        for (let k = i; k < j; k++) {
+          const f = fields[k];
+          if (f.kind === FieldKind.Int && !f.signed) {
+            writeUnsignedRun(out, f.size, f.count, b, at, 4 * (level + 2), n > 0);
+            n += f.count;
+            continue;
+          }
+          for (let e = 0; e < f.count; e++) {
+            if (n++) out.byte(0x2c);
+            out.newline(4 * (level + 2));
+            if (!writeValue(out, f, b, at, level + 2)) return false;
+          }
+        }
+        out.newline(4 * (level + 1));
+        out.byte(0x5d);
+      }
+    }
+    i = j;
+  }
+  let subNames: string[] | undefined;
+  for (const sub of plan.subsections) {
+    const len = b[at.pos + 1];
+    const name = latin1(b.subarray(at.pos + 2, at.pos + 2 + len));
+    at.pos += 2 + len + 4;
+    // A subsection named like a field (or like another subsection) replaces that entry in place.
+    if (plan.fields.some((f) => f.field.name === name) || subNames?.includes(name)) return false;
+    (subNames ??= []).push(name);
+    if (keys++) out.byte(0x2c);
+    out.newline(4 * (level + 1));
+    writePyString(out, utf8FromLatin1(name));
+    out.text(': ');
+    if (!writeStruct(out, sub, b, at, level + 1)) return false;
+  }
+  if (keys === 0) {
+    out.len = mark;
+    out.text('{}');
+  } else {
+    out.newline(4 * level);
+    out.byte(0x7d);
+  }
+  return true;
+}
+
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** `count` unsigned integers of `size` bytes as list items ("0x..." each on its own line): the long arrays of device registers. */
+function writeUnsignedRun(
+  out: OutBuffer,
+  size: number,
+  count: number,
+  b: Uint8Array,
+  at: { pos: number },
+  spaces: number,
+  comma: boolean,
+): void {
+  out.ensure(count * (spaces + 2 * size + 6));
+  const o = out.buf;
+  let w = out.len;
+  let p = at.pos;
+  for (let e = 0; e < count; e++) {
+    if (comma || e) o[w++] = 0x2c;
+    o[w++] = 0x0a;
+    for (let s = 0; s < spaces; s++) o[w++] = 0x20;
+    o[w++] = 0x22;
+    o[w++] = 0x30;
+    o[w++] = 0x78;
+    for (let k = 0; k < size; k++) {
+      const v = b[p++];
+      o[w++] = HEX_DIGITS[v >> 4];
+      o[w++] = HEX_DIGITS[v & 15];
+    }
+    o[w++] = 0x22;
+  }
+  out.len = w;
+  at.pos = p;
+}
+
+function writeValue(
+  out: OutBuffer,
+  f: PlanField,
+  b: Uint8Array,
+  at: { pos: number },
+  level: number,
+): boolean {
+  const p = at.pos;
+  switch (f.kind) {
+    case FieldKind.Struct:
+      return writeStruct(out, f.struct!, b, at, level);
+    case FieldKind.Capability: {
+      const n = b[p];
+      at.pos += 1 + n;
+      writePyString(out, utf8FromLatin1(latin1(b.subarray(p + 1, p + 1 + n))));
+      return true;
+    }
+    case FieldKind.Bool:
+      at.pos += 1;
+      out.text(b[p] !== 0 ? 'true' : 'false');
+      return true;
+    case FieldKind.NullPtr:
+      at.pos += f.size;
+      out.text('"nullptr"');
+      return true;
+    case FieldKind.Int: {
+      const size = f.size;
+      at.pos += size;
+      out.text('"0x');
+      writeHex(out, b, p, p + size, 0);
+      if (f.signed && b[p] & 0x80) {
+        let v: bigint | number;
+        if (size <= 6) {
+          let n = 0;
+          for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
+          v = n - 2 ** (size * 8);
+        } else {
+          let u = 0n;
+          for (let k = 0; k < size; k++) u = (u << 8n) | BigInt(b[p + k]);
+          v = u - (1n << BigInt(size * 8));
+        }
+        out.text(` (${v})`);
+      }
+      out.byte(0x22);
+      return true;
+    }
+    case FieldKind.Bytes:
+      at.pos += f.size;
+      out.byte(0x22);
+      writeHex(out, b, p, p + f.size, 0x20);
+      out.byte(0x22);
+      return true;
+    default:
+      return false;
+  }
 }
 
 export function qemuDescJson(c: StreamContents): string {

@@ -41,12 +41,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI and sets the process's exit code. */
+export function runMain(argv: string[]): void {
   // Whatever escapes a command body (an error in an event handler) is one line too.
   process.on('uncaughtException', (e) => {
     process.exitCode = reportInternal(e);
   });
-  main(process.argv).then(
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -55,3 +56,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runMain(process.argv);

@@ -6,6 +6,10 @@
  * the same seed, which finds the failure and shrinks it to a small counterexample.
  */
 import * as fc from 'fast-check';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
 import { expectedOutcome, violation, type Expectation } from './expect';
 import {
   migrate,
@@ -66,6 +70,8 @@ export interface MatrixOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** The VMs (default: the platform's arbitraryVm over every release in the matrix). */
   readonly vms?: fc.Arbitrary<GeneratedVm>;
+  /** Threads to migrate on, this one included (default: every core; 1 runs everything here). */
+  readonly workers?: number;
 }
 
 export interface MatrixResult {
@@ -165,20 +171,81 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
   const cells = matrixCells(opts);
   const releasesInMatrix = [...new Set([...opts.from, ...opts.to])];
   const vms = opts.vms ?? opts.platform.arbitraryVm(releasesInMatrix);
-  const results: (CellResult & {
-    counts: Record<OutcomeKind, number>;
-    reasons: Record<string, number>;
-    notes: number;
-    violations: number;
-  })[] = cells.map((c) => ({
-    ...c,
-    counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>,
-    reasons: {},
-    notes: 0,
-    violations: 0,
-  }));
+  const results = freshTallies(cells);
   const samples = fc.sample(vms, { numRuns: opts.runs, seed });
-  samples.forEach((vm, i) => {
+  const parallel = parallelPlan(opts, cells.length);
+  if (!parallel) tally(samples, results, 0, samples.length, seed, opts.onProgress);
+  else {
+    // Every core: workers take the later slices of the same VMs (they generate them from the
+    // same seed), this thread the first; the tallies are then added in slice order.
+    const slices = parallel.workers + 1;
+    const bound = (k: number) => Math.floor((k * samples.length) / slices);
+    const started = parallel.start((k) => [bound(k + 1), bound(k + 2)]);
+    tally(
+      samples,
+      results,
+      0,
+      bound(1),
+      seed,
+      opts.onProgress && ((d) => opts.onProgress!(d * slices, samples.length)),
+    );
+    for (const part of started.wait()) {
+      results.forEach((cell, c) => {
+        const t = part[c];
+        for (const k of OUTCOME_KINDS) cell.counts[k] += t.counts[k];
+        for (const [k, n] of Object.entries(t.reasons))
+          cell.reasons[k] = (cell.reasons[k] ?? 0) + n;
+        cell.notes += t.notes;
+        cell.violations += t.violations;
+        if (t.firstViolation !== undefined && !cell.counterexample) {
+          const vm = samples[t.firstViolation];
+          const r = checkMigration(vm, cell);
+          cell.counterexample = {
+            vm,
+            ...r,
+            violation: r.violation ?? 'violation',
+            shrinks: 0,
+            seed,
+          };
+        }
+      });
+    }
+    opts.onProgress?.(samples.length, samples.length);
+  }
+  const migrationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (opts.shrink !== false)
+    for (const cell of results)
+      if (cell.violations)
+        cell.counterexample =
+          shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
+  return {
+    cells: results,
+    runs: opts.runs,
+    seed,
+    migrations: samples.length * cells.length,
+    migrationSeconds,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}
+
+type Tally = CellResult & {
+  counts: Record<OutcomeKind, number>;
+  reasons: Record<string, number>;
+  notes: number;
+  violations: number;
+};
+
+/** Migrates VMs [lo, hi) through every cell, adding to the cells' tallies. */
+function tally(
+  samples: readonly GeneratedVm[],
+  results: Tally[],
+  lo: number,
+  hi: number,
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+): void {
+  for (let i = lo; i < hi; i++) {
+    const vm = samples[i];
     const cache = new MigrationCache(vm);
     for (const cell of results) {
       const r = checkMigration(vm, cell, cache);
@@ -194,20 +261,113 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
           cell.counterexample = { vm, ...r, violation: r.violation, shrinks: 0, seed };
       }
     }
-    opts.onProgress?.(i + 1, samples.length);
-  });
-  const migrationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (opts.shrink !== false)
-    for (const cell of results)
-      if (cell.violations)
-        cell.counterexample =
-          shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
+    onProgress?.(i + 1 - lo, samples.length);
+  }
+}
+
+/** What a worker sends back per cell: its tally, and the index of its first violating VM. */
+export interface SliceTally {
+  counts: Record<OutcomeKind, number>;
+  reasons: Record<string, number>;
+  notes: number;
+  violations: number;
+  firstViolation?: number;
+}
+
+/** Below this many migrations, starting workers costs more than it saves. */
+const PARALLEL_MIN_MIGRATIONS = 20_000;
+
+/**
+ * Whether (and with how many extra threads) the matrix can run on every core: only for the
+ * platform's own releases and the default VMs, which a worker rebuilds from the platform's
+ * module, the releases' names and the seed,
+ * and only from compiled code (the worker is dist/src/compat/matrix-worker.js).
+ */
+function parallelPlan(opts: MatrixOptions, cellCount: number) {
+  const workers = (opts.workers ?? os.availableParallelism()) - 1;
+  if (workers < 1 || opts.vms || opts.runs * cellCount < PARALLEL_MIN_MIGRATIONS) return undefined;
+  const script = [
+    path.join(__dirname, 'matrix-worker.js'),
+    path.join(__dirname, 'src', 'compat', 'matrix-worker.js'),
+  ].find((f) => fs.existsSync(f));
+  if (!script) return undefined;
+  const module = opts.platform.workerModule;
+  if (!module) return undefined;
+  const named = (list: readonly Release[]) =>
+    list.every((r) => opts.platform.releaseNamed?.(r.name) === r)
+      ? list.map((r) => r.name)
+      : undefined;
+  const from = named(opts.from);
+  const to = named(opts.to);
+  if (!from || !to) return undefined;
   return {
-    cells: results,
-    runs: opts.runs,
-    seed,
-    migrations: samples.length * cells.length,
-    migrationSeconds,
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    workers,
+    start(slice: (k: number) => [number, number]) {
+      const done = new Int32Array(new SharedArrayBuffer(4 * workers));
+      const ports = Array.from({ length: workers }, (_, k) => {
+        const { port1, port2 } = new MessageChannel();
+        const [lo, hi] = slice(k);
+        const w = new Worker(script, {
+          workerData: {
+            module,
+            from,
+            to,
+            machines: opts.machines,
+            runs: opts.runs,
+            seed: opts.seed ?? 42,
+            lo,
+            hi,
+            port: port2,
+            done,
+            index: k,
+          },
+          transferList: [port2],
+        });
+        w.unref();
+        return port1;
+      });
+      return {
+        /** Blocks until every worker has sent its tallies (this keeps runMatrix synchronous). */
+        wait(): SliceTally[][] {
+          return ports.map((port, k) => {
+            while (Atomics.load(done, k) === 0) Atomics.wait(done, k, 0, 1000);
+            const msg = receiveMessageOnPort(port);
+            port.close();
+            const m = msg?.message as { tallies?: SliceTally[][]; error?: string } | undefined;
+            if (!m?.tallies)
+              throw new Error(`compat matrix worker failed: ${m?.error ?? 'no result'}`);
+            return m.tallies[0];
+          });
+        },
+      };
+    },
   };
+}
+
+function freshTallies(cells: Cell[]): Tally[] {
+  return cells.map((c) => ({
+    ...c,
+    counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>,
+    reasons: {},
+    notes: 0,
+    violations: 0,
+  }));
+}
+
+/** A worker's share of runMatrix: VMs [lo, hi) of `samples` through every cell. */
+export function matrixSlice(
+  opts: Pick<MatrixOptions, 'platform' | 'from' | 'to' | 'machines' | 'runs'>,
+  samples: readonly GeneratedVm[],
+  lo: number,
+  hi: number,
+): SliceTally[] {
+  const results = freshTallies(matrixCells(opts));
+  tally(samples, results, lo, hi, 0);
+  return results.map((c) => ({
+    counts: c.counts,
+    reasons: c.reasons,
+    notes: c.notes,
+    violations: c.violations,
+    firstViolation: c.counterexample ? samples.indexOf(c.counterexample.vm) : undefined,
+  }));
 }

@@ -28,4 +28,11 @@ export interface Platform {
   stateDescOf(release: Release): (section: string) => AnyVMSDesc | undefined;
   /** The VM state in `vmstate generate --state` JSON form. */
   stateJson(vm: Vm, release: Release): unknown;
+  /**
+   * For the compat matrix's worker threads: a module whose `platform` export is this platform
+   * (each worker rebuilds it there), and its releases by name. Without them the matrix runs on
+   * one thread.
+   */
+  readonly workerModule?: string;
+  releaseNamed?(name: string): Release | undefined;
 }

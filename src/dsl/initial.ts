@@ -17,9 +17,42 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
   return out;
 }
 
+/**
+ * Each state field's key with how to make its initial value: the value itself when it is a
+ * primitive (shared safely), else a maker. Worked out once per description: filling the keys a
+ * load skipped (whole subsections of the cpu) is on the path of every load.
+ */
+type Initializer = { key: string; value?: unknown; make?: () => unknown };
+const initCache = new WeakMap<AnyVMSDesc, Initializer[]>();
+function initializers(d: AnyVMSDesc): Initializer[] {
+  let list = initCache.get(d);
+  if (!list) {
+    list = stateFields(d).map((f): Initializer => {
+      if (f.shape === 'array') {
+        if (f.count.from !== 'fixed') return { key: f.key, make: () => [] };
+        const n = f.count.n;
+        const first = f.kind.initial();
+        if (isPrimitive(first)) return { key: f.key, make: () => new Array(n).fill(first) };
+        return { key: f.key, make: () => initialValue(f) };
+      }
+      if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
+      const v = f.kind.initial();
+      return isPrimitive(v)
+        ? { key: f.key, value: v }
+        : { key: f.key, make: () => f.kind.initial() };
+    });
+    initCache.set(d, list);
+  }
+  return list;
+}
+
+function isPrimitive(v: unknown): boolean {
+  return v === null || (typeof v !== 'object' && typeof v !== 'function');
+}
+
 /** Gives every key the state lacks its initial value (after a load that skipped fields). */
 export function fillMissing(d: AnyVMSDesc, s: State): State {
-  for (const f of stateFields(d)) if (!(f.key in s)) s[f.key] = initialValue(f);
+  for (const i of initializers(d)) if (!(i.key in s)) s[i.key] = i.make ? i.make() : i.value;
   return s;
 }
 
@@ -27,9 +60,12 @@ export function fillMissing(d: AnyVMSDesc, s: State): State {
 export function initialValue(f: AnyField): unknown {
   switch (f.shape) {
     case 'array':
-      return f.count.from === 'fixed'
-        ? Array.from({ length: f.count.n }, () => f.kind.initial())
-        : [];
+      if (f.count.from !== 'fixed') return [];
+      else {
+        const out = new Array<unknown>(f.count.n);
+        for (let i = 0; i < out.length; i++) out[i] = f.kind.initial();
+        return out;
+      }
     case 'vbuffer':
       return new Uint8Array(0);
     case 'value':

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'fs';
+import * as fs from 'fs';
 import type { Readable } from 'stream';
 import { Limits } from './constants';
 
@@ -21,27 +21,31 @@ export interface ChunkSource {
   close(): Promise<void>;
 }
 
-/** A file read in chunks of `chunkBytes`, with random access. */
+/**
+ * A file read in chunks of `chunkBytes`, with random access. Reads are synchronous and
+ * positional (pread): from the page cache that is a copy, while an asynchronous read would wait
+ * for a thread-pool round trip every chunk with nothing else to do meanwhile.
+ */
 export async function fileSource(
   path: string,
   chunkBytes: number = Limits.chunkBytes,
 ): Promise<ChunkSource> {
-  const handle = await fsp.open(path, 'r');
+  const fd = fs.openSync(path, 'r');
   let size: number;
   try {
-    size = (await handle.stat()).size;
+    size = fs.fstatSync(fd).size;
   } catch (e) {
-    await handle.close();
+    fs.closeSync(fd);
     throw e;
   }
   let position = 0;
   let closed = false;
-  const readAt = async (pos: number, length: number): Promise<Uint8Array> => {
+  const readAtSync = (pos: number, length: number): Uint8Array => {
     const n = Math.max(0, Math.min(length, size - pos));
     const buf = new Uint8Array(n);
     let got = 0;
     while (got < n) {
-      const { bytesRead } = await handle.read(buf, got, n - got, pos + got);
+      const bytesRead = fs.readSync(fd, buf, got, n - got, pos + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -51,27 +55,24 @@ export async function fileSource(
     size,
     async read() {
       if (position >= size) return null;
-      const chunk = await readAt(position, chunkBytes);
+      const chunk = readAtSync(position, chunkBytes);
       if (chunk.length === 0) return null;
       position += chunk.length;
       return chunk;
     },
     async readInto(buf, offset, length) {
       if (position >= size || length <= 0) return 0;
-      const { bytesRead } = await handle.read(
-        buf,
-        offset,
-        Math.min(length, size - position),
-        position,
-      );
+      const bytesRead = fs.readSync(fd, buf, offset, Math.min(length, size - position), position);
       position += bytesRead;
       return bytesRead;
     },
-    readAt,
+    async readAt(pos: number, length: number) {
+      return readAtSync(pos, length);
+    },
     async close() {
       if (!closed) {
         closed = true;
-        await handle.close();
+        fs.closeSync(fd);
       }
     },
   };

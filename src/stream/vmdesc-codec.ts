@@ -6,33 +6,100 @@ import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
 import type { DescEntry, DescStruct, DescValue } from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
+import {
+  SIGNED_INT_TYPES,
+  UNSIGNED_INT_TYPES,
+  planOf,
+  skipStruct,
+  type VmdescPlan,
+} from './vmdesc-plan';
 
 /**
- * How analyze-migration.py reads each vmdesc type: these integer types print signed, these
- * unsigned; bool, struct, capability and nullptr have their own readers; every other type
- * (buffer, timer, tmp, unused_buffer, pci config, ...) is `size` raw bytes.
+ * Decodes one section body (a device entry or any VMSD object of the vmdesc) from the reader.
+ * The reader is only walked (checked, nothing built); the returned struct decodes its entries
+ * from a copy of the body bytes when they are first read, so a formatter that reads the bytes
+ * itself (qemu-format.ts) never builds the tree. A body the walk rejects is decoded at once, so
+ * the error is the decoder's, with its offset and field path.
  */
-const SIGNED_INT_TYPES = new Set([
-  'int8',
-  'int16',
-  'int32',
-  'int32 equal',
-  'int32 le',
-  'int64',
-  'int64 equal',
-  'uint8 equal',
-  'uint16 equal',
-]);
-const UNSIGNED_INT_TYPES = new Set(['uint8', 'uint16', 'uint32', 'uint32 equal', 'uint64']);
-
-/** Decodes one section body (a device entry or any VMSD object of the vmdesc) from the reader. */
 export function decodeByVmdesc(r: ByteReader, desc: VmdescVmsd, section: SectionInfo): DescStruct {
-  const ctx = new DecodeContext(r, sectionPath(section));
-  return ctx.struct(desc);
+  const start = r.pos;
+  const plan = planOf(desc);
+  if (skipStruct(r, plan, { n: 0 }))
+    return lazyStruct(plan, r.bytes.slice(start, r.pos), r.base + start, sectionPath(section));
+  r.pos = start;
+  return new DecodeContext(r, sectionPath(section)).struct(desc);
+}
+
+/** Where a struct's entries still come from, while nobody has read them. */
+export interface LazyBody {
+  plan: VmdescPlan;
+  bytes: Uint8Array;
+  /** Absolute offset of bytes[0]. */
+  base: number;
+  path: string;
+}
+
+const LAZY = Symbol('vmdesc lazy body');
+type Lazy = DescStruct & { [LAZY]?: LazyBody };
+
+/** The body of a struct whose entries were never read (so it is still exactly these bytes). */
+export function lazyBodyOf(s: DescStruct): LazyBody | undefined {
+  return (s as Lazy)[LAZY];
+}
+
+function lazyStruct(plan: VmdescPlan, bytes: Uint8Array, base: number, path: string): DescStruct {
+  const s = {
+    kind: 'struct',
+    type: 'struct',
+    offset: base,
+    size: bytes.length,
+    vmsdName: plan.desc.vmsd_name,
+    version: plan.desc.version,
+  } as Lazy;
+  const materialize = (): DescStruct => {
+    const body = s[LAZY];
+    if (!body) return s;
+    const full = new DecodeContext(new ByteReader(body.bytes, body.base), body.path).struct(
+      body.plan.desc,
+    );
+    delete s[LAZY];
+    Object.defineProperty(s, 'entries', {
+      value: full.entries,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(s, 'subsections', {
+      value: full.subsections,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    return s;
+  };
+  for (const key of ['entries', 'subsections'] as const)
+    Object.defineProperty(s, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => materialize()[key],
+      set: (v) => {
+        materialize();
+        (s as unknown as Record<string, unknown>)[key] = v;
+      },
+    });
+  Object.defineProperty(s, LAZY, {
+    value: { plan, bytes, base, path },
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
+  return s;
 }
 
 class DecodeContext {
-  private readonly stack: string[] = [];
+  /** The path to the field being read, as names and element indexes (built into text only for errors). */
+  private readonly names: string[] = [];
+  private readonly indexes: Array<number | undefined> = [];
   private nodes = 0;
 
   constructor(
@@ -44,7 +111,11 @@ class DecodeContext {
 
   path(): string {
     let p = this.root;
-    for (const s of this.stack) p += s.startsWith('[') ? s : ` > ${s}`;
+    for (let i = 0; i < this.names.length; i++) {
+      const index = this.indexes[i];
+      const s = index !== undefined ? `${this.names[i]}[${index}]` : this.names[i];
+      p += s.startsWith('[') ? s : ` > ${s}`;
+    }
     return p.replace(/ > \./g, '.');
   }
 
@@ -62,9 +133,11 @@ class DecodeContext {
           r.offset,
           this.path(),
         );
+      const arrayed = field.array_len !== undefined;
       for (let i = 0; i < count; i++) {
-        const index = field.array_len !== undefined ? i : field.index;
-        this.stack.push(index !== undefined ? `${field.name}[${index}]` : field.name);
+        const index = arrayed ? i : field.index;
+        this.names.push(field.name);
+        this.indexes.push(index);
         if (++this.nodes > Limits.maxNodesPerSection)
           throw new LimitExceededError(
             'field count',
@@ -74,7 +147,8 @@ class DecodeContext {
             this.path(),
           );
         const value = this.field(field);
-        this.stack.pop();
+        this.names.pop();
+        this.indexes.pop();
         entries.push(
           index !== undefined ? { name: field.name, index, value } : { name: field.name, value },
         );
@@ -83,7 +157,8 @@ class DecodeContext {
     const subsections = [];
     for (const sub of desc.subsections ?? []) {
       const offset = r.offset;
-      this.stack.push(sub.vmsd_name ?? 'subsection');
+      this.names.push(sub.vmsd_name ?? 'subsection');
+      this.indexes.push(undefined);
       const marker = r.u8();
       if (marker !== SectionType.SUBSECTION)
         throw new MalformedError(
@@ -94,7 +169,8 @@ class DecodeContext {
       const name = r.countedString();
       const version = r.u32();
       const body = this.struct(sub);
-      this.stack.pop();
+      this.names.pop();
+      this.indexes.pop();
       subsections.push({ name, version, offset, body });
     }
     return {
@@ -139,13 +215,8 @@ class DecodeContext {
       return { kind: 'nullptr', type, offset, size };
     }
     const signed = SIGNED_INT_TYPES.has(type);
-    if ((signed || UNSIGNED_INT_TYPES.has(type)) && size > 0) {
-      const bytes = r.bytesView(size);
-      let v = 0n;
-      for (const b of bytes) v = (v << 8n) | BigInt(b);
-      if (signed && bytes[0] & 0x80) v -= 1n << BigInt(size * 8);
-      return { kind: 'int', type, offset, size, signed, value: v };
-    }
+    if ((signed || UNSIGNED_INT_TYPES.has(type)) && size > 0)
+      return { kind: 'int', type, offset, size, signed, value: readInt(r, size, signed) };
     const data = r.bytesCopy(size);
     if (type === 'tmp' && Array.isArray(f.fields)) {
       const inner = tryInner(data, offset, f, this.path());
@@ -153,6 +224,25 @@ class DecodeContext {
     }
     return { kind: 'bytes', type, offset, size, data };
   }
+}
+
+/** A big-endian integer of `size` bytes; up to 6 bytes through a double, so one bigint is made. */
+function readInt(r: ByteReader, size: number, signed: boolean): bigint {
+  if (size === 8) return signed ? r.i64() : r.u64();
+  r.need(size);
+  const b = r.bytes;
+  const p = r.pos;
+  r.pos += size;
+  if (size <= 6) {
+    let n = 0;
+    for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
+    if (signed && b[p] & 0x80) n -= 2 ** (size * 8);
+    return BigInt(n);
+  }
+  let v = 0n;
+  for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(b[p + k]);
+  if (signed && b[p] & 0x80) v -= 1n << BigInt(size * 8);
+  return v;
 }
 
 /** Decodes a `tmp` field's bytes by its inline description, if that accounts for exactly those bytes. */
@@ -178,6 +268,8 @@ function tryInner(
 
 /** Writes a decoded struct back; the inverse of decodeByVmdesc for unmodified and edited values alike. */
 export function encodeDescStruct(w: ByteWriter, s: DescStruct): void {
+  const lazy = lazyBodyOf(s);
+  if (lazy) return w.bytes(lazy.bytes);
   for (const e of s.entries) encodeDescValue(w, e.value);
   for (const sub of s.subsections) {
     w.u8(SectionType.SUBSECTION);

@@ -93,6 +93,8 @@ class Walker {
   private vmdesc?: VmdescIndex;
   private vmdescFrom: WalkSummary['vmdescFrom'] = 'none';
   private vmdescTried = false;
+  /** Offset of the vmdesc found at the end of the file, when that one is in use. */
+  private vmdescAt?: number;
   private readonly sections = new Map<number, KnownSection>();
   private ram?: RamState;
   private config?: ConfigurationRecord;
@@ -128,6 +130,7 @@ class Walker {
       if (found?.kind === 'found') {
         try {
           this.useVmdesc(parseVmdesc(found.json, found.offset + 5), 'end-of-file');
+          this.vmdescAt = found.offset;
         } catch {
           // Not a usable description: walk without it; the record after EOF reports why.
         }
@@ -322,12 +325,20 @@ class Walker {
     const ram = this.ram;
     this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
     const batch = Math.max(65536, ram.pageSize * 4);
+    // Room for any page record (header, block name, a page or its compressed form): with less
+    // left, refill first instead of failing at the window's end and reading the record again.
+    const roomy = 2 * ram.pageSize + 4096;
     for (let eos = false; !eos;) {
       await w.fill(batch);
       const r = w.reader();
       r.path = () => path;
       try {
         while (!eos) {
+          if (r.remaining < roomy && !w.ended && w.available < this.limits.maxSectionBytes) {
+            await this.visitor.drain?.();
+            await w.fill(w.available + batch);
+            break;
+          }
           const rec = readRamRecord(r, ram, path);
           ram.apply(rec);
           w.advance(r.offset);
@@ -590,7 +601,11 @@ class Walker {
       let desc: Vmdesc | undefined;
       let error: string | undefined;
       try {
-        desc = parseVmdesc(json, offset + 5);
+        // Already parsed from the end of the file before the walk: the same bytes, parsed once.
+        desc =
+          this.vmdescAt === offset && this.vmdesc
+            ? this.vmdesc.desc
+            : parseVmdesc(json, offset + 5);
       } catch (e) {
         // A description that does not parse is a damaged one (a cut or a corrupted length).
         if (!this.opts.keepTrailing) throw e;

@@ -3,6 +3,12 @@ import { LimitExceededError, TruncatedError } from '../errors';
 import { Limits } from './constants';
 import type { ChunkSource } from './source';
 
+/** A buffer whose bytes are not zeroed first (the window only ever exposes bytes it has read). */
+function uninitialized(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
 /**
  * A sliding window over a ChunkSource. `pos` is the absolute offset of the next unconsumed byte;
  * the window holds [pos, end). Parsers work on a ByteReader over the window and, when it throws
@@ -23,6 +29,8 @@ export class StreamWindow {
   private pinned = true;
   /** Absolute offset of the next unconsumed byte. */
   pos: number;
+  /** Bytes read from the source so far (readInto sources). */
+  private fromSource = 0;
   /** True once the source has returned its last chunk. */
   ended = false;
   /** Called with the absolute end offset each time input arrives (progress reporting). */
@@ -55,12 +63,14 @@ export class StreamWindow {
   /** Refill by reading straight into a buffer, reusing the current one when nothing pins it. */
   private async fillInto(n: number): Promise<void> {
     const keep = this.available;
-    const want = Math.max(n, keep + this.chunkBytes);
+    // A source of known size never needs room past its end (a small file, the tail of a big one).
+    const left = this.source.size === undefined ? Infinity : this.source.size - this.fromSource;
+    const want = Math.min(Math.max(n, keep + this.chunkBytes), keep + left);
     const from = this.pos - this.start;
     if (!this.pinned && this.store.length >= want) {
       this.store.copyWithin(0, from, this.len);
     } else {
-      const next = new Uint8Array(Math.max(want, 2 * this.chunkBytes));
+      const next = uninitialized(Math.min(Math.max(want, 2 * this.chunkBytes), keep + left));
       next.set(this.store.subarray(from, this.len));
       this.store = next;
       this.pinned = false;
@@ -73,6 +83,7 @@ export class StreamWindow {
         this.ended = true;
         break;
       }
+      this.fromSource += got;
       this.len += got;
       this.onChunk?.(this.start + this.len);
     }

@@ -1,192 +1,378 @@
 /**
- * `vmstate analyze` as a whole process: wall time, MB/s and peak RSS on the real QEMU streams and
- * on a large synthetic stream, against a baseline measured in the same run (a node process that
- * only reads the file). With ANALYZE_MIGRATION_PY pointing to QEMU's scripts/analyze-migration.py
- * (never committed here) the script runs on the same files and the ratios are printed too.
+ * `vmstate analyze` as a whole process, side by side with its peers measured in the same run and
+ * in alternating rounds (so machine load hits both alike): QEMU's analyze-migration.py, `node -e 0`,
+ * `cat FILE > /dev/null`, `cp`. Streams: the device-heavy VMs of issue 11 and a VM with 1 GiB of
+ * random RAM, captured from real QEMU by the harness and cached (tests/bench/streams.ts), the
+ * bundled 7.2 streams, and a sparse 8 GiB synthetic stream for the memory bound. Each goal line
+ * ends in OK or BELOW GOAL.
+ *
+ * BENCH_ANALYZE_RUNS (default 7) rounds per stream; VMSTATE_BENCH_CLI runs another build of the
+ * CLI (e.g. an older one, for before/after figures); BENCH_TINY=1 only runs the bundled streams
+ * once each (checks that the bench works).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeSyntheticStream } from '../../src/stream/synth';
+import { fileSource } from '../../src/stream/source';
+import { readStreamContents } from '../../src/stream/collect';
+import { analyzeMigrationPy } from '../support/anchors';
+import { goal } from './measure';
+import { deviceHeavyStreams, randomRamStream, type BenchStream } from './streams';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = process.env.VMSTATE_BENCH_CLI ?? path.join(ROOT, 'dist', 'src', 'cli', 'launch.js');
 const PRELOAD = path.join(__dirname, 'analyze-rss-preload.js');
 const STREAMS = path.join(ROOT, 'streams', 'qemu-7.2');
+const MiB = 1 << 20;
 
 interface Run {
   seconds: number;
   rssKiB: number;
 }
 
-/** Median wall time and the largest peak RSS over `runs` runs of a command. */
-function timeProcess(
-  cmd: string,
-  args: string[],
-  runs: number,
-  rssFrom: 'preload' | 'python',
-  cwd?: string,
-): Run {
-  const times: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < runs; i++) {
-    const rssFile = path.join(os.tmpdir(), `vmstate-bench-rss-${process.pid}`);
-    fs.rmSync(rssFile, { force: true });
-    const t = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, VMSTATE_BENCH_RSS_FILE: rssFile },
-      maxBuffer: 1 << 20,
-      cwd,
-    });
-    times.push(Number(process.hrtime.bigint() - t) / 1e9);
-    if (r.status !== 0)
-      throw new Error(
-        `${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString().slice(0, 500)}`,
-      );
-    if (rssFrom === 'preload' && fs.existsSync(rssFile))
-      rss = Math.max(rss, Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n')[0]));
-    if (rssFrom === 'python')
-      rss = Math.max(rss, Number(r.stderr.toString().trim().split('\n').pop()));
-    fs.rmSync(rssFile, { force: true });
-  }
-  times.sort((a, b) => a - b);
-  return { seconds: times[Math.floor(times.length / 2)], rssKiB: rss };
+/** One command to time: how to run it and where its peak RSS comes from. */
+interface Job {
+  label: string;
+  cmd: string;
+  args: string[];
+  rss: 'preload' | 'python' | 'none';
+  cwd?: string;
+  /** Run before every timed run (not timed), e.g. removing the previous output. */
+  before?: () => void;
 }
 
-/** A child that only reads the file in 1 MiB chunks: the floor any whole-process analyzer stands on. */
-const READ_ONLY = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'r');const b=Buffer.alloc(1<<20);while(fs.readSync(fd,b)>0);`;
+function runOnce(job: Job): { seconds: number; rssKiB: number } | string {
+  job.before?.();
+  const rssFile = path.join(os.tmpdir(), `vmstate-bench-rss-${process.pid}`);
+  fs.rmSync(rssFile, { force: true });
+  const t = process.hrtime.bigint();
+  const r = spawnSync(job.cmd, job.args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, VMSTATE_BENCH_RSS_FILE: rssFile },
+    maxBuffer: 1 << 20,
+    cwd: job.cwd,
+  });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) {
+    const lines = (r.stderr?.toString() ?? '')
+      .split('\n')
+      .filter((l) => /Exception|Error|error/.test(l));
+    return lines[lines.length - 1]?.trim() || `exit ${r.status}`;
+  }
+  let rssKiB = 0;
+  if (job.rss === 'preload' && fs.existsSync(rssFile))
+    rssKiB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n')[0]);
+  if (job.rss === 'python') rssKiB = Number(r.stderr.toString().trim().split('\n').pop());
+  fs.rmSync(rssFile, { force: true });
+  return { seconds, rssKiB };
+}
+
+/** Runs the jobs in `rounds` alternating rounds; the median time and largest RSS of each (or why it failed). */
+function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
+  const times = new Map<string, number[]>();
+  const rss = new Map<string, number>();
+  const failed = new Map<string, string>();
+  for (let i = 0; i < rounds; i++) {
+    for (const job of jobs) {
+      if (failed.has(job.label)) continue;
+      const r = runOnce(job);
+      if (typeof r === 'string') {
+        failed.set(job.label, r);
+        continue;
+      }
+      (times.get(job.label) ?? times.set(job.label, []).get(job.label)!).push(r.seconds);
+      rss.set(job.label, Math.max(rss.get(job.label) ?? 0, r.rssKiB));
+    }
+  }
+  const out = new Map<string, Run | string>();
+  for (const job of jobs) {
+    const f = failed.get(job.label);
+    if (f) out.set(job.label, f);
+    else {
+      const t = times.get(job.label)!.sort((a, b) => a - b);
+      out.set(job.label, { seconds: t[Math.floor(t.length / 2)], rssKiB: rss.get(job.label)! });
+    }
+  }
+  return out;
+}
 
 /** Runs QEMU's script under a wrapper that prints the child's peak RSS (KiB) on stderr. */
 function pythonWrapped(script: string, file: string, extra: string[] = []): string[] {
   const wrapper =
     'import resource,subprocess,sys\n' +
-    'subprocess.run([sys.executable, sys.argv[1], "-f", sys.argv[2]] + sys.argv[3:], stdout=subprocess.DEVNULL, check=True)\n' +
-    'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n';
+    'r = subprocess.run([sys.executable, sys.argv[1], "-f", sys.argv[2]] + sys.argv[3:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n' +
+    'sys.stderr.write(r.stderr.decode(errors="replace"))\n' +
+    'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n' +
+    'sys.exit(r.returncode)\n';
   return ['-c', wrapper, script, file, ...extra];
 }
 
-/** The script's run, or the reason it failed: it cannot read several kinds of stream that we can. */
-function tryScript(run: () => Run): Run | string {
-  try {
-    return run();
-  } catch (e) {
-    const lines = String((e as Error).message)
-      .split('\n')
-      .filter((l) => /Exception|Error/.test(l));
-    return lines[lines.length - 1]?.trim() ?? 'failed';
-  }
+function node(label: string, args: string[], before?: () => void): Job {
+  return { label, cmd: process.execPath, args: ['-r', PRELOAD, ...args], rss: 'preload', before };
 }
 
-function row(name: string, bytes: number, r: Run, baseline: Run, other?: Run): string {
-  const mbps = bytes / r.seconds / 1e6;
-  const cells = [
-    name.padEnd(34),
-    `${(r.seconds * 1000).toFixed(0).padStart(7)} ms`,
-    `${mbps.toFixed(1).padStart(8)} MB/s`,
-    `${(r.rssKiB / 1024).toFixed(1).padStart(7)} MiB peak`,
-    `${(r.seconds / baseline.seconds).toFixed(2).padStart(6)}x read-only time`,
-  ];
-  if (other)
-    cells.push(
-      `${(other.seconds / r.seconds).toFixed(2).padStart(6)}x faster than the script, ${(other.rssKiB / Math.max(1, r.rssKiB)).toFixed(2)}x its memory ratio`,
-    );
-  return '  ' + cells.join('  ');
+function cell(r: Run | string | undefined, bytes: number): string {
+  if (r === undefined) return '  (not run)';
+  if (typeof r === 'string') return `  fails: ${r.slice(0, 90)}`;
+  const mbps = bytes ? `${(bytes / r.seconds / 1e6).toFixed(1).padStart(8)} MB/s` : ''.padStart(13);
+  const rss = r.rssKiB ? `${(r.rssKiB / 1024).toFixed(1).padStart(7)} MiB peak` : '';
+  return `${(r.seconds * 1000).toFixed(0).padStart(7)} ms  ${mbps}  ${rss}`;
+}
+
+function ran(r: Run | string | undefined): Run | undefined {
+  return typeof r === 'object' ? r : undefined;
+}
+
+function printRows(results: Map<string, Run | string>, bytes: number): void {
+  for (const [label, r] of results) console.log(`  ${label.padEnd(40)}${cell(r, bytes)}`);
+}
+
+/** "ours is Nx faster than the peer" goal; missing runs are reported as such. */
+function fasterGoal(
+  what: string,
+  ours: Run | string | undefined,
+  peer: Run | string | undefined,
+  atLeast: number,
+): void {
+  const o = ran(ours);
+  const p = ran(peer);
+  if (!o || !p) return console.log(`  goal ${what}: not measured (a run failed)`);
+  goal(
+    `${what}: ${(p.seconds / o.seconds).toFixed(2)}x (goal >= ${atLeast}x)`,
+    p.seconds / o.seconds >= atLeast,
+  );
+}
+
+/** "ours takes at most N times the peer" goal. */
+function withinGoal(
+  what: string,
+  ours: Run | string | undefined,
+  peer: Run | string | undefined,
+  atMost: number,
+): void {
+  const o = ran(ours);
+  const p = ran(peer);
+  if (!o || !p) return console.log(`  goal ${what}: not measured (a run failed)`);
+  goal(
+    `${what}: ${(o.seconds / p.seconds).toFixed(2)}x (goal <= ${atMost}x)`,
+    o.seconds / p.seconds <= atMost,
+  );
+}
+
+function rssGoal(what: string, r: Run | string | undefined, mib: number): void {
+  const o = ran(r);
+  if (!o) return;
+  goal(
+    `${what} peak RSS ${(o.rssKiB / 1024).toFixed(1)} MiB (goal <= ${mib} MiB)`,
+    o.rssKiB <= mib * 1024,
+  );
+}
+
+function loadNote(): string {
+  const [a, b, c] = os.loadavg();
+  return `load average ${a.toFixed(2)} ${b.toFixed(2)} ${c.toFixed(2)} on ${os.cpus().length} cores`;
+}
+
+/** Device sections decoded in process (vmdesc decoding, whole file walked from memory): MB/s of section bytes. */
+async function inProcessDecoding(file: string): Promise<{ mbps: number; bytes: number }> {
+  const once = async () => {
+    const source = await fileSource(file);
+    try {
+      const t = process.hrtime.bigint();
+      const c = await readStreamContents(source);
+      const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+      let bytes = 0;
+      for (const e of c.entries) if (e.type === 'section') bytes += e.section.body.length;
+      return { seconds, bytes };
+    } finally {
+      await source.close();
+    }
+  };
+  await once();
+  const runs: Array<{ seconds: number; bytes: number }> = [];
+  for (let i = 0; i < 9; i++) runs.push(await once());
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const m = runs[4];
+  return { mbps: m.bytes / m.seconds / 1e6, bytes: m.bytes };
 }
 
 export async function benchAnalyze(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  const script = process.env.ANALYZE_MIGRATION_PY;
+  const tiny = process.env.BENCH_TINY === '1';
+  const script = analyzeMigrationPy();
+  const haveScript = fs.existsSync(script);
   const python = process.env.PYTHON ?? 'python3';
-  const runs = Number(process.env.BENCH_ANALYZE_RUNS ?? 5);
+  const rounds = tiny ? 1 : Number(process.env.BENCH_ANALYZE_RUNS ?? 7);
   console.log(
-    '\nvmstate analyze, whole process (median of',
-    runs,
-    'runs; peak RSS is the largest seen)',
+    `\nvmstate analyze, whole process: median of ${rounds} alternating round(s), peak RSS the largest seen; ${loadNote()}`,
   );
-  if (!script)
-    console.log(
-      "  (set ANALYZE_MIGRATION_PY to QEMU's scripts/analyze-migration.py to compare with it)",
-    );
+  console.log(`  CLI: ${CLI}`);
+  if (!haveScript)
+    console.log(`  (analyze-migration.py not found at ${script}: no comparison with it)`);
 
-  const files: Array<[string, string]> = fs
-    .readdirSync(STREAMS)
-    .filter((f) => f.endsWith('.mig'))
-    .map((f) => [f, path.join(STREAMS, f)]);
-
-  const bigMiB = Number(process.env.BENCH_ANALYZE_MB ?? 1024);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-bench-'));
   try {
-    const big = path.join(tmp, `synthetic-${bigMiB}MiB.mig`);
-    await writeSyntheticStream(big, { ramBytes: bigMiB * 1024 * 1024, dataEvery: 2 });
-    files.push([`synthetic ${bigMiB} MiB RAM (half data pages)`, big]);
+    // Start-up: node -e 0 against vmstate --version.
+    const startup = alternate(
+      [node('node -e 0', ['-e', '0']), node('vmstate --version', [CLI, '--version'])],
+      tiny ? 1 : Math.max(rounds, 11),
+    );
+    console.log('\nstart-up');
+    printRows(startup, 0);
+    withinGoal(
+      'vmstate --version vs node -e 0',
+      startup.get('vmstate --version'),
+      startup.get('node -e 0'),
+      1.2,
+    );
+    const node0 = ran(startup.get('node -e 0'));
 
-    for (const [name, file] of files) {
-      const bytes = fs.statSync(file).size;
-      const n = bytes > 64 << 20 ? Math.min(runs, 3) : runs;
-      const baseline = timeProcess(
-        process.execPath,
-        ['-r', PRELOAD, '-e', READ_ONLY, file],
-        n,
-        'preload',
-      );
-      const ours = timeProcess(
-        process.execPath,
-        ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'qemu'],
-        n,
-        'preload',
-      );
-      const json = timeProcess(
-        process.execPath,
-        ['-r', PRELOAD, CLI, 'analyze', file, '--format', 'json'],
-        n,
-        'preload',
-      );
-      const theirs = script
-        ? tryScript(() => timeProcess(python, pythonWrapped(script, file), n, 'python'))
-        : undefined;
-      const extractDir = fs.mkdtempSync(path.join(tmp, 'x-'));
-      const ourExtract = timeProcess(
-        process.execPath,
-        ['-r', PRELOAD, CLI, 'analyze', file, '--extract', path.join(extractDir, 'out')],
-        1,
-        'preload',
-      );
-      fs.rmSync(extractDir, { recursive: true, force: true });
-      let theirExtract: Run | string | undefined;
-      if (script) {
-        // The script's -x writes into the current directory.
-        const cwd = fs.mkdtempSync(path.join(tmp, 'py-'));
-        theirExtract = tryScript(() =>
-          timeProcess(python, pythonWrapped(script, file, ['-x']), 1, 'python', cwd),
-        );
-        fs.rmSync(cwd, { recursive: true, force: true });
+    const streams: BenchStream[] = fs
+      .readdirSync(STREAMS)
+      .filter((f) => f.endsWith('.mig'))
+      .map((f) => ({ name: `bundled ${f}`, file: path.join(STREAMS, f) }));
+    if (!tiny) streams.unshift(...(await deviceHeavyStreams()));
+
+    for (const s of streams) {
+      const bytes = fs.statSync(s.file).size;
+      const jobs: Job[] = [
+        node('node -e 0', ['-e', '0']),
+        node('vmstate analyze --format qemu', [CLI, 'analyze', s.file, '--format', 'qemu']),
+        node('vmstate analyze --format json', [CLI, 'analyze', s.file, '--format', 'json']),
+        node('vmstate analyze --format tree', [CLI, 'analyze', s.file, '--format', 'tree']),
+      ];
+      if (haveScript)
+        jobs.push({
+          label: 'analyze-migration.py',
+          cmd: python,
+          args: pythonWrapped(script, s.file),
+          rss: 'python',
+        });
+      const r = alternate(jobs, rounds);
+      console.log(`\n${s.name} (${(bytes / MiB).toFixed(2)} MiB)`);
+      printRows(r, bytes);
+      const py = r.get('analyze-migration.py');
+      if (s.headline)
+        fasterGoal('--format qemu vs the script', r.get('vmstate analyze --format qemu'), py, 4);
+      for (const f of ['json', 'tree']) {
+        if (haveScript && typeof py === 'object')
+          fasterGoal(`--format ${f} vs the script`, r.get(`vmstate analyze --format ${f}`), py, 3);
       }
-      const ran = (r: Run | string | undefined): Run | undefined =>
-        typeof r === 'object' ? r : undefined;
-      console.log(`${name} (${(bytes / 1048576).toFixed(2)} MiB)`);
-      console.log(row('read-only baseline (node)', bytes, baseline, baseline));
-      console.log(row('vmstate analyze --format qemu', bytes, ours, baseline, ran(theirs)));
-      console.log(row('vmstate analyze --format json', bytes, json, baseline));
-      console.log(row('vmstate analyze --extract', bytes, ourExtract, baseline, ran(theirExtract)));
-      if (typeof theirs === 'object')
-        console.log(row('analyze-migration.py', bytes, theirs, baseline));
-      else if (theirs) console.log(`  analyze-migration.py fails on this stream: ${theirs}`);
-      if (typeof theirExtract === 'object')
-        console.log(row('analyze-migration.py -x', bytes, theirExtract, baseline));
-      if (file === big) {
-        const out = path.join(tmp, 'copy.mig');
-        const re = timeProcess(
-          process.execPath,
-          ['-r', PRELOAD, CLI, 'reencode', file, '-o', out],
-          n,
-          'preload',
+      const n0 = ran(r.get('node -e 0'));
+      const q = ran(r.get('vmstate analyze --format qemu'));
+      if (bytes <= MiB && n0 && q)
+        goal(
+          `--format qemu ${(q.seconds * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.seconds * 1000 + 30).toFixed(0)} ms`,
+          q.seconds <= n0.seconds + 0.03,
         );
-        console.log(row('vmstate reencode', bytes, re, baseline));
-        fs.rmSync(out, { force: true });
+      for (const f of ['qemu', 'json', 'tree'])
+        rssGoal(`--format ${f}`, r.get(`vmstate analyze --format ${f}`), 64);
+      if (s.headline) {
+        const d = await inProcessDecoding(s.file);
+        goal(
+          `device-section decoding in process: ${d.mbps.toFixed(1)} MB/s of ${(d.bytes / 1e6).toFixed(2)} MB section bytes (goal >= 50 MB/s)`,
+          d.mbps >= 50,
+        );
       }
     }
+    if (tiny) return;
+
+    // 1 GiB of random RAM.
+    const big = await randomRamStream(Number(process.env.BENCH_ANALYZE_MB ?? 1024));
+    if (big) {
+      const bytes = fs.statSync(big.file).size;
+      const copy = path.join(tmp, 'copy.mig');
+      const reencoded = path.join(tmp, 'reencoded.mig');
+      const extractDir = path.join(tmp, 'extract');
+      const pyDir = fs.mkdtempSync(path.join(tmp, 'py-'));
+      const bigRounds = Math.min(rounds, 5);
+      const jobs: Job[] = [
+        { label: 'cat FILE > /dev/null', cmd: 'cat', args: [big.file], rss: 'none' },
+        {
+          label: 'cp FILE',
+          cmd: 'cp',
+          args: [big.file, copy],
+          rss: 'none',
+          before: () => fs.rmSync(copy, { force: true }),
+        },
+        node('vmstate analyze --format qemu', [CLI, 'analyze', big.file, '--format', 'qemu']),
+        node('vmstate reencode', [CLI, 'reencode', big.file, '-o', reencoded], () =>
+          fs.rmSync(reencoded, { force: true }),
+        ),
+        // Run into the same directory again and again: it may already exist.
+        node('vmstate analyze --extract DIR', [CLI, 'analyze', big.file, '--extract', extractDir]),
+      ];
+      if (haveScript) {
+        jobs.push({
+          label: 'analyze-migration.py',
+          cmd: python,
+          args: pythonWrapped(script, big.file),
+          rss: 'python',
+        });
+        jobs.push({
+          label: 'analyze-migration.py -x',
+          cmd: python,
+          args: pythonWrapped(script, big.file, ['-x']),
+          rss: 'python',
+          cwd: pyDir,
+        });
+      }
+      const r = alternate(jobs, bigRounds);
+      console.log(`\n${big.name} (${(bytes / MiB).toFixed(0)} MiB), median of ${bigRounds} rounds`);
+      printRows(r, bytes);
+      fasterGoal(
+        '--format qemu vs the script',
+        r.get('vmstate analyze --format qemu'),
+        r.get('analyze-migration.py'),
+        4,
+      );
+      withinGoal(
+        '--format qemu vs cat',
+        r.get('vmstate analyze --format qemu'),
+        r.get('cat FILE > /dev/null'),
+        2,
+      );
+      fasterGoal(
+        '--extract vs the script -x',
+        r.get('vmstate analyze --extract DIR'),
+        r.get('analyze-migration.py -x'),
+        4,
+      );
+      withinGoal('reencode vs cp', r.get('vmstate reencode'), r.get('cp FILE'), 2);
+      for (const l of [
+        'vmstate analyze --format qemu',
+        'vmstate reencode',
+        'vmstate analyze --extract DIR',
+      ])
+        rssGoal(l, r.get(l), 100);
+      for (const f of [copy, reencoded]) fs.rmSync(f, { force: true });
+      fs.rmSync(extractDir, { recursive: true, force: true });
+      fs.rmSync(pyDir, { recursive: true, force: true });
+    }
+
+    // 8 GiB of guest RAM, sparse (one data page in 64): the memory bound at the largest size.
+    const sparse = path.join(tmp, 'synthetic-8GiB.mig');
+    await writeSyntheticStream(sparse, { ramBytes: 8 * 1024 * MiB, dataEvery: 64 });
+    const sb = fs.statSync(sparse).size;
+    const reencoded = path.join(tmp, 'sparse-reencoded.mig');
+    const r = alternate(
+      [
+        node('vmstate analyze --format qemu', [CLI, 'analyze', sparse, '--format', 'qemu']),
+        node('vmstate reencode', [CLI, 'reencode', sparse, '-o', reencoded], () =>
+          fs.rmSync(reencoded, { force: true }),
+        ),
+      ],
+      1,
+    );
+    console.log(
+      `\nsynthetic stream, 8 GiB guest RAM, one data page in 64 (${(sb / MiB).toFixed(0)} MiB)`,
+    );
+    printRows(r, sb);
+    for (const l of ['vmstate analyze --format qemu', 'vmstate reencode'])
+      rssGoal(l, r.get(l), 100);
+    void node0;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

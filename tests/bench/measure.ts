@@ -36,3 +36,8 @@ export function printTable(title: string, rows: Measurement[], baseline: Measure
     );
   }
 }
+
+/** One goal of issue 11, printed with its verdict. */
+export function goal(text: string, ok: boolean): void {
+  console.log(`  goal ${text}  ${ok ? 'OK' : 'BELOW GOAL'}`);
+}

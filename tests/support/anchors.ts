@@ -8,7 +8,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const ANCHORS = path.resolve(__dirname, '../../../shared/anchors');
+/** shared/anchors beside the repo: found by walking up, so it works from tests/ and from dist/tests/. */
+function anchorsDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'anchors');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../../../shared/anchors');
+  }
+}
+const ANCHORS = anchorsDir();
 
 export function analyzeMigrationPy(): string {
   return process.env.ANALYZE_MIGRATION_PY || path.join(ANCHORS, 'analyze-migration.py');

@@ -85,10 +85,10 @@ export async function runAnalyze(
     const contents = await readStreamContents(source, opts);
     progress.stop();
     if (check) return await check(contents, file, process.stdout);
-    let text: string;
+    let text: string | Uint8Array;
     if (format === 'qemu') {
       const q = await import('../../analyze/qemu-format');
-      text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateJson(contents);
+      text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateBytes(contents);
     } else if (format === 'json') {
       if (dump === 'desc') {
         const q = await import('../../analyze/qemu-format');

@@ -1,0 +1,87 @@
+/**
+ * One growing byte buffer that formatters write ASCII text into, instead of building many small
+ * strings and joining them: the output is written to stdout as these bytes, in one call.
+ */
+export class OutBuffer {
+  buf: Buffer;
+  len = 0;
+
+  constructor(initial = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Text whose characters are all below U+0100 (each becomes one byte). */
+  text(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    if (n < 32) {
+      const b = this.buf;
+      let at = this.len;
+      for (let i = 0; i < n; i++) b[at++] = s.charCodeAt(i);
+      this.len = at;
+    } else this.len += this.buf.write(s, this.len, n, 'latin1');
+  }
+
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = c;
+  }
+
+  /** '\n' and `spaces` spaces. */
+  newline(spaces: number): void {
+    this.ensure(spaces + 1);
+    const b = this.buf;
+    let at = this.len;
+    b[at++] = 0x0a;
+    for (let i = 0; i < spaces; i++) b[at++] = 0x20;
+    this.len = at;
+  }
+
+  /** The bytes written so far (a view). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  toString(): string {
+    return this.buf.toString('latin1', 0, this.len);
+  }
+}
+
+const HEX = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  const h = i.toString(16).padStart(2, '0');
+  HEX[2 * i] = h.charCodeAt(0);
+  HEX[2 * i + 1] = h.charCodeAt(1);
+}
+
+/** `bytes[from..to)` as two lowercase hex digits each, separated by `sep` (0 for none). */
+export function writeHex(
+  out: OutBuffer,
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  sep: number,
+): void {
+  const n = to - from;
+  if (n <= 0) return;
+  out.ensure(n * 3);
+  const b = out.buf;
+  let at = out.len;
+  for (let i = from; i < to; i++) {
+    if (sep && i !== from) b[at++] = sep;
+    const v = bytes[i] * 2;
+    b[at++] = HEX[v];
+    b[at++] = HEX[v + 1];
+  }
+  out.len = at;
+}
