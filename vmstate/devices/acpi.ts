@@ -90,3 +90,19 @@ export const tcoIoRegs = vmsd({
     f.u8('timeouts_no'),
   ],
 });
+
+/**
+ * What sizes or shapes the PM functions' state beyond the release's defaults: the -m/-smp
+ * options behind the hotplug tables, and the PCI hotplug pieces a release has (data from the
+ * release's catalog: QEMU 5.2 has no acpi_index and no ich9_pm/pcihp).
+ */
+export interface PmConfig {
+  /** -m ...,slots=N: DIMM slots in the memory hotplug table (default 0). */
+  readonly memorySlots?: number;
+  /** Possible vCPUs (-smp maxcpus): entries in the CPU hotplug table (default 1). */
+  readonly possibleCpus?: number;
+  /** acpi_pci_hotplug.acpi_index is in the state (QEMU 6.2+; default true). */
+  readonly acpiIndex?: boolean;
+  /** ICH9's ich9_pm/pcihp subsection exists (QEMU 6.1+; default true). */
+  readonly ich9PciHotplug?: boolean;
+}

@@ -2,7 +2,7 @@
  * The i8042 keyboard controller, section "pckbd" (hw/input/pckbd.c, QOM i8042), and the PS/2
  * keyboard and mouse behind it, sections "ps2kbd" / "ps2mouse" (hw/input/ps2.c).
  */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type AnyVMSDesc, type State } from '../../src';
 import { propOn } from './machine-ctx';
 import { withInitial } from './kinds';
 
@@ -120,24 +120,41 @@ const extendedState = vmsd({
 });
 
 /** vmstate_kbd, the KBDState the ISA device embeds. */
-const kbdState = vmsd({
-  name: 'pckbd',
-  version_id: 3,
-  minimum_version_id: 3,
-  // As kbd_pre_load/kbd_post_load: without the outport subsection the port takes its default.
-  pre_load: (s) => {
-    s.outport = OUTPORT_NOT_LOADED;
-  },
-  post_load: (s) => {
-    if (s.outport === OUTPORT_NOT_LOADED) s.outport = defaultOutport(s);
-  },
-  fields: [f.u8('write_cmd'), f.u8('status'), f.u8('mode'), f.u8('pending_tmp')],
-  subsections: [outport, extendedState],
-});
+const kbdState = kbdStateOf('pending_tmp', [outport, extendedState]);
+
+/**
+ * QEMU 5.2's form: the pending byte saved as itself and no pckbd/extended_state (both came with
+ * the i8042 extended-state property, hw_compat_6_0).
+ */
+const kbdState52 = kbdStateOf('pending', [outport]);
+
+function kbdStateOf(pending: string, subsections: AnyVMSDesc[]) {
+  return vmsd({
+    name: 'pckbd',
+    version_id: 3,
+    minimum_version_id: 3,
+    // As kbd_pre_load/kbd_post_load: without the outport subsection the port takes its default.
+    pre_load: (s) => {
+      s.outport = OUTPORT_NOT_LOADED;
+    },
+    post_load: (s) => {
+      if (s.outport === OUTPORT_NOT_LOADED) s.outport = defaultOutport(s);
+    },
+    fields: [f.u8('write_cmd'), f.u8('status'), f.u8('mode'), f.u8(pending)],
+    subsections,
+  });
+}
 
 export const i8042 = vmsd({
   name: 'pckbd',
   version_id: 3,
   minimum_version_id: 3,
   fields: [f.struct('kbd', kbdState)],
+});
+
+export const i8042V52 = vmsd({
+  name: 'pckbd',
+  version_id: 3,
+  minimum_version_id: 3,
+  fields: [f.struct('kbd', kbdState52)],
 });
