@@ -65,6 +65,8 @@ export interface ReleaseData {
   readonly pm: PmConfig;
   /** QEMU writes the configuration section into its VM description (8.x and later). */
   readonly vmdescConfiguration: boolean;
+  /** Its -dump-vmstate prints `num` for fixed-count arrays (10.0 does, 7.2 and 5.2 do not). */
+  readonly dumpNum: boolean;
 }
 
 const both: readonly Chipset[] = ['pc', 'q35'];
@@ -131,8 +133,15 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     }),
     pm: { acpiIndex: false, ich9PciHotplug: false },
     vmdescConfiguration: false,
+    dumpNum: false,
   },
-  '7.2': { release: '7.2', sections: SECTIONS_7_2, pm: {}, vmdescConfiguration: false },
+  '7.2': {
+    release: '7.2',
+    sections: SECTIONS_7_2,
+    pm: {},
+    vmdescConfiguration: false,
+    dumpNum: false,
+  },
   '10.0': {
     release: '10.0',
     sections: changed({
@@ -142,6 +151,7 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     }),
     pm: {},
     vmdescConfiguration: true,
+    dumpNum: true,
   },
 };
 

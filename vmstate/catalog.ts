@@ -68,6 +68,8 @@ export interface Catalog {
   readonly ctx: MachineCtx;
   /** Whether this release's VM description carries the configuration section. */
   readonly vmdescConfiguration: boolean;
+  /** Whether this release's -dump-vmstate prints `num` for fixed-count arrays. */
+  readonly dumpNum: boolean;
   readonly entries: ReadonlyMap<string, CatalogEntry>;
   /** The entry for a stream idstr, with or without its qdev path ("0000:00:01.1/ide" or "ide"). */
   lookup(idstr: string): CatalogEntry | undefined;
@@ -166,6 +168,7 @@ export function catalogOf(
     compat,
     ctx: { props: propsOf(compat) },
     vmdescConfiguration: data.vmdescConfiguration,
+    dumpNum: data.dumpNum,
     entries,
     lookup: (idstr) => entries.get(idstr) ?? entries.get(sectionName(idstr)),
   };

@@ -3,6 +3,7 @@
  * hw/acpi/memory_hotplug.c, cpu.c, pcihp.c, tco.c).
  */
 import { f, vmsd } from '../../src';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** vmstate_apm: the APM control/status ports (0xb2/0xb3) that trigger SMIs. */
 export const apm = vmsd({
@@ -28,7 +29,7 @@ export function memoryHotplugState(slots = 0) {
     name: 'memory hotplug state',
     version_id: 1,
     minimum_version_id: 1,
-    fields: [f.u32('selector'), f.structArray('devs', memoryHotplugDevice, slots)],
+    fields: [f.u32('selector'), dumpWithoutNum(f.structArray('devs', memoryHotplugDevice, slots))],
   });
 }
 
@@ -51,7 +52,7 @@ export function cpuHotplugState(possibleCpus = 1) {
     fields: [
       f.u32('selector'),
       f.u8('command'),
-      f.structArray('devs', cpuHotplugDevice, possibleCpus),
+      dumpWithoutNum(f.structArray('devs', cpuHotplugDevice, possibleCpus)),
     ],
   });
 }

@@ -3,6 +3,7 @@ import { f, vmsd } from '../../src';
 import { driveOnBus, ideBus, ideDrive } from './ide';
 import { int32Equal } from './kinds';
 import { pciDevice } from './pci';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** AHCI_MAX_CMDS: command slots per port, each with an NCQ transfer record. */
 const AHCI_MAX_CMDS = 32;
@@ -61,7 +62,7 @@ export function ahciState(ports: number) {
     fields: [
       // VMSTATE_STRUCT_VARRAY_POINTER_INT32 over `ports`: the receiver's own count (checked by
       // the _EQUAL field at the end), so the number of entries is fixed for a given device.
-      f.structArray('dev', port, ports),
+      dumpWithoutNum(f.structArray('dev', port, ports)),
       f.u32('control_regs.cap'),
       f.u32('control_regs.ghc'),
       f.u32('control_regs.irqstatus'),
