@@ -14,7 +14,7 @@ import { e1000 } from './devices/e1000';
 import { e1000e, e1000eTimadj } from './devices/e1000e';
 import { isaFdc } from './devices/fdc';
 import { fwCfg } from './devices/fw_cfg';
-import { globalState } from './devices/globalstate';
+import { globalState, globalStateSuspended } from './devices/globalstate';
 import { hpet, hpetNumTimersSave } from './devices/hpet';
 import { i2cBus } from './devices/i2c';
 import { i440fx } from './devices/i440fx';
@@ -26,7 +26,14 @@ import { ioapic } from './devices/ioapic';
 import { kvmvapic } from './devices/kvmvapic';
 import { mc146818rtc } from './devices/mc146818rtc';
 import { parallelIsa } from './devices/parallel';
-import { i8042, i8042V52, ps2Keyboard, ps2Mouse } from './devices/pckbd';
+import {
+  i8042,
+  i8042V52,
+  ps2Keyboard,
+  ps2KeyboardV52,
+  ps2Mouse,
+  ps2MouseV52,
+} from './devices/pckbd';
 import { pcspk } from './devices/pcspk';
 import { piix3 } from './devices/piix3';
 import { port92 } from './devices/port92';
@@ -65,6 +72,8 @@ export interface ReleaseData {
   readonly pm: PmConfig;
   /** QEMU writes the configuration section into its VM description (8.x and later). */
   readonly vmdescConfiguration: boolean;
+  /** How it spells its VM description: QEMU's JSON writer or the older QJSON, and array indexes. */
+  readonly vmdescStyle: { readonly writer: 'json' | 'qjson'; readonly lastIndex: boolean };
   /** Its -dump-vmstate prints `num` for fixed-count arrays (10.0 does, 7.2 and 5.2 do not). */
   readonly dumpNum: boolean;
 }
@@ -127,12 +136,13 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     sections: changed({
       pckbd: { desc: i8042V52 },
       // Not yet device classes of their own in 5.2 (no -dump-vmstate entry); the sections are the same.
-      ps2kbd: { qomType: undefined },
-      ps2mouse: { qomType: undefined },
+      ps2kbd: { desc: ps2KeyboardV52, qomType: undefined },
+      ps2mouse: { desc: ps2MouseV52, qomType: undefined },
       ich9_smb: { qomType: undefined },
     }),
     pm: { acpiIndex: false, ich9PciHotplug: false },
     vmdescConfiguration: false,
+    vmdescStyle: { writer: 'qjson', lastIndex: true },
     dumpNum: false,
   },
   '7.2': {
@@ -140,6 +150,7 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     sections: SECTIONS_7_2,
     pm: {},
     vmdescConfiguration: false,
+    vmdescStyle: { writer: 'json', lastIndex: true },
     dumpNum: false,
   },
   '10.0': {
@@ -148,9 +159,11 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       i8259: { desc: i8259WithLtim },
       hpet: { desc: hpetNumTimersSave },
       e1000e: { desc: e1000eTimadj },
+      globalstate: { desc: globalStateSuspended },
     }),
     pm: {},
     vmdescConfiguration: true,
+    vmdescStyle: { writer: 'json', lastIndex: false },
     dumpNum: true,
   },
 };

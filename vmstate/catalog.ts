@@ -19,7 +19,13 @@ import type { CodecResolver, SectionCodec, SectionInfo } from '../src/stream/sec
 import { sectionPath } from '../src/stream/section';
 import type { VmdescVMSD } from '../src/engine/vmdesc-types';
 import { RELEASES, type Chipset, type ReleaseData } from './catalog-releases';
-import { hwCompatFor, machineVersion, propsOf, type GlobalProperty } from './devices/hw-compat';
+import {
+  hwCompatFor,
+  machineClassFor,
+  machineVersion,
+  propsOf,
+  type GlobalProperty,
+} from './devices/hw-compat';
 import { ich9LpcDescription } from './devices/lpc_ich9';
 import type { MachineCtx } from './devices/machine-ctx';
 import { pciBus, pciHost } from './devices/pci';
@@ -68,6 +74,8 @@ export interface Catalog {
   readonly ctx: MachineCtx;
   /** Whether this release's VM description carries the configuration section. */
   readonly vmdescConfiguration: boolean;
+  /** How this release spells its VM description. */
+  readonly vmdescStyle: ReleaseData['vmdescStyle'];
   /** Whether this release's -dump-vmstate prints `num` for fixed-count arrays. */
   readonly dumpNum: boolean;
   readonly entries: ReadonlyMap<string, CatalogEntry>;
@@ -125,6 +133,7 @@ export function catalogOf(
         ? `'${machineType}' is an alias: assumed ${resolved}`
         : undefined;
   const compat = hwCompatFor(version ?? release, release);
+  const machineClass = machineClassFor(version ?? release, release);
   const tables = {
     ...data.pm,
     memorySlots: config.memorySlots ?? 0,
@@ -166,9 +175,10 @@ export function catalogOf(
     machineType: resolved,
     assumed,
     compat,
-    ctx: { props: propsOf(compat) },
+    ctx: { props: propsOf([...compat, ...machineClass]) },
     vmdescConfiguration: data.vmdescConfiguration,
     dumpNum: data.dumpNum,
+    vmdescStyle: data.vmdescStyle,
     entries,
     lookup: (idstr) => entries.get(idstr) ?? entries.get(sectionName(idstr)),
   };

@@ -120,6 +120,16 @@ export const HW_COMPAT: Readonly<Record<string, readonly GlobalProperty[]>> = {
   ],
 };
 
+/**
+ * Fields of the x86 machine classes a device description reads (pc_piix.c / pc_q35.c
+ * *_machine_options), keyed like HW_COMPAT by the newest machine version that sets them, with
+ * driver "machine" (the ctx key machine.<field>).
+ */
+export const MACHINE_CLASS_COMPAT: Readonly<Record<string, readonly GlobalProperty[]>> = {
+  // pc_i440fx_machine_3_1_options / pc_q35_machine_3_1_options: the PM SMBus state is not migrated.
+  '3.1': [p('machine', 'smbus_no_migration_support', 'on')],
+};
+
 /** "10.0" -> [10, 0]. */
 function versionOf(v: string): [number, number] {
   const m = /^(\d+)\.(\d+)$/.exec(v);
@@ -143,11 +153,20 @@ export function machineVersion(machineType: string): string | undefined {
  * array last, so that when two arrays set one property the older machine's value wins, as
  * QEMU applies them).
  */
-export function hwCompatFor(machine: string, release: string): GlobalProperty[] {
-  return Object.keys(HW_COMPAT)
+export function hwCompatFor(
+  machine: string,
+  release: string,
+  table: Readonly<Record<string, readonly GlobalProperty[]>> = HW_COMPAT,
+): GlobalProperty[] {
+  return Object.keys(table)
     .filter((v) => compare(v, machine) >= 0 && compare(v, release) < 0)
     .sort((a, b) => compare(b, a))
-    .flatMap((v) => HW_COMPAT[v]!);
+    .flatMap((v) => table[v]!);
+}
+
+/** The machine-class fields machine version `machine` has in `release`. */
+export function machineClassFor(machine: string, release: string): GlobalProperty[] {
+  return hwCompatFor(machine, release, MACHINE_CLASS_COMPAT);
 }
 
 /** Properties as the catalog's ctx reads them: `driver.property` -> value (later entries win). */

@@ -22,7 +22,14 @@ export function registerAnalyze(program: Command): void {
       '--extract <dir>',
       'write desc.json, state.json and one file per RAM block into DIR (as analyze-migration.py -x)',
     )
-    .option('--check-catalog', 'compare each section with the device catalog')
+    .option(
+      '--check-catalog',
+      "compare each section with the device catalog (the release's, on the stream's machine type)",
+    )
+    .option(
+      '--release <release>',
+      'the real release that wrote the stream (5.2, 7.2, 10.0): picks the device catalog for streams without a VM description (default: worked out, and said)',
+    )
     .option(
       '--vmdesc <file>',
       "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own",
@@ -36,6 +43,7 @@ export function registerAnalyze(program: Command): void {
           extract?: string;
           checkCatalog?: boolean;
           vmdesc?: string;
+          release?: string;
         },
       ) =>
         runCommand(file, async () => {

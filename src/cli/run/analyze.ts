@@ -1,7 +1,19 @@
 import { UsageError } from '../../errors';
+import { describeNotes as describeNotesOf, peekMachineType } from '../../analyze/catalog-vmdesc';
 import { readStreamContents } from '../../stream/collect';
+import type { ChunkSource } from '../../stream/source';
+import type { Vmdesc } from '../../stream/vmdesc';
 import type { WalkOptions } from '../../stream/walk';
-import { catalogCheck, catalogResolvers } from '../../analyze/catalog-hook';
+import {
+  catalogCheck,
+  catalogDescribe,
+  catalogReleases,
+  catalogResolvers,
+  type CatalogOptions,
+} from '../../analyze/catalog-hook';
+import type { CatalogDescription } from '../../analyze/catalog-vmdesc';
+import type { StreamContents } from '../../stream/collect';
+import type { CodecResolver } from '../../stream/section';
 import { openInput, progressReporter } from './input';
 
 export interface AnalyzeOptions {
@@ -11,6 +23,53 @@ export interface AnalyzeOptions {
   checkCatalog?: boolean;
   /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
   vmdesc?: string;
+  /** The real release that wrote the stream: picks its device catalog (streams without a vmdesc). */
+  release?: string;
+}
+
+/** --release must name a release the catalog has. */
+function checkRelease(release: string | undefined): void {
+  if (release === undefined) return;
+  const known = catalogReleases();
+  if (!known.includes(release))
+    throw new UsageError(
+      `--release: no device catalog for '${release}' (real releases: ${known.join(', ')})`,
+    );
+}
+
+/**
+ * A stream that carries no VM description, decoded by the catalog as its own description would
+ * have decoded it: a first walk (per candidate release) decodes the device sections with the
+ * catalog, which gives the description QEMU would have written; a second walk decodes by it.
+ * Undefined when the input cannot be read twice (stdin) or no catalog is wired.
+ */
+async function decodeByCatalog(
+  file: string,
+  first: StreamContents,
+  opts: CatalogOptions,
+  onProgress?: (offset: number) => void,
+): Promise<{ contents: StreamContents; description: CatalogDescription } | undefined> {
+  const describe = catalogDescribe();
+  if (!describe || file === '-') return undefined;
+  const machineType = first.configuration?.machineType;
+  const o = { ...opts, machineType };
+  const walkWith = async (extra: { resolvers: CodecResolver[]; vmdesc?: Vmdesc }) => {
+    const again = await openInput(file);
+    try {
+      return await readStreamContents(again, { ...extra, onProgress });
+    } finally {
+      await again.close();
+    }
+  };
+  const description = await describe((resolvers) => walkWith({ resolvers }), o);
+  if (!description) return undefined;
+  const contents = await walkWith({ resolvers: catalogResolvers(o), vmdesc: description.vmdesc });
+  return { contents, description };
+}
+
+/** The catalog's assumptions and the devices it lacks, on stderr (every format). */
+function writeNotes(file: string, d: CatalogDescription): void {
+  for (const line of describeNotesOf(d)) process.stderr.write(`vmstate: ${file}: ${line}\n`);
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -47,6 +106,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   if (!DUMPS.includes(dump)) throw new UsageError(`--dump must be state or desc (got '${dump}')`);
   if (dump === 'desc' && format === 'tree')
     throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
+  checkRelease(o.release);
   const check = o.checkCatalog ? catalogCheck() : undefined;
   if (o.checkCatalog && !check)
     throw new UsageError(
@@ -57,8 +117,10 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
+  const machineType = await peekMachineTypeOf(source);
+  const catalogOpts: CatalogOptions = { release: o.release, machineType };
   const opts: WalkOptions = {
-    resolvers: catalogResolvers(),
+    resolvers: catalogResolvers(catalogOpts),
     onProgress: progress.onProgress,
     vmdesc,
   };
@@ -72,18 +134,31 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
         process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
       return 0;
     }
-    const contents = await readStreamContents(source, opts);
+    let contents = await readStreamContents(source, opts);
+    if (check) {
+      progress.stop();
+      return await check(contents, file, process.stdout, catalogOpts);
+    }
+    let description: CatalogDescription | undefined;
+    if (!contents.vmdesc && !vmdesc) {
+      const decoded = await decodeByCatalog(file, contents, catalogOpts, progress.onProgress);
+      if (decoded) ({ contents, description } = decoded);
+    }
     progress.stop();
-    if (check) return await check(contents, file, process.stdout);
+    if (description) writeNotes(file, description);
     let text: string;
+    const descJson = async () => {
+      const q = await import('../../analyze/qemu-format');
+      if (!description) return q.qemuDescJson(contents);
+      const { pythonJson } = await import('../../analyze/python-json');
+      return pythonJson(q.qemuDescValue(description.json, 0)) + '\n';
+    };
     if (format === 'qemu') {
       const q = await import('../../analyze/qemu-format');
-      text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateJson(contents);
+      text = dump === 'desc' ? await descJson() : q.qemuStateJson(contents);
     } else if (format === 'json') {
-      if (dump === 'desc') {
-        const q = await import('../../analyze/qemu-format');
-        text = q.qemuDescJson(contents);
-      } else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
+      if (dump === 'desc') text = await descJson();
+      else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
     } else text = (await import('../../analyze/tree-format')).analysisTree(contents, file);
     process.stdout.write(text);
     return 0;
@@ -99,7 +174,9 @@ export async function runTranscode(
   output: string,
   sets: string[],
   vmdescFile?: string,
+  catalog: { release?: string; addVmdesc?: boolean } = {},
 ): Promise<number> {
+  checkRelease(catalog.release);
   const { EditError, parseAssignment } = await import('../../stream/edit');
   const { transcodeToFile } = await import('../../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
@@ -113,18 +190,39 @@ export async function runTranscode(
   const source = await openInput(file);
   const progress = progressReporter(source.size);
   try {
-    await transcodeToFile(source, output, {
+    const catalogOpts: CatalogOptions = {
+      release: catalog.release,
+      machineType: await peekMachineTypeOf(source),
+    };
+    const walk = {
       assignments,
       vmdesc,
-      resolvers: catalogResolvers(),
+      resolvers: catalogResolvers(catalogOpts),
       onProgress: progress.onProgress,
-    });
+    };
+    if (catalog.addVmdesc) {
+      const { addVmdescToFile } = await import('./add-vmdesc');
+      await addVmdescToFile(file, source, output, walk, catalogOpts, (d: CatalogDescription) =>
+        writeNotes(file, d),
+      );
+      return 0;
+    }
+    await transcodeToFile(source, output, walk);
     return 0;
   } catch (e) {
     throw toUsage(e);
   } finally {
     progress.stop();
     await source.close();
+  }
+}
+
+/** The machine type in the stream's head, if the input can be peeked at (not stdin). */
+async function peekMachineTypeOf(source: ChunkSource): Promise<string | undefined> {
+  try {
+    return await peekMachineType(source);
+  } catch {
+    return undefined;
   }
 }
 
