@@ -7,7 +7,7 @@
 import type { AnyVMSDesc } from '../src';
 import type { PmConfig } from './devices/acpi';
 import { acpiBuild } from './devices/acpi_build';
-import { ich9Ahci } from './devices/ahci';
+import { ich9Ahci, ich9AhciUnsignedPorts } from './devices/ahci';
 import { apic } from './devices/apic';
 import { cpuCommon } from './devices/cpu_common';
 import { e1000 } from './devices/e1000';
@@ -21,6 +21,7 @@ import { i440fx } from './devices/i440fx';
 import { i8254 } from './devices/i8254';
 import { i8257 } from './devices/i8257';
 import { i8259, i8259WithLtim } from './devices/i8259';
+import { i6300esb } from './devices/i6300esb';
 import { idePci } from './devices/ide';
 import { ioapic } from './devices/ioapic';
 import { kvmvapic } from './devices/kvmvapic';
@@ -42,6 +43,7 @@ import { isaSerial } from './devices/serial';
 import { slirp } from './devices/slirp';
 import { ich9Smbus } from './devices/smbus';
 import { timers } from './devices/timer';
+import { usbKeyboard, usbPointer } from './devices/usb_hid';
 import { vgaPci } from './devices/vga';
 import { vmmouse } from './devices/vmmouse';
 import { cpu } from './x86/cpu';
@@ -121,6 +123,10 @@ const SECTIONS_7_2: readonly SectionData[] = [
   { name: 'e1000', desc: e1000, qomType: 'e1000', machines: pcOnly },
   { name: 'e1000e', desc: e1000e, qomType: 'e1000e', machines: q35Only },
   { name: 'slirp', desc: slirp, legacy: true, machines: both },
+  // Devices of the device-rich configuration (streams/configurations.ts).
+  { name: 'usb-ptr', desc: usbPointer, qomType: 'usb-tablet', machines: both },
+  { name: 'usb-kbd', desc: usbKeyboard, qomType: 'usb-kbd', machines: both },
+  { name: 'i6300esb_wdt', desc: i6300esb, qomType: 'i6300esb', machines: both },
 ];
 
 /** 7.2's sections with some replaced (same name) and some properties changed. */
@@ -160,6 +166,7 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       hpet: { desc: hpetNumTimersSave },
       e1000e: { desc: e1000eTimadj },
       globalstate: { desc: globalStateSuspended },
+      ich9_ahci: { desc: ich9AhciUnsignedPorts },
     }),
     pm: {},
     vmdescConfiguration: true,

@@ -64,6 +64,13 @@ async function decodeByCatalog(
   const description = await describe((resolvers) => walkWith({ resolvers }), o);
   if (!description) return undefined;
   const contents = await walkWith({ resolvers: catalogResolvers(o), vmdesc: description.vmdesc });
+  // Decoded by the catalog's description: say so where a format shows which codec read a section.
+  const described = new Set(
+    description.vmdesc.devices.map((d) => `${d.instance_id}\u0000${d.name}`),
+  );
+  for (const e of contents.entries)
+    if (e.type === 'section' && described.has(`${e.section.instanceId}\u0000${e.section.idstr}`))
+      e.section.decodedBy = 'catalog';
   return { contents, description };
 }
 
