@@ -58,6 +58,11 @@ function dropLastIndex(v: unknown): unknown {
   return o;
 }
 
+/** A vmdesc entry as the release writes it (its array-index habit). */
+export function styledEntry<T>(entry: T, style: VmdescStyle): T {
+  return style.lastIndex ? entry : (dropLastIndex(entry) as T);
+}
+
 /** What a section's description is, or why the catalog has none. */
 export type SectionDescription =
   { readonly vmdesc: Omit<VmdescDevice, 'name' | 'instance_id'> } | { readonly lacks: string };
@@ -125,7 +130,7 @@ export function describeByCatalog(
       continue;
     }
     const entry = { name: s.idstr, instance_id: s.instanceId, ...d.vmdesc } as VmdescDevice;
-    devices.push(catalog.vmdescStyle.lastIndex ? entry : (dropLastIndex(entry) as VmdescDevice));
+    devices.push(styledEntry(entry, catalog.vmdescStyle));
   }
   const configuration = catalog.vmdescConfiguration ? configurationVmdesc(contents) : undefined;
   const vmdesc: Vmdesc = {

@@ -13,6 +13,7 @@ import {
 import { setCatalogHooks, type CatalogOptions, type Rewalk } from '../analyze/catalog-hook';
 import {
   describeByCatalog,
+  styledEntry,
   type CatalogDescription,
   type DescribingCatalog,
   type SectionDescription,
@@ -208,7 +209,10 @@ function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
     lookup: (idstr) => catalog.lookup(idstr),
     load: (entry, r, version, path) =>
       catalogLib().loadSection(entry as CatalogEntry, r, version, ctx, path),
-    describe: (entry, state) => catalogLib().saveSection(entry as CatalogEntry, state, ctx),
+    describe: (entry, state) => {
+      const saved = catalogLib().saveSection(entry as CatalogEntry, state, ctx);
+      return { ...saved, vmdesc: styledEntry(saved.vmdesc, catalog.vmdescStyle) };
+    },
   };
 }
 
