@@ -42,6 +42,18 @@ export interface DumpOptions {
 
 const cSizes = new WeakMap<AnyField, number>();
 
+const withoutNum = new WeakSet<AnyField>();
+
+/**
+ * Declares a field QEMU's dump prints without `num` although the description has a fixed count:
+ * a VARRAY, VBUFFER or pointer array whose length comes from the device's configuration (DIMM
+ * slots, AHCI ports, buffer sizes), not from VMStateField.num.
+ */
+export function dumpWithoutNum<F extends AnyField>(field: F): F {
+  withoutNum.add(field);
+  return field;
+}
+
 /** Declares the C size QEMU's VMStateField.size has for a field whose wire element size differs. */
 export function dumpSize<F extends AnyField>(field: F, size: number): F {
   cSizes.set(field, size);
@@ -63,7 +75,8 @@ export function dumpVmstateOf(desc: AnyVMSDesc, opts: DumpOptions = {}): DumpDes
       version_id: f.version,
       field_exists: f.exists !== undefined,
     } as DumpField;
-    if (opts.num && f.shape === 'array' && f.count.from === 'fixed') entry.num = f.count.n;
+    if (opts.num && f.shape === 'array' && f.count.from === 'fixed' && !withoutNum.has(f))
+      entry.num = f.count.n;
     entry.size = fieldSize(f);
     const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     if (nested) entry.Description = dumpVmstateOf(nested, opts);

@@ -188,9 +188,34 @@ function brief(f: VmdescField | undefined): unknown {
   );
 }
 
-export function formatCatalogCheck(r: CatalogCheckReport, file: string, host?: string): string {
+/** Where the catalog came from: its release, and what was assumed or differs on the way. */
+export interface CheckContext {
+  readonly release?: string;
+  /** Assumptions and machine-type differences, one line each. */
+  readonly notes?: readonly string[];
+  /** The stream carries a VM description (else there is nothing to compare). */
+  readonly described?: boolean;
+}
+
+export function formatCatalogCheck(
+  r: CatalogCheckReport,
+  file: string,
+  host?: string,
+  context: CheckContext = {},
+): string {
+  const against = context.release
+    ? `the ${context.release} catalog on machine type ${r.machineType}`
+    : `the ${r.machineType} catalog`;
+  if (context.described === false)
+    return (
+      [
+        `${file}: nothing to compare: the stream carries no VM description, so only ${against} says how its sections read (vmstate analyze decodes them by it)`,
+        ...(context.notes ?? []).map((n) => `  note: ${n}`),
+      ].join('\n') + '\n'
+    );
   const lines = [
-    `${file}: checked against the ${r.machineType} catalog${host ? ` (as written by a ${host} host)` : ''}: ${r.mismatches} section(s) differ`,
+    `${file}: checked against ${against}${host ? ` (as written by a ${host} host)` : ''}: ${r.mismatches} section(s) differ`,
+    ...(context.notes ?? []).map((n) => `  note: ${n}`),
   ];
   for (const s of r.sections) {
     const where = `@0x${s.offset.toString(16)} ${s.section}`;

@@ -258,7 +258,7 @@ function writeValue(
       writeHex(out, b, p, p + f.size, 0x20);
       out.byte(0x22);
       return true;
-    default:
+    case FieldKind.Invalid:
       return false;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Plugs the device catalog (vmstate/catalog-7.2.ts) into `vmstate analyze`, `reencode` and
- * `edit`: a second way to decode device sections (streams that carry no VM description, e.g.
- * suppress-vmdesc=on) and the `--check-catalog` report. Loaded only by those commands.
+ * Plugs the device catalog (vmstate/catalog.ts, one per real release and machine type) into
+ * `vmstate analyze`, `reencode` and `edit`: a second way to decode device sections (streams that
+ * carry no VM description, e.g. suppress-vmdesc=on), the VM description it gives such a stream,
+ * and the `--check-catalog` report. Loaded only by those commands.
  */
 import type { Ctx } from '../dsl/kind';
 import {
@@ -9,54 +10,32 @@ import {
   formatCatalogCheck,
   type CheckCatalog,
 } from '../analyze/catalog-check';
-import type { AnalysisCatalog } from '../analyze/analysis-catalog';
-import type { CodecResolver } from '../stream/section';
+import type { AnalysisCatalog, CatalogOptions, Rewalk } from '../analyze/analysis-catalog';
 import { nestedStateView } from '../../vmstate/x86/nested-view';
-import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
+import {
+  describeByCatalog,
+  styledEntry,
+  type CatalogDescription,
+  type DescribingCatalog,
+  type SectionDescription,
+} from '../analyze/catalog-vmdesc';
+import type { CodecResolver, DeviceSection } from '../stream/section';
+import type { VmdescDevice } from '../stream/vmdesc';
+import type { State } from '../dsl/kind';
+import type { Catalog, CatalogEntry } from '../../vmstate/catalog';
 
 /**
  * The catalog module (every device and the x86 cpu) is loaded on first use: most streams carry
  * their own description, which decodes them first, and loading it would double start-up time.
  */
-type CatalogModule = typeof import('../../vmstate/catalog-7.2');
+type CatalogModule = typeof import('../../vmstate/catalog');
 let catalogModule: CatalogModule | undefined;
 const catalogLib = (): CatalogModule =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (catalogModule ??= require('../../vmstate/catalog-7.2') as CatalogModule);
+  (catalogModule ??= require('../../vmstate/catalog') as CatalogModule);
 
 /** Sections that only a q35 machine has: once one is seen, later sections use the q35 catalog. */
 const Q35_ONLY = /(^|\/)(mch|ICH9LPC|ich9_ahci|ich9_smb)$/;
-
-/**
- * The catalog that matches the stream's machine. A resolver is not told the machine type, so it
- * learns it from the chipset sections: on q35 the mch section comes before the one section whose
- * layout differs between the two (PCIBUS: 4 IRQ lines on i440fx, 8 on q35).
- */
-function machineAwareResolver(ctx: Ctx): CodecResolver {
-  let resolvers: { pc: CodecResolver; q35: CodecResolver } | undefined;
-  let isQ35 = false;
-  return (section, kind) => {
-    if (Q35_ONLY.test(section.idstr)) isQ35 = true;
-    if (!resolvers) {
-      const lib = catalogLib();
-      resolvers = {
-        pc: lib.catalogResolver(lib.CATALOG_7_2.pc, ctx),
-        q35: lib.catalogResolver(lib.CATALOG_7_2.q35, ctx),
-      };
-    }
-    return (isQ35 ? resolvers.q35 : resolvers.pc)(section, kind);
-  };
-}
-
-function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
-  return {
-    machineType: catalog.machineType,
-    lookup: (idstr) => catalog.lookup(idstr),
-    load: (entry, r, version, path) =>
-      catalogLib().loadSection(entry as CatalogEntry, r, version, ctx, path),
-    describe: (entry, state) => catalogLib().saveSection(entry as CatalogEntry, state, ctx),
-  };
-}
 
 /**
  * A stream does not say what host wrote it. Decoding without a description assumes a KVM host
@@ -75,20 +54,201 @@ const HOSTS: readonly { name: string; ctx: Ctx }[] = [
   { name: 'KVM', ctx: ANALYSIS_CTX },
 ];
 
-/** vmstate/'s 7.2 catalog as the analysis commands take it. */
+/** "10.0" -> 10.0 as a comparable pair. */
+function versionKey(v: string): number {
+  const [a, b] = v.split('.').map(Number);
+  return (a ?? 0) * 1000 + (b ?? 0);
+}
+
+/** The release a machine type of `machineType`'s version came from, or the newest one. */
+function defaultRelease(machineType: string | undefined): string {
+  return candidateReleases(machineType)[0]!;
+}
+
+/**
+ * Releases that could have written a stream of this machine type, most likely first: the
+ * release whose own newest machine type it is, then the later ones (oldest first); for an
+ * unversioned or unknown machine type, newest first.
+ */
+export function candidateReleases(machineType: string | undefined): string[] {
+  const all = [...catalogLib().REAL_CATALOG_RELEASES].sort((a, b) => versionKey(b) - versionKey(a));
+  const v = machineType === undefined ? undefined : /-(\d+\.\d+)$/.exec(machineType)?.[1];
+  if (v === undefined) return all;
+  const later = all.filter((r) => versionKey(r) >= versionKey(v)).reverse();
+  return later.length ? later : all;
+}
+
+/**
+ * The release's catalog on a machine type. A machine type the release does not have yet (newer
+ * than the release) is taken as the release's newest of that chipset, and `note` says so.
+ */
+function catalogForStream(
+  release: string,
+  machineType: string | undefined,
+): { catalog: Catalog; notes: string[] } {
+  const lib = catalogLib();
+  const v = machineType === undefined ? undefined : /-(\d+\.\d+)$/.exec(machineType)?.[1];
+  if (v !== undefined && versionKey(v) > versionKey(release)) {
+    const chipset = /q35/.test(machineType!) ? 'q35' : 'pc';
+    const catalog = lib.catalogOf(release, lib.newestMachineType(release, chipset));
+    return {
+      catalog,
+      notes: [
+        `machine type differs: the stream's ${machineType} is newer than release ${release}; compared on ${catalog.machineType}, so differences may be the machine types' compat properties`,
+      ],
+    };
+  }
+  const catalog = lib.catalogOf(release, machineType);
+  return { catalog, notes: catalog.assumed ? [catalog.assumed] : [] };
+}
+
+/** The resolver of one catalog, its machine-type properties under the analysis host's ctx. */
+function resolverOf(catalog: Catalog): CodecResolver {
+  return catalogLib().catalogResolver(catalog, catalogLib().catalogCtx(catalog, ANALYSIS_CTX));
+}
+
+/**
+ * Without a machine type (stdin, or no configuration section) the chipset is learnt from the
+ * sections: on q35 the mch section comes before the one section whose layout differs between the
+ * two (PCIBUS: 4 IRQ lines on i440fx, 8 on q35).
+ */
+function chipsetLearningResolver(release: string): CodecResolver {
+  let resolvers: { pc: CodecResolver; q35: CodecResolver } | undefined;
+  let isQ35 = false;
+  return (section, kind) => {
+    if (Q35_ONLY.test(section.idstr)) isQ35 = true;
+    if (!resolvers) {
+      const lib = catalogLib();
+      resolvers = {
+        pc: resolverOf(lib.catalogOf(release, lib.newestMachineType(release, 'pc'))),
+        q35: resolverOf(lib.catalogOf(release, lib.newestMachineType(release, 'q35'))),
+      };
+    }
+    return (isQ35 ? resolvers.q35 : resolvers.pc)(section, kind);
+  };
+}
+
+function resolversFor(opts: CatalogOptions = {}): CodecResolver[] {
+  const release = opts.release ?? defaultRelease(opts.machineType);
+  if (opts.machineType === undefined) return [chipsetLearningResolver(release)];
+  return [resolverOf(catalogForStream(release, opts.machineType).catalog)];
+}
+
+/** Where a state written back first differs from the section's bytes. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+type VmdescEntry = Omit<VmdescDevice, 'name' | 'instance_id'>;
+
+function describingCatalog(catalog: Catalog, assumed: string[]): DescribingCatalog {
+  const lib = catalogLib();
+  const where = `the ${catalog.release} catalog (${catalog.machineType})`;
+  return {
+    release: catalog.release,
+    machineType: catalog.machineType,
+    assumed,
+    vmdescConfiguration: catalog.vmdescConfiguration,
+    vmdescStyle: catalog.vmdescStyle,
+    describe(s: DeviceSection): SectionDescription {
+      const entry = catalog.lookup(s.idstr);
+      const name = s.idstr.slice(s.idstr.lastIndexOf('/') + 1);
+      if (!entry) return { lacks: `${where} has no description of device '${name}'` };
+      if (s.decodedBy !== 'catalog')
+        return { lacks: `${where} cannot read device '${name}' (its description does not fit)` };
+      let closest = -1;
+      // The host decides some needed(): the description QEMU wrote is the one that gives back its bytes.
+      for (const host of HOSTS) {
+        const ctx = lib.catalogCtx(catalog, host.ctx);
+        let saved;
+        try {
+          saved = lib.saveSection(entry, s.value as State, ctx);
+        } catch {
+          continue;
+        }
+        if (Buffer.from(saved.bytes).equals(Buffer.from(s.body)))
+          return { vmdesc: saved.vmdesc as unknown as VmdescEntry };
+        closest = Math.max(closest, firstDifference(saved.bytes, s.body));
+      }
+      return {
+        lacks: `${where} reads device '${name}' but does not write it back as sent${closest >= 0 ? ` (first difference at body byte ${closest})` : ''}`,
+      };
+    },
+  };
+}
+
+/**
+ * The VM description a stream without one gets from the catalog: the given release's, or the
+ * first candidate release whose catalog describes the most sections (said in `assumed`).
+ */
+async function describe(
+  rewalk: Rewalk,
+  opts: CatalogOptions,
+): Promise<CatalogDescription | undefined> {
+  const releases = opts.release ? [opts.release] : candidateReleases(opts.machineType);
+  let best: CatalogDescription | undefined;
+  for (const release of releases) {
+    const { catalog, notes } = catalogForStream(release, opts.machineType);
+    const assumed = [...notes];
+    if (!opts.release)
+      assumed.push(
+        `the stream does not say which release wrote it: assumed ${release} (${releases.length > 1 ? `candidates ${releases.join(', ')}; ` : ''}--release to say)`,
+      );
+    const contents = await rewalk([resolverOf(catalog)]);
+    const d = describeByCatalog(contents, describingCatalog(catalog, assumed));
+    if (!best || d.described > best.described) best = d;
+    if (d.lacking.length === 0) break;
+  }
+  return best;
+}
+
+function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
+  return {
+    machineType: catalog.machineType,
+    lookup: (idstr) => catalog.lookup(idstr),
+    load: (entry, r, version, path) =>
+      catalogLib().loadSection(entry as CatalogEntry, r, version, ctx, path),
+    describe: (entry, state) => {
+      const saved = catalogLib().saveSection(entry as CatalogEntry, state, ctx);
+      return { ...saved, vmdesc: styledEntry(saved.vmdesc, catalog.vmdescStyle) };
+    },
+  };
+}
+
+/** vmstate/'s catalogs of the real releases as the analysis commands take them. */
 export function analysisCatalog(): AnalysisCatalog {
   return {
     views: [nestedStateView],
-    resolvers: () => [machineAwareResolver(ANALYSIS_CTX)],
-    check: async (contents, file, out) => {
-      const catalog = catalogLib().catalogFor(contents.configuration?.machineType);
+    resolvers: (opts) => resolversFor(opts),
+    describe,
+    releases: () => catalogLib().REAL_CATALOG_RELEASES,
+    check: async (contents, file, out, opts = {}) => {
+      const machineType = contents.configuration?.machineType ?? opts.machineType;
+      const release = opts.release ?? defaultRelease(machineType);
+      const { catalog, notes } = catalogForStream(release, machineType);
+      if (!opts.release)
+        notes.push(
+          `the stream does not say which release wrote it: assumed ${release} (--release to say)`,
+        );
+      const lib = catalogLib();
       // The stream does not name its host: check as each and report the closer one.
       const reports = HOSTS.map((h) => ({
         host: h.name,
-        report: checkAgainstCatalog(contents, checkCatalogOf(catalog, h.ctx)),
+        report: checkAgainstCatalog(
+          contents,
+          checkCatalogOf(catalog, lib.catalogCtx(catalog, h.ctx)),
+        ),
       }));
       const best = reports.reduce((a, b) => (b.report.mismatches < a.report.mismatches ? b : a));
-      out.write(formatCatalogCheck(best.report, file, best.host));
+      out.write(
+        formatCatalogCheck(best.report, file, best.host, {
+          release: catalog.release,
+          notes,
+          described: !!contents.walk.vmdesc,
+        }),
+      );
       return best.report.mismatches > 0 ? 1 : 0;
     },
   };

@@ -116,7 +116,7 @@ export function liveTempNames(): string[] {
 
 /** Why errno `code` means `target` cannot be written, in words. */
 function reason(e: unknown, dir: string): string {
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = (e as NodeJS.ErrnoException).code ?? '';
   switch (code) {
     case 'ENOENT':
       return `directory ${dir} does not exist`;
@@ -130,7 +130,7 @@ function reason(e: unknown, dir: string): string {
     case 'EISDIR':
       return 'it is a directory';
     default:
-      return code ?? (e as Error).message;
+      return code || (e as Error).message;
   }
 }
 

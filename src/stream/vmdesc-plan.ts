@@ -142,7 +142,9 @@ export function skipStruct(r: ByteReader, plan: VmdescPlan, nodes: { n: number }
         break;
       case FieldKind.Invalid:
         return false;
-      default: {
+      case FieldKind.Bool:
+      case FieldKind.Int:
+      case FieldKind.Bytes: {
         const total = f.size * f.count;
         if (r.pos + total > b.length) return false;
         r.pos += total;

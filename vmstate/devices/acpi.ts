@@ -3,6 +3,7 @@
  * hw/acpi/memory_hotplug.c, cpu.c, pcihp.c, tco.c).
  */
 import { f, vmsd } from '../../src';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** vmstate_apm: the APM control/status ports (0xb2/0xb3) that trigger SMIs. */
 export const apm = vmsd({
@@ -28,7 +29,7 @@ export function memoryHotplugState(slots = 0) {
     name: 'memory hotplug state',
     version_id: 1,
     minimum_version_id: 1,
-    fields: [f.u32('selector'), f.structArray('devs', memoryHotplugDevice, slots)],
+    fields: [f.u32('selector'), dumpWithoutNum(f.structArray('devs', memoryHotplugDevice, slots))],
   });
 }
 
@@ -51,7 +52,7 @@ export function cpuHotplugState(possibleCpus = 1) {
     fields: [
       f.u32('selector'),
       f.u8('command'),
-      f.structArray('devs', cpuHotplugDevice, possibleCpus),
+      dumpWithoutNum(f.structArray('devs', cpuHotplugDevice, possibleCpus)),
     ],
   });
 }
@@ -90,3 +91,19 @@ export const tcoIoRegs = vmsd({
     f.u8('timeouts_no'),
   ],
 });
+
+/**
+ * What sizes or shapes the PM functions' state beyond the release's defaults: the -m/-smp
+ * options behind the hotplug tables, and the PCI hotplug pieces a release has (data from the
+ * release's catalog: QEMU 5.2 has no acpi_index and no ich9_pm/pcihp).
+ */
+export interface PmConfig {
+  /** -m ...,slots=N: DIMM slots in the memory hotplug table (default 0). */
+  readonly memorySlots?: number;
+  /** Possible vCPUs (-smp maxcpus): entries in the CPU hotplug table (default 1). */
+  readonly possibleCpus?: number;
+  /** acpi_pci_hotplug.acpi_index is in the state (QEMU 6.2+; default true). */
+  readonly acpiIndex?: boolean;
+  /** ICH9's ich9_pm/pcihp subsection exists (QEMU 6.1+; default true). */
+  readonly ich9PciHotplug?: boolean;
+}

@@ -1,8 +1,9 @@
 /** The ICH9 AHCI controller 00:1f.2 on q35 (hw/ide/ahci.c, ich.c; QOM ich9-ahci). */
-import { f, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src';
 import { driveOnBus, ideBus, ideDrive } from './ide';
-import { int32Equal } from './kinds';
+import { int32Equal, receiverValue } from './kinds';
 import { pciDevice } from './pci';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** AHCI_MAX_CMDS: command slots per port, each with an NCQ transfer record. */
 const AHCI_MAX_CMDS = 32;
@@ -53,22 +54,28 @@ const port = vmsd({
   ],
 });
 
-/** vmstate_ahci for a controller with `ports` ports. */
-export function ahciState(ports: number) {
+/**
+ * vmstate_ahci for a controller with `ports` ports. `ports` is VMSTATE_INT32_EQUAL up to 7.2 and
+ * VMSTATE_UINT32_EQUAL later (10.0: the port count became unsigned); the same four bytes.
+ */
+export function ahciState(ports: number, portsKind: 'int32' | 'uint32' = 'int32') {
   return vmsd({
     name: 'ahci',
     version_id: 1,
     fields: [
       // VMSTATE_STRUCT_VARRAY_POINTER_INT32 over `ports`: the receiver's own count (checked by
       // the _EQUAL field at the end), so the number of entries is fixed for a given device.
-      f.structArray('dev', port, ports),
+      dumpWithoutNum(f.structArray('dev', port, ports)),
       f.u32('control_regs.cap'),
       f.u32('control_regs.ghc'),
       f.u32('control_regs.irqstatus'),
       f.u32('control_regs.impl'),
       f.u32('control_regs.version'),
       f.u32('idp_index'),
-      f.field('ports', int32Equal(ports)),
+      f.field(
+        'ports',
+        portsKind === 'int32' ? int32Equal(ports) : receiverValue(k.equal(k.u32), ports),
+      ),
     ],
   });
 }
@@ -77,4 +84,14 @@ export const ich9Ahci = vmsd({
   name: 'ich9_ahci',
   version_id: 1,
   fields: [f.struct('parent_obj', pciDevice), f.struct('ahci', ahciState(ICH9_SATA_PORTS))],
+});
+
+/** After 7.2 (10.0): the port count as uint32. */
+export const ich9AhciUnsignedPorts = vmsd({
+  name: 'ich9_ahci',
+  version_id: 1,
+  fields: [
+    f.struct('parent_obj', pciDevice),
+    f.struct('ahci', ahciState(ICH9_SATA_PORTS, 'uint32')),
+  ],
 });

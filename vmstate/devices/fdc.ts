@@ -1,6 +1,7 @@
 /** The ISA floppy controller (hw/block/fdc.c, fdc-isa.c; QOM isa-fdc), part of every pc machine. */
 import { f, k, vmsd, type State } from '../../src';
 import { uint8Equal, withInitial } from './kinds';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** MAX_FD: drives per controller, which num_floppies must match. */
 const MAX_FD = 2;
@@ -106,7 +107,7 @@ const controller = vmsd({
     f.u8('status1'),
     f.u8('status2'),
     // VMSTATE_VARRAY_INT32 over fifo_size, which is the receiver's constant 512, not a stream value.
-    f.array('fifo', k.u8, FIFO_SIZE),
+    dumpWithoutNum(f.array('fifo', k.u8, FIFO_SIZE)),
     f.u32('data_pos'),
     f.u32('data_len'),
     f.u8('data_state'),

@@ -24,3 +24,21 @@ export const globalState = vmsd({
   },
   fields: [f.u32('size'), f.buffer('runstate', 100)],
 });
+
+/**
+ * After 7.2 (10.0 has it): the run state buffer shrank to 32 bytes to make room for whether the
+ * VM was suspended (has_vm_was_suspended is set by pre_save on every save), the rest unused.
+ */
+export const globalStateSuspended = vmsd({
+  name: 'globalstate',
+  version_id: 1,
+  minimum_version_id: 1,
+  needed: globalState.needed,
+  fields: [
+    f.u32('size'),
+    f.buffer('runstate', 32),
+    f.u8('has_vm_was_suspended'),
+    f.u8('vm_was_suspended'),
+    f.buffer('unused', 66),
+  ],
+});

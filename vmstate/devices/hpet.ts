@@ -41,6 +41,34 @@ const offset = vmsd({
   fields: [f.u64('hpet_offset')],
 });
 
+const counters = [f.u64('config'), f.u64('isr'), f.u64('hpet_counter')];
+const validCount = (count: string) =>
+  f.validate(
+    'num_timers in range',
+    (s) => (s[count] as number) >= HPET_MIN_TIMERS && (s[count] as number) <= HPET_MAX_TIMERS,
+    `the HPET has ${HPET_MIN_TIMERS}..${HPET_MAX_TIMERS} comparators`,
+  );
+
+/**
+ * After 7.2 (10.0 has it): the count is saved from num_timers_save (hpet_pre_save copies num_timers into it);
+ * the timer array's length on the wire is still that count.
+ */
+export const hpetNumTimersSave = vmsd({
+  name: 'hpet',
+  version_id: 2,
+  minimum_version_id: 1,
+  pre_load: (s) => {
+    s.num_timers_save = HPET_MIN_TIMERS;
+  },
+  fields: [
+    ...counters,
+    f.u8('num_timers_save', { version: 2 }),
+    validCount('num_timers_save'),
+    f.varray('timer', k.struct(comparator), { count: 'num_timers_save', max: HPET_MAX_TIMERS }),
+  ],
+  subsections: [rtcIrqLevel, offset],
+});
+
 export const hpet = vmsd({
   name: 'hpet',
   version_id: 2,

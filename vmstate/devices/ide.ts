@@ -4,6 +4,7 @@
  */
 import { f, k, vmsd, type State } from '../../src';
 import { pciDevice } from './pci';
+import { dumpWithoutNum } from '../dump-vmstate';
 
 /** ATA status: data request pending (a PIO transfer is in flight). */
 const DRQ_STAT = 0x08;
@@ -41,7 +42,7 @@ const pioState = vmsd({
   fields: [
     f.i32('req_nb_sectors'),
     // VMSTATE_VARRAY_INT32 over io_buffer_total_len, the receiver's constant, not a stream value.
-    f.array('io_buffer', k.u8, IO_BUFFER_TOTAL_LEN, { version: 1 }),
+    dumpWithoutNum(f.array('io_buffer', k.u8, IO_BUFFER_TOTAL_LEN, { version: 1 })),
     f.i32('cur_io_buffer_offset'),
     f.i32('cur_io_buffer_len'),
     f.u8('end_transfer_fn_idx'),

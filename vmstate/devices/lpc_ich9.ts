@@ -10,6 +10,7 @@ import {
   cpuHotplugState,
   memoryHotplugState,
   pcihpPciStatus,
+  type PmConfig,
   tcoIoRegs,
 } from './acpi';
 import { propOn } from './machine-ctx';
@@ -20,7 +21,7 @@ const ICH9_PMIO_GPE0_LEN = 16;
 /** ICH9_CC_SIZE: the chipset configuration register block (RCBA). */
 const ICH9_CC_SIZE = 16 * 1024;
 
-export function ich9PmDescription(config: { memorySlots?: number; possibleCpus?: number } = {}) {
+export function ich9PmDescription(config: PmConfig = {}) {
   const memhp = vmsd({
     name: 'ich9_pm/memhp',
     version_id: 1,
@@ -78,7 +79,7 @@ export function ich9PmDescription(config: { memorySlots?: number; possibleCpus?:
       f.u32('smi_en'),
       f.u32('smi_sts'),
     ],
-    subsections: [memhp, tco, cpuhp, pcihp],
+    subsections: config.ich9PciHotplug === false ? [memhp, tco, cpuhp] : [memhp, tco, cpuhp, pcihp],
   });
 }
 
@@ -105,7 +106,7 @@ const smiFeatures = vmsd({
   ],
 });
 
-export function ich9LpcDescription(config: { memorySlots?: number; possibleCpus?: number } = {}) {
+export function ich9LpcDescription(config: PmConfig = {}) {
   return vmsd({
     name: 'ICH9LPC',
     version_id: 1,

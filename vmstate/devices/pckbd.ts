@@ -2,7 +2,7 @@
  * The i8042 keyboard controller, section "pckbd" (hw/input/pckbd.c, QOM i8042), and the PS/2
  * keyboard and mouse behind it, sections "ps2kbd" / "ps2mouse" (hw/input/ps2.c).
  */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type AnyVMSDesc, type State } from '../../src';
 import { propOn } from './machine-ctx';
 import { withInitial } from './kinds';
 
@@ -37,45 +37,59 @@ const needHighBit = vmsd({
   fields: [f.bool('need_high_bit')],
 });
 
-const commandReplyQueue = vmsd({
-  name: 'ps2kbd/command_reply_queue',
-  version_id: 0,
-  // -1: no command reply is queued ahead of scancodes (the usual case).
-  needed: (s) => s['parent_obj.queue.cwptr'] !== -1,
-  fields: [f.field('parent_obj.queue.cwptr', withInitial(k.i32, -1))],
-});
+/**
+ * The keyboard and mouse of a release: the common PS/2 state is the member `parent_obj` since
+ * QEMU 7.0 (PS2State became a QOM parent), `common` before (5.2).
+ */
+function ps2Devices(parent: 'parent_obj' | 'common') {
+  const cwptr = `${parent}.queue.cwptr`;
+  const commandReplyQueue = vmsd({
+    name: 'ps2kbd/command_reply_queue',
+    version_id: 0,
+    // -1: no command reply is queued ahead of scancodes (the usual case).
+    needed: (s) => s[cwptr] !== -1,
+    fields: [f.field(cwptr, withInitial(k.i32, -1))],
+  });
+  const keyboard = vmsd({
+    name: 'ps2kbd',
+    version_id: 3,
+    minimum_version_id: 2,
+    fields: [
+      f.struct(parent, ps2Common),
+      f.i32('scan_enabled'),
+      f.i32('translate'),
+      f.i32('scancode_set', { version: 3 }),
+    ],
+    subsections: [ledState, needHighBit, commandReplyQueue],
+  });
+  const mouse = vmsd({
+    name: 'ps2mouse',
+    version_id: 2,
+    minimum_version_id: 2,
+    fields: [
+      f.struct(parent, ps2Common),
+      f.u8('mouse_status'),
+      f.u8('mouse_resolution'),
+      f.u8('mouse_sample_rate'),
+      f.u8('mouse_wrap'),
+      f.u8('mouse_type'),
+      f.u8('mouse_detect_state'),
+      f.i32('mouse_dx'),
+      f.i32('mouse_dy'),
+      f.i32('mouse_dz'),
+      f.u8('mouse_buttons'),
+    ],
+  });
+  return { keyboard, mouse };
+}
 
-export const ps2Keyboard = vmsd({
-  name: 'ps2kbd',
-  version_id: 3,
-  minimum_version_id: 2,
-  fields: [
-    f.struct('parent_obj', ps2Common),
-    f.i32('scan_enabled'),
-    f.i32('translate'),
-    f.i32('scancode_set', { version: 3 }),
-  ],
-  subsections: [ledState, needHighBit, commandReplyQueue],
-});
-
-export const ps2Mouse = vmsd({
-  name: 'ps2mouse',
-  version_id: 2,
-  minimum_version_id: 2,
-  fields: [
-    f.struct('parent_obj', ps2Common),
-    f.u8('mouse_status'),
-    f.u8('mouse_resolution'),
-    f.u8('mouse_sample_rate'),
-    f.u8('mouse_wrap'),
-    f.u8('mouse_type'),
-    f.u8('mouse_detect_state'),
-    f.i32('mouse_dx'),
-    f.i32('mouse_dy'),
-    f.i32('mouse_dz'),
-    f.u8('mouse_buttons'),
-  ],
-});
+const ps2 = ps2Devices('parent_obj');
+const ps252 = ps2Devices('common');
+export const ps2Keyboard = ps2.keyboard;
+export const ps2Mouse = ps2.mouse;
+/** QEMU 5.2's forms: the common state as `common`. */
+export const ps2KeyboardV52 = ps252.keyboard;
+export const ps2MouseV52 = ps252.mouse;
 
 // ---- the controller
 
@@ -120,24 +134,41 @@ const extendedState = vmsd({
 });
 
 /** vmstate_kbd, the KBDState the ISA device embeds. */
-const kbdState = vmsd({
-  name: 'pckbd',
-  version_id: 3,
-  minimum_version_id: 3,
-  // As kbd_pre_load/kbd_post_load: without the outport subsection the port takes its default.
-  pre_load: (s) => {
-    s.outport = OUTPORT_NOT_LOADED;
-  },
-  post_load: (s) => {
-    if (s.outport === OUTPORT_NOT_LOADED) s.outport = defaultOutport(s);
-  },
-  fields: [f.u8('write_cmd'), f.u8('status'), f.u8('mode'), f.u8('pending_tmp')],
-  subsections: [outport, extendedState],
-});
+const kbdState = kbdStateOf('pending_tmp', [outport, extendedState]);
+
+/**
+ * QEMU 5.2's form: the pending byte saved as itself and no pckbd/extended_state (both came with
+ * the i8042 extended-state property, hw_compat_6_0).
+ */
+const kbdState52 = kbdStateOf('pending', [outport]);
+
+function kbdStateOf(pending: string, subsections: AnyVMSDesc[]) {
+  return vmsd({
+    name: 'pckbd',
+    version_id: 3,
+    minimum_version_id: 3,
+    // As kbd_pre_load/kbd_post_load: without the outport subsection the port takes its default.
+    pre_load: (s) => {
+      s.outport = OUTPORT_NOT_LOADED;
+    },
+    post_load: (s) => {
+      if (s.outport === OUTPORT_NOT_LOADED) s.outport = defaultOutport(s);
+    },
+    fields: [f.u8('write_cmd'), f.u8('status'), f.u8('mode'), f.u8(pending)],
+    subsections,
+  });
+}
 
 export const i8042 = vmsd({
   name: 'pckbd',
   version_id: 3,
   minimum_version_id: 3,
   fields: [f.struct('kbd', kbdState)],
+});
+
+export const i8042V52 = vmsd({
+  name: 'pckbd',
+  version_id: 3,
+  minimum_version_id: 3,
+  fields: [f.struct('kbd', kbdState52)],
 });

@@ -9,6 +9,7 @@ import {
   cpuHotplugState,
   memoryHotplugState,
   pcihpPciStatus,
+  type PmConfig,
 } from './acpi';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
@@ -34,7 +35,7 @@ const gpe = vmsd({
   fields: [f.u16('sts'), f.u16('en')],
 });
 
-export function piix4PmDescription(config: { memorySlots?: number; possibleCpus?: number } = {}) {
+export function piix4PmDescription(config: PmConfig = {}) {
   const memhp = vmsd({
     name: 'piix4_pm/memhp',
     version_id: 1,
@@ -82,10 +83,15 @@ export function piix4PmDescription(config: { memorySlots?: number; possibleCpus?
           exists: (_s, _v, ctx) => pciHotplugWithBridges(ctx),
         },
       ),
-      f.u32('acpi_pci_hotplug.acpi_index', {
-        exists: (_s, _v, ctx) =>
-          pciHotplugWithBridges(ctx) && !propOn(ctx, 'PIIX4_PM.x-not-migrate-acpi-index', false),
-      }),
+      ...(config.acpiIndex === false
+        ? []
+        : [
+            f.u32('acpi_pci_hotplug.acpi_index', {
+              exists: (_s, _v, ctx) =>
+                pciHotplugWithBridges(ctx) &&
+                !propOn(ctx, 'PIIX4_PM.x-not-migrate-acpi-index', false),
+            }),
+          ]),
     ],
     subsections: [memhp, cpuhp],
   });

@@ -27,7 +27,14 @@ export function registerAnalyze(program: Command): void {
       '--keep-trailing',
       'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
     )
-    .option('--check-catalog', 'compare each section with the device catalog')
+    .option(
+      '--check-catalog',
+      "compare each section with the device catalog (the release's, on the stream's machine type)",
+    )
+    .option(
+      '--release <release>',
+      'the real release that wrote the stream (5.2, 7.2, 10.0): picks the device catalog for streams without a VM description (default: worked out, and said)',
+    )
     .option(
       '--vmdesc <file>',
       "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own",
@@ -43,6 +50,7 @@ export function registerAnalyze(program: Command): void {
           vmdesc?: string;
           keepTrailing?: boolean;
           force?: boolean;
+          release?: string;
         },
       ) =>
         runCommand(file, async () => {

@@ -13,14 +13,25 @@ export function registerReencode(program: Command): void {
       '--keep-trailing',
       'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
     )
-    .action((file: string, opts: { output: string; keepTrailing?: boolean }) =>
-      runCommand(file, async () => {
-        const catalog = (await import('../catalog-wiring')).analysisCatalog();
-        const { runTranscode } = await import('../run/analyze');
-        process.exitCode = await runTranscode(file, opts.output, {
-          catalog,
-          keepTrailing: opts.keepTrailing,
-        });
-      }),
+    .option(
+      '--add-vmdesc',
+      'append the VM description QEMU would have written, from the device catalog (a stream without one)',
+    )
+    .option('--release <release>', 'the real release that wrote the stream (its device catalog)')
+    .action(
+      (
+        file: string,
+        opts: { output: string; keepTrailing?: boolean; addVmdesc?: boolean; release?: string },
+      ) =>
+        runCommand(file, async () => {
+          const catalog = (await import('../catalog-wiring')).analysisCatalog();
+          const { runTranscode } = await import('../run/analyze');
+          process.exitCode = await runTranscode(file, opts.output, {
+            catalog,
+            keepTrailing: opts.keepTrailing,
+            release: opts.release,
+            addVmdesc: opts.addVmdesc,
+          });
+        }),
     );
 }

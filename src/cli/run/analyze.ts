@@ -1,8 +1,18 @@
 import { BadInputFileError, UsageError, VMStateError } from '../../errors';
 import { reportInternal } from '../exit';
+import { describeNotes as describeNotesOf, peekMachineType } from '../../analyze/catalog-vmdesc';
 import { readStreamContents } from '../../stream/collect';
+import type { ChunkSource } from '../../stream/source';
+import type { Vmdesc } from '../../stream/vmdesc';
 import type { WalkOptions } from '../../stream/walk';
-import { NO_CATALOG, type AnalysisCatalog } from '../../analyze/analysis-catalog';
+import {
+  NO_CATALOG,
+  type AnalysisCatalog,
+  type CatalogOptions,
+} from '../../analyze/analysis-catalog';
+import type { CatalogDescription } from '../../analyze/catalog-vmdesc';
+import type { StreamContents } from '../../stream/collect';
+import type { CodecResolver } from '../../stream/section';
 import { openInput, progressReporter, readInputFile } from './input';
 
 export interface AnalyzeOptions {
@@ -12,10 +22,64 @@ export interface AnalyzeOptions {
   checkCatalog?: boolean;
   /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
   vmdesc?: string;
+  /** The real release that wrote the stream: picks its device catalog (streams without a vmdesc). */
+  release?: string;
   /** Keep bytes after EOF that are not a VM description (default: refuse the stream). */
   keepTrailing?: boolean;
   /** --extract: replace DIR even when it is not an earlier extract. */
   force?: boolean;
+}
+
+/** --release must name a release the catalog has. */
+function checkRelease(catalog: AnalysisCatalog, release: string | undefined): void {
+  if (release === undefined) return;
+  const known = catalog.releases?.() ?? [];
+  if (!known.includes(release))
+    throw new UsageError(
+      `--release: no device catalog for '${release}' (real releases: ${known.join(', ')})`,
+    );
+}
+
+/**
+ * A stream that carries no VM description, decoded by the catalog as its own description would
+ * have decoded it: a first walk (per candidate release) decodes the device sections with the
+ * catalog, which gives the description QEMU would have written; a second walk decodes by it.
+ * Undefined when the input cannot be read twice (stdin) or no catalog is wired.
+ */
+async function decodeByCatalog(
+  catalog: AnalysisCatalog,
+  file: string,
+  first: StreamContents,
+  opts: CatalogOptions,
+  onProgress?: (offset: number) => void,
+): Promise<{ contents: StreamContents; description: CatalogDescription } | undefined> {
+  if (!catalog.describe || file === '-') return undefined;
+  const machineType = first.configuration?.machineType;
+  const o = { ...opts, machineType };
+  const walkWith = async (extra: { resolvers: CodecResolver[]; vmdesc?: Vmdesc }) => {
+    const again = await openInput(file);
+    try {
+      return await readStreamContents(again, { ...extra, onProgress });
+    } finally {
+      await again.close();
+    }
+  };
+  const description = await catalog.describe((resolvers) => walkWith({ resolvers }), o);
+  if (!description) return undefined;
+  const contents = await walkWith({ resolvers: catalog.resolvers(o), vmdesc: description.vmdesc });
+  // Decoded by the catalog's description: say so where a format shows which codec read a section.
+  const described = new Set(
+    description.vmdesc.devices.map((d) => `${d.instance_id}\u0000${d.name}`),
+  );
+  for (const e of contents.entries)
+    if (e.type === 'section' && described.has(`${e.section.instanceId}\u0000${e.section.idstr}`))
+      e.section.decodedBy = 'catalog';
+  return { contents, description };
+}
+
+/** The catalog's assumptions and the devices it lacks, on stderr (every format). */
+function writeNotes(file: string, d: CatalogDescription): void {
+  for (const line of describeNotesOf(d)) process.stderr.write(`vmstate: ${file}: ${line}\n`);
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -51,6 +115,7 @@ export async function runAnalyze(
   if (!DUMPS.includes(dump)) throw new UsageError(`--dump must be state or desc (got '${dump}')`);
   if (dump === 'desc' && format === 'tree')
     throw new UsageError('--dump desc prints JSON: use --format qemu or --format json');
+  checkRelease(catalog, o.release);
   const check = o.checkCatalog ? catalog.check?.bind(catalog) : undefined;
   if (o.checkCatalog && !check)
     throw new UsageError(
@@ -66,8 +131,10 @@ export async function runAnalyze(
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
+  const machineType = await peekMachineTypeOf(source);
+  const catalogOpts: CatalogOptions = { release: o.release, machineType };
   const opts: WalkOptions = {
-    resolvers: catalog.resolvers(),
+    resolvers: catalog.resolvers(catalogOpts),
     onProgress: progress.onProgress,
     vmdesc,
     keepTrailing: o.keepTrailing,
@@ -82,18 +149,37 @@ export async function runAnalyze(
         process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
       return 0;
     }
-    const contents = await readStreamContents(source, opts);
+    let contents = await readStreamContents(source, opts);
+    if (check) {
+      progress.stop();
+      return await check(contents, file, process.stdout, catalogOpts);
+    }
+    let description: CatalogDescription | undefined;
+    if (!contents.vmdesc && !vmdesc) {
+      const decoded = await decodeByCatalog(
+        catalog,
+        file,
+        contents,
+        catalogOpts,
+        progress.onProgress,
+      );
+      if (decoded) ({ contents, description } = decoded);
+    }
     progress.stop();
-    if (check) return await check(contents, file, process.stdout);
+    if (description) writeNotes(file, description);
     let text: string | Uint8Array;
+    const descJson = async () => {
+      const q = await import('../../analyze/qemu-format');
+      if (!description) return q.qemuDescJson(contents);
+      const { pythonJson } = await import('../../analyze/python-json');
+      return pythonJson(q.qemuDescValue(description.json, 0)) + '\n';
+    };
     if (format === 'qemu') {
       const q = await import('../../analyze/qemu-format');
-      text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateBytes(contents);
+      text = dump === 'desc' ? await descJson() : q.qemuStateBytes(contents);
     } else if (format === 'json') {
-      if (dump === 'desc') {
-        const q = await import('../../analyze/qemu-format');
-        text = q.qemuDescJson(contents);
-      } else
+      if (dump === 'desc') text = await descJson();
+      else
         text = (await import('../../analyze/json-format')).analysisJson(
           contents,
           file,
@@ -122,6 +208,10 @@ export interface TranscodeOptions {
   catalog?: AnalysisCatalog;
   /** Keep bytes after EOF that are not a whole VM description (`--keep-trailing`). */
   keepTrailing?: boolean;
+  /** The real release that wrote the stream (`--release`): picks its device catalog. */
+  release?: string;
+  /** Write the VM description QEMU would have written (`reencode --add-vmdesc`). */
+  addVmdesc?: boolean;
 }
 
 export async function runTranscode(
@@ -130,6 +220,7 @@ export async function runTranscode(
   o: TranscodeOptions = {},
 ): Promise<number> {
   const { sets = [], vmdescFile, catalog = NO_CATALOG, keepTrailing } = o;
+  checkRelease(catalog, o.release);
   const { EditError, parseAssignment } = await import('../../stream/edit');
   const { transcodeToFile } = await import('../../stream/transcode');
   const toUsage = (e: unknown) => (e instanceof EditError ? new UsageError(e.message) : e);
@@ -143,19 +234,46 @@ export async function runTranscode(
   const source = await openInput(file);
   const progress = progressReporter(source.size);
   try {
-    await transcodeToFile(source, output, {
+    const catalogOpts: CatalogOptions = {
+      release: o.release,
+      machineType: await peekMachineTypeOf(source),
+    };
+    const walk = {
       assignments,
       vmdesc,
       keepTrailing,
-      resolvers: catalog.resolvers(),
+      resolvers: catalog.resolvers(catalogOpts),
       onProgress: progress.onProgress,
-    });
+    };
+    if (o.addVmdesc) {
+      const { addVmdescToFile } = await import('./add-vmdesc');
+      await addVmdescToFile(
+        file,
+        source,
+        output,
+        walk,
+        catalog,
+        catalogOpts,
+        (d: CatalogDescription) => writeNotes(file, d),
+      );
+      return 0;
+    }
+    await transcodeToFile(source, output, walk);
     return 0;
   } catch (e) {
     throw toUsage(e);
   } finally {
     progress.stop();
     await source.close();
+  }
+}
+
+/** The machine type in the stream's head, if the input can be peeked at (not stdin). */
+async function peekMachineTypeOf(source: ChunkSource): Promise<string | undefined> {
+  try {
+    return await peekMachineType(source);
+  } catch {
+    return undefined;
   }
 }
 
