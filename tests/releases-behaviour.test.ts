@@ -6,7 +6,6 @@
 import { load, UnknownSubsectionError, VMStateError, type AnyVMSDesc, type State } from '../src';
 import { designs, releases, type Release } from '../vmstate/releases';
 import { generateStream, machineCtx } from '../vmstate/releases/generate';
-import { machineTypesOf } from '../vmstate/releases/machines';
 import { VMX_MIGRATION_BLOCKER } from '../vmstate/releases/nested-support';
 import { HF_GUEST_MASK } from '../vmstate/x86/cpu-fields';
 import { cpuResetState } from '../vmstate/x86/reset';
@@ -210,13 +209,21 @@ describe('machine types and compat properties', () => {
   });
 
   it("a machine type applies every compat array from its version to the release's predecessor, older entries last", () => {
-    const m = machineTypesOf('7.2').find((x) => x.name === 'pc-q35-6.0')!;
+    const m = releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-6.0')!;
     const props = machineCtx({}, m).props!;
     expect(props['x86_64-cpu.x-vendor-cpuid-only']).toBe('off'); // pc_compat_6_0
     expect(props['x86_64-cpu.hv-version-id-build']).toBe('0x1bbc'); // pc_compat_6_1
     expect(props['x86_64-cpu.x-migrate-smi-count']).toBeUndefined(); // pc_compat_2_11 is older than the machine
-    expect(machineTypesOf('7.2').find((x) => x.name === 'pc-q35-7.2')!.compatProps).toEqual([]);
-    expect(machineTypesOf('3.0').map((x) => x.name)).not.toContain('pc-q35-3.1');
+    expect(releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-7.2')!.compatProps).toEqual(
+      [],
+    );
+    expect(releases['3.0'].machineTypes.map((x) => x.name)).not.toContain('pc-q35-3.1');
+    // pc-q35-4.0.1 applies 4.0's arrays, and 10.0 no longer has pc-i440fx-2.3.
+    const q401 = releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-4.0.1')!;
+    expect(q401.compatProps).toEqual(
+      releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-4.0')!.compatProps,
+    );
+    expect(releases['10.0'].machineTypes.map((x) => x.name)).not.toContain('pc-i440fx-2.3');
   });
 
   it("each release lists QEMU's cpu subsection count for x86_64 (history doc section 4)", () => {
@@ -228,8 +235,10 @@ describe('machine types and compat properties', () => {
       count('4.1'),
       count('5.0'),
       count('5.1'),
+      count('5.2'),
       count('7.2'),
+      count('10.0'),
       count('next'),
-    ]).toEqual([28, 28, 28, 30, 33, 33, 43, 43]);
+    ]).toEqual([28, 28, 28, 30, 33, 33, 34, 43, 46, 43]);
   });
 });

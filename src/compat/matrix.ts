@@ -94,7 +94,12 @@ export function machinesFor(
 }
 
 export function directionOf(a: Release, b: Release): Direction {
-  const c = compareVersions(a.cpuFeatures.version, b.cpuFeatures.version);
+  // A release that follows another (our `next` after 7.2) sits right after it: it is a fork of
+  // that release, not newer than the real releases that came later.
+  const line = (r: Release) => r.cpuFeatures.subsectionsOf ?? r.cpuFeatures.version;
+  const c =
+    compareVersions(line(a), line(b)) ||
+    compareVersions(a.cpuFeatures.version, b.cpuFeatures.version);
   return c < 0 ? 'backward' : c > 0 ? 'forward' : 'same';
 }
 

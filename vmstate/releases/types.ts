@@ -1,13 +1,13 @@
 /**
- * A simulated QEMU release (or a design alternative, which has the same shape so compatibility
- * tools can compare them): the sections its streams carry for our one-vCPU machine, its machine
- * types with the compat properties each applies, and what makes it refuse to migrate.
+ * A QEMU release (real or simulated), or a design alternative, which has the same shape so
+ * compatibility tools can compare them: the sections its streams carry, its machine types with
+ * the compat properties each applies, and what makes it refuse to migrate.
  */
 import type { AnyVMSDesc, State } from '../../src/dsl';
 import type { CpuFeatures } from '../x86/cpu';
 import type { X86Ctx } from '../x86/ctx';
 
-/** One top-level section of the release's device catalog. */
+/** One top-level section of the release's catalog. */
 export interface CatalogSection {
   /** The section idstr ("cpu", "cpu_common", "timer"). */
   readonly name: string;
@@ -17,7 +17,7 @@ export interface CatalogSection {
   readonly priority: number;
   /**
    * The section id QEMU gives it (registration order, counting handlers that send nothing, so not
-   * dense): taken from the real 7.2 streams so simulated sections frame like real ones.
+   * dense): taken from the release's real streams so generated sections frame like real ones.
    */
   readonly sectionId: number;
 }
@@ -30,10 +30,13 @@ export interface CompatProp {
   readonly value: string;
 }
 
+export type MachineFamily = 'pc-q35' | 'pc-i440fx';
+
 export interface MachineType {
   /** e.g. "pc-q35-4.1". */
   readonly name: string;
-  /** The machine-type version it freezes ("4.1", or "next"). */
+  readonly family: MachineFamily;
+  /** The machine-type version whose compat arrays it applies ("4.1", "next"; "4.0" for pc-q35-4.0.1). */
   readonly version: string;
   /** Every compat property it applies, oldest compat array last (QEMU applies them all). */
   readonly compatProps: readonly CompatProp[];
@@ -42,11 +45,29 @@ export interface MachineType {
 /** Device states of one VM, by section key ("cpu" for instance 0, "cpu#1" for instance 1). */
 export type VmStates = Readonly<Record<string, State>>;
 
+/**
+ * Real: a QEMU release that runs here and whose streams the tests capture (ground truth).
+ * Simulated: a past QEMU reconstructed from its source history. Design: an alternative of ours.
+ */
+export type ReleaseKind = 'real' | 'simulated' | 'design';
+
+/**
+ * The device set of a release, by reference to the per-release device catalog (vmstate/devices):
+ * the name of that catalog's release entry. The release's own `catalog` holds the non-device
+ * sections (timer, cpu_common, cpu); the devices are wired in from the referenced set.
+ */
+export interface DeviceSetRef {
+  readonly release: string;
+}
+
 export interface Release {
-  /** "3.0" ... "7.2", "next", or a design name. */
+  /** "3.0" ... "10.0", "next", or a design name. */
   readonly name: string;
+  readonly kind: ReleaseKind;
   readonly summary: string;
   readonly catalog: readonly CatalogSection[];
+  /** Its devices in the device catalog (real releases), or undefined. */
+  readonly devices?: DeviceSetRef;
   readonly machineTypes: readonly MachineType[];
   /** The machine type `vmstate generate` uses when none is given (the newest q35). */
   readonly defaultMachine: string;
