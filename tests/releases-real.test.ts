@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { load, saveDescribed, type State } from '../src';
+import { load, saveDescribed, type AnyVMSDesc, type State } from '../src';
 import { initialState } from '../src/engine/state';
 import { releasesOfKind } from '../vmstate/releases';
 import type { Release } from '../vmstate/releases/types';
@@ -52,6 +52,35 @@ function machineHelp(release: RealRelease): string[] {
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[0])
     .filter((n): n is string => !!n && /^pc-(i440fx|q35)-/.test(n));
+}
+
+/** The qemu-system-x86_64 binary of a real release (7.2: the system's). */
+function binaryOf(release: RealRelease): string {
+  if (release === '7.2') {
+    const r = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
+    return r.stdout.trim();
+  }
+  const cache =
+    process.env.VMSTATE_QEMU_CACHE ?? path.join(os.homedir(), '.cache', 'vmstate-lab', 'qemu');
+  return path.join(cache, release, 'root', 'usr', 'bin', 'qemu-system-x86_64');
+}
+
+/** Every NUL-terminated string of the binary that names a cpu VMStateDescription. */
+function cpuVmsdNamesIn(binary: string): Set<string> {
+  const text = fs.readFileSync(binary).toString('latin1');
+  return new Set(text.match(/(?<=\0)cpu\/[a-z0-9_/]+(?=\0)/g) ?? []);
+}
+
+/** The names of every description under ours: subsections and struct fields' descriptions. */
+function vmsdNames(d: AnyVMSDesc): string[] {
+  const out: string[] = [];
+  for (const s of d.subsections as readonly AnyVMSDesc[]) out.push(s.name, ...vmsdNames(s));
+  for (const f of d.fields) {
+    const inner = (f.kind as { desc?: AnyVMSDesc }).desc;
+    if (inner)
+      out.push(...(inner.name.startsWith('cpu/') ? [inner.name] : []), ...vmsdNames(inner));
+  }
+  return out;
 }
 
 function checkSections(r: Release, file: string): void {
@@ -107,6 +136,13 @@ for (const r of real) {
 
       it('lists exactly the pc-i440fx-* and pc-q35-* machine types of -machine help', () => {
         expect(r.machineTypes.map((m) => m.name).sort()).toEqual(machineHelp(release).sort());
+      });
+
+      it('knows exactly the cpu/* descriptions compiled into the binary (target/i386/machine.c at that release)', () => {
+        const cpu = r.catalog.find((c) => c.name === 'cpu')!.vmsd;
+        expect([...new Set(vmsdNames(cpu))].sort()).toEqual(
+          [...cpuVmsdNamesIn(binaryOf(release))].sort(),
+        );
       });
 
       it.each(CONFIGS.map((c) => c.name))(

@@ -85,8 +85,12 @@ export function machineTypesOf(spec: ReleaseSpec, table: CompatTable): MachineTy
     spec.follows ? cmp(v, spec.follows) <= 0 : cmp(v, spec.version) < 0,
   );
   const versions = [...new Set([...inherited, spec.version])].sort((a, b) => cmp(b, a));
+  const line = spec.follows ?? spec.version;
   const propsFor = (m: string) =>
-    versions.filter((c) => cmp(c, m) >= 0 && c !== spec.version).flatMap((c) => compat[c] ?? []);
+    versions
+      .filter((c) => cmp(c, m) >= 0 && c !== spec.version)
+      .flatMap((c) => compat[c] ?? [])
+      .filter((p) => p.since === undefined || cmp(p.since, line) <= 0);
   const out: MachineType[] = [];
   for (const v of versions) {
     for (const family of FAMILIES) {

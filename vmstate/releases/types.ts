@@ -28,6 +28,11 @@ export interface CompatProp {
   readonly driver: string;
   readonly property: string;
   readonly value: string;
+  /**
+   * The first release whose array has this entry, when QEMU added it to an array that already
+   * existed (pc_compat_5_1 gained kvm-msi-ext-dest-id in 6.0): older releases do not apply it.
+   */
+  readonly since?: string;
 }
 
 export type MachineFamily = 'pc-q35' | 'pc-i440fx';

@@ -217,7 +217,11 @@ const spec: ReleaseSpec = {
     '4.1': [],
     '4.2': [prop('mch', 'smbase-smram', 'off')],
     '5.0': [],
-    '5.1': [prop('ICH9-LPC', 'x-smi-cpu-hotplug', 'off'), cpu('kvm-msi-ext-dest-id', 'off')],
+    // kvm-msi-ext-dest-id joined this array in 6.0: 5.2's vCPU has no such property.
+    '5.1': [
+      prop('ICH9-LPC', 'x-smi-cpu-hotplug', 'off'),
+      { ...cpu('kvm-msi-ext-dest-id', 'off'), since: '6.0' },
+    ],
   },
 };
 export default spec;
