@@ -93,7 +93,7 @@ describe('the VM arbitrary reaches every needed() branch', () => {
 describe('releases: every pair, newest machine type of each family both know', () => {
   const result = runMatrix({ from: RELEASES, to: RELEASES, runs: RUNS, seed: SEED });
 
-  it('covers 8 x 8 pairs x {q35, i440fx}', () => {
+  it('covers every pair of releases x {q35, i440fx}', () => {
     expect(result.cells.length).toBe(RELEASES.length * RELEASES.length * 2);
     expect(
       result.cells.find(
@@ -212,8 +212,8 @@ describe('design alternatives', () => {
     const r = withDesign('blob', 40);
     expect(failing(r)).toEqual(
       [
-        // A release newer than blob's line (7.2 and its fork) owes it nothing on that backward hop.
-        ...NESTED.filter((n) => directionOf(releases[n], designs.blob) !== 'backward').map(
+        // A release newer than blob's line (a fork of 7.2) is not bound to reach it (forward hop).
+        ...NESTED.filter((n) => directionOf(releases[n], designs.blob) !== 'forward').map(
           (n) => `${n} -> blob`,
         ),
         ...[...NESTED, ...TIMER].map((n) => `blob -> ${n}`),

@@ -112,3 +112,39 @@ describe('compat arrays compose without silent overrides', () => {
         expect(machineProps(m)[`${X86_CPU_TYPE}.x-test-new-property`]).toBeUndefined();
   });
 });
+
+describe('simulated releases stay consistent with the real ones around them', () => {
+  const names = (r: string) =>
+    (
+      releases[r].catalog.find((c) => c.name === 'cpu')!.vmsd.subsections as readonly {
+        name: string;
+      }[]
+    ).map((s) => s.name);
+  // Each simulated release against the first real release after it in the index.
+  const pairs = RELEASE_NAMES.flatMap((s, i) => {
+    if (releases[s].kind !== 'simulated' || releases[s].cpuFeatures.subsectionsOf) return [];
+    const next = RELEASE_NAMES.slice(i + 1).find((n) => releases[n].kind === 'real');
+    return next ? [[s, next] as const] : [];
+  });
+
+  it('there are such pairs', () => expect(pairs.length).toBeGreaterThan(0));
+
+  it.each(pairs)(
+    '%s -> %s: the real list keeps the simulated one in order; it only inserts subsections of later releases',
+    (s, r) => {
+      const mine = names(s);
+      const theirs = names(r);
+      expect(theirs.filter((n) => mine.includes(n))).toEqual(mine);
+      // A subsection both have is laid out identically (names and sizes of its fields).
+      const layout = (r: string, n: string) =>
+        (
+          releases[r].catalog
+            .find((c) => c.name === 'cpu')!
+            .vmsd.subsections.find((d: { name: string }) => d.name === n) as {
+            fields: readonly { name: string; kind: { wireSize?: number } }[];
+          }
+        ).fields.map((f) => [f.name, f.kind.wireSize]);
+      for (const n of mine) expect([n, layout(r, n)]).toEqual([n, layout(s, n)]);
+    },
+  );
+});

@@ -43,7 +43,7 @@ const VME_OFF_2_2 = [
 const spec: ReleaseSpec = {
   version: '5.2',
   kind: 'real',
-  summary: 'real QEMU 5.2: adds cpu/async_pf_int_msr; SVM CPUs start their nested state as SVM',
+  summary: 'real QEMU 5.2: adds cpu/async_pf_int_msr',
   nested: subsectionsDesign({ svm: true, preemptionTimer: false }),
   machines: {
     oldest: { 'pc-i440fx': '1.4', 'pc-q35': '2.4' },
