@@ -5,6 +5,8 @@
 import { checkCompat } from '../src/compat/static/check';
 import { neededOnOldMachineHook, releaseCheckSet } from '../src/compat/static/release-set';
 import { machineTypesOf } from '../vmstate/releases/machines';
+import nextSpec from '../vmstate/releases/list/next';
+import { PC_COMPAT } from '../vmstate/releases/pc-compat';
 import { releases, type Release } from '../vmstate/releases';
 import { x86Platform } from '../vmstate/platform';
 import { testSeed } from './support/seed';
@@ -32,7 +34,7 @@ describe('neededOnOldMachine on releases', () => {
     const ungated: Release = {
       ...releases.next,
       name: 'next-without-compat',
-      machineTypes: machineTypesOf('next'),
+      machineTypes: machineTypesOf({ ...nextSpec, extraCompat: undefined }, PC_COMPAT),
     };
     const r = check(releases['7.2'], ungated);
     expect(r.breaking).toBe(1);

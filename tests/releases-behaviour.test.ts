@@ -4,9 +4,14 @@
  * machine-type gates, and the design alternatives' failure modes.
  */
 import { load, UnknownSubsectionError, VMStateError, type AnyVMSDesc, type State } from '../src';
-import { designs, releases, type Release } from '../vmstate/releases';
+import {
+  designs,
+  RELEASE_NAMES,
+  releases,
+  releasesOfKind,
+  type Release,
+} from '../vmstate/releases';
 import { generateStream, machineCtx } from '../vmstate/releases/generate';
-import { machineTypesOf } from '../vmstate/releases/machines';
 import { VMX_MIGRATION_BLOCKER } from '../vmstate/releases/nested-support';
 import { HF_GUEST_MASK } from '../vmstate/x86/cpu-fields';
 import { cpuResetState } from '../vmstate/x86/reset';
@@ -80,19 +85,29 @@ describe('blockers and losses', () => {
   });
 
   it('SVM L2 is lost by every release before 5.1 (no SVM blocker ever existed) and carried from 5.1', () => {
-    for (const r of ['3.0', '3.1', '4.0', '4.1', '5.0'])
+    const svm = RELEASE_NAMES.filter((r) => releases[r].cpuFeatures.nested?.carriesSvm);
+    expect(svm.length).toBeGreaterThan(0);
+    expect(svm.length).toBeLessThan(RELEASE_NAMES.length);
+    for (const r of RELEASE_NAMES.filter((n) => !svm.includes(n)))
       expect(generateStream(releases[r], releases[r].defaultMachine, sc('svm-l2'))).toMatchObject({
         ok: false,
         why: 'loss',
       });
-    for (const r of ['5.1', '7.2', 'next'])
+    for (const r of svm)
       expect(subsectionNames(cpuBody(generated(releases[r], 'svm-l2')))).toContain(
         'cpu/kvm_nested_state/svm',
       );
   });
 
   it('every real release drops the preemption-timer deadline; next carries it, but not on pc-*-7.2 machine types', () => {
-    for (const r of ['4.1', '5.1', '7.2']) {
+    const real = releasesOfKind('real').map((r) => r.name);
+    const dropping = RELEASE_NAMES.filter(
+      (r) =>
+        releases[r].cpuFeatures.nested &&
+        !releases[r].cpuFeatures.nested!.carriesPreemptionTimer({}),
+    );
+    for (const r of real) expect(dropping).toContain(r);
+    for (const r of dropping) {
       const o = generateStream(
         releases[r],
         releases[r].defaultMachine,
@@ -210,13 +225,21 @@ describe('machine types and compat properties', () => {
   });
 
   it("a machine type applies every compat array from its version to the release's predecessor, older entries last", () => {
-    const m = machineTypesOf('7.2').find((x) => x.name === 'pc-q35-6.0')!;
+    const m = releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-6.0')!;
     const props = machineCtx({}, m).props!;
     expect(props['x86_64-cpu.x-vendor-cpuid-only']).toBe('off'); // pc_compat_6_0
     expect(props['x86_64-cpu.hv-version-id-build']).toBe('0x1bbc'); // pc_compat_6_1
     expect(props['x86_64-cpu.x-migrate-smi-count']).toBeUndefined(); // pc_compat_2_11 is older than the machine
-    expect(machineTypesOf('7.2').find((x) => x.name === 'pc-q35-7.2')!.compatProps).toEqual([]);
-    expect(machineTypesOf('3.0').map((x) => x.name)).not.toContain('pc-q35-3.1');
+    expect(releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-7.2')!.compatProps).toEqual(
+      [],
+    );
+    expect(releases['3.0'].machineTypes.map((x) => x.name)).not.toContain('pc-q35-3.1');
+    // pc-q35-4.0.1 applies 4.0's arrays, and 10.0 no longer has pc-i440fx-2.3.
+    const q401 = releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-4.0.1')!;
+    expect(q401.compatProps).toEqual(
+      releases['7.2'].machineTypes.find((x) => x.name === 'pc-q35-4.0')!.compatProps,
+    );
+    expect(releases['10.0'].machineTypes.map((x) => x.name)).not.toContain('pc-i440fx-2.3');
   });
 
   it("each release lists QEMU's cpu subsection count for x86_64 (history doc section 4)", () => {
@@ -228,8 +251,10 @@ describe('machine types and compat properties', () => {
       count('4.1'),
       count('5.0'),
       count('5.1'),
+      count('5.2'),
       count('7.2'),
+      count('10.0'),
       count('next'),
-    ]).toEqual([28, 28, 28, 30, 33, 33, 43, 43]);
+    ]).toEqual([28, 28, 28, 30, 33, 33, 34, 43, 46, 43]);
   });
 });

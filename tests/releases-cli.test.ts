@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCommand } from '../src/cli/exit';
-import { releases } from '../vmstate/releases';
+import { RELEASE_NAMES, releases, releasesOfKind } from '../vmstate/releases';
 import { runGenerate, runReleases, type GenerateCliOptions } from '../src/cli/run/releases';
 import { generateStream } from '../vmstate/releases/generate';
 import { scenario } from '../vmstate/x86/scenarios';
@@ -178,16 +178,20 @@ describe('vmstate releases', () => {
       spy.mockRestore();
     }
     const out = JSON.parse(chunks.join(''));
-    expect(out.releases.map((r: { name: string }) => r.name)).toEqual([
-      '3.0',
-      '3.1',
-      '4.0',
-      '4.1',
-      '5.0',
-      '5.1',
-      '7.2',
-      'next',
-    ]);
+    expect(out.releases.map((r: { name: string }) => r.name)).toEqual(RELEASE_NAMES);
+    // Each marked real or simulated; a real release lists its own newest pc and q35.
+    const real = releasesOfKind('real').map((r) => r.name);
+    expect(real.length).toBeGreaterThan(0);
+    for (const r of out.releases as {
+      name: string;
+      kind: string;
+      machineTypes: { name: string }[];
+    }[]) {
+      expect(r.kind).toBe(real.includes(r.name) ? 'real' : 'simulated');
+      if (r.kind === 'real')
+        for (const family of ['pc-i440fx', 'pc-q35'])
+          expect(r.machineTypes.map((m) => m.name)).toContain(`${family}-${r.name}`);
+    }
     expect(out.designs.map((r: { name: string }) => r.name)).toEqual([
       'blob',
       'subsections',

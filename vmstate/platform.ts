@@ -23,8 +23,7 @@ function x86(r: CoreRelease): Release {
 }
 
 export const x86Platform: Platform = {
-  compareReleases: (a, b) =>
-    compareVersions(x86(a).cpuFeatures.version, x86(b).cpuFeatures.version),
+  compareReleases,
   arbitraryVm: (releases) => arbitraryVm({ releases: releases.map(x86) }),
   scenarioVms: () =>
     scenarios().map((s) => ({
@@ -43,6 +42,19 @@ export const x86Platform: Platform = {
 
 /** What a compat matrix worker thread loads (see Platform.workerModule). */
 export const platform = x86Platform;
+
+/**
+ * Release order. A release that follows another (our `next` after 7.2) sits right after it: it
+ * is a fork of that release, not newer than the real releases that came later.
+ */
+function compareReleases(a: CoreRelease, b: CoreRelease): number {
+  const fa = x86(a).cpuFeatures;
+  const fb = x86(b).cpuFeatures;
+  return (
+    compareVersions(fa.subsectionsOf ?? fa.version, fb.subsectionsOf ?? fb.version) ||
+    compareVersions(fa.version, fb.version)
+  );
+}
 
 /** The section descriptions a state file is written with (cpu: every key any release has). */
 function stateDescOf(release: CoreRelease) {

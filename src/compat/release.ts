@@ -17,7 +17,7 @@ export interface CatalogSection {
   readonly priority: number;
   /**
    * The section id QEMU gives it (registration order, counting handlers that send nothing, so not
-   * dense): taken from the real 7.2 streams so simulated sections frame like real ones.
+   * dense): taken from the release's real streams so generated sections frame like real ones.
    */
   readonly sectionId: number;
 }
@@ -28,12 +28,20 @@ export interface CompatProp {
   readonly driver: string;
   readonly property: string;
   readonly value: string;
+  /**
+   * The first release whose array has this entry, when QEMU added it to an array that already
+   * existed (pc_compat_5_1 gained kvm-msi-ext-dest-id in 6.0): older releases do not apply it.
+   */
+  readonly since?: string;
 }
+
+export type MachineFamily = 'pc-q35' | 'pc-i440fx';
 
 export interface MachineType {
   /** e.g. "pc-q35-4.1". */
   readonly name: string;
-  /** The machine-type version it freezes ("4.1", or "next"). */
+  readonly family: MachineFamily;
+  /** The machine-type version whose compat arrays it applies ("4.1", "next"; "4.0" for pc-q35-4.0.1). */
   readonly version: string;
   /** Every compat property it applies, oldest compat array last (QEMU applies them all). */
   readonly compatProps: readonly CompatProp[];
@@ -43,14 +51,32 @@ export interface MachineType {
 export type VmStates = Readonly<Record<string, State>>;
 
 /**
+ * Real: a QEMU release that runs here and whose streams the tests capture (ground truth).
+ * Simulated: a past QEMU reconstructed from its source history. Design: an alternative of ours.
+ */
+export type ReleaseKind = 'real' | 'simulated' | 'design';
+
+/**
+ * The device set of a release, by reference to the per-release device catalog (vmstate/devices):
+ * the name of that catalog's release entry. The release's own `catalog` holds the non-device
+ * sections (timer, cpu_common, cpu); the devices are wired in from the referenced set.
+ */
+export interface DeviceSetRef {
+  readonly release: string;
+}
+
+/**
  * A release as the compatibility tools use it. The hooks are methods so that a platform's
  * release may take its own, narrower ctx (vmstate/'s take an X86Ctx).
  */
 export interface Release {
-  /** "3.0" ... "7.2", "next", or a design name. */
+  /** "3.0" ... "10.0", "next", or a design name. */
   readonly name: string;
+  readonly kind: ReleaseKind;
   readonly summary: string;
   readonly catalog: readonly CatalogSection[];
+  /** Its devices in the device catalog (real releases), or undefined. */
+  readonly devices?: DeviceSetRef;
   readonly machineTypes: readonly MachineType[];
   /** The machine type `vmstate generate` uses when none is given (the newest q35). */
   readonly defaultMachine: string;

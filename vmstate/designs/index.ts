@@ -8,7 +8,7 @@
  *    change (deliberately wrong).
  */
 import { defineRelease } from '../releases/release';
-import { NEXT_PC_COMPAT_7_2 } from '../releases/machines';
+import { NEXT_PC_COMPAT_7_2 } from '../releases/list/next';
 import type { Release } from '../releases/types';
 import { subsectionsDesign } from '../x86/nested';
 import { blobDesign } from './blob';
@@ -17,6 +17,7 @@ import { unversionedAppendDesign } from './unversioned-append';
 const list: Release[] = [
   defineRelease({
     version: 'next',
+    follows: '7.2',
     name: 'blob',
     summary:
       'whole struct kvm_nested_state as one opaque buffer (u32 length + bytes) in cpu/nested_state',
@@ -24,6 +25,7 @@ const list: Release[] = [
   }),
   defineRelease({
     version: 'next',
+    follows: '7.2',
     name: 'subsections',
     summary:
       'the accepted design: per-format subsections, one per 4 KiB page, new fields in new flag-gated subsections',
@@ -32,6 +34,7 @@ const list: Release[] = [
   }),
   defineRelease({
     version: 'next',
+    follows: '7.2',
     name: 'unversioned-append',
     summary:
       'deliberately wrong: hdr.vmx.flags + deadline appended to cpu/kvm_nested_state/vmx, still version 1',

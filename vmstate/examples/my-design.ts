@@ -48,6 +48,7 @@ const design = defineDesign({
 
 export default defineRelease({
   version: 'next',
+  follows: '7.2',
   name: 'my-design',
   summary:
     '7.2 + the VMX preemption-timer deadline in a new flag-gated subsection, off for pc-*-7.2 and older machine types',

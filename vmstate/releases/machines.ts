@@ -1,123 +1,105 @@
 /**
- * Machine types and their compat properties, the way QEMU builds them: release R defines a
- * pc_compat_X_Y (and hw_compat_X_Y) array for every older release X.Y, and machine type
- * pc-*-M applies every array from M up to R's predecessor, so an old machine type on a new QEMU
- * behaves (and migrates) like the old QEMU did.
+ * Machine types and their compat properties, the way QEMU builds them: release R's pc.c defines
+ * a pc_compat_X_Y array for every older machine-type version X.Y, and machine type pc-*-M
+ * applies every array from M up to R's own version (exclusive), so an old machine type on a new
+ * QEMU behaves (and migrates) like the old QEMU did.
  *
- * The entries are real ones from QEMU's hw/i386/pc.c, limited to those that act on the vCPU or
- * the machine class (the devices our simulated streams carry); device entries for hardware we do
- * not simulate (ICH9-LPC, virtio, intel-iommu...) are left out. Values are as QEMU spells them.
+ * The arrays are data declared by the release files (list/*.ts); this module only composes
+ * them. Composition is explicit: an array is declared once, and a release's `extraCompat` may
+ * only add properties to an array, never change one it already sets (that is refused).
  */
 import { compareVersions, type QemuVersion } from '../x86/versions';
-import { PREEMPTION_TIMER_PROP } from '../x86/nested';
-import type { CompatProp, MachineType } from './types';
-import { X86_CPU_TYPE } from '../x86/ctx';
+import type { MachineSpec, ReleaseSpec } from './spec';
+import type { CompatProp, MachineFamily, MachineType } from './types';
 
-const cpu = (property: string, value: string): CompatProp => ({
-  driver: X86_CPU_TYPE,
-  property,
-  value,
-});
-const model = (name: string, property: string, value: string): CompatProp => ({
-  driver: `${name}-${X86_CPU_TYPE}`,
-  property,
-  value,
-});
+export type CompatTable = Readonly<Record<string, readonly CompatProp[]>>;
 
-/** pc_compat_X_Y arrays: what machine types of version X.Y (and older) undo of later releases. */
-export const PC_COMPAT: Readonly<Record<string, readonly CompatProp[]>> = {
-  '2.11': [cpu('x-migrate-smi-count', 'off'), model('Skylake-Server', 'clflushopt', 'off')],
-  '2.12': [
-    cpu('legacy-cache', 'on'),
-    cpu('topoext', 'off'),
-    model('EPYC', 'xlevel', '0x8000000a'),
-    model('EPYC-IBPB', 'xlevel', '0x8000000a'),
-  ],
-  '3.0': [
-    cpu('x-hv-synic-kvm-only', 'on'),
-    model('Skylake-Server', 'pku', 'off'),
-    model('Skylake-Server-IBRS', 'pku', 'off'),
-  ],
-  '3.1': [
-    model('Opteron_G4', 'npt', 'off'),
-    model('EPYC', 'npt', 'off'),
-    model('Skylake-Client', 'mpx', 'on'),
-    cpu('x-intel-pt-auto-level', 'off'),
-  ],
-  '4.0': [],
-  '4.1': [],
-  '4.2': [],
-  '5.0': [],
-  '5.1': [cpu('kvm-msi-ext-dest-id', 'off')],
-  '5.2': [],
-  '6.0': [
-    model('qemu64', 'family', '6'),
-    model('qemu64', 'model', '6'),
-    model('qemu64', 'stepping', '3'),
-    cpu('x-vendor-cpuid-only', 'off'),
-  ],
-  '6.1': [
-    cpu('hv-version-id-build', '0x1bbc'),
-    cpu('hv-version-id-major', '0x0006'),
-    cpu('hv-version-id-minor', '0x0001'),
-  ],
-  '6.2': [],
-  '7.0': [],
-  '7.1': [],
-};
+/** A composition that would silently replace data: refused when the index is built. */
+export class CompatConflictError extends Error {}
+
+const propKey = (p: CompatProp) => `${p.driver}.${p.property}`;
+
+/** Every pc_compat array the release files declare, each exactly once. */
+export function compatTable(specs: readonly ReleaseSpec[]): CompatTable {
+  const table: Record<string, readonly CompatProp[]> = {};
+  const owner: Record<string, string> = {};
+  for (const s of specs)
+    for (const [v, props] of Object.entries(s.pcCompat ?? {})) {
+      const who = s.name ?? s.version;
+      if (v in table)
+        throw new CompatConflictError(
+          `pc_compat_${v.replace('.', '_')} is declared by both ${owner[v]} and ${who}`,
+        );
+      table[v] = props;
+      owner[v] = who;
+    }
+  return table;
+}
 
 /**
- * Our `next` release's own pc_compat_7_2: machine types up to 7.2 must not send the new
- * preemption-timer subsection, which every real QEMU would reject (unknown cpu/kvm_nested_state/vmx child).
+ * `base` with a release's own additions. An addition may set a property the array does not
+ * set, or repeat one with the same value; one that changes a value is refused.
  */
-export const NEXT_PC_COMPAT_7_2: readonly CompatProp[] = [cpu(PREEMPTION_TIMER_PROP, 'off')];
+export function addCompat(
+  base: CompatTable,
+  extra: CompatTable | undefined,
+  who: string,
+): CompatTable {
+  if (!extra) return base;
+  const out: Record<string, readonly CompatProp[]> = { ...base };
+  for (const [v, props] of Object.entries(extra)) {
+    const have = new Map((out[v] ?? []).map((p) => [propKey(p), p.value]));
+    const added: CompatProp[] = [];
+    for (const p of props) {
+      const old = have.get(propKey(p));
+      if (old !== undefined && old !== p.value)
+        throw new CompatConflictError(
+          `${who}: extraCompat['${v}'] sets ${propKey(p)}=${p.value}, but pc_compat_${v.replace('.', '_')} already sets it to ${old}`,
+        );
+      if (old === undefined) {
+        added.push(p);
+        have.set(propKey(p), p.value);
+      }
+    }
+    out[v] = [...(out[v] ?? []), ...added];
+  }
+  return out;
+}
 
-/** The machine-type versions our releases know, oldest first. */
-export const MACHINE_VERSIONS: readonly QemuVersion[] = [
-  '2.11',
-  '2.12',
-  '3.0',
-  '3.1',
-  '4.0',
-  '4.1',
-  '4.2',
-  '5.0',
-  '5.1',
-  '5.2',
-  '6.0',
-  '6.1',
-  '6.2',
-  '7.0',
-  '7.1',
-  '7.2',
-];
+const DEFAULT_MACHINES: MachineSpec = { oldest: { 'pc-q35': '2.11', 'pc-i440fx': '2.11' } };
+/** `-machine help` lists q35 before i440fx for each version; we keep that, newest first. */
+const FAMILIES: readonly MachineFamily[] = ['pc-q35', 'pc-i440fx'];
+
+const cmp = (a: string, b: string) => compareVersions(a as QemuVersion, b as QemuVersion);
 
 /**
- * The pc-i440fx-* and pc-q35-* machine types release `release` offers (newest first, as
- * `-machine help` lists them), each with the compat properties it applies there.
+ * The pc-i440fx-* and pc-q35-* machine types a release offers (newest first), each with the
+ * compat properties it applies there.
  */
-export function machineTypesOf(
-  release: QemuVersion,
-  extra: Readonly<Record<string, readonly CompatProp[]>> = {},
-): MachineType[] {
-  const compat: Record<string, readonly CompatProp[]> = { ...PC_COMPAT, ...extra };
-  const versions = MACHINE_VERSIONS.filter((v) => compareVersions(v, release) <= 0);
-  if (release === 'next') versions.push('next');
+export function machineTypesOf(spec: ReleaseSpec, table: CompatTable): MachineType[] {
+  const who = spec.name ?? spec.version;
+  const compat = addCompat(table, spec.extraCompat, who);
+  const machines = spec.machines ?? DEFAULT_MACHINES;
+  // Inherited versions: every declared array up to the release it follows (or below itself).
+  const inherited = Object.keys(compat).filter((v) =>
+    spec.follows ? cmp(v, spec.follows) <= 0 : cmp(v, spec.version) < 0,
+  );
+  const versions = [...new Set([...inherited, spec.version])].sort((a, b) => cmp(b, a));
+  const line = spec.follows ?? spec.version;
+  const propsFor = (m: string) =>
+    versions
+      .filter((c) => cmp(c, m) >= 0 && c !== spec.version)
+      .flatMap((c) => compat[c] ?? [])
+      .filter((p) => p.since === undefined || cmp(p.since, line) <= 0);
   const out: MachineType[] = [];
-  for (const v of [...versions].reverse()) {
-    // Arrays from the machine type's version up to the release's predecessor, newest first: each
-    // machine's options call the next newer machine's first, then add their own array, and a
-    // property set later wins.
-    const props = Object.keys(compat)
-      .filter(
-        (c) =>
-          compareVersions(c as QemuVersion, v) >= 0 &&
-          compareVersions(c as QemuVersion, release) < 0,
-      )
-      .sort((a, b) => compareVersions(b as QemuVersion, a as QemuVersion))
-      .flatMap((c) => compat[c]);
-    for (const family of ['pc-q35', 'pc-i440fx'])
-      out.push({ name: `${family}-${v}`, version: v, compatProps: props });
+  for (const v of versions) {
+    for (const family of FAMILIES) {
+      if (cmp(v, machines.oldest[family]) < 0) continue;
+      out.push({ name: `${family}-${v}`, family, version: v, compatProps: propsFor(v) });
+      for (const x of machines.extra ?? [])
+        if (x.compatOf === v && x.name.startsWith(`${family}-`))
+          out.push({ name: x.name, family, version: v, compatProps: propsFor(v) });
+    }
   }
   return out;
 }

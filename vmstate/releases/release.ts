@@ -1,63 +1,56 @@
 /**
- * Builds a simulated release from its feature list: the `cpu` description (from the shared
- * x86 pieces), the companion sections every x86 stream carries, its machine types, and the
+ * Builds a release from its declaration (spec.ts): the `cpu` description (from the shared x86
+ * pieces), the companion sections every x86 stream carries, its machine types, and the
  * nested-virtualization blockers/losses that follow from its features.
  */
 import { cpuCommon } from '../devices/cpu_common';
 import { timers } from '../devices/timer';
 import { buildCpuDescription, type CpuFeatures } from '../x86/cpu';
-import type { NestedDesign } from '../x86/nested';
-import type { QemuVersion } from '../x86/versions';
-import { machineTypesOf } from './machines';
+import { machineTypesOf, type CompatTable } from './machines';
 import { nestedBlockers, nestedLosses, nestedObserve } from './nested-support';
-import type { CatalogSection, CompatProp, Release } from './types';
+import { PC_COMPAT } from './pc-compat';
+import type { ReleaseSpec } from './spec';
+import type { CatalogSection, Release } from './types';
 
-export interface ReleaseSpec {
-  readonly version: QemuVersion;
-  readonly summary: string;
-  /** How it carries nested state (undefined: not at all). */
-  readonly nested?: NestedDesign;
-  /** QEMU 3.1-4.0: refuse to migrate a KVM vCPU whose model exposes VMX. */
-  readonly blockVmx?: boolean;
-  /** Compat arrays of its own (our `next` adds one for 7.2 machine types). */
-  readonly extraCompat?: Readonly<Record<string, readonly CompatProp[]>>;
-  /** Name when it is a design rather than a release. */
-  readonly name?: string;
-}
+export type { ReleaseSpec } from './spec';
 
 /**
- * Section ids as QEMU 7.2 numbers them for a one-vCPU pc/q35 machine (timer 0, ram 2,
- * cpu_common 4, cpu 5): the order handlers register, which older releases share for these.
+ * Section ids as QEMU 7.2 (and 5.2) number them for a one-vCPU pc/q35 machine (timer 0, ram 2,
+ * cpu_common 4, cpu 5): the order handlers register. A release that numbers them otherwise
+ * says so in its file (10.0: 0, 3, 4).
  */
 export const SECTION_IDS = { timer: 0, cpu_common: 4, cpu: 5 } as const;
 
-export function defineRelease(spec: ReleaseSpec): Release {
-  const cpuFeatures: CpuFeatures = { version: spec.version, nested: spec.nested };
+/** A release from its declaration; `table` is every pc_compat array of the release index. */
+export function defineRelease(spec: ReleaseSpec, table: CompatTable = PC_COMPAT): Release {
+  const cpuFeatures: CpuFeatures = {
+    version: spec.version,
+    subsectionsOf: spec.follows,
+    nested: spec.nested,
+  };
   const name = spec.name ?? spec.version;
+  const ids = spec.sectionIds ?? SECTION_IDS;
   const catalog: CatalogSection[] = [
-    { name: 'timer', instance: 0, vmsd: timers, priority: 0, sectionId: SECTION_IDS.timer },
-    {
-      name: 'cpu_common',
-      instance: 0,
-      vmsd: cpuCommon,
-      priority: 0,
-      sectionId: SECTION_IDS.cpu_common,
-    },
+    { name: 'timer', instance: 0, vmsd: timers, priority: 0, sectionId: ids.timer },
+    { name: 'cpu_common', instance: 0, vmsd: cpuCommon, priority: 0, sectionId: ids.cpu_common },
     {
       name: 'cpu',
       instance: 0,
       vmsd: buildCpuDescription(cpuFeatures),
       priority: 0,
-      sectionId: SECTION_IDS.cpu,
+      sectionId: ids.cpu,
     },
   ];
-  const machineTypes = machineTypesOf(spec.version, spec.extraCompat);
+  const machineTypes = machineTypesOf(spec, table);
+  const q35 = machineTypes.find((m) => m.family === 'pc-q35') ?? machineTypes[0];
   return {
     name,
+    kind: spec.kind ?? (spec.name ? 'design' : 'simulated'),
     summary: spec.summary,
     catalog,
+    devices: spec.devices,
     machineTypes,
-    defaultMachine: machineTypes[0].name,
+    defaultMachine: q35.name,
     blockers: nestedBlockers(spec.blockVmx ?? false),
     losses: nestedLosses(name, cpuFeatures),
     observe: nestedObserve(cpuFeatures),

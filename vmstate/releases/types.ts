@@ -1,7 +1,7 @@
 /**
- * A simulated QEMU release (or a design alternative, which has the same shape so compatibility
- * tools can compare them): the generic shape lives in src/compat/release.ts; an x86 release adds
- * how its cpu description was built, and its hooks see the x86 ctx.
+ * A QEMU release (real or simulated), or a design alternative, which has the same shape so
+ * compatibility tools can compare them: the generic shape lives in src/compat/release.ts; an x86
+ * release adds how its cpu description was built, and its hooks see the x86 ctx.
  */
 import type { Release as CoreRelease, VmStates } from '../../src/compat/release';
 import type { CpuFeatures } from '../x86/cpu';
@@ -11,7 +11,10 @@ export {
   sectionKey,
   type CatalogSection,
   type CompatProp,
+  type DeviceSetRef,
+  type MachineFamily,
   type MachineType,
+  type ReleaseKind,
   type VmStates,
 } from '../../src/compat/release';
 

@@ -31,75 +31,87 @@ import { atLeast, type QemuVersion } from './versions';
 
 /** What distinguishes one release's `cpu` description from another's. */
 export interface CpuFeatures {
-  /** The release whose subsection list and gates apply. */
+  /** The release whose gates apply. */
   readonly version: QemuVersion;
+  /** The release whose subsection list applies, when not `version` (`next` has 7.2's). */
+  readonly subsectionsOf?: QemuVersion;
   /** How nested state travels; undefined for releases before 4.1 (none at all). */
   readonly nested?: NestedDesign;
 }
 
-interface CatalogEntry {
-  readonly name: string;
-  /** First release with this subsection ("2.11" stands for "2.11 or earlier"). */
+/**
+ * One `cpu/*` subsection: the release that introduced it ("2.11" stands for "2.11 or earlier"),
+ * its newest description (which the state type is built from), and, where a release's variant
+ * differs, how that release builds it (undefined: the release does not have it).
+ */
+interface CatalogEntry<D extends AnyVMSDesc = AnyVMSDesc> {
   readonly since: QemuVersion;
-  readonly build: (features: CpuFeatures) => AnyVMSDesc | undefined;
+  readonly desc: D;
+  readonly build?: (features: CpuFeatures) => AnyVMSDesc | undefined;
 }
 
-const always = (d: AnyVMSDesc) => () => d;
+const entry = <D extends AnyVMSDesc>(
+  since: QemuVersion,
+  desc: D,
+  build?: (features: CpuFeatures) => AnyVMSDesc | undefined,
+): CatalogEntry<D> => ({ since, desc, build });
 
-/** Every `cpu/*` subsection up to 7.2 in wire order (xen_vcpu, 8.0, is outside our releases). */
-export const CPU_SUBSECTION_CATALOG: readonly CatalogEntry[] = [
-  { name: 'cpu/exception_info', since: '4.1', build: always(sub.exceptionInfo) },
-  { name: 'cpu/async_pf_msr', since: '2.11', build: always(sub.asyncPfMsr) },
-  { name: 'cpu/async_pf_int_msr', since: '5.2', build: always(sub.asyncPfIntMsr) },
-  { name: 'cpu/async_pv_eoi_msr', since: '2.11', build: always(sub.pvEoiMsr) },
-  { name: 'cpu/steal_time_msr', since: '2.11', build: always(sub.stealTimeMsr) },
-  { name: 'cpu/poll_control_msr', since: '4.2', build: always(sub.pollControlMsr) },
-  { name: 'cpu/fpop_ip_dp', since: '2.11', build: always(sub.fpopIpDp) },
-  { name: 'cpu/msr_tsc_adjust', since: '2.11', build: always(sub.msrTscAdjust) },
-  { name: 'cpu/msr_tscdeadline', since: '2.11', build: always(sub.msrTscDeadline) },
-  { name: 'cpu/msr_ia32_misc_enable', since: '2.11', build: always(sub.msrIa32MiscEnable) },
-  { name: 'cpu/msr_ia32_feature_control', since: '2.11', build: always(sub.msrIa32FeatureControl) },
-  { name: 'cpu/msr_architectural_pmu', since: '2.11', build: always(sub.msrArchitecturalPmu) },
-  { name: 'cpu/mpx', since: '2.11', build: always(sub.mpx) },
-  { name: 'cpu/msr_hyperv_hypercall', since: '2.11', build: always(sub.msrHypervHypercall) },
-  { name: 'cpu/msr_hyperv_vapic', since: '2.11', build: always(sub.msrHypervVapic) },
-  { name: 'cpu/msr_hyperv_time', since: '2.11', build: always(sub.msrHypervTime) },
-  { name: 'cpu/msr_hyperv_crash', since: '2.11', build: always(sub.msrHypervCrash) },
-  { name: 'cpu/msr_hyperv_runtime', since: '2.11', build: always(sub.msrHypervRuntime) },
-  { name: 'cpu/msr_hyperv_synic', since: '2.11', build: always(sub.msrHypervSynic) },
-  { name: 'cpu/msr_hyperv_stimer', since: '2.11', build: always(sub.msrHypervStimer) },
-  {
-    name: 'cpu/msr_hyperv_reenlightenment',
-    since: '3.0',
-    build: (ft) => sub.msrHypervReenlightenment(atLeast(ft.version, '6.0')),
-  },
-  { name: 'cpu/avx512', since: '2.11', build: always(sub.avx512) },
-  { name: 'cpu/xss', since: '2.11', build: always(sub.xss) },
-  { name: 'cpu/umwait', since: '4.2', build: always(sub.umwait) },
-  { name: 'cpu/tsc_khz', since: '2.11', build: always(sub.tscKhz) },
-  {
-    name: 'cpu/msr_smi_count',
-    since: '2.12',
-    build: (ft) => sub.msrSmiCount(atLeast(ft.version, '3.0')),
-  },
-  { name: 'cpu/pkru', since: '2.11', build: always(sub.pkru) },
-  { name: 'cpu/pkrs', since: '6.0', build: always(sub.pkrs) },
-  { name: 'cpu/spec_ctrl', since: '2.12', build: always(sub.specCtrl) },
-  { name: 'cpu/amd_tsc_scale_msr', since: '6.2', build: always(sub.amdTscScaleMsr) },
-  { name: 'cpu/mcg_ext_ctl', since: '2.11', build: always(sub.mcgExtCtl) },
-  { name: 'cpu/intel_pt', since: '2.12', build: always(sub.intelPt) },
-  { name: 'cpu/virt_ssbd', since: '3.0', build: always(sub.virtSsbd) },
-  { name: 'cpu/svn_npt', since: '3.0', build: always(sub.svmNpt) },
-  { name: 'cpu/svm_guest', since: '6.2', build: always(sub.svmGuest) },
-  { name: 'cpu/nested_state', since: '4.1', build: (ft) => ft.nested?.build() },
-  { name: 'cpu/msr_tsx_ctrl', since: '4.2', build: always(sub.msrTsxCtrl) },
-  { name: 'cpu/intel_sgx', since: '6.2', build: always(sub.intelSgx) },
-  { name: 'cpu/pdptrs', since: '7.0', build: always(sub.pdptrs) },
-  { name: 'cpu/msr_xfd', since: '7.0', build: always(sub.msrXfd) },
-  { name: 'cpu/intel_amx_xtile', since: '7.0', build: always(sub.intelAmxXtile) },
-  { name: 'cpu/arch_lbr', since: '7.1', build: always(sub.archLbr) },
-  { name: 'cpu/triple_fault', since: '7.2', build: always(sub.tripleFault) },
-];
+/**
+ * Every `cpu/*` subsection of qemu-system-x86_64 (KVM build) up to 10.0, in wire order
+ * (target/i386/machine.c's vmstate_x86_cpu list; see the x86 cpu VMState history).
+ */
+const CATALOG = [
+  entry('4.1', sub.exceptionInfo),
+  entry('2.11', sub.asyncPfMsr),
+  entry('5.2', sub.asyncPfIntMsr),
+  entry('2.11', sub.pvEoiMsr),
+  entry('2.11', sub.stealTimeMsr),
+  entry('4.2', sub.pollControlMsr),
+  entry('2.11', sub.fpopIpDp),
+  entry('2.11', sub.msrTscAdjust),
+  entry('2.11', sub.msrTscDeadline),
+  entry('2.11', sub.msrIa32MiscEnable),
+  entry('2.11', sub.msrIa32FeatureControl),
+  entry('2.11', sub.msrArchitecturalPmu),
+  entry('2.11', sub.mpx),
+  entry('2.11', sub.msrHypervHypercall),
+  entry('2.11', sub.msrHypervVapic),
+  entry('2.11', sub.msrHypervTime),
+  entry('2.11', sub.msrHypervCrash),
+  entry('2.11', sub.msrHypervRuntime),
+  entry('2.11', sub.msrHypervSynic),
+  entry('2.11', sub.msrHypervStimer),
+  entry('3.0', sub.msrHypervReenlightenment(true), (ft) =>
+    sub.msrHypervReenlightenment(atLeast(ft.version, '6.0')),
+  ),
+  entry('2.11', sub.avx512),
+  entry('2.11', sub.xss),
+  entry('4.2', sub.umwait),
+  entry('2.11', sub.tscKhz),
+  entry('2.12', sub.msrSmiCount(true), (ft) => sub.msrSmiCount(atLeast(ft.version, '3.0'))),
+  entry('2.11', sub.pkru),
+  entry('6.0', sub.pkrs),
+  entry('2.12', sub.specCtrl),
+  entry('6.2', sub.amdTscScaleMsr),
+  entry('2.11', sub.mcgExtCtl),
+  entry('2.12', sub.intelPt),
+  entry('3.0', sub.virtSsbd),
+  entry('3.0', sub.svmNpt),
+  entry('6.2', sub.svmGuest),
+  entry('4.1', subsectionsTree({ svm: true, preemptionTimer: true }), (ft) => ft.nested?.build()),
+  entry('8.0', sub.xenVcpu),
+  entry('4.2', sub.msrTsxCtrl),
+  entry('6.2', sub.intelSgx),
+  entry('7.0', sub.pdptrs),
+  entry('7.0', sub.msrXfd),
+  entry('9.2', sub.msrHwcr),
+  entry('9.1', sub.fred),
+  entry('7.0', sub.intelAmxXtile),
+  entry('7.1', sub.archLbr),
+  entry('7.2', sub.tripleFault),
+] as const;
+
+export const CPU_SUBSECTION_CATALOG: readonly CatalogEntry[] = CATALOG;
 
 /** The subsection names a release knows, in wire order. */
 export function cpuSubsectionNames(features: CpuFeatures): string[] {
@@ -109,8 +121,8 @@ export function cpuSubsectionNames(features: CpuFeatures): string[] {
 function cpuSubsections(features: CpuFeatures): AnyVMSDesc[] {
   const out: AnyVMSDesc[] = [];
   for (const e of CPU_SUBSECTION_CATALOG) {
-    if (!atLeast(features.version, e.since)) continue;
-    const d = e.build(features);
+    if (!atLeast(features.subsectionsOf ?? features.version, e.since)) continue;
+    const d = e.build ? e.build(features) : e.desc;
     if (d) out.push(d);
   }
   return out;
@@ -234,60 +246,16 @@ export function buildCpuDescription(features: CpuFeatures): AnyVMSDesc {
 export const NESTED_7_2 = subsectionsDesign({ svm: true, preemptionTimer: false });
 
 /**
- * A statically typed description with every subsection any of our releases or designs has: its
- * StateOf is the `cpu` state type every release reads and writes (keys a release does not know
- * simply keep their initial values).
+ * A statically typed description with every subsection any of our releases or designs has (the
+ * catalog's newest variants): its StateOf is the `cpu` state type every release reads and writes
+ * (keys a release does not know simply keep their initial values).
  */
 const cpuEverything = vmsd({
   name: 'cpu',
   version_id: 12,
   minimum_version_id: 11,
   fields: cpuMainFields(),
-  subsections: [
-    sub.exceptionInfo,
-    sub.asyncPfMsr,
-    sub.asyncPfIntMsr,
-    sub.pvEoiMsr,
-    sub.stealTimeMsr,
-    sub.pollControlMsr,
-    sub.fpopIpDp,
-    sub.msrTscAdjust,
-    sub.msrTscDeadline,
-    sub.msrIa32MiscEnable,
-    sub.msrIa32FeatureControl,
-    sub.msrArchitecturalPmu,
-    sub.mpx,
-    sub.msrHypervHypercall,
-    sub.msrHypervVapic,
-    sub.msrHypervTime,
-    sub.msrHypervCrash,
-    sub.msrHypervRuntime,
-    sub.msrHypervSynic,
-    sub.msrHypervStimer,
-    sub.msrHypervReenlightenment(true),
-    sub.avx512,
-    sub.xss,
-    sub.umwait,
-    sub.tscKhz,
-    sub.msrSmiCount(true),
-    sub.pkru,
-    sub.pkrs,
-    sub.specCtrl,
-    sub.amdTscScaleMsr,
-    sub.mcgExtCtl,
-    sub.intelPt,
-    sub.virtSsbd,
-    sub.svmNpt,
-    sub.svmGuest,
-    subsectionsTree({ svm: true, preemptionTimer: true }),
-    sub.msrTsxCtrl,
-    sub.intelSgx,
-    sub.pdptrs,
-    sub.msrXfd,
-    sub.intelAmxXtile,
-    sub.archLbr,
-    sub.tripleFault,
-  ],
+  subsections: CATALOG.map((e) => e.desc) as (typeof CATALOG)[number]['desc'][],
 });
 
 /** The state of the x86 `cpu` section, whatever the release. */

@@ -25,6 +25,8 @@ export interface X86CpuModel {
   readonly amxTile?: boolean;
   /** CPUID.7.0:EDX.ARCH_LBR (cpu/arch_lbr always sent). */
   readonly archLbr?: boolean;
+  /** CPUID.7.1:EAX.FRED (cpu/fred always sent, 9.1+). */
+  readonly fred?: boolean;
   /** CPU property hv-runtime (gates cpu/msr_hyperv_runtime). */
   readonly hvRuntime?: boolean;
   /** CPU property lmce (gates cpu/mcg_ext_ctl). */
@@ -50,6 +52,8 @@ export interface X86Ctx extends Ctx {
   readonly accel?: 'kvm' | 'tcg';
   readonly cpu?: X86CpuModel;
   readonly kvm?: KvmCaps;
+  /** -accel kvm,xen-version=...: QEMU emulates Xen HVM (xen_mode == XEN_EMULATE; cpu/xen_vcpu, 8.0+). */
+  readonly xenEmulate?: boolean;
   /** The receiver's -cpu tsc-frequency (user_tsc_khz), checked by cpu_post_load and the Hyper-V reenlightenment check. */
   readonly userTscKhz?: number;
 }

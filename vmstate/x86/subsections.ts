@@ -462,6 +462,54 @@ export const pdptrs = vmsd({
   fields: [f.array('env.pdptrs', k.u64, 4)],
 });
 
+/** AMD's HWCR MSR (9.2+), sent when not zero. */
+export const msrHwcr = vmsd({
+  name: 'cpu/msr_hwcr',
+  version_id: 1,
+  minimum_version_id: 1,
+  needed: nz64('env.msr_hwcr'),
+  fields: [f.u64('env.msr_hwcr')],
+});
+
+/** FRED MSRs (9.1+, x86_64): always sent for CPU models with FRED (CPUID.7.1:EAX.FRED). */
+export const fred = vmsd({
+  name: 'cpu/fred',
+  version_id: 1,
+  minimum_version_id: 1,
+  needed: (_s, ctx) => cpuHas(x(ctx), 'fred'),
+  fields: [
+    f.u64('env.fred_rsp0'),
+    f.u64('env.fred_rsp1'),
+    f.u64('env.fred_rsp2'),
+    f.u64('env.fred_rsp3'),
+    f.u64('env.fred_stklvls'),
+    f.u64('env.fred_ssp1'),
+    f.u64('env.fred_ssp2'),
+    f.u64('env.fred_ssp3'),
+    f.u64('env.fred_config'),
+  ],
+});
+
+export const XEN_NR_VIRQS = 24;
+
+/** Xen HVM emulation under KVM (8.0+, CONFIG_XEN_EMU): sent only in that mode (xen_mode == XEN_EMULATE). */
+export const xenVcpu = vmsd({
+  name: 'cpu/xen_vcpu',
+  version_id: 1,
+  minimum_version_id: 1,
+  needed: (_s, ctx) => isKvm(x(ctx)) && x(ctx).xenEmulate === true,
+  fields: [
+    f.u64('env.xen_vcpu_info_gpa'),
+    f.u64('env.xen_vcpu_info_default_gpa'),
+    f.u64('env.xen_vcpu_time_info_gpa'),
+    f.u64('env.xen_vcpu_runstate_gpa'),
+    f.u8('env.xen_vcpu_callback_vector'),
+    f.array('env.xen_virq', k.u16, XEN_NR_VIRQS),
+    f.u64('env.xen_singleshot_timer_ns'),
+    f.u64('env.xen_periodic_timer_period'),
+  ],
+});
+
 export const msrXfd = vmsd({
   name: 'cpu/msr_xfd',
   version_id: 1,

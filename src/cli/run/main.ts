@@ -46,7 +46,7 @@ export async function runMain(opts: { runs?: number } = {}): Promise<string> {
   );
   out.push(...outline.map((l) => `   ${l}`), '');
 
-  out.push('2. The simulated releases (vmstate releases):', '');
+  out.push('2. The releases, real and simulated (vmstate releases):', '');
   for (const n of RELEASE_NAMES) out.push(`   ${n.padEnd(5)} ${releases[n].summary}`);
   out.push('');
   const all = RELEASE_NAMES.map((n) => releases[n]);

@@ -44,7 +44,9 @@ function describeRelease(r: Release) {
   const cpu = r.catalog.find((c) => c.name === 'cpu')!.vmsd;
   return {
     name: r.name,
+    kind: r.kind,
     summary: r.summary,
+    devices: r.devices ?? null,
     sections: r.catalog.map((c) => ({
       name: c.name,
       instance: c.instance,
@@ -59,7 +61,12 @@ function describeRelease(r: Release) {
     ),
     nestedDesign: r.cpuFeatures.nested?.name ?? null,
     defaultMachine: r.defaultMachine,
-    machineTypes: r.machineTypes.map((m) => ({ name: m.name, compatProps: m.compatProps })),
+    machineTypes: r.machineTypes.map((m) => ({
+      name: m.name,
+      family: m.family,
+      version: m.version,
+      compatProps: m.compatProps,
+    })),
   };
 }
 
@@ -76,14 +83,21 @@ export function runReleases(opts: { json?: boolean }): void {
   const show = (title: string, list: ReturnType<typeof describeRelease>[]) => {
     lines.push(title);
     for (const r of list) {
-      lines.push(`  ${r.name.padEnd(19)} ${r.summary}`);
+      const kind = r.kind === 'design' ? '' : `[${r.kind}] `;
+      lines.push(`  ${r.name.padEnd(19)} ${kind}${r.summary}`);
       lines.push(
         `  ${''.padEnd(19)} cpu: ${r.cpuSubsections.length} subsections; nested: ${r.nestedTree.map((l) => l.trim()).join(', ') || 'none'}`,
       );
-      const names = r.machineTypes.map((m) => m.name);
-      lines.push(
-        `  ${''.padEnd(19)} machines (${names.length}): ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`,
-      );
+      for (const family of ['pc-i440fx', 'pc-q35'] as const) {
+        const ms = r.machineTypes.filter((m) => m.family === family);
+        if (ms.length === 0) continue;
+        const newest = ms[0];
+        const props = newest.compatProps.length;
+        lines.push(
+          `  ${''.padEnd(19)} ${family} (${ms.length}): ${ms[ms.length - 1].name.slice(family.length + 1)} .. ${newest.name.slice(family.length + 1)}` +
+            `; oldest applies ${ms[ms.length - 1].compatProps.length} compat properties${props ? `, newest ${props}` : ''}`,
+        );
+      }
     }
   };
   show('releases:', rel);
