@@ -44,6 +44,12 @@ export interface VmArbitraryOptions {
   readonly subsectionOdds?: number;
   /** One host in N has each CPU feature whose subsection is always sent (default 10; 0: never). */
   readonly featureOdds?: number;
+  /**
+   * Give the main (non-subsection) fields random values in about half the VMs (default true);
+   * false keeps the scenario's, so no subsection whose needed() reads them (cpu/pdptrs reads CR0,
+   * CR4 and EFER) is sent unless the scenario sends it.
+   */
+  readonly randomMain?: boolean;
   /** Draw nested states from the KVM-valid pool (default true); false keeps each scenario's own. */
   readonly nestedPool?: boolean;
 }
@@ -227,7 +233,7 @@ function scenarioVm(
     sections[key] = fc
       .record({
         main: arbitraryState(main, { ctx: sc.ctx, overrides: overridesFor(main) }),
-        randomMain: fc.boolean(),
+        randomMain: opts.randomMain === false ? fc.constant(false) : fc.boolean(),
         groups: fc.tuple(
           ...subs.map((d) =>
             fc.tuple(groupMode, arbitraryState(d, { ctx: sc.ctx, overrides: overridesFor(d) })),
