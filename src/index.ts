@@ -21,3 +21,15 @@ export type { VmdescField, VmdescVMSD } from './engine/vmdesc-types';
 export * from './errors';
 export { ByteReader } from './bytes/reader';
 export { ByteWriter } from './bytes/writer';
+export {
+  predictLoad,
+  predictContents,
+  formatPrediction,
+  type Prediction,
+  type PredictedOutcome,
+  type PredictedRefusal,
+  type PredictedLoss,
+  type RefusalReason,
+  type PredictInput,
+} from './predict/predict';
+export type { LoadPlatform, PlatformSection, PlatformCatalog } from './predict/platform';
