@@ -32,8 +32,12 @@ export async function benchRealMatrix(): Promise<void> {
     const platform = PLATFORMS.platform('7.2', 'pc-q35-7.2');
     let n = 0;
     const t0 = process.hrtime.bigint();
-    do for (const s of streams) (await predictLoad(s, platform), n++);
-    while (Number(process.hrtime.bigint() - t0) < 2e9);
+    do {
+      for (const s of streams) {
+        await predictLoad(s, platform);
+        n++;
+      }
+    } while (Number(process.hrtime.bigint() - t0) < 2e9);
     const predictPerSecond = n / (Number(process.hrtime.bigint() - t0) / 1e9);
     const realPerSecond = report.migrations / report.seconds;
     console.log(
