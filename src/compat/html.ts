@@ -4,6 +4,7 @@
  * each cell coloured by its share of ok migrations (green) against refusals (amber to grey),
  * red when the cell breaks the migration property, then the counterexamples.
  */
+import { BREAK_SENTENCE } from './expect';
 import type { CellResult, MatrixResult } from './matrix';
 import { formatOutcome } from './migrate';
 import type { ReproFiles } from './repro';
@@ -117,7 +118,7 @@ ${MATRIX_CSS}</style>
 <p class="summary">${result.cells.length} cells, ${result.runs} VMs per cell (seed ${result.seed}), ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s${result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''}:
 ok ${total('ok')}, refused ${total('refused')}, lossy ${total('lossy')}, crash ${total('crash')}; ${broken.length} cell(s) break the property.</p>
 <p class="legend"><span style="background: rgb(40, 170, 80)">all ok</span><span style="background: rgb(135, 165, 60)">some refused</span><span style="background: rgb(230, 160, 40)">all refused</span><span style="background: rgb(200, 40, 40)">property broken</span>
-Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations.</p>
+Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations. ${esc(BREAK_SENTENCE)}</p>
 ${families.map(table).join('\n')}
 <h2>Counterexamples</h2>
 ${examples || '<p>None: every cell keeps the property.</p>'}

@@ -5,7 +5,7 @@
  */
 import { cpuCommon } from '../devices/cpu_common';
 import { timers } from '../devices/timer';
-import { buildCpuDescription, type CpuFeatures } from '../x86/cpu';
+import { buildCpuDescription, cpuSubsectionFeature, type CpuFeatures } from '../x86/cpu';
 import type { NestedDesign } from '../x86/nested';
 import type { QemuVersion } from '../x86/versions';
 import { machineTypesOf } from './machines';
@@ -62,5 +62,6 @@ export function defineRelease(spec: ReleaseSpec): Release {
     losses: nestedLosses(name, cpuFeatures),
     observe: nestedObserve(cpuFeatures),
     cpuFeatures,
+    featureOf: cpuSubsectionFeature,
   };
 }
