@@ -81,3 +81,15 @@ export {
   type MachineType,
   type VmStates,
 } from './compat/release';
+export {
+  predictLoad,
+  predictContents,
+  formatPrediction,
+  type Prediction,
+  type PredictedOutcome,
+  type PredictedRefusal,
+  type PredictedLoss,
+  type RefusalReason,
+  type PredictInput,
+} from './predict/predict';
+export type { LoadPlatform, PlatformSection, PlatformCatalog } from './predict/platform';

@@ -33,12 +33,33 @@ describe('vmstate check', () => {
     );
   });
 
-  it('5.0 -> 5.1: the SVM child is sent on pc-*-5.0 for an L2 under SVM (break, with the example), exit 1', async () => {
+  it('5.0 -> 5.1: the SVM child stands for nested SVM, a feature 5.0 lacks: a warning, not a break (exit 0)', async () => {
     const r = await runCli(['check', '5.0', '5.1', '--samples', '20']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /WARNING SUBSECTION_OF_FEATURE_UNKNOWN_TO_DESTINATION \[forward\] .*cpu\/kvm_nested_state\/svm: .*a guest or host feature QEMU migrates since 5\.1/,
+    );
+  });
+
+  it('a design subsection sent on the old machine type is a break, with the example: no-compat vs 7.2, exit 1', async () => {
+    const r = await runCli([
+      'check',
+      '7.2',
+      path.join(__dirname, 'fixtures', 'designs', 'no-compat.ts'),
+      '--samples',
+      '20',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/svm: .*scenario 'svm-l2' on pc-q35-5.0/,
+      /BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer: .*on pc-q35-7\.2/,
     );
+    expect(r.stdout).toContain("A break is a migration QEMU's contract forbids");
+  });
+
+  it('compat: an unknown machine type is a usage error (exit 2)', async () => {
+    const r = await runCli(['compat', '--machine', 'bogus', '--runs', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown machine type 'bogus'/);
   });
 
   it('--mode backward only looks at what the newer side must load: 5.0 -> 5.1 is fine', async () => {

@@ -1,28 +1,49 @@
 /**
- * The outcome a migration should have, worked out from the descriptions alone (never by loading):
- * QEMU's compatibility contract says a destination loads every stream whose sections,
- * subsections and versions it knows, and refuses one that carries something it lacks. So:
+ * The outcome a migration should have, worked out from the descriptions alone (never by loading).
+ * QEMU's contract: migrating to an older release on the older machine type must load whenever
+ * the source's state is one the older release can represent. A state is representable on the
+ * destination unless it uses a guest or host feature the destination lacks; it uses a feature
+ * when the source sends that feature's subsection (Release.featureOf: a subsection of real QEMU,
+ * sent only while the feature is in use), and no machine type can turn such a use off. So:
  *
  *  - the source refuses (blocker, pre_save) -> refused by the source;
  *  - the destination has no such machine type -> refused;
- *  - a section, a subsection or a version the destination lacks is sent -> refused by the
- *    destination (for that reason, or for an earlier check of its hooks);
- *  - otherwise -> ok;
- *  - and on a backward migration (older release to newer) always ok unless the source refuses.
+ *  - the state uses a feature the destination lacks (a section, a feature's subsection or a
+ *    version it does not know is sent) -> refused by the destination (for that reason, or for an
+ *    earlier check of its hooks);
+ *  - otherwise the state is representable -> ok, even when the source sends a subsection the
+ *    destination lacks (that subsection must be kept off by the machine type's compat
+ *    properties: sending it is the break);
+ *  - and on a migration to a newer release always ok unless the source refuses.
  *
- * A migration that does anything else (lossy, crash, refused where ok was due, or ok where
- * refusal was due) violates the migration property; see `violation`.
+ * A break is any migration that does not end as due: lossy, crash, refused where ok was due, or
+ * ok where refusal was due; see `violation`.
  */
+/** What a break is, in the words README, `check`, `compat` and the heatmap's legend all use. */
+export const BREAK_SENTENCE =
+  "A break is a migration QEMU's contract forbids: one to a newer release that does not load; one to an older " +
+  'release, on the older machine type, that is refused although the VM uses no guest or host feature the older ' +
+  'release lacks (a feature is a subsection of real QEMU, sent only while the feature is in use); or any lossy ' +
+  'load or crash.';
+
 import type { AnyVMSDesc } from '../dsl/vmsd';
-import type { Release } from './release';
+import { sectionKey, type Release } from './release';
 import type { MigrationCache, MigrationOutcome, Source } from './migrate';
 import { knownSubsections } from './sent';
 
 export type Expectation =
   | {
       readonly kind: 'ok';
-      /** On a backward migration: what the newer destination lacks (so it will refuse, a bug of the newer side). */
+      /** On a migration to a newer release: what the newer destination lacks (so it will refuse, a bug of the newer side). */
       readonly lacking?: readonly string[];
+      /**
+       * The state is representable on the destination, yet the source sends these (subsections
+       * of no feature) that the destination lacks on this machine type: the refusal that follows
+       * is the source's break.
+       */
+      readonly sentButUnknown?: readonly string[];
+      /** For messages: the destination and the machine type. */
+      readonly where?: { readonly to: string; readonly machine: string };
     }
   | {
       readonly kind: 'refused';
@@ -75,14 +96,13 @@ export function expectedOutcome(
 
   const reasons: string[] = [];
   const lacking: string[] = [];
+  const unknownToDestination: string[] = [];
   const lack = (reason: string, what: string) => {
     if (!reasons.includes(reason)) reasons.push(reason);
     lacking.push(what);
   };
   for (const [key, sent] of src.sent) {
-    const mine = from.release.catalog.find(
-      (c) => (c.instance === 0 ? c.name : `${c.name}#${c.instance}`) === key,
-    )!;
+    const mine = from.release.catalog.find((c) => sectionKey(c.name, c.instance) === key)!;
     const theirs = to.release.catalog.find(
       (c) => c.name === mine.name && c.instance === mine.instance,
     );
@@ -101,8 +121,11 @@ export function expectedOutcome(
     const subs = subsectionsOf(theirs.vmsd);
     for (const s of sent.subsections) {
       const d = subs.get(s.name);
-      if (!d) lack('unknown-subsection', `subsection ${s.name}`);
-      else if (s.version > d.version_id)
+      const feature = from.release.featureOf(s.name);
+      if (!d) {
+        if (feature) lack('unknown-subsection', `subsection ${s.name} (${feature})`);
+        else unknownToDestination.push(`subsection ${s.name}`);
+      } else if (s.version > d.version_id)
         lack('version-too-new', `${s.name} version ${s.version} (destination: ${d.version_id})`);
       else if (s.version < d.minimum_version_id)
         lack(
@@ -111,9 +134,17 @@ export function expectedOutcome(
         );
     }
   }
-  if (backward) return lacking.length ? { kind: 'ok', lacking } : { kind: 'ok' };
-  return reasons.length
-    ? { kind: 'refused', side: 'destination', reasons, lacking }
+  if (backward) {
+    const all = [...lacking, ...unknownToDestination];
+    return all.length ? { kind: 'ok', lacking: all } : { kind: 'ok' };
+  }
+  if (reasons.length) return { kind: 'refused', side: 'destination', reasons, lacking };
+  return unknownToDestination.length
+    ? {
+        kind: 'ok',
+        sentButUnknown: unknownToDestination,
+        where: { to: to.release.name, machine: from.machine },
+      }
     : { kind: 'ok' };
 }
 
@@ -123,9 +154,15 @@ export function violation(actual: MigrationOutcome, expected: Expectation): stri
   if (actual.kind === 'lossy')
     return `lossy: ${actual.changed.length} value(s) the source sent did not arrive as sent`;
   if (expected.kind === 'ok') {
+    if (actual.kind === 'refused' && expected.sentButUnknown?.length && expected.where)
+      return (
+        `refused by the ${actual.refusal.side} (${actual.refusal.reason}) although QEMU ${expected.where.to} can represent this VM ` +
+        `(it uses no feature ${expected.where.to} lacks): on ${expected.where.machine} the source sends ${expected.sentButUnknown.join(', ')}, ` +
+        `which ${expected.where.to} does not know; a compat property of ${expected.where.machine} must keep it off`
+      );
     if (actual.kind === 'refused')
       return expected.lacking?.length
-        ? `refused by the ${actual.refusal.side} (${actual.refusal.reason}) on a backward migration: the newer release lacks ${expected.lacking.join(', ')}`
+        ? `refused by the ${actual.refusal.side} (${actual.refusal.reason}) on a migration to a newer release, which lacks ${expected.lacking.join(', ')}`
         : `refused by the ${actual.refusal.side} (${actual.refusal.reason}) although the destination knows every section, subsection and version sent`;
     return undefined;
   }

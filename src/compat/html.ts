@@ -4,11 +4,12 @@
  * each cell coloured by its share of ok migrations (green) against refusals (amber to grey),
  * red when the cell breaks the migration property, then the counterexamples.
  */
+import { BREAK_SENTENCE } from './expect';
 import type { CellResult, MatrixResult } from './matrix';
 import { formatOutcome } from './migrate';
 import type { ReproFiles } from './repro';
 
-const esc = (s: string) =>
+export const esc = (s: string) =>
   s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -25,6 +26,19 @@ export function cellColour(c: CellResult): string {
   const mix = (a: number, b: number) => Math.round(a + (b - a) * ok);
   return `rgb(${mix(230, 40)}, ${mix(160, 170)}, ${mix(40, 80)})`;
 }
+
+/** The heatmap's style sheet (other matrix pages reuse it). */
+export const MATRIX_CSS = `body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+table.matrix { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+table.matrix th, table.matrix td { border: 1px solid #fff; padding: 4px 8px; text-align: center; }
+table.matrix thead th, table.matrix tbody th { background: #eee; }
+td.cell { color: #fff; min-width: 5.5em; font-variant-numeric: tabular-nums; }
+td.cell.none { background: #ddd; color: #888; }
+td.cell small { display: block; opacity: 0.85; }
+.legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; color: #fff; }
+section.counterexample { border-left: 4px solid rgb(200, 40, 40); padding-left: 1em; margin: 1em 0; }
+pre { background: #f6f6f6; padding: 0.5em; white-space: pre-wrap; }
+`;
 
 export interface HtmlMeta {
   readonly title: string;
@@ -96,17 +110,7 @@ ${
 <meta charset="utf-8">
 <title>${esc(meta.title)}</title>
 <style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-table.matrix { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-table.matrix th, table.matrix td { border: 1px solid #fff; padding: 4px 8px; text-align: center; }
-table.matrix thead th, table.matrix tbody th { background: #eee; }
-td.cell { color: #fff; min-width: 5.5em; font-variant-numeric: tabular-nums; }
-td.cell.none { background: #ddd; color: #888; }
-td.cell small { display: block; opacity: 0.85; }
-.legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; color: #fff; }
-section.counterexample { border-left: 4px solid rgb(200, 40, 40); padding-left: 1em; margin: 1em 0; }
-pre { background: #f6f6f6; padding: 0.5em; white-space: pre-wrap; }
-</style>
+${MATRIX_CSS}</style>
 </head>
 <body>
 <h1>${esc(meta.title)}</h1>
@@ -114,7 +118,7 @@ pre { background: #f6f6f6; padding: 0.5em; white-space: pre-wrap; }
 <p class="summary">${result.cells.length} cells, ${result.runs} VMs per cell (seed ${result.seed}), ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s${result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''}:
 ok ${total('ok')}, refused ${total('refused')}, lossy ${total('lossy')}, crash ${total('crash')}; ${broken.length} cell(s) break the property.</p>
 <p class="legend"><span style="background: rgb(40, 170, 80)">all ok</span><span style="background: rgb(135, 165, 60)">some refused</span><span style="background: rgb(230, 160, 40)">all refused</span><span style="background: rgb(200, 40, 40)">property broken</span>
-Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations.</p>
+Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations. ${esc(BREAK_SENTENCE)}</p>
 ${families.map(table).join('\n')}
 <h2>Counterexamples</h2>
 ${examples || '<p>None: every cell keeps the property.</p>'}

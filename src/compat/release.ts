@@ -86,6 +86,13 @@ export interface Release {
   losses(state: VmStates, ctx: Ctx): string | undefined;
   /** The VM state as this release's QEMU would hold it (what it writes when it loses something). */
   observe(state: VmStates, ctx: Ctx): VmStates;
+  /**
+   * The guest or host feature a subsection this release sends stands for (a subsection of real
+   * QEMU, sent only while the feature is in use), or undefined for a subsection that carries
+   * state of features every release has. A state that sends such a subsection uses the feature;
+   * a destination without the subsection cannot represent that state (see src/compat/expect.ts).
+   */
+  featureOf(subsection: string): string | undefined;
 }
 
 export const sectionKey = (name: string, instance: number): string =>

@@ -13,16 +13,9 @@ import { saveInto } from '../engine/save';
 import { MalformedError, UnsupportedError } from '../errors';
 import { decodeConfiguration } from '../stream/configuration';
 import { FILE_MAGIC, FILE_VERSION, SectionType } from '../stream/constants';
-import {
-  writeFullSectionHeader,
-  writeSectionFooter,
-  writeStreamHead,
-} from '../stream/generate-framing';
+import { writeDeviceSections, writeStreamHead } from '../stream/generate-framing';
 import { MachineTypeMismatchError, SectionFooterError, UnknownSectionError } from './errors';
-import type { CatalogSection, VmStates } from './release';
-
-const sectionKey = (name: string, instance: number): string =>
-  instance === 0 ? name : `${name}#${instance}`;
+import { sectionKey, type CatalogSection, type VmStates } from './release';
 
 /** Sections in the order QEMU saves them: higher priority first, then registration order. */
 const orderCache = new WeakMap<readonly CatalogSection[], CatalogSection[]>();
@@ -38,7 +31,10 @@ export function saveOrder(catalog: readonly CatalogSection[]): CatalogSection[] 
   return o;
 }
 
-/** The section states that go on the wire: those the VM has, minus sections whose top-level needed() is false. */
+/**
+ * The section states that go on the wire, in save order: those the VM has, minus sections whose
+ * top-level needed() is false. The one answer to "which sections are sent" (generate uses it too).
+ */
 export function sectionsSent(
   catalog: readonly CatalogSection[],
   states: VmStates,
@@ -65,17 +61,17 @@ export function encodeSections(
   ctx: Ctx,
 ): Uint8Array {
   const w = new ByteWriter(16 * 1024);
-  for (const { section: c, state } of sectionsSent(catalog, states, ctx)) {
-    writeFullSectionHeader(w, {
+  writeDeviceSections(
+    w,
+    sectionsSent(catalog, states, ctx).map(({ section: c, state }) => ({
       sectionId: c.sectionId,
       idstr: c.name,
       instanceId: c.instance,
       version: c.vmsd.version_id,
-    });
-    saveInto(w, c.vmsd, state, { ctx, path: `${c.name}#${c.instance}` });
-    writeSectionFooter(w, c.sectionId);
-  }
-  w.u8(SectionType.EOF);
+      writeBody: (out: ByteWriter) =>
+        void saveInto(out, c.vmsd, state, { ctx, path: `${c.name}#${c.instance}` }),
+    })),
+  );
   return w.finish();
 }
 

@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
-import { holdsState, unreachableShape, type AnyField } from '../dsl/field';
+import { unreachableShape, type AnyField } from '../dsl/field';
 import type { AnyVMSD, Ctx, Kind, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
-import { fieldExists, subsectionNeeded } from './fields';
+import { walkSent } from './sent';
 import { initialState, initialValue, stateFields, statesEqual } from './state';
 
 export interface ArbitraryOptions {
@@ -109,18 +109,22 @@ export function canonicalState(desc: AnyVMSDesc, s: State, ctx: Ctx = {}): State
 /** The keys a sender writes for this state (nested struct values are canonicalized on the way). */
 function sentKeys(desc: AnyVMSDesc, s: State, ctx: Ctx): Set<string> {
   const sent = new Set<string>();
-  const walk = (d: AnyVMSDesc) => {
-    for (const f of d.fields) {
-      if (!holdsState(f.shape) || !fieldExists(f, s, d.version_id, ctx)) continue;
-      sent.add(f.key);
-      const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
-      if (nested && f.shape === 'value') s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
-      else if (nested) s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
-    }
-    for (const sub of d.subsections as readonly AnyVMSDesc[])
-      if (subsectionNeeded(sub, s, ctx)) walk(sub);
-  };
-  walk(desc);
+  walkSent(
+    desc,
+    s,
+    ctx,
+    {
+      field: (f) => {
+        sent.add(f.key);
+        const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
+        if (nested && f.shape === 'value')
+          s[f.key] = canonicalState(nested, s[f.key] as State, ctx);
+        else if (nested)
+          s[f.key] = (s[f.key] as State[]).map((e) => canonicalState(nested, e, ctx));
+      },
+    },
+    { preSave: false, structs: false },
+  );
   return sent;
 }
 

@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly base?: number;
   /** Path prefix for errors (the stream layer passes `cpu#0`). */
   readonly path?: string;
+  /** Told of the bytes every VMSTATE_UNUSED field skips (what a receiver drops unread). */
+  readonly onUnused?: (bytes: Uint8Array, path: string) => void;
 }
 
 /**
@@ -63,7 +65,7 @@ export function loadFrom(
   // Without a receiver state, fields are read into an empty object and the ones the stream lacks
   // get their initial values afterwards (cheaper than building every initial value first).
   const state = opts.into ? cloneValue(opts.into) : startState(desc);
-  const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false);
+  const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false, opts.onUnused);
   loader.top(desc, state, version);
   return fillMissing(desc, state);
 }
@@ -93,6 +95,7 @@ class Loader implements KindIO {
     prefix: string | undefined,
     /** True when the input is exactly the body: peeking past its end then means "no subsection". */
     private readonly endIsFinal: boolean,
+    private readonly onUnused?: (bytes: Uint8Array, path: string) => void,
   ) {
     if (prefix) this.stack.push(prefix);
   }
@@ -166,7 +169,8 @@ class Loader implements KindIO {
         return;
       }
       case 'unused':
-        r.skip(f.kind.wireSize!);
+        if (this.onUnused) this.onUnused(r.bytesView(f.kind.wireSize!), this.path());
+        else r.skip(f.kind.wireSize!);
         return;
       case 'value':
         state[f.key] = f.kind.read(r, this, state[f.key]);

@@ -51,20 +51,38 @@ export function writeSectionFooter(w: ByteWriter, sectionId: number): void {
   w.u32(sectionId);
 }
 
-/** The bytes of one FULL section record: 0x04, id, idstr, instance, version, body, footer. */
-export function fullSectionBytes(s: FramedSection): Uint8Array {
-  const w = new ByteWriter(s.body.length + s.idstr.length + 20);
-  writeFullSectionHeader(w, s);
-  w.bytes(s.body);
-  writeSectionFooter(w, s.sectionId);
-  return w.finish();
+/** One FULL section to write: its header fields and what writes its body. */
+export interface SectionRecord {
+  readonly sectionId: number;
+  readonly idstr: string;
+  readonly instanceId: number;
+  readonly version: number;
+  /** Writes the body (fields and subsections) after the header. */
+  readonly writeBody: (w: ByteWriter) => void;
 }
 
+/**
+ * The device part of a stream, as QEMU's savevm writes it: every FULL section (header, body,
+ * footer) in the order given, then EOF. The one writer of sections: `vmstate generate`, the
+ * simulated migration and reproductions all go through it.
+ */
+export function writeDeviceSections(w: ByteWriter, sections: Iterable<SectionRecord>): void {
+  for (const s of sections) {
+    writeFullSectionHeader(w, s);
+    s.writeBody(w);
+    writeSectionFooter(w, s.sectionId);
+  }
+  w.u8(SectionType.EOF);
+}
+
+/** A whole stream: head, the device sections, EOF, and the VM description. */
 export function encodeFramedStream(stream: FramedStream): Uint8Array {
   const w = new ByteWriter(64 * 1024);
   writeStreamHead(w, stream.machineType);
-  for (const s of stream.sections) w.bytes(fullSectionBytes(s));
-  w.u8(SectionType.EOF);
+  writeDeviceSections(
+    w,
+    stream.sections.map((s) => ({ ...s, writeBody: (out: ByteWriter) => out.bytes(s.body) })),
+  );
   const devices = stream.sections.map((s) => ({
     name: s.idstr,
     instance_id: s.instanceId,

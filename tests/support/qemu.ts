@@ -44,7 +44,11 @@ export function qemuBinary(): string {
 export const REAL_RELEASES = ['5.2', '7.2', '10.0'] as const;
 export type RealRelease = (typeof REAL_RELEASES)[number];
 
-const RELEASE_SCRIPT = path.resolve(__dirname, '../../streams/qemu-release.sh');
+/** streams/qemu-release.sh, from tests/support or from its compiled copy in dist/tests/support (npm run bench). */
+const RELEASE_SCRIPT =
+  ['../../streams/qemu-release.sh', '../../../streams/qemu-release.sh']
+    .map((p) => path.resolve(__dirname, p))
+    .find((p) => fs.existsSync(p)) ?? path.resolve(__dirname, '../../streams/qemu-release.sh');
 
 /** The command and leading arguments that run `release` (default: the system's QEMU). */
 export function qemuCommand(release?: RealRelease): { cmd: string; prefix: string[] } {
@@ -214,6 +218,8 @@ export interface CaptureOptions extends QemuMachineOptions {
   out?: string;
   /** Skip the firmware check (never for streams that are kept). */
   allowFirmware?: boolean;
+  /** Read `info registers` of vCPU 0 just before migrating (CaptureResult.registers). */
+  readRegisters?: boolean;
 }
 
 /** Everything known about one capture, for reports and assertions. */
@@ -233,6 +239,8 @@ export interface CaptureResult {
   /** Wall time of the whole capture, QEMU start to exit. */
   elapsedMs: number;
   stderr: string;
+  /** `info registers` of vCPU 0 when the migration started (with readRegisters). */
+  registers?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,6 +606,9 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
       await delay(opts.runMs);
       await qemu.qmp.execute('stop');
     }
+    const registers = opts.readRegisters
+      ? await qemu.qmp.hmp('info registers', { cpuIndex: 0 })
+      : undefined;
     const uri = `exec:cat > ${shellQuote(partial)} && mv ${shellQuote(partial)} ${shellQuote(out)}`;
     await qemu.qmp.execute('migrate', { uri });
     const migration = await pollMigration(qemu, deadline);
@@ -614,6 +625,7 @@ export async function captureStreamDetailed(opts: CaptureOptions = {}): Promise<
       migration,
       elapsedMs: Date.now() - started,
       stderr: qemu.stderr,
+      registers,
     };
   } finally {
     await qemu?.kill();

@@ -2,13 +2,13 @@
  * Writes the migration stream a release would write for a VM state on a machine type, or says
  * why that release would not (or would, but lose state) — what `vmstate generate` does.
  */
-import type { State } from '../../src/dsl';
+import { sectionsSent } from '../../src/compat/vm-stream';
 import { saveDescribed } from '../../src/engine/save';
 import { HookError, VMStateError } from '../../src/errors';
 import { encodeFramedStream, type FramedSection } from '../../src/stream/generate-framing';
 import type { X86Ctx } from '../x86/ctx';
 import { findMachine, machineCtx } from '../../src/compat/release';
-import { sectionKey, type Release, type VmStates } from './types';
+import type { Release, VmStates } from './types';
 
 export type GenerateOutcome =
   | {
@@ -63,16 +63,10 @@ export function generateStream(
     };
   const state = lost ? release.observe(vm.state, ctx) : vm.state;
 
-  const ordered = release.catalog
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => b.c.priority - a.c.priority || a.i - b.i);
   const sections: FramedSection[] = [];
-  for (const { c } of ordered) {
-    const s = state[sectionKey(c.name, c.instance)];
-    if (!s) continue;
-    if (c.vmsd.needed && !c.vmsd.needed(s, ctx)) continue; // a top-level needed() skips the whole section
+  for (const { section: c, state: s } of sectionsSent(release.catalog, state, ctx)) {
     try {
-      const { bytes, vmdesc } = saveDescribed(c.vmsd, s as State, {
+      const { bytes, vmdesc } = saveDescribed(c.vmsd, s, {
         ctx,
         path: `${c.name}#${c.instance}`,
       });

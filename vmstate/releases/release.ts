@@ -5,7 +5,7 @@
  */
 import { cpuCommon } from '../devices/cpu_common';
 import { timers } from '../devices/timer';
-import { buildCpuDescription, type CpuFeatures } from '../x86/cpu';
+import { buildCpuDescription, cpuSubsectionFeature, type CpuFeatures } from '../x86/cpu';
 import { machineTypesOf, type CompatTable } from './machines';
 import { nestedBlockers, nestedLosses, nestedObserve } from './nested-support';
 import { PC_COMPAT } from './pc-compat';
@@ -55,5 +55,6 @@ export function defineRelease(spec: ReleaseSpec, table: CompatTable = PC_COMPAT)
     losses: nestedLosses(name, cpuFeatures),
     observe: nestedObserve(cpuFeatures),
     cpuFeatures,
+    featureOf: cpuSubsectionFeature,
   };
 }

@@ -33,4 +33,11 @@ export interface Release extends CoreRelease {
   readonly observe: (state: VmStates, ctx: X86Ctx) => VmStates;
   /** How its `cpu` description was built. */
   readonly cpuFeatures: CpuFeatures;
+  /**
+   * The guest or host feature a subsection this release sends stands for (a subsection of real
+   * QEMU, sent only while the feature is in use), or undefined for a subsection that carries
+   * state of features every release has. A state that sends such a subsection uses the feature;
+   * a destination without the subsection cannot represent that state (see src/compat/expect.ts).
+   */
+  readonly featureOf: (subsection: string) => string | undefined;
 }

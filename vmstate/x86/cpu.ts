@@ -266,3 +266,26 @@ export const cpuEverythingDescription: AnyVMSDesc = cpuEverything;
 
 /** QEMU 7.2's `cpu` section (x86_64, KVM-enabled build). */
 export const cpu = buildCpuDescription({ version: '7.2', nested: NESTED_7_2 });
+
+/**
+ * The subsections of real QEMU's cpu VMState that exist only for a guest or host feature: QEMU
+ * adds one with each new feature and sends it only while the feature is in use, so a state that
+ * sends it uses that feature. A release that lacks the subsection lacks the feature, and no
+ * machine type can turn a guest's use of it off. A design's own new subsection is not among
+ * them: it carries state the older release already runs, so a machine type must keep it off.
+ */
+const REAL_NESTED_SUBSECTIONS: Readonly<Record<string, string>> = {
+  'cpu/nested_state': '4.1',
+  'cpu/kvm_nested_state/vmx': '4.1',
+  'cpu/kvm_nested_state/vmx/vmcs12': '4.1',
+  'cpu/kvm_nested_state/vmx/shadow_vmcs12': '4.1',
+  'cpu/kvm_nested_state/svm': '5.1',
+};
+
+/** The feature a subsection of real QEMU carries, in words, or undefined for any other subsection. */
+export function cpuSubsectionFeature(name: string): string | undefined {
+  const since =
+    CPU_SUBSECTION_CATALOG.find((e) => e.desc.name === name)?.since ??
+    REAL_NESTED_SUBSECTIONS[name];
+  return since && `a guest or host feature QEMU migrates since ${since}`;
+}

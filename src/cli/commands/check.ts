@@ -16,7 +16,15 @@ export function registerCheck(program: Command): void {
       'backward (NEW loads what OLD writes), forward (OLD loads what NEW writes, on the old machine type) or full',
       'full',
     )
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as JSON (same as --error-format json)')
+    .option(
+      '--error-format <format>',
+      'text, json, or github-actions (one ::error/::warning/::notice annotation per finding)',
+    )
+    .option(
+      '--ignore <file>',
+      'a JSON ignore file: {"ignore": [{"rule", "section", "path", "reason"}]}; matching findings are listed apart and not counted',
+    )
     .option(
       '--samples <n>',
       'random VMs (besides the scenarios) used to decide whether a subsection is ever sent on the old machine type',
@@ -26,7 +34,13 @@ export function registerCheck(program: Command): void {
       (
         oldSpec: string,
         newSpec: string,
-        opts: { mode?: string; json?: boolean; samples?: string },
+        opts: {
+          mode?: string;
+          json?: boolean;
+          samples?: string;
+          ignore?: string;
+          errorFormat?: string;
+        },
       ) =>
         runCommand(undefined, async () => {
           const { runCheck } = await import('../run/check');

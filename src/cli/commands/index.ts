@@ -7,6 +7,7 @@ import { registerReleases } from './releases';
 import { registerGenerate } from './generate';
 import { registerCheck } from './check';
 import { registerCompat } from './compat';
+import { registerPredict } from './predict';
 import { registerMain } from './main';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
@@ -19,5 +20,6 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerCheck(program);
   registerCompat(program);
+  registerPredict(program);
   registerMain(program);
 }

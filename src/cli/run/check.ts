@@ -1,5 +1,13 @@
 /** The body of `vmstate check OLD NEW` (src/cli/commands/check.ts parses the options). */
+import * as fs from 'fs';
 import { UsageError } from '../../errors';
+import {
+  IgnoreFileError,
+  applyIgnores,
+  githubAnnotations,
+  parseIgnoreFile,
+  type IgnoreRule,
+} from '../../compat/static/ci';
 import { checkCompat, formatReport, type CheckMode } from '../../compat/static/check';
 import { neededOnOldMachineHook, releaseCheckSet } from '../../compat/static/release-set';
 import { x86Platform } from '../../../vmstate/platform';
@@ -10,6 +18,10 @@ export interface CheckCliOptions {
   readonly json?: boolean;
   /** Random VMs the subsection sampling uses besides the scenarios. */
   readonly samples?: string;
+  /** An ignore file (src/compat/static/ci.ts): findings it names, each with its reason, are not counted. */
+  readonly ignore?: string;
+  /** 'text' (default), 'json' or 'github-actions'. */
+  readonly errorFormat?: string;
 }
 
 const MODES: readonly CheckMode[] = ['backward', 'forward', 'full'];
@@ -49,7 +61,39 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
           })
         : undefined,
   };
-  const report = checkCompat(setOf(oldOp), setOf(newOp), mode, hooks);
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  const format = opts.errorFormat ?? (opts.json ? 'json' : 'text');
+  if (!['text', 'json', 'github-actions'].includes(format))
+    throw new UsageError(
+      `check: --error-format must be text, json or github-actions (got '${format}')`,
+    );
+  let ignores: IgnoreRule[] = [];
+  if (opts.ignore !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(opts.ignore, 'utf8');
+    } catch (e) {
+      throw new UsageError(
+        `check: cannot read --ignore ${opts.ignore}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
+    }
+    try {
+      ignores = parseIgnoreFile(text);
+    } catch (e) {
+      if (!(e instanceof IgnoreFileError)) throw e;
+      process.stderr.write(`vmstate: ${opts.ignore}: ${e.message}\n`);
+      return 3;
+    }
+  }
+  const report = applyIgnores(checkCompat(setOf(oldOp), setOf(newOp), mode, hooks), ignores);
+  if (format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (format === 'github-actions')
+    process.stdout.write(githubAnnotations(report, newOp.kind === 'release' ? undefined : newSpec));
+  else {
+    process.stdout.write(formatReport(report));
+    if (report.ignored.length)
+      process.stdout.write(
+        `${report.ignored.length} finding(s) ignored by ${opts.ignore}:\n${report.ignored.map((i) => `  ${i.finding.rule} ${i.finding.path || i.finding.entry}: ${i.reason}\n`).join('')}`,
+      );
+  }
   return report.breaking > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * heatmap, with a shrunk counterexample and its reproduction files for every failing cell.
  */
 import * as fs from 'fs';
+import { BREAK_SENTENCE } from '../../compat/expect';
 import { UsageError } from '../../errors';
 import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
 import { readInputFile } from './input';
@@ -87,6 +88,15 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
       : opts.machine.length === 1 && opts.machine[0] === 'all'
         ? 'all'
         : opts.machine.flatMap((m) => m.split(',')).filter(Boolean);
+  if (Array.isArray(machines)) {
+    // A machine type no chosen release has is a usage error, not a matrix of refusals.
+    const known = new Set([...from, ...to].flatMap((r) => r.machineTypes.map((m) => m.name)));
+    const unknown = machines.filter((m) => !known.has(m));
+    if (unknown.length)
+      throw new UsageError(
+        `compat: unknown machine type ${unknown.map((m) => `'${m}'`).join(', ')} (known: ${[...known].slice(0, 6).join(', ')}, ...; or newest, all)`,
+      );
+  }
   const cells = matrixCells({ platform: x86Platform, from, to, machines });
   if (cells.length === 0)
     throw new UsageError('compat: no cell to run (no machine type both releases of any pair know)');
@@ -290,7 +300,11 @@ export function formatMatrix(
     }
   }
   if (failing.length) {
-    lines.push('', 'cells that break the property (one shrunk counterexample each):');
+    lines.push(
+      '',
+      BREAK_SENTENCE,
+      'cells that break the property (one shrunk counterexample each):',
+    );
     for (const c of failing) {
       const cx = c.counterexample;
       lines.push(

@@ -1,3 +1,4 @@
+import { BREAK_SENTENCE } from '../expect';
 import { compareSets, type CheckHooks, type Finding } from './rules';
 import type { CheckSet } from './model';
 
@@ -48,5 +49,6 @@ export function formatReport(r: CheckReport): string {
       `  ${f.severity.toUpperCase().padEnd(7)} ${f.rule} [${f.direction}] ${f.path || f.entry}: ${f.message}`,
     );
   }
+  if (r.breaking > 0) lines.push(`(${BREAK_SENTENCE})`);
   return `${lines.join('\n')}\n`;
 }

@@ -48,7 +48,8 @@ export function neededOnOldMachineHook(
           ? [destination]
           : []
         : machinesFor(destination, source);
-  if (machines.length === 0) return {};
+  const featureOf = (sub: string) => source.featureOf(sub);
+  if (machines.length === 0) return { featureOf };
   let examples: Map<string, string> | undefined;
   let sampled = 0;
   const sample = (): Map<string, string> => {
@@ -78,6 +79,7 @@ export function neededOnOldMachineHook(
     return found;
   };
   return {
+    featureOf,
     neededOnOldMachine: (_entry, _parent, sub) => {
       examples ??= sample();
       return examples.get(sub.name) ?? false;

@@ -101,6 +101,11 @@ export const RULES = {
     about:
       'a subsection the destination does not know is needed for sampled states even on the old machine type (no compat property keeps it off)',
   },
+  SUBSECTION_OF_FEATURE_UNKNOWN_TO_DESTINATION: {
+    severity: 'warning',
+    about:
+      "a subsection of a guest or host feature the destination lacks: refused while the guest uses the feature, which QEMU's contract allows (the destination cannot represent such a state)",
+  },
   SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE: {
     severity: 'info',
     about:
@@ -112,6 +117,8 @@ export type RuleId = keyof typeof RULES;
 
 /** Optional knowledge the DSL side can add: does a subsection ever go out on the destination's machine type? */
 export interface CheckHooks {
+  /** The guest or host feature a source subsection stands for (see Release.featureOf), or undefined. */
+  featureOf?(sub: string): string | undefined;
   /** Returns a sampled state description when `sub` is needed, false when never seen needed, undefined if unknown. */
   neededOnOldMachine?(entry: string, parent: CheckDesc, sub: CheckDesc): string | false | undefined;
   /** What neededOnOldMachine looked at (e.g. `306 VMs on pc-q35-7.2, pc-i440fx-7.2`), for its findings. */
@@ -207,6 +214,16 @@ function compareDesc(
     const other = d.subsections.find((x) => x.name === sub.name);
     const subPath = `${path} > ${sub.name}`;
     if (!other) {
+      const feature = hooks.featureOf?.(sub.name);
+      if (feature) {
+        add(
+          'SUBSECTION_OF_FEATURE_UNKNOWN_TO_DESTINATION',
+          entry,
+          subPath,
+          `'${sub.name}' is unknown to the destination: it stands for ${feature}, which the destination lacks; a state using it cannot be represented there`,
+        );
+        continue;
+      }
       const sampled = hooks.neededOnOldMachine?.(entry, s, sub);
       if (sampled === false)
         add(
