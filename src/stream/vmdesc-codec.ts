@@ -7,10 +7,12 @@ import { sectionPath } from './section';
 import type { DescEntry, DescStruct, DescValue } from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
 import {
+  FieldKind,
   SIGNED_INT_TYPES,
   UNSIGNED_INT_TYPES,
   planOf,
   skipStruct,
+  type PlanField,
   type VmdescPlan,
 } from './vmdesc-plan';
 
@@ -59,9 +61,7 @@ function lazyStruct(plan: VmdescPlan, bytes: Uint8Array, base: number, path: str
   const materialize = (): DescStruct => {
     const body = s[LAZY];
     if (!body) return s;
-    const full = new DecodeContext(new ByteReader(body.bytes, body.base), body.path).struct(
-      body.plan.desc,
-    );
+    const full = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
     delete s[LAZY];
     Object.defineProperty(s, 'entries', {
       value: full.entries,
@@ -94,6 +94,79 @@ function lazyStruct(plan: VmdescPlan, bytes: Uint8Array, base: number, path: str
     writable: true,
   });
   return s;
+}
+
+/**
+ * The tree of bytes the plan walk already accepted (so no check can fail here): what
+ * DecodeContext builds, field for field and key for key, driven by the compiled plan.
+ */
+function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct {
+  const start = r.offset;
+  const entries: DescEntry[] = [];
+  for (const pf of plan.fields) {
+    const f = pf.field;
+    const arrayed = f.array_len !== undefined;
+    for (let i = 0; i < pf.count; i++) {
+      const index = arrayed ? i : f.index;
+      const value = buildValue(r, pf, path);
+      entries.push(index !== undefined ? { name: f.name, index, value } : { name: f.name, value });
+    }
+  }
+  const subsections = [];
+  for (const sub of plan.subsections) {
+    const offset = r.offset;
+    r.skip(1);
+    const name = r.countedString();
+    const version = r.u32();
+    subsections.push({ name, version, offset, body: buildStruct(r, sub, path) });
+  }
+  return {
+    kind: 'struct',
+    type: 'struct',
+    offset: start,
+    size: r.offset - start,
+    vmsdName: plan.desc.vmsd_name,
+    version: plan.desc.version,
+    entries,
+    subsections,
+  };
+}
+
+function buildValue(r: ByteReader, pf: PlanField, path: string): DescValue {
+  const offset = r.offset;
+  const type = pf.field.type;
+  const size = pf.size;
+  switch (pf.kind) {
+    case FieldKind.Struct:
+      return buildStruct(r, pf.struct!, path);
+    case FieldKind.Capability: {
+      const name = r.countedString();
+      return { kind: 'capability', type, offset, size: r.offset - offset, name };
+    }
+    case FieldKind.Bool:
+      return { kind: 'bool', type, offset, size, byte: r.u8() };
+    case FieldKind.NullPtr:
+      r.skip(size);
+      return { kind: 'nullptr', type, offset, size };
+    case FieldKind.Int:
+      return {
+        kind: 'int',
+        type,
+        offset,
+        size,
+        signed: pf.signed,
+        value: readInt(r, size, pf.signed),
+      };
+    default: {
+      const data = r.bytesCopy(size);
+      const f = pf.field;
+      if (type === 'tmp' && Array.isArray(f.fields)) {
+        const inner = tryInner(data, offset, f, path);
+        if (inner) return { kind: 'bytes', type, offset, size, data, inner };
+      }
+      return { kind: 'bytes', type, offset, size, data };
+    }
+  }
 }
 
 class DecodeContext {

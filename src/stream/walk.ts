@@ -21,7 +21,8 @@ import type { ConfigurationRecord, StreamRecord, StreamVisitor } from './records
 import type { CodecResolver, DeviceSection, SectionCodec, SectionInfo } from './section';
 import { sectionPath } from './section';
 import { bytesSource, type ChunkSource } from './source';
-import { vmdescResolver } from './vmdesc-codec';
+import { lazyBodyOf, vmdescResolver } from './vmdesc-codec';
+import type { DescStruct } from './vmdesc-value';
 import {
   VmdescIndex,
   locateVmdescFromEnd,
@@ -408,7 +409,12 @@ class Walker {
           r.path = () => path;
           const start = r.pos;
           const value = codec.decode(r, info);
-          return { value, body: r.bytes.slice(start, r.pos) };
+          // A vmdesc-decoded struct whose entries are still unread holds a copy of these very bytes.
+          const kept = isLazy(value) ? lazyBodyOf(value)?.bytes : undefined;
+          return {
+            value,
+            body: kept?.length === r.pos - start ? kept : r.bytes.slice(start, r.pos),
+          };
         },
         { limit: this.limits.maxSectionBytes, what: `section ${path}`, path },
       );
@@ -633,6 +639,10 @@ class Walker {
     if (w.available > 0)
       this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
   }
+}
+
+function isLazy(v: unknown): v is DescStruct {
+  return typeof v === 'object' && v !== null && (v as DescStruct).kind === 'struct';
 }
 
 /** Bytes that can follow a footer: a section type, a command or EOF (end of input is checked by the caller). */

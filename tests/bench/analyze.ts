@@ -18,7 +18,12 @@ import { writeSyntheticStream } from '../../src/stream/synth';
 import { fileSource } from '../../src/stream/source';
 import { readStreamContents } from '../../src/stream/collect';
 import { analyzeMigrationPy } from '../support/anchors';
-import { goal } from './measure';
+import { goal, measure } from './measure';
+import { ByteReader } from '../../src/bytes/reader';
+import { decodeByVmdesc, lazyBodyOf } from '../../src/stream/vmdesc-codec';
+import type { DescStruct } from '../../src/stream/vmdesc-value';
+import type { VmdescVmsd } from '../../src/stream/vmdesc';
+import type { DeviceSection } from '../../src/stream/section';
 import { deviceHeavyStreams, randomRamStream, type BenchStream } from './streams';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -175,27 +180,41 @@ function loadNote(): string {
   return `load average ${a.toFixed(2)} ${b.toFixed(2)} ${c.toFixed(2)} on ${os.cpus().length} cores`;
 }
 
-/** Device sections decoded in process (vmdesc decoding, whole file walked from memory): MB/s of section bytes. */
+/**
+ * Device-section decoding in process: every section the stream's vmdesc describes, decoded from
+ * its body bytes again and again (the walk's check of its length plus the full decoded tree, as
+ * --format json and tree read it); MB/s of section bytes, median of 9 batches.
+ */
 async function inProcessDecoding(file: string): Promise<{ mbps: number; bytes: number }> {
-  const once = async () => {
-    const source = await fileSource(file);
-    try {
-      const t = process.hrtime.bigint();
-      const c = await readStreamContents(source);
-      const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-      let bytes = 0;
-      for (const e of c.entries) if (e.type === 'section') bytes += e.section.body.length;
-      return { seconds, bytes };
-    } finally {
-      await source.close();
-    }
-  };
-  await once();
-  const runs: Array<{ seconds: number; bytes: number }> = [];
-  for (let i = 0; i < 9; i++) runs.push(await once());
-  runs.sort((a, b) => a.seconds - b.seconds);
-  const m = runs[4];
-  return { mbps: m.bytes / m.seconds / 1e6, bytes: m.bytes };
+  const source = await fileSource(file);
+  let contents;
+  try {
+    contents = await readStreamContents(source);
+  } finally {
+    await source.close();
+  }
+  const jobs: Array<{ body: Uint8Array; base: number; desc: VmdescVmsd; info: DeviceSection }> = [];
+  for (const e of contents.entries) {
+    if (e.type !== 'section' || e.section.decodedBy !== 'vmdesc') continue;
+    const lazy = lazyBodyOf(e.section.value as DescStruct);
+    if (lazy)
+      jobs.push({
+        body: e.section.body,
+        base: e.section.bodyOffset,
+        desc: lazy.plan.desc,
+        info: e.section,
+      });
+  }
+  const bytes = jobs.reduce((n, j) => n + j.body.length, 0);
+  const m = measure(
+    'device sections',
+    () => {
+      for (const j of jobs)
+        void decodeByVmdesc(new ByteReader(j.body, j.base), j.desc, j.info).entries;
+    },
+    bytes,
+  );
+  return { mbps: bytes / m.perOp / 1e6, bytes };
 }
 
 export async function benchAnalyze(): Promise<void> {
@@ -272,7 +291,7 @@ export async function benchAnalyze(): Promise<void> {
       if (s.headline) {
         const d = await inProcessDecoding(s.file);
         goal(
-          `device-section decoding in process: ${d.mbps.toFixed(1)} MB/s of ${(d.bytes / 1e6).toFixed(2)} MB section bytes (goal >= 50 MB/s)`,
+          `device-section decoding in process: ${d.mbps.toFixed(1)} MB/s of ${(d.bytes / 1e6).toFixed(2)} MB section bytes, decoded into the tree (goal >= 50 MB/s)`,
           d.mbps >= 50,
         );
       }
