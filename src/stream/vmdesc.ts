@@ -113,16 +113,21 @@ export async function locateVmdescFromEnd(
   const step = 1 << 20;
   let hi = size;
   const lowest = Math.max(0, size - maxBytes - 5);
+  let firstCandidate: number | undefined;
   while (hi > lowest) {
     const lo = Math.max(lowest, hi - step);
     const chunk = await source.readAt(lo, hi - lo);
     for (let i = chunk.length - 1; i >= 0; i--) {
       if (chunk[i] !== SectionType.VMDESCRIPTION) continue;
       const marker = lo + i;
+      // The last 0x06 may be a byte of the be32 length (87,814 = 00 01 57 06): the marker is
+      // then at most 4 bytes before it.
+      firstCandidate ??= marker;
+      if (firstCandidate - marker > 4) return undefined;
       const head = await source.readAt(marker, 6);
-      if (head.length < 6) return undefined;
+      if (head.length < 6) continue;
       const len = ((head[1] << 24) >>> 0) + (head[2] << 16) + (head[3] << 8) + head[4];
-      if (marker + 5 + len !== size || head[5] !== 0x7b /* '{' */) return undefined;
+      if (marker + 5 + len !== size || head[5] !== 0x7b /* '{' */) continue;
       const json = await source.readAt(marker + 5, len);
       return { offset: marker, json };
     }
@@ -136,12 +141,16 @@ export function locateVmdescInBytes(
   bytes: Uint8Array,
   base: number,
 ): { offset: number; json: Uint8Array } | undefined {
-  const i = bytes.lastIndexOf(SectionType.VMDESCRIPTION);
-  if (i < 0 || i + 6 > bytes.length) return undefined;
-  const len =
-    ((bytes[i + 1] << 24) >>> 0) + (bytes[i + 2] << 16) + (bytes[i + 3] << 8) + bytes[i + 4];
-  if (i + 5 + len !== bytes.length || bytes[i + 5] !== 0x7b) return undefined;
-  return { offset: base + i, json: bytes.subarray(i + 5) };
+  const last = bytes.lastIndexOf(SectionType.VMDESCRIPTION);
+  // As locateVmdescFromEnd: the last 0x06 may be a byte of the length, the marker just before.
+  for (let i = last; i >= 0 && last - i <= 4; i--) {
+    if (bytes[i] !== SectionType.VMDESCRIPTION || i + 6 > bytes.length) continue;
+    const len =
+      ((bytes[i + 1] << 24) >>> 0) + (bytes[i + 2] << 16) + (bytes[i + 3] << 8) + bytes[i + 4];
+    if (i + 5 + len !== bytes.length || bytes[i + 5] !== 0x7b) continue;
+    return { offset: base + i, json: bytes.subarray(i + 5) };
+  }
+  return undefined;
 }
 
 /** Matches stream sections to vmdesc devices by (idstr, instance), each description used once, in order. */
