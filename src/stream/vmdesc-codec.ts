@@ -157,7 +157,8 @@ function buildValue(r: ByteReader, pf: PlanField, path: string): DescValue {
         signed: pf.signed,
         value: readInt(r, size, pf.signed),
       };
-    default: {
+    case FieldKind.Bytes:
+    case FieldKind.Invalid: {
       const data = r.bytesCopy(size);
       const f = pf.field;
       if (type === 'tmp' && Array.isArray(f.fields)) {
