@@ -8,6 +8,8 @@ import { registerGenerate } from './generate';
 import { registerCheck } from './check';
 import { registerCompat } from './compat';
 import { registerMain } from './main';
+import { registerDiff } from './diff';
+import { registerTap } from './tap';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -19,5 +21,7 @@ export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerCheck(program);
   registerCompat(program);
+  registerDiff(program);
+  registerTap(program);
   registerMain(program);
 }
