@@ -21,3 +21,16 @@ export type { VmdescField, VmdescVMSD } from './engine/vmdesc-types';
 export * from './errors';
 export { ByteReader } from './bytes/reader';
 export { ByteWriter } from './bytes/writer';
+export {
+  diffStreams,
+  DiffInputError,
+  diffJson,
+  diffTree,
+  type DiffOptions,
+  type RamMode,
+  type StreamDiff,
+  type SectionDiff,
+  type FieldDiff,
+  type RamDiff,
+  type RamBlockDiff,
+} from './diff';
