@@ -52,6 +52,17 @@ export async function startVm(opts: CaptureOptions & { incoming?: string } = {})
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const work = makeWorkDir(opts.biosCode);
   const args = [...machineArgs(opts, work)];
+  (opts.ramLoads ?? []).forEach((load, i) => {
+    let file = load.file;
+    if (!file) {
+      file = path.join(work.dir, `load${i}.bin`);
+      fs.writeFileSync(file, load.data ?? new Uint8Array());
+    }
+    args.push(
+      '-device',
+      `loader,file=${path.resolve(file)},addr=0x${load.addr.toString(16)},force-raw=on`,
+    );
+  });
   if (opts.incoming) args.push('-incoming', opts.incoming);
   let qemu: QemuProcess;
   try {

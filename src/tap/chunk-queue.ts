@@ -1,0 +1,80 @@
+import type { ChunkSource } from '../stream/source';
+
+/**
+ * Chunks pushed as they arrive from a socket, read by the stream walker: a ChunkSource with no
+ * random access. It holds at most what the walker has not read yet; the owner pauses the socket
+ * while `full` and resumes it on `onSpace`, so a slow decoder slows the source instead of
+ * growing memory.
+ */
+export class ChunkQueue implements ChunkSource {
+  private readonly chunks: Uint8Array[] = [];
+  private head = 0;
+  private bytes = 0;
+  private ended = false;
+  private waiting?: () => void;
+  /** Called when the walker is about to wait for input (nothing buffered): the tap forwards held bytes here. */
+  onStarve?: () => void;
+  /** Called when `full` turns false. */
+  onSpace?: () => void;
+
+  constructor(private readonly limit: number) {}
+
+  get full(): boolean {
+    return this.bytes >= this.limit;
+  }
+
+  get buffered(): number {
+    return this.bytes;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.ended) return;
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /** Drops everything and accepts nothing more (the decoder stopped). */
+  discard(): void {
+    this.chunks.length = 0;
+    this.head = 0;
+    this.bytes = 0;
+    this.end();
+    this.onSpace?.();
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.head < this.chunks.length) {
+        const c = this.chunks[this.head++];
+        if (this.head > 1024) {
+          this.chunks.splice(0, this.head);
+          this.head = 0;
+        }
+        const wasFull = this.full;
+        this.bytes -= c.length;
+        if (wasFull && !this.full) this.onSpace?.();
+        return c;
+      }
+      if (this.ended) return null;
+      this.onStarve?.();
+      if (this.head < this.chunks.length || this.ended) continue;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.discard();
+  }
+}
