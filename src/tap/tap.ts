@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as net from 'net';
-import { VMStateError } from '../errors';
+import { TruncatedError, VMStateError } from '../errors';
 import { tempNameBeside } from '../stream/atomic-file';
 import { ContentsCollector, type StreamContents } from '../stream/collect';
 import type { StreamRecord, StreamVisitor } from '../stream/records';
@@ -99,7 +99,8 @@ const PROGRESS_EVERY_MS = 250;
  * source; memory stays bounded by `maxBufferedBytes` plus one record.
  */
 export async function tapMigration(o: TapOptions): Promise<TapResult> {
-  const server = net.createServer({ pauseOnConnect: true });
+  // Half-open both ways: one side's FIN is passed on while the other direction keeps flowing.
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   const listening = await listen(server, o.listen);
   o.onEvent?.({ type: 'listening', address: formatTapAddress(listening) });
   let source: net.Socket;
@@ -159,7 +160,10 @@ function acceptOne(server: net.Server, timeoutMs: number): Promise<net.Socket> {
 
 function connect(a: TapAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = a.kind === 'unix' ? net.connect(a.path) : net.connect(a.port, a.host);
+    const s =
+      a.kind === 'unix'
+        ? net.connect({ path: a.path, allowHalfOpen: true })
+        : net.connect({ port: a.port, host: a.host, allowHalfOpen: true });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`no answer within ${timeoutMs / 1000} s`));
@@ -307,15 +311,20 @@ class Tap {
     dest.on('error', (e: NodeJS.ErrnoException) =>
       this.onDestGone(`destination connection lost (${e.code ?? e.message})`),
     );
-    dest.on('end', () => this.onDestGone('the destination closed the connection'));
+    dest.on('end', () => {
+      this.onDestGone('the destination closed the connection');
+      if (this.eofSeen && !source.destroyed) source.end();
+    });
     dest.on('close', () => {
       this.onDestGone('the destination closed the connection');
+      if (!source.destroyed) source.end();
       this.destClosed.resolve();
     });
     source.resume();
 
     const contents = await walked;
-    await this.sourceClosed.promise;
+    await Promise.race([this.sourceClosed.promise, delay(30_000)]);
+    source.destroy();
     this.endDestWhenForwarded();
     await Promise.race([this.destClosed.promise, delay(30_000)]);
     dest.destroy();
@@ -325,9 +334,14 @@ class Tap {
       if (this.aborted) return { stats, contents, verdict, aborted: this.aborted };
       // The source went first and the stream was cut: whatever the decoder then tripped over
       // (a truncated page, a missing footer) is a consequence.
+      const cut =
+        walkError === undefined
+          ? !this.eofSeen
+          : walkError instanceof TruncatedError ||
+            (walkError instanceof VMStateError && walkError.offset + 8 >= stats.bytes);
       const sourceFirst =
         (this.sourceProblem !== undefined || this.sourceEnded) &&
-        !this.eofSeen &&
+        cut &&
         (this.destGone === undefined || this.sourceLostAt <= this.destGone.seq);
       if (sourceFirst) {
         const inside =
