@@ -34,3 +34,16 @@ export {
   type RamDiff,
   type RamBlockDiff,
 } from './diff';
+export {
+  tapMigration,
+  TapConnectionError,
+  catalogCheck,
+  parseTapAddress,
+  type TapOptions,
+  type TapResult,
+  type TapEvent,
+  type TapAddress,
+  type MigrationCheck,
+  type Refusal,
+  type SectionVerdict,
+} from './tap';
