@@ -21,6 +21,7 @@ export type { VmdescField, VmdescVMSD } from './engine/vmdesc-types';
 export * from './errors';
 export { ByteReader } from './bytes/reader';
 export { ByteWriter } from './bytes/writer';
+export { fileSource, bytesSource, readableSource, type ChunkSource } from './stream/source';
 export {
   diffStreams,
   DiffInputError,
@@ -37,6 +38,7 @@ export {
 export {
   tapMigration,
   TapConnectionError,
+  TapListenError,
   catalogCheck,
   parseTapAddress,
   type TapOptions,

@@ -174,6 +174,13 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--check', '9.9'],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
       ['tap', '--forward', 'tcp:127.0.0.1:2'],
+      [
+        'tap',
+        '--listen',
+        `unix:${path.join(dir, 'no', 'such', 'dir', 's')}`,
+        '--forward',
+        'tcp:127.0.0.1:2',
+      ],
     ]) {
       const r = await runCli(args);
       expect(r.code).toBe(2);

@@ -6,6 +6,8 @@ import type { ChunkSource } from '../stream/source';
  * while `full` and resumes it on `onSpace`, so a slow decoder slows the source instead of
  * growing memory.
  */
+const EMPTY = new Uint8Array(0);
+
 export class ChunkQueue implements ChunkSource {
   private readonly chunks: Uint8Array[] = [];
   private head = 0;
@@ -52,6 +54,35 @@ export class ChunkQueue implements ChunkSource {
     const w = this.waiting;
     this.waiting = undefined;
     w?.();
+  }
+
+  /** Copies queued bytes into the walker's own buffer, so it refills one buffer instead of joining chunks. */
+  async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    for (;;) {
+      if (this.head < this.chunks.length) {
+        let got = 0;
+        const wasFull = this.full;
+        while (got < length && this.head < this.chunks.length) {
+          const c = this.chunks[this.head];
+          const n = Math.min(c.length, length - got);
+          buf.set(n === c.length ? c : c.subarray(0, n), offset + got);
+          got += n;
+          if (n === c.length) this.chunks[this.head++] = EMPTY;
+          else this.chunks[this.head] = c.subarray(n);
+        }
+        this.bytes -= got;
+        if (this.head > 1024) {
+          this.chunks.splice(0, this.head);
+          this.head = 0;
+        }
+        if (wasFull && !this.full) this.onSpace?.();
+        return got;
+      }
+      if (this.ended) return 0;
+      this.onStarve?.();
+      if (this.head < this.chunks.length || this.ended) continue;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+    }
   }
 
   async read(): Promise<Uint8Array | null> {

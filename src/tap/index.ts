@@ -4,6 +4,7 @@ export type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
 export {
   tapMigration,
   TapConnectionError,
+  TapListenError,
   type TapOptions,
   type TapResult,
   type TapEvent,

@@ -85,6 +85,9 @@ export interface TapResult {
   saved?: string;
 }
 
+/** The tap could not listen on its address (in use, no permission, a bad path). */
+export class TapListenError extends Error {}
+
 /** A connection ended before the stream did (or could not be made). Offset: bytes read from the source. */
 export class TapConnectionError extends VMStateError {
   override readonly code = 'connection-lost';
@@ -131,9 +134,11 @@ export async function tapMigration(o: TapOptions): Promise<TapResult> {
 /** Where the tap listens, with the port the system chose for port 0. */
 function listen(server: net.Server, a: TapAddress): Promise<TapAddress> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (e: NodeJS.ErrnoException) =>
+      reject(new TapListenError(`cannot listen on ${formatTapAddress(a)}: ${e.code ?? e.message}`));
+    server.once('error', onError);
     const done = () => {
-      server.off('error', reject);
+      server.off('error', onError);
       const addr = server.address();
       resolve(a.kind === 'tcp' && addr && typeof addr === 'object' ? { ...a, port: addr.port } : a);
     };

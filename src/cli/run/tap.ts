@@ -1,8 +1,12 @@
 import { UsageError } from '../../errors';
-import { analysisTree } from '../../analyze/tree-format';
 import { parseTapAddress, type TapAddress } from '../../tap/address';
-import { catalogCheck, checkableReleases } from '../../tap/catalog-verdict';
-import { tapMigration, type TapEvent, type TapResult, type TapStats } from '../../tap/tap';
+import {
+  TapListenError,
+  tapMigration,
+  type TapEvent,
+  type TapResult,
+  type TapStats,
+} from '../../tap/tap';
 import type { SectionVerdict } from '../../tap/verdict';
 
 export interface TapCliOptions {
@@ -45,14 +49,16 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     throw new UsageError('--machine goes with --check RELEASE');
   if (o.abortOnRefusal && o.check === undefined)
     throw new UsageError('--abort-on-refusal needs --check RELEASE (what would refuse?)');
-  if (o.check !== undefined && !checkableReleases().includes(o.check))
+  // The catalog (every device, the x86 cpu) is loaded only for --check: it costs start-up time and memory.
+  const verdicts = o.check !== undefined ? await import('../../tap/catalog-verdict') : undefined;
+  if (o.check !== undefined && !verdicts!.checkableReleases().includes(o.check))
     throw new UsageError(
-      `--check: no release '${o.check}' (releases: ${checkableReleases().join(', ')})`,
+      `--check: no release '${o.check}' (releases: ${verdicts!.checkableReleases().join(', ')})`,
     );
   const acceptTimeout = Number(o.acceptTimeout ?? '120');
   if (!Number.isFinite(acceptTimeout) || acceptTimeout <= 0)
     throw new UsageError(`--accept-timeout must be a number of seconds (got '${o.acceptTimeout}')`);
-  const check = o.check ? catalogCheck(o.check, { machine: o.machine }) : undefined;
+  const check = o.check ? verdicts!.catalogCheck(o.check, { machine: o.machine }) : undefined;
 
   const out = (line: string) => process.stdout.write(line + '\n');
   const tty = !o.json && process.stderr.isTTY;
@@ -112,6 +118,9 @@ export async function runTap(o: TapCliOptions): Promise<number> {
       onEvent,
       acceptTimeoutMs: acceptTimeout * 1000,
     });
+  } catch (e) {
+    if (e instanceof TapListenError) throw new UsageError(e.message);
+    throw e;
   } finally {
     clearProgress();
   }
@@ -132,8 +141,10 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     );
     if (result.verdict && !result.aborted) out(verdictLine(result.verdict));
     if (result.saved) out(`saved ${result.saved}`);
-    if (result.contents && !result.aborted)
+    if (result.contents && !result.aborted) {
+      const { analysisTree } = await import('../../analyze/tree-format');
       process.stdout.write(analysisTree(result.contents, 'tap'));
+    }
   }
   return refused ? 1 : 0;
 }
