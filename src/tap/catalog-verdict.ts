@@ -4,8 +4,14 @@ import type { Ctx } from '../dsl/kind';
 import { loadFrom } from '../engine/load';
 import { VMStateError } from '../errors';
 import type { DeviceSection } from '../stream/section';
-import { catalogFor } from '../../vmstate/catalog-7.2';
-import { releases } from '../../vmstate/releases';
+// The catalog imports the library's index, which exports this module: load it on first use so
+// importing the library never runs into that cycle (and costs nothing without a check).
+type CatalogModule = typeof import('../../vmstate/catalog-7.2');
+type ReleasesModule = typeof import('../../vmstate/releases');
+/* eslint-disable @typescript-eslint/no-require-imports */
+const catalogLib = (): CatalogModule => require('../../vmstate/catalog-7.2') as CatalogModule;
+const releasesLib = (): ReleasesModule => require('../../vmstate/releases') as ReleasesModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 import type { MigrationCheck, SectionVerdict } from './verdict';
 
 export interface CatalogCheckOptions {
@@ -17,7 +23,7 @@ export interface CatalogCheckOptions {
 
 /** Names of the releases a catalog verdict can be given for. */
 export function checkableReleases(): string[] {
-  return Object.keys(releases);
+  return Object.keys(releasesLib().releases);
 }
 
 /**
@@ -28,7 +34,8 @@ export function checkableReleases(): string[] {
  * the footer). Sections of other releases that the catalog does not model are 'unchecked'.
  */
 export function catalogCheck(release: string, opts: CatalogCheckOptions = {}): MigrationCheck {
-  const r = releases[release];
+  const r = releasesLib().releases[release];
+  const { catalogFor } = catalogLib();
   if (!r) throw new Error(`no release '${release}' (releases: ${checkableReleases().join(', ')})`);
   const complete = r.name === '7.2';
   let machine = opts.machine;
