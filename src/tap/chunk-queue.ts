@@ -7,6 +7,8 @@ import type { ChunkSource } from '../stream/source';
  * growing memory.
  */
 const EMPTY = new Uint8Array(0);
+/** Bytes the decoder gets between two turns of the event loop. */
+const SLICE_BYTES = 256 * 1024;
 
 export class ChunkQueue implements ChunkSource {
   private readonly chunks: Uint8Array[] = [];
@@ -14,6 +16,7 @@ export class ChunkQueue implements ChunkSource {
   private bytes = 0;
   private ended = false;
   private waiting?: () => void;
+  private sinceYield = 0;
   /** Called when the walker is about to wait for input (nothing buffered): the tap forwards held bytes here. */
   onStarve?: () => void;
   /** Called when `full` turns false. */
@@ -58,6 +61,8 @@ export class ChunkQueue implements ChunkSource {
 
   /** Copies queued bytes into the walker's own buffer, so it refills one buffer instead of joining chunks. */
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
+    await this.yieldNow();
+    length = Math.min(length, SLICE_BYTES);
     for (;;) {
       if (this.head < this.chunks.length) {
         let got = 0;
@@ -71,6 +76,7 @@ export class ChunkQueue implements ChunkSource {
           else this.chunks[this.head] = c.subarray(n);
         }
         this.bytes -= got;
+        this.sinceYield += got;
         if (this.head > 1024) {
           this.chunks.splice(0, this.head);
           this.head = 0;
@@ -85,7 +91,18 @@ export class ChunkQueue implements ChunkSource {
     }
   }
 
+  /**
+   * Queued input resolves reads at once, as microtasks: without a turn of the event loop now and
+   * then, a decoder with megabytes queued would keep the proxy from forwarding meanwhile.
+   */
+  private async yieldNow(): Promise<void> {
+    if (this.sinceYield < SLICE_BYTES) return;
+    this.sinceYield = 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   async read(): Promise<Uint8Array | null> {
+    await this.yieldNow();
     for (;;) {
       if (this.head < this.chunks.length) {
         const c = this.chunks[this.head++];
@@ -95,6 +112,7 @@ export class ChunkQueue implements ChunkSource {
         }
         const wasFull = this.full;
         this.bytes -= c.length;
+        this.sinceYield += c.length;
         if (wasFull && !this.full) this.onSpace?.();
         return c;
       }
