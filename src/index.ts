@@ -93,3 +93,31 @@ export {
   type PredictInput,
 } from './predict/predict';
 export type { LoadPlatform, PlatformSection, PlatformCatalog } from './predict/platform';
+export { fileSource, bytesSource, readableSource, type ChunkSource } from './stream/source';
+export {
+  diffStreams,
+  DiffInputError,
+  diffJson,
+  diffTree,
+  type DiffOptions,
+  type RamMode,
+  type StreamDiff,
+  type SectionDiff,
+  type FieldDiff,
+  type RamDiff,
+  type RamBlockDiff,
+} from './diff';
+export {
+  tapMigration,
+  TapConnectionError,
+  TapListenError,
+  catalogCheck,
+  parseTapAddress,
+  type TapOptions,
+  type TapResult,
+  type TapEvent,
+  type TapAddress,
+  type MigrationCheck,
+  type Refusal,
+  type SectionVerdict,
+} from './tap';

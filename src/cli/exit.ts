@@ -55,10 +55,11 @@ export function reportInternal(e: unknown, argv?: readonly string[]): number {
 
 /**
  * Runs a command body and turns every failure into one line on stderr and the right exit code.
- * `file` names the input in the message of a malformed-input failure.
+ * `file` names the input in the message of a malformed-input failure (a function: the input
+ * known only once it failed, e.g. which of two streams).
  */
 export async function runCommand(
-  file: string | undefined,
+  file: string | undefined | (() => string | undefined),
   body: () => Promise<void> | void,
 ): Promise<void> {
   try {
@@ -67,7 +68,8 @@ export async function runCommand(
     if (e instanceof VMStateError) {
       const where = `offset 0x${e.offset.toString(16)}`;
       const path = e.path ? `, ${e.path}` : '';
-      process.stderr.write(`vmstate: ${file ?? '<input>'}: ${where}${path}: ${e.what}\n`);
+      const name = typeof file === 'function' ? file() : file;
+      process.stderr.write(`vmstate: ${name ?? '<input>'}: ${where}${path}: ${e.what}\n`);
       process.exitCode = EXIT.badInput;
     } else if (e instanceof BadInputFileError) {
       process.stderr.write(`vmstate: ${e.message}\n`);

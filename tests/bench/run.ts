@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
 import { benchAnalyze } from './analyze';
 import { benchCompat } from './compat';
+import { benchDiff, benchTap } from './diff-tap';
 import { benchEngine } from './engine';
 import { benchRealMatrix } from './real-matrix';
 
@@ -11,6 +12,8 @@ async function main(): Promise<void> {
   if (want('compat')) await benchCompat();
   if (want('analyze')) await benchAnalyze();
   if (want('real-matrix')) await benchRealMatrix();
+  if (want('diff')) await benchDiff();
+  if (want('tap')) await benchTap();
 }
 
 main().catch((e) => {

@@ -261,7 +261,7 @@ function track(child: ChildProcess): void {
   }
 }
 
-function delay(ms: number): Promise<void> {
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -393,7 +393,11 @@ export class QemuProcess {
  * A temp dir for one QEMU job, holding the zero BIOS (with our own code at the reset vector if
  * asked) and the QMP socket (a short path: unix socket paths are limited to 108 bytes).
  */
-function makeWorkDir(biosCode?: Uint8Array): { dir: string; bios: string; qmpSocket: string } {
+export function makeWorkDir(biosCode?: Uint8Array): {
+  dir: string;
+  bios: string;
+  qmpSocket: string;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmsq-'));
   const bios = path.join(dir, 'zero-256k.bin');
   fs.writeFileSync(bios, biosImage(biosCode));
@@ -455,7 +459,10 @@ export function machineArgs(
   return args;
 }
 
-async function applyMigrationSettings(qemu: QemuProcess, o: QemuMachineOptions): Promise<void> {
+export async function applyMigrationSettings(
+  qemu: QemuProcess,
+  o: QemuMachineOptions,
+): Promise<void> {
   const caps = Object.entries(o.capabilities ?? {}).map(([capability, state]) => ({
     capability,
     state,
@@ -467,7 +474,7 @@ async function applyMigrationSettings(qemu: QemuProcess, o: QemuMachineOptions):
 }
 
 /** The versioned machine type behind an alias ('pc' -> 'pc-i440fx-7.2'). */
-async function resolveMachineType(qemu: QemuProcess, machine: string): Promise<string> {
+export async function resolveMachineType(qemu: QemuProcess, machine: string): Promise<string> {
   const list = await qemu.qmp.execute<Array<{ name: string; alias?: string }>>('query-machines');
   return list.find((m) => m.alias === machine)?.name ?? machine;
 }

@@ -9,6 +9,8 @@ import { registerCheck } from './check';
 import { registerCompat } from './compat';
 import { registerPredict } from './predict';
 import { registerMain } from './main';
+import { registerDiff } from './diff';
+import { registerTap } from './tap';
 
 /** Every subcommand, in the order `vmstate --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -21,5 +23,7 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerCompat(program);
   registerPredict(program);
+  registerDiff(program);
+  registerTap(program);
   registerMain(program);
 }

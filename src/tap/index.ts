@@ -1,0 +1,13 @@
+export { parseTapAddress, formatTapAddress, type TapAddress } from './address';
+export { catalogCheck, checkableReleases, type CatalogCheckOptions } from './catalog-verdict';
+export type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
+export {
+  tapMigration,
+  TapConnectionError,
+  TapListenError,
+  type TapOptions,
+  type TapResult,
+  type TapEvent,
+  type TapStats,
+  type TapVerdict,
+} from './tap';

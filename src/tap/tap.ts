@@ -1,0 +1,611 @@
+import * as fs from 'fs';
+import * as net from 'net';
+import { TruncatedError, VMStateError } from '../errors';
+import { tempNameBeside } from '../stream/atomic-file';
+import { ContentsCollector, type StreamContents } from '../stream/collect';
+import type { StreamRecord, StreamVisitor } from '../stream/records';
+import { sectionPath } from '../stream/section';
+import { walkStream } from '../stream/walk';
+import { formatTapAddress, type TapAddress } from './address';
+import { ChunkQueue } from './chunk-queue';
+import type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
+
+export interface TapOptions {
+  /** Where the source QEMU connects (`migrate tcp:...`). Port 0 picks a free one (see onListening). */
+  listen: TapAddress;
+  /** Where the destination QEMU listens (`-incoming tcp:...`). */
+  forward: TapAddress;
+  /** Write the stream as it passed to this file, whole or not at all. */
+  save?: string;
+  /** The destination release's verdict, asked as each part passes. */
+  check?: MigrationCheck;
+  /** Close both connections before the destination receives a part `check` refuses. */
+  abortOnRefusal?: boolean;
+  onEvent?: (e: TapEvent) => void;
+  /** Waiting for the source to connect. Default 120 s. */
+  acceptTimeoutMs?: number;
+  /** Connecting to the destination. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** A source that sends nothing for this long is lost. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Bytes read from the source but not decoded yet, before the source is paused. Default 16 MiB. */
+  maxBufferedBytes?: number;
+}
+
+export interface TapStats {
+  /** Bytes from the source (all forwarded unless aborted). */
+  bytes: number;
+  /** Bytes forwarded to the destination. */
+  forwarded: number;
+  /** Bytes from the destination back to the source (the return path). */
+  returnBytes: number;
+  /** RAM page records (full, zero, compressed, XBZRLE). */
+  pages: number;
+  /** RAM section records (START, PART, END): one per iteration of the RAM loop. */
+  iterations: number;
+  seconds: number;
+}
+
+export interface TapVerdict {
+  release: string;
+  accepted: boolean;
+  refusals: Refusal[];
+  /** Sections the check could not judge (not modelled for that release). */
+  unchecked: string[];
+}
+
+export type TapEvent =
+  | { type: 'listening'; address: string }
+  | { type: 'connected'; source: string; destination: string }
+  | { type: 'configuration'; offset: number; machineType: string; verdict?: SectionVerdict }
+  | {
+      type: 'section';
+      offset: number;
+      kind: string;
+      idstr: string;
+      instance: number;
+      version: number;
+      sectionId: number;
+      size: number;
+      verdict?: SectionVerdict;
+    }
+  | { type: 'ram'; offset: number; kind: string; iteration: number }
+  | { type: 'progress'; stats: TapStats }
+  | { type: 'eof'; offset: number; verdict?: TapVerdict }
+  | { type: 'refusal'; refusal: Refusal; aborted: boolean };
+
+export interface TapResult {
+  stats: TapStats;
+  /** What passed, as `vmstate analyze` collects it (device sections by bytes, RAM summarized). */
+  contents?: StreamContents;
+  verdict?: TapVerdict;
+  /** Set when --abort-on-refusal closed both connections. */
+  aborted?: Refusal;
+  /** The file written by `save`. */
+  saved?: string;
+}
+
+/** The tap could not listen on its address (in use, no permission, a bad path). */
+export class TapListenError extends Error {}
+
+/** A connection ended before the stream did (or could not be made). Offset: bytes read from the source. */
+export class TapConnectionError extends VMStateError {
+  override readonly code = 'connection-lost';
+}
+
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * A proxy between a source QEMU and a destination QEMU that decodes the stream in flight.
+ * Every byte goes on unchanged as it arrives (with `abortOnRefusal`, once the record it belongs
+ * to has been judged), with backpressure both ways and the destination's return path back to the
+ * source; memory stays bounded by `maxBufferedBytes` plus one record.
+ */
+export async function tapMigration(o: TapOptions): Promise<TapResult> {
+  // Half-open both ways: one side's FIN is passed on while the other direction keeps flowing.
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  const listening = await listen(server, o.listen);
+  o.onEvent?.({ type: 'listening', address: formatTapAddress(listening) });
+  let source: net.Socket;
+  try {
+    source = await acceptOne(server, o.acceptTimeoutMs ?? 120_000);
+  } finally {
+    server.close();
+  }
+  let dest: net.Socket;
+  try {
+    dest = await connect(o.forward, o.connectTimeoutMs ?? 10_000);
+  } catch (e) {
+    source.destroy();
+    throw new TapConnectionError(
+      `cannot connect to the destination ${formatTapAddress(o.forward)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      0,
+      'destination',
+    );
+  }
+  o.onEvent?.({
+    type: 'connected',
+    source: `${source.remoteAddress ?? 'unix'}:${source.remotePort ?? ''}`,
+    destination: formatTapAddress(o.forward),
+  });
+  return new Tap(source, dest, o).run();
+}
+
+/** Where the tap listens, with the port the system chose for port 0. */
+function listen(server: net.Server, a: TapAddress): Promise<TapAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) =>
+      reject(new TapListenError(`cannot listen on ${formatTapAddress(a)}: ${e.code ?? e.message}`));
+    server.once('error', onError);
+    const done = () => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(a.kind === 'tcp' && addr && typeof addr === 'object' ? { ...a, port: addr.port } : a);
+    };
+    if (a.kind === 'unix') server.listen(a.path, done);
+    else server.listen(a.port, a.host, done);
+  });
+}
+
+function acceptOne(server: net.Server, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.off('connection', onConnection);
+      reject(
+        new TapConnectionError(`no source connected within ${timeoutMs / 1000} s`, 0, 'source'),
+      );
+    }, timeoutMs);
+    const onConnection = (s: net.Socket) => {
+      clearTimeout(timer);
+      resolve(s);
+    };
+    server.once('connection', onConnection);
+  });
+}
+
+function connect(a: TapAddress, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s =
+      a.kind === 'unix'
+        ? net.connect({ path: a.path, allowHalfOpen: true })
+        : net.connect({ port: a.port, host: a.host, allowHalfOpen: true });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.off('error', onError);
+      resolve(s);
+    });
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    s.once('error', onError);
+  });
+}
+
+/** A promise and its resolver. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+class Tap {
+  private readonly started = Date.now();
+  private readonly stats: TapStats = {
+    bytes: 0,
+    forwarded: 0,
+    returnBytes: 0,
+    pages: 0,
+    iterations: 0,
+    seconds: 0,
+  };
+  private readonly queue: ChunkQueue;
+  private readonly collector = new ContentsCollector();
+  private readonly gated: boolean;
+  /** Held bytes (gated mode): chunks from `heldFrom` on, not yet forwarded. */
+  private held: Uint8Array[] = [];
+  private heldFrom = 0;
+  /** Everything before this offset has been judged and may go to the destination. */
+  private safe = 0;
+  private decoding = true;
+  private eofSeen = false;
+  private destCongested = false;
+  private destGone?: { at: number; why: string; seq: number; fatal?: boolean };
+  private sourceProblem?: string;
+  /** Which connection went first: events are numbered as they happen. */
+  private seq = 0;
+  private sourceLostAt = Infinity;
+  private sourceEnded = false;
+  private aborted?: Refusal;
+  private readonly refusals: Refusal[] = [];
+  private readonly unchecked: string[] = [];
+  private lastProgress = 0;
+  private saveFd?: number;
+  private saveTmp?: string;
+  private readonly sourceClosed = signal();
+  private readonly destClosed = signal();
+
+  constructor(
+    private readonly source: net.Socket,
+    private readonly dest: net.Socket,
+    private readonly o: TapOptions,
+  ) {
+    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 16 * 1024 * 1024);
+    this.gated = !!(o.abortOnRefusal && o.check);
+  }
+
+  private emit(e: TapEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  private statsNow(): TapStats {
+    return { ...this.stats, seconds: (Date.now() - this.started) / 1000 };
+  }
+
+  async run(): Promise<TapResult> {
+    const { source, dest, queue } = this;
+    if (this.o.save) {
+      this.saveTmp = tempNameBeside(this.o.save);
+      this.saveFd = fs.openSync(this.saveTmp, 'wx', 0o644);
+    }
+    queue.onStarve = () => {
+      this.pump();
+      this.decideDestGone();
+    };
+    queue.onSpace = () => this.flow();
+    const visitor: StreamVisitor = {
+      record: (rec) => this.record(rec),
+      drain: () => this.pump(),
+    };
+    let walkError: unknown;
+    const walked = walkStream(queue, visitor, {
+      useVmdesc: false,
+      resolvers: [],
+      opaqueFallback: true,
+    }).then(
+      (summary) => this.collector.finish(summary),
+      (e: unknown) => {
+        walkError = e;
+        this.stopDecoding();
+        return undefined;
+      },
+    );
+
+    source.on('data', (chunk: Buffer) => this.fromSource(chunk));
+    source.on('end', () => {
+      this.sourceEnded = true;
+      if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
+      queue.end();
+      this.pump();
+      this.endDestWhenForwarded();
+    });
+    const sourceLost = (why: string) => {
+      if (this.sourceProblem !== undefined || this.aborted || this.destGone?.fatal) return;
+      this.sourceProblem = why;
+      this.sourceLostAt = this.seq++;
+    };
+    source.on('error', (e: NodeJS.ErrnoException) =>
+      sourceLost(`source connection lost (${e.code ?? e.message})`),
+    );
+    source.on('close', () => {
+      if (!this.sourceEnded) sourceLost('source connection lost');
+      queue.end();
+      this.pump();
+      this.endDestWhenForwarded();
+      this.sourceClosed.resolve();
+    });
+    source.setTimeout(this.o.idleTimeoutMs ?? 60_000, () => {
+      if (this.eofSeen && this.destGone) return source.destroy();
+      sourceLost(`no data from the source for ${(this.o.idleTimeoutMs ?? 60_000) / 1000} s`);
+      source.destroy();
+    });
+    dest.on('data', (chunk: Buffer) => {
+      this.stats.returnBytes += chunk.length;
+      if (source.destroyed || !source.writable) return;
+      if (!source.write(chunk)) dest.pause();
+    });
+    source.on('drain', () => dest.resume());
+    dest.on('drain', () => {
+      this.destCongested = false;
+      this.flow();
+    });
+    dest.on('error', (e: NodeJS.ErrnoException) =>
+      this.onDestGone(`destination connection lost (${e.code ?? e.message})`),
+    );
+    dest.on('end', () => {
+      this.onDestGone('the destination closed the connection');
+      if (this.eofSeen && !source.destroyed) source.end();
+    });
+    dest.on('close', () => {
+      this.onDestGone('the destination closed the connection');
+      if (!source.destroyed) source.end();
+      this.destClosed.resolve();
+    });
+    source.resume();
+
+    const contents = await walked;
+    await Promise.race([this.sourceClosed.promise, delay(30_000)]);
+    source.destroy();
+    this.endDestWhenForwarded();
+    await Promise.race([this.destClosed.promise, delay(30_000)]);
+    dest.destroy();
+    const stats = this.statsNow();
+    const verdict = this.verdict();
+    try {
+      if (this.aborted) return { stats, contents, verdict, aborted: this.aborted };
+      // The source went first and the stream was cut: whatever the decoder then tripped over
+      // (a truncated page, a missing footer) is a consequence.
+      const cut =
+        walkError === undefined
+          ? !this.eofSeen
+          : walkError instanceof TruncatedError ||
+            (walkError instanceof VMStateError && walkError.offset + 8 >= stats.bytes);
+      const sourceFirst =
+        (this.sourceProblem !== undefined || this.sourceEnded) &&
+        cut &&
+        (this.destGone === undefined || this.sourceLostAt <= this.destGone.seq);
+      if (sourceFirst) {
+        const inside =
+          walkError instanceof VMStateError && walkError.path ? `, inside ${walkError.path}` : '';
+        throw new TapConnectionError(
+          `${this.sourceProblem ?? 'the source closed the connection'} mid-stream, after ${stats.bytes} byte(s)${inside}`,
+          stats.bytes,
+          'source',
+        );
+      }
+      if (this.destGone?.fatal)
+        throw new TapConnectionError(
+          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict && !verdict.accepted ? ` (predicted: ${verdict.release} refuses: ${verdict.refusals[0].reason})` : ''}`,
+          this.destGone.at,
+          'destination',
+        );
+      if (walkError !== undefined) throw walkError;
+      const saved = this.commitSave();
+      return { stats, contents, verdict, saved };
+    } finally {
+      this.dropSave();
+    }
+  }
+
+  private fromSource(chunk: Buffer): void {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    this.stats.bytes += bytes.length;
+    // Forward first: saving and decoding must not delay the destination.
+    if (this.destGone || this.aborted) {
+      // Nothing more reaches the destination; held bytes are dropped.
+    } else if (this.gated) {
+      this.held.push(bytes);
+      this.pump();
+    } else this.toDest(bytes);
+    if (this.saveFd !== undefined) writeAll(this.saveFd, bytes);
+    if (this.decoding) this.queue.push(bytes);
+    const now = Date.now();
+    if (now - this.lastProgress >= PROGRESS_EVERY_MS) {
+      this.lastProgress = now;
+      this.emit({ type: 'progress', stats: this.statsNow() });
+    }
+    this.flow();
+  }
+
+  private corked = false;
+
+  private toDest(bytes: Uint8Array): void {
+    if (this.destGone || this.dest.destroyed) return;
+    this.stats.forwarded += bytes.length;
+    // The reads of one poll round go out as one writev: far fewer system calls than one per read.
+    if (!this.corked) {
+      this.corked = true;
+      this.dest.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.dest.uncork();
+      });
+    }
+    if (!this.dest.write(bytes)) this.destCongested = true;
+  }
+
+  /** Forwards held bytes up to the judged offset (gated mode). */
+  private pump(): void {
+    if (!this.gated || this.aborted) return;
+    while (this.held.length > 0 && this.heldFrom < this.safe) {
+      const c = this.held[0];
+      const n = Math.min(c.length, this.safe - this.heldFrom);
+      if (n === c.length) this.held.shift();
+      else this.held[0] = c.subarray(n);
+      this.heldFrom += n;
+      this.toDest(n === c.length ? c : c.subarray(0, n));
+    }
+  }
+
+  /** Pauses the source while the destination or the decoder cannot keep up; resumes it after. */
+  private flow(): void {
+    const stop =
+      this.destCongested ||
+      (this.decoding && this.queue.full) ||
+      (this.destGone !== undefined && !this.eofSeen && !this.destGone.fatal);
+    if (stop) this.source.pause();
+    else if (!this.source.destroyed) this.source.resume();
+  }
+
+  private endDestWhenForwarded(): void {
+    if (!this.sourceEnded && !this.source.destroyed) return;
+    if (this.gated && this.held.length > 0 && !this.aborted) return;
+    if (!this.dest.destroyed && this.dest.writable) this.dest.end();
+  }
+
+  private stopDecoding(): void {
+    if (!this.decoding) return;
+    this.decoding = false;
+    // Undecodable from here on: forward the rest unjudged rather than hold it.
+    this.safe = Infinity;
+    this.queue.discard();
+    this.pump();
+    this.decideDestGone();
+    this.flow();
+  }
+
+  private onDestGone(why: string): void {
+    if (this.destGone || this.aborted) return;
+    this.destGone = { at: this.stats.forwarded, why, seq: this.seq++ };
+    this.held = [];
+    if (this.eofSeen) {
+      // The destination had the whole stream: what is left is the VM description, for analysis only.
+      this.flow();
+      return;
+    }
+    this.flow();
+    if (!this.decoding || this.queue.buffered === 0) this.decideDestGone();
+  }
+
+  /** Once the decoder has read all that was forwarded: was the destination's end premature? */
+  private decideDestGone(): void {
+    const g = this.destGone;
+    if (!g || this.eofSeen || g.fatal) return;
+    g.fatal = true;
+    this.source.destroy();
+    this.queue.end();
+  }
+
+  private verdict(): TapVerdict | undefined {
+    const c = this.o.check;
+    if (!c) return undefined;
+    return {
+      release: c.release,
+      accepted: this.refusals.length === 0,
+      refusals: this.refusals,
+      unchecked: this.unchecked,
+    };
+  }
+
+  private judge(where: string, offset: number, v: SectionVerdict): boolean {
+    if (v.verdict === 'unchecked') this.unchecked.push(where);
+    if (v.verdict !== 'refused') return true;
+    const refusal: Refusal = { offset, where, reason: v.reason };
+    this.refusals.push(refusal);
+    const abort = !!this.o.abortOnRefusal && !this.aborted;
+    this.emit({ type: 'refusal', refusal, aborted: abort });
+    if (abort) {
+      this.advance(offset);
+      this.pump();
+      this.aborted = refusal;
+      this.held = [];
+      // What came before the refused record goes out (it may sit corked); nothing after it does.
+      if (this.corked) this.dest.uncork();
+      this.dest.end();
+      const dest = this.dest;
+      setTimeout(() => dest.destroy(), 2_000).unref();
+      this.source.destroy();
+      this.queue.discard();
+      return false;
+    }
+    return true;
+  }
+
+  private record(rec: StreamRecord): void {
+    if (this.aborted) return;
+    this.collector.record(rec);
+    const check = this.o.check;
+    switch (rec.type) {
+      case 'configuration': {
+        const verdict = check?.configuration(rec.machineType);
+        this.emit({
+          type: 'configuration',
+          offset: rec.offset,
+          machineType: rec.machineType,
+          verdict,
+        });
+        if (verdict && !this.judge('configuration', rec.offset, verdict)) return;
+        break;
+      }
+      case 'ram-section':
+        if (rec.depth === 0) this.stats.iterations++;
+        this.emit({
+          type: 'ram',
+          offset: rec.offset,
+          kind: rec.kind,
+          iteration: this.stats.iterations,
+        });
+        break;
+      case 'ram':
+        if (
+          rec.record.kind !== 'mem-size' &&
+          rec.record.kind !== 'eos' &&
+          rec.record.kind !== 'multifd-flush'
+        )
+          this.stats.pages++;
+        this.advance(rec.record.offset);
+        return;
+      case 'section': {
+        const s = rec.section;
+        const first = s.kind === 'full' || s.kind === 'start';
+        const verdict = check && first ? check.section(s) : undefined;
+        this.emit({
+          type: 'section',
+          offset: s.offset,
+          kind: s.kind,
+          idstr: s.idstr,
+          instance: s.instanceId,
+          version: s.versionId,
+          sectionId: s.sectionId,
+          size: s.body.length,
+          verdict,
+        });
+        if (
+          verdict &&
+          !this.judge(sectionPath({ idstr: s.idstr, instanceId: s.instanceId }), s.offset, verdict)
+        )
+          return;
+        this.advance(s.offset);
+        return;
+      }
+      case 'eof':
+        if (rec.depth === 0) {
+          this.eofSeen = true;
+          this.safe = Infinity;
+          this.pump();
+          this.emit({ type: 'eof', offset: rec.offset, verdict: this.verdict() });
+          this.flow();
+          return;
+        }
+        break;
+      default:
+        // Headers, footers, commands, the VM description: nothing to judge or show.
+        break;
+    }
+    this.advance(rec.offset);
+  }
+
+  private advance(offset: number): void {
+    if (offset > this.safe) this.safe = offset;
+  }
+
+  private commitSave(): string | undefined {
+    if (this.saveFd === undefined || !this.o.save) return undefined;
+    fs.fsyncSync(this.saveFd);
+    fs.closeSync(this.saveFd);
+    this.saveFd = undefined;
+    fs.renameSync(this.saveTmp!, this.o.save);
+    this.saveTmp = undefined;
+    return this.o.save;
+  }
+
+  private dropSave(): void {
+    if (this.saveFd !== undefined) fs.closeSync(this.saveFd);
+    this.saveFd = undefined;
+    if (this.saveTmp) fs.rmSync(this.saveTmp, { force: true });
+    this.saveTmp = undefined;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let at = 0;
+  while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
