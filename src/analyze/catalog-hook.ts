@@ -1,5 +1,8 @@
-import type { CodecResolver } from '../stream/section';
+import type { CodecResolver, DeviceSection } from '../stream/section';
 import type { StreamContents } from '../stream/collect';
+import { isDescStruct, type DescStruct } from '../stream/vmdesc-value';
+import { nestedStateReport } from './nested-view';
+import type { NestedStateReport } from '../../vmstate/x86/kvm';
 
 /**
  * Where the device catalog (vmstate/) plugs into `vmstate analyze`. Nothing is wired here yet:
@@ -12,6 +15,11 @@ import type { StreamContents } from '../stream/collect';
 export interface CatalogHooks {
   resolvers?: () => CodecResolver[];
   check?: (contents: StreamContents, file: string, out: NodeJS.WritableStream) => Promise<number>;
+  /**
+   * A catalog-decoded section as the vmdesc interpreter would have decoded it (types, offsets,
+   * sizes), so output shows it with the same layout as a description-decoded one.
+   */
+  layout?: (section: DeviceSection) => DescStruct | undefined;
 }
 
 const hooks: CatalogHooks = {};
@@ -26,4 +34,28 @@ export function catalogResolvers(): CodecResolver[] {
 
 export function catalogCheck(): CatalogHooks['check'] {
   return hooks.check;
+}
+
+const layouts = new WeakMap<DeviceSection, DescStruct | null>();
+
+/** The section's fields with their places: its own decoded value, or the catalog's layout of it. */
+export function sectionStruct(s: DeviceSection): DescStruct | undefined {
+  if (isDescStruct(s.value)) return s.value;
+  if (s.value === undefined || !hooks.layout) return undefined;
+  let l = layouts.get(s);
+  if (l === undefined) {
+    l = hooks.layout(s) ?? null;
+    layouts.set(s, l);
+  }
+  return l ?? undefined;
+}
+
+/**
+ * The cpu section's nested-state report, read from the section's layout when the catalog gave
+ * one (a catalog state always holds an env.nested_state object, sent or not; the layout has
+ * the subsection only when the stream carried it).
+ */
+export function sectionNestedReport(s: DeviceSection): NestedStateReport | undefined {
+  const st = sectionStruct(s);
+  return nestedStateReport(st && st !== s.value ? { ...s, value: st } : s);
 }

@@ -3,14 +3,18 @@
  * `edit`: a second way to decode device sections (streams that carry no VM description, e.g.
  * suppress-vmdesc=on) and the `--check-catalog` report. Loaded only by those commands.
  */
-import type { Ctx } from '../dsl/kind';
+import type { Ctx, State } from '../dsl/kind';
 import {
   checkAgainstCatalog,
   formatCatalogCheck,
   type CheckCatalog,
 } from '../analyze/catalog-check';
 import { setCatalogHooks } from '../analyze/catalog-hook';
-import type { CodecResolver } from '../stream/section';
+import type { CodecResolver, DeviceSection } from '../stream/section';
+import type { DescStruct } from '../stream/vmdesc-value';
+import { ByteReader } from '../bytes/reader';
+import { decodeByVmdesc } from '../stream/vmdesc-codec';
+import type { VmdescVmsd } from '../stream/vmdesc';
 import type { Catalog, CatalogEntry } from '../../vmstate/catalog-7.2';
 
 /**
@@ -74,8 +78,34 @@ const HOSTS: readonly { name: string; ctx: Ctx }[] = [
   { name: 'KVM', ctx: ANALYSIS_CTX },
 ];
 
+/**
+ * A catalog-decoded section's layout: the catalog describes the state it read (the vmdesc its
+ * release would have written) and the body is decoded again by that description, which gives
+ * every field its type, offset and size exactly as for a stream that carries its description.
+ */
+function catalogLayout(s: DeviceSection): DescStruct | undefined {
+  if (s.decodedBy !== 'catalog' || s.kind !== 'full') return undefined;
+  const lib = catalogLib();
+  // The machine is not known here: the description that reads the body whole is the one.
+  for (const catalog of [lib.CATALOG_7_2.q35, lib.CATALOG_7_2.pc])
+    for (const host of HOSTS) {
+      const entry = catalog.lookup(s.idstr);
+      if (!entry) continue;
+      try {
+        const { vmdesc } = lib.saveSection(entry, s.value as State, host.ctx);
+        const r = new ByteReader(s.body, s.bodyOffset);
+        const struct = decodeByVmdesc(r, vmdesc as VmdescVmsd, s);
+        if (r.atEnd) return struct;
+      } catch {
+        // not this machine's (or host's) description
+      }
+    }
+  return undefined;
+}
+
 export function wireCatalog(): void {
   setCatalogHooks({
+    layout: catalogLayout,
     resolvers: () => [machineAwareResolver(ANALYSIS_CTX)],
     check: async (contents, file, out) => {
       const catalog = catalogLib().catalogFor(contents.configuration?.machineType);

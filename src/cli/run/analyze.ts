@@ -2,7 +2,9 @@ import { UsageError } from '../../errors';
 import { readStreamContents } from '../../stream/collect';
 import type { WalkOptions } from '../../stream/walk';
 import { catalogCheck, catalogResolvers } from '../../analyze/catalog-hook';
+import { filterSections } from '../../analyze/section-filter';
 import { openInput, progressReporter } from './input';
+import { writeOutput } from './output';
 
 export interface AnalyzeOptions {
   format?: string;
@@ -11,6 +13,14 @@ export interface AnalyzeOptions {
   checkCatalog?: boolean;
   /** A VM description to decode by, for streams that carry none (suppress-vmdesc, old machines). */
   vmdesc?: string;
+  /** `--section`: glob patterns of the sections to show (all when empty). */
+  section?: string[];
+  /** `--raw`: the tree prints nested-state pages as bytes too. */
+  raw?: boolean;
+  /** `-o`: where the output goes ('-' or none: stdout). */
+  output?: string;
+  /** `--no-progress` sets it false. */
+  progress?: boolean;
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
@@ -56,7 +66,7 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
   quietOnClosedStdout();
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
-  const progress = progressReporter(source.size);
+  const progress = progressReporter(o.progress === false ? undefined : source.size);
   const opts: WalkOptions = {
     resolvers: catalogResolvers(),
     onProgress: progress.onProgress,
@@ -72,10 +82,10 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
         process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
       return 0;
     }
-    const contents = await readStreamContents(source, opts);
+    const contents = filterSections(await readStreamContents(source, opts), o.section ?? []);
     progress.stop();
     if (check) return await check(contents, file, process.stdout);
-    let text: string;
+    let text: string | Uint8Array;
     if (format === 'qemu') {
       const q = await import('../../analyze/qemu-format');
       text = dump === 'desc' ? q.qemuDescJson(contents) : q.qemuStateJson(contents);
@@ -83,9 +93,12 @@ export async function runAnalyze(file: string, o: AnalyzeOptions): Promise<numbe
       if (dump === 'desc') {
         const q = await import('../../analyze/qemu-format');
         text = q.qemuDescJson(contents);
-      } else text = (await import('../../analyze/json-format')).analysisJson(contents, file);
-    } else text = (await import('../../analyze/tree-format')).analysisTree(contents, file);
-    process.stdout.write(text);
+      } else text = (await import('../../analyze/json-format')).analysisJsonBytes(contents, file);
+    } else
+      text = (await import('../../analyze/tree-format')).analysisTreeBytes(contents, file, {
+        raw: o.raw,
+      });
+    await writeOutput(o.output, text);
     return 0;
   } finally {
     progress.stop();
