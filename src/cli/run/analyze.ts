@@ -24,7 +24,7 @@ export interface AnalyzeOptions {
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
-async function loadVmdescFile(
+export async function loadVmdescFile(
   file: string | undefined,
 ): Promise<import('../../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
