@@ -333,9 +333,11 @@ export const EXPLORE_JS = String.raw`
     M.ram.forEach(function (blk, bi) {
       box.appendChild(el('h3', '', blk.name + ': ' + hex(blk.length) + ' bytes, ' + blk.pages + ' pages' + (blk.pagesPerCell > 1 ? ' (a cell is ' + blk.pagesPerCell + ' pages)' : '')));
       var cells = b64(blk.cells);
-      var W = Math.min(512, Math.max(1, cells.length));
+      // 128 cells a row at 4 px, or 256 at 2 px for big blocks: the map fits the pane's width.
+      var big = cells.length > 32768;
+      var W = Math.min(big ? 256 : 128, Math.max(1, cells.length));
       var H = Math.ceil(cells.length / W);
-      var SCALE = cells.length <= 4096 ? 4 : 2;
+      var SCALE = big ? 2 : 4;
       var cv = el('canvas', 'ram');
       cv.width = W; cv.height = H;
       cv.style.width = (W * SCALE) + 'px';
