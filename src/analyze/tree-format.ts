@@ -6,7 +6,6 @@ import type { DeviceSection } from '../stream/section';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import { sectionNestedReport, sectionStruct } from './catalog-hook';
 import { RAW_NESTED_PAGE, fieldGroups, type ScalarValue } from './field-groups';
-import { formatInt } from './qemu-format';
 import { TextOut, hex2, hexOf } from './text-out';
 
 export interface TreeOptions {
@@ -222,7 +221,9 @@ function bytesLines(name: string, data: Uint8Array, ind: string, out: Out): void
 function leaf(v: DescValue): string {
   switch (v.kind) {
     case 'int':
-      return formatInt(v.value, v.size).replace(/^0x0+(?=[0-9a-f])/, '0x');
+      return v.value < 0n
+        ? `0x${BigInt.asUintN(v.size * 8, v.value).toString(16)} (${v.value})`
+        : `0x${v.value.toString(16)}`;
     case 'bool':
       return v.byte ? 'true' : 'false';
     case 'bytes':

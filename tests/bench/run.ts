@@ -2,6 +2,7 @@
 import { benchAnalyze } from './analyze';
 import { benchCompat } from './compat';
 import { benchEngine } from './engine';
+import { benchExplore } from './explore';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   if (want('engine')) benchEngine();
   if (want('compat')) await benchCompat();
   if (want('analyze')) await benchAnalyze();
+  if (want('explore')) await benchExplore();
 }
 
 main().catch((e) => {
