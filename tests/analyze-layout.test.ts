@@ -198,3 +198,20 @@ describe('options', () => {
     expect(bad.stderr).toMatch(/cannot write/);
   });
 });
+
+describe('-o - for streams', () => {
+  test('reencode -o - writes the same bytes as -o FILE; a damaged input writes nothing to stdout', async () => {
+    const file = streamPath('pc-nodefaults-paused');
+    const out = path.join(dir, 'copy.mig');
+    expect((await runCli(['reencode', file, '-o', out])).code).toBe(0);
+    const r = await runCli(['reencode', file, '-o', '-']);
+    expect(r.code).toBe(0);
+    // runCli collects stdout as UTF-8: compare through the same decoding.
+    expect(r.stdout).toBe(fs.readFileSync(out).toString('utf8'));
+    const cut = path.join(dir, 'cut.mig');
+    fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 0x15620 + 500));
+    const bad = await runCli(['reencode', cut, '-o', '-']);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toBe('');
+  });
+});

@@ -1,8 +1,6 @@
 import type { CodecResolver, DeviceSection } from '../stream/section';
 import type { StreamContents } from '../stream/collect';
 import { isDescStruct, type DescStruct } from '../stream/vmdesc-value';
-import { nestedStateReport } from './nested-view';
-import type { NestedStateReport } from '../../vmstate/x86/kvm';
 
 /**
  * Where the device catalog (vmstate/) plugs into `vmstate analyze`. Nothing is wired here yet:
@@ -48,14 +46,4 @@ export function sectionStruct(s: DeviceSection): DescStruct | undefined {
     layouts.set(s, l);
   }
   return l ?? undefined;
-}
-
-/**
- * The cpu section's nested-state report, read from the section's layout when the catalog gave
- * one (a catalog state always holds an env.nested_state object, sent or not; the layout has
- * the subsection only when the stream carried it).
- */
-export function sectionNestedReport(s: DeviceSection): NestedStateReport | undefined {
-  const st = sectionStruct(s);
-  return nestedStateReport(st && st !== s.value ? { ...s, value: st } : s);
 }

@@ -4,7 +4,8 @@ import type { DeviceSection } from '../stream/section';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
-import { sectionNestedReport, sectionStruct } from './catalog-hook';
+import { sectionStruct } from './catalog-hook';
+import { sectionNestedReport } from './section-nested';
 import { fieldGroups, type ScalarValue } from './field-groups';
 import { TextOut, hexOf } from './text-out';
 

@@ -4,7 +4,8 @@ import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
 import type { DeviceSection } from '../stream/section';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
-import { sectionNestedReport, sectionStruct } from './catalog-hook';
+import { sectionStruct } from './catalog-hook';
+import { sectionNestedReport } from './section-nested';
 import { RAW_NESTED_PAGE, fieldGroups, type ScalarValue } from './field-groups';
 import { TextOut, hex2, hexOf } from './text-out';
 

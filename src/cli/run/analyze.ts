@@ -125,19 +125,43 @@ export async function runTranscode(
   const vmdesc = await loadVmdescFile(vmdescFile);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
+  // `-o -`: the stream is written whole to a temporary file first, then copied to stdout, so a
+  // damaged input never leaves half a stream on stdout.
+  const toStdout = output === '-';
+  const fs = await import('fs');
+  const tmpDir = toStdout
+    ? fs.mkdtempSync((await import('path')).join((await import('os')).tmpdir(), 'vmstate-out-'))
+    : undefined;
+  const target = tmpDir ? `${tmpDir}/stream.mig` : output;
   try {
-    await transcodeToFile(source, output, {
+    await transcodeToFile(source, target, {
       assignments,
       vmdesc,
       resolvers: catalogResolvers(),
       onProgress: progress.onProgress,
     });
+    if (tmpDir) copyToStdout(fs, target);
     return 0;
   } catch (e) {
     throw toUsage(e);
   } finally {
     progress.stop();
     await source.close();
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+function copyToStdout(fs: typeof import('fs'), file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      process.stdout.write(chunk.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
