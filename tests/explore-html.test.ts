@@ -15,6 +15,7 @@ import { readExploreModel } from '../src/explore/model';
 import { renderExplorePage } from '../src/explore/page';
 import { parseServeAddress, startExploreServer } from '../src/explore/server';
 import { PageKind } from '../src/explore/ram-map';
+import { VMCS12_LAYOUT, decodeVmcs12 } from '../vmstate/x86/kvm';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -58,6 +59,25 @@ async function pageOf(
   expect(r.code).toBe(0);
   const json = JSON.parse((await runCli(['analyze', file])).stdout);
   return { page, json };
+}
+
+/** A field anywhere in a state (struct fields and subsections included). */
+function findField(
+  st: { fields: Field[]; subsections?: unknown[] },
+  name: string,
+): Field | undefined {
+  for (const f of st.fields) {
+    if (f.name === name) return f;
+    const inner = (f as unknown as { fields?: Field[] }).fields
+      ? findField(f as unknown as { fields: Field[] }, name)
+      : undefined;
+    if (inner) return inner;
+  }
+  for (const sub of (st.subsections ?? []) as { fields: Field[] }[]) {
+    const inner = findField(sub, name);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 function bare(file: string): string {
@@ -312,17 +332,33 @@ describe('--serve', () => {
 
   it('nested VMX state by field name; a stream without a description explores the same through the catalog', async () => {
     const file = path.join(GOLDEN, 'vmx-l2-shadow.mig');
-    const { page } = await pageOf(file, 'nested');
+    const { page, json } = await pageOf(file, 'nested');
     const tab = await open(page);
     await clickSection(tab, 'cpu#0');
     expect(await tab.isVisible('#nested-panel')).toBe(true);
     expect(await tab.textContent('#nested')).toMatch(/guest_rip/);
+    // A vmcs12 field by name selects its bytes inside the raw page, where the kernel's layout puts it.
+    const cpu = json.sections.find((s) => s.idstr === 'cpu')!;
+    const raw = findField(cpu.state!, 'data.vmx[0].vmcs12')!;
+    const rip = VMCS12_LAYOUT.field('guest_rip');
+    await tab.click('#nested table[data-page="vmcs12"] tr[data-name="guest_rip"]');
+    expect(await highlighted(tab)).toEqual(range(raw.offset + rip.offset, 8));
+    const le = await tab.$$eval('#hex .b.hl', (bs) =>
+      bs
+        .map((b) => b.textContent)
+        .reverse()
+        .join(''),
+    );
+    const bytes = fs.readFileSync(file);
+    expect(BigInt('0x' + le)).toBe(
+      decodeVmcs12(bytes.subarray(raw.offset, raw.offset + 4096)).guest_rip as bigint,
+    );
     await tab.screenshot({ path: path.join(ARTIFACTS, 'explore-nested.png') });
     await tab.close();
 
     const b = await pageOf(bare(file), 'nested-bare');
-    const cpu = b.json.sections.find((s) => s.idstr === 'cpu')!;
-    const eip = cpu.state!.fields.find((f) => f.name === 'env.eip')!;
+    const bareCpu = b.json.sections.find((s) => s.idstr === 'cpu')!;
+    const eip = bareCpu.state!.fields.find((f) => f.name === 'env.eip')!;
     const t2 = await open(b.page);
     await clickSection(t2, 'cpu#0');
     expect(await t2.textContent('#tree-title')).toMatch(/by catalog/);

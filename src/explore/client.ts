@@ -301,24 +301,45 @@ export const EXPLORE_JS = String.raw`
     if (!s.nested) return;
     var n = s.nested;
     box.appendChild(el('p', '', 'format ' + n.format + ', flags [' + (n.flags || []).join(', ') + ']'));
-    var table = function (title, obj) {
+    // A page's field selects its bytes inside the raw page field (data.vmx[0].vmcs12...).
+    var pageField = function (name) {
+      for (var i = 0; i < fields.length; i++) if (fields[i].sec === current && fields[i].name === name) return fields[i];
+      return null;
+    };
+    var table = function (title, obj, rawName, layout) {
       if (!obj) return;
+      var page = rawName ? pageField(rawName) : null;
       var keys = Object.keys(obj);
       var nz = keys.filter(function (k) { var v = obj[k]; return !(v === 0 || v === '0x0' || (Array.isArray(v) && v.every(function (x) { return x === 0 || x === '0x0'; })) || (typeof v === 'string' && /^0+$/.test(v))); });
       box.appendChild(el('h3', '', title + ' (' + nz.length + ' non-zero of ' + keys.length + ')'));
       var t = el('table', 'grid');
+      t.dataset.page = title;
       nz.forEach(function (k) {
         var tr = el('tr');
+        tr.dataset.name = k;
         tr.appendChild(el('td', 'mono', k));
         tr.appendChild(el('td', 'mono', Array.isArray(obj[k]) ? obj[k].join(', ') : typeof obj[k] === 'number' ? hex(obj[k]) : String(obj[k])));
+        var place = page && layout ? layout[k] : null;
+        if (place) {
+          tr.className = 'pick';
+          tr.addEventListener('click', function () {
+            var f = { fid: -1, sec: current, path: page.path + ' > ' + k, name: k, type: title + ' field', off: page.off + place[0], size: place[1], leaf: true, value: obj[k] };
+            selectField(null);
+            highlight(f);
+            box.querySelectorAll('tr.sel').forEach(function (x) { x.classList.remove('sel'); });
+            tr.classList.add('sel');
+            $('status').textContent = f.path + '  @' + hex(f.off) + ', ' + f.size + ' bytes (little-endian)  = ' + (typeof obj[k] === 'number' ? hex(obj[k]) : String(obj[k]));
+          });
+        }
         t.appendChild(tr);
       });
       box.appendChild(t);
     };
+    var L = M.pageLayouts || {};
     table('header', n.header);
-    table('vmcs12', n.vmcs12);
-    table('shadow vmcs12', n.shadowVmcs12);
-    table('vmcb12', n.vmcb12);
+    table('vmcs12', n.vmcs12, 'data.vmx[0].vmcs12', L.vmcs12);
+    table('shadow vmcs12', n.shadowVmcs12, 'data.vmx[0].shadow_vmcs12', L.vmcs12);
+    table('vmcb12', n.vmcb12, 'data.svm[0].vmcb12', L.vmcb12);
     if (n.problem) box.appendChild(el('p', 'warn', 'inconsistent: ' + n.problem.message));
   }
 

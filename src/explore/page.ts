@@ -5,6 +5,7 @@
  */
 import { analysisJson } from '../analyze/json-format';
 import { esc, htmlPage } from '../html';
+import { VMCB_LAYOUT, VMCS12_LAYOUT } from '../../vmstate/x86/kvm';
 import { EXPLORE_JS } from './client';
 import type { ExploreModel } from './model';
 import { EXPLORE_CSS } from './styles';
@@ -42,7 +43,7 @@ export function renderExplorePage(m: ExploreModel, o: ExplorePageOptions): strin
     pagesPerCell: b.pagesPerCell,
     cells: Buffer.from(b.cells.buffer, b.cells.byteOffset, b.cells.length).toString('base64'),
   }));
-  const model = { file: o.file, serve: !!o.serve, sections, ram };
+  const model = { file: o.file, serve: !!o.serve, sections, ram, pageLayouts: pageLayouts() };
   const machine = c.configuration?.machineType ?? 'no configuration section';
   const body = `<header class="bar">
 <h1>vmstate explore</h1>
@@ -64,4 +65,14 @@ export function renderExplorePage(m: ExploreModel, o: ExplorePageOptions): strin
     data: { analysis: analysisJson(c, o.file), model: JSON.stringify(model) },
     connect: o.serve ? 'self' : 'none',
   });
+}
+
+/** Where each vmcs12 / vmcb12 field lives in its page: the nested view selects its bytes. */
+function pageLayouts(): Record<string, Record<string, [number, number]>> {
+  const places = (l: { fields: readonly { name: string; offset: number; size: number }[] }) =>
+    Object.fromEntries(l.fields.map((f) => [f.name, [f.offset, f.size] as [number, number]]));
+  const vmcs12 = places(VMCS12_LAYOUT);
+  // The report splits the header word: the revision and the shadow-VMCS bit share its 4 bytes.
+  const hdr = vmcs12.hdr ?? [0, 4];
+  return { vmcs12: { ...vmcs12, revision_id: hdr, shadow_vmcs: hdr }, vmcb12: places(VMCB_LAYOUT) };
 }
