@@ -14,7 +14,7 @@ import { TextOut, hexOf } from './text-out';
  * sizes, which decoder read each section, every field with its type, offset and size, the
  * subsections that were sent, and a RAM summary per block.
  *
- * One line per field: an array of scalars is one field whose `value` is the list of element
+ * One line per field (compact, `"hex"` only for values of 10 and more): an array of scalars is one field whose `value` is the list of element
  * values (`offset` of the first element, `size` of the whole array, `count` elements), so the
  * output stays the size of analyze-migration.py's. Catalog-decoded sections have the same layout
  * as description-decoded ones. Written straight into one buffer, no object per field.
@@ -180,7 +180,7 @@ function writeSection(s: DeviceSection, out: TextOut): void {
       `,\n      "nested": ${JSON.stringify(nestedReportJson(nested), null, 2).replace(/\n/g, '\n      ')}`,
     );
   if (struct) {
-    out.write(',\n      "state": ');
+    out.write(',\n      "state":');
     writeStruct(struct, out, '      ');
   } else if (s.value !== undefined) out.write(`, "state": ${JSON.stringify(plainJson(s.value))}`);
   else
@@ -190,17 +190,17 @@ function writeSection(s: DeviceSection, out: TextOut): void {
   out.write('}');
 }
 
-/** `{"fields": [...], "subsections": [...]}`, one field a line. */
+/** `{"fields":[...],"subsections":[...]}`, one field a line. */
 function writeStruct(s: DescStruct, out: TextOut, ind: string): void {
   out.write('{');
   writeStructBody(s, out, ind);
   out.write('}');
 }
 
-/** `"fields": [...], "subsections": [...]` (each subsection with its own fields). */
+/** `"fields":[...],"subsections":[...]` (each subsection with its own fields). */
 function writeStructBody(s: DescStruct, out: TextOut, ind: string): void {
   const inner = ind + '  ';
-  out.write('"fields": [');
+  out.write('"fields":[');
   const groups = fieldGroups(s);
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i];
@@ -208,22 +208,22 @@ function writeStructBody(s: DescStruct, out: TextOut, ind: string): void {
     if (g.kind === 'array') {
       const n = g.values.length;
       out.write(
-        `{"name": ${str(g.name)}, "type": ${str(g.type)}, "offset": ${g.offset}, "size": ${n * g.size}, "count": ${n}, "value": [`,
+        `{"name":${str(g.name)},"type":${str(g.type)},"offset":${g.offset},"size":${n * g.size},"count":${n},"value":[`,
       );
       let line = '';
       for (let k = 0; k < n; k++) line += (k ? ',' : '') + scalarJson(g.values[k]);
       out.write(line + ']}');
     } else {
-      out.write(`{"name": ${str(g.name)}`);
-      if (g.index !== undefined) out.write(`, "index": ${g.index}`);
+      out.write(`{"name":${str(g.name)}`);
+      if (g.index !== undefined) out.write(`,"index":${g.index}`);
       writeValue(g.value, out, inner);
       out.write('}');
     }
   }
-  out.write(groups.length ? `\n${ind}], "subsections": [` : '], "subsections": [');
+  out.write(groups.length ? `\n${ind}],"subsections":[` : '],"subsections":[');
   s.subsections.forEach((sub, i) => {
     out.write(i ? ',\n' + inner : '\n' + inner);
-    out.write(`{"name": ${str(sub.name)}, "version": ${sub.version}, "offset": ${sub.offset}, `);
+    out.write(`{"name":${str(sub.name)},"version":${sub.version},"offset":${sub.offset}, `);
     writeStructBody(sub.body, out, inner);
     out.write('}');
   });
@@ -237,31 +237,34 @@ function scalarJson(v: ScalarValue): string {
 }
 
 function writeValue(v: DescValue, out: TextOut, ind: string): void {
-  out.write(`, "type": ${str(v.type)}, "offset": ${v.offset}, "size": ${v.size}`);
+  out.write(`,"type":${str(v.type)},"offset":${v.offset},"size":${v.size}`);
   switch (v.kind) {
     case 'int':
+      // The hex form only where it says more than the decimal one.
       out.write(
-        `, "value": ${scalarJson(v)}, "hex": "0x${BigInt.asUintN(v.size * 8, v.value).toString(16)}"`,
+        v.value >= 0n && v.value < 10n
+          ? `,"value":${scalarJson(v)}`
+          : `,"value":${scalarJson(v)},"hex":"0x${BigInt.asUintN(v.size * 8, v.value).toString(16)}"`,
       );
       return;
     case 'bool':
-      out.write(`, "value": ${v.byte !== 0}${v.byte > 1 ? `, "byte": ${v.byte}` : ''}`);
+      out.write(`,"value":${v.byte !== 0}${v.byte > 1 ? `,"byte":${v.byte}` : ''}`);
       return;
     case 'bytes':
-      out.write(`, "value": "${hexOf(v.data)}"`);
+      out.write(`,"value":"${hexOf(v.data)}"`);
       if (v.inner) {
-        out.write(', "decoded": ');
+        out.write(',"decoded":');
         writeStruct(v.inner, out, ind);
       }
       return;
     case 'nullptr':
-      out.write(', "value": null');
+      out.write(',"value":null');
       return;
     case 'capability':
-      out.write(`, "value": ${str(v.name)}`);
+      out.write(`,"value":${str(v.name)}`);
       return;
     case 'struct':
-      out.write(`, "vmsd": ${JSON.stringify(v.vmsdName ?? null)}, `);
+      out.write(`,"vmsd":${JSON.stringify(v.vmsdName ?? null)}, `);
       writeStructBody(v, out, ind);
   }
 }

@@ -101,6 +101,7 @@ export const EXPLORE_JS = String.raw`
       return v;
     }
     if (f.hexv !== undefined) return f.hexv;
+    if (typeof v === 'number') return intText(v);
     if (v === null) return 'NULL';
     if (v === undefined) return '';
     return String(v);

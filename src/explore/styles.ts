@@ -51,7 +51,7 @@ td.warn, p.warn { color: var(--bad); }
 #nested table.grid td { padding: 0 8px; }
 #nested tr.pick { cursor: pointer; }
 #nested tr.pick:hover { background: #f0f4f8; }
-#nested tr.sel { background: var(--sel); }
+#nested tr.pick.sel { background: var(--sel); }
 footer#status { padding: 4px 12px; border-top: 1px solid var(--line); background: var(--panel); font-family: var(--mono); font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 canvas.ram { display: block; margin: 4px 10px 12px; image-rendering: pixelated; border: 1px solid var(--line); cursor: crosshair; }
 #tree h3 { margin: 8px 10px 0; font-family: system-ui, sans-serif; }
