@@ -56,13 +56,19 @@ test('edits change exactly the bytes of the edited fields', async () => {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed.push(i);
   const cpu = await cpuOf(out);
   expect(cpu.decodedBy).toBe('catalog');
-  // Decoded by the description the catalog gives the stream: the same fields as QEMU's would.
-  const field = (name: string, index?: number) =>
-    cpu.state.fields.find(
-      (f: { name: string; index?: number }) => f.name === name && f.index === index,
-    );
-  expect(field('env.eip').value).toBe(0x1234);
-  expect(field('env.regs', 1).value).toBe(0xdeadbeef);
+  // Catalog-decoded sections have the same layout as description-decoded ones: fields with places.
+  const field = (name: string) =>
+    cpu.state.fields.find((f: { name: string }) => f.name === name) as {
+      offset: number;
+      size: number;
+      value: unknown;
+    };
+  expect(field('env.eip')).toMatchObject({ type: 'uint64', size: 8, value: 0x1234 });
+  expect(field('env.regs')).toMatchObject({ type: 'uint64', count: 16, size: 128 });
+  expect((field('env.regs').value as number[])[1]).toBe(0xdeadbeef);
+  // The eip field's bytes are where the JSON says: 0x1234 big-endian in its last two bytes.
+  const eip = field('env.eip');
+  expect(b.readBigUInt64BE(eip.offset)).toBe(0x1234n);
   // eip (2 bytes differ: 0xfff0 -> 0x1234), regs[1] (4 bytes), halted (1 byte): nothing else moved.
   expect(changed.length).toBeLessThanOrEqual(2 + 4 + 1);
   expect(changed.every((i) => i >= cpu.bodyOffset - 40 && i < cpu.bodyOffset + 140)).toBe(true);

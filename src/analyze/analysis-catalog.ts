@@ -30,6 +30,8 @@ export type Rewalk = (resolvers: CodecResolver[]) => Promise<StreamContents>;
 export interface AnalysisCatalog {
   resolvers(opts?: CatalogOptions): CodecResolver[];
   readonly views?: readonly SectionView[];
+  /** Where each field of the views' raw pages lives ([offset, size] by name, per page kind). */
+  readonly pageLayouts?: Record<string, Record<string, [number, number]>>;
   describe?(rewalk: Rewalk, opts: CatalogOptions): Promise<CatalogDescription | undefined>;
   releases?(): readonly string[];
   check?(

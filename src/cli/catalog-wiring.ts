@@ -11,7 +11,7 @@ import {
   type CheckCatalog,
 } from '../analyze/catalog-check';
 import type { AnalysisCatalog, CatalogOptions, Rewalk } from '../analyze/analysis-catalog';
-import { nestedStateView } from '../../vmstate/x86/nested-view';
+import { nestedPageLayouts, nestedStateView } from '../../vmstate/x86/nested-view';
 import {
   describeByCatalog,
   styledEntry,
@@ -221,6 +221,7 @@ function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
 export function analysisCatalog(): AnalysisCatalog {
   return {
     views: [nestedStateView],
+    pageLayouts: nestedPageLayouts(),
     resolvers: (opts) => resolversFor(opts),
     describe,
     releases: () => catalogLib().REAL_CATALOG_RELEASES,

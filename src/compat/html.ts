@@ -1,6 +1,6 @@
 /**
- * The compatibility matrix as one self-contained HTML page: inline CSS, no scripts, no external
- * resources. One heatmap per machine-type family (rows: source release, columns: destination),
+ * The compatibility matrix as one self-contained HTML page (the shared page kit, src/html: inline
+ * CSS allowed by hash, no scripts, no external resources). One heatmap per machine-type family (rows: source release, columns: destination),
  * each cell coloured by its share of ok migrations (green) against refusals (amber to grey),
  * red when the cell breaks the migration property, then the counterexamples.
  */
@@ -9,13 +9,13 @@ import type { CellResult, MatrixResult } from './matrix';
 import { formatOutcome } from './migrate';
 import type { ReproFiles } from './repro';
 
-export const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+import { esc, htmlPage } from '../html';
 
 const family = (machine: string) => machine.replace(/-[^-]+$/, '');
+
+/** A class per colour: the page's CSP allows its stylesheet by hash, never inline style attributes. */
+const colourClass = (rgb: string) => 'bg-' + rgb.replace(/\D+/g, '-').replace(/^-|-$/g, '');
+const colourRule = (rgb: string) => `.${colourClass(rgb)} { background: ${rgb}; }`;
 
 /** The cell's colour: red when broken, else from amber (all refused) to green (all ok). */
 export function cellColour(c: CellResult): string {
@@ -26,19 +26,6 @@ export function cellColour(c: CellResult): string {
   const mix = (a: number, b: number) => Math.round(a + (b - a) * ok);
   return `rgb(${mix(230, 40)}, ${mix(160, 170)}, ${mix(40, 80)})`;
 }
-
-/** The heatmap's style sheet (other matrix pages reuse it). */
-export const MATRIX_CSS = `body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-table.matrix { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-table.matrix th, table.matrix td { border: 1px solid #fff; padding: 4px 8px; text-align: center; }
-table.matrix thead th, table.matrix tbody th { background: #eee; }
-td.cell { color: #fff; min-width: 5.5em; font-variant-numeric: tabular-nums; }
-td.cell.none { background: #ddd; color: #888; }
-td.cell small { display: block; opacity: 0.85; }
-.legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; color: #fff; }
-section.counterexample { border-left: 4px solid rgb(200, 40, 40); padding-left: 1em; margin: 1em 0; }
-pre { background: #f6f6f6; padding: 0.5em; white-space: pre-wrap; }
-`;
 
 export interface HtmlMeta {
   readonly title: string;
@@ -104,28 +91,41 @@ ${
     })
     .join('\n');
 
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${esc(meta.title)}</title>
-<style>
-${MATRIX_CSS}</style>
-</head>
-<body>
+  const legend: [string, string][] = [
+    ['rgb(40, 170, 80)', 'all ok'],
+    ['rgb(135, 165, 60)', 'some refused'],
+    ['rgb(230, 160, 40)', 'all refused'],
+    ['rgb(200, 40, 40)', 'property broken'],
+  ];
+  const colours = new Set([...legend.map(([c]) => c), ...result.cells.map(cellColour)]);
+  const body = `<main class="page">
 <h1>${esc(meta.title)}</h1>
 <p><code>${esc(meta.command)}</code></p>
 <p class="summary">${result.cells.length} cells, ${result.runs} VMs per cell (seed ${result.seed}), ${result.migrations} migrations in ${result.migrationSeconds.toFixed(1)} s${result.seconds - result.migrationSeconds >= 0.1 ? ` (then ${(result.seconds - result.migrationSeconds).toFixed(1)} s shrinking)` : ''}:
 ok ${total('ok')}, refused ${total('refused')}, lossy ${total('lossy')}, crash ${total('crash')}; ${broken.length} cell(s) break the property.</p>
-<p class="legend"><span style="background: rgb(40, 170, 80)">all ok</span><span style="background: rgb(135, 165, 60)">some refused</span><span style="background: rgb(230, 160, 40)">all refused</span><span style="background: rgb(200, 40, 40)">property broken</span>
+<p class="legend">${legend.map(([c, t]) => `<span class="${colourClass(c)}">${t}</span>`).join('')}
 Cells: ok / refused (lossy, crash when any); rows are sources, columns destinations. ${esc(BREAK_SENTENCE)}</p>
 ${families.map(table).join('\n')}
 <h2>Counterexamples</h2>
 ${examples || '<p>None: every cell keeps the property.</p>'}
-</body>
-</html>
-`;
+</main>`;
+  return htmlPage({
+    title: meta.title,
+    body,
+    styles: [MATRIX_CSS, [...colours].map(colourRule).join('\n')],
+  });
 }
+
+export const MATRIX_CSS = `
+table.matrix { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+table.matrix th, table.matrix td { border: 1px solid #fff; padding: 4px 8px; text-align: center; }
+table.matrix thead th, table.matrix tbody th { background: #eee; }
+td.cell { color: #fff; min-width: 5.5em; font-variant-numeric: tabular-nums; }
+td.cell.none { background: #ddd; color: #888; }
+td.cell small { display: block; opacity: 0.85; }
+.legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; color: #fff; }
+section.counterexample { border-left: 4px solid var(--bad); padding-left: 1em; margin: 1em 0; }
+`;
 
 function renderCell(c: CellResult): string {
   const state =
@@ -146,7 +146,7 @@ function renderCell(c: CellResult): string {
       .join(', ') || 'no refusals'
   }${c.violations ? `; ${c.violations} violation(s)` : ''}`;
   return (
-    `<td class="cell ${state}" style="background: ${cellColour(c)}" title="${esc(title)}" data-state="${state}" data-from="${esc(c.from.name)}" data-to="${esc(c.to.name)}" ` +
+    `<td class="cell ${state} ${colourClass(cellColour(c))}" title="${esc(title)}" data-state="${state}" data-from="${esc(c.from.name)}" data-to="${esc(c.to.name)}" ` +
     `data-machine="${esc(c.machine)}" data-ok="${c.counts.ok}" data-refused="${c.counts.refused}" data-lossy="${c.counts.lossy}" data-crash="${c.counts.crash}" data-violations="${c.violations}">` +
     `${c.counts.ok} / ${c.counts.refused}${extra}</td>`
   );

@@ -4,6 +4,7 @@ import { benchCompat } from './compat';
 import { benchDiff, benchTap } from './diff-tap';
 import { benchEngine } from './engine';
 import { benchRealMatrix } from './real-matrix';
+import { benchExplore } from './explore';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   if (want('real-matrix')) await benchRealMatrix();
   if (want('diff')) await benchDiff();
   if (want('tap')) await benchTap();
+  if (want('explore')) await benchExplore();
 }
 
 main().catch((e) => {

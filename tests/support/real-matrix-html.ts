@@ -4,7 +4,8 @@
  * what real QEMU did beside what `vmstate predict` said, red where they disagree (or where
  * registers differ after a load), grey where the catalog cannot predict the destination.
  */
-import { MATRIX_CSS, esc } from '../../src/compat/html';
+import { MATRIX_CSS } from '../../src/compat/html';
+import { esc } from '../../src/html';
 import { REAL_RELEASES } from './qemu';
 import type { CellReport, MatrixReport } from './real-matrix';
 

@@ -9,6 +9,8 @@ import { isDescStruct, type DescStruct, type DescValue } from '../../src/stream/
 import {
   describeNestedState,
   noNestedGuestState,
+  VMCB_LAYOUT,
+  VMCS12_LAYOUT,
   type NestedState,
   type NestedStateReport,
 } from './kvm';
@@ -188,3 +190,13 @@ export const nestedStateView: SectionView = {
     return r ? nestedReportLines(r, indent) : [];
   },
 };
+
+/** Where each vmcs12 / vmcb12 field lives in its page, for `vmstate explore`'s nested panel. */
+export function nestedPageLayouts(): Record<string, Record<string, [number, number]>> {
+  const places = (l: { fields: readonly { name: string; offset: number; size: number }[] }) =>
+    Object.fromEntries(l.fields.map((f) => [f.name, [f.offset, f.size] as [number, number]]));
+  const vmcs12 = places(VMCS12_LAYOUT);
+  // The report splits the header word: the revision and the shadow-VMCS bit share its 4 bytes.
+  const hdr = vmcs12.hdr ?? [0, 4];
+  return { vmcs12: { ...vmcs12, revision_id: hdr, shadow_vmcs: hdr }, vmcb12: places(VMCB_LAYOUT) };
+}

@@ -39,6 +39,15 @@ export function registerAnalyze(program: Command): void {
       '--vmdesc <file>',
       "decode by this VM description JSON (e.g. an earlier --extract's desc.json) instead of the stream's own",
     )
+    .option(
+      '--section <name>',
+      "only the sections whose name matches (glob: '*', '?'; idstr or idstr#instance; repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--raw', '--format tree: also print the raw vmcs12 / vmcb12 pages of a nested state')
+    .option('-o, --output <file>', "write the output to FILE (whole or not at all); '-' is stdout")
+    .option('--no-progress', 'never draw a progress bar')
     .action(
       (
         file: string,
@@ -51,6 +60,10 @@ export function registerAnalyze(program: Command): void {
           keepTrailing?: boolean;
           force?: boolean;
           release?: string;
+          section: string[];
+          raw?: boolean;
+          output?: string;
+          progress: boolean;
         },
       ) =>
         runCommand(file, async () => {

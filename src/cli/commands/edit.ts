@@ -9,7 +9,7 @@ export function registerEdit(program: Command): void {
     .argument('<file>', "migration stream ('-' for stdin)")
     .requiredOption(
       '-o, --output <out>',
-      'where to write the edited stream (written whole or not at all)',
+      "where to write the edited stream (written whole or not at all); '-' is stdout",
     )
     .option(
       '--set <assignment>',

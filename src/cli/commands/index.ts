@@ -3,6 +3,7 @@ import { registerDemo } from './demo';
 import { registerAnalyze } from './analyze';
 import { registerReencode } from './reencode';
 import { registerEdit } from './edit';
+import { registerExplore } from './explore';
 import { registerReleases } from './releases';
 import { registerGenerate } from './generate';
 import { registerCheck } from './check';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerAnalyze(program);
   registerReencode(program);
   registerEdit(program);
+  registerExplore(program);
   registerReleases(program);
   registerGenerate(program);
   registerCheck(program);

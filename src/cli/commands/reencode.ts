@@ -8,7 +8,10 @@ export function registerReencode(program: Command): void {
       'decode a migration stream and encode it again (byte-identical for an unmodified stream)',
     )
     .argument('<file>', "migration stream ('-' for stdin)")
-    .requiredOption('-o, --output <out>', 'where to write the stream (written whole or not at all)')
+    .requiredOption(
+      '-o, --output <out>',
+      "where to write the stream (written whole or not at all); '-' is stdout",
+    )
     .option(
       '--keep-trailing',
       'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',

@@ -13,7 +13,9 @@ import {
 import type { CatalogDescription } from '../../analyze/catalog-vmdesc';
 import type { StreamContents } from '../../stream/collect';
 import type { CodecResolver } from '../../stream/section';
+import { filterSections } from '../../analyze/section-filter';
 import { openInput, progressReporter, readInputFile } from './input';
+import { writeOutput } from './output';
 
 export interface AnalyzeOptions {
   format?: string;
@@ -28,6 +30,14 @@ export interface AnalyzeOptions {
   keepTrailing?: boolean;
   /** --extract: replace DIR even when it is not an earlier extract. */
   force?: boolean;
+  /** `--section`: glob patterns of the sections to show (all when empty). */
+  section?: string[];
+  /** `--raw`: the tree prints nested-state pages as bytes too. */
+  raw?: boolean;
+  /** `-o`: where the output goes ('-' or none: stdout). */
+  output?: string;
+  /** `--no-progress` sets it false. */
+  progress?: boolean;
 }
 
 /** --release must name a release the catalog has. */
@@ -53,20 +63,14 @@ async function decodeByCatalog(
   opts: CatalogOptions,
   onProgress?: (offset: number) => void,
 ): Promise<{ contents: StreamContents; description: CatalogDescription } | undefined> {
-  if (!catalog.describe || file === '-') return undefined;
-  const machineType = first.configuration?.machineType;
-  const o = { ...opts, machineType };
-  const walkWith = async (extra: { resolvers: CodecResolver[]; vmdesc?: Vmdesc }) => {
-    const again = await openInput(file);
-    try {
-      return await readStreamContents(again, { ...extra, onProgress });
-    } finally {
-      await again.close();
-    }
-  };
-  const description = await catalog.describe((resolvers) => walkWith({ resolvers }), o);
+  const o = { ...opts, machineType: first.configuration?.machineType };
+  const description = await describeByCatalogOf(catalog, file, o, onProgress);
   if (!description) return undefined;
-  const contents = await walkWith({ resolvers: catalog.resolvers(o), vmdesc: description.vmdesc });
+  const contents = await walkFile(file, {
+    resolvers: catalog.resolvers(o),
+    vmdesc: description.vmdesc,
+    onProgress,
+  });
   // Decoded by the catalog's description: say so where a format shows which codec read a section.
   const described = new Set(
     description.vmdesc.devices.map((d) => `${d.instance_id}\u0000${d.name}`),
@@ -77,13 +81,39 @@ async function decodeByCatalog(
   return { contents, description };
 }
 
+async function walkFile(
+  file: string,
+  opts: { resolvers: CodecResolver[]; vmdesc?: Vmdesc; onProgress?: (offset: number) => void },
+): Promise<StreamContents> {
+  const again = await openInput(file);
+  try {
+    return await readStreamContents(again, opts);
+  } finally {
+    await again.close();
+  }
+}
+
+/**
+ * The VM description the catalog gives a file that carries none (see decodeByCatalog), or
+ * undefined when it cannot (stdin, no catalog, no release's catalog applies).
+ */
+export async function describeByCatalogOf(
+  catalog: AnalysisCatalog,
+  file: string,
+  opts: CatalogOptions,
+  onProgress?: (offset: number) => void,
+): Promise<CatalogDescription | undefined> {
+  if (!catalog.describe || file === '-') return undefined;
+  return catalog.describe((resolvers) => walkFile(file, { resolvers, onProgress }), opts);
+}
+
 /** The catalog's assumptions and the devices it lacks, on stderr (every format). */
-function writeNotes(file: string, d: CatalogDescription): void {
+export function writeNotes(file: string, d: CatalogDescription): void {
   for (const line of describeNotesOf(d)) process.stderr.write(`vmstate: ${file}: ${line}\n`);
 }
 
 /** Reads a vmdesc JSON file (e.g. the desc.json of --extract, or `--format qemu --dump desc` output). */
-async function loadVmdescFile(
+export async function loadVmdescFile(
   file: string | undefined,
 ): Promise<import('../../stream/vmdesc').Vmdesc | undefined> {
   if (file === undefined) return undefined;
@@ -130,7 +160,7 @@ export async function runAnalyze(
   }
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
-  const progress = progressReporter(source.size);
+  const progress = progressReporter(o.progress === false ? undefined : source.size);
   const machineType = await peekMachineTypeOf(source);
   const catalogOpts: CatalogOptions = { release: o.release, machineType };
   const opts: WalkOptions = {
@@ -149,7 +179,7 @@ export async function runAnalyze(
         process.stderr.write(`vmstate: ${file}: no VM description after EOF, so no desc.json\n`);
       return 0;
     }
-    let contents = await readStreamContents(source, opts);
+    let contents = filterSections(await readStreamContents(source, opts), o.section ?? []);
     if (check) {
       progress.stop();
       return await check(contents, file, process.stdout, catalogOpts);
@@ -163,7 +193,10 @@ export async function runAnalyze(
         catalogOpts,
         progress.onProgress,
       );
-      if (decoded) ({ contents, description } = decoded);
+      if (decoded) {
+        description = decoded.description;
+        contents = filterSections(decoded.contents, o.section ?? []);
+      }
     }
     progress.stop();
     if (description) writeNotes(file, description);
@@ -180,18 +213,17 @@ export async function runAnalyze(
     } else if (format === 'json') {
       if (dump === 'desc') text = await descJson();
       else
-        text = (await import('../../analyze/json-format')).analysisJson(
+        text = (await import('../../analyze/json-format')).analysisJsonBytes(
           contents,
           file,
           catalog.views,
         );
     } else
-      text = (await import('../../analyze/tree-format')).analysisTree(
-        contents,
-        file,
-        catalog.views,
-      );
-    process.stdout.write(text);
+      text = (await import('../../analyze/tree-format')).analysisTreeBytes(contents, file, {
+        raw: o.raw,
+        views: catalog.views,
+      });
+    await writeOutput(o.output, text);
     return 0;
   } finally {
     progress.stop();
@@ -233,6 +265,14 @@ export async function runTranscode(
   const vmdesc = await loadVmdescFile(vmdescFile);
   const source = await openInput(file);
   const progress = progressReporter(source.size);
+  // `-o -`: the stream is written whole to a temporary file first, then copied to stdout, so a
+  // damaged input never leaves half a stream on stdout.
+  const toStdout = output === '-';
+  const fs = await import('fs');
+  const tmpDir = toStdout
+    ? fs.mkdtempSync((await import('path')).join((await import('os')).tmpdir(), 'vmstate-out-'))
+    : undefined;
+  const target = tmpDir ? `${tmpDir}/stream.mig` : output;
   try {
     const catalogOpts: CatalogOptions = {
       release: o.release,
@@ -250,21 +290,35 @@ export async function runTranscode(
       await addVmdescToFile(
         file,
         source,
-        output,
+        target,
         walk,
         catalog,
         catalogOpts,
         (d: CatalogDescription) => writeNotes(file, d),
       );
-      return 0;
-    }
-    await transcodeToFile(source, output, walk);
+    } else await transcodeToFile(source, target, walk);
+    if (tmpDir) copyToStdout(fs, target);
     return 0;
   } catch (e) {
     throw toUsage(e);
   } finally {
     progress.stop();
     await source.close();
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+function copyToStdout(fs: typeof import('fs'), file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      process.stdout.write(chunk.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

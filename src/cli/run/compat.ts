@@ -141,6 +141,10 @@ export async function runCompat(opts: CompatCliOptions): Promise<number> {
       command,
       repro,
     });
+    if (opts.html === '-') {
+      process.stdout.write(page);
+      return failing.length ? 1 : 0;
+    }
     try {
       await writeFileAtomically(opts.html, async (fd) => void fs.writeSync(fd, page));
     } catch (e) {
