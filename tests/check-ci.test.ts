@@ -82,3 +82,37 @@ test('--error-format github-actions: one annotation per finding, breaks as ::err
       new RegExp(`^::(warning|notice) file=${Q35.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')},title=`),
     );
 });
+
+test('--against: a directory of baseline dumps, or a git ref; a bumped version is a break', async () => {
+  const base = path.join(dir, 'base');
+  const next = path.join(dir, 'next');
+  fs.mkdirSync(base);
+  fs.mkdirSync(next);
+  const dump = JSON.parse(fs.readFileSync(Q35, 'utf8')) as Record<string, Record<string, unknown>>;
+  fs.writeFileSync(path.join(base, 'q35.json'), JSON.stringify(dump));
+  fs.writeFileSync(path.join(next, 'q35.json'), JSON.stringify(dump));
+  fs.writeFileSync(path.join(next, 'new-machine.json'), JSON.stringify(dump));
+  const same = await runCli(['check', next, '--against', base]);
+  expect(same.code).toBe(0);
+  expect(same.stdout).toContain('new-machine.json: no baseline (new dump), not checked');
+  const hpet = dump.hpet as { version_id: number; Description: { version_id: number } };
+  hpet.version_id += 1;
+  hpet.Description.version_id += 1;
+  fs.writeFileSync(path.join(next, 'q35.json'), JSON.stringify(dump));
+  const bumped = await runCli([
+    'check',
+    next,
+    '--against',
+    base,
+    '--error-format',
+    'github-actions',
+  ]);
+  expect(bumped.code).toBe(1);
+  expect(bumped.stdout).toMatch(
+    /^::error file=.*q35\.json,title=VERSION_TOO_NEW \[forward\] hpet::/m,
+  );
+  // A git ref: the committed dump against itself at HEAD.
+  expect((await runCli(['check', Q35, '--against', 'HEAD'])).code).toBe(0);
+  expect((await runCli(['check', Q35, '--against', 'no-such-ref-anywhere'])).code).toBe(2);
+  expect((await runCli(['check', Q35, PC, '--against', base])).code).toBe(2);
+});

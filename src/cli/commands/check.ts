@@ -9,8 +9,15 @@ export function registerCheck(program: Command): void {
         '(blob, subsections, unversioned-append), a QEMU -dump-vmstate .json file, or a .ts/.js module exporting a release ' +
         '(exit 1 when a migration would break, 2 usage, 3 unusable input file)',
     )
-    .argument('<old>', 'the older side')
-    .argument('<new>', 'the newer side')
+    .argument(
+      '<old>',
+      'the older side (with --against: the -dump-vmstate file or directory to check)',
+    )
+    .argument('[new]', 'the newer side (not with --against)')
+    .option(
+      '--against <baseline>',
+      'gate a change: check OLD (a dump or a directory of dumps) against a baseline directory, dump file or git ref',
+    )
     .option(
       '--mode <mode>',
       'backward (NEW loads what OLD writes), forward (OLD loads what NEW writes, on the old machine type) or full',
@@ -33,18 +40,30 @@ export function registerCheck(program: Command): void {
     .action(
       (
         oldSpec: string,
-        newSpec: string,
+        newSpec: string | undefined,
         opts: {
           mode?: string;
           json?: boolean;
           samples?: string;
           ignore?: string;
           errorFormat?: string;
+          against?: string;
         },
       ) =>
         runCommand(undefined, async () => {
-          const { runCheck } = await import('../run/check');
-          process.exitCode = runCheck(oldSpec, newSpec, opts);
+          const { runCheck, runCheckAgainst } = await import('../run/check');
+          const { UsageError } = await import('../../errors');
+          if (opts.against !== undefined) {
+            if (newSpec !== undefined)
+              throw new UsageError(
+                'check: with --against, give one input (a dump or a directory of dumps)',
+              );
+            process.exitCode = runCheckAgainst(oldSpec, opts.against, opts);
+          } else {
+            if (newSpec === undefined)
+              throw new UsageError('check: give OLD and NEW (or one input and --against)');
+            process.exitCode = runCheck(oldSpec, newSpec, opts);
+          }
         }),
     );
 }

@@ -1,5 +1,8 @@
 /** The body of `vmstate check OLD NEW` (src/cli/commands/check.ts parses the options). */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
+import { fromDumpJson } from '../../compat/static/model';
 import { UsageError } from '../../errors';
 import {
   IgnoreFileError,
@@ -96,4 +99,87 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
       );
   }
   return report.breaking > 0 ? 1 : 0;
+}
+
+/**
+ * `vmstate check INPUT --against BASELINE`, as `buf breaking` gates a change: INPUT is a
+ * -dump-vmstate file or a directory of them; BASELINE is the same (files matched by name), or a
+ * git ref whose version of each INPUT file is the baseline (`git show REF:./FILE`).
+ */
+export function runCheckAgainst(input: string, against: string, opts: CheckCliOptions): number {
+  const mode = (opts.mode ?? 'full') as CheckMode;
+  if (!MODES.includes(mode))
+    throw new UsageError(`check: --mode must be one of ${MODES.join(', ')} (got '${opts.mode}')`);
+  const format = opts.errorFormat ?? (opts.json ? 'json' : 'text');
+  if (!['text', 'json', 'github-actions'].includes(format))
+    throw new UsageError(
+      `check: --error-format must be text, json or github-actions (got '${format}')`,
+    );
+  if (!fs.existsSync(input)) throw new UsageError(`check: no such file or directory: ${input}`);
+  const files = fs.statSync(input).isDirectory()
+    ? fs
+        .readdirSync(input)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => path.join(input, f))
+    : [input];
+  if (files.length === 0) throw new UsageError(`check: ${input} holds no .json dump`);
+  const baselineIsPath = fs.existsSync(against);
+  const baselineText = (file: string): string | undefined => {
+    if (baselineIsPath) {
+      const b = fs.statSync(against).isDirectory()
+        ? path.join(against, path.basename(file))
+        : against;
+      return fs.existsSync(b) ? fs.readFileSync(b, 'utf8') : undefined;
+    }
+    const r = spawnSync('git', ['show', `${against}:./${path.basename(file)}`], {
+      cwd: path.dirname(path.resolve(file)),
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (r.status !== 0) {
+      if (/unknown revision|bad revision|invalid object name|not a valid object/i.test(r.stderr))
+        throw new UsageError(
+          `check: --against '${against}' is neither a file, a directory nor a git ref`,
+        );
+      return undefined; // the file is new since that ref
+    }
+    return r.stdout;
+  };
+  let ignores: IgnoreRule[] = [];
+  if (opts.ignore !== undefined) {
+    try {
+      ignores = parseIgnoreFile(fs.readFileSync(opts.ignore, 'utf8'));
+    } catch (e) {
+      if (e instanceof IgnoreFileError) {
+        process.stderr.write(`vmstate: ${opts.ignore}: ${e.message}\n`);
+        return 3;
+      }
+      throw new UsageError(`check: cannot read --ignore ${opts.ignore}`);
+    }
+  }
+  let breaking = 0;
+  const reports: unknown[] = [];
+  for (const file of files) {
+    const text = baselineText(file);
+    if (text === undefined) {
+      if (format === 'text') process.stdout.write(`${file}: no baseline (new dump), not checked\n`);
+      continue;
+    }
+    let oldSet, newSet;
+    try {
+      oldSet = fromDumpJson(JSON.parse(text), `${against}:${path.basename(file)}`);
+      newSet = fromDumpJson(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+    } catch (e) {
+      process.stderr.write(`vmstate: ${file}: ${(e as Error).message}\n`);
+      return 3;
+    }
+    const report = applyIgnores(checkCompat(oldSet, newSet, mode, {}), ignores);
+    breaking += report.breaking;
+    if (format === 'json') reports.push({ file, ...report });
+    else if (format === 'github-actions') process.stdout.write(githubAnnotations(report, file));
+    else process.stdout.write(formatReport(report));
+  }
+  if (format === 'json') process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  return breaking > 0 ? 1 : 0;
 }

@@ -34,6 +34,11 @@ export interface CheckField {
   varLength?: { field: string; max: number };
   /** The VMStateInfo name, when known (DSL descriptions only). */
   type?: string;
+  /**
+   * From a -dump-vmstate file whose format has no `num` key (QEMU before 9.x prints only the
+   * element size): the element count is unknown, so only element sizes can be compared.
+   */
+  numUnknown?: boolean;
 }
 
 /** A set of top-level descriptions to compare, keyed by QOM type or section name. */
@@ -122,6 +127,15 @@ export function fromDumpJson(json: unknown, label: string): CheckSet {
     }
     entries.set(key, fromDumpDesc(parsed(dumpEntry, value, label, key).Description));
   }
+  // Older dump formats print no `num` at all: mark every field of such a dump, so an array is
+  // not taken for one element (10.0's dump of the same array says `size` 4, `num` 32).
+  const hasNum = [...entries.values()].some(function anyNum(d: CheckDesc): boolean {
+    return (
+      d.fields.some((f) => f.num !== undefined || (f.struct && anyNum(f.struct))) ||
+      d.subsections.some(anyNum)
+    );
+  });
+  if (!hasNum) for (const d of entries.values()) markNumUnknown(d);
   return { label, machine, entries, origin: 'dump' };
 }
 
@@ -151,6 +165,14 @@ function deeperThan(root: unknown, max: number): string | undefined {
           stack.push([c, depth + 1, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k]);
   }
   return undefined;
+}
+
+function markNumUnknown(d: CheckDesc): void {
+  for (const f of d.fields) {
+    f.numUnknown = true;
+    if (f.struct) markNumUnknown(f.struct);
+  }
+  d.subsections.forEach(markNumUnknown);
 }
 
 function fromDumpDesc(d: DumpDesc): CheckDesc {

@@ -339,8 +339,10 @@ function compareField(
   add: Add,
   hooks: CheckHooks,
 ): void {
-  const sizeA = a.size * (a.num ?? 1);
-  const sizeB = b.size * (b.num ?? 1);
+  // When either side's dump format gives no element counts, compare element sizes only.
+  const counts = !a.numUnknown && !b.numUnknown;
+  const sizeA = a.size * (counts ? (a.num ?? 1) : 1);
+  const sizeB = b.size * (counts ? (b.num ?? 1) : 1);
   if (a.version_id !== b.version_id)
     add(
       'FIELD_VERSION_CHANGED',
@@ -356,7 +358,7 @@ function compareField(
       `field_exists ${a.field_exists} on the source, ${b.field_exists} on the destination`,
     );
   if (a.struct && b.struct) {
-    if ((a.num ?? 1) !== (b.num ?? 1))
+    if (counts && (a.num ?? 1) !== (b.num ?? 1))
       add(
         'FIELD_SIZE_CHANGED',
         entry,
