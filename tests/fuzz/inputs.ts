@@ -186,7 +186,7 @@ function mutateDescription(r: () => number, root: Json): void {
     case 3: {
       // Deep nesting: the field becomes a struct of a struct of ... of itself.
       let inner: Json = { name: 'x', type: 'uint8', size: 1 };
-      for (let i = pick(r, [10, 100, 10000]); i > 0; i--)
+      for (let i = pick(r, [10, 100, 1000]); i > 0; i--)
         inner = {
           name: 's',
           type: 'struct',
