@@ -92,7 +92,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   let baselineRss: number | undefined;
   const fail = (kind: FailureKind, d: Descriptor, message: string) => {
     const f: Failure = { kind, input: describeInput(d), descriptor: d, message };
-    f.saved = saveReproducer(f, inputBytes(d, byName), o.reproDir ?? REPRO_DIR, o.seed);
+    try {
+      f.saved = saveReproducer(f, inputBytes(d, byName), o.reproDir ?? REPRO_DIR, o.seed);
+    } catch (e) {
+      f.saved = `(not saved: ${(e as Error).message})`;
+    }
     report.failures.push(f);
     log(`FAIL ${kind}: ${f.input}: ${message} (saved ${f.saved})`);
   };
@@ -148,8 +152,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       const next = await runWorker(files, o.seed, step, deadline, hangMs, count, log);
       if (next.hung)
         fail('hang', next.hung, `no result within ${hangMs} ms (the thread was stopped)`);
+      if (next.crashed) fail('crash', next.crashed.d, `the thread died: ${next.crashed.message}`);
       step = next.step;
-      if (!next.hung) break;
+      if (!next.hung && !next.crashed) break;
     }
   }
 
@@ -175,7 +180,7 @@ function runWorker(
   hangMs: number,
   onEnd: (m: Extract<WorkerMessage, { type: 'end' }>) => void,
   log: (l: string) => void,
-): Promise<{ step: number; hung?: Descriptor }> {
+): Promise<{ step: number; hung?: Descriptor; crashed?: { d: Descriptor; message: string } }> {
   return new Promise((resolve, reject) => {
     const data: WorkerInput = { files, seed, start, deadline };
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: data });
@@ -207,7 +212,8 @@ function runWorker(
       if (finished) return;
       finished = true;
       log(`worker error: ${e.message}`);
-      if (current) resolve({ step: current.step + 1, hung: current.d });
+      if (current)
+        resolve({ step: current.step + 1, crashed: { d: current.d, message: e.message } });
       else reject(e);
     });
     w.on('exit', () => {
