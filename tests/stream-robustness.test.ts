@@ -204,3 +204,25 @@ describe('old-machine layout (no configuration section, no footers)', () => {
     expect((r as VMStateError).what).toMatch(/missing section footer/);
   });
 });
+
+describe('nested PACKAGED commands', () => {
+  test('1,000 packages inside packages are refused at a bounded depth, quickly', async () => {
+    let inner: Uint8Array = Uint8Array.of(0x00);
+    for (let i = 0; i < 1000; i++) {
+      const next = new Uint8Array(9 + inner.length + 1);
+      next.set([0x08, 0x00, 0x07, 0x00, 0x04]);
+      new DataView(next.buffer).setUint32(5, inner.length);
+      next.set(inner, 9);
+      next[next.length - 1] = 0x00;
+      inner = next;
+    }
+    const stream = new Uint8Array(8 + inner.length);
+    stream.set([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3]);
+    stream.set(inner, 8);
+    const t = Date.now();
+    const r = await outcome(contentsOf(stream));
+    expect(r).toBeInstanceOf(VMStateError);
+    expect((r as VMStateError).what).toMatch(/PACKAGED nesting depth/);
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+});

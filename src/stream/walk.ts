@@ -32,6 +32,9 @@ import {
 } from './vmdesc';
 import { StreamWindow } from './window';
 
+/** Packages inside packages: QEMU never nests them; a few levels are allowed, not thousands. */
+const MAX_PACKAGED_DEPTH = 4;
+
 export type StreamLimits = { -readonly [K in keyof typeof Limits]: number };
 
 export interface WalkOptions {
@@ -556,6 +559,15 @@ class Walker {
       this.emit({ type: 'command', offset, depth, ...c });
       return;
     }
+    // QEMU sends one level (postcopy's package of device state); each level here costs a window.
+    if (depth >= MAX_PACKAGED_DEPTH)
+      throw new LimitExceededError(
+        'PACKAGED nesting depth',
+        depth + 1,
+        MAX_PACKAGED_DEPTH,
+        offset,
+        'command PACKAGED',
+      );
     const p = c.payload;
     const size = ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
     if (size > this.limits.maxPackagedBytes)
