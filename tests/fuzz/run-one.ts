@@ -2,8 +2,8 @@
  * One input through what `vmstate analyze` does, in process: the walk with the device catalog,
  * then every view (json, tree, the script's format), and for inputs that decode, the encoder.
  */
-import { wireCatalog } from '../../src/cli/catalog-wiring';
-import { catalogResolvers } from '../../src/analyze/catalog-hook';
+import type { AnalysisCatalog } from '../../src/analyze/analysis-catalog';
+import { analysisCatalog } from '../../src/cli/catalog-wiring';
 import { analysisJson } from '../../src/analyze/json-format';
 import { qemuDescJson, qemuStateJson } from '../../src/analyze/qemu-format';
 import { analysisTree } from '../../src/analyze/tree-format';
@@ -18,25 +18,22 @@ import { walkStream } from '../../src/stream/walk';
 export type Outcome =
   { kind: 'ok' } | { kind: 'typed'; code: string } | { kind: 'crash'; message: string };
 
-let wired = false;
+let catalog: AnalysisCatalog | undefined;
 
 export async function runOne(bytes: Uint8Array, views = true): Promise<Outcome> {
-  if (!wired) {
-    wireCatalog();
-    wired = true;
-  }
+  catalog ??= analysisCatalog();
   try {
     const contents = await readStreamContents(bytesSource(bytes), {
-      resolvers: catalogResolvers(),
+      resolvers: catalog.resolvers(),
     });
     if (views) {
-      analysisJson(contents, 'fuzz.mig');
-      analysisTree(contents, 'fuzz.mig');
+      analysisJson(contents, 'fuzz.mig', catalog.views);
+      analysisTree(contents, 'fuzz.mig', { views: catalog.views });
       qemuStateJson(contents);
       if (contents.vmdesc) qemuDescJson(contents);
       const sink = new MemorySink();
       await walkStream(bytesSource(bytes), new StreamEncoder(sink), {
-        resolvers: catalogResolvers(),
+        resolvers: catalog.resolvers(),
       });
     }
     return { kind: 'ok' };
