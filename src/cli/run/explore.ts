@@ -36,6 +36,7 @@ export async function runExplore(
   const source = await openInput(file);
   const progress = progressReporter(o.progress === false ? undefined : source.size);
   let model;
+  let described: Set<string> | undefined;
   try {
     let machineType: string | undefined;
     try {
@@ -46,13 +47,13 @@ export async function runExplore(
     const opts = { machineType };
     // A stream without a description explores through the one the catalog gives it.
     if (!vmdesc && file !== '-') {
-      const { readStreamContents } = await import('../../stream/collect');
-      const first = await readStreamContents(source, { resolvers: catalog.resolvers(opts) });
-      if (!first.vmdesc) {
+      const { locateVmdescFromEnd } = await import('../../stream/vmdesc');
+      if ((await locateVmdescFromEnd(source))?.kind !== 'found') {
         const d = await describeByCatalogOf(catalog, file, opts);
         if (d) {
           writeNotes(file, d);
           vmdesc = d.vmdesc;
+          described = new Set(d.vmdesc.devices.map((x) => `${x.instance_id}\u0000${x.name}`));
         }
       }
     }
@@ -66,6 +67,11 @@ export async function runExplore(
     progress.stop();
     await source.close();
   }
+  // Decoded by the catalog's description: say so, as analyze does.
+  if (described)
+    for (const e of model.contents.entries)
+      if (e.type === 'section' && described.has(`${e.section.instanceId}\u0000${e.section.idstr}`))
+        e.section.decodedBy = 'catalog';
   model.contents = filterSections(model.contents, o.section ?? []);
   const page = renderExplorePage(model, {
     file,
