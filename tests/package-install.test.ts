@@ -3,6 +3,7 @@
  * (`npx vmstate`) and the library (`require('vmstate-lab')`) used from there, with a design
  * file that imports only 'vmstate-lab'.
  */
+import { releases } from '../vmstate/releases';
 import { spawnSync, type SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -94,6 +95,11 @@ describe('npm pack, installed into an empty directory', () => {
       string,
       unknown
     >;
-    expect(out).toEqual({ armed: true, expiry: '5', releases: 8, define: 'function' });
+    expect(out).toEqual({
+      armed: true,
+      expiry: '5',
+      releases: Object.keys(releases).length,
+      define: 'function',
+    });
   });
 });

@@ -62,14 +62,16 @@ async function decodeByCatalog(
   first: StreamContents,
   opts: CatalogOptions,
   onProgress?: (offset: number) => void,
+  keepTrailing?: boolean,
 ): Promise<{ contents: StreamContents; description: CatalogDescription } | undefined> {
   const o = { ...opts, machineType: first.configuration?.machineType };
-  const description = await describeByCatalogOf(catalog, file, o, onProgress);
+  const description = await describeByCatalogOf(catalog, file, o, onProgress, keepTrailing);
   if (!description) return undefined;
   const contents = await walkFile(file, {
     resolvers: catalog.resolvers(o),
     vmdesc: description.vmdesc,
     onProgress,
+    keepTrailing,
   });
   // Decoded by the catalog's description: say so where a format shows which codec read a section.
   const described = new Set(
@@ -83,7 +85,12 @@ async function decodeByCatalog(
 
 async function walkFile(
   file: string,
-  opts: { resolvers: CodecResolver[]; vmdesc?: Vmdesc; onProgress?: (offset: number) => void },
+  opts: {
+    resolvers: CodecResolver[];
+    vmdesc?: Vmdesc;
+    onProgress?: (offset: number) => void;
+    keepTrailing?: boolean;
+  },
 ): Promise<StreamContents> {
   const again = await openInput(file);
   try {
@@ -102,9 +109,13 @@ export async function describeByCatalogOf(
   file: string,
   opts: CatalogOptions,
   onProgress?: (offset: number) => void,
+  keepTrailing?: boolean,
 ): Promise<CatalogDescription | undefined> {
   if (!catalog.describe || file === '-') return undefined;
-  return catalog.describe((resolvers) => walkFile(file, { resolvers, onProgress }), opts);
+  return catalog.describe(
+    (resolvers) => walkFile(file, { resolvers, onProgress, keepTrailing }),
+    opts,
+  );
 }
 
 /** The catalog's assumptions and the devices it lacks, on stderr (every format). */
@@ -192,6 +203,7 @@ export async function runAnalyze(
         contents,
         catalogOpts,
         progress.onProgress,
+        o.keepTrailing,
       );
       if (decoded) {
         description = decoded.description;
