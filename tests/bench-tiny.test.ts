@@ -9,7 +9,8 @@ import * as path from 'path';
 
 const DIST = path.join(__dirname, '..', 'dist');
 const LAUNCH = path.join(DIST, 'src', 'cli', 'launch.js');
-const BENCH = path.join(DIST, 'tests', 'bench', 'run.js');
+const ROOT = path.join(__dirname, '..');
+const BENCH = path.join(ROOT, 'dist-bench', 'tests', 'bench', 'run.js');
 const built = fs.existsSync(LAUNCH) && fs.existsSync(path.join(DIST, 'vmstate.js'));
 const STREAM = path.join(__dirname, '..', 'streams', 'qemu-7.2', 'pc-nodefaults-running');
 
@@ -43,21 +44,27 @@ const STREAM = path.join(__dirname, '..', 'streams', 'qemu-7.2', 'pc-nodefaults-
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  (fs.existsSync(BENCH) ? test : test.skip)(
-    'the analyze benchmark runs in its tiny mode and prints its goals',
-    () => {
-      const r = spawnSync(process.execPath, [BENCH, 'analyze'], {
+  test('the analyze benchmark runs in its tiny mode and prints its goals', () => {
+    // The bench builds apart from the library (dist-bench/, as `npm run bench` does).
+    if (!fs.existsSync(BENCH)) {
+      const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      const b = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], {
+        cwd: ROOT,
         encoding: 'utf8',
-        env: { ...process.env, BENCH_TINY: '1' },
         timeout: 300_000,
       });
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain('bundled pc-nodefaults-running.mig');
-      expect(r.stdout).toMatch(
-        /goal vmstate --version vs node -e 0: [\d.]+x \(goal <= 1.2x\) {2}(OK|BELOW GOAL)/,
-      );
-      expect(r.stdout).toMatch(/goal --format qemu peak RSS [\d.]+ MiB/);
-    },
-    320_000,
-  );
+      expect(b.stdout + b.stderr).toBe('');
+    }
+    const r = spawnSync(process.execPath, [BENCH, 'analyze'], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_TINY: '1' },
+      timeout: 300_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('bundled pc-nodefaults-running.mig');
+    expect(r.stdout).toMatch(
+      /goal vmstate --version vs node -e 0: [\d.]+x \(goal <= 1.2x\) {2}(OK|BELOW GOAL)/,
+    );
+    expect(r.stdout).toMatch(/goal --format qemu peak RSS [\d.]+ MiB/);
+  }, 620_000);
 });

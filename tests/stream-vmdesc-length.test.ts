@@ -26,8 +26,15 @@ test.each([87_814, 0x0606, 0x060606, 300])('length %i: found at its marker', asy
   expect(found?.kind === 'found' && found.json.length).toBe(length);
 });
 
-test('no description: none found', async () => {
+test('a description cut short: found as truncated, not as none', async () => {
   const bytes = new Uint8Array([0, 6, 0, 0, 0, 9, 0x7b]);
+  const cut = { kind: 'truncated', offset: 1, length: 9, available: 1 };
+  expect(locateVmdescInBytes(bytes, 0)).toEqual(cut);
+  expect(await locateVmdescFromEnd(bytesSource(bytes))).toEqual(cut);
+});
+
+test('no description: none found', async () => {
+  const bytes = new Uint8Array([0, 1, 2, 3, 4, 5, 0x7b]);
   expect(locateVmdescInBytes(bytes, 0)).toBeUndefined();
   expect(await locateVmdescFromEnd(bytesSource(bytes))).toBeUndefined();
 });
