@@ -15,6 +15,7 @@
  * comes from the release's catalog, so reading is strict: an unknown key or a value of the
  * wrong shape is an error naming its path.
  */
+import { deeperThan, issueKey } from '../../src/json-input';
 import { z } from 'zod';
 import type { AnyVMSDesc, Kind, State } from '../../src/dsl';
 import { unreachableShape, type AnyField } from '../../src/dsl/field';
@@ -191,20 +192,6 @@ const stateFileSchema = z.object({
   sections: z.record(z.string(), z.record(z.string(), z.unknown())),
 });
 
-/** The JSON path of the first value nested more than `max` levels deep, without recursing. */
-function deeperThan(root: unknown, max: number): string | undefined {
-  const stack: [unknown, number, string][] = [[root, 0, '']];
-  while (stack.length) {
-    const [v, depth, at] = stack.pop()!;
-    if (depth > max) return at;
-    if (v && typeof v === 'object')
-      for (const [k, c] of Object.entries(v))
-        if (c && typeof c === 'object')
-          stack.push([c, depth + 1, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k]);
-  }
-  return undefined;
-}
-
 /** Reads a whole file's JSON (already parsed) into a ctx and section states, with bases per section. */
 export function vmStateFromJson(
   json: unknown,
@@ -219,10 +206,7 @@ export function vmStateFromJson(
   const r = stateFileSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const key = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-      .join('.')
-      .replace(/\.\[/g, '[');
+    const key = issueKey(issue.path);
     throw new StateJsonError(`state file: ${key || 'top level'}: ${issue.message}`);
   }
   const ctx = r.data.ctx as X86Ctx;

@@ -1,3 +1,4 @@
+import { deeperThan, issueKey } from '../../json-input';
 import { z } from 'zod';
 import type { AnyField } from '../../dsl/field';
 import type { AnyVMSDesc } from '../../dsl/vmsd';
@@ -143,28 +144,11 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, file: string, key: stri
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const where = [key, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
-    .join('.')
-    .replace(/\.\[/g, '[');
-  return fail(file, where, issue.message);
+  return fail(file, issueKey(issue.path, key), issue.message);
 }
 
 function fail(file: string, key: string, reason: string): never {
   throw new DumpFormatError(file, key, reason);
-}
-
-/** The JSON path of the first value nested more than `max` levels deep, without recursing. */
-function deeperThan(root: unknown, max: number): string | undefined {
-  const stack: [unknown, number, string][] = [[root, 0, '']];
-  while (stack.length) {
-    const [v, depth, at] = stack.pop()!;
-    if (depth > max) return at;
-    if (v && typeof v === 'object')
-      for (const [k, c] of Object.entries(v))
-        if (c && typeof c === 'object')
-          stack.push([c, depth + 1, Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k]);
-  }
-  return undefined;
 }
 
 function markNumUnknown(d: CheckDesc): void {
