@@ -55,7 +55,9 @@ function expectNoViolations(result: MatrixResult): void {
 
 describe('the VM arbitrary reaches every needed() branch', () => {
   const next = releases.next;
-  const vms = fc.sample(arbitraryVm(), { numRuns: 400, seed: SEED });
+  // The rarest branch (cpu/svm_guest: a TCG host, a non-nested scenario and random int_ctl) is
+  // about 1 VM in 110: 1,000 VMs reach it under any seed but about 1 in 10^4.
+  const vms = fc.sample(arbitraryVm(), { numRuns: 1000, seed: SEED });
   const sentSets = vms.map((vm) => {
     const cache = new MigrationCache(vm);
     const src = cache.source(next, cache.side(next, 'pc-q35-next')!);
