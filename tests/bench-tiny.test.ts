@@ -28,6 +28,17 @@ const STREAM = path.join(__dirname, '..', 'streams', 'qemu-7.2', 'pc-nodefaults-
     expect(r.stdout).toBe(fs.readFileSync(`${STREAM}.analyze.json`, 'utf8'));
   });
 
+  test("npm start's main job runs from the bundle (the compat matrix on worker threads)", () => {
+    const r = spawnSync(process.execPath, [LAUNCH, 'main'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/subsections +keeps the property with every release/);
+  }, 320_000);
+
   test('--version and a bad path', () => {
     const v = spawnSync(process.execPath, [LAUNCH, '--version'], { encoding: 'utf8' });
     expect(v.stdout.trim()).toBe(

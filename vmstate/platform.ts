@@ -3,6 +3,8 @@
  * releases are ordered, the scenarios and random VMs they migrate, how a release writes a whole
  * stream and a state file. src/cli passes this value in; nothing in src/ imports vmstate/.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Platform } from '../src/compat/platform';
 import type { Release as CoreRelease } from '../src/compat/release';
 import { releases } from './releases';
@@ -36,9 +38,19 @@ export const x86Platform: Platform = {
   stateDescOf,
   stateJson: (vm, release) =>
     vmStateToJson({ ctx: vm.ctx as X86Ctx, sections: vm.state }, stateDescOf(release)),
-  workerModule: __filename,
+  workerModule: workerModule(),
   releaseNamed: (name) => releases[name],
 };
+
+/**
+ * This module's compiled file, for the matrix's worker threads: __filename itself, or, inside the
+ * CLI's single-file bundle (dist/vmstate.js), the tsc build of this module beside it.
+ */
+function workerModule(): string | undefined {
+  return [__filename, path.join(__dirname, 'vmstate', 'platform.js')].find(
+    (f) => /platform\.[jt]s$/.test(f) && fs.existsSync(f),
+  );
+}
 
 /** What a compat matrix worker thread loads (see Platform.workerModule). */
 export const platform = x86Platform;
