@@ -111,7 +111,6 @@ export {
   tapMigration,
   TapConnectionError,
   TapListenError,
-  catalogCheck,
   parseTapAddress,
   type TapOptions,
   type TapResult,

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StreamDiff } from '../src';
-import { catalogCheck } from '../src/tap/catalog-verdict';
+import { catalogCheck } from '../vmstate/tap-verdict';
 import { parseTapAddress, type TapAddress } from '../src/tap/address';
 import { tapMigration, TapConnectionError, type TapEvent, type TapOptions } from '../src/tap/tap';
 import { runCli } from './fixtures/run-cli';

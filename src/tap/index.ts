@@ -1,5 +1,4 @@
 export { parseTapAddress, formatTapAddress, type TapAddress } from './address';
-export { catalogCheck, checkableReleases, type CatalogCheckOptions } from './catalog-verdict';
 export type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
 export {
   tapMigration,

@@ -17,7 +17,7 @@ export type SectionVerdict =
 
 /**
  * What a destination release would do with each part of a stream, asked as the stream passes.
- * `vmstate tap --check RELEASE` uses the catalog's descriptions (catalog-verdict.ts); a
+ * `vmstate tap --check RELEASE` uses the catalog's descriptions (vmstate/tap-verdict.ts); a
  * `vmstate predict` loader plugs in through the same interface.
  */
 export interface MigrationCheck {

@@ -50,7 +50,7 @@ export async function runTap(o: TapCliOptions): Promise<number> {
   if (o.abortOnRefusal && o.check === undefined)
     throw new UsageError('--abort-on-refusal needs --check RELEASE (what would refuse?)');
   // The catalog (every device, the x86 cpu) is loaded only for --check: it costs start-up time and memory.
-  const verdicts = o.check !== undefined ? await import('../../tap/catalog-verdict') : undefined;
+  const verdicts = o.check !== undefined ? await import('../../../vmstate/tap-verdict') : undefined;
   if (o.check !== undefined && !verdicts!.checkableReleases().includes(o.check))
     throw new UsageError(
       `--check: no release '${o.check}' (releases: ${verdicts!.checkableReleases().join(', ')})`,
