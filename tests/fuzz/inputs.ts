@@ -241,7 +241,16 @@ export function mutate(s: SeedStream, m: MutationName, seed: number): Uint8Array
       if (!s.vmdesc) return b;
       const j = JSON.parse(s.vmdesc.json) as Json;
       for (let i = 1 + int(r, 3); i > 0; i--) mutateDescription(r, j);
-      return reframeVmdesc(s, JSON.stringify(j));
+      let text: string;
+      try {
+        text = JSON.stringify(j);
+      } catch (e) {
+        // Deep nesting applied to itself again can outgrow JSON.stringify's own stack: such a
+        // description is no input (QEMU never writes one); the deep-nesting shapes cover it.
+        if (e instanceof RangeError) return b;
+        throw e;
+      }
+      return reframeVmdesc(s, text);
     }
     case 'vmdesc-length': {
       if (!s.vmdesc) return b;
