@@ -6,21 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumRequired, haveChromium } from './support/chromium';
 import { runCli } from './fixtures/run-cli';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const required =
-  process.env.VMSTATE_REQUIRE_QEMU !== undefined && process.env.VMSTATE_REQUIRE_QEMU !== '';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-html-'));
 const page = path.join(dir, 'matrix.html');
@@ -85,96 +72,99 @@ describe('the HTML page', () => {
   });
 });
 
-(haveChromium || required ? describe : describe.skip)('rendered in headless Chromium', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
-  let browser: Ctx;
-  const requests: string[] = [];
-  let cells: {
-    state: string;
-    bg: string;
-    text: string;
-    ok: number;
-    refused: number;
-    violations: number;
-    from: string;
-    to: string;
-    machine: string;
-  }[] = [];
-  let tables: string[] = [];
-  let profile = '';
+(haveChromium || chromiumRequired ? describe : describe.skip)(
+  'rendered in headless Chromium',
+  () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
+    let browser: Ctx;
+    const requests: string[] = [];
+    let cells: {
+      state: string;
+      bg: string;
+      text: string;
+      ok: number;
+      refused: number;
+      violations: number;
+      from: string;
+      to: string;
+      machine: string;
+    }[] = [];
+    let tables: string[] = [];
+    let profile = '';
 
-  beforeAll(async () => {
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-chromium-profile-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
+    beforeAll(async () => {
+      profile = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-chromium-profile-'));
+      browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+      });
+      const tab = await browser.newPage();
+      tab.on('request', (r) => requests.push(r.url()));
+      await tab.goto(`file://${page}`);
+      tables = await tab.$$eval('table.matrix', (ts) =>
+        ts.map((t) => t.getAttribute('data-family') ?? ''),
+      );
+      cells = await tab.$$eval('td.cell[data-from]', (tds) =>
+        tds.map((td) => ({
+          state: td.getAttribute('data-state') ?? '',
+          // Runs in the page, where getComputedStyle exists (tsconfig has no DOM lib).
+          bg: (
+            globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+          ).getComputedStyle(td).backgroundColor,
+          text: (td.textContent ?? '').trim(),
+          ok: Number(td.getAttribute('data-ok')),
+          refused: Number(td.getAttribute('data-refused')),
+          violations: Number(td.getAttribute('data-violations')),
+          from: td.getAttribute('data-from') ?? '',
+          to: td.getAttribute('data-to') ?? '',
+          machine: td.getAttribute('data-machine') ?? '',
+        })),
+      );
+    }, 60000);
+
+    afterAll(async () => {
+      await browser?.close();
+      if (profile) fs.rmSync(profile, { recursive: true, force: true });
     });
-    const tab = await browser.newPage();
-    tab.on('request', (r) => requests.push(r.url()));
-    await tab.goto(`file://${page}`);
-    tables = await tab.$$eval('table.matrix', (ts) =>
-      ts.map((t) => t.getAttribute('data-family') ?? ''),
-    );
-    cells = await tab.$$eval('td.cell[data-from]', (tds) =>
-      tds.map((td) => ({
-        state: td.getAttribute('data-state') ?? '',
-        // Runs in the page, where getComputedStyle exists (tsconfig has no DOM lib).
-        bg: (
-          globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
-        ).getComputedStyle(td).backgroundColor,
-        text: (td.textContent ?? '').trim(),
-        ok: Number(td.getAttribute('data-ok')),
-        refused: Number(td.getAttribute('data-refused')),
-        violations: Number(td.getAttribute('data-violations')),
-        from: td.getAttribute('data-from') ?? '',
-        to: td.getAttribute('data-to') ?? '',
-        machine: td.getAttribute('data-machine') ?? '',
-      })),
-    );
-  }, 60000);
 
-  afterAll(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
-  });
+    it('one heatmap per machine family, a cell per pair (3 x 3 releases, 2 families)', () => {
+      expect(tables).toEqual(['pc-q35', 'pc-i440fx']);
+      expect(cells.length).toBe(18);
+      expect(new Set(cells.map((c) => `${c.from}>${c.to}>${c.machine}`)).size).toBe(18);
+    });
 
-  it('one heatmap per machine family, a cell per pair (3 x 3 releases, 2 families)', () => {
-    expect(tables).toEqual(['pc-q35', 'pc-i440fx']);
-    expect(cells.length).toBe(18);
-    expect(new Set(cells.map((c) => `${c.from}>${c.to}>${c.machine}`)).size).toBe(18);
-  });
+    it('cells show their counts and are coloured by outcome: green all ok, red broken, between for mixed', () => {
+      for (const c of cells) {
+        expect(c.text).toBe(`${c.ok} / ${c.refused}`);
+        expect(c.ok + c.refused).toBe(25);
+        if (c.violations > 0) expect(c.bg).toBe('rgb(200, 40, 40)');
+        else if (c.refused === 0) expect(c.bg).toBe('rgb(40, 170, 80)');
+        else if (c.ok === 0) expect(c.bg).toBe('rgb(230, 160, 40)');
+        else expect(c.bg).toMatch(/^rgb\(\d+, \d+, \d+\)$/);
+      }
+      expect(
+        cells
+          .filter((c) => c.state === 'broken')
+          .map((c) => `${c.from}>${c.to}`)
+          .sort(),
+      ).toEqual([
+        '4.1>blob',
+        '4.1>blob',
+        '7.2>blob',
+        '7.2>blob',
+        'blob>4.1',
+        'blob>4.1',
+        'blob>7.2',
+        'blob>7.2',
+      ]);
+      expect(cells.find((c) => c.from === '4.1' && c.to === '7.2')!.state).toBe('ok');
+    });
 
-  it('cells show their counts and are coloured by outcome: green all ok, red broken, between for mixed', () => {
-    for (const c of cells) {
-      expect(c.text).toBe(`${c.ok} / ${c.refused}`);
-      expect(c.ok + c.refused).toBe(25);
-      if (c.violations > 0) expect(c.bg).toBe('rgb(200, 40, 40)');
-      else if (c.refused === 0) expect(c.bg).toBe('rgb(40, 170, 80)');
-      else if (c.ok === 0) expect(c.bg).toBe('rgb(230, 160, 40)');
-      else expect(c.bg).toMatch(/^rgb\(\d+, \d+, \d+\)$/);
-    }
-    expect(
-      cells
-        .filter((c) => c.state === 'broken')
-        .map((c) => `${c.from}>${c.to}`)
-        .sort(),
-    ).toEqual([
-      '4.1>blob',
-      '4.1>blob',
-      '7.2>blob',
-      '7.2>blob',
-      'blob>4.1',
-      'blob>4.1',
-      'blob>7.2',
-      'blob>7.2',
-    ]);
-    expect(cells.find((c) => c.from === '4.1' && c.to === '7.2')!.state).toBe('ok');
-  });
-
-  it('made no request beyond the page itself', () => {
-    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-  });
-});
+    it('made no request beyond the page itself', () => {
+      expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+    });
+  },
+);

@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumRequired, haveChromium } from './support/chromium';
 import { streamPath } from './fixtures/qemu-streams';
 import { runCli } from './fixtures/run-cli';
 import { fileSource } from '../src/stream/source';
@@ -18,19 +19,6 @@ import { parseServeAddress, startExploreServer } from '../src/explore/server';
 import { PageKind } from '../src/explore/ram-map';
 import { VMCS12_LAYOUT, decodeVmcs12 } from '../vmstate/x86/kvm';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-const required =
-  process.env.VMSTATE_REQUIRE_QEMU !== undefined && process.env.VMSTATE_REQUIRE_QEMU !== '';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 const ARTIFACTS = path.resolve(__dirname, 'artifacts');
 const GOLDEN = path.resolve(__dirname, '..', 'streams', 'golden', '7.2');
 
@@ -235,7 +223,7 @@ describe('--serve', () => {
   });
 });
 
-(haveChromium || required ? describe : describe.skip)('in headless Chromium', () => {
+(haveChromium || chromiumRequired ? describe : describe.skip)('in headless Chromium', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
@@ -250,7 +238,7 @@ describe('--serve', () => {
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1600, height: 900 },
     });
   }, 60000);
