@@ -27,6 +27,26 @@ export class VMStateError extends Error {
   }
 }
 
+/**
+ * A ByteReader is a plain cursor and knows no path: the code that knows what is being read
+ * places its errors. `placed(e, path)` is `e` with that path when it has none yet (an error
+ * raised deeper already names a deeper place); `path` may be a function, evaluated only then.
+ */
+export function placed(e: unknown, path: string | (() => string)): unknown {
+  if (!(e instanceof VMStateError) || e.path) return e;
+  const p = typeof path === 'string' ? path : path();
+  return p ? e.relocated(0, p) : e;
+}
+
+/** Runs `read`, placing what it throws at `path` (see placed). */
+export function readingAt<T>(path: string | (() => string), read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw placed(e, path);
+  }
+}
+
 /** The input ended before the data it promised. */
 export class TruncatedError extends VMStateError {
   override readonly code = 'truncated';

@@ -71,6 +71,22 @@ describe('truncated real stream', () => {
     }
   });
 
+  test('every cut names the place it was reading: header, configuration, record header, field or footer', async () => {
+    // The reader knows no path; the walker and the loader place its errors. A cut anywhere
+    // before EOF must say where it was, with or without the description.
+    const place =
+      /^(header|configuration|expecting a section type or EOF|section header at 0x[0-9a-f]+|\S+#\d+ \(section \d+\)( > .+| footer| \(no decoder: looking for its footer\))?)$/;
+    for (const n of cuts.filter((x) => x < EOF_OFFSET))
+      for (const opts of [{ vmdesc }, {}]) {
+        const r = await outcome(contentsOf(bytes.subarray(0, n), opts));
+        expect(r).toBeInstanceOf(VMStateError);
+        expect({ cut: n, path: (r as VMStateError).path }).toEqual({
+          cut: n,
+          path: expect.stringMatching(place),
+        });
+      }
+  });
+
   test('a cut inside a device section names the section and field', async () => {
     const c = await contentsOf(bytes);
     const cpu = c.entries.find((e) => e.type === 'section' && e.section.idstr === 'cpu');

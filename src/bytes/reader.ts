@@ -3,16 +3,13 @@ import { TruncatedError } from '../errors';
 /**
  * Big-endian cursor over bytes already in memory. `base` is the absolute stream offset of
  * bytes[0], so errors point into the file, not the slice. Every read checks the bytes left
- * first: a short input is a TruncatedError, never a RangeError.
+ * first: a short input is a TruncatedError, never a RangeError. A reader knows offsets, not
+ * what it reads: its errors carry no path, and whoever drives it (the walker, the loader) places
+ * them (`readingAt`, `placed` in errors.ts).
  */
 export class ByteReader {
   private readonly view: DataView;
   pos = 0;
-  /**
-   * The path that errors raised at the current position report, set by whoever drives the reader
-   * (the stream walker, the loader); a loader that takes it over gives it back when it returns.
-   */
-  path: () => string = () => '';
 
   constructor(
     readonly bytes: Uint8Array,
@@ -34,7 +31,7 @@ export class ByteReader {
   /** Throws unless n more bytes are available. */
   need(n: number): void {
     if (n > this.bytes.length - this.pos)
-      throw new TruncatedError(n, this.remaining, this.offset, this.path());
+      throw new TruncatedError(n, this.remaining, this.offset, '');
   }
 
   u8(): number {

@@ -10,7 +10,7 @@ import { ByteWriter } from '../bytes/writer';
 import type { Ctx, State } from '../dsl/kind';
 import { loadFrom } from '../engine/load';
 import { saveInto } from '../engine/save';
-import { MalformedError, UnsupportedError } from '../errors';
+import { MalformedError, UnsupportedError, readingAt } from '../errors';
 import { decodeConfiguration } from '../stream/configuration';
 import { FILE_MAGIC, FILE_VERSION, SectionType } from '../stream/constants';
 import { writeDeviceSections, writeStreamHead } from '../stream/generate-framing';
@@ -110,11 +110,10 @@ export function decodeVmStream(
   ctx: Ctx,
 ): Record<string, State> {
   const r = new ByteReader(bytes);
-  r.path = () => 'header';
-  const magic = r.u32();
+  const magic = readingAt('header', () => r.u32());
   if (magic !== FILE_MAGIC)
     throw new MalformedError(`not a migration stream: magic 0x${magic.toString(16)}`, 0, 'header');
-  const version = r.u32();
+  const version = readingAt('header', () => r.u32());
   if (version !== FILE_VERSION)
     throw new UnsupportedError(`unsupported migration stream version ${version}`, 4, 'header');
   if (r.peek() === SectionType.CONFIGURATION) {
@@ -149,7 +148,6 @@ function readSections(
   const out: Record<string, State> = {};
   for (;;) {
     const at = r.offset;
-    r.path = () => '';
     const type = r.u8();
     if (type === SectionType.EOF) return out;
     if (type !== SectionType.FULL)
@@ -167,15 +165,14 @@ function readSections(
     const path = `${idstr}#${instance}`;
     out[sectionKey(idstr, instance)] = loadFrom(r, c.vmsd, versionId, { ctx, path });
     const footerAt = r.offset;
-    r.path = () => path;
-    const footer = r.u8();
+    const footer = readingAt(path, () => r.u8());
     if (footer !== SectionType.FOOTER)
       throw new SectionFooterError(
         `missing section footer for ${idstr} (found byte 0x${footer.toString(16)})`,
         footerAt,
         path,
       );
-    const footerId = r.u32();
+    const footerId = readingAt(path, () => r.u32());
     if (footerId !== sectionId)
       throw new SectionFooterError(
         `mismatched section id ${footerId} in footer for ${idstr} (expected ${sectionId})`,

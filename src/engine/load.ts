@@ -13,6 +13,7 @@ import {
   VersionTooNewError,
   VersionTooOldError,
   VMStateError,
+  readingAt,
 } from '../errors';
 import { countValue, fieldExists } from './fields';
 import { SUBSECTION_MARKER } from './save';
@@ -110,13 +111,12 @@ class Loader implements KindIO {
 
   top(desc: AnyVMSDesc, state: State, version: number): void {
     this.stack.push(desc.name);
-    const outer = this.r.path;
-    this.r.path = () => this.path();
-    try {
-      this.vmsd(desc, state, version, this.stack.length - 1);
-    } finally {
-      this.r.path = outer;
-    }
+    // Levels push their names and pop them only on success, so when a read fails the stack
+    // still names the field being read: errors the reader raised get that path here.
+    readingAt(
+      () => this.path(),
+      () => this.vmsd(desc, state, version, this.stack.length - 1),
+    );
   }
 
   saveNested(): void {

@@ -1,8 +1,8 @@
 import { ByteReader, latin1 } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
-import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
+import { LimitExceededError, MalformedError, UnsupportedError, readingAt } from '../errors';
 import { SectionType } from './constants';
-import type { ConfigurationRecord, ConfigurationSubsection } from './records';
+import type { ConfigurationRecord } from './records';
 
 const PATH = 'configuration';
 
@@ -27,85 +27,93 @@ export function decodeConfiguration(
   r: ByteReader,
   depth: number,
 ): Omit<ConfigurationRecord, 'offset'> {
-  r.path = () => PATH;
-  const start = r.pos;
-  const len = r.u32();
-  if (len > MAX_MACHINE_TYPE_BYTES)
-    throw new LimitExceededError(
-      'machine type name',
-      len,
-      MAX_MACHINE_TYPE_BYTES,
-      start + r.base,
-      PATH,
-    );
-  const machineType = latin1(r.bytesView(len));
-  const rec: Omit<ConfigurationRecord, 'offset'> = {
-    type: 'configuration',
-    body: new Uint8Array(0),
-    machineType,
-    subsections: [],
-    depth,
-  };
-  while (r.peek() === SectionType.SUBSECTION) {
-    const offset = r.offset;
-    r.u8();
-    const name = r.countedString();
-    const version = r.u32();
-    const sub: ConfigurationSubsection = { name, version, offset };
-    r.path = () => `${PATH} > ${name}`;
-    switch (name) {
-      case 'configuration/target-page-bits':
-        rec.targetPageBits = r.u32();
-        break;
-      case 'configuration/capabilities': {
-        const countAt = r.offset;
-        const count = r.u32();
-        // QEMU sends only the capabilities it validates (one or two) and refuses a name it
-        // does not know, the empty one included: a longer list is no stream QEMU wrote.
-        if (count > MAX_CAPABILITIES)
-          throw new LimitExceededError(
-            'capability count',
-            count,
-            MAX_CAPABILITIES,
-            countAt,
+  return readingAt(PATH, () => {
+    const start = r.pos;
+    const len = r.u32();
+    if (len > MAX_MACHINE_TYPE_BYTES)
+      throw new LimitExceededError(
+        'machine type name',
+        len,
+        MAX_MACHINE_TYPE_BYTES,
+        start + r.base,
+        PATH,
+      );
+    const machineType = latin1(r.bytesView(len));
+    const rec: Omit<ConfigurationRecord, 'offset'> = {
+      type: 'configuration',
+      body: new Uint8Array(0),
+      machineType,
+      subsections: [],
+      depth,
+    };
+    while (r.peek() === SectionType.SUBSECTION) {
+      const offset = r.offset;
+      r.u8();
+      const name = r.countedString();
+      const version = r.u32();
+      readingAt(`${PATH} > ${name}`, () => readSubsection(r, name, offset, rec));
+      rec.subsections.push({ name, version, offset });
+    }
+    rec.body = r.bytes.slice(start, r.pos);
+    return rec;
+  });
+}
+
+/** The body of one configuration subsection, into `rec`. */
+function readSubsection(
+  r: ByteReader,
+  name: string,
+  offset: number,
+  rec: Omit<ConfigurationRecord, 'offset'>,
+): void {
+  switch (name) {
+    case 'configuration/target-page-bits':
+      rec.targetPageBits = r.u32();
+      return;
+    case 'configuration/capabilities': {
+      const countAt = r.offset;
+      const count = r.u32();
+      // QEMU sends only the capabilities it validates (one or two) and refuses a name it
+      // does not know, the empty one included: a longer list is no stream QEMU wrote.
+      if (count > MAX_CAPABILITIES)
+        throw new LimitExceededError(
+          'capability count',
+          count,
+          MAX_CAPABILITIES,
+          countAt,
+          `${PATH} > ${name}`,
+        );
+      const caps: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const at = r.offset;
+        const cap = r.countedString();
+        if (cap === '')
+          throw new MalformedError(
+            `capability ${i} has an empty name (QEMU refuses names it does not know)`,
+            at,
             `${PATH} > ${name}`,
           );
-        const caps: string[] = [];
-        for (let i = 0; i < count; i++) {
-          const at = r.offset;
-          const cap = r.countedString();
-          if (cap === '')
-            throw new MalformedError(
-              `capability ${i} has an empty name (QEMU refuses names it does not know)`,
-              at,
-              `${PATH} > ${name}`,
-            );
-          caps.push(cap);
-        }
-        rec.capabilities = caps;
-        break;
+        caps.push(cap);
       }
-      case 'configuration/uuid':
-        rec.uuid = r.bytesCopy(16);
-        break;
-      default:
-        if (!name.startsWith('configuration'))
-          throw new MalformedError(
-            `subsection '${name}' inside the configuration section`,
-            offset,
-            PATH,
-          );
-        throw new UnsupportedError(
-          `unknown configuration subsection '${name}' (its length is not known)`,
+      rec.capabilities = caps;
+      return;
+    }
+    case 'configuration/uuid':
+      rec.uuid = r.bytesCopy(16);
+      return;
+    default:
+      if (!name.startsWith('configuration'))
+        throw new MalformedError(
+          `subsection '${name}' inside the configuration section`,
           offset,
           PATH,
         );
-    }
-    rec.subsections.push(sub);
-    r.path = () => PATH;
+      throw new UnsupportedError(
+        `unknown configuration subsection '${name}' (its length is not known)`,
+        offset,
+        PATH,
+      );
   }
-  rec.body = r.bytes.slice(start, r.pos);
-  return rec;
 }
 
 export function hasCapability(c: ConfigurationRecord | undefined, cap: string): boolean {

@@ -1,6 +1,6 @@
 import { ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
-import { LimitExceededError, MalformedError } from '../errors';
+import { LimitExceededError, MalformedError, readingAt } from '../errors';
 import { Limits, SectionType } from './constants';
 import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
@@ -29,7 +29,7 @@ export function decodeByVmdesc(r: ByteReader, desc: VmdescVmsd, section: Section
   if (skipStruct(r, plan, { n: 0 }))
     return lazyStruct(plan, r.bytes.slice(start, r.pos), r.base + start, sectionPath(section));
   r.pos = start;
-  return new DecodeContext(r, sectionPath(section)).struct(desc);
+  return new DecodeContext(r, sectionPath(section)).decode(desc);
 }
 
 /** Where a struct's entries still come from, while nobody has read them. */
@@ -179,8 +179,17 @@ class DecodeContext {
   constructor(
     private readonly r: ByteReader,
     private readonly root: string,
-  ) {
-    r.path = () => this.path();
+  ) {}
+
+  /**
+   * The whole body. Names are pushed per field and popped only on success, so a failed read
+   * leaves them naming the field: the reader's errors get that path here.
+   */
+  decode(desc: VmdescVmsd): DescStruct {
+    return readingAt(
+      () => this.path(),
+      () => this.struct(desc),
+    );
   }
 
   path(): string {

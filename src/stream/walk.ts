@@ -1,5 +1,12 @@
 import type { ByteReader } from '../bytes/reader';
-import { LimitExceededError, MalformedError, TruncatedError, UnsupportedError } from '../errors';
+import {
+  LimitExceededError,
+  MalformedError,
+  TruncatedError,
+  UnsupportedError,
+  placed,
+  readingAt,
+} from '../errors';
 import { MAX_CONFIGURATION_BYTES, decodeConfiguration, hasCapability } from './configuration';
 import {
   COMMAND_FIXED_LENGTH,
@@ -145,7 +152,6 @@ class Walker {
 
     const header = await w.parse(
       (r) => {
-        r.path = () => 'header';
         const offset = r.offset;
         const magic = r.u32();
         if (magic !== FILE_MAGIC)
@@ -169,7 +175,7 @@ class Walker {
           );
         return { type: 'header' as const, offset, magic, version };
       },
-      { limit: 8, initial: 8, what: 'header' },
+      { limit: 8, initial: 8, what: 'header', path: 'header' },
     );
     this.emit(header);
 
@@ -252,7 +258,6 @@ class Walker {
       } else if (kind === 'start' || kind === 'full') {
         const h = await w.parse(
           (r) => {
-            r.path = () => `section header at 0x${offset.toString(16)}`;
             r.u8();
             const sectionId = r.u32();
             const idstr = r.countedString();
@@ -260,7 +265,12 @@ class Walker {
             const versionId = r.u32();
             return { sectionId, idstr, instanceId, versionId };
           },
-          { limit: 1024, initial: 300, what: 'section header' },
+          {
+            limit: 1024,
+            initial: 300,
+            what: 'section header',
+            path: `section header at 0x${offset.toString(16)}`,
+          },
         );
         const isRam = h.idstr === RAM_IDSTR;
         this.sections.set(h.sectionId, { info: h, ram: isRam });
@@ -272,7 +282,12 @@ class Walker {
             r.u8();
             return r.u32();
           },
-          { limit: 5, initial: 5, what: 'section header' },
+          {
+            limit: 5,
+            initial: 5,
+            what: 'section header',
+            path: `section header at 0x${offset.toString(16)}`,
+          },
         );
         const known = this.sections.get(sectionId);
         if (!known)
@@ -335,7 +350,6 @@ class Walker {
     for (let eos = false; !eos;) {
       await w.fill(batch);
       const r = w.reader();
-      r.path = () => path;
       try {
         while (!eos) {
           if (r.remaining < roomy && !w.ended && w.available < this.limits.maxSectionBytes) {
@@ -350,7 +364,7 @@ class Walker {
           eos = rec.kind === 'eos';
         }
       } catch (e) {
-        if (!(e instanceof TruncatedError) || w.ended) throw e;
+        if (!(e instanceof TruncatedError) || w.ended) throw placed(e, path);
         // One record never needs much; only a hostile block list could ask for more.
         if (w.available >= this.limits.maxSectionBytes)
           throw new LimitExceededError(
@@ -409,7 +423,6 @@ class Walker {
     if (codec) {
       const { value, body } = await w.parse(
         (r) => {
-          r.path = () => path;
           const start = r.pos;
           const value = codec.decode(r, info);
           // A vmdesc-decoded struct whose entries are still unread holds a copy of these very bytes.
@@ -467,13 +480,13 @@ class Walker {
     ];
     return w.parse(
       (r: ByteReader) => {
-        r.path = () => `${path} (no decoder: looking for its footer)`;
         const b = r.bytes;
         for (let i = r.pos; ; i++) {
           i = b.indexOf(SectionType.FOOTER, i);
           if (i < 0 || i + 6 > b.length) {
             r.pos = b.length;
-            r.need(6); // grow the window, or report truncation at the end of input
+            // grow the window, or report truncation at the end of input
+            readingAt(`${path} (no decoder: looking for its footer)`, () => r.need(6));
           }
           if (pattern.every((v, k) => b[i + k] === v) && isPlausibleRecordStart(b[i + 5])) {
             const body = b.slice(r.pos, i);
@@ -512,9 +525,10 @@ class Walker {
       }
       return undefined;
     }
-    r.path = () => `${path} footer`;
-    r.u8();
-    const id = r.u32();
+    const id = readingAt(`${path} footer`, () => {
+      r.u8();
+      return r.u32();
+    });
     if (id !== info.sectionId)
       throw new MalformedError(
         `mismatched section id in footer for '${info.idstr}': read 0x${id.toString(16)}, expected 0x${info.sectionId.toString(16)}`,
@@ -531,7 +545,6 @@ class Walker {
   private async command(w: StreamWindow, offset: number, depth: number): Promise<void> {
     const c = await w.parse(
       (r) => {
-        r.path = () => 'command';
         r.u8();
         const cmd = r.u16();
         const len = r.u16();
@@ -549,11 +562,10 @@ class Walker {
             offset,
             `command ${name}`,
           );
-        r.path = () => `command ${name}`;
-        const payload = r.bytesCopy(len);
+        const payload = readingAt(`command ${name}`, () => r.bytesCopy(len));
         return { cmd, name, payload };
       },
-      { limit: 70000, initial: 16, what: 'command' },
+      { limit: 70000, initial: 16, what: 'command', path: 'command' },
     );
     if (c.cmd !== Command.PACKAGED) {
       this.emit({ type: 'command', offset, depth, ...c });

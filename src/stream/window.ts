@@ -1,5 +1,5 @@
 import { ByteReader } from '../bytes/reader';
-import { LimitExceededError, TruncatedError } from '../errors';
+import { LimitExceededError, TruncatedError, placed, readingAt } from '../errors';
 import { Limits } from './constants';
 import type { ChunkSource } from './source';
 
@@ -139,7 +139,8 @@ export class StreamWindow {
   /**
    * Runs `parse` over the window, growing it on TruncatedError while more input exists, up to
    * `limit` bytes. On success the window advances past what `parse` consumed. The buffer is
-   * pinned: what `parse` returns may hold views of it.
+   * pinned: what `parse` returns may hold views of it. An error that `parse` raised without a
+   * path (the reader's) is placed at `path`.
    */
   async parse<T>(
     parse: (r: ByteReader) => T,
@@ -155,7 +156,7 @@ export class StreamWindow {
         this.advance(r.offset);
         return value;
       } catch (e) {
-        if (!(e instanceof TruncatedError) || this.ended) throw e;
+        if (!(e instanceof TruncatedError) || this.ended) throw placed(e, opts.path ?? '');
         if (this.available >= opts.limit)
           throw new LimitExceededError(
             opts.what,
@@ -173,8 +174,7 @@ export class StreamWindow {
   async take(n: number, path = ''): Promise<Uint8Array> {
     await this.fill(n);
     const r = this.reader();
-    r.path = () => path;
-    const v = r.bytesCopy(n);
+    const v = readingAt(path, () => r.bytesCopy(n));
     this.advance(r.offset);
     return v;
   }
