@@ -22,7 +22,8 @@ export class VMStateError extends Error {
     Object.defineProperty(copy, 'offset', { value: this.offset + offsetDelta, enumerable: true });
     Object.defineProperty(copy, 'path', { value: path, enumerable: true });
     copy.message = `${this.what} (at byte 0x${copy.offset.toString(16)}${path ? `, ${path}` : ''})`;
-    copy.stack = this.stack;
+    // The stack's first line repeats the message: it names the new place too.
+    copy.stack = this.stack?.replace(this.message, copy.message);
     return copy;
   }
 }
