@@ -209,3 +209,20 @@ describe('--vmdesc for streams without one', () => {
     ).toBe(2);
   });
 });
+
+describe('process-wide listeners', () => {
+  test('the EPIPE guard on stdout is added once per process, however often the CLI is loaded', async () => {
+    // jest loads the modules afresh for each test file in one process, as here: a guard kept in
+    // a module variable added one listener per load (MaxListenersExceededWarning in a test run).
+    const stream = streamPath('pc-nodefaults-paused');
+    await runCli(['analyze', stream, '--format', 'qemu']);
+    const once = process.stdout.listenerCount('error');
+    expect(once).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++)
+      await jest.isolateModulesAsync(async () => {
+        const fresh = await import('./fixtures/run-cli');
+        expect((await fresh.runCli(['analyze', stream, '--format', 'qemu'])).code).toBe(0);
+      });
+    expect(process.stdout.listenerCount('error')).toBe(once);
+  });
+});

@@ -343,12 +343,17 @@ async function peekMachineTypeOf(source: ChunkSource): Promise<string | undefine
   }
 }
 
-/** `vmstate analyze ... | head` closes the pipe early: that is the reader's choice, not an error. */
-let stdoutGuarded = false;
+/**
+ * `vmstate analyze ... | head` closes the pipe early: that is the reader's choice, not an error.
+ * The mark is kept on the stream itself, not in this module: a process that loads the module
+ * more than once (jest gives each test file its own) still adds one listener.
+ */
+const STDOUT_GUARDED = Symbol.for('vmstate-lab: stdout EPIPE guard');
 function quietOnClosedStdout(): void {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  const stdout = process.stdout as typeof process.stdout & { [STDOUT_GUARDED]?: true };
+  if (stdout[STDOUT_GUARDED]) return;
+  stdout[STDOUT_GUARDED] = true;
+  stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
     process.exitCode = reportInternal(e);
   });
