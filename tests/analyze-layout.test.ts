@@ -214,4 +214,35 @@ describe('-o - for streams', () => {
     expect(bad.code).toBe(3);
     expect(bad.stdout).toBe('');
   });
+
+  test('generate -o - and --write-state - write to stdout what they write to a file; not both', async () => {
+    const gen = ['generate', '--release', '7.2', '--scenario', 'no-nested'];
+    const out = path.join(dir, 'gen.mig');
+    const state = path.join(dir, 'gen.state.json');
+    expect((await runCli([...gen, '-o', out, '--write-state', state])).code).toBe(0);
+    const r = await runCli([...gen, '-o', '-']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(fs.readFileSync(out).toString('utf8'));
+    const s = await runCli([...gen, '--write-state', '-', '-o', path.join(dir, 'gen2.mig')]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toBe(fs.readFileSync(state, 'utf8'));
+    const both = await runCli([...gen, '-o', '-', '--write-state', '-']);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe('');
+    expect(fs.existsSync(path.join(dir, '-'))).toBe(false);
+  });
+
+  test('diff --html - writes the page to stdout in place of the text', async () => {
+    const a = streamPath('pc-nodefaults-paused');
+    const b = streamPath('pc-nodefaults-running');
+    const page = path.join(dir, 'diff.html');
+    const f = await runCli(['diff', a, b, '--html', page]);
+    expect(f.stdout).toMatch(/^different: /);
+    const r = await runCli(['diff', a, b, '--html', '-']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^<!DOCTYPE html>/);
+    // The page names the command that wrote it: the same page but for that line.
+    const strip = (h: string) => h.replace(/<p><code>vmstate diff [^<]*<\/code><\/p>/, '');
+    expect(strip(r.stdout)).toBe(strip(fs.readFileSync(page, 'utf8')));
+  });
 });

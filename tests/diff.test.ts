@@ -181,6 +181,25 @@ describe('vmstate diff', () => {
     expect(r.diff!.ram).toBeUndefined();
   });
 
+  it('--section takes globs over idstr and idstr#instance, as analyze and explore do', async () => {
+    const r = await diffJson(
+      paused,
+      streamPath('pc-nodefaults-running'),
+      '--section',
+      'cpu*',
+      '--section',
+      '*/ide#?',
+      '--ram',
+      'none',
+    );
+    expect(r.code).toBe(1);
+    expect(r.diff!.sections.map((s) => `${s.idstr}#${s.instance}`)).toEqual([
+      'cpu_common#0',
+      'cpu#0',
+      '0000:00:01.1/ide#0',
+    ]);
+  });
+
   it('--html writes one self-contained page', async () => {
     const page = path.join(dir, 'diff.html');
     const r = await runCli(['diff', paused, streamPath('pc-nodefaults-running'), '--html', page]);

@@ -1,4 +1,5 @@
 import { VMStateError } from '../errors';
+import { sectionMatcher } from '../analyze/section-filter';
 import { readStreamContents, type StreamContents } from '../stream/collect';
 import type { DeviceSection } from '../stream/section';
 import type { ChunkSource } from '../stream/source';
@@ -20,7 +21,7 @@ export type RamMode = 'none' | 'summary' | 'pages';
 export interface DiffOptions {
   /** Names shown for the two streams (file names). */
   names?: [string, string];
-  /** Only these sections: an idstr, `idstr#instance`, or the idstr's last path element (`ide`). */
+  /** Only these sections: globs over idstr or `idstr#instance`, or the idstr's last path element (`ide`). */
   sections?: string[];
   /** RAM: not compared, block lists and counts (default), or page by page. */
   ram?: RamMode;
@@ -131,10 +132,15 @@ function diffConfiguration(a: StreamContents, b: StreamContents): FieldDiff[] {
 
 const key = (idstr: string, instance: number) => `${idstr}#${instance}`;
 
-function matches(filters: string[] | undefined, idstr: string, instance: number): boolean {
-  if (!filters || filters.length === 0) return true;
-  const last = idstr.slice(idstr.lastIndexOf('/') + 1);
-  return filters.some((f) => f === idstr || f === key(idstr, instance) || f === last);
+/**
+ * `--section`: the glob of analyze and explore (`*`, `?`, over idstr or idstr#instance), or the
+ * idstr's last path element (`ide` for `0000:00:01.1/ide`).
+ */
+function matcherOf(filters: string[] | undefined): (idstr: string, instance: number) => boolean {
+  if (!filters || filters.length === 0) return () => true;
+  const glob = sectionMatcher(filters);
+  return (idstr, instance) =>
+    glob(idstr, instance) || filters.includes(idstr.slice(idstr.lastIndexOf('/') + 1));
 }
 
 /** The FULL/START copy of each device section; a section sent again replaces the earlier copy, as on load. */
@@ -160,12 +166,13 @@ function diffSections(a: StreamContents, b: StreamContents, filters?: string[]):
   const sa = deviceSections(a);
   const sb = deviceSections(b);
   const keys = [...sa.keys(), ...[...sb.keys()].filter((k) => !sa.has(k))];
+  const matches = matcherOf(filters);
   const out: SectionDiff[] = [];
   for (const k of keys) {
     const x = sa.get(k);
     const y = sb.get(k);
     const any = (x ?? y)!;
-    if (!matches(filters, any.idstr, any.instanceId)) continue;
+    if (!matches(any.idstr, any.instanceId)) continue;
     const base = {
       idstr: any.idstr,
       instance: any.instanceId,

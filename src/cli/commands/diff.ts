@@ -12,14 +12,17 @@ export function registerDiff(program: Command): void {
     .option('--format <format>', 'tree (summary, then what differs) or json', 'tree')
     .option(
       '--section <name...>',
-      'only these sections: idstr, idstr#instance or the last part of the idstr',
+      "only the sections whose name matches (glob: '*', '?'; idstr, idstr#instance or the last part of the idstr; repeatable)",
     )
     .option(
       '--ram <mode>',
       'none, summary (block lists and sizes, the default) or pages (differing pages as ranges)',
       'summary',
     )
-    .option('--html <file>', 'also write the diff as one self-contained HTML page')
+    .option(
+      '--html <file>',
+      "also write the diff as one self-contained HTML page; '-' writes the page to stdout instead of the text",
+    )
     .action(
       (
         a: string,

@@ -18,7 +18,10 @@ export function registerGenerate(program: Command): void {
       '--state <file>',
       'a VM state as JSON (format vmstate-lab/vm-state@1; see vmstate/releases/state-json.ts)',
     )
-    .option('-o, --output <out.mig>', 'where to write the stream (written whole or not at all)')
+    .option(
+      '-o, --output <out.mig>',
+      "where to write the stream (written whole or not at all); '-' is stdout",
+    )
     .option(
       '--nested-state <file>',
       "a raw struct kvm_nested_state (a KVM_GET_NESTED_STATE dump) for the vCPU, checked by KVM's rules",
@@ -29,7 +32,7 @@ export function registerGenerate(program: Command): void {
     )
     .option(
       '--write-state <file.json>',
-      'also write the VM state as JSON (a starting point for --state)',
+      "also write the VM state as JSON (a starting point for --state); '-' is stdout",
     )
     .action(
       (opts: {

@@ -3,6 +3,7 @@ import { NO_CATALOG, type AnalysisCatalog } from '../../analyze/analysis-catalog
 import { DiffInputError, diffStreams, type RamMode } from '../../diff/diff';
 import { diffJson, diffTree, summaryLine } from '../../diff/format';
 import { openInput } from './input';
+import { writeOutput } from './output';
 
 export interface DiffCliOptions {
   format?: string;
@@ -55,19 +56,13 @@ export async function runDiff(
     }
     if (o.html !== undefined) {
       const { renderDiffHtml } = await import('../../diff/html');
-      const { writeFileAtomically } = await import('../../stream/atomic-file');
-      const fs = await import('fs');
       const page = renderDiffHtml(result, {
         title: `vmstate diff ${fileA} ${fileB}`,
         command: `vmstate diff ${process.argv.slice(3).join(' ')}`.trim(),
       });
-      try {
-        await writeFileAtomically(o.html, async (fd) => fs.writeFileSync(fd, page));
-      } catch (e) {
-        throw new UsageError(
-          `cannot write --html ${o.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        );
-      }
+      // `--html -`: the page is the output (as compat --html -), in place of the text.
+      await writeOutput(o.html, page, '--html');
+      if (o.html === '-') return result.summary.identical ? 0 : 1;
     }
     process.stdout.write(
       format === 'json' ? diffJson(result) : o.html ? summaryLine(result) + '\n' : diffTree(result),

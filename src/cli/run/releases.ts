@@ -2,10 +2,10 @@
  * The bodies of `vmstate releases` and `vmstate generate` (the command files only parse
  * options and load this lazily).
  */
-import * as fs from 'fs';
 import { RefusedError, UsageError } from '../../errors';
-import { checkOutputPath, writeFileAtomically } from '../../stream/atomic-file';
+import { checkOutputPath } from '../../stream/atomic-file';
 import { readInputFile } from './input';
+import { writeOutput } from './output';
 import { cpuEverythingDescription } from '../../../vmstate/x86/cpu';
 import type { X86Ctx } from '../../../vmstate/x86/ctx';
 import { cpuResetState } from '../../../vmstate/x86/reset';
@@ -141,9 +141,11 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     throw new UsageError('generate: give exactly one of --scenario NAME or --state FILE.json');
   if (!opts.output && !opts.writeState)
     throw new UsageError('generate: give -o OUT.mig (or --write-state FILE.json)');
+  if (opts.output === '-' && opts.writeState === '-')
+    throw new UsageError('generate: only one of -o and --write-state can be stdout (-)');
   // Before any work: a path that cannot be written is a usage error (exit 2) naming it.
-  if (opts.output) checkOutputPath(opts.output, 'file');
-  if (opts.writeState) checkOutputPath(opts.writeState, 'file');
+  if (opts.output && opts.output !== '-') checkOutputPath(opts.output, 'file');
+  if (opts.writeState && opts.writeState !== '-') checkOutputPath(opts.writeState, 'file');
 
   let vm: { ctx: X86Ctx; state: VmStates };
   if (opts.scenario) {
@@ -214,7 +216,7 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
       null,
       2,
     )}\n`;
-    await writeFileAtomically(opts.writeState, async (fd) => void fs.writeSync(fd, text));
+    await writeOutput(opts.writeState, text, '--write-state');
     if (!opts.output) return 0;
   }
 
@@ -223,7 +225,7 @@ export async function runGenerate(opts: GenerateCliOptions): Promise<number> {
     if (outcome.why === 'unknown-machine') throw new UsageError(`generate: ${outcome.message}`);
     throw new RefusedError(`generate: ${outcome.message}`);
   }
-  await writeFileAtomically(opts.output!, async (fd) => void fs.writeSync(fd, outcome.bytes));
+  await writeOutput(opts.output, outcome.bytes, '-o');
   if (outcome.lost)
     process.stderr.write(
       `vmstate: generate: written with state lost, as QEMU ${r.name} would: ${outcome.lost}\n`,
