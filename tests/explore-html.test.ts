@@ -316,6 +316,58 @@ describe('--serve', () => {
     await tab.close();
   }, 60000);
 
+  it('keys: ] and [ change section, up and down move between fields, left and right fold a struct', async () => {
+    const { page, json } = await pageOf(streamPath('q35-nodefaults-paused'), 'q35-keys');
+    const tab = await open(page);
+    const sectionNames = json.sections.map((s) =>
+      s.type === 'ram'
+        ? `${s.idstr}#0`
+        : `${s.idstr}#${(s as { instance?: number }).instance ?? 0}`,
+    );
+    const current = () =>
+      tab.$eval('#sections tbody tr.sel td.name', (td) => (td.textContent ?? '').trim());
+    await clickSection(tab, 'cpu#0');
+    const at = sectionNames.indexOf('cpu#0');
+    expect(at).toBeGreaterThan(0);
+    await tab.keyboard.press(']');
+    expect(await current()).toBe(sectionNames[at + 1]);
+    await tab.keyboard.press('[');
+    await tab.keyboard.press('[');
+    expect(await current()).toBe(sectionNames[at - 1]);
+    await tab.keyboard.press(']');
+    expect(await current()).toBe('cpu#0');
+    // Up from env.eip is the field above it.
+    await tab.click('#tree .f[data-path="cpu#0/env.eip"]');
+    await tab.keyboard.press('ArrowUp');
+    expect(await selectedPath(tab)).toBe('cpu#0/env.regs');
+    await tab.keyboard.press('ArrowDown');
+    expect(await selectedPath(tab)).toBe('cpu#0/env.eip');
+    // A struct (ICH9LPC's d): left folds it, so down skips its fields; right unfolds it.
+    const lpc = json.sections.find((s) => s.idstr.endsWith('ICH9LPC'))!;
+    await clickSection(tab, `${lpc.idstr}#0`);
+    const struct = `${lpc.idstr}#0/d`;
+    await tab.click(`#tree .f[data-path="${struct}"]`);
+    const closed = () =>
+      tab.$eval(`#tree .f[data-path="${struct}"]`, (r) =>
+        (
+          r.parentNode as unknown as { classList: { contains(c: string): boolean } }
+        ).classList.contains('closed'),
+      );
+    await tab.keyboard.press('ArrowLeft');
+    expect(await closed()).toBe(true);
+    await tab.keyboard.press('ArrowDown');
+    expect(await selectedPath(tab)).not.toMatch(
+      new RegExp(`^${struct.replace(/[.#/]/g, '\\$&')}\\.`),
+    );
+    await tab.keyboard.press('ArrowUp');
+    expect(await selectedPath(tab)).toBe(struct);
+    await tab.keyboard.press('ArrowRight');
+    expect(await closed()).toBe(false);
+    await tab.keyboard.press('ArrowDown');
+    expect(await selectedPath(tab)).toMatch(new RegExp(`^${struct.replace(/[.#/]/g, '\\$&')}\\.`));
+    await tab.close();
+  }, 60000);
+
   it('RAM: one map per block, drawn from page kinds only', async () => {
     const { page, json } = await pageOf(streamPath('q35-nodefaults-paused'), 'q35-ram');
     const tab = await open(page);
