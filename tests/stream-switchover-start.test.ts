@@ -10,7 +10,7 @@ import { readStreamContents } from '../src/stream/collect';
 import { fileSource } from '../src/stream/source';
 import { captureStreamDetailed, describeQemu } from './support/qemu';
 import { reencodeBytes } from './fixtures/stream-helpers';
-import { anchorsAvailable, runAnalyzeMigration } from './support/anchors';
+import { runAnalyzeMigration } from './support/anchors';
 import { runCli } from './fixtures/run-cli';
 
 const removeDir = (file: string) => fs.rmSync(path.dirname(file), { recursive: true, force: true });
@@ -49,10 +49,8 @@ describeQemu(
         ]);
         const bytes = new Uint8Array(fs.readFileSync(cap.path));
         expect(Buffer.compare(Buffer.from(await reencodeBytes(bytes)), Buffer.from(bytes))).toBe(0);
-        if (anchorsAvailable()) {
-          const ours = await runCli(['analyze', cap.path, '--format', 'qemu']);
-          expect(JSON.parse(ours.stdout)).toEqual(JSON.parse(runAnalyzeMigration(cap.path)));
-        }
+        const ours = await runCli(['analyze', cap.path, '--format', 'qemu']);
+        expect(JSON.parse(ours.stdout)).toEqual(JSON.parse(runAnalyzeMigration(cap.path)));
       } finally {
         removeDir(cap.path);
       }
