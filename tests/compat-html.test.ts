@@ -9,6 +9,7 @@ import * as path from 'path';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumRequired, haveChromium } from './support/chromium';
 import { runCli } from './fixtures/run-cli';
 
+const ARTIFACTS = path.resolve(__dirname, 'artifacts');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compat-html-'));
 const page = path.join(dir, 'matrix.html');
 let html = '';
@@ -80,6 +81,7 @@ describe('the HTML page', () => {
     type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
     let browser: Ctx;
     const requests: string[] = [];
+    const errors: string[] = [];
     let cells: {
       state: string;
       bg: string;
@@ -103,6 +105,11 @@ describe('the HTML page', () => {
       });
       const tab = await browser.newPage();
       tab.on('request', (r) => requests.push(r.url()));
+      // A style or script the page's CSP refuses is reported here as an error.
+      tab.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      tab.on('pageerror', (e) => errors.push(e.message));
       await tab.goto(`file://${page}`);
       tables = await tab.$$eval('table.matrix', (ts) =>
         ts.map((t) => t.getAttribute('data-family') ?? ''),
@@ -123,6 +130,8 @@ describe('the HTML page', () => {
           machine: td.getAttribute('data-machine') ?? '',
         })),
       );
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'compat-matrix.png'), fullPage: true });
     }, 60000);
 
     afterAll(async () => {
@@ -163,8 +172,10 @@ describe('the HTML page', () => {
       expect(cells.find((c) => c.from === '4.1' && c.to === '7.2')!.state).toBe('ok');
     });
 
-    it('made no request beyond the page itself', () => {
+    it('made no request beyond the page itself and logged no error', () => {
+      expect(requests.length).toBeGreaterThan(0);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+      expect(errors).toEqual([]);
     });
   },
 );
