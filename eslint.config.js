@@ -47,7 +47,7 @@ function layerRules({ files, ignores = [], forbidden }) {
 }
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'tmp/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

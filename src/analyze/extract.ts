@@ -37,6 +37,7 @@ export async function extractStream(
           ...opts,
           onRam: (r, pageSize) => blocks.record(r, pageSize),
         });
+        blocks.flush();
       } finally {
         blocks.close();
       }
@@ -136,6 +137,7 @@ class BlockFiles {
         return this.write(r.block, data, pos);
       }
       case 'xbzrle': {
+        this.flush(); // the delta applies to the page as written so far
         const page = new Uint8Array(pageSize);
         fs.readSync(
           this.fd(r.block),
@@ -197,15 +199,47 @@ class BlockFiles {
     return fd;
   }
 
+  /**
+   * Pages that follow each other in one block are gathered and written in one call (a GiB of
+   * RAM is 262,144 pages: one system call each cost more than copying them).
+   */
+  private run: { name: string; pos: number; len: number } | undefined;
+  private readonly runBuf = new Uint8Array(1 << 20);
+
   private write(name: string, data: Uint8Array, pos: number): void {
     const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
-    if (n > 0) fs.writeSync(this.fd(name), data, 0, n, pos);
+    if (n <= 0) return;
+    const run = this.run;
+    if (
+      !run ||
+      run.name !== name ||
+      run.pos + run.len !== pos ||
+      run.len + n > this.runBuf.length
+    ) {
+      this.flush();
+      if (n > this.runBuf.length) return writeAll(this.fd(name), data.subarray(0, n), pos);
+      this.run = { name, pos, len: 0 };
+    }
+    this.runBuf.set(data.subarray(0, n), this.run!.len);
+    this.run!.len += n;
+  }
+
+  /** Writes the pages gathered so far. */
+  flush(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    writeAll(this.fd(run.name), this.runBuf.subarray(0, run.len), run.pos);
   }
 
   close(): void {
     for (const fd of this.open.values()) fs.closeSync(fd);
     this.open.clear();
   }
+}
+
+function writeAll(fd: number, data: Uint8Array, pos: number): void {
+  for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at, data.length - at, pos + at);
 }
 
 /**

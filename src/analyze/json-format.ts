@@ -2,10 +2,10 @@ import type { StreamContents, TopLevelEntry } from '../stream/collect';
 import type { DeviceSection } from '../stream/section';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
-import type { DescStruct, DescValue } from '../stream/vmdesc-value';
+import type { DescInt, DescStruct, DescValue } from '../stream/vmdesc-value';
 import type { SectionView } from './section-view';
 import { sectionStruct } from './section-struct';
-import { fieldGroups, type ScalarValue } from './field-groups';
+import { elementValue, structParts, type ScalarGroup } from './field-groups';
 import { TextOut, hexOf } from './text-out';
 
 /**
@@ -218,18 +218,16 @@ function writeStruct(s: DescStruct, out: TextOut, ind: string): void {
 function writeStructBody(s: DescStruct, out: TextOut, ind: string): void {
   const inner = ind + '  ';
   out.write('"fields":[');
-  const groups = fieldGroups(s);
+  const { groups, subsections } = structParts(s);
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i];
     out.write(i ? ',\n' + inner : '\n' + inner);
     if (g.kind === 'array') {
-      const n = g.values.length;
+      const n = g.count;
       out.write(
         `{"name":${str(g.name)},"type":${str(g.type)},"offset":${g.offset},"size":${n * g.size},"count":${n},"value":[`,
       );
-      let line = '';
-      for (let k = 0; k < n; k++) line += (k ? ',' : '') + scalarJson(g.values[k]);
-      out.write(line + ']}');
+      out.write(scalarList(g) + ']}');
     } else {
       out.write(`{"name":${str(g.name)}`);
       if (g.index !== undefined) out.write(`,"index":${g.index}`);
@@ -238,19 +236,36 @@ function writeStructBody(s: DescStruct, out: TextOut, ind: string): void {
     }
   }
   out.write(groups.length ? `\n${ind}],"subsections":[` : '],"subsections":[');
-  s.subsections.forEach((sub, i) => {
+  subsections.forEach((sub, i) => {
     out.write(i ? ',\n' + inner : '\n' + inner);
     out.write(`{"name":${str(sub.name)},"version":${sub.version},"offset":${sub.offset}, `);
     writeStructBody(sub.body, out, inner);
     out.write('}');
   });
-  out.write(s.subsections.length ? `\n${ind}]` : ']');
+  out.write(subsections.length ? `\n${ind}]` : ']');
 }
 
-function scalarJson(v: ScalarValue): string {
-  if (v.kind === 'bool') return v.byte !== 0 ? 'true' : 'false';
-  const n = Number(v.value);
-  return Number.isSafeInteger(n) ? String(n) : `"${v.value}"`;
+/** The elements of a scalar group, comma-separated, each as scalarJson writes it. */
+function scalarList(g: ScalarGroup): string {
+  const n = g.count;
+  let line = '';
+  if (g.scalar === 'bool') {
+    for (let k = 0; k < n; k++) line += (k ? ',' : '') + (g.data[k] !== 0 ? 'true' : 'false');
+    return line;
+  }
+  for (let k = 0; k < n; k++) line += (k ? ',' : '') + numberJson(elementValue(g, k));
+  return line;
+}
+
+/** An integer as JSON: a number when it is exact as one, else its decimal text in quotes. */
+function numberJson(v: number | bigint): string {
+  if (typeof v === 'number') return String(v);
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? String(n) : `"${v}"`;
+}
+
+function scalarJson(v: DescInt): string {
+  return numberJson(v.value);
 }
 
 function writeValue(v: DescValue, out: TextOut, ind: string): void {

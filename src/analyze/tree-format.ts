@@ -5,7 +5,7 @@ import type { DeviceSection } from '../stream/section';
 import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import type { SectionView } from './section-view';
 import { sectionStruct } from './section-struct';
-import { RAW_NESTED_PAGE, fieldGroups, type ScalarValue } from './field-groups';
+import { RAW_NESTED_PAGE, elementValue, structParts, type ScalarGroup } from './field-groups';
 import { TextOut, hex2, hexOf } from './text-out';
 
 export interface TreeOptions {
@@ -102,8 +102,8 @@ class StringOut {
 type Out = Pick<TextOut, 'write'>;
 
 function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, nested: boolean): void {
-  const subs = new Map(s.subsections.map((x) => [x.body, x]));
-  const groups = fieldGroups(s);
+  const { groups, subsections } = structParts(s);
+  const subs = new Map(subsections.map((x) => [x.body, x]));
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi];
     if (g.kind === 'one' && g.index !== undefined && g.value.kind === 'struct') {
@@ -128,19 +128,14 @@ function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, neste
       continue;
     }
     if (g.kind === 'array') {
-      const n = g.values.length;
+      const n = g.count;
       if (nested && !o.raw && RAW_NESTED_PAGE.test(g.name)) {
         out.write(
           `${ind}${g.name}[${n}]: @${h(g.offset)}, ${n * g.size} bytes, shown decoded above (--raw prints them)\n`,
         );
-      } else if (g.size === 1 && g.values[0].kind === 'int' && n > 16)
-        bytesLines(
-          `${g.name}[${n}]`,
-          Uint8Array.from(g.values, (v) => Number((v as { value: bigint }).value) & 0xff),
-          ind,
-          out,
-        );
-      else runLines(`${g.name}[${n}]`, g.values, ind, out);
+      } else if (g.size === 1 && g.scalar === 'int' && n > 16)
+        bytesLines(`${g.name}[${n}]`, g.data, ind, out);
+      else runLines(`${g.name}[${n}]`, g, ind, out);
       continue;
     }
     const v = g.value;
@@ -156,20 +151,21 @@ function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, neste
       } else bytesLines(name, v.data, ind, out);
     } else out.write(`${ind}${name} = ${leaf(v)}\n`);
   }
-  for (const sub of s.subsections) {
+  for (const sub of subsections) {
     out.write(`${ind}${sub.name} (subsection v${sub.version}):\n`);
     structLines(sub.body, ind + '  ', out, o, nested);
   }
 }
 
 /** `name[n] = 0x0 ×3, 0x5, 0x0 ×12`; more than 16 runs continue on lines of 8, each with its index. */
-function runLines(name: string, values: ScalarValue[], ind: string, out: Out): void {
+function runLines(name: string, g: ScalarGroup, ind: string, out: Out): void {
   const runs: string[] = [];
   const starts: number[] = [];
-  for (let i = 0; i < values.length;) {
-    const text = leaf(values[i]);
+  const n = g.count;
+  for (let i = 0; i < n;) {
+    const text = elementLeaf(g, i);
     let j = i + 1;
-    while (j < values.length && leaf(values[j]) === text) j++;
+    while (j < n && sameElement(g, i, j)) j++;
     starts.push(i);
     runs.push(j - i > 2 ? `${text} ×${j - i}` : j - i === 2 ? `${text}, ${text}` : text);
     i = j;
@@ -222,6 +218,24 @@ function bytesLines(name: string, data: Uint8Array, ind: string, out: Out): void
     out.write(`${ind}  ${at(i)}  ${hexs} |${text}|\n`);
     i = end;
   }
+}
+
+/** Elements print alike exactly when their bytes are equal (bools: when both are zero or not). */
+function sameElement(g: ScalarGroup, i: number, j: number): boolean {
+  const b = g.data;
+  if (g.scalar === 'bool') return (b[i] !== 0) === (b[j] !== 0);
+  for (let k = 0, p = i * g.size, q = j * g.size; k < g.size; k++)
+    if (b[p + k] !== b[q + k]) return false;
+  return true;
+}
+
+/** leaf() of element k of a scalar group. */
+function elementLeaf(g: ScalarGroup, k: number): string {
+  if (g.scalar === 'bool') return g.data[k] ? 'true' : 'false';
+  const v = elementValue(g, k);
+  if (v >= 0) return `0x${v.toString(16)}`;
+  const unsigned = typeof v === 'number' ? v + 2 ** (g.size * 8) : BigInt.asUintN(g.size * 8, v);
+  return `0x${unsigned.toString(16)} (${v})`;
 }
 
 function leaf(v: DescValue): string {

@@ -9,6 +9,11 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Bytes it holds before it must grow. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;

@@ -1,5 +1,5 @@
 import { ByteReader, latin1 } from '../bytes/reader';
-import { unreachableShape, type AnyField } from '../dsl/field';
+import { holdsState, unreachableShape, type AnyField } from '../dsl/field';
 import type { Ctx, KindIO, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../errors';
 import { countValue, fieldExists } from './fields';
 import { SUBSECTION_MARKER } from './save';
-import { cloneValue, fillMissing, initialState } from './state';
+import { cloneValue, fillMissing, initialValue } from './state';
 
 export interface LoadOptions {
   readonly ctx?: Ctx;
@@ -65,30 +65,24 @@ export function loadFrom(
 ): State {
   // Without a receiver state, fields are read into an empty object and the ones the stream lacks
   // get their initial values afterwards (cheaper than building every initial value first).
-  const state = opts.into ? cloneValue(opts.into) : startState(desc);
+  const state = opts.into ? cloneValue(opts.into) : {};
   const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false, opts.onUnused);
   loader.top(desc, state, version);
-  return fillMissing(desc, state);
-}
-
-/** An empty state, or a full initial one when a pre_load hook may want to look at it. */
-function startState(desc: AnyVMSDesc): State {
-  return hasPreLoad(desc) ? (initialState(desc) as State) : {};
-}
-
-/** Descriptions are immutable, so whether any level has a pre_load hook is worked out once. */
-const preLoadCache = new WeakMap<AnyVMSDesc, boolean>();
-function hasPreLoad(d: AnyVMSDesc): boolean {
-  let v = preLoadCache.get(d);
-  if (v === undefined) {
-    v = !!d.pre_load || (d.subsections as readonly AnyVMSDesc[]).some(hasPreLoad);
-    preLoadCache.set(d, v);
-  }
-  return v;
+  return loader.fillMissed(state);
 }
 
 class Loader implements KindIO {
+  /**
+   * What the stream lacked of the description being loaded: fields its version or test left out
+   * and subsections it did not send. Only their keys get initial values afterwards (a cpu state
+   * has hundreds of keys; a load misses a few subsections).
+   */
+  private missed: Array<AnyField | AnyVMSDesc> = [];
+  /** The description whose state object is being loaded (a struct field's nested one inside it). */
+  private root: AnyVMSDesc | undefined;
   private readonly stack: string[] = [];
+  /** The element index at each level of `stack` that is inside an array (-1 or absent: none), made into text only for errors. */
+  private readonly indexAt: number[] = [];
 
   constructor(
     private readonly r: ByteReader,
@@ -102,7 +96,9 @@ class Loader implements KindIO {
   }
 
   private path(): string {
-    return this.stack.join(' > ');
+    return this.stack
+      .map((s, i) => ((this.indexAt[i] ?? -1) >= 0 ? `${s}[${this.indexAt[i]}]` : s))
+      .join(' > ');
   }
 
   fail(make: (offset: number, path: string) => Error): never {
@@ -111,6 +107,7 @@ class Loader implements KindIO {
 
   top(desc: AnyVMSDesc, state: State, version: number): void {
     this.stack.push(desc.name);
+    this.root = desc;
     // Levels push their names and pop them only on success, so when a read fails the stack
     // still names the field being read: errors the reader raised get that path here.
     readingAt(
@@ -119,17 +116,33 @@ class Loader implements KindIO {
     );
   }
 
+  /** Gives what the stream lacked its initial values, where the state has none (see `missed`). */
+  fillMissed(state: State): State {
+    for (const m of this.missed) {
+      if (!('shape' in m)) fillMissing(m, state);
+      else if (holdsState(m.shape) && !(m.key in state)) state[m.key] = initialValue(m);
+    }
+    return state;
+  }
+
   saveNested(): void {
     throw new Error('saveNested called while loading');
   }
 
   /** Struct fields: the nested description runs at its own version, in the receiver's value if it has one. */
   loadNested(_r: ByteReader, desc: AnyVMSDesc, into: State | undefined, segment: string): State {
-    const state = into && typeof into === 'object' ? into : startState(desc);
+    const state = into && typeof into === 'object' ? into : {};
+    const outer = this.missed;
+    const outerRoot = this.root;
+    this.missed = [];
+    this.root = desc;
     this.stack.push(segment);
     this.vmsd(desc, state, desc.version_id, this.stack.length - 1);
     this.stack.pop();
-    return fillMissing(desc, state);
+    this.fillMissed(state);
+    this.missed = outer;
+    this.root = outerRoot;
+    return state;
   }
 
   private hook(name: string, fn: () => void): void {
@@ -147,14 +160,27 @@ class Loader implements KindIO {
       this.fail((_, p) => new VersionTooNewError(d.name, version, d.version_id, start, p));
     if (version < d.minimum_version_id)
       this.fail((_, p) => new VersionTooOldError(d.name, version, d.minimum_version_id, start, p));
-    if (d.pre_load) this.hook(`${d.name}: pre_load`, () => d.pre_load!(state, this.ctx));
+    if (d.pre_load) {
+      // The hook sees the state as QEMU's receiver has it: what was loaded so far, initial values elsewhere.
+      if (this.root) fillMissing(this.root, state);
+      this.hook(`${d.name}: pre_load`, () => d.pre_load!(state, this.ctx));
+    }
     for (const f of d.fields) {
-      if (!fieldExists(f, state, version, this.ctx)) continue;
+      if (!fieldExists(f, state, version, this.ctx)) {
+        this.missed.push(f);
+        continue;
+      }
       this.stack.push(f.name);
       this.field(f, state, version);
       this.stack.pop();
     }
-    this.subsections(d, state, at);
+    const subs = d.subsections as readonly AnyVMSDesc[];
+    if (subs.length > 0) {
+      const loaded: AnyVMSDesc[] = [];
+      this.subsections(d, state, at, loaded);
+      if (loaded.length < subs.length)
+        for (const sub of subs) if (!loaded.includes(sub)) this.missed.push(sub);
+    }
     if (d.post_load)
       this.hook(`${d.name}: post_load`, () => d.post_load!(state, version, this.ctx));
   }
@@ -186,11 +212,11 @@ class Loader implements KindIO {
         const out = new Array<unknown>(n);
         const top = this.stack.length - 1;
         for (let i = 0; i < n; i++) {
-          this.stack[top] = `${f.name}[${i}]`;
+          this.indexAt[top] = i;
           const cur = i < current.length ? current[i] : undefined;
           out[i] = f.kind.read(r, this, cur);
         }
-        this.stack[top] = f.name;
+        this.indexAt[top] = -1;
         state[f.key] = out;
         return;
       }
@@ -222,7 +248,7 @@ class Loader implements KindIO {
    * this description's name, it must be one of ours (else the load fails); a name without our
    * prefix belongs to an enclosing level and ends this loop without consuming anything.
    */
-  private subsections(d: AnyVMSDesc, state: State, at: number): void {
+  private subsections(d: AnyVMSDesc, state: State, at: number, loaded: AnyVMSDesc[]): void {
     const r = this.r;
     const subs = d.subsections as readonly AnyVMSDesc[];
     while (r.peek() === SUBSECTION_MARKER) {
@@ -258,6 +284,7 @@ class Loader implements KindIO {
       this.stack[at] = sub.name;
       this.vmsd(sub, state, version, at);
       this.stack[at] = saved;
+      if (!loaded.includes(sub)) loaded.push(sub);
     }
   }
 }

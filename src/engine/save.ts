@@ -21,9 +21,10 @@ export function save<D extends AnyVMSDesc>(
   state: StateOf<D> | State,
   opts: SaveOptions = {},
 ): Uint8Array {
-  const w = new ByteWriter(1024);
-  new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state as State);
-  return w.finish();
+  return withWriter((w) => {
+    new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state as State);
+    return w.finish();
+  });
 }
 
 /** Like save, and also returns the VM description JSON QEMU writes for what was sent. */
@@ -32,9 +33,27 @@ export function saveDescribed<D extends AnyVMSDesc>(
   state: StateOf<D> | State,
   opts: SaveOptions = {},
 ): { bytes: Uint8Array; vmdesc: VmdescVMSD } {
-  const w = new ByteWriter(1024);
-  const vmdesc = new Saver(w, opts.ctx ?? {}, opts.path, true).top(desc, state as State)!;
-  return { bytes: w.finish(), vmdesc };
+  return withWriter((w) => {
+    const vmdesc = new Saver(w, opts.ctx ?? {}, opts.path, true).top(desc, state as State)!;
+    return { bytes: w.finish(), vmdesc };
+  });
+}
+
+/**
+ * save() and saveDescribed() write into one writer kept between calls (it grows to the largest
+ * state saved, up to 1 MiB) and return a copy of what was written: no growing and copying per
+ * call. A save inside a hook of another save gets a writer of its own.
+ */
+let spare: ByteWriter | undefined;
+function withWriter<T>(fn: (w: ByteWriter) => T): T {
+  const w = spare ?? new ByteWriter(4096);
+  spare = undefined;
+  w.pos = 0;
+  try {
+    return fn(w);
+  } finally {
+    if (w.capacity <= 1 << 20) spare = w;
+  }
 }
 
 /** Appends a state to a writer the stream layer owns; returns its vmdesc when asked. */
@@ -49,6 +68,8 @@ export function saveInto(
 
 class Saver implements KindIO {
   private readonly stack: string[] = [];
+  /** The element index at each level of `stack` that is inside an array (-1 or absent: none), made into text only for errors. */
+  private readonly indexAt: number[] = [];
   /** The vmdesc list fields are being described into, or undefined while an element is not described. */
   private descFields: VmdescField[] | undefined;
 
@@ -62,7 +83,9 @@ class Saver implements KindIO {
   }
 
   private path(): string {
-    return this.stack.join(' > ');
+    return this.stack
+      .map((s, i) => ((this.indexAt[i] ?? -1) >= 0 ? `${s}[${this.indexAt[i]}]` : s))
+      .join(' > ');
   }
 
   fail(make: (offset: number, path: string) => Error): never {
@@ -196,7 +219,7 @@ class Saver implements KindIO {
         const top = this.stack.length - 1;
         const compress = this.describing && canCompress(f);
         for (let i = 0; i < n; i++) {
-          this.stack[top] = `${f.name}[${i}]`;
+          this.indexAt[top] = i;
           this.check(f, value[i]);
           if (compress && i > 0) {
             const keep = this.descFields;
@@ -205,7 +228,7 @@ class Saver implements KindIO {
             this.descFields = keep;
           } else this.element(f, value[i], descName, i, n);
         }
-        this.stack[top] = f.name;
+        this.indexAt[top] = -1;
         return;
       }
       default:

@@ -4,7 +4,7 @@ import { LimitExceededError, MalformedError, readingAt } from '../errors';
 import { Limits, SectionType } from './constants';
 import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
-import type { DescEntry, DescStruct, DescValue } from './vmdesc-value';
+import { LAZY, type DescEntry, type DescStruct, type DescValue } from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
 import {
   FieldKind,
@@ -41,7 +41,6 @@ export interface LazyBody {
   path: string;
 }
 
-const LAZY = Symbol('vmdesc lazy body');
 type Lazy = DescStruct & { [LAZY]?: LazyBody };
 
 /** The body of a struct whose entries were never read (so it is still exactly these bytes). */
@@ -49,7 +48,16 @@ export function lazyBodyOf(s: DescStruct): LazyBody | undefined {
   return (s as Lazy)[LAZY];
 }
 
-function lazyStruct(plan: VmdescPlan, bytes: Uint8Array, base: number, path: string): DescStruct {
+/**
+ * A struct over bytes a plan walk accepted, whose entries are built when first read; `bytes` must
+ * stay unchanged (a view into another lazy body's bytes is fine).
+ */
+export function lazyStruct(
+  plan: VmdescPlan,
+  bytes: Uint8Array,
+  base: number,
+  path: string,
+): DescStruct {
   const s = {
     kind: 'struct',
     type: 'struct',
@@ -132,7 +140,8 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
   };
 }
 
-function buildValue(r: ByteReader, pf: PlanField, path: string): DescValue {
+/** One element of a plan field, read from bytes the plan walk accepted (what the tree holds for it). */
+export function buildValue(r: ByteReader, pf: PlanField, path: string): DescValue {
   const offset = r.offset;
   const type = pf.field.type;
   const size = pf.size;

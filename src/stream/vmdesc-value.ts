@@ -86,11 +86,15 @@ export function groupedEntries(
   return [...out.entries()];
 }
 
+/** Where a struct whose entries were never read keeps its bytes (vmdesc-codec.ts's lazy bodies). */
+export const LAZY = Symbol('vmdesc lazy body');
+
+/** Asking does not read the entries of a lazy struct. */
 export function isDescStruct(v: unknown): v is DescStruct {
   return (
     typeof v === 'object' &&
     v !== null &&
     (v as DescStruct).kind === 'struct' &&
-    Array.isArray((v as DescStruct).entries)
+    ((v as { [LAZY]?: unknown })[LAZY] !== undefined || Array.isArray((v as DescStruct).entries))
   );
 }

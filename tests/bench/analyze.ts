@@ -17,6 +17,7 @@ import * as path from 'path';
 import { writeSyntheticStream } from '../../src/stream/synth';
 import { fileSource } from '../../src/stream/source';
 import { readStreamContents } from '../../src/stream/collect';
+import { analysisJsonBytes } from '../../src/analyze/json-format';
 import { analyzeMigrationPy } from '../support/anchors';
 import { goal, measure } from './measure';
 import { ByteReader } from '../../src/bytes/reader';
@@ -206,6 +207,12 @@ async function inProcessDecoding(file: string): Promise<{ mbps: number; bytes: n
       });
   }
   const bytes = jobs.reduce((n, j) => n + j.body.length, 0);
+  // What --format json does with the same sections: the walk's check, then the output straight
+  // from the bytes (no tree); for comparison with the tree figure the goal is on.
+  const json = measure('sections as --format json', () => analysisJsonBytes(contents), bytes);
+  console.log(
+    `  (in process, the whole stream written as --format json: ${(bytes / json.perOp / 1e6).toFixed(1)} MB/s of section bytes)`,
+  );
   const m = measure(
     'device sections',
     () => {
@@ -316,6 +323,14 @@ export async function benchAnalyze(): Promise<void> {
           rss: 'none',
           before: () => fs.rmSync(copy, { force: true }),
         },
+        {
+          // reencode syncs its output before renaming it into place (whole or not at all); cp does not.
+          label: 'cp FILE && sync FILE',
+          cmd: 'sh',
+          args: ['-c', 'cp "$0" "$1" && sync "$1"', big.file, copy],
+          rss: 'none',
+          before: () => fs.rmSync(copy, { force: true }),
+        },
         node('vmstate analyze --format qemu', [CLI, 'analyze', big.file, '--format', 'qemu']),
         node('vmstate reencode', [CLI, 'reencode', big.file, '-o', reencoded], () =>
           fs.rmSync(reencoded, { force: true }),
@@ -360,6 +375,12 @@ export async function benchAnalyze(): Promise<void> {
         4,
       );
       withinGoal('reencode vs cp', r.get('vmstate reencode'), r.get('cp FILE'), 2);
+      const re = ran(r.get('vmstate reencode'));
+      const synced = ran(r.get('cp FILE && sync FILE'));
+      if (re && synced)
+        console.log(
+          `  (reencode vs cp && sync, which also waits for the disk as reencode's fsync does: ${(re.seconds / synced.seconds).toFixed(2)}x)`,
+        );
       for (const l of [
         'vmstate analyze --format qemu',
         'vmstate reencode',

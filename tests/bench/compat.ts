@@ -59,7 +59,7 @@ export async function benchCompat(): Promise<void> {
       `  ${name.padEnd(52)} ${(1 / perOp).toFixed(0).padStart(8)} /s  ${(perOp * 1e6).toFixed(0).padStart(6)} us  ${(baseline.perOp / perOp).toFixed(2).padStart(6)}x baseline`,
     );
   console.log(
-    '\ncompat: simulated migrations (whole VM: timer, cpu_common, cpu; encode, decode, compare)',
+    '\ncompat: simulated migrations (whole VM: timer, cpu_common, cpu; encode, decode, compare; in-process CPU time)',
   );
   row(baseline.name, baseline.perOp);
   goal(

@@ -101,7 +101,7 @@ export function benchEngine(): void {
     measure('save + load', () => load(desc, save(desc, state)), bytes.length),
   ];
   printTable(
-    `engine: ${desc.fields.length} fields, ${bytes.length} bytes per state`,
+    `engine: ${desc.fields.length} fields, ${bytes.length} bytes per state (in-process CPU time)`,
     results,
     results[0],
   );

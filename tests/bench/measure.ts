@@ -1,7 +1,12 @@
-/** Timing helpers for `npm run bench`: figures are read against a baseline from the same run. */
+/**
+ * Timing helpers for `npm run bench`: figures are read against a baseline from the same run.
+ * In-process figures are this process's CPU time (user + system), not the wall clock: on a
+ * machine shared with other work the wall clock mostly measures waiting for a core, and the
+ * baseline and the code measured would each wait differently.
+ */
 export interface Measurement {
   name: string;
-  /** Seconds per operation (median of several batches). */
+  /** CPU seconds per operation (median of several batches). */
   perOp: number;
   /** Bytes handled per operation, for MB/s. */
   bytes: number;
@@ -11,19 +16,24 @@ export function measure(name: string, fn: () => unknown, bytes: number, batches 
   // Warm up, then size a batch to about 50 ms so timer resolution does not matter.
   let n = 1;
   for (;;) {
-    const t = process.hrtime.bigint();
+    const t = cpuSeconds();
     for (let i = 0; i < n; i++) fn();
-    if (Number(process.hrtime.bigint() - t) > 5e7 || n > 1e6) break;
+    if (cpuSeconds() - t > 0.05 || n > 1e6) break;
     n *= 2;
   }
   const times: number[] = [];
   for (let b = 0; b < batches; b++) {
-    const t = process.hrtime.bigint();
+    const t = cpuSeconds();
     for (let i = 0; i < n; i++) fn();
-    times.push(Number(process.hrtime.bigint() - t) / 1e9 / n);
+    times.push((cpuSeconds() - t) / n);
   }
   times.sort((a, b) => a - b);
   return { name, perOp: times[Math.floor(times.length / 2)], bytes };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 export function printTable(title: string, rows: Measurement[], baseline: Measurement): void {
