@@ -88,6 +88,8 @@ function hasPreLoad(d: AnyVMSDesc): boolean {
 
 class Loader implements KindIO {
   private readonly stack: string[] = [];
+  /** The element being read at a level that is an array (its path shows `[i]`), by level: put in the path only when one is asked for. */
+  private readonly index: (number | undefined)[] = [];
 
   constructor(
     private readonly r: ByteReader,
@@ -101,7 +103,14 @@ class Loader implements KindIO {
   }
 
   private path(): string {
-    return this.stack.join(' > ');
+    let out = '';
+    for (let j = 0; j < this.stack.length; j++) {
+      if (j) out += ' > ';
+      out += this.stack[j];
+      const i = this.index[j];
+      if (i !== undefined) out += `[${i}]`;
+    }
+    return out;
   }
 
   fail(make: (offset: number, path: string) => Error): never {
@@ -186,11 +195,11 @@ class Loader implements KindIO {
         const out = new Array<unknown>(n);
         const top = this.stack.length - 1;
         for (let i = 0; i < n; i++) {
-          this.stack[top] = `${f.name}[${i}]`;
+          this.index[top] = i;
           const cur = i < current.length ? current[i] : undefined;
           out[i] = f.kind.read(r, this, cur);
         }
-        this.stack[top] = f.name;
+        this.index[top] = undefined;
         state[f.key] = out;
         return;
       }
@@ -202,8 +211,14 @@ class Loader implements KindIO {
   /** The element count, checked against the declared maximum and the bytes left before anything is allocated. */
   private count(f: AnyField, state: State, minElementSize: number): number {
     const c = f.count;
-    if (c.from === 'fixed') return c.n;
     if (c.from === 'one') return 1;
+    if (c.from === 'fixed') {
+      // A cut inside a long array fails here, before its elements are read (and read again as
+      // the stream window grows).
+      if (c.n * minElementSize > this.r.remaining)
+        this.fail((o, p) => new TruncatedError(c.n * minElementSize, this.r.remaining, o, p));
+      return c.n;
+    }
     const raw = state[c.field];
     const n = countValue(raw);
     if (n === undefined)
