@@ -2,7 +2,7 @@
  * Every truncation offset of a stream, each a real decode of that prefix, at a cost that does
  * not grow with the offset: one walk of the stream (without its description, as every cut before
  * EOF is) records the walker's checkpoints; a cut at offset k is then walked from the last
- * checkpoint at or before k (the head, the search for a VM description at the cut's end and the
+ * checkpoint before k (the head, the search for a VM description at the cut's end and the
  * record holding the cut are read for real; what precedes that record is the same bytes the
  * checkpointing walk read, with the same resolvers). Only a typed error is taken from such a
  * walk: a cut that decodes (or anything else) is decoded again from byte 0, and that decides.
@@ -47,14 +47,23 @@ export class StreamCuts {
     return this.checkpoints.length;
   }
 
-  /** The last checkpoint at or before `at`. */
+  /** Where the checkpoints are (the offsets of the records they precede). */
+  get positions(): number[] {
+    return this.checkpoints.map((c) => c.pos);
+  }
+
+  /**
+   * The last checkpoint before `at`, strictly: a record may look one byte past its end (a
+   * section nothing decodes ends at the first footer followed by a plausible record type), so a
+   * cut right at a checkpoint is walked from the one before.
+   */
   private before(at: number): WalkCheckpoint | undefined {
     let lo = 0;
     let hi = this.checkpoints.length - 1;
     let found: WalkCheckpoint | undefined;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.checkpoints[mid].pos <= at) {
+      if (this.checkpoints[mid].pos < at) {
         found = this.checkpoints[mid];
         lo = mid + 1;
       } else hi = mid - 1;
