@@ -113,10 +113,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     inputs: 0,
     byOutcome: {},
     byErrorCode: {},
+    // A run of mutations only (--cuts-per-mutation 0) covers no offset: none to count in a merge.
     truncation: {
       covered: 0,
-      total: plan.truncations,
-      streams: plan.streams.length,
+      total: plan.stepsForAllCuts ? plan.truncations : 0,
+      streams: plan.stepsForAllCuts ? plan.streams.length : 0,
       crossChecked: 0,
     },
     mutations: 0,
