@@ -320,8 +320,14 @@ describe('custom kinds', () => {
     );
   });
   it('reports truncation inside custom reads as a typed error', () => {
-    expect(() => load(d, hex('3ff00000'))).toThrow(
+    const one = vmsd({ name: 'fpu', version_id: 1, fields: [f.field('fpreg', cpuDouble)] });
+    expect(() => load(one, hex('3ff00000'))).toThrow(
       expect.objectContaining({ code: 'truncated', offset: 4 }),
+    );
+  });
+  it('refuses a fixed array the input is too short for before reading its elements', () => {
+    expect(() => load(d, hex('3ff00000'))).toThrow(
+      expect.objectContaining({ code: 'truncated', offset: 0, path: 'fpu > fpregs' }),
     );
   });
 });

@@ -65,12 +65,21 @@ function defaultRelease(machineType: string | undefined): string {
   return candidateReleases(machineType)[0]!;
 }
 
+/** Worked out once per machine type: every walk asks (the fuzz campaign, once an input). */
+const candidates = new Map<string | undefined, readonly string[]>();
+
 /**
  * Releases that could have written a stream of this machine type, most likely first: the
  * release whose own newest machine type it is, then the later ones (oldest first); for an
  * unversioned or unknown machine type, newest first.
  */
 export function candidateReleases(machineType: string | undefined): string[] {
+  let list = candidates.get(machineType);
+  if (!list) candidates.set(machineType, (list = workOutCandidates(machineType)));
+  return [...list];
+}
+
+function workOutCandidates(machineType: string | undefined): string[] {
   const all = [...catalogLib().REAL_CATALOG_RELEASES].sort((a, b) => versionKey(b) - versionKey(a));
   const v = machineType === undefined ? undefined : /-(\d+\.\d+)$/.exec(machineType)?.[1];
   if (v === undefined) return all;
@@ -79,10 +88,28 @@ export function candidateReleases(machineType: string | undefined): string[] {
 }
 
 /**
+ * Catalogs are values (nothing changes one once built), so each release x machine type is built
+ * once per process: every walk asks for one, `describe` once per candidate release, and the fuzz
+ * campaign once per input; building it anew also made the engine's per-description caches
+ * (initial values, pre_load flags) start cold each time.
+ */
+const catalogs = new Map<string, { catalog: Catalog; notes: readonly string[] }>();
+
+/**
  * The release's catalog on a machine type. A machine type the release does not have yet (newer
  * than the release) is taken as the release's newest of that chipset, and `note` says so.
  */
 function catalogForStream(
+  release: string,
+  machineType: string | undefined,
+): { catalog: Catalog; notes: string[] } {
+  const key = `${release}\u0000${machineType ?? ''}`;
+  let built = catalogs.get(key);
+  if (!built) catalogs.set(key, (built = buildCatalogForStream(release, machineType)));
+  return { catalog: built.catalog, notes: [...built.notes] };
+}
+
+function buildCatalogForStream(
   release: string,
   machineType: string | undefined,
 ): { catalog: Catalog; notes: string[] } {
@@ -102,9 +129,15 @@ function catalogForStream(
   return { catalog, notes: catalog.assumed ? [catalog.assumed] : [] };
 }
 
-/** The resolver of one catalog, its machine-type properties under the analysis host's ctx. */
+/** The resolver of one catalog, its machine-type properties under the analysis host's ctx (it keeps no state but its codecs). */
+const catalogResolvers = new WeakMap<Catalog, CodecResolver>();
 function resolverOf(catalog: Catalog): CodecResolver {
-  return catalogLib().catalogResolver(catalog, catalogLib().catalogCtx(catalog, ANALYSIS_CTX));
+  let r = catalogResolvers.get(catalog);
+  if (!r) {
+    r = catalogLib().catalogResolver(catalog, catalogLib().catalogCtx(catalog, ANALYSIS_CTX));
+    catalogResolvers.set(catalog, r);
+  }
+  return r;
 }
 
 /**
@@ -120,8 +153,8 @@ function chipsetLearningResolver(release: string): CodecResolver {
     if (!resolvers) {
       const lib = catalogLib();
       resolvers = {
-        pc: resolverOf(lib.catalogOf(release, lib.newestMachineType(release, 'pc'))),
-        q35: resolverOf(lib.catalogOf(release, lib.newestMachineType(release, 'q35'))),
+        pc: resolverOf(catalogForStream(release, lib.newestMachineType(release, 'pc')).catalog),
+        q35: resolverOf(catalogForStream(release, lib.newestMachineType(release, 'q35')).catalog),
       };
     }
     return (isQ35 ? resolvers.q35 : resolvers.pc)(section, kind);

@@ -22,7 +22,14 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
  * primitive (shared safely), else a maker. Worked out once per description: filling the keys a
  * load skipped (whole subsections of the cpu) is on the path of every load.
  */
-type Initializer = { key: string; value?: unknown; make?: () => unknown };
+type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: boolean };
+
+/**
+ * Fixed arrays at least this long get their initial value on first use: an absent subsection's
+ * buffer (IDE's 128 KiB PIO buffer, once per drive: 14 of them in a q35 machine's AHCI) was half
+ * a MiB made at every load and mostly never looked at.
+ */
+const LAZY_ELEMENTS = 4096;
 const initCache = new WeakMap<AnyVMSDesc, Initializer[]>();
 function initializers(d: AnyVMSDesc): Initializer[] {
   let list = initCache.get(d);
@@ -32,7 +39,8 @@ function initializers(d: AnyVMSDesc): Initializer[] {
         if (f.count.from !== 'fixed') return { key: f.key, make: () => [] };
         const n = f.count.n;
         const first = f.kind.initial();
-        if (isPrimitive(first)) return { key: f.key, make: () => new Array(n).fill(first) };
+        if (isPrimitive(first))
+          return { key: f.key, make: () => new Array(n).fill(first), lazy: n >= LAZY_ELEMENTS };
         return { key: f.key, make: () => initialValue(f) };
       }
       if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
@@ -52,8 +60,37 @@ function isPrimitive(v: unknown): boolean {
 
 /** Gives every key the state lacks its initial value (after a load that skipped fields). */
 export function fillMissing(d: AnyVMSDesc, s: State): State {
-  for (const i of initializers(d)) if (!(i.key in s)) s[i.key] = i.make ? i.make() : i.value;
+  for (const i of initializers(d))
+    if (!(i.key in s)) {
+      if (i.lazy) defineLazy(s, i.key, i.make!);
+      else s[i.key] = i.make ? i.make() : i.value;
+    }
   return s;
+}
+
+/**
+ * An own, enumerable key whose value is made when first read (or replaced when first written),
+ * then an ordinary data property: `in`, Object.keys, spreads, JSON and deep equality see the
+ * same as for a value made at once.
+ */
+function defineLazy(s: State, key: string, make: () => unknown): void {
+  const settle = (v: unknown) =>
+    Object.defineProperty(s, key, {
+      value: v,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  Object.defineProperty(s, key, {
+    get: () => {
+      const v = make();
+      settle(v);
+      return v;
+    },
+    set: (v: unknown) => void settle(v),
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 /** The value a field has before anything is loaded: zeros, empty variable arrays, default structs. */

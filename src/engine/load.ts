@@ -228,8 +228,14 @@ class Loader implements KindIO {
   /** The element count, checked against the declared maximum and the bytes left before anything is allocated. */
   private count(f: AnyField, state: State, minElementSize: number): number {
     const c = f.count;
-    if (c.from === 'fixed') return c.n;
     if (c.from === 'one') return 1;
+    if (c.from === 'fixed') {
+      // A cut inside a long array fails here, before its elements are read (and read again as
+      // the stream window grows).
+      if (c.n * minElementSize > this.r.remaining)
+        this.fail((o, p) => new TruncatedError(c.n * minElementSize, this.r.remaining, o, p));
+      return c.n;
+    }
     const raw = state[c.field];
     const n = countValue(raw);
     if (n === undefined)

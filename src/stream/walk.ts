@@ -66,6 +66,30 @@ export interface WalkOptions {
   /** Called as input arrives, with the absolute offset read so far and the total when known. */
   onProgress?: (offset: number, total?: number) => void;
   limits?: Partial<StreamLimits>;
+  /** Told the walker's state before each top-level record and every 64th RAM record. */
+  onCheckpoint?: (cp: WalkCheckpoint) => void;
+  /**
+   * Start from a checkpoint instead of the first record after the head: the stream's bytes up to
+   * `cp.pos` must be those of the walk that gave it, with the same options (the fuzz campaign cuts
+   * one stream at every offset: what precedes the record of the cut is the same each time). The
+   * head (header, configuration, the search for a VM description) is still read; a walk that
+   * finds a VM description the checkpointing walk did not have, or the other way, is refused.
+   */
+  resumeFrom?: WalkCheckpoint;
+}
+
+/** What a walk knows between two records (see WalkOptions.onCheckpoint). */
+export interface WalkCheckpoint {
+  /** Absolute offset of the next record. */
+  readonly pos: number;
+  readonly hadVmdesc: boolean;
+  readonly sections: ReadonlyMap<number, KnownSection>;
+  readonly ram?: RamState;
+  readonly footersSeen: boolean;
+  /** The device sections shown to the resolvers so far, in order (a resolver may learn from them, e.g. the chipset). */
+  readonly resolved: readonly { info: SectionInfo; kind: SectionKind }[];
+  /** Set inside the RAM section: the section the next RAM record belongs to. */
+  readonly inRam?: { kind: SectionKind; offset: number; info: SectionInfo };
 }
 
 export interface WalkSummary {
@@ -79,7 +103,7 @@ export interface WalkSummary {
   configuration?: ConfigurationRecord;
 }
 
-interface KnownSection {
+export interface KnownSection {
   info: SectionInfo;
   ram: boolean;
 }
@@ -111,6 +135,8 @@ class Walker {
   private config?: ConfigurationRecord;
   private footersSeen = false;
   private resolvers: CodecResolver[] = [];
+  /** Only kept when checkpoints are asked for. */
+  private readonly resolved: { info: SectionInfo; kind: SectionKind }[] = [];
 
   constructor(
     private readonly source: ChunkSource,
@@ -204,6 +230,7 @@ class Walker {
       this.emit(this.config);
     }
 
+    if (this.opts.resumeFrom) await this.resume(w, this.opts.resumeFrom);
     await this.sectionLoop(w, 0);
     await this.tail();
     return {
@@ -213,6 +240,33 @@ class Walker {
       size: w.pos,
       configuration: this.config,
     };
+  }
+
+  private checkpoint(pos: number, inRam?: WalkCheckpoint['inRam']): void {
+    const ram = this.ram && cloneRamState(this.ram);
+    this.opts.onCheckpoint!({
+      pos,
+      hadVmdesc: !!this.vmdesc,
+      sections: new Map(this.sections),
+      ram,
+      footersSeen: this.footersSeen,
+      resolved: this.resolved.slice(),
+      inRam,
+    });
+  }
+
+  /** Takes up a checkpoint's state at its offset (see WalkOptions.resumeFrom). */
+  private async resume(w: StreamWindow, cp: WalkCheckpoint): Promise<void> {
+    if (cp.hadVmdesc !== !!this.vmdesc || cp.pos < w.pos)
+      throw new RangeError('resumeFrom: a checkpoint of another walk');
+    if ((await w.fill(cp.pos - w.pos)) < cp.pos - w.pos)
+      throw new RangeError(`resumeFrom: the input ends before the checkpoint at ${cp.pos}`);
+    w.advance(cp.pos);
+    for (const [id, s] of cp.sections) this.sections.set(id, s);
+    if (cp.ram) this.ram = cloneRamState(cp.ram);
+    this.footersSeen = cp.footersSeen;
+    for (const r of cp.resolved) this.resolve(r.info, r.kind);
+    if (cp.inRam) await this.ramSection(w, cp.inRam.kind, cp.inRam.offset, cp.inRam.info, 0, true);
   }
 
   private useVmdesc(desc: Vmdesc, from: WalkSummary['vmdescFrom']): void {
@@ -242,6 +296,7 @@ class Walker {
   private async sectionLoop(w: StreamWindow, depth: number): Promise<void> {
     for (;;) {
       const offset = w.pos;
+      if (depth === 0 && this.opts.onCheckpoint) this.checkpoint(offset);
       if ((await w.fill(1)) === 0)
         throw new TruncatedError(
           1,
@@ -326,6 +381,7 @@ class Walker {
     offset: number,
     info: SectionInfo,
     depth: number,
+    resumed = false,
   ): Promise<void> {
     const path = sectionPath(info);
     if (info.versionId !== RAM_VERSION)
@@ -342,7 +398,10 @@ class Walker {
       );
     }
     const ram = this.ram;
-    this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
+    if (!resumed)
+      this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
+    const checkpoints = depth === 0 && !!this.opts.onCheckpoint;
+    let records = 0;
     const batch = Math.max(65536, ram.pageSize * 4);
     // Room for any page record (header, block name, a page or its compressed form): with less
     // left, refill first instead of failing at the window's end and reading the record again.
@@ -357,6 +416,8 @@ class Walker {
             await w.fill(w.available + batch);
             break;
           }
+          if (checkpoints && (records++ & 63) === 63)
+            this.checkpoint(w.pos, { kind, offset, info });
           const rec = readRamRecord(r, ram, path);
           ram.apply(rec);
           w.advance(r.offset);
@@ -382,6 +443,7 @@ class Walker {
   }
 
   private resolve(info: SectionInfo, kind: SectionKind): SectionCodec | undefined {
+    if (this.opts.onCheckpoint) this.resolved.push({ info, kind });
     for (const res of this.resolvers) {
       const c = res(info, kind);
       if (c) return c;
@@ -663,6 +725,14 @@ class Walker {
     if (w.available > 0)
       this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
   }
+}
+
+function cloneRamState(s: RamState): RamState {
+  const c = new RamState(s.pageSize, s.ignoreShared, s.postcopyPageSizes);
+  c.blocks = new Map(s.blocks);
+  c.blockOrder = s.blockOrder.slice();
+  c.lastBlock = s.lastBlock;
+  return c;
 }
 
 function isLazy(v: unknown): v is DescStruct {

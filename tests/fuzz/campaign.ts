@@ -9,9 +9,23 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { describeInput, inputBytes, loadSeed, seedStreamFiles, type Descriptor } from './inputs';
-import { Plan } from './plan';
-import { runOne } from './run-one';
+import {
+  describeInput,
+  inputBytes,
+  loadSeed,
+  rng,
+  seedStreamFiles,
+  type Descriptor,
+} from './inputs';
+import { Plan, type PlanOptions } from './plan';
+import {
+  emptyCounts,
+  isRealCut,
+  StepRunner,
+  type FailureKind,
+  type StepCounts,
+  type StepFailure,
+} from './steps';
 import type { WorkerInput, WorkerMessage } from './worker';
 
 export interface CampaignOptions {
@@ -19,14 +33,24 @@ export interface CampaignOptions {
   seed: number;
   /** More directories of *.mig seed streams (e.g. captured real-release streams). */
   streamDirs?: string[];
-  /** Per-input limit; over it is a hang. */
+  /** Only this many of the streams, drawn from the seed (the jest slice: loading all 56 takes seconds). */
+  sampleStreams?: number;
+  /** Which inputs, in what mix, and which streams (a shard of a run split between processes). */
+  plan?: PlanOptions;
+  /** Stop after this many steps (default: when every truncation offset is done, or at the deadline). */
+  steps?: number;
+  /** CPU time of one input over which it is a hang (measured twice; default 2 s). */
   hangMs?: number;
+  /** Wall-clock time without a result after which the thread is stopped as hung (default 60 s). */
+  watchdogMs?: number;
   /**
    * In-process memory growth over the campaign's baseline that counts as a blow-up (garbage of
    * the views over a catalog-decoded stream comes and goes within this; 1.7 GB does not). The
    * CLI sample holds each whole process to 100 MiB.
    */
   rssLimitMiB?: number;
+  /** Every this many truncations one is decoded from byte 0 too and must end the same (default 997). */
+  crossCheckEvery?: number;
   /** Run in a worker thread (hangs are caught and the run goes on); false runs in this thread. */
   worker?: boolean;
   /** Sample inputs through the built CLI (dist/src/cli/main.js), one every this many seconds. */
@@ -35,7 +59,7 @@ export interface CampaignOptions {
   log?: (line: string) => void;
 }
 
-export type FailureKind = 'crash' | 'hang' | 'memory' | 'truncation-exit-0' | 'cli';
+export type { FailureKind } from './steps';
 
 export interface Failure {
   kind: FailureKind;
@@ -48,13 +72,17 @@ export interface Failure {
 export interface CampaignReport {
   seed: number;
   seconds: number;
+  /** The shard, when the run was split between processes ("0/2"). */
+  shard?: string;
   inputs: number;
   byOutcome: Record<string, number>;
   byErrorCode: Record<string, number>;
-  truncation: { covered: number; total: number; streams: number };
+  truncation: { covered: number; total: number; streams: number; crossChecked: number };
   mutations: number;
   hostile: number;
-  slowestMs: number;
+  slowestCpuMs: number;
+  slowestWallMs: number;
+  timeMs: StepCounts['timeMs'];
   peakRssGrowthMiB: number;
   cli: { runs: number; peakRssMiB: number; baselineRssMiB: number };
   failures: Failure[];
@@ -66,30 +94,41 @@ export const REPRO_DIR = path.resolve(__dirname, 'reproducers');
 const CLI_RSS_LIMIT = 100 * 1048576;
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
-  const hangMs = o.hangMs ?? 2000;
-  const rssLimit = (o.rssLimitMiB ?? 256) * 1048576;
+  const hangCpuMs = o.hangMs ?? 2000;
+  const watchdogMs = o.watchdogMs ?? 60_000;
+  const rssLimitMiB = o.rssLimitMiB ?? 256;
+  const crossCheckEvery = o.crossCheckEvery ?? 997;
   const log = o.log ?? (() => {});
-  const files = seedStreamFiles(o.streamDirs);
+  const files = sample(seedStreamFiles(o.streamDirs), o.sampleStreams, o.seed);
   const seeds = await Promise.all(files.map(loadSeed));
   const byName = new Map(seeds.map((s) => [s.name, s]));
-  const plan = new Plan(seeds, o.seed);
+  const plan = new Plan(seeds, o.seed, o.plan);
+  const end = o.steps ?? (plan.stepsForAllCuts || Number.MAX_SAFE_INTEGER);
   const started = Date.now();
   const deadline = started + o.seconds * 1000;
   const report: CampaignReport = {
     seed: o.seed,
     seconds: 0,
+    shard: o.plan?.shard ? `${o.plan.shard.index}/${o.plan.shard.count}` : undefined,
     inputs: 0,
     byOutcome: {},
     byErrorCode: {},
-    truncation: { covered: 0, total: plan.truncations, streams: seeds.length },
+    // A run of mutations only (--cuts-per-mutation 0) covers no offset: none to count in a merge.
+    truncation: {
+      covered: 0,
+      total: plan.stepsForAllCuts ? plan.truncations : 0,
+      streams: plan.stepsForAllCuts ? plan.streams.length : 0,
+      crossChecked: 0,
+    },
     mutations: 0,
     hostile: 0,
-    slowestMs: 0,
+    slowestCpuMs: 0,
+    slowestWallMs: 0,
+    timeMs: { truncate: 0, mutate: 0, hostile: 0 },
     peakRssGrowthMiB: 0,
     cli: { runs: 0, peakRssMiB: 0, baselineRssMiB: 0 },
     failures: [],
   };
-  let baselineRss: number | undefined;
   const fail = (kind: FailureKind, d: Descriptor, message: string) => {
     const f: Failure = { kind, input: describeInput(d), descriptor: d, message };
     try {
@@ -100,61 +139,54 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     report.failures.push(f);
     log(`FAIL ${kind}: ${f.input}: ${message} (saved ${f.saved})`);
   };
-  const count = (m: Extract<WorkerMessage, { type: 'end' }>) => {
-    report.inputs++;
-    if (m.d.kind === 'truncate') report.truncation.covered++;
-    else if (m.d.kind === 'mutate') report.mutations++;
-    else report.hostile++;
-    const key = m.outcome.kind;
-    report.byOutcome[key] = (report.byOutcome[key] ?? 0) + 1;
-    if (m.outcome.kind === 'typed')
-      report.byErrorCode[m.outcome.code] = (report.byErrorCode[m.outcome.code] ?? 0) + 1;
-    report.slowestMs = Math.max(report.slowestMs, m.ms);
-    if (report.inputs === 50) baselineRss = m.rss;
-    if (baselineRss !== undefined) {
-      const growth = m.rss - baselineRss;
-      report.peakRssGrowthMiB = Math.max(report.peakRssGrowthMiB, growth / 1048576);
-      if (growth > rssLimit) {
-        fail(
-          'memory',
-          m.d,
-          `RSS ${(m.rss / 1048576).toFixed(0)} MiB, ${(growth / 1048576).toFixed(0)} MiB over the baseline`,
-        );
-        baselineRss = m.rss; // report the next blow-up, not every input after this one
-      }
-    }
-    if (m.outcome.kind === 'crash') fail('crash', m.d, m.outcome.message);
-    else if (m.ms > hangMs) fail('hang', m.d, `took ${m.ms.toFixed(0)} ms`);
-    else if (m.outcome.kind === 'ok' && m.d.kind === 'truncate' && isRealCut(m.d, byName))
-      fail('truncation-exit-0', m.d, 'a truncated stream decoded without an error');
-  };
+  const onFailure = (f: StepFailure) => fail(f.kind, f.d, f.message);
 
   if (o.worker === false) {
-    for (let step = 0; Date.now() < deadline; step++) {
-      const d = plan.at(step);
-      const bytes = inputBytes(d, byName);
-      const t = process.hrtime.bigint();
-      const outcome = await runOne(bytes, d.kind !== 'truncate' || step % 32 === 0);
-      const ms = Number(process.hrtime.bigint() - t) / 1e6;
-      count({
-        type: 'end',
-        step,
-        d,
-        outcome,
-        ms,
-        rss: process.memoryUsage().rss,
-        size: bytes.length,
-      });
-    }
+    const runner = new StepRunner({ plan, byName, hangCpuMs, rssLimitMiB, crossCheckEvery });
+    for (let step = 0; step < end && Date.now() < deadline; step++)
+      await runner.step(step, onFailure);
+    addCounts(report, runner.counts);
   } else {
     let step = 0;
-    while (Date.now() < deadline) {
-      const next = await runWorker(files, o.seed, step, deadline, hangMs, count, log);
-      if (next.hung)
-        fail('hang', next.hung, `no result within ${hangMs} ms (the thread was stopped)`);
-      if (next.crashed) fail('crash', next.crashed.d, `the thread died: ${next.crashed.message}`);
-      step = next.step;
-      if (!next.hung && !next.crashed) break;
+    const skip: number[] = [];
+    let lastLog = Date.now();
+    while (step < end && Date.now() < deadline) {
+      const r = await runWorker(
+        {
+          files,
+          seed: o.seed,
+          plan: o.plan ?? {},
+          start: step,
+          end,
+          deadline,
+          hangCpuMs,
+          rssLimitMiB,
+          crossCheckEvery,
+          current: new SharedArrayBuffer(4),
+          skip,
+        },
+        watchdogMs,
+        onFailure,
+        (next, counts) => {
+          if (Date.now() - lastLog < 60_000) return;
+          lastLog = Date.now();
+          log(
+            `  ... step ${next}: ${counts.truncations} truncations, ${counts.mutations} mutations, ${counts.hostile} hostile in this thread (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+          );
+        },
+      );
+      addCounts(report, r.counts);
+      step = r.next;
+      if (r.hung !== undefined) {
+        const d = plan.at(r.hung);
+        fail('hang', d, `no result within ${watchdogMs} ms (the thread was stopped)`);
+        report.inputs++;
+        report.byOutcome.hang = (report.byOutcome.hang ?? 0) + 1;
+        skip.push(r.hung);
+      } else if (r.crashed) {
+        fail('crash', plan.at(r.crashed.step), `the thread died: ${r.crashed.message}`);
+        skip.push(r.crashed.step);
+      } else break;
     }
   }
 
@@ -163,48 +195,78 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   return report;
 }
 
-/** A cut before the last byte, other than right after EOF (a whole stream without a description). */
-function isRealCut(
-  d: Extract<Descriptor, { kind: 'truncate' }>,
-  seeds: Map<string, { eof: number; bytes: Uint8Array }>,
-) {
-  const s = seeds.get(d.stream)!;
-  return d.at < s.bytes.length && d.at !== s.eof + 1;
+function sample(files: string[], n: number | undefined, seed: number): string[] {
+  if (n === undefined || n >= files.length) return files;
+  const r = rng(seed ^ 0x5eed);
+  return files
+    .map((f) => ({ f, k: r() }))
+    .sort((a, b) => a.k - b.k)
+    .slice(0, n)
+    .map((x) => x.f)
+    .sort();
 }
 
+function addCounts(r: CampaignReport, c: StepCounts): void {
+  r.inputs += c.inputs;
+  r.truncation.covered += c.truncations;
+  r.truncation.crossChecked += c.crossChecked;
+  r.mutations += c.mutations;
+  r.hostile += c.hostile;
+  for (const [k, v] of Object.entries(c.byOutcome)) r.byOutcome[k] = (r.byOutcome[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(c.byErrorCode))
+    r.byErrorCode[k] = (r.byErrorCode[k] ?? 0) + v;
+  r.slowestCpuMs = Math.max(r.slowestCpuMs, c.slowestCpuMs);
+  r.slowestWallMs = Math.max(r.slowestWallMs, c.slowestWallMs);
+  for (const k of ['truncate', 'mutate', 'hostile'] as const) r.timeMs[k] += c.timeMs[k];
+  r.peakRssGrowthMiB = Math.max(r.peakRssGrowthMiB, c.peakRssGrowthMiB);
+}
+
+/**
+ * Runs a worker from `input.start`; resolves with the counts it reached and the step to go on
+ * from: after a hang (no result for `watchdogMs`: the thread is stopped) the campaign restarts
+ * at the step after the last counted one, skipping the hung one.
+ */
 function runWorker(
-  files: string[],
-  seed: number,
-  start: number,
-  deadline: number,
-  hangMs: number,
-  onEnd: (m: Extract<WorkerMessage, { type: 'end' }>) => void,
-  log: (l: string) => void,
-): Promise<{ step: number; hung?: Descriptor; crashed?: { d: Descriptor; message: string } }> {
+  input: WorkerInput,
+  watchdogMs: number,
+  onFailure: (f: StepFailure) => void,
+  onProgress: (next: number, counts: StepCounts) => void,
+): Promise<{
+  next: number;
+  counts: StepCounts;
+  hung?: number;
+  crashed?: { step: number; message: string };
+}> {
   return new Promise((resolve, reject) => {
-    const data: WorkerInput = { files, seed, start, deadline };
-    const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: data });
-    let current: { step: number; d: Descriptor; since: number } | undefined;
-    let step = start;
+    const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: input });
+    const current = new Int32Array(input.current);
+    let counts = emptyCounts();
+    let next = input.start;
     let finished = false;
+    let seen = -1;
+    let since = Date.now();
     const timer = setInterval(() => {
-      if (current && Date.now() - current.since > hangMs * 2) {
+      const now = Atomics.load(current, 0);
+      if (now !== seen) {
+        seen = now;
+        since = Date.now();
+      } else if (Date.now() - since > watchdogMs) {
         finished = true;
         clearInterval(timer);
-        const hung = current;
-        void w.terminate().then(() => resolve({ step: hung.step + 1, hung: hung.d }));
+        void w.terminate().then(() => resolve({ next, counts, hung: now }));
       }
-    }, 100);
+    }, 250);
     w.on('message', (m: WorkerMessage) => {
-      if (m.type === 'begin') current = { step: m.step, d: m.d, since: Date.now() };
-      else if (m.type === 'end') {
-        current = undefined;
-        step = m.step + 1;
-        onEnd(m);
-      } else if (m.type === 'done') {
-        finished = true;
-        clearInterval(timer);
-        void w.terminate().then(() => resolve({ step: m.step }));
+      if (m.type === 'failure') onFailure(m.f);
+      else {
+        counts = m.counts;
+        next = m.next;
+        onProgress(m.next, m.counts);
+        if (m.type === 'done') {
+          finished = true;
+          clearInterval(timer);
+          void w.terminate().then(() => resolve({ next, counts }));
+        }
       }
     });
     w.on('error', (e) => {
@@ -212,16 +274,18 @@ function runWorker(
       if (finished) return;
       finished = true;
       log(`worker error: ${e.message}`);
-      if (current)
-        resolve({ step: current.step + 1, crashed: { d: current.d, message: e.message } });
+      const step = Atomics.load(current, 0);
+      if (step >= input.start) resolve({ next, counts, crashed: { step, message: e.message } });
       else reject(e);
     });
     w.on('exit', () => {
       clearInterval(timer);
-      if (!finished) resolve({ step });
+      if (!finished) resolve({ next, counts });
     });
   });
 }
+
+const log = (l: string) => process.stderr.write(`${l}\n`);
 
 /** Inputs through the built CLI as a user runs it: exit code, one line on stderr, peak RSS. */
 function runCliSample(
@@ -251,8 +315,8 @@ function runCliSample(
   };
   try {
     // What an intact stream costs (the device catalog is loaded for streams without a description).
-    for (const [name, s] of seeds) {
-      const f = path.join(dir, `${name}.mig`);
+    for (const s of plan.streams.slice(0, 8)) {
+      const f = path.join(dir, `${s.name.replace(/\//g, '_')}.mig`);
       fs.writeFileSync(f, s.bytes);
       report.cli.baselineRssMiB = Math.max(report.cli.baselineRssMiB, run(f, 'json').rss / 1048576);
     }
@@ -305,9 +369,10 @@ export function saveReproducer(f: Failure, bytes: Uint8Array, dir: string, seed:
 /** A one-screen summary. */
 export function formatReport(r: CampaignReport): string {
   const lines = [
-    `fuzz: seed ${r.seed}, ${r.seconds.toFixed(0)} s, ${r.inputs} inputs`,
-    `  truncation offsets: ${r.truncation.covered} of ${r.truncation.total} (${r.truncation.streams} real streams)`,
+    `fuzz: seed ${r.seed}${r.shard ? ` (shard ${r.shard})` : ''}, ${r.seconds.toFixed(0)} s, ${r.inputs} inputs`,
+    `  truncation offsets: ${r.truncation.covered} of ${r.truncation.total} (${r.truncation.streams} real streams), ${r.truncation.crossChecked} also decoded from byte 0`,
     `  mutations: ${r.mutations}; hostile shapes: ${r.hostile}`,
+    `  time per input (wall clock): truncation ${per(r.timeMs.truncate, r.truncation.covered)} ms, mutation ${per(r.timeMs.mutate, r.mutations)} ms, hostile ${per(r.timeMs.hostile, r.hostile)} ms`,
     `  outcomes: ${Object.entries(r.byOutcome)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
@@ -315,9 +380,9 @@ export function formatReport(r: CampaignReport): string {
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  slowest input ${r.slowestMs.toFixed(0)} ms; peak RSS growth ${r.peakRssGrowthMiB.toFixed(0)} MiB`,
+    `  slowest input ${r.slowestCpuMs.toFixed(0)} ms CPU (${r.slowestWallMs.toFixed(0)} ms wall); peak RSS growth ${r.peakRssGrowthMiB.toFixed(0)} MiB`,
     `  CLI sample: ${r.cli.runs} runs, peak RSS ${r.cli.peakRssMiB.toFixed(0)} MiB (intact streams: ${r.cli.baselineRssMiB.toFixed(0)} MiB)`,
-    `  failures: crash ${n(r, 'crash')}, hang ${n(r, 'hang')}, memory ${n(r, 'memory')}, exit-0 truncation ${n(r, 'truncation-exit-0')}, cli ${n(r, 'cli')}`,
+    `  failures: crash ${n(r, 'crash')}, hang ${n(r, 'hang')}, memory ${n(r, 'memory')}, exit-0 truncation ${n(r, 'truncation-exit-0')}, cli ${n(r, 'cli')}, checkpoint mismatch ${n(r, 'checkpoint-mismatch')}`,
   ];
   for (const f of r.failures.slice(0, 20))
     lines.push(`    ${f.kind}: ${f.input}: ${f.message} -> reproducers/${f.saved}`);
@@ -325,3 +390,47 @@ export function formatReport(r: CampaignReport): string {
 }
 
 const n = (r: CampaignReport, k: FailureKind) => r.failures.filter((f) => f.kind === k).length;
+const per = (ms: number, count: number) => (count ? (ms / count).toFixed(3) : '-');
+
+/** One report of shards run in separate processes (`npm run fuzz -- --shard i/n --report F`). */
+export function mergeReports(reports: CampaignReport[]): CampaignReport {
+  const out: CampaignReport = {
+    ...reports[0],
+    shard: undefined,
+    seconds: Math.max(...reports.map((r) => r.seconds)),
+    inputs: 0,
+    byOutcome: {},
+    byErrorCode: {},
+    truncation: { covered: 0, total: 0, streams: 0, crossChecked: 0 },
+    mutations: 0,
+    hostile: 0,
+    slowestCpuMs: 0,
+    slowestWallMs: 0,
+    timeMs: { truncate: 0, mutate: 0, hostile: 0 },
+    peakRssGrowthMiB: 0,
+    cli: { runs: 0, peakRssMiB: 0, baselineRssMiB: 0 },
+    failures: [],
+  };
+  for (const r of reports) {
+    addCounts(out, {
+      inputs: r.inputs,
+      truncations: r.truncation.covered,
+      mutations: r.mutations,
+      hostile: r.hostile,
+      byOutcome: r.byOutcome,
+      byErrorCode: r.byErrorCode,
+      crossChecked: r.truncation.crossChecked,
+      slowestCpuMs: r.slowestCpuMs,
+      slowestWallMs: r.slowestWallMs,
+      timeMs: r.timeMs,
+      peakRssGrowthMiB: r.peakRssGrowthMiB,
+    });
+    out.truncation.total += r.truncation.total;
+    out.truncation.streams += r.truncation.streams;
+    out.cli.runs += r.cli.runs;
+    out.cli.peakRssMiB = Math.max(out.cli.peakRssMiB, r.cli.peakRssMiB);
+    out.cli.baselineRssMiB = Math.max(out.cli.baselineRssMiB, r.cli.baselineRssMiB);
+    out.failures.push(...r.failures);
+  }
+  return out;
+}

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { readStreamContents, type StreamContents } from '../../src/stream/collect';
 import { MemorySink } from '../../src/stream/sink';
 import { bytesSource } from '../../src/stream/source';
@@ -21,8 +22,14 @@ export type Descriptor =
 export interface SeedStream {
   name: string;
   bytes: Uint8Array;
-  /** Offsets where records start, with the widths of their integer fields. */
+  /** Integer fields of the records' framing (ids, lengths, versions), with their widths. */
   ints: { at: number; width: 1 | 4 | 8 }[];
+  /**
+   * Section bodies, whose words at 4-byte steps from `from` (while 8 bytes fit before `to`) are
+   * integer fields too (the codec's fields are big-endian words). Kept as ranges: 50 streams of
+   * words as objects would be millions.
+   */
+  words: { from: number; to: number }[];
   /** Section header positions (type byte offsets). */
   sections: number[];
   /** The EOF byte and the VM description's marker, when present. */
@@ -31,25 +38,40 @@ export interface SeedStream {
 }
 
 const REPO = path.resolve(__dirname, '..', '..');
-/** Where the committed real streams are (tests run from the sources, the campaign from dist/). */
-export const STREAM_DIRS = [path.join(REPO, 'streams', 'qemu-7.2')].map((d) =>
-  fs.existsSync(d) ? d : path.join(REPO, '..', 'streams', 'qemu-7.2'),
+/** Where the committed streams of the real releases are (tests run from the sources, the campaign from dist/). */
+const STREAMS = [path.join(REPO, 'streams'), path.join(REPO, '..', 'streams')].find((d) =>
+  fs.existsSync(path.join(d, 'qemu-7.2')),
 );
+export const STREAM_DIRS = STREAMS
+  ? fs
+      .readdirSync(STREAMS)
+      .filter((n) => /^qemu-\d+\.\d+$/.test(n))
+      .sort()
+      .map((n) => path.join(STREAMS, n))
+  : [];
 
-/** Every committed real stream, and any *.mig under the extra directories given. */
+/** Every committed real stream (*.mig, *.mig.gz), and any under the extra directories given. */
 export function seedStreamFiles(extraDirs: string[] = []): string[] {
   const files: string[] = [];
   for (const d of [...STREAM_DIRS, ...extraDirs]) {
     if (!fs.existsSync(d)) continue;
-    for (const n of fs.readdirSync(d).sort()) if (n.endsWith('.mig')) files.push(path.join(d, n));
+    for (const n of fs.readdirSync(d).sort())
+      if (/\.mig(\.gz)?$/.test(n)) files.push(path.join(d, n));
   }
   return files;
 }
 
+/** A seed's name: its release directory and file name ("qemu-5.2/pc-5.2-defaults"). */
+export function seedName(file: string): string {
+  return `${path.basename(path.dirname(file))}/${path.basename(file).replace(/\.mig(\.gz)?$/, '')}`;
+}
+
 export async function loadSeed(file: string): Promise<SeedStream> {
-  const bytes = new Uint8Array(fs.readFileSync(file));
+  const raw = fs.readFileSync(file);
+  const bytes = new Uint8Array(file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw);
   const c: StreamContents = await readStreamContents(bytesSource(bytes));
   const ints: SeedStream['ints'] = [];
+  const words: SeedStream['words'] = [];
   const sections: number[] = [];
   for (const e of c.entries) {
     if (e.type === 'section') {
@@ -62,8 +84,7 @@ export async function loadSeed(file: string): Promise<SeedStream> {
         ints.push({ at: afterName, width: 4 }, { at: afterName + 4, width: 4 }); // instance, version
       }
       // Integers inside the body, at 4-byte steps: the codec's fields are big-endian words.
-      for (let at = s.bodyOffset; at + 8 <= s.bodyOffset + s.body.length; at += 4)
-        ints.push({ at, width: 4 });
+      words.push({ from: s.bodyOffset, to: s.bodyOffset + s.body.length });
       if (s.footer) ints.push({ at: s.footer.offset + 1, width: 4 });
     } else if (e.type === 'ram-section') {
       sections.push(e.offset);
@@ -85,9 +106,10 @@ export async function loadSeed(file: string): Promise<SeedStream> {
     : undefined;
   if (vmdesc) ints.push({ at: vmdesc.offset + 1, width: 4 });
   return {
-    name: path.basename(file, '.mig'),
+    name: seedName(file),
     bytes,
     ints,
+    words,
     sections,
     eof: c.eof?.offset ?? bytes.length - 1,
     vmdesc,
@@ -204,6 +226,18 @@ function mutateDescription(r: () => number, root: Json): void {
   }
 }
 
+/** A framing integer or a body word, each as likely as any other. */
+function pickInt(r: () => number, s: SeedStream): { at: number; width: 1 | 4 | 8 } {
+  const counts = s.words.map((w) => Math.max(0, Math.floor((w.to - w.from - 8) / 4) + 1));
+  let k = int(r, s.ints.length + counts.reduce((a, b) => a + b, 0));
+  if (k < s.ints.length) return s.ints[k];
+  k -= s.ints.length;
+  for (let i = 0; ; i++) {
+    if (k < counts[i]) return { at: s.words[i].from + 4 * k, width: 4 };
+    k -= counts[i];
+  }
+}
+
 export function mutate(s: SeedStream, m: MutationName, seed: number): Uint8Array {
   const r = rng(seed);
   const b = s.bytes.slice();
@@ -218,7 +252,7 @@ export function mutate(s: SeedStream, m: MutationName, seed: number): Uint8Array
       return b;
     }
     case 'integer-field': {
-      const f = pick(r, s.ints);
+      const f = pickInt(r, s);
       putInt(b, f.at, f.width, pick(r, EDGE[f.width]));
       return b;
     }

@@ -1,52 +1,67 @@
 /**
- * Runs the plan from a step until a deadline, reporting each input before and after, so the
- * parent can tell a hang (no "end" within the time limit) and stop this thread.
+ * Runs the plan's steps in a worker thread until a deadline, writing the step in hand to shared
+ * memory (so the campaign can tell an input that never ends and stop this thread) and posting
+ * counts twice a second and failures as they happen.
  */
 import { parentPort, workerData } from 'worker_threads';
-import { inputBytes, loadSeed, type Descriptor, type SeedStream } from './inputs';
-import { Plan } from './plan';
-import { runOne, type Outcome } from './run-one';
+import { loadSeed, type SeedStream } from './inputs';
+import { Plan, type PlanOptions } from './plan';
+import { StepRunner, type StepCounts, type StepFailure } from './steps';
 
 export interface WorkerInput {
   files: string[];
   seed: number;
+  plan: PlanOptions;
   start: number;
+  end: number;
   deadline: number;
+  hangCpuMs: number;
+  rssLimitMiB: number;
+  crossCheckEvery: number;
+  /** Int32Array[1]: the step being run. */
+  current: SharedArrayBuffer;
+  skip: number[];
 }
 export type WorkerMessage =
-  | { type: 'ready'; truncations: number }
-  | { type: 'begin'; step: number; d: Descriptor }
-  | {
-      type: 'end';
-      step: number;
-      d: Descriptor;
-      outcome: Outcome;
-      ms: number;
-      rss: number;
-      size: number;
-    }
-  | { type: 'done'; step: number };
+  | { type: 'progress'; next: number; counts: StepCounts }
+  | { type: 'failure'; f: StepFailure }
+  | { type: 'done'; next: number; counts: StepCounts };
 
 async function main(): Promise<void> {
-  const { files, seed, start, deadline } = workerData as WorkerInput;
+  const w = workerData as WorkerInput;
+  // Stack traces are never looked at here (a crash is reported by its message and replayed as a
+  // reproducer under jest), and every truncation throws at least one error.
+  Error.stackTraceLimit = 0;
   const seeds: SeedStream[] = [];
-  for (const f of files) seeds.push(await loadSeed(f));
-  const byName = new Map(seeds.map((s) => [s.name, s]));
-  const plan = new Plan(seeds, seed);
+  for (const f of w.files) seeds.push(await loadSeed(f));
+  const plan = new Plan(seeds, w.seed, w.plan);
+  const runner = new StepRunner({
+    plan,
+    byName: new Map(seeds.map((s) => [s.name, s])),
+    hangCpuMs: w.hangCpuMs,
+    rssLimitMiB: w.rssLimitMiB,
+    crossCheckEvery: w.crossCheckEvery,
+  });
+  const current = new Int32Array(w.current);
+  const skip = new Set(w.skip);
   const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-  post({ type: 'ready', truncations: plan.truncations });
-  let step = start;
-  for (; Date.now() < deadline; step++) {
-    const d = plan.at(step);
-    post({ type: 'begin', step, d });
-    const bytes = inputBytes(d, byName);
-    const t = process.hrtime.bigint();
-    // Views and re-encoding on every mutation and hostile shape, and on every 16th cut.
-    const outcome = await runOne(bytes, d.kind !== 'truncate' || step % 32 === 0);
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    post({ type: 'end', step, d, outcome, ms, rss: process.memoryUsage().rss, size: bytes.length });
+  let last = Date.now();
+  let step = w.start;
+  for (; step < w.end; step++) {
+    if (skip.has(step)) continue;
+    Atomics.store(current, 0, step);
+    await runner.step(step, (f) => post({ type: 'failure', f }));
+    const now = Date.now();
+    if (now - last >= 500) {
+      last = now;
+      post({ type: 'progress', next: step + 1, counts: runner.counts });
+      if (now >= w.deadline) {
+        step++;
+        break;
+      }
+    }
   }
-  post({ type: 'done', step });
+  post({ type: 'done', next: step, counts: runner.counts });
 }
 
 void main();

@@ -1,0 +1,180 @@
+/**
+ * The campaign's inner loop, the same in its worker thread and in the jest slice: each step's
+ * input through the decoder (a truncation through StreamCuts, anything else through runOne),
+ * timed by CPU, with memory watched and the outcome counted.
+ *
+ * A hang is an input that takes over the limit (2 s) of CPU time. Each input's wall-clock time
+ * is measured (cheap); one over the limit is run again with its CPU time measured, and only
+ * that decides: CPU time, unlike the wall clock, does not grow when other jobs share the machine
+ * (it is the process's CPU time, so the watching thread and the garbage collector count too: an
+ * upper bound; CPU time never exceeds the wall clock of one thread by more than those, so the
+ * wall-clock filter lets no hang through). An input that never ends is caught by the campaign's
+ * wall-clock watchdog instead.
+ */
+import { StreamCuts } from './cuts';
+import { inputBytes, type Descriptor, type SeedStream } from './inputs';
+import type { Plan } from './plan';
+import { runOne, type Outcome } from './run-one';
+
+export type FailureKind =
+  | 'crash'
+  | 'hang'
+  | 'memory'
+  | 'truncation-exit-0'
+  | 'cli'
+  /** A truncation decoded from a checkpoint ended otherwise than decoded from byte 0. */
+  | 'checkpoint-mismatch';
+
+export interface StepFailure {
+  kind: FailureKind;
+  step: number;
+  d: Descriptor;
+  message: string;
+}
+
+export interface StepCounts {
+  inputs: number;
+  truncations: number;
+  mutations: number;
+  hostile: number;
+  byOutcome: Record<string, number>;
+  byErrorCode: Record<string, number>;
+  /** Truncations also decoded from byte 0, to check the checkpoints. */
+  crossChecked: number;
+  slowestCpuMs: number;
+  slowestWallMs: number;
+  /** Time of all inputs, by kind (wall clock; CPU time for those over the hang limit). */
+  timeMs: { truncate: number; mutate: number; hostile: number };
+  peakRssGrowthMiB: number;
+}
+
+export const emptyCounts = (): StepCounts => ({
+  inputs: 0,
+  truncations: 0,
+  mutations: 0,
+  hostile: 0,
+  byOutcome: {},
+  byErrorCode: {},
+  crossChecked: 0,
+  slowestCpuMs: 0,
+  slowestWallMs: 0,
+  timeMs: { truncate: 0, mutate: 0, hostile: 0 },
+  peakRssGrowthMiB: 0,
+});
+
+export interface StepContext {
+  plan: Plan;
+  byName: Map<string, SeedStream>;
+  hangCpuMs: number;
+  rssLimitMiB: number;
+  /** Every this many truncations one is also decoded from byte 0 and must end the same. */
+  crossCheckEvery: number;
+}
+
+/** A cut before the last byte, other than right after EOF (a whole stream without a description). */
+export function isRealCut(
+  d: Extract<Descriptor, { kind: 'truncate' }>,
+  seeds: Map<string, { eof: number; bytes: Uint8Array }>,
+): boolean {
+  const s = seeds.get(d.stream)!;
+  return d.at < s.bytes.length && d.at !== s.eof + 1;
+}
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+export class StepRunner {
+  readonly counts = emptyCounts();
+  private baselineRss?: number;
+  private cuts?: StreamCuts;
+
+  constructor(private readonly ctx: StepContext) {}
+
+  private async cutsOf(name: string): Promise<StreamCuts> {
+    if (this.cuts?.seed.name !== name) this.cuts = await StreamCuts.of(this.ctx.byName.get(name)!);
+    return this.cuts;
+  }
+
+  private async input(d: Descriptor): Promise<Outcome> {
+    if (d.kind === 'truncate') return (await this.cutsOf(d.stream)).cut(d.at);
+    return runOne(inputBytes(d, this.ctx.byName), true);
+  }
+
+  /** Runs one step; failures go to `fail`. */
+  async step(i: number, fail: (f: StepFailure) => void): Promise<void> {
+    const { ctx, counts } = this;
+    const d = ctx.plan.at(i);
+    if (d.kind === 'truncate') await this.cutsOf(d.stream); // its checkpoints are not the input's time
+    const t0 = performance.now();
+    let outcome = await this.input(d);
+    const wall = performance.now() - t0;
+    let cpu = wall;
+    if (wall > ctx.hangCpuMs) {
+      // Once more with its CPU time, to tell a slow input from a busy moment of the machine's.
+      const c1 = cpuNow();
+      outcome = await this.input(d);
+      cpu = cpuNow() - c1;
+    }
+    counts.inputs++;
+    counts.timeMs[d.kind] += cpu;
+    if (d.kind === 'truncate') counts.truncations++;
+    else if (d.kind === 'mutate') counts.mutations++;
+    else counts.hostile++;
+    counts.byOutcome[outcome.kind] = (counts.byOutcome[outcome.kind] ?? 0) + 1;
+    if (outcome.kind === 'typed')
+      counts.byErrorCode[outcome.code] = (counts.byErrorCode[outcome.code] ?? 0) + 1;
+    counts.slowestCpuMs = Math.max(counts.slowestCpuMs, cpu);
+    counts.slowestWallMs = Math.max(counts.slowestWallMs, wall);
+
+    if (d.kind !== 'truncate' || (counts.inputs & 255) === 0) {
+      const rss = process.memoryUsage.rss();
+      if (counts.inputs >= 50) {
+        this.baselineRss ??= rss;
+        const growth = (rss - this.baselineRss) / 1048576;
+        counts.peakRssGrowthMiB = Math.max(counts.peakRssGrowthMiB, growth);
+        if (growth > ctx.rssLimitMiB) {
+          fail({
+            kind: 'memory',
+            step: i,
+            d,
+            message: `RSS ${(rss / 1048576).toFixed(0)} MiB, ${growth.toFixed(0)} MiB over the baseline`,
+          });
+          this.baselineRss = rss; // report the next blow-up, not every input after this one
+        }
+      }
+    }
+
+    if (outcome.kind === 'crash') fail({ kind: 'crash', step: i, d, message: outcome.message });
+    else if (cpu > ctx.hangCpuMs)
+      fail({
+        kind: 'hang',
+        step: i,
+        d,
+        message: `took ${wall.toFixed(0)} ms, then ${cpu.toFixed(0)} ms of CPU time`,
+      });
+    else if (d.kind === 'truncate') {
+      if (outcome.kind === 'ok' && isRealCut(d, ctx.byName))
+        fail({
+          kind: 'truncation-exit-0',
+          step: i,
+          d,
+          message: 'a truncated stream decoded without an error',
+        });
+      else if (counts.truncations % ctx.crossCheckEvery === 0) {
+        counts.crossChecked++;
+        const again = await (await this.cutsOf(d.stream)).cut(d.at, true);
+        const same = (o: Outcome) =>
+          o.kind === 'typed' ? `typed ${o.code} at ${o.offset}: ${o.message}` : o.kind;
+        if (same(again) !== same(outcome))
+          fail({
+            kind: 'checkpoint-mismatch',
+            step: i,
+            d,
+            message: `from a checkpoint: ${same(outcome)}; from byte 0: ${same(again)}`,
+          });
+      }
+    }
+  }
+}
