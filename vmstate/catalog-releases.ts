@@ -53,6 +53,7 @@ import { virtioNet } from './devices/virtio_net';
 import { virtioRng } from './devices/virtio_rng';
 import { virtioScsi } from './devices/virtio_scsi';
 import { virtioSerial } from './devices/virtio_serial';
+import { VIRTIO_5_2, virtioIn } from './devices/virtio';
 import { cpu } from './x86/cpu';
 
 export type Chipset = 'pc' | 'q35';
@@ -160,7 +161,12 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       ps2kbd: { desc: ps2KeyboardV52, qomType: undefined },
       ps2mouse: { desc: ps2MouseV52, qomType: undefined },
       ich9_smb: { qomType: undefined },
-      'virtio-balloon': { desc: virtioBalloonV52 },
+      'virtio-net': { desc: virtioIn(virtioNet, VIRTIO_5_2) },
+      'virtio-blk': { desc: virtioIn(virtioBlk, VIRTIO_5_2) },
+      'virtio-scsi': { desc: virtioIn(virtioScsi, VIRTIO_5_2) },
+      'virtio-balloon': { desc: virtioIn(virtioBalloonV52, VIRTIO_5_2) },
+      'virtio-rng': { desc: virtioIn(virtioRng, VIRTIO_5_2) },
+      'virtio-console': { desc: virtioIn(virtioSerial, VIRTIO_5_2) },
     }),
     pm: { acpiIndex: false, ich9PciHotplug: false },
     vmdescConfiguration: false,

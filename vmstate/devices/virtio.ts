@@ -12,9 +12,9 @@
  * 3. the device's own part: vdc->save (raw writes) and/or vdc->vmsd (with its subsections);
  * 4. vmstate_virtio, a description with no fields whose subsections follow.
  *
- * Nothing on the wire says how many MSI-X vectors the proxy has: QEMU's receiver knows its own.
- * Here it is read from the MSI-X capability of the config space just sent (Table Size), which
- * holds the same number. The device parts see what they need of the earlier parts through the
+ * Nothing on the wire says how many MSI-X vectors the proxy has, or whether it is a modern device:
+ * QEMU's receiver knows its own. Here both are read from the config space just sent (the MSI-X
+ * capability's Table Size, the virtio vendor capabilities), which states the same. The device parts see what they need of the earlier parts through the
  * ctx (`VirtioFacts`: MSI-X present, queues in use, guest features), as QEMU's field tests read
  * them from the VirtIODevice.
  */
@@ -47,6 +47,10 @@ export const VIRTQUEUE_ELEMENT_OLD_SIZE = 16 + 2 * 1024 * 8 + 2 * 1024 * 16;
 
 /** What the device parts learn from the parts before them (QEMU reads these from its VirtIODevice). */
 export interface VirtioFacts {
+  /** The proxy is a modern device (its config space has the virtio vendor capabilities). */
+  readonly modern: boolean;
+  /** The release has the queue_reset property (VirtioRelease). */
+  readonly queueReset: boolean;
   /** The proxy has MSI-X (msix_present): queue vectors travel. */
   readonly msix: boolean;
   /** The queues in use (vring.num != 0), as the stream counts them. */
@@ -56,7 +60,15 @@ export interface VirtioFacts {
 }
 
 export function virtioFacts(ctx: Ctx): VirtioFacts {
-  return (ctx as { virtio?: VirtioFacts }).virtio ?? { msix: false, queues: 0, guestFeatures: 0n };
+  return (
+    (ctx as { virtio?: VirtioFacts }).virtio ?? {
+      modern: false,
+      queueReset: false,
+      msix: false,
+      queues: 0,
+      guestFeatures: 0n,
+    }
+  );
 }
 
 /** Whether the guest acknowledged feature bit `bit` (virtio_vdev_has_feature). */
@@ -65,10 +77,11 @@ export function guestHas(ctx: Ctx, bit: number): boolean {
 }
 
 /**
- * The proxy is a modern (VIRTIO 1.0) device, so VIRTIO_F_VERSION_1 is among its host features:
- * the disable-modern property is off (every machine type from 2.7 on).
+ * The proxy is a modern (VIRTIO 1.0) device, so VIRTIO_F_VERSION_1 is among its host features and
+ * virtio_pci_modern() holds: read from its config space, which has the virtio vendor capabilities
+ * then (disable-modern=off, the default of every machine type from 2.7 on).
  */
-export const virtioModern = (ctx: Ctx): boolean => !propOn(ctx, 'virtio-pci.disable-modern', false);
+export const virtioModern = (ctx: Ctx): boolean => virtioFacts(ctx).modern;
 
 /** VIRTIO_F_RING_PACKED among the host features: the `packed` property of virtio devices (off by default). */
 const packedRing = (ctx: Ctx): boolean => propOn(ctx, 'virtio-device.packed', false);
@@ -210,8 +223,13 @@ const virtioSubsections = vmsd({
       version_id: 1,
       minimum_version_id: 1,
       fields: [f.u64('guest_features')],
-      // host_features >> 32 != 0: VIRTIO_F_VERSION_1 (bit 32) on a modern device
-      needed: (s, ctx) => virtioModern(ctx) || s.guest_features >> 32n !== 0n,
+      // host_features >> 32 != 0: VIRTIO_F_VERSION_1 (bit 32) on a modern device; in releases
+      // with queue_reset, VIRTIO_F_RING_RESET (bit 40, on from machine type 7.2) on legacy ones
+      // too; and whatever high bit the guest acknowledged.
+      needed: (s, ctx) =>
+        virtioModern(ctx) ||
+        (virtioFacts(ctx).queueReset && propOn(ctx, 'virtio-device.queue_reset', true)) ||
+        s.guest_features >> 32n !== 0n,
     }),
     vmsd({
       name: 'virtio/virtqueues',
@@ -293,17 +311,31 @@ export interface VirtioState {
 }
 
 const MSIX_CAP_ID = 0x11;
+const VENDOR_CAP_ID = 0x09;
 const PCI_CAPABILITY_LIST = 0x34;
 
-/** The Table Size of the config space's MSI-X capability, or 0 without one (capability list walked at most 48 steps). */
-export function msixVectorsOf(config: Uint8Array): number {
+/** The offsets of a config space's capabilities (the list walked at most 48 steps, as Linux does). */
+function capabilities(config: Uint8Array): number[] {
+  const out: number[] = [];
   let ptr = config[PCI_CAPABILITY_LIST]! & 0xfc;
   for (let steps = 0; ptr >= 0x40 && ptr + 3 < config.length && steps < 48; steps++) {
-    if (config[ptr] === MSIX_CAP_ID)
-      return ((config[ptr + 2]! | (config[ptr + 3]! << 8)) & 0x7ff) + 1;
+    out.push(ptr);
     ptr = config[ptr + 1]! & 0xfc;
   }
-  return 0;
+  return out;
+}
+
+/** The Table Size of the config space's MSI-X capability, or 0 without one. */
+export function msixVectorsOf(config: Uint8Array): number {
+  const at = capabilities(config).find((c) => config[c] === MSIX_CAP_ID);
+  return at === undefined ? 0 : ((config[at + 2]! | (config[at + 3]! << 8)) & 0x7ff) + 1;
+}
+
+/** Whether the config space has virtio's vendor capabilities (cfg_type 1..5: common, notify, ISR, device, PCI cfg). */
+export function virtioModernOf(config: Uint8Array): boolean {
+  return capabilities(config).some(
+    (c) => config[c] === VENDOR_CAP_ID && config[c + 3]! >= 1 && config[c + 3]! <= 5,
+  );
 }
 
 const PCI_DEVICE_VERSION = 2;
@@ -312,14 +344,20 @@ function withFacts(ctx: Ctx, facts: VirtioFacts): Ctx {
   return { ...ctx, virtio: facts };
 }
 
-function readVirtio(part: VirtioDevicePart, r: ByteReader, io: KindIO): VirtioState {
+function readVirtio(
+  part: VirtioDevicePart,
+  release: VirtioRelease,
+  r: ByteReader,
+  io: KindIO,
+): VirtioState {
   const path = r.path();
   const ctx = io.ctx;
   const pci = loadFrom(r, pciDevice, PCI_DEVICE_VERSION, { ctx, path: `${path} > proxy` });
   const vectors = msixVectorsOf(pci.config as Uint8Array);
   const msix = vectors > 0 ? msixState(vectors).read(r, io, undefined) : null;
   const config_vector = vectors > 0 ? r.u16() : 0;
-  const facts = { msix: vectors > 0, queues: 0, guestFeatures: 0n };
+  const modern = virtioModernOf(pci.config as Uint8Array);
+  const facts = { ...release, modern, msix: vectors > 0, queues: 0, guestFeatures: 0n };
   const head = loadFrom(r, core, 1, { ctx: withFacts(ctx, facts), path });
   const known = withFacts(ctx, {
     ...facts,
@@ -334,7 +372,13 @@ function readVirtio(part: VirtioDevicePart, r: ByteReader, io: KindIO): VirtioSt
   return { pci, msix, config_vector, core: head, save, device, virtio };
 }
 
-function writeVirtio(part: VirtioDevicePart, w: ByteWriter, v: VirtioState, io: KindIO): void {
+function writeVirtio(
+  part: VirtioDevicePart,
+  release: VirtioRelease,
+  w: ByteWriter,
+  v: VirtioState,
+  io: KindIO,
+): void {
   const ctx = io.ctx;
   saveInto(w, pciDevice, v.pci, { ctx });
   const vectors = msixVectorsOf(v.pci.config as Uint8Array);
@@ -354,6 +398,8 @@ function writeVirtio(part: VirtioDevicePart, w: ByteWriter, v: VirtioState, io: 
   const lo = BigInt(v.core.guest_features_lo as number);
   const high = BigInt((v.virtio.guest_features as bigint | undefined) ?? 0n) & ~0xffffffffn;
   const facts = {
+    ...release,
+    modern: virtioModernOf(v.pci.config as Uint8Array),
     msix: v.msix !== null,
     queues: v.core.num_queues as number,
     guestFeatures: high | lo,
@@ -378,21 +424,38 @@ function initialVirtio(part: VirtioDevicePart): VirtioState {
 }
 
 /** The `virtio` field's kind for one device (VMSTATE_VIRTIO_DEVICE, virtio_vmstate_info). */
-export function virtioKind(part: VirtioDevicePart): Kind<VirtioState> {
-  return k.custom<VirtioState>({
+export function virtioKind(
+  part: VirtioDevicePart,
+  release: VirtioRelease = VIRTIO_7_2,
+): Kind<VirtioState> & { readonly part: VirtioDevicePart } {
+  const kind = k.custom<VirtioState>({
     type: 'virtio',
     minWireSize: 4 + 256 + 16 + 12 + 4,
     check: (v) =>
       v !== null && typeof v === 'object' && 'pci' in v && 'core' in v && 'virtio' in v
         ? undefined
         : 'expected a virtio device state {pci, msix, config_vector, core, save, device, virtio}',
-    read: (r, io) => readVirtio(part, r, io),
-    write: (w, v, io) => writeVirtio(part, w, v, io),
+    read: (r, io) => readVirtio(part, release, r, io),
+    write: (w, v, io) => writeVirtio(part, release, w, v, io),
     initial: () => initialVirtio(part),
     // A device that was never set up (no MSI-X, no queues): generated states keep the layout consistent.
     arbitrary: (fc) => fc.constant(null).map(() => initialVirtio(part)),
   });
+  return { ...kind, part };
 }
+
+/** How a release treats virtio devices beyond their descriptions. */
+export interface VirtioRelease {
+  /**
+   * Every virtio device has the queue_reset property (VIRTIO_F_RING_RESET, bit 40 of the host
+   * features; off for machine types 7.1 and older): 7.2 and 10.0 do, 5.2 does not. It makes a
+   * legacy device (disable-modern=on) send 64bit_features, as real 7.2 and 10.0 streams show.
+   */
+  readonly queueReset: boolean;
+}
+
+export const VIRTIO_7_2: VirtioRelease = { queueReset: true };
+export const VIRTIO_5_2: VirtioRelease = { queueReset: false };
 
 /**
  * A virtio device's section: QEMU's vmstate_virtio_<device>, whose one field is
@@ -402,11 +465,18 @@ export function virtioDevice<const N extends string>(
   name: N,
   version: number,
   part: VirtioDevicePart = {},
+  release: VirtioRelease = VIRTIO_7_2,
 ) {
   return vmsd({
     name,
     version_id: version,
     minimum_version_id: version,
-    fields: [f.field('virtio', virtioKind(part))],
+    fields: [f.field('virtio', virtioKind(part, release))],
   });
+}
+
+/** The same virtio device's section as `release` sends it. */
+export function virtioIn(desc: ReturnType<typeof virtioDevice>, release: VirtioRelease) {
+  const kind = desc.fields[0].kind as unknown as { part: VirtioDevicePart };
+  return virtioDevice(desc.name, desc.version_id, kind.part, release);
 }
