@@ -149,3 +149,21 @@ test('corrupted virtio bodies give a state or a typed error, never anything else
     { numRuns: 300 },
   );
 });
+
+test('virtio-net with two queue pairs: max_queue_pairs (checked against the queues) and curr_queue_pairs travel', () => {
+  const state = load('virtio-net');
+  const v = state.virtio as VirtioState;
+  const vq = v.core.vq as State[];
+  // rx0, tx0, ctrl -> rx0, tx0, rx1, tx1, ctrl
+  v.core.vq = [vq[0]!, vq[1]!, { ...vq[0]! }, { ...vq[1]! }, vq[2]!];
+  v.core.num_queues = 5;
+  v.device.max_queue_pairs = 2;
+  v.device.curr_queue_pairs = { pairs: 2, tx_waiting: [7] };
+  const bytes = save('virtio-net', state);
+  const back = load('virtio-net', bytes).virtio as VirtioState;
+  expect(back.device.max_queue_pairs).toBe(2);
+  expect(back.device.curr_queue_pairs).toEqual({ pairs: 2, tx_waiting: [7] });
+  // A source with another max_queue_pairs than the receiver's queues say is refused.
+  v.device.max_queue_pairs = 3;
+  expect(() => load('virtio-net', save('virtio-net', state))).toThrow(VMStateError);
+});

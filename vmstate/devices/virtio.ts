@@ -12,11 +12,11 @@
  * 3. the device's own part: vdc->save (raw writes) and/or vdc->vmsd (with its subsections);
  * 4. vmstate_virtio, a description with no fields whose subsections follow.
  *
- * Nothing on the wire says how many MSI-X vectors the proxy has, or whether it is a modern device:
- * QEMU's receiver knows its own. Here both are read from the config space just sent (the MSI-X
- * capability's Table Size, the virtio vendor capabilities), which states the same. The device parts see what they need of the earlier parts through the
- * ctx (`VirtioFacts`: MSI-X present, queues in use, guest features), as QEMU's field tests read
- * them from the VirtIODevice.
+ * Nothing on the wire says how many MSI-X vectors the proxy has, or whether it is a modern
+ * device: QEMU's receiver knows its own. Here both are read from the config space just sent (the
+ * MSI-X capability's Table Size, the virtio vendor capabilities), which states the same. The
+ * device parts see what they need of the earlier parts through the ctx (`VirtioFacts`: MSI-X
+ * present, queues in use, guest features), as QEMU's field tests read them from the VirtIODevice.
  */
 import {
   f,

@@ -2,7 +2,7 @@
  * virtio-net (hw/net/virtio-net.c, QOM virtio-net-device behind virtio-net-pci): VIRTIO_NET_VM_VERSION
  * 11 in 5.2, 7.2 and 10.0, the device's state in vdc->vmsd (vmstate_virtio_net_device).
  */
-import { f, k, RangeCheckError, vmsd } from '../../src';
+import { EqualMismatchError, f, k, RangeCheckError, vmsd } from '../../src';
 import { guestHas, virtioDevice, virtioFacts } from './virtio';
 
 const ETH_ALEN = 6;
@@ -14,12 +14,15 @@ const VIRTIO_NET_RSS_MAX_KEY_SIZE = 40;
 const VIRTIO_NET_RSS_MAX_TABLE_LEN = 128;
 const VIRTIO_NET_F_CTRL_GUEST_OFFLOADS = 2;
 
+/** The receiver's max_queue_pairs: its queues are 2 per pair and the control queue. */
+const pairsOf = (ctx: Parameters<typeof virtioFacts>[0]): number =>
+  Math.floor(virtioFacts(ctx).queues / 2);
+
 /**
  * max_queue_pairs > 1: with the control queue (VIRTIO_NET_F_CTRL_VQ, on by default) the device
  * has 2 x max_queue_pairs + 1 queues, and all of them count as in use.
  */
-const multiqueue = (ctx: Parameters<typeof virtioFacts>[0]): boolean =>
-  Math.floor(virtioFacts(ctx).queues / 2) > 1;
+const multiqueue = (ctx: Parameters<typeof virtioFacts>[0]): boolean => pairsOf(ctx) > 1;
 
 /**
  * curr_queue_pairs and, right after it, VMSTATE_WITH_TMP of vmstate_virtio_net_tx_waiting: the
@@ -47,7 +50,7 @@ const currQueuePairs = k.custom<{ pairs: number; tx_waiting: number[] }>({
   read: (r, io) => {
     const at = r.offset;
     const pairs = r.u16();
-    const max = Math.floor(virtioFacts(io.ctx).queues / 2);
+    const max = pairsOf(io.ctx);
     if (pairs < 1 || pairs > max) io.fail((_, p) => new RangeCheckError(pairs, max, at, p));
     const tx_waiting: number[] = [];
     for (let i = 1; i < pairs; i++) tx_waiting.push(r.u32());
@@ -55,6 +58,26 @@ const currQueuePairs = k.custom<{ pairs: number; tx_waiting: number[] }>({
   },
   initial: () => ({ pairs: 1, tx_waiting: [] }),
   arbitrary: (fc) => fc.constant({ pairs: 1, tx_waiting: [] }),
+});
+
+/** VMSTATE_SINGLE_TEST of vmstate_info_uint16_equal: must be the receiver's max_queue_pairs. */
+const maxQueuePairs = k.custom<number>({
+  type: 'uint16 equal',
+  wireSize: 2,
+  check: (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff
+      ? undefined
+      : 'expected an integer in 0..65535',
+  write: (w, v) => w.u16(v),
+  read: (r, io) => {
+    const at = r.offset;
+    const v = r.u16();
+    const mine = pairsOf(io.ctx);
+    if (v !== mine) io.fail((_, p) => new EqualMismatchError(v, mine, '', at, p));
+    return v;
+  },
+  initial: () => 1,
+  arbitrary: (fc) => fc.constant(1),
 });
 
 const macEntry = k.buffer(ETH_ALEN, 'mac');
@@ -114,7 +137,7 @@ export const virtioNetDevice = vmsd({
     f.u8('nouni'),
     f.u8('nobcast'),
     f.u8('has_ufo'), // VMSTATE_WITH_TMP of vmstate_virtio_net_has_ufo
-    f.equal('max_queue_pairs', k.u16, { exists: (_s, _v, ctx) => multiqueue(ctx) }),
+    f.field('max_queue_pairs', maxQueuePairs, { exists: (_s, _v, ctx) => multiqueue(ctx) }),
     f.field('curr_queue_pairs', currQueuePairs, { exists: (_s, _v, ctx) => multiqueue(ctx) }),
     f.u64('curr_guest_offloads', {
       exists: (_s, _v, ctx) => guestHas(ctx, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS),
