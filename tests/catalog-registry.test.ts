@@ -52,7 +52,8 @@ describe('lookup', () => {
 
   it('knows nothing of sections it does not describe', () => {
     expect(pc.lookup('ram')).toBeUndefined();
-    expect(pc.lookup('0000:00:04.0/virtio-net')).toBeUndefined();
+    expect(pc.lookup('0000:00:04.0/virtio-gpu')).toBeUndefined();
+    expect(pc.lookup('0000:00:04.0/virtio-net')?.qomType).toBe('virtio-net-device');
     expect(pc.lookup('')).toBeUndefined();
   });
 

@@ -46,6 +46,14 @@ import { timers } from './devices/timer';
 import { usbKeyboard, usbPointer } from './devices/usb_hid';
 import { vgaPci } from './devices/vga';
 import { vmmouse } from './devices/vmmouse';
+import { scsiDisk } from './devices/scsi_disk';
+import { virtioBalloon, virtioBalloonV52 } from './devices/virtio_balloon';
+import { virtioBlk } from './devices/virtio_blk';
+import { virtioNet } from './devices/virtio_net';
+import { virtioRng } from './devices/virtio_rng';
+import { virtioScsi } from './devices/virtio_scsi';
+import { virtioSerial } from './devices/virtio_serial';
+import { VIRTIO_5_2, virtioIn } from './devices/virtio';
 import { cpu } from './x86/cpu';
 
 export type Chipset = 'pc' | 'q35';
@@ -127,6 +135,14 @@ const SECTIONS_7_2: readonly SectionData[] = [
   { name: 'usb-ptr', desc: usbPointer, qomType: 'usb-tablet', machines: both },
   { name: 'usb-kbd', desc: usbKeyboard, qomType: 'usb-kbd', machines: both },
   { name: 'i6300esb_wdt', desc: i6300esb, qomType: 'i6300esb', machines: both },
+  // The virtio family behind virtio-pci proxies, and the SCSI disk on virtio-scsi.
+  { name: 'virtio-net', desc: virtioNet, qomType: 'virtio-net-device', machines: both },
+  { name: 'virtio-blk', desc: virtioBlk, qomType: 'virtio-blk-device', machines: both },
+  { name: 'virtio-scsi', desc: virtioScsi, qomType: 'virtio-scsi-device', machines: both },
+  { name: 'scsi-disk', desc: scsiDisk, qomType: 'scsi-hd', machines: both },
+  { name: 'virtio-balloon', desc: virtioBalloon, qomType: 'virtio-balloon-device', machines: both },
+  { name: 'virtio-rng', desc: virtioRng, qomType: 'virtio-rng-device', machines: both },
+  { name: 'virtio-console', desc: virtioSerial, qomType: 'virtio-serial-device', machines: both },
 ];
 
 /** 7.2's sections with some replaced (same name) and some properties changed. */
@@ -145,6 +161,12 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       ps2kbd: { desc: ps2KeyboardV52, qomType: undefined },
       ps2mouse: { desc: ps2MouseV52, qomType: undefined },
       ich9_smb: { qomType: undefined },
+      'virtio-net': { desc: virtioIn(virtioNet, VIRTIO_5_2) },
+      'virtio-blk': { desc: virtioIn(virtioBlk, VIRTIO_5_2) },
+      'virtio-scsi': { desc: virtioIn(virtioScsi, VIRTIO_5_2) },
+      'virtio-balloon': { desc: virtioIn(virtioBalloonV52, VIRTIO_5_2) },
+      'virtio-rng': { desc: virtioIn(virtioRng, VIRTIO_5_2) },
+      'virtio-console': { desc: virtioIn(virtioSerial, VIRTIO_5_2) },
     }),
     pm: { acpiIndex: false, ich9PciHotplug: false },
     vmdescConfiguration: false,

@@ -19,7 +19,8 @@ export interface MachineCtx extends Ctx {
    * ICH9-LPC.memory-hotplug-support, ICH9-LPC.enable_tco,
    * ICH9-LPC.acpi-pci-hotplug-with-bridge-support [on]; PIIX4_PM.cpu-hotplug-legacy and
    * ICH9-LPC.cpu-hotplug-legacy [on; the guest's firmware switches them off at run time];
-   * migration.store-global-state [on]; and the machine-class field
+   * migration.store-global-state [on]; virtio-pci.migrate-extra, virtio-device.queue_reset [on],
+   * virtio-device.packed [off]; and the machine-class field
    * machine.smbus_no_migration_support [off].
    */
   readonly props?: Readonly<Record<string, unknown>>;
