@@ -148,6 +148,7 @@ export function catalogOf(
       legacy: s.legacy,
       machines: s.machines,
       ...(s.cpu ? { receiverState: (ctx: Ctx) => cpuResetState(ctx as X86Ctx) } : {}),
+      ...(s.receiver ? { receiverState: s.receiver } : {}),
     });
   const add = (e: CatalogEntry) => entries.set(e.name, e);
   add({
