@@ -4,7 +4,8 @@
  * catalog, and why; and the section is shown as its raw bytes (its extent is known from its
  * footer). The stream is a real 7.2 device-rich q35 stream cut after EOF, with the rtl8139
  * section renamed "rtl8138" (same length, so the framing holds): no release has that device.
- * A section the catalog reads but cannot write back as sent is reported the same way.
+ * A section the catalog reads but cannot write back as sent (a bool sent as 2) is reported the
+ * same way.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -111,13 +112,21 @@ test('--format tree: a line naming what is lacking, then the body as a hexdump',
 });
 
 test('a section the catalog reads but cannot write back is shown the same way', async () => {
-  // pc-q35-5.2 on 7.2: the catalog's ICH9LPC does not give back the real section's bytes.
-  const q = committedStreams(['7.2']).find((s) => s.stem === 'q35-5.2-rich-max')!;
-  const bytes = streamBytes(q);
+  // hda-audio's st[0].mute_left (body byte 20) set to 2: QEMU reads any non-zero byte as true
+  // and writes it back as 1, so the catalog cannot give back the section's bytes.
+  const bytes = streamBytes(source);
   const contents = await readStreamContents(bytesSource(bytes));
-  const cutFile = path.join(dir, 'q35-5.2.cut.mig');
-  fs.writeFileSync(cutFile, bytes.subarray(0, contents.eof!.offset + 1));
-  const r = await runCli([
+  const cut = bytes.slice(0, contents.eof!.offset + 1);
+  const hda = contents.entries.flatMap((e) =>
+    e.type === 'section' && e.section.idstr === 'hda-audio' ? [e.section] : [],
+  )[0]!;
+  expect(cut[hda.bodyOffset + 20]).toBe(0);
+  cut[hda.bodyOffset + 20] = 2;
+  const cutFile = path.join(dir, 'mute-2.cut.mig');
+  fs.writeFileSync(cutFile, cut);
+  const reason =
+    "the 7.2 catalog (pc-q35-7.2) reads device 'hda-audio' but does not write it back as sent (first difference at body byte 20)";
+  const json = await runCli([
     'analyze',
     cutFile,
     '--format',
@@ -125,19 +134,54 @@ test('a section the catalog reads but cannot write back is shown the same way', 
     '--release',
     '7.2',
     '--section',
-    '*ICH9LPC',
+    'hda-audio',
   ]);
-  expect(r.code).toBe(0);
-  const s = (JSON.parse(r.stdout) as { sections: Record<string, unknown>[] }).sections[0]!;
-  const lacks = s.lacks as { reason: string } | undefined;
-  // Once the catalog's ICH9LPC follows pc-q35-5.2 this section decodes and there is nothing to show.
-  if (lacks === undefined) {
-    expect(s.decodedBy).toBe('catalog');
-    return;
-  }
-  expect(lacks).toMatchObject({ device: 'ICH9LPC', release: '7.2', machineType: 'pc-q35-5.2' });
-  expect(lacks.reason).toMatch(/reads device 'ICH9LPC' but does not write it back as sent/);
+  expect(json.code).toBe(0);
+  expect(json.stderr).toContain(`hda-audio#0 @0x${hda.offset.toString(16)}: ${reason}`);
+  const s = (JSON.parse(json.stdout) as { sections: Record<string, unknown>[] }).sections[0]!;
+  expect(s.lacks).toEqual({
+    section: 'hda-audio#0',
+    device: 'hda-audio',
+    release: '7.2',
+    machineType: 'pc-q35-7.2',
+    reason,
+  });
   expect(s.decodedBy).toBe('opaque');
   expect(s.state).toBeUndefined();
-  expect(typeof s.data).toBe('string');
+  const body = cut.subarray(hda.bodyOffset, hda.bodyOffset + hda.body.length);
+  expect(s.data).toBe(hexBytes(body.subarray(0, 4096)) + ' ...');
+  const tree = await runCli([
+    'analyze',
+    cutFile,
+    '--format',
+    'tree',
+    '--release',
+    '7.2',
+    '--section',
+    'hda-audio',
+  ]);
+  expect(tree.stdout).toContain(
+    `, by opaque\n    not decoded: ${reason}\n    body: ${hda.body.length} bytes\n`,
+  );
+  const qemu = await runCli([
+    'analyze',
+    cutFile,
+    '--format',
+    'qemu',
+    '--release',
+    '7.2',
+    '--section',
+    'hda-audio',
+  ]);
+  const q = JSON.parse(qemu.stdout) as Record<string, { data: string; lacks: unknown }>;
+  expect(q[`hda-audio (${hda.sectionId})`]).toEqual({
+    data: hexBytes(body),
+    lacks: {
+      section: 'hda-audio#0',
+      device: 'hda-audio',
+      release: '7.2',
+      machine_type: 'pc-q35-7.2',
+      reason,
+    },
+  });
 });
