@@ -4,7 +4,7 @@
  * from 7.2's (checked against each release's -dump-vmstate and streams, streams/qemu-<release>/).
  * Adding a release is adding an entry here plus the device descriptions that changed in it.
  */
-import type { AnyVMSDesc } from '../src';
+import type { AnyVMSDesc, Ctx, State } from '../src';
 import type { PmConfig } from './devices/acpi';
 import { acpiBuild } from './devices/acpi_build';
 import { ich9Ahci, ich9AhciUnsignedPorts } from './devices/ahci';
@@ -54,6 +54,12 @@ import { virtioRng } from './devices/virtio_rng';
 import { virtioScsi } from './devices/virtio_scsi';
 import { virtioSerial } from './devices/virtio_serial';
 import { VIRTIO_5_2, virtioIn } from './devices/virtio';
+import { rtl8139 } from './devices/rtl8139';
+import { usbEhciPci } from './devices/usb_ehci';
+import { qemuXhci } from './devices/usb_xhci';
+import { intelHda } from './devices/intel_hda';
+import { hdaAudio, hdaDuplexReceiver } from './devices/hda_codec';
+import { audio, audioV52 } from './devices/audio';
 import { cpu } from './x86/cpu';
 
 export type Chipset = 'pc' | 'q35';
@@ -71,6 +77,8 @@ export interface SectionData {
   readonly machines: readonly Chipset[];
   /** The x86 CPU: its receiver starts from the reset state. */
   readonly cpu?: boolean;
+  /** The receiving device's state before a load, when it holds what no stream carries. */
+  readonly receiver?: (ctx: Ctx) => State;
 }
 
 export interface ReleaseData {
@@ -143,6 +151,18 @@ const SECTIONS_7_2: readonly SectionData[] = [
   { name: 'virtio-balloon', desc: virtioBalloon, qomType: 'virtio-balloon-device', machines: both },
   { name: 'virtio-rng', desc: virtioRng, qomType: 'virtio-rng-device', machines: both },
   { name: 'virtio-console', desc: virtioSerial, qomType: 'virtio-serial-device', machines: both },
+  { name: 'rtl8139', desc: rtl8139, qomType: 'rtl8139', machines: both },
+  { name: 'ehci', desc: usbEhciPci, qomType: 'usb-ehci', machines: both },
+  { name: 'xhci', desc: qemuXhci, qomType: 'qemu-xhci', machines: both },
+  { name: 'intel-hda', desc: intelHda, qomType: 'intel-hda', machines: both },
+  {
+    name: 'hda-audio',
+    desc: hdaAudio,
+    qomType: 'hda-duplex',
+    machines: both,
+    receiver: hdaDuplexReceiver,
+  },
+  { name: 'audio', desc: audio, machines: both },
 ];
 
 /** 7.2's sections with some replaced (same name) and some properties changed. */
@@ -167,6 +187,7 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       'virtio-balloon': { desc: virtioIn(virtioBalloonV52, VIRTIO_5_2) },
       'virtio-rng': { desc: virtioIn(virtioRng, VIRTIO_5_2) },
       'virtio-console': { desc: virtioIn(virtioSerial, VIRTIO_5_2) },
+      audio: { desc: audioV52 },
     }),
     pm: { acpiIndex: false, ich9PciHotplug: false },
     vmdescConfiguration: false,

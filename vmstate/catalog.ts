@@ -3,7 +3,8 @@
  * and q35 machines send, keyed by section name (the VMSD name; a stream's idstr adds the
  * device's qdev path in front, e.g. "0000:00:1f.2/ich9_ahci"). What differs between releases is
  * data (catalog-releases.ts); what a versioned machine type changes are device properties
- * (devices/hw-compat.ts), read by the descriptions' needed() and _TEST predicates through ctx.
+ * (hw_compat in devices/hw-compat.ts, the x86 machines' pc_compat in releases/), read by the
+ * descriptions' needed() and _TEST predicates through ctx.
  * Only `ram` is missing: it is an iterative section with its own record format (src/stream).
  */
 import {
@@ -29,6 +30,7 @@ import {
 import { ich9LpcDescription } from './devices/lpc_ich9';
 import type { MachineCtx } from './devices/machine-ctx';
 import { pciBus, pciHost } from './devices/pci';
+import { PC_COMPAT } from './releases/pc-compat';
 import { piix4PmDescription } from './devices/piix4_pm';
 import type { X86Ctx } from './x86/ctx';
 import { cpuResetState } from './x86/reset';
@@ -134,6 +136,7 @@ export function catalogOf(
         : undefined;
   const compat = hwCompatFor(version ?? release, release);
   const machineClass = machineClassFor(version ?? release, release);
+  const pcCompat = pcCompatFor(version ?? release, release);
   const tables = {
     ...data.pm,
     memorySlots: config.memorySlots ?? 0,
@@ -148,6 +151,7 @@ export function catalogOf(
       legacy: s.legacy,
       machines: s.machines,
       ...(s.cpu ? { receiverState: (ctx: Ctx) => cpuResetState(ctx as X86Ctx) } : {}),
+      ...(s.receiver ? { receiverState: s.receiver } : {}),
     });
   const add = (e: CatalogEntry) => entries.set(e.name, e);
   add({
@@ -175,13 +179,37 @@ export function catalogOf(
     machineType: resolved,
     assumed,
     compat,
-    ctx: { props: propsOf([...compat, ...machineClass]) },
+    // QEMU applies a machine type's hw_compat arrays, then its pc_compat ones (later wins).
+    ctx: { props: propsOf([...compat, ...pcCompat, ...machineClass]) },
     vmdescConfiguration: data.vmdescConfiguration,
     dumpNum: data.dumpNum,
     vmdescStyle: data.vmdescStyle,
     entries,
     lookup: (idstr) => entries.get(idstr) ?? entries.get(sectionName(idstr)),
   };
+}
+
+/** "7.2" -> 7002, to compare versions. */
+const versionNumber = (v: string): number => {
+  const [a, b] = v.split('.').map(Number);
+  return (a ?? 0) * 1000 + (b ?? 0);
+};
+
+/**
+ * The x86 machines' own pc_compat_X_Y entries (vmstate/releases) machine version `machine` has
+ * in `release`: device properties such as ICH9-LPC's acpi-pci-hotplug-with-bridge-support (off
+ * on pc-q35-6.0 and older). An entry QEMU added to an older array later carries `since`.
+ */
+function pcCompatFor(machine: string, release: string): GlobalProperty[] {
+  const applied = Object.fromEntries(
+    Object.entries(PC_COMPAT).map(([v, props]) => [
+      v,
+      props.filter(
+        (p) => p.since === undefined || versionNumber(p.since) <= versionNumber(release),
+      ),
+    ]),
+  );
+  return hwCompatFor(machine, release, applied);
 }
 
 /** A host ctx (accelerator, vCPU features) with the catalog's machine-type properties under it. */

@@ -9,7 +9,7 @@ import { ByteReader } from '../bytes/reader';
 import { FILE_MAGIC, SectionType } from '../stream/constants';
 import type { StreamContents } from '../stream/collect';
 import { qemuJson } from '../stream/generate-framing';
-import type { DeviceSection } from '../stream/section';
+import type { DeviceSection, SectionLack } from '../stream/section';
 import type { ChunkSource } from '../stream/source';
 import type { Vmdesc, VmdescDevice, VmdescVmsd } from '../stream/vmdesc';
 
@@ -82,9 +82,24 @@ export interface DescribingCatalog {
 }
 
 export interface LackingSection {
+  /** `idstr#instance`. */
   readonly section: string;
+  readonly idstr: string;
+  readonly instanceId: number;
+  /** The section type byte's offset. */
   readonly offset: number;
   readonly reason: string;
+}
+
+/** What a section lacking from the catalog's description says about itself in every format. */
+export function sectionLack(d: CatalogDescription, l: LackingSection): SectionLack {
+  return {
+    section: l.section,
+    device: l.idstr.slice(l.idstr.lastIndexOf('/') + 1),
+    release: d.release,
+    machineType: d.machineType,
+    reason: l.reason,
+  };
 }
 
 export interface CatalogDescription {
@@ -126,7 +141,13 @@ export function describeByCatalog(
     const s = e.section;
     const d = catalog.describe(s);
     if ('lacks' in d) {
-      lacking.push({ section: `${s.idstr}#${s.instanceId}`, offset: s.offset, reason: d.lacks });
+      lacking.push({
+        section: `${s.idstr}#${s.instanceId}`,
+        idstr: s.idstr,
+        instanceId: s.instanceId,
+        offset: s.offset,
+        reason: d.lacks,
+      });
       continue;
     }
     const entry = { name: s.idstr, instance_id: s.instanceId, ...d.vmdesc } as VmdescDevice;

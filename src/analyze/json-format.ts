@@ -186,10 +186,12 @@ function writeSection(s: DeviceSection, out: TextOut, views: readonly SectionVie
     size: s.body.length,
     footer: s.footer ? s.footer.offset : null,
     decodedBy: s.decodedBy,
+    ...(s.lacks && { lacks: s.lacks }),
     ...(s.depth && { depth: s.depth }),
   });
   out.write(head.slice(0, -1));
-  const struct = sectionStruct(s);
+  // A section the catalog lacks is shown as the bytes it is, whatever a codec made of it.
+  const struct = s.lacks ? undefined : sectionStruct(s);
   if (struct) out.write(`, "vmsd": ${JSON.stringify(struct.vmsdName ?? null)}`);
   for (const v of views) {
     const j = v.json(s);
@@ -199,7 +201,8 @@ function writeSection(s: DeviceSection, out: TextOut, views: readonly SectionVie
   if (struct) {
     out.write(',\n      "state":');
     writeStruct(struct, out, '      ');
-  } else if (s.value !== undefined) out.write(`, "state": ${JSON.stringify(plainJson(s.value))}`);
+  } else if (s.value !== undefined && !s.lacks)
+    out.write(`, "state": ${JSON.stringify(plainJson(s.value))}`);
   else
     out.write(
       `, "data": ${str(hexOf(s.body, ' ', 0, Math.min(4096, s.body.length)) + (s.body.length > 4096 ? ' ...' : ''))}`,

@@ -361,6 +361,19 @@ export function hexBytes(data: Uint8Array): string {
 
 /** Sections the script could not have read (no vmdesc entry): raw bytes, or a catalog's plain value. */
 function foreignValue(s: DeviceSection): PyValue {
+  // A section the catalog lacks: its bytes, and which device of which catalog it would need.
+  if (s.lacks)
+    return new PyDict()
+      .set('data', hexBytes(s.body))
+      .set(
+        'lacks',
+        new PyDict()
+          .set('section', s.lacks.section)
+          .set('device', s.lacks.device)
+          .set('release', s.lacks.release)
+          .set('machine_type', s.lacks.machineType)
+          .set('reason', s.lacks.reason),
+      );
   if (s.value === undefined) return new PyDict().set('data', hexBytes(s.body));
   return plain(s.value);
 }

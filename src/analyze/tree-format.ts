@@ -73,7 +73,8 @@ export function analysisTreeBytes(c: StreamContents, file?: string, o: TreeOptio
 }
 
 function sectionLines(s: DeviceSection, ind: string, out: TextOut, o: TreeOptions): void {
-  const struct = sectionStruct(s);
+  // A section the catalog lacks is shown as the bytes it is, whatever a codec made of it.
+  const struct = s.lacks ? undefined : sectionStruct(s);
   const vmsd =
     struct?.vmsdName && struct.vmsdName !== s.idstr && struct.vmsdName !== s.idstr.split('/').pop()
       ? ` (${struct.vmsdName})`
@@ -81,6 +82,7 @@ function sectionLines(s: DeviceSection, ind: string, out: TextOut, o: TreeOption
   out.write(
     `${ind}@${h(s.offset)} [${s.sectionId}] ${s.kind.toUpperCase()} ${s.idstr}#${s.instanceId}${vmsd} v${s.versionId}: ${s.body.length} bytes, by ${s.decodedBy}${s.footer ? '' : ' (no footer)'}\n`,
   );
+  if (s.lacks) out.write(`${ind}    not decoded: ${s.lacks.reason}\n`);
   let viewed = false;
   for (const v of o.views ?? []) {
     const lines = v.lines(s, ind + '    ');
@@ -88,7 +90,8 @@ function sectionLines(s: DeviceSection, ind: string, out: TextOut, o: TreeOption
     for (const l of lines) out.write(l + '\n');
   }
   if (struct) structLines(struct, ind + '    ', out, o, viewed);
-  else if (s.value === undefined && s.body.length) bytesLines('body', s.body, ind + '    ', out);
+  else if ((s.value === undefined || s.lacks) && s.body.length)
+    bytesLines('body', s.body, ind + '    ', out);
 }
 
 /** Collects a few lines in a string (to compare struct array elements). */

@@ -50,6 +50,18 @@ export function codecOf(name: string, decode: SectionDecodeFn): SectionCodec {
   return { name, decode };
 }
 
+/** Which device a catalog lacks for a section (see DeviceSection.lacks). */
+export interface SectionLack {
+  /** `idstr#instance` of the section. */
+  readonly section: string;
+  /** The section name the catalog looked for: the idstr's last path element. */
+  readonly device: string;
+  readonly release: string;
+  readonly machineType: string;
+  /** One sentence naming the catalog and the device ("the 7.2 catalog (pc-q35-7.2) has no description of device 'virtio-rng'"). */
+  readonly reason: string;
+}
+
 /** A device section as read from the stream: header, raw body (kept for exact re-encoding) and decoded value. */
 export interface DeviceSection extends SectionInfo {
   kind: SectionKind;
@@ -60,6 +72,12 @@ export interface DeviceSection extends SectionInfo {
   body: Uint8Array;
   /** Which codec decoded it; 'opaque' when none could and the body was delimited by its footer. */
   decodedBy: string;
+  /**
+   * Set by catalog decoding (a stream without a VM description) when the catalog could not
+   * describe this section: the device it lacks, which catalog, and why. The formats say so and
+   * show the section's raw bytes.
+   */
+  lacks?: SectionLack;
   value?: unknown;
   /** Set when `value` was changed and the body must be encoded again (with `codec.encode`). */
   modified?: boolean;

@@ -20,8 +20,9 @@ export interface MachineCtx extends Ctx {
    * ICH9-LPC.acpi-pci-hotplug-with-bridge-support [on]; PIIX4_PM.cpu-hotplug-legacy and
    * ICH9-LPC.cpu-hotplug-legacy [on; the guest's firmware switches them off at run time];
    * migration.store-global-state [on]; virtio-pci.migrate-extra, virtio-device.queue_reset [on],
-   * virtio-device.packed [off]; and the machine-class field
-   * machine.smbus_no_migration_support [off].
+   * virtio-device.packed [off]; hda-audio.use-timer [on]; qdev.machine-modified [off:
+   * no device was hot-added or removed, QEMU's qdev_machine_modified()]; and the machine-class
+   * field machine.smbus_no_migration_support [off].
    */
   readonly props?: Readonly<Record<string, unknown>>;
   /** 'tcg' when absent, like the real sample streams. */

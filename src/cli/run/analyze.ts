@@ -1,6 +1,10 @@
 import { BadInputFileError, UsageError, VMStateError } from '../../errors';
 import { reportInternal } from '../exit';
-import { describeNotes as describeNotesOf, peekMachineType } from '../../analyze/catalog-vmdesc';
+import {
+  describeNotes as describeNotesOf,
+  peekMachineType,
+  sectionLack,
+} from '../../analyze/catalog-vmdesc';
 import { readStreamContents } from '../../stream/collect';
 import type { ChunkSource } from '../../stream/source';
 import type { Vmdesc } from '../../stream/vmdesc';
@@ -77,9 +81,17 @@ async function decodeByCatalog(
   const described = new Set(
     description.vmdesc.devices.map((d) => `${d.instance_id}\u0000${d.name}`),
   );
-  for (const e of contents.entries)
-    if (e.type === 'section' && described.has(`${e.section.instanceId}\u0000${e.section.idstr}`))
+  // And where it lacks the device: every format names it (and shows the section's bytes).
+  const lacking = new Map(description.lacking.map((l) => [l.offset, l]));
+  for (const e of contents.entries) {
+    if (e.type !== 'section') continue;
+    if (described.has(`${e.section.instanceId}\u0000${e.section.idstr}`))
       e.section.decodedBy = 'catalog';
+    const l = lacking.get(e.section.offset);
+    if (!l) continue;
+    e.section.lacks = sectionLack(description, l);
+    e.section.decodedBy = 'opaque'; // whatever a codec read, the catalog could not describe it
+  }
   return { contents, description };
 }
 
