@@ -79,14 +79,17 @@ describe('vmstate check', () => {
     expect(rules).toContain('forward:FIELD_MISSING_ON_DESTINATION');
   });
 
-  it('QEMU -dump-vmstate files: pc vs q35 of 7.2 differ only in the machine type, exit 0', async () => {
+  it('QEMU -dump-vmstate files: pc vs q35 of 7.2 differ only in the machine type, a break QEMU refuses (exit 1)', async () => {
     const r = await runCli([
       'check',
       path.join(DUMPS, 'vmstate-pc.json'),
       path.join(DUMPS, 'vmstate-q35.json'),
     ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/MACHINE_TYPE_DIFFERS/);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/2 breaking/);
+    expect(r.stdout).toMatch(
+      /BREAK +MACHINE_TYPE_DIFFERS \[backward\] configuration: Machine type received/,
+    );
   });
 
   it('usage errors exit 2: unknown release, bad mode', async () => {

@@ -30,10 +30,16 @@ const base = vmsd({
 });
 
 describe('QEMU -dump-vmstate files', () => {
-  it('pc and q35 dumps of 7.2 differ only in the machine type', () => {
+  it('pc and q35 dumps of 7.2 differ only in the machine type, which QEMU refuses at the configuration section', () => {
     const r = checkCompat(dump('vmstate-pc.json'), dump('vmstate-q35.json'), 'full');
-    expect(r.breaking).toBe(0);
-    expect(r.findings.map((x) => x.rule)).toEqual(['MACHINE_TYPE_DIFFERS', 'MACHINE_TYPE_DIFFERS']);
+    expect(r.breaking).toBe(2);
+    expect(r.findings.map((x) => `${x.rule} ${x.entry}`)).toEqual([
+      'MACHINE_TYPE_DIFFERS configuration',
+      'MACHINE_TYPE_DIFFERS configuration',
+    ]);
+    expect(r.findings[0].message).toBe(
+      "Machine type received is 'pc-i440fx-7.2' and local is 'pc-q35-7.2'",
+    );
   });
 
   it('finds a removed field and a bumped version in an edited dump', () => {

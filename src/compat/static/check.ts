@@ -1,6 +1,7 @@
 import { BREAK_SENTENCE } from '../expect';
 import { compareSets, type CheckHooks, type Finding } from './rules';
 import type { CheckSet } from './model';
+import { alignDumpFormats } from './dump-formats';
 
 export type CheckMode = 'backward' | 'forward' | 'full';
 
@@ -23,6 +24,7 @@ export function checkCompat(
   mode: CheckMode,
   hooks: { backward?: CheckHooks; forward?: CheckHooks } = {},
 ): CheckReport {
+  [oldSet, newSet] = alignDumpFormats(oldSet, newSet);
   const findings: Finding[] = [];
   // Appended one by one: a spread of 130,000 findings overflows the call stack.
   if (mode !== 'forward')
@@ -41,8 +43,9 @@ export function checkCompat(
 /** The report as lines for a terminal, breaks first. */
 export function formatReport(r: CheckReport): string {
   const order = { break: 0, warning: 1, info: 2 } as const;
+  const notModelled = r.findings.filter((f) => f.rule === 'DEVICE_CLASS_NOT_MODELLED').length;
   const lines = [
-    `vmstate check ${r.old} -> ${r.new} (${r.mode}): ${r.breaking} breaking, ${r.findings.length - r.breaking} other finding(s)`,
+    `vmstate check ${r.old} -> ${r.new} (${r.mode}): ${r.breaking} breaking, ${r.findings.length - r.breaking} other finding(s)${notModelled ? `, of which ${notModelled} device class(es) not modelled` : ''}`,
   ];
   for (const f of [...r.findings].sort((a, b) => order[a.severity] - order[b.severity])) {
     lines.push(
