@@ -69,8 +69,8 @@ test('a num-less array takes its count from the same field of the other dump, so
     { field: 'regs', size: 4, num: 8 },
   ]);
   expect(findings(old, neu)).toEqual([
-    'backward:info:FIELD_REPLACED_BY_UNUSED',
     'forward:info:FIELD_REPLACED_BY_UNUSED',
+    'backward:info:FIELD_REPLACED_BY_UNUSED',
   ]);
   // The placeholder on the source side (newer release writes unused bytes where the older reads fields).
   const five = device([
@@ -83,8 +83,8 @@ test('a num-less array takes its count from the same field of the other dump, so
     { field: 'fifo', size: 4 },
   ]);
   expect(findings(five, placeholder)).toEqual([
-    'backward:info:FIELD_REPLACED_BY_UNUSED',
     'forward:info:FIELD_REPLACED_BY_UNUSED',
+    'backward:info:FIELD_REPLACED_BY_UNUSED',
   ]);
   const wrong = device([
     { field: 'unused', size: 6 },
@@ -98,8 +98,8 @@ test('a device class only one dump has is a warning, not a break: no VM with it 
     JSON.stringify(device([{ field: 'a', size: 4 }])).replace(/"dev"/g, '"more"'),
   ) as unknown;
   expect(findings(device([{ field: 'a', size: 4 }]), other)).toEqual([
-    'backward:warning:DEVICE_CLASS_MISSING',
     'forward:warning:DEVICE_CLASS_MISSING',
+    'backward:warning:DEVICE_CLASS_MISSING',
   ]);
 });
 
@@ -111,13 +111,13 @@ test('a subsection of a dump breaks only while its needed() holds, which a dump 
   });
   const plain = device([{ field: 'a', size: 4 }]);
   expect(findings(plain, device([{ field: 'a', size: 4 }], sub(1)))).toEqual([
-    'forward:warning:SUBSECTION_UNKNOWN_TO_DESTINATION_IF_NEEDED',
+    'backward:warning:SUBSECTION_UNKNOWN_TO_DESTINATION_IF_NEEDED',
   ]);
   expect(
     findings(device([{ field: 'a', size: 4 }], sub(1)), device([{ field: 'a', size: 4 }], sub(2))),
   ).toEqual([
-    'backward:warning:SUBSECTION_DIFFERS_IF_NEEDED',
     'forward:warning:SUBSECTION_DIFFERS_IF_NEEDED',
+    'backward:warning:SUBSECTION_DIFFERS_IF_NEEDED',
   ]);
 });
 
@@ -146,7 +146,7 @@ test("a struct's version is not on the wire; a field it adds without a version g
   ]);
   // Real QEMU: 7.2 -> 10.0 with am53c974 is refused (Missing section footer), 10.0 -> 7.2 loads.
   expect(findings(v6, v7)).toEqual([
-    'backward:break:FIELD_APPENDED_WITHOUT_VERSION_BUMP',
-    'forward:warning:FIELD_TEST_CHANGED',
+    'forward:break:FIELD_APPENDED_WITHOUT_VERSION_BUMP',
+    'backward:warning:FIELD_TEST_CHANGED',
   ]);
 });

@@ -61,7 +61,7 @@ const samePairs: Pair[] = dumps.flatMap((a) =>
 );
 const label = (p: Pair) => `${p.older.release} vs ${p.newer.release} on ${p.machine}`;
 
-/** Our findings for a pair, by direction: backward = older -> newer, forward = newer -> older. */
+/** Our findings for a pair, by direction: forward = older -> newer, backward = newer -> older. */
 const ours = (p: Pair) => checkCompat(p.older.set, p.newer.set, 'full').findings;
 const breaksOf = (fs_: Finding[], d: Direction) =>
   fs_.filter((f) => f.severity === 'break' && f.direction === d);
@@ -237,7 +237,7 @@ describeQemu(
             `${c.cell.from}-${c.cell.machine}-${c.cell.configuration}.mig`,
           )!;
           expect(names.size).toBeGreaterThan(5);
-          const direction: Direction = c.cell.from === p.older.release ? 'backward' : 'forward';
+          const direction: Direction = c.cell.from === p.older.release ? 'forward' : 'backward';
           const src = c.cell.from === p.older.release ? p.older : p.newer;
           const wrong = breaksOf(findings, direction).filter((f) => {
             const v = vmsdOf(src, f.entry);
@@ -264,14 +264,14 @@ describeQemu(
         // Every class we break on has a probe: none is left unjudged.
         expect([...broken].filter((c) => !PROBES[c])).toEqual([]);
         for (const cls of probeClasses(p))
-          for (const direction of ['backward', 'forward'] as const) {
+          for (const direction of ['forward', 'backward'] as const) {
             const [from, to] =
-              direction === 'backward'
+              direction === 'forward'
                 ? [p.older.release, p.newer.release]
                 : [p.newer.release, p.older.release];
             const real = probes.get(probeKey(from, to, p.machine, cls))!;
             const ourBreaks = breaksOf(findings, direction).filter((f) => f.entry === cls);
-            const src = direction === 'backward' ? p.older : p.newer;
+            const src = direction === 'forward' ? p.older : p.newer;
             const where = { pair: label(p), direction, cls, real };
             if (real.kind === 'cannot-create') {
               // No VM has it: nothing to migrate. QEMU must say so, not fail otherwise.
@@ -303,8 +303,8 @@ describeQemu(
       const findings = checkCompat(a.set, b.set, 'full').findings;
       expect(findings.filter((f) => f.severity === 'break' && f.entry === 'configuration')).toEqual(
         [
-          expect.objectContaining({ rule: 'MACHINE_TYPE_DIFFERS', direction: 'backward' }),
           expect.objectContaining({ rule: 'MACHINE_TYPE_DIFFERS', direction: 'forward' }),
+          expect.objectContaining({ rule: 'MACHINE_TYPE_DIFFERS', direction: 'backward' }),
         ],
       );
       // The script's exit code counts its findings: the machine type adds none to it.
@@ -325,8 +325,8 @@ describeQemu(
       for (const p of samePairs) {
         const findings = ours(p);
         const cells = [];
-        for (const direction of ['backward', 'forward'] as const) {
-          const [src, dst] = direction === 'backward' ? [p.older, p.newer] : [p.newer, p.older];
+        for (const direction of ['forward', 'backward'] as const) {
+          const [src, dst] = direction === 'forward' ? [p.older, p.newer] : [p.newer, p.older];
           const s = script(src, dst);
           const ourBroken = new Set(breaksOf(findings, direction).map((f) => f.entry));
           const probe = probePairs().find(

@@ -63,7 +63,7 @@ export function modelledPartOfDump(
     entry: k,
     path: dump.entries.get(k)!.name,
     message: `device class '${k}' of ${dump.label} has no description in the ${catalogSet.label} catalog: not compared`,
-    direction: 'backward',
+    direction: 'forward',
   }));
   return { dump: { ...dump, entries }, notModelled };
 }

@@ -35,7 +35,7 @@ export interface CheckCliOptions {
   readonly errorFormat?: string;
 }
 
-const MODES: readonly CheckMode[] = ['backward', 'forward', 'full'];
+const MODES: readonly CheckMode[] = ['forward', 'backward', 'full'];
 
 export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions): number {
   const mode = (opts.mode ?? 'full') as CheckMode;
@@ -81,14 +81,14 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
   // The other side of a subsection the destination lacks: a release, or the machine type a dump was made with.
   const destinationOf = (o: Operand) => (o.kind === 'release' ? o.release : o.set.machine);
   const hooks = {
-    backward:
+    forward:
       oldOp.kind === 'release'
         ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), {
             samples,
             platform: x86Platform,
           })
         : undefined,
-    forward:
+    backward:
       newOp.kind === 'release'
         ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), {
             samples,

@@ -12,11 +12,11 @@ export interface Finding {
   /** Path inside it: description names, fields, subsections. */
   path: string;
   message: string;
-  /** 'backward' (old stream into the new side) or 'forward' (new stream into the old side). */
+  /** 'forward' (old stream into the new side) or 'backward' (new stream into the old side). */
   direction: Direction;
 }
 
-export type Direction = 'backward' | 'forward';
+export type Direction = 'forward' | 'backward';
 
 /** Every rule the checker knows, with what it means. README lists them from here. */
 export const RULES = {
