@@ -121,9 +121,7 @@ describe('rules on DSL descriptions', () => {
     expect(r.findings.map((x) => x.rule)).toEqual(['FIELD_REPLACED_BY_UNUSED']);
     expect(r.breaking).toBe(0);
     const wrong = vmsd({ ...base, fields: [f.u32('a'), f.unused(3), ...base.fields.slice(2)] });
-    expect(checkCompat(set('old', base), set('new', wrong), 'forward').breaking).toBeGreaterThan(
-      0,
-    );
+    expect(checkCompat(set('old', base), set('new', wrong), 'forward').breaking).toBeGreaterThan(0);
   });
 
   it('a renamed struct description without subsections is not a break; a renamed subsection is', () => {

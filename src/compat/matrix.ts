@@ -121,12 +121,7 @@ export function matrixCells(
 export function checkMigration(vm: GeneratedVm, cell: Cell, cache = new MigrationCache(vm)) {
   const from = { release: cell.from, machine: cell.machine };
   const outcome = migrate(vm, from, { release: cell.to }, cache);
-  const expected = expectedOutcome(
-    cache,
-    from,
-    { release: cell.to },
-    cell.direction === 'forward',
-  );
+  const expected = expectedOutcome(cache, from, { release: cell.to }, cell.direction === 'forward');
   return { outcome, expected, violation: violation(outcome, expected) };
 }
 
