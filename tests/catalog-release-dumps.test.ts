@@ -4,11 +4,15 @@
  * directions, every device class the catalog models has zero findings; the dump's other device
  * classes are what `check` reports as info (not modelled).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { checkCompat } from '../src/compat/static/check';
 import { fromDumpJson, type CheckSet } from '../src/compat/static/model';
 import { catalogOf } from '../vmstate/catalog';
 import { catalogCheckSet, unmodelledDeviceClasses } from '../vmstate/catalog-check-set';
 import { committedDumps, dumpJson } from './fixtures/release-streams';
+import { runCli } from './fixtures/run-cli';
 
 const dumps = committedDumps();
 
@@ -43,4 +47,48 @@ describe.each(dumps.map((d) => [`${d.release} ${d.slug}`, d] as const))('%s', (_
     const rest = unmodelledDeviceClasses(dump, ours);
     expect(rest.length + ours.entries.size).toBe(dump.entries.size);
   });
+
+  test(`vmstate check ${d.release} DUMP: zero differences, the classes not modelled as info findings counted in the summary`, async () => {
+    const r = await runCli(['check', d.release, d.gz, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      breaking: number;
+      findings: { rule: string; severity: string; entry: string }[];
+    };
+    expect(report.breaking).toBe(0);
+    expect(report.findings.filter((f) => f.rule !== 'DEVICE_CLASS_NOT_MODELLED')).toEqual([]);
+    const rest = unmodelledDeviceClasses(dump, ours);
+    expect(report.findings.map((f) => f.entry).sort()).toEqual(rest);
+    expect(new Set(report.findings.map((f) => f.severity))).toEqual(new Set(['info']));
+    const text = await runCli(['check', d.release, d.gz]);
+    expect(text.stdout.split('\n')[0]).toBe(
+      `vmstate check ${d.release} (${dump.machine}) -> ${d.gz} (full): 0 breaking, ${rest.length} other finding(s), of which ${rest.length} device class(es) not modelled`,
+    );
+  });
+});
+
+test('vmstate check RELEASE DUMP where the release lacks the dump machine type: usage error (exit 2)', async () => {
+  const newer = dumps.find((d) => d.release === '10.0' && d.slug === 'q35-7.2')!;
+  const r = await runCli(['check', '5.2', newer.gz]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/release 5\.2 has no machine type 'pc-q35-7\.2'/);
+});
+
+test('a modelled device description changed in the dump is a difference again', async () => {
+  const d = dumps.find((x) => x.release === '7.2' && x.slug === 'q35-7.2')!;
+  const json = dumpJson(d) as Record<string, { Description: { version_id: number } }>;
+  json.hpet.Description.version_id += 1;
+  const file = path.join(os.tmpdir(), `check-release-dump-${process.pid}.json`);
+  fs.writeFileSync(file, JSON.stringify(json));
+  try {
+    const r = await runCli(['check', '7.2', file, '--json']);
+    expect(r.code).toBe(1);
+    const rules = (JSON.parse(r.stdout) as { findings: { rule: string; entry: string }[] }).findings
+      .filter((f) => f.rule !== 'DEVICE_CLASS_NOT_MODELLED')
+      .map((f) => `${f.entry}:${f.rule}`);
+    expect(rules).toEqual(['hpet:VERSION_TOO_NEW']);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 });

@@ -27,8 +27,8 @@ const all: Release[] = [
 
 function checkBreaks(a: Release, b: Release): boolean {
   const hooks = {
-    backward: neededOnOldMachineHook(a, b, { platform: x86Platform, samples: 120 }),
-    forward: neededOnOldMachineHook(b, a, { platform: x86Platform, samples: 120 }),
+    forward: neededOnOldMachineHook(a, b, { platform: x86Platform, samples: 120 }),
+    backward: neededOnOldMachineHook(b, a, { platform: x86Platform, samples: 120 }),
   };
   return checkCompat(releaseCheckSet(a), releaseCheckSet(b), 'full', hooks).breaking > 0;
 }

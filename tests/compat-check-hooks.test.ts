@@ -12,8 +12,8 @@ import { x86Platform } from '../vmstate/platform';
 import { testSeed } from './support/seed';
 
 const check = (oldR: Release, newR: Release) =>
-  checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'forward', {
-    forward: neededOnOldMachineHook(newR, oldR, {
+  checkCompat(releaseCheckSet(oldR), releaseCheckSet(newR), 'backward', {
+    backward: neededOnOldMachineHook(newR, oldR, {
       samples: 40,
       platform: x86Platform,
       seed: testSeed(),
@@ -48,9 +48,9 @@ describe('neededOnOldMachine on releases', () => {
     const r = checkCompat(
       releaseCheckSet(releases['7.2']),
       releaseCheckSet(releases.next),
-      'forward',
+      'backward',
       {
-        forward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0', { platform: x86Platform }),
+        backward: neededOnOldMachineHook(releases.next, 'pc-q35-1.0', { platform: x86Platform }),
       },
     );
     expect(r.findings.map((f) => f.rule)).toEqual(['SUBSECTION_UNKNOWN_TO_DESTINATION']);

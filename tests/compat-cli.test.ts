@@ -29,7 +29,7 @@ describe('vmstate check', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/0 breaking/);
     expect(r.stdout).toMatch(
-      /INFO +SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer/,
+      /INFO +SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE \[backward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer/,
     );
   });
 
@@ -37,7 +37,7 @@ describe('vmstate check', () => {
     const r = await runCli(['check', '5.0', '5.1', '--samples', '20']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /WARNING SUBSECTION_OF_FEATURE_UNKNOWN_TO_DESTINATION \[forward\] .*cpu\/kvm_nested_state\/svm: .*a guest or host feature QEMU migrates since 5\.1/,
+      /WARNING SUBSECTION_OF_FEATURE_UNKNOWN_TO_DESTINATION \[backward\] .*cpu\/kvm_nested_state\/svm: .*a guest or host feature QEMU migrates since 5\.1/,
     );
   });
 
@@ -51,7 +51,7 @@ describe('vmstate check', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[forward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer: .*on pc-q35-7\.2/,
+      /BREAK +SUBSECTION_NEEDED_ON_OLD_MACHINE \[backward\] .*cpu\/kvm_nested_state\/vmx\/preemption_timer: .*on pc-q35-7\.2/,
     );
     expect(r.stdout).toContain("A break is a migration QEMU's contract forbids");
   });
@@ -62,11 +62,11 @@ describe('vmstate check', () => {
     expect(r.stderr).toMatch(/unknown machine type 'bogus'/);
   });
 
-  it('--mode backward only looks at what the newer side must load: 5.0 -> 5.1 is fine', async () => {
-    const r = await runCli(['check', '5.0', '5.1', '--mode', 'backward', '--json']);
+  it('--mode forward only looks at what the newer side must load: 5.0 -> 5.1 is fine', async () => {
+    const r = await runCli(['check', '5.0', '5.1', '--mode', 'forward', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ old: '5.0', new: '5.1', mode: 'backward', breaking: 0 });
+    expect(report).toMatchObject({ old: '5.0', new: '5.1', mode: 'forward', breaking: 0 });
   });
 
   it('designs: unversioned-append breaks both ways on the appended fields', async () => {
@@ -75,18 +75,21 @@ describe('vmstate check', () => {
     const rules = JSON.parse(r.stdout).findings.map(
       (f: { direction: string; rule: string }) => `${f.direction}:${f.rule}`,
     );
-    expect(rules).toContain('backward:FIELD_APPENDED_WITHOUT_VERSION_BUMP');
-    expect(rules).toContain('forward:FIELD_MISSING_ON_DESTINATION');
+    expect(rules).toContain('forward:FIELD_APPENDED_WITHOUT_VERSION_BUMP');
+    expect(rules).toContain('backward:FIELD_MISSING_ON_DESTINATION');
   });
 
-  it('QEMU -dump-vmstate files: pc vs q35 of 7.2 differ only in the machine type, exit 0', async () => {
+  it('QEMU -dump-vmstate files: pc vs q35 of 7.2 differ only in the machine type, a break QEMU refuses (exit 1)', async () => {
     const r = await runCli([
       'check',
       path.join(DUMPS, 'vmstate-pc.json'),
       path.join(DUMPS, 'vmstate-q35.json'),
     ]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/MACHINE_TYPE_DIFFERS/);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/2 breaking/);
+    expect(r.stdout).toMatch(
+      /BREAK +MACHINE_TYPE_DIFFERS \[forward\] configuration: Machine type received/,
+    );
   });
 
   it('usage errors exit 2: unknown release, bad mode', async () => {

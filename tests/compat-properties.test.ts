@@ -3,8 +3,8 @@
  * derived from the descriptions (vmstate/x86/vm-arbitrary.ts):
  *
  *  - never lossy, never a crash;
- *  - backward (older release -> newer): ok, unless the source itself refuses (blocker);
- *  - forward (newer -> older, on the older machine type): ok when nothing the older release
+ *  - forward (older release -> newer): ok, unless the source itself refuses (blocker);
+ *  - backward (newer -> older, on the older machine type): ok when nothing the older release
  *    lacks is sent, refused otherwise.
  *
  * jest checks every pair of releases on the newest machine type of each family both know (q35
@@ -112,13 +112,13 @@ describe('releases: every pair, newest machine type of each family both know', (
     ).toBeDefined();
   });
 
-  it('no cell breaks the property (never lossy, never crash; backward ok; forward ok exactly when nothing lacking is sent)', () => {
+  it('no cell breaks the property (never lossy, never crash; forward ok; backward ok exactly when nothing lacking is sent)', () => {
     expectNoViolations(result);
     for (const c of result.cells) expect(c.counts.lossy + c.counts.crash).toBe(0);
   });
 
-  it('backward and same-release cells: only the source ever refuses (3.1/4.0 blockers)', () => {
-    for (const c of result.cells.filter((x) => x.direction !== 'forward')) {
+  it('forward and same-release cells: only the source ever refuses (3.1/4.0 blockers)', () => {
+    for (const c of result.cells.filter((x) => x.direction !== 'backward')) {
       for (const reason of Object.keys(c.reasons))
         expect(`${cellName(c)}: ${reason}`).toMatch(/: source:blocker$/);
       if (!['3.1', '4.0'].includes(c.from.name))
@@ -126,18 +126,18 @@ describe('releases: every pair, newest machine type of each family both know', (
     }
   });
 
-  it('forward cells refuse some VMs (what the older release lacks), at the destination (or a 3.1/4.0 blocker); next -> 7.2 never (its compat property keeps the new subsection off on 7.2 machine types)', () => {
+  it('backward cells refuse some VMs (what the older release lacks), at the destination (or a 3.1/4.0 blocker); next -> 7.2 never (its compat property keeps the new subsection off on 7.2 machine types)', () => {
     const neverRefused = result.cells
-      .filter((x) => x.direction === 'forward' && x.counts.refused === 0)
+      .filter((x) => x.direction === 'backward' && x.counts.refused === 0)
       .map(cellName);
     expect(neverRefused).toEqual(['next -> 7.2 on pc-q35-7.2', 'next -> 7.2 on pc-i440fx-7.2']);
-    for (const c of result.cells.filter((x) => x.direction === 'forward'))
+    for (const c of result.cells.filter((x) => x.direction === 'backward'))
       for (const reason of Object.keys(c.reasons))
         expect(`${c.from.name} ${reason}`).toMatch(/ destination:|^(3\.1|4\.0) source:blocker$/);
   });
 });
 
-describe('forward migration of VMs that need nothing newer', () => {
+describe('backward migration of VMs that need nothing newer', () => {
   it('is ok for every pair, old machine type, both families', () => {
     const vms = arbitraryVm({
       bases: ['no-nested', 'vmx-idle'],
@@ -236,13 +236,13 @@ describe('design alternatives', () => {
     expectNoViolations(withDesign('subsections', 40));
   });
 
-  it('blob: every 4.1+ release refuses its stream (post_load size check), and it refuses theirs (a 4.1+ stream into it is refused on a backward hop): refused, never lossy', () => {
+  it('blob: every 4.1+ release refuses its stream (post_load size check), and it refuses theirs (a 4.1+ stream into it is refused on a forward hop): refused, never lossy', () => {
     const r = withDesign('blob', 40);
     expect(failing(r)).toEqual(
       [
-        // A release newer than blob's line (a fork of 7.2) is not bound to reach it (forward hop).
+        // A release newer than blob's line (a fork of 7.2) is not bound to reach it (backward hop).
         ...NESTED.filter(
-          (n) => directionOf(x86Platform, releases[n], designs.blob) !== 'forward',
+          (n) => directionOf(x86Platform, releases[n], designs.blob) !== 'backward',
         ).map((n) => `${n} -> blob`),
         ...[...NESTED, ...TIMER].map((n) => `blob -> ${n}`),
       ].sort(),
@@ -302,7 +302,7 @@ describe('design alternatives', () => {
       delete process.env.VMSTATE_REPRO_DIR;
     }
     expect(message).toMatch(
-      /7\.2 -> unversioned-append on pc-q35-7\.2 \(backward\): \d+\/5 VMs break the property/,
+      /7\.2 -> unversioned-append on pc-q35-7\.2 \(forward\): \d+\/5 VMs break the property/,
     );
     const stream = /stream: (\S+)/.exec(message)![1];
     const state = /state: +(\S+)/.exec(message)![1];

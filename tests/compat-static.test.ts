@@ -16,7 +16,7 @@ const set = (label: string, ...descs: AnyVMSDesc[]): CheckSet => ({
   origin: 'dsl',
   entries: new Map(descs.map((d) => [d.name, fromVmsd(d)])),
 });
-const rules = (old: CheckSet, neu: CheckSet, mode: 'backward' | 'forward' | 'full' = 'full') =>
+const rules = (old: CheckSet, neu: CheckSet, mode: 'forward' | 'backward' | 'full' = 'full') =>
   checkCompat(old, neu, mode).findings.map((x) => `${x.direction}:${x.rule}`);
 
 const base = vmsd({
@@ -30,10 +30,16 @@ const base = vmsd({
 });
 
 describe('QEMU -dump-vmstate files', () => {
-  it('pc and q35 dumps of 7.2 differ only in the machine type', () => {
+  it('pc and q35 dumps of 7.2 differ only in the machine type, which QEMU refuses at the configuration section', () => {
     const r = checkCompat(dump('vmstate-pc.json'), dump('vmstate-q35.json'), 'full');
-    expect(r.breaking).toBe(0);
-    expect(r.findings.map((x) => x.rule)).toEqual(['MACHINE_TYPE_DIFFERS', 'MACHINE_TYPE_DIFFERS']);
+    expect(r.breaking).toBe(2);
+    expect(r.findings.map((x) => `${x.rule} ${x.entry}`)).toEqual([
+      'MACHINE_TYPE_DIFFERS configuration',
+      'MACHINE_TYPE_DIFFERS configuration',
+    ]);
+    expect(r.findings[0].message).toBe(
+      "Machine type received is 'pc-i440fx-7.2' and local is 'pc-q35-7.2'",
+    );
   });
 
   it('finds a removed field and a bumped version in an edited dump', () => {
@@ -44,9 +50,9 @@ describe('QEMU -dump-vmstate files', () => {
     edited.port92.Description.minimum_version_id = 2;
     const r = checkCompat(fromDumpJson(json, 'old'), fromDumpJson(edited, 'new'), 'full');
     const found = r.findings.map((x) => `${x.direction}:${x.entry}:${x.rule}`);
-    expect(found).toContain('backward:port92:VERSION_TOO_OLD');
-    expect(found).toContain('forward:port92:VERSION_TOO_NEW');
-    expect(found).toContain('backward:isa-fdc:FIELD_MISSING_ON_DESTINATION');
+    expect(found).toContain('forward:port92:VERSION_TOO_OLD');
+    expect(found).toContain('backward:port92:VERSION_TOO_NEW');
+    expect(found).toContain('forward:isa-fdc:FIELD_MISSING_ON_DESTINATION');
     expect(r.breaking).toBeGreaterThan(0);
   });
 });
@@ -66,21 +72,21 @@ describe('rules on DSL descriptions', () => {
   it('a field appended without a version bump breaks both ways', () => {
     const appended = vmsd({ ...base, fields: [...base.fields, f.u32('c')] });
     expect(rules(set('old', base), set('new', appended))).toEqual([
-      'backward:FIELD_APPENDED_WITHOUT_VERSION_BUMP',
-      'forward:FIELD_MISSING_ON_DESTINATION',
+      'forward:FIELD_APPENDED_WITHOUT_VERSION_BUMP',
+      'backward:FIELD_MISSING_ON_DESTINATION',
     ]);
   });
 
-  it('the same field appended with a version bump breaks only forward (the version is too new for the old side)', () => {
+  it('the same field appended with a version bump breaks only backward (the version is too new for the old side)', () => {
     const bumped = vmsd({
       ...base,
       version_id: 3,
       fields: [...base.fields, f.u32('c', { version: 3 })],
     });
-    expect(rules(set('old', base), set('new', bumped))).toEqual(['forward:VERSION_TOO_NEW']);
+    expect(rules(set('old', base), set('new', bumped))).toEqual(['backward:VERSION_TOO_NEW']);
   });
 
-  it('a new subsection is compatible backward and a break forward', () => {
+  it('a new subsection is compatible forward and a break backward', () => {
     const more = vmsd({
       ...base,
       subsections: [
@@ -89,7 +95,7 @@ describe('rules on DSL descriptions', () => {
       ],
     });
     expect(rules(set('old', base), set('new', more))).toEqual([
-      'forward:SUBSECTION_UNKNOWN_TO_DESTINATION',
+      'backward:SUBSECTION_UNKNOWN_TO_DESTINATION',
     ]);
   });
 
@@ -98,26 +104,24 @@ describe('rules on DSL descriptions', () => {
       ...base,
       fields: [...base.fields.slice(0, 3), f.varray('list', k.u32, { count: 'n', max: 64 })],
     });
-    expect(rules(set('old', base), set('new', grown))).toEqual(['forward:VARRAY_MAX_GREW']);
+    expect(rules(set('old', base), set('new', grown))).toEqual(['backward:VARRAY_MAX_GREW']);
     const wide = vmsd({
       ...base,
       fields: [f.u32('a'), f.u16('b'), f.u32('n'), f.varray('list', k.u32, { count: 'n', max: 8 })],
     });
-    expect(rules(set('old', wide), set('new', base), 'backward')).toEqual([
-      'backward:FIELD_SIZE_CHANGED',
-      'backward:VARRAY_LENGTH_FIELD_SHRANK',
+    expect(rules(set('old', wide), set('new', base), 'forward')).toEqual([
+      'forward:FIELD_SIZE_CHANGED',
+      'forward:VARRAY_LENGTH_FIELD_SHRANK',
     ]);
   });
 
   it('removed fields kept as unused bytes of the same size are fine; of another size they break', () => {
     const kept = vmsd({ ...base, fields: [f.u32('a'), f.unused(2), ...base.fields.slice(2)] });
-    const r = checkCompat(set('old', base), set('new', kept), 'backward');
+    const r = checkCompat(set('old', base), set('new', kept), 'forward');
     expect(r.findings.map((x) => x.rule)).toEqual(['FIELD_REPLACED_BY_UNUSED']);
     expect(r.breaking).toBe(0);
     const wrong = vmsd({ ...base, fields: [f.u32('a'), f.unused(3), ...base.fields.slice(2)] });
-    expect(checkCompat(set('old', base), set('new', wrong), 'backward').breaking).toBeGreaterThan(
-      0,
-    );
+    expect(checkCompat(set('old', base), set('new', wrong), 'forward').breaking).toBeGreaterThan(0);
   });
 
   it('a renamed struct description without subsections is not a break; a renamed subsection is', () => {
@@ -131,8 +135,8 @@ describe('rules on DSL descriptions', () => {
       subsections: [vmsd({ name: 'dev/extra2', version_id: 1, fields: [f.u64('x')] })],
     });
     expect(rules(set('old', base), set('new', c))).toEqual([
-      'backward:SUBSECTION_UNKNOWN_TO_DESTINATION',
       'forward:SUBSECTION_UNKNOWN_TO_DESTINATION',
+      'backward:SUBSECTION_UNKNOWN_TO_DESTINATION',
     ]);
   });
 });

@@ -8,7 +8,8 @@
  * machine type).
  */
 import { fromDumpJson, type CheckSet } from '../src/compat/static/model';
-import { catalogOf, type Catalog } from './catalog';
+import { RULES, type Finding } from '../src/compat/static/rules';
+import { catalogOf, REAL_CATALOG_RELEASES, type Catalog } from './catalog';
 import { dumpVmstateEntry } from './dump-vmstate';
 
 /** The -dump-vmstate JSON this catalog's release would print for the catalog's device classes. */
@@ -39,4 +40,30 @@ export function releaseCheckSetForDump(
  */
 export function unmodelledDeviceClasses(dump: CheckSet, catalogSet: CheckSet): string[] {
   return [...dump.entries.keys()].filter((k) => !catalogSet.entries.has(k)).sort();
+}
+
+/** Whether a release has a device catalog (the real ones) for `vmstate check RELEASE DUMP`. */
+export function hasDeviceCatalog(release: string): boolean {
+  return REAL_CATALOG_RELEASES.includes(release);
+}
+
+/**
+ * The dump side of `vmstate check RELEASE DUMP`, cut to the device classes the catalog models,
+ * and an info finding for each class it does not (counted in the summary, not a break).
+ */
+export function modelledPartOfDump(
+  dump: CheckSet,
+  catalogSet: CheckSet,
+): { dump: CheckSet; notModelled: Finding[] } {
+  const rest = unmodelledDeviceClasses(dump, catalogSet);
+  const entries = new Map([...dump.entries].filter(([k]) => catalogSet.entries.has(k)));
+  const notModelled = rest.map((k): Finding => ({
+    rule: 'DEVICE_CLASS_NOT_MODELLED',
+    severity: RULES.DEVICE_CLASS_NOT_MODELLED.severity,
+    entry: k,
+    path: dump.entries.get(k)!.name,
+    message: `device class '${k}' of ${dump.label} has no description in the ${catalogSet.label} catalog: not compared`,
+    direction: 'forward',
+  }));
+  return { dump: { ...dump, entries }, notModelled };
 }

@@ -24,6 +24,11 @@ export function checkableReleases(): string[] {
   return Object.keys(releasesLib().releases);
 }
 
+/** The machine types a release has (for `--machine` with `--check`). */
+export function releaseMachineTypes(release: string): string[] {
+  return (releasesLib().releases[release]?.machineTypes ?? []).map((m) => m.name);
+}
+
 /**
  * The verdict of the catalog's descriptions: a release refuses a machine type it does not have
  * (or another than its -M), a section it has no description of (only where the catalog is

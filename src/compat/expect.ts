@@ -62,14 +62,14 @@ function subsectionsOf(d: AnyVMSDesc): Map<string, AnyVMSDesc> {
 }
 
 /**
- * `backward` (older release to newer) strengthens the contract: the newer release must load
+ * `forward` (older release to newer) strengthens the contract: the newer release must load
  * whatever the older one sends, so ok is due whenever the source writes a stream at all.
  */
 export function expectedOutcome(
   cache: MigrationCache,
   from: Source,
   to: { readonly release: Release },
-  backward = false,
+  forward = false,
 ): Expectation {
   const srcSide = cache.side(from.release, from.machine);
   if (!srcSide)
@@ -134,7 +134,7 @@ export function expectedOutcome(
         );
     }
   }
-  if (backward) {
+  if (forward) {
     const all = [...lacking, ...unknownToDestination];
     return all.length ? { kind: 'ok', lacking: all } : { kind: 'ok' };
   }

@@ -22,13 +22,13 @@ import {
 import type { Platform } from './platform';
 import type { Release } from './release';
 
-export type Direction = 'backward' | 'forward' | 'same';
+export type Direction = 'forward' | 'backward' | 'same';
 
 export interface Cell {
   readonly from: Release;
   readonly to: Release;
   readonly machine: string;
-  /** backward: older release to newer (upgrade); forward: newer to older (on the older machine type). */
+  /** forward: older release to newer (upgrade); backward: newer to older (on the older machine type). */
   readonly direction: Direction;
 }
 
@@ -103,7 +103,7 @@ export function machinesFor(
 
 export function directionOf(platform: Platform, a: Release, b: Release): Direction {
   const c = platform.compareReleases(a, b);
-  return c < 0 ? 'backward' : c > 0 ? 'forward' : 'same';
+  return c < 0 ? 'forward' : c > 0 ? 'backward' : 'same';
 }
 
 export function matrixCells(
@@ -121,12 +121,7 @@ export function matrixCells(
 export function checkMigration(vm: GeneratedVm, cell: Cell, cache = new MigrationCache(vm)) {
   const from = { release: cell.from, machine: cell.machine };
   const outcome = migrate(vm, from, { release: cell.to }, cache);
-  const expected = expectedOutcome(
-    cache,
-    from,
-    { release: cell.to },
-    cell.direction === 'backward',
-  );
+  const expected = expectedOutcome(cache, from, { release: cell.to }, cell.direction === 'forward');
   return { outcome, expected, violation: violation(outcome, expected) };
 }
 

@@ -20,7 +20,8 @@ export function registerCheck(program: Command): void {
     )
     .option(
       '--mode <mode>',
-      'backward (NEW loads what OLD writes), forward (OLD loads what NEW writes, on the old machine type) or full',
+      'forward (NEW loads what OLD writes: a forward migration, older -> newer), backward (OLD loads what NEW writes, ' +
+        'on the old machine type: what QEMU calls a backward migration, newer -> older) or full (both)',
       'full',
     )
     .option('--json', 'print the report as JSON (same as --error-format json)')

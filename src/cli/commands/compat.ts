@@ -8,8 +8,8 @@ export function registerCompat(program: Command): void {
     .command('compat')
     .description(
       'migrate random VMs between simulated releases over a release x release x machine-type matrix and check the ' +
-        "migration property, QEMU's contract: never lossy or a crash; older -> newer ok; newer -> older (what QEMU calls " +
-        'a backward migration) on the older machine type ok unless the VM uses a guest or host feature the older release ' +
+        "migration property, QEMU's contract: never lossy or a crash; older -> newer (a forward migration) ok; newer -> " +
+        'older (what QEMU calls a backward migration) on the older machine type ok unless the VM uses a guest or host feature the older release ' +
         'lacks; prints counts per outcome and a shrunk counterexample per failing cell (exit 1 when one fails)',
     )
     .option(

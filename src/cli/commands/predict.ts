@@ -7,12 +7,14 @@ export function registerPredict(program: Command): void {
     .description(
       'load a migration stream the way QEMU RELEASE on machine type M would, without running it: ' +
         'ok, refused (with the lines QEMU prints, the section and the field to blame) or lossy ' +
-        '(exit 0 ok, 1 refused or lossy, 2 usage or a release/machine type the catalog does not know, 3 malformed stream)',
+        '(exit 0 ok, 1 refused or lossy, 2 usage or a release/machine type the catalog does not know, 3 malformed stream). ' +
+        'Directions as QEMU names them: --to an older release than the one that wrote the stream is a backward migration ' +
+        '(newer -> older, on the older machine type), --to a newer one a forward migration',
     )
     .argument('<file>', 'the stream (a file, or - for stdin)')
     .requiredOption(
       '--to <release>',
-      'the destination release (see --help for those the catalog knows)',
+      'the destination release (see --help for those the catalog knows); older than the source: a backward migration',
     )
     .option('--machine <type>', "the destination's -machine (default: the one the stream names)")
     .option(

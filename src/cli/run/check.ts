@@ -14,6 +14,14 @@ import {
 import { checkCompat, formatReport, type CheckMode } from '../../compat/static/check';
 import { neededOnOldMachineHook, releaseCheckSet } from '../../compat/static/release-set';
 import { x86Platform } from '../../../vmstate/platform';
+import {
+  hasDeviceCatalog,
+  modelledPartOfDump,
+  releaseCheckSetForDump,
+} from '../../../vmstate/catalog-check-set';
+import { findMachine } from '../../compat/release';
+import type { CheckSet } from '../../compat/static/model';
+import type { Finding } from '../../compat/static/rules';
 import { BadInputFile, reportBadInput, resolveOperand, type Operand } from './resolve';
 
 export interface CheckCliOptions {
@@ -27,7 +35,7 @@ export interface CheckCliOptions {
   readonly errorFormat?: string;
 }
 
-const MODES: readonly CheckMode[] = ['backward', 'forward', 'full'];
+const MODES: readonly CheckMode[] = ['forward', 'backward', 'full'];
 
 export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions): number {
   const mode = (opts.mode ?? 'full') as CheckMode;
@@ -45,18 +53,42 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
     if (e instanceof BadInputFile) return reportBadInput(e);
     throw e;
   }
-  const setOf = (o: Operand) => (o.kind === 'release' ? releaseCheckSet(o.release) : o.set);
+  // A real release against a dump: the release's device catalog on the dump's machine type,
+  // and the dump cut to the device classes the catalog models (the rest are info findings).
+  const notModelled: Finding[] = [];
+  const built = new Map<Operand, CheckSet>();
+  const setOf = (o: Operand, other: Operand): CheckSet => {
+    let set = built.get(o);
+    if (!set) built.set(o, (set = buildSet(o, other)));
+    return set;
+  };
+  const buildSet = (o: Operand, other: Operand): CheckSet => {
+    if (o.kind === 'dump') {
+      if (other.kind !== 'release' || !hasDeviceCatalog(other.release.name)) return o.set;
+      const part = modelledPartOfDump(o.set, setOf(other, o));
+      notModelled.push(...part.notModelled);
+      return part.dump;
+    }
+    if (other.kind !== 'dump' || !hasDeviceCatalog(o.release.name))
+      return releaseCheckSet(o.release);
+    const machine = other.set.machine;
+    if (machine === undefined || !findMachine(o.release, machine))
+      throw new UsageError(
+        `check: release ${o.release.name} has no machine type ${machine === undefined ? '(the dump names none)' : `'${machine}'`}, which ${other.label} was dumped on`,
+      );
+    return releaseCheckSetForDump(o.release.name, machine);
+  };
   // The other side of a subsection the destination lacks: a release, or the machine type a dump was made with.
   const destinationOf = (o: Operand) => (o.kind === 'release' ? o.release : o.set.machine);
   const hooks = {
-    backward:
+    forward:
       oldOp.kind === 'release'
         ? neededOnOldMachineHook(oldOp.release, destinationOf(newOp), {
             samples,
             platform: x86Platform,
           })
         : undefined,
-    forward:
+    backward:
       newOp.kind === 'release'
         ? neededOnOldMachineHook(newOp.release, destinationOf(oldOp), {
             samples,
@@ -87,7 +119,11 @@ export function runCheck(oldSpec: string, newSpec: string, opts: CheckCliOptions
       return 3;
     }
   }
-  const report = applyIgnores(checkCompat(setOf(oldOp), setOf(newOp), mode, hooks), ignores);
+  const checked = checkCompat(setOf(oldOp, newOp), setOf(newOp, oldOp), mode, hooks);
+  const report = applyIgnores(
+    { ...checked, findings: [...checked.findings, ...notModelled] },
+    ignores,
+  );
   if (format === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (format === 'github-actions')
     process.stdout.write(githubAnnotations(report, newOp.kind === 'release' ? undefined : newSpec));

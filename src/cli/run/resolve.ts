@@ -4,6 +4,7 @@
  * a QEMU -dump-vmstate JSON file.
  */
 import * as fs from 'fs';
+import * as zlib from 'zlib';
 import { UsageError } from '../../errors';
 import { DESIGN_NAMES, designs, RELEASE_NAMES, releases } from '../../../vmstate/releases';
 import type { Release } from '../../../vmstate/releases/types';
@@ -56,11 +57,13 @@ export function resolveOperand(spec: string, what: string, dumps = true): Operan
       throw e;
     }
   }
-  if (dumps && spec.endsWith('.json')) {
+  if (dumps && /\.json(\.gz)?$/.test(spec)) {
     let text: string;
     try {
-      text = fs.readFileSync(spec, 'utf8');
+      const bytes = fs.readFileSync(spec);
+      text = (spec.endsWith('.gz') ? gunzipOrBad(spec, bytes) : bytes).toString('utf8');
     } catch (e) {
+      if (e instanceof BadInputFile) throw e;
       // A path that cannot be opened is a usage error (exit 2); its content is the input's (3).
       throw new UsageError(
         `cannot open ${spec}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
@@ -87,6 +90,14 @@ export function resolveOperand(spec: string, what: string, dumps = true): Operan
   throw new UsageError(
     `${what}: unknown release '${spec}' (${operandHelp()}${dumps ? ', or a -dump-vmstate .json file' : ''})`,
   );
+}
+
+function gunzipOrBad(spec: string, bytes: Buffer): Buffer {
+  try {
+    return zlib.gunzipSync(bytes, { maxOutputLength: 256 << 20 });
+  } catch (e) {
+    throw new BadInputFile(spec, `${spec}: not gzip data: ${(e as Error).message}`);
+  }
 }
 
 /** Prints a BadInputFile as the CLI does and gives its exit code (3). */

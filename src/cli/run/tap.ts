@@ -55,6 +55,10 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     throw new UsageError(
       `--check: no release '${o.check}' (releases: ${verdicts!.checkableReleases().join(', ')})`,
     );
+  if (o.machine !== undefined && !verdicts!.releaseMachineTypes(o.check!).includes(o.machine))
+    throw new UsageError(
+      `--machine: release ${o.check} has no machine type '${o.machine}' (e.g. ${verdicts!.releaseMachineTypes(o.check!).slice(0, 4).join(', ')}, ...)`,
+    );
   const acceptTimeout = Number(o.acceptTimeout ?? '120');
   if (!Number.isFinite(acceptTimeout) || acceptTimeout <= 0)
     throw new UsageError(`--accept-timeout must be a number of seconds (got '${o.acceptTimeout}')`);

@@ -100,7 +100,7 @@ export function checkReleases(
   opts: SamplingOptions,
 ): CheckReport {
   return checkCompat(releaseCheckSet(oldRelease), releaseCheckSet(newRelease), mode, {
-    backward: neededOnOldMachineHook(oldRelease, newRelease, opts),
-    forward: neededOnOldMachineHook(newRelease, oldRelease, opts),
+    forward: neededOnOldMachineHook(oldRelease, newRelease, opts),
+    backward: neededOnOldMachineHook(newRelease, oldRelease, opts),
   });
 }

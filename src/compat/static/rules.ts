@@ -12,11 +12,11 @@ export interface Finding {
   /** Path inside it: description names, fields, subsections. */
   path: string;
   message: string;
-  /** 'backward' (old stream into the new side) or 'forward' (new stream into the old side). */
+  /** 'forward' (old stream into the new side) or 'backward' (new stream into the old side). */
   direction: Direction;
 }
 
-export type Direction = 'backward' | 'forward';
+export type Direction = 'forward' | 'backward';
 
 /** Every rule the checker knows, with what it means. README lists them from here. */
 export const RULES = {
@@ -25,9 +25,25 @@ export const RULES = {
     about:
       'a section the source sends does not exist on the destination ("Unknown savevm section")',
   },
-  MACHINE_TYPE_DIFFERS: {
+  DEVICE_CLASS_MISSING: {
     severity: 'warning',
-    about: 'the two sides were dumped with different machine types',
+    about:
+      "a device class of the source's dump is not in the destination's: the destination cannot create such a device (a VM with it does not start there, so nothing migrates), or registers that state outside the class, which no dump shows (`vmstate predict` on a stream checks it)",
+  },
+  DEVICE_CLASS_NOT_MODELLED: {
+    severity: 'info',
+    about:
+      "a device class of the dump that the release's device catalog does not describe (`vmstate check RELEASE DUMP`): not compared",
+  },
+  DEVICE_UNMIGRATABLE: {
+    severity: 'warning',
+    about:
+      "one side's description has no field and no subsection, which is how QEMU declares a device `unmigratable`: a VM with it is blocked from migrating from that release, and a dump cannot say more",
+  },
+  MACHINE_TYPE_DIFFERS: {
+    severity: 'break',
+    about:
+      "the two sides are on different machine types: QEMU refuses the stream at its configuration section (\"Machine type received is 'X' and local is 'Y'\")",
   },
   VERSION_TOO_NEW: {
     severity: 'break',
@@ -91,6 +107,16 @@ export const RULES = {
     severity: 'break',
     about: "the field holding a variable array's length got narrower on the destination",
   },
+  SUBSECTION_UNKNOWN_TO_DESTINATION_IF_NEEDED: {
+    severity: 'warning',
+    about:
+      "the source's dump has a subsection the destination does not know: the load is refused whenever its needed() holds, which a -dump-vmstate file does not say (`vmstate predict` on a stream does)",
+  },
+  SUBSECTION_DIFFERS_IF_NEEDED: {
+    severity: 'warning',
+    about:
+      "a subsection of the source's dump loads differently on the destination (its version, its fields): refused whenever its needed() holds, which a dump does not say",
+  },
   SUBSECTION_UNKNOWN_TO_DESTINATION: {
     severity: 'break',
     about:
@@ -123,6 +149,8 @@ export interface CheckHooks {
   neededOnOldMachine?(entry: string, parent: CheckDesc, sub: CheckDesc): string | false | undefined;
   /** What neededOnOldMachine looked at (e.g. `306 VMs on pc-q35-7.2, pc-i440fx-7.2`), for its findings. */
   sampling?(): string;
+  /** The source is a -dump-vmstate file: it says nothing of needed(). */
+  sourceIsDump?: boolean;
 }
 
 /** Compares what `src` writes with what `dst` reads, for every entry of `src`. */
@@ -139,9 +167,9 @@ export function compareSets(
   if (src.machine && dst.machine && src.machine !== dst.machine)
     add(
       'MACHINE_TYPE_DIFFERS',
-      '',
-      '',
-      `source machine ${src.machine}, destination machine ${dst.machine}`,
+      'configuration',
+      'configuration',
+      `Machine type received is '${src.machine}' and local is '${dst.machine}'`,
     );
 
   const byVmsdName = new Map<string, string>();
@@ -152,15 +180,33 @@ export function compareSets(
     const dkey = dst.entries.has(key) ? key : byVmsdName.get(s.name);
     const d = dkey === undefined ? undefined : dst.entries.get(dkey);
     if (!d) {
+      if (dst.origin === 'dump')
+        add(
+          'DEVICE_CLASS_MISSING',
+          key,
+          s.name,
+          `device class '${key}' (${s.name}) is not in ${dst.label}`,
+        );
+      else
+        add(
+          'SECTION_MISSING',
+          key,
+          s.name,
+          `section '${key}' (${s.name}) does not exist on ${dst.label}`,
+        );
+      continue;
+    }
+    const empty = (x: CheckDesc) => x.fields.length === 0 && x.subsections.length === 0;
+    if (src.origin === 'dump' && dst.origin === 'dump' && empty(s) !== empty(d)) {
       add(
-        'SECTION_MISSING',
+        'DEVICE_UNMIGRATABLE',
         key,
         s.name,
-        `section '${key}' (${s.name}) does not exist on ${dst.label}`,
+        `'${s.name}' has no field on the ${empty(s) ? 'source' : 'destination'} (unmigratable there)`,
       );
       continue;
     }
-    compareDesc(s, d, key, s.name, true, add, hooks);
+    compareDesc(s, d, key, s.name, true, add, { ...hooks, sourceIsDump: src.origin === 'dump' });
   }
   return out;
 }
@@ -193,22 +239,25 @@ function compareDesc(
       );
   }
   // A version outside the window is refused before any field is read: nothing below it matters.
-  if (s.version_id > d.version_id)
+  // A struct's version is not on the wire (QEMU loads a VMSTATE_STRUCT at the destination's
+  // own version): each side reads and writes the fields of its own version.
+  if (!onWireName) {
+    compareFields(s, d, entry, path, add, hooks, d.version_id);
+  } else if (s.version_id > d.version_id)
     return add(
       'VERSION_TOO_NEW',
       entry,
       path,
       `source version ${s.version_id} > destination version_id ${d.version_id}`,
     );
-  if (s.version_id < d.minimum_version_id)
+  else if (s.version_id < d.minimum_version_id)
     return add(
       'VERSION_TOO_OLD',
       entry,
       path,
       `source version ${s.version_id} < destination minimum_version_id ${d.minimum_version_id}`,
     );
-
-  compareFields(s, d, entry, path, add, hooks);
+  else compareFields(s, d, entry, path, add, hooks, s.version_id);
 
   for (const sub of s.subsections) {
     const other = d.subsections.find((x) => x.name === sub.name);
@@ -225,7 +274,14 @@ function compareDesc(
         continue;
       }
       const sampled = hooks.neededOnOldMachine?.(entry, s, sub);
-      if (sampled === false)
+      if (sampled === undefined && hooks.sourceIsDump)
+        add(
+          'SUBSECTION_UNKNOWN_TO_DESTINATION_IF_NEEDED',
+          entry,
+          subPath,
+          `subsection '${sub.name}' not found on the destination: refused whenever the source sends it (its needed() holds)`,
+        );
+      else if (sampled === false)
         add(
           'SUBSECTION_NEVER_NEEDED_ON_OLD_MACHINE',
           entry,
@@ -248,13 +304,56 @@ function compareDesc(
         );
       continue;
     }
-    compareDesc(sub, other, entry, subPath, true, add, hooks);
+    if (!hooks.sourceIsDump) {
+      compareDesc(sub, other, entry, subPath, true, add, hooks);
+      continue;
+    }
+    // A dump does not say when a subsection is sent: what would break its load breaks only
+    // while its needed() holds.
+    compareDesc(
+      sub,
+      other,
+      entry,
+      subPath,
+      true,
+      (rule, e, p, message) =>
+        RULES[rule].severity === 'break'
+          ? add('SUBSECTION_DIFFERS_IF_NEEDED', e, p, `${rule}: ${message}`)
+          : add(rule, e, p, message),
+      hooks,
+    );
   }
 }
 
 /** The fields a stream of `version` carries, in order (test-gated fields may or may not be there). */
 function wireFields(d: CheckDesc, version: number): CheckField[] {
   return d.fields.filter((f) => f.field_exists || f.version_id <= version);
+}
+
+/**
+ * How many of `fields` from `from` an unused placeholder of `size` bytes stands for: up to the
+ * field named like the one after the placeholder (`next`), or, without one, by adding up sizes.
+ * A field whose count an older dump format does not give counts as at least one element.
+ */
+function spanOfUnused(
+  fields: CheckField[],
+  from: number,
+  size: number,
+  next: CheckField | undefined,
+): { end: number; bytes: number; exact: boolean } | undefined {
+  const resync =
+    next && !next.unused ? fields.findIndex((x, k) => k > from && x.name === next.name) : -1;
+  let bytes = 0;
+  let exact = true;
+  for (let k = from; k < fields.length; k++) {
+    if (resync >= 0 ? k === resync : bytes >= size) return { end: k, bytes, exact };
+    const f = fields[k];
+    const n = fieldWireSize(f);
+    if (n === undefined) return undefined;
+    if (f.numUnknown) exact = false;
+    bytes += n;
+  }
+  return resync < 0 && bytes >= size ? { end: fields.length, bytes, exact } : undefined;
 }
 
 function compareFields(
@@ -264,38 +363,43 @@ function compareFields(
   path: string,
   add: Add,
   hooks: CheckHooks,
+  destinationVersion: number,
 ): void {
-  const version = s.version_id;
-  const sf = wireFields(s, version);
-  const df = wireFields(d, version);
+  const sf = wireFields(s, s.version_id);
+  const df = wireFields(d, destinationVersion);
   let i = 0;
   let j = 0;
   while (i < sf.length && j < df.length) {
     const a = sf[i];
     const b = df[j];
     const at = `${path} > ${a.name}`;
-    // Removed fields kept as an unused placeholder of the same total size (QEMU's recommended way).
-    if (b.unused && !a.unused) {
-      let total = 0;
-      let k = i;
-      while (k < sf.length && total < b.size) {
-        const size = fieldWireSize(sf[k]);
-        if (size === undefined) break;
-        total += size;
-        k++;
-      }
-      if (total === b.size) {
+    // Removed fields kept as an unused placeholder of the same total size (QEMU's recommended
+    // way), on either side: the other side's fields in its place carry the same bytes.
+    if (a.unused !== b.unused) {
+      const [fields, from, placeholder, next] = b.unused
+        ? [sf, i, b, df[j + 1]]
+        : [df, j, a, sf[i + 1]];
+      const span = spanOfUnused(fields, from, placeholder.size, next);
+      if (span && (span.exact ? span.bytes === placeholder.size : span.bytes <= placeholder.size)) {
+        const names = fields
+          .slice(from, span.end)
+          .map((x) => x.name)
+          .join(', ');
         add(
           'FIELD_REPLACED_BY_UNUSED',
           entry,
           at,
-          `${sf
-            .slice(i, k)
-            .map((x) => x.name)
-            .join(', ')} (${total} bytes) became unused bytes`,
+          b.unused
+            ? `${names} (${placeholder.size} bytes) became unused bytes`
+            : `unused bytes (${placeholder.size}) on the source are ${names} on the destination`,
         );
-        i = k;
-        j++;
+        if (b.unused) {
+          i = span.end;
+          j++;
+        } else {
+          i++;
+          j = span.end;
+        }
         continue;
       }
     }
@@ -310,13 +414,29 @@ function compareFields(
     i++;
     j++;
   }
-  for (; i < sf.length; i++)
-    add(
-      'FIELD_MISSING_ON_DESTINATION',
-      entry,
-      `${path} > ${sf[i].name}`,
-      `the destination has no field where the source writes '${sf[i].name}'`,
-    );
+  // A newer struct version (not on the wire: such a device sends its version in a field of
+  // its own) whose destination ends in test-gated fields: those tests decide what it reads.
+  const testsDecide =
+    s.version_id > destinationVersion && df.length > 0 && df[df.length - 1].field_exists;
+  for (; i < sf.length; i++) {
+    const a = sf[i];
+    if (a.field_exists || testsDecide)
+      add(
+        'FIELD_TEST_CHANGED',
+        entry,
+        `${path} > ${a.name}`,
+        a.field_exists
+          ? `the source writes '${a.name}' when its test holds, and the destination has no field for it`
+          : `the source writes '${a.name}' after the destination's last field; the destination's test-gated '${df[df.length - 1].name}' decides what it reads (a dump cannot say)`,
+      );
+    else
+      add(
+        'FIELD_MISSING_ON_DESTINATION',
+        entry,
+        `${path} > ${a.name}`,
+        `the destination has no field where the source writes '${a.name}'`,
+      );
+  }
   for (; j < df.length; j++) {
     const b = df[j];
     const rule = b.field_exists ? 'FIELD_TEST_CHANGED' : 'FIELD_APPENDED_WITHOUT_VERSION_BUMP';
@@ -324,7 +444,7 @@ function compareFields(
       rule,
       entry,
       `${path} > ${b.name}`,
-      `the destination reads '${b.name}' (version_id ${b.version_id}) from a version ${version} stream that does not carry it`,
+      `the destination reads '${b.name}' (version_id ${b.version_id}) from a version ${s.version_id} stream that does not carry it`,
     );
   }
 }
