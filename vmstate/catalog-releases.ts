@@ -78,6 +78,14 @@ export interface ReleaseData {
   readonly vmdescStyle: { readonly writer: 'json' | 'qjson'; readonly lastIndex: boolean };
   /** Its -dump-vmstate prints `num` for fixed-count arrays (10.0 does, 7.2 and 5.2 do not). */
   readonly dumpNum: boolean;
+  /**
+   * The machine types the catalog is checked on: those of the real-releases issue that the
+   * release has (every real release's newest pc and q35, pc-q35-7.2, pc-q35-5.2, pc-i440fx-4.2,
+   * pc-q35-3.1), newest of each chipset first.
+   */
+  readonly machineTypes: readonly string[];
+  /** MIG_CMD_MAX - 1: the highest migration command it knows (10 RECV_BITMAP, 11 SWITCHOVER_START). */
+  readonly maxCommand: number;
 }
 
 const both: readonly Chipset[] = ['pc', 'q35'];
@@ -150,6 +158,8 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     vmdescConfiguration: false,
     vmdescStyle: { writer: 'qjson', lastIndex: true },
     dumpNum: false,
+    machineTypes: ['pc-i440fx-5.2', 'pc-q35-5.2', 'pc-i440fx-4.2', 'pc-q35-3.1'],
+    maxCommand: 10,
   },
   '7.2': {
     release: '7.2',
@@ -158,6 +168,15 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     vmdescConfiguration: false,
     vmdescStyle: { writer: 'json', lastIndex: true },
     dumpNum: false,
+    machineTypes: [
+      'pc-i440fx-7.2',
+      'pc-q35-7.2',
+      'pc-i440fx-5.2',
+      'pc-q35-5.2',
+      'pc-i440fx-4.2',
+      'pc-q35-3.1',
+    ],
+    maxCommand: 10,
   },
   '10.0': {
     release: '10.0',
@@ -172,6 +191,17 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     vmdescConfiguration: true,
     vmdescStyle: { writer: 'json', lastIndex: false },
     dumpNum: true,
+    machineTypes: [
+      'pc-i440fx-10.0',
+      'pc-q35-10.0',
+      'pc-i440fx-7.2',
+      'pc-q35-7.2',
+      'pc-i440fx-5.2',
+      'pc-q35-5.2',
+      'pc-i440fx-4.2',
+      'pc-q35-3.1',
+    ],
+    maxCommand: 11,
   },
 };
 
