@@ -14,6 +14,7 @@ import { writeFileAtomically } from '../src/stream/atomic-file';
 import { cellState, renderRealMatrixHtml } from '../tests/support/real-matrix-html';
 import {
   REDUCED,
+  selectionCells,
   matrixCells,
   matrixJson,
   runRealMatrix,
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     reduced?: boolean;
     keepStreams?: string;
   }>();
-  let cells = matrixCells(o.reduced ? REDUCED : {});
+  let cells = o.reduced ? selectionCells(REDUCED) : matrixCells();
   if (o.shard) {
     const m = /^(\d+)\/(\d+)$/.exec(o.shard);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))

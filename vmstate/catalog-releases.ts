@@ -9,6 +9,7 @@ import type { PmConfig } from './devices/acpi';
 import { acpiBuild } from './devices/acpi_build';
 import { ich9Ahci, ich9AhciUnsignedPorts } from './devices/ahci';
 import { apic } from './devices/apic';
+import { audioState } from './devices/audio';
 import { cpuCommon } from './devices/cpu_common';
 import { e1000 } from './devices/e1000';
 import { e1000e, e1000eTimadj } from './devices/e1000e';
@@ -63,6 +64,11 @@ export interface SectionData {
   readonly machines: readonly Chipset[];
   /** The x86 CPU: its receiver starts from the reset state. */
   readonly cpu?: boolean;
+  /**
+   * The instance id every instance registers with (a fixed id, not VMSTATE_INSTANCE_ID_ANY):
+   * the release knows no other instance of the section ("Unknown savevm section or instance").
+   */
+  readonly fixedInstance?: number;
 }
 
 export interface ReleaseData {
@@ -130,7 +136,9 @@ const SECTIONS_7_2: readonly SectionData[] = [
   { name: 'parallel_isa', desc: parallelIsa, qomType: 'isa-parallel', machines: both },
   { name: 'e1000', desc: e1000, qomType: 'e1000', machines: pcOnly },
   { name: 'e1000e', desc: e1000e, qomType: 'e1000e', machines: q35Only },
-  { name: 'slirp', desc: slirp, legacy: true, machines: both },
+  // Every -netdev user registers its slirp state as instance 0 up to 7.2; 10.0 numbers them.
+  { name: 'slirp', desc: slirp, legacy: true, machines: both, fixedInstance: 0 },
+  { name: 'audio', desc: audioState, machines: both },
   // Devices of the device-rich configuration (streams/configurations.ts).
   { name: 'usb-ptr', desc: usbPointer, qomType: 'usb-tablet', machines: both },
   { name: 'usb-kbd', desc: usbKeyboard, qomType: 'usb-kbd', machines: both },
@@ -186,6 +194,7 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       e1000e: { desc: e1000eTimadj },
       globalstate: { desc: globalStateSuspended },
       ich9_ahci: { desc: ich9AhciUnsignedPorts },
+      slirp: { fixedInstance: undefined },
     }),
     pm: {},
     vmdescConfiguration: true,

@@ -58,6 +58,8 @@ export interface CatalogEntry {
    * other than zero (the x86 CPU's reset state). Absent: the description's initial state.
    */
   readonly receiverState?: (ctx: Ctx) => State;
+  /** The one instance id the release registers the section with (SectionData.fixedInstance). */
+  readonly fixedInstance?: number;
 }
 
 export interface Catalog {
@@ -147,6 +149,7 @@ export function catalogOf(
       qomType: s.qomType,
       legacy: s.legacy,
       machines: s.machines,
+      fixedInstance: s.fixedInstance,
       ...(s.cpu ? { receiverState: (ctx: Ctx) => cpuResetState(ctx as X86Ctx) } : {}),
     });
   const add = (e: CatalogEntry) => entries.set(e.name, e);

@@ -11,7 +11,7 @@
  */
 import type { Ctx } from '../src/dsl/kind';
 import type { LoadPlatform, PlatformCatalog, PlatformSection } from '../src/predict/platform';
-import { catalogCtx, catalogOf, type Catalog } from './catalog';
+import { catalogCtx, catalogOf, sectionName, type Catalog } from './catalog';
 import { RELEASES } from './catalog-releases';
 import { designs, releases } from './releases';
 import { findMachine, machineCtx } from './releases/generate';
@@ -54,8 +54,9 @@ function deviceCatalogSource(
         ctx,
         iterative: ['ram'],
         maxCommand,
-        section: (idstr): PlatformSection | undefined => {
+        section: (idstr, instance): PlatformSection | undefined => {
           const e = catalog.lookup(idstr);
+          if (e?.fixedInstance !== undefined && instance !== e.fixedInstance) return undefined;
           return (
             e && {
               desc: e.desc,
@@ -64,6 +65,13 @@ function deviceCatalogSource(
             }
           );
         },
+        // The destination runs the source's command line: a section the catalog lacks is a
+        // device it has but the catalog does not describe (an instance the catalog's entry
+        // rules out is one the release does not register).
+        undescribed: (idstr) =>
+          catalog.lookup(idstr)
+            ? undefined
+            : `the ${release} catalog has no description of section '${sectionName(idstr)}'`,
       };
     },
   };
