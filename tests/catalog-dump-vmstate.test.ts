@@ -72,6 +72,7 @@ describe.each(['pc', 'q35'] as const)('-dump-vmstate of %s', (machine) => {
         'PCIBUS',
         'acpi_build',
         'apic',
+        'audio',
         'cpu',
         'cpu_common',
         'globalstate',
