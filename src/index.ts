@@ -91,6 +91,7 @@ export {
   type PredictedLoss,
   type RefusalReason,
   type PredictInput,
+  type UndescribedSection,
 } from './predict/predict';
 export type { LoadPlatform, PlatformSection, PlatformCatalog } from './predict/platform';
 export { fileSource, bytesSource, readableSource, type ChunkSource } from './stream/source';

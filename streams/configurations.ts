@@ -120,7 +120,7 @@ export const CONFIGURATIONS: readonly Configuration[] = [
 ];
 
 /** Writes the configuration's disk images (zero-filled raw files) into `dir`. */
-export function writeImages(configuration: Configuration, dir: string): void {
+export function writeImages(configuration: Pick<Configuration, 'images'>, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, size] of Object.entries(configuration.images ?? {}))
     fs.writeFileSync(path.join(dir, name), new Uint8Array(size));

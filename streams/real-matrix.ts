@@ -14,6 +14,7 @@ import { writeFileAtomically } from '../src/stream/atomic-file';
 import { cellState, renderRealMatrixHtml } from '../tests/support/real-matrix-html';
 import {
   REDUCED,
+  selectionCells,
   matrixCells,
   matrixJson,
   runRealMatrix,
@@ -27,9 +28,16 @@ async function main(): Promise<void> {
     .option('--shard <k/n>', 'run only the K-th of N shares of the cells')
     .option('--jobs <n>', 'QEMUs at a time', String(os.cpus().length))
     .option('--reduced', 'the CI slice instead of the whole matrix')
+    .option('--keep-streams <dir>', 'keep the captured source streams in DIR (default: removed)')
     .parse();
-  const o = program.opts<{ out: string; shard?: string; jobs: string; reduced?: boolean }>();
-  let cells = matrixCells(o.reduced ? REDUCED : {});
+  const o = program.opts<{
+    out: string;
+    shard?: string;
+    jobs: string;
+    reduced?: boolean;
+    keepStreams?: string;
+  }>();
+  let cells = o.reduced ? selectionCells(REDUCED) : matrixCells();
   if (o.shard) {
     const m = /^(\d+)\/(\d+)$/.exec(o.shard);
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
@@ -40,6 +48,7 @@ async function main(): Promise<void> {
   const report = await runRealMatrix(cells, {
     concurrency: Number(o.jobs),
     shard: o.shard,
+    dir: o.keepStreams && (fs.mkdirSync(o.keepStreams, { recursive: true }), o.keepStreams),
     onCell: (r) => process.stderr.write(`[${++done}/${cells.length}] ${cellState(r)}  ${r.cell.id}\n`),
   });
   fs.mkdirSync(o.out, { recursive: true });

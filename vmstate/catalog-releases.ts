@@ -79,6 +79,11 @@ export interface SectionData {
   readonly cpu?: boolean;
   /** The receiving device's state before a load, when it holds what no stream carries. */
   readonly receiver?: (ctx: Ctx) => State;
+  /**
+   * The instance id every instance registers with (a fixed id, not VMSTATE_INSTANCE_ID_ANY):
+   * the release knows no other instance of the section ("Unknown savevm section or instance").
+   */
+  readonly fixedInstance?: number;
 }
 
 export interface ReleaseData {
@@ -94,6 +99,14 @@ export interface ReleaseData {
   readonly vmdescStyle: { readonly writer: 'json' | 'qjson'; readonly lastIndex: boolean };
   /** Its -dump-vmstate prints `num` for fixed-count arrays (10.0 does, 7.2 and 5.2 do not). */
   readonly dumpNum: boolean;
+  /**
+   * The machine types the catalog is checked on: those of the real-releases issue that the
+   * release has (every real release's newest pc and q35, pc-q35-7.2, pc-q35-5.2, pc-i440fx-4.2,
+   * pc-q35-3.1), newest of each chipset first.
+   */
+  readonly machineTypes: readonly string[];
+  /** MIG_CMD_MAX - 1: the highest migration command it knows (10 RECV_BITMAP, 11 SWITCHOVER_START). */
+  readonly maxCommand: number;
 }
 
 const both: readonly Chipset[] = ['pc', 'q35'];
@@ -138,7 +151,8 @@ const SECTIONS_7_2: readonly SectionData[] = [
   { name: 'parallel_isa', desc: parallelIsa, qomType: 'isa-parallel', machines: both },
   { name: 'e1000', desc: e1000, qomType: 'e1000', machines: pcOnly },
   { name: 'e1000e', desc: e1000e, qomType: 'e1000e', machines: q35Only },
-  { name: 'slirp', desc: slirp, legacy: true, machines: both },
+  // Every -netdev user registers its slirp state as instance 0 up to 7.2; 10.0 numbers them.
+  { name: 'slirp', desc: slirp, legacy: true, machines: both, fixedInstance: 0 },
   // Devices of the device-rich configuration (streams/configurations.ts).
   { name: 'usb-ptr', desc: usbPointer, qomType: 'usb-tablet', machines: both },
   { name: 'usb-kbd', desc: usbKeyboard, qomType: 'usb-kbd', machines: both },
@@ -193,6 +207,8 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     vmdescConfiguration: false,
     vmdescStyle: { writer: 'qjson', lastIndex: true },
     dumpNum: false,
+    machineTypes: ['pc-i440fx-5.2', 'pc-q35-5.2', 'pc-i440fx-4.2', 'pc-q35-3.1'],
+    maxCommand: 10,
   },
   '7.2': {
     release: '7.2',
@@ -201,6 +217,15 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
     vmdescConfiguration: false,
     vmdescStyle: { writer: 'json', lastIndex: true },
     dumpNum: false,
+    machineTypes: [
+      'pc-i440fx-7.2',
+      'pc-q35-7.2',
+      'pc-i440fx-5.2',
+      'pc-q35-5.2',
+      'pc-i440fx-4.2',
+      'pc-q35-3.1',
+    ],
+    maxCommand: 10,
   },
   '10.0': {
     release: '10.0',
@@ -210,11 +235,23 @@ export const RELEASES: Readonly<Record<string, ReleaseData>> = {
       e1000e: { desc: e1000eTimadj },
       globalstate: { desc: globalStateSuspended },
       ich9_ahci: { desc: ich9AhciUnsignedPorts },
+      slirp: { fixedInstance: undefined },
     }),
     pm: {},
     vmdescConfiguration: true,
     vmdescStyle: { writer: 'json', lastIndex: false },
     dumpNum: true,
+    machineTypes: [
+      'pc-i440fx-10.0',
+      'pc-q35-10.0',
+      'pc-i440fx-7.2',
+      'pc-q35-7.2',
+      'pc-i440fx-5.2',
+      'pc-q35-5.2',
+      'pc-i440fx-4.2',
+      'pc-q35-3.1',
+    ],
+    maxCommand: 11,
   },
 };
 

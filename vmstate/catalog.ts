@@ -60,6 +60,8 @@ export interface CatalogEntry {
    * other than zero (the x86 CPU's reset state). Absent: the description's initial state.
    */
   readonly receiverState?: (ctx: Ctx) => State;
+  /** The one instance id the release registers the section with (SectionData.fixedInstance). */
+  readonly fixedInstance?: number;
 }
 
 export interface Catalog {
@@ -150,6 +152,7 @@ export function catalogOf(
       qomType: s.qomType,
       legacy: s.legacy,
       machines: s.machines,
+      fixedInstance: s.fixedInstance,
       ...(s.cpu ? { receiverState: (ctx: Ctx) => cpuResetState(ctx as X86Ctx) } : {}),
       ...(s.receiver ? { receiverState: s.receiver } : {}),
     });

@@ -11,13 +11,14 @@
  */
 import type { Ctx } from '../src/dsl/kind';
 import type { LoadPlatform, PlatformCatalog, PlatformSection } from '../src/predict/platform';
-import { CATALOG_7_2, type Catalog } from './catalog-7.2';
+import { catalogCtx, catalogOf, sectionName, type Catalog } from './catalog';
+import { RELEASES } from './catalog-releases';
 import { designs, releases } from './releases';
 import { findMachine, machineCtx } from './releases/generate';
 import type { Release } from './releases/types';
 import type { X86Ctx } from './x86/ctx';
 
-/** MIG_CMD_MAX - 1 of a release: 7.2 knows commands up to RECV_BITMAP (10). */
+/** MIG_CMD_MAX - 1 of a simulated release: 7.2 knows commands up to RECV_BITMAP (10). */
 const MAX_COMMAND_7_2 = 10;
 
 interface Source {
@@ -29,10 +30,15 @@ interface Source {
   platform(machineType: string, host: Ctx): LoadPlatform;
 }
 
-function deviceCatalogSource(release: string, catalogs: readonly Catalog[]): Source {
+function deviceCatalogSource(
+  release: string,
+  catalogs: readonly Catalog[],
+  maxCommand: number,
+): Source {
   const byType = new Map(catalogs.map((c) => [c.machineType, c]));
   const alias: Record<string, string> = {};
-  for (const c of catalogs) alias[c.machine] = c.machineType;
+  // 'pc' and 'q35' name the release's newest machine type of the chipset: the first listed.
+  for (const c of catalogs) alias[c.machine] ??= c.machineType;
   return {
     release,
     kind: 'real',
@@ -40,22 +46,32 @@ function deviceCatalogSource(release: string, catalogs: readonly Catalog[]): Sou
     resolve: (m) => (byType.has(m) ? m : alias[m]),
     platform: (machineType, host) => {
       const catalog = byType.get(machineType)!;
+      // The machine type's compat properties (hw_compat) under the host's: what needed() reads.
+      const ctx = catalogCtx(catalog, host);
       return {
         release,
         machineType,
-        ctx: host,
+        ctx,
         iterative: ['ram'],
-        maxCommand: MAX_COMMAND_7_2,
-        section: (idstr): PlatformSection | undefined => {
+        maxCommand,
+        section: (idstr, instance): PlatformSection | undefined => {
           const e = catalog.lookup(idstr);
+          if (e?.fixedInstance !== undefined && instance !== e.fixedInstance) return undefined;
           return (
             e && {
               desc: e.desc,
               legacy: e.legacy,
-              receiverState: e.receiverState && (() => e.receiverState!(host)),
+              receiverState: e.receiverState && (() => e.receiverState!(ctx)),
             }
           );
         },
+        // The destination runs the source's command line: a section the catalog lacks is a
+        // device it has but the catalog does not describe (an instance the catalog's entry
+        // rules out is one the release does not register).
+        undescribed: (idstr) =>
+          catalog.lookup(idstr)
+            ? undefined
+            : `the ${release} catalog has no description of section '${sectionName(idstr)}'`,
       };
     },
   };
@@ -94,7 +110,13 @@ function simulatedSource(r: Release): Source {
 }
 
 /** Real releases first: where a simulated release has the same name (7.2), the real catalog wins. */
-const sources: Source[] = [deviceCatalogSource('7.2', [CATALOG_7_2.pc, CATALOG_7_2.q35])];
+const sources: Source[] = Object.values(RELEASES).map((r) =>
+  deviceCatalogSource(
+    r.release,
+    r.machineTypes.map((m) => catalogOf(r.release, m)),
+    r.maxCommand,
+  ),
+);
 for (const r of [...Object.values(releases), ...Object.values(designs)])
   if (!sources.some((s) => s.release === r.name)) sources.push(simulatedSource(r));
 

@@ -29,6 +29,13 @@ export interface LoadPlatform {
    * the release has are its own.
    */
   section(idstr: string, instance: number): PlatformSection | undefined;
+  /**
+   * For a section `section()` has no handler for: why the destination's load of it cannot be
+   * predicted (the release registers it but the catalog lacks its description), or undefined
+   * when the release registers no such section (QEMU's "Unknown savevm section"). Absent: every
+   * section the destination registers has a handler.
+   */
+  undescribed?(idstr: string, instance: number): string | undefined;
   /** The host and machine-type properties the descriptions' hooks and tests see. */
   readonly ctx: Ctx;
   /**

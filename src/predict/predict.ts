@@ -39,7 +39,11 @@ import { bytesSource, type ChunkSource } from '../stream/source';
 import type { LoadPlatform } from './platform';
 import { qemuLines, type Errno } from './qemu-lines';
 
-export type PredictedOutcome = 'ok' | 'refused' | 'lossy';
+/**
+ * 'unknown': the destination registers a section of the stream that the catalog has no
+ * description of, so what it does with it cannot be said (never claimed ok).
+ */
+export type PredictedOutcome = 'ok' | 'refused' | 'lossy' | 'unknown';
 
 export type RefusalReason =
   | 'configuration-missing'
@@ -81,16 +85,31 @@ export interface PredictedLoss {
   readonly what: string;
 }
 
+/** A section the destination registers but the catalog cannot load: prediction stops being exact there. */
+export interface UndescribedSection {
+  readonly section: string;
+  readonly instance: number;
+  readonly offset: number;
+  /** Why, e.g. "the 10.0 catalog has no description of 'virtio-net'". */
+  readonly why: string;
+}
+
 export interface Prediction {
   readonly outcome: PredictedOutcome;
   readonly release: string;
   readonly machineType: string;
   /** The machine type the stream's configuration names (absent when it has none). */
   readonly streamMachineType?: string;
+  /**
+   * Why the destination refuses; with outcome 'unknown', the refusal it would reach after the
+   * undescribed sections if they all load.
+   */
   readonly refusal?: PredictedRefusal;
   readonly losses: readonly PredictedLoss[];
   /** Sections the destination loaded before it stopped (all of them when it did not). */
   readonly sectionsLoaded: number;
+  /** Sections the catalog cannot load (outcome 'unknown' when there is any), in stream order. */
+  readonly undescribed?: readonly UndescribedSection[];
 }
 
 /**
@@ -112,8 +131,9 @@ export async function predictLoad(
     const footer = err instanceof VMStateError ? footerFailure(err) : undefined;
     if (!footer || !seen.header) throw err;
     const before = predictContents(seen.contents(), platform());
-    if (before.outcome === 'refused') return before;
-    return { ...before, outcome: 'refused', refusal: footer, losses: [] };
+    if (before.refusal) return before;
+    const outcome = before.outcome === 'unknown' ? 'unknown' : 'refused';
+    return { ...before, outcome, refusal: footer, losses: [] };
   }
   return predictContents(seen.contents(), platform());
 }
@@ -184,13 +204,23 @@ export function predictContents(contents: PredictInput, platform: LoadPlatform):
   const streamMachineType = contents.configuration?.machineType;
   const base = { release: platform.release, machineType: platform.machineType, streamMachineType };
   let loaded = 0;
+  const undescribed: UndescribedSection[] = [];
+  const unknown = () => (undescribed.length ? { undescribed } : {});
   const refused = (refusal: PredictedRefusal): Prediction => ({
     ...base,
-    outcome: 'refused',
+    outcome: undescribed.length ? 'unknown' : 'refused',
     refusal,
     losses: [],
     sectionsLoaded: loaded,
+    ...unknown(),
   });
+  /** A section without a handler: unknown to the destination, or only to the catalog. */
+  const missing = (idstr: string, instance: number, offset: number) => {
+    const why = platform.undescribed?.(idstr, instance);
+    if (why === undefined) return unknownSection(idstr, instance, offset);
+    undescribed.push({ section: idstr, instance, offset, why });
+    return undefined;
+  };
 
   const config = contents.configuration;
   if (!config)
@@ -231,22 +261,31 @@ export function predictContents(contents: PredictInput, platform: LoadPlatform):
     if (e.type === 'ram-section') {
       // PART/END records of an iterative section name it by id only; its START was checked.
       if (e.kind !== 'start' && e.kind !== 'full') continue;
-      if (!platform.iterative.includes(e.idstr) && !platform.section(e.idstr, e.instanceId))
-        return refused(unknownSection(e.idstr, e.instanceId, e.offset));
+      if (!platform.iterative.includes(e.idstr) && !platform.section(e.idstr, e.instanceId)) {
+        const r = missing(e.idstr, e.instanceId, e.offset);
+        if (r) return refused(r);
+        continue;
+      }
       loaded++;
       continue;
     }
     const s = e.section;
     if (s.kind !== 'full' && s.kind !== 'start') continue;
+    if (!platform.iterative.includes(s.idstr) && !platform.section(s.idstr, s.instanceId)) {
+      const r = missing(s.idstr, s.instanceId, s.offset);
+      if (r) return refused(r);
+      continue;
+    }
     const r = loadSection(s, platform, losses);
     if (r) return refused(r);
     loaded++;
   }
   return {
     ...base,
-    outcome: losses.length ? 'lossy' : 'ok',
+    outcome: undescribed.length ? 'unknown' : losses.length ? 'lossy' : 'ok',
     losses,
     sectionsLoaded: loaded,
+    ...unknown(),
   };
 }
 
@@ -409,6 +448,15 @@ function fail(
 /** One line for a terminal: `ok`, `lossy: ...`, or `refused: <QEMU's line> (section X, field Y)`. */
 export function formatPrediction(p: Prediction): string {
   const head = `${p.release} on ${p.machineType}`;
+  if (p.outcome === 'unknown') {
+    const u = p.undescribed ?? [];
+    const first = `unknown (${head}): cannot predict the load of ${u.length} section(s) the catalog has no description of: ${u.map((x) => `'${x.section}'`).join(', ')}`;
+    const why = u.length === 1 ? `\n  ${u[0].why}` : '';
+    const then = p.refusal
+      ? `\n  if they load, it then refuses: ${p.refusal.message} (section '${p.refusal.section ?? ''}')`
+      : `\n  the other ${p.sectionsLoaded} section(s) load`;
+    return first + why + then;
+  }
   if (p.outcome === 'ok') return `ok (${head} loads all ${p.sectionsLoaded} section(s))`;
   if (p.outcome === 'lossy')
     return `lossy (${head}): ${p.losses.map((l) => `${l.section}: ${l.what}`).join('; ')}`;

@@ -2,7 +2,8 @@
  * The real-migration matrix as one self-contained page in the compat heatmap's style: per
  * configuration and machine type, rows are sources and columns destinations; each cell shows
  * what real QEMU did beside what `vmstate predict` said, red where they disagree (or where
- * registers differ after a load), grey where the catalog cannot predict the destination.
+ * registers differ after a load), grey where the catalog cannot predict the destination (it
+ * lacks the release, the machine type, or a description of a section the stream carries).
  */
 import { MATRIX_CSS } from '../../src/compat/html';
 import { esc } from '../../src/html';
@@ -31,7 +32,7 @@ function renderCell(r: CellReport): string {
   const predicted =
     p.status === 'predicted'
       ? `${p.outcome}${p.section ? ` at ${p.section}` : ''}`
-      : 'not predicted';
+      : `cannot tell${p.beyond ? ` (beyond the undescribed sections: ${p.beyond.outcome}${p.beyond.section ? ` at ${p.beyond.section}` : ''})` : ''}`;
   const real = `${r.reality.outcome}${r.reality.section ? ` at ${r.reality.section}` : ''}`;
   const regs = r.registers
     ? r.registers.differing.length
@@ -48,7 +49,7 @@ function renderCell(r: CellReport): string {
   return (
     `<td class="cell" style="background: ${colour(r)}" title="${esc(title)}" data-state="${cellState(r)}" ` +
     `data-from="${r.cell.from}" data-to="${r.cell.to}" data-machine="${esc(r.cell.machine)}" data-configuration="${r.cell.configuration}">` +
-    `QEMU ${esc(real)}<small>predict ${esc(p.status === 'predicted' ? predicted : p.why)}</small>${regs}</td>`
+    `QEMU ${esc(real)}<small>predict ${esc(predicted)}</small>${p.status === 'predicted' ? '' : `<small>${esc(p.why)}</small>`}${regs}</td>`
   );
 }
 
@@ -89,7 +90,7 @@ ${MATRIX_CSS}
 <p><code>${esc(command)}</code></p>
 <p class="summary">${report.cells.length} cells${report.shard ? ` (shard ${esc(report.shard)})` : ''}, ${report.migrations} real migrations in ${report.seconds.toFixed(1)} s on ${report.concurrency} worker(s):
 ${n('agree')} predicted and agreeing, ${n('disagree')} disagreeing, ${n('not-predicted')} not predicted.</p>
-<p class="legend"><span style="background: ${GREEN}">loads, predicted</span><span style="background: ${AMBER}">refused, predicted alike</span><span style="background: ${GREY}">not predicted (release or machine type unknown to the catalog)</span><span style="background: ${RED}">prediction differs from QEMU, or registers differ</span>
+<p class="legend"><span style="background: ${GREEN}">loads, predicted</span><span style="background: ${AMBER}">refused, predicted alike</span><span style="background: ${GREY}">not predicted (the catalog lacks the release or machine type, or a description of a section the stream carries)</span><span style="background: ${RED}">prediction differs from QEMU, or registers differ</span>
 Each cell: what real QEMU did, then what vmstate predict said; hover for QEMU's lines.</p>
 ${tables}
 <h2>Disagreements</h2>

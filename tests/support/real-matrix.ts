@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { predictLoad } from '../../src/predict/predict';
+import { configurationNamed, writeImages } from '../../streams/configurations';
 import { PLATFORMS } from '../../vmstate/platforms';
 import {
   REAL_RELEASES,
@@ -22,13 +23,39 @@ import {
 } from './qemu';
 import { failingSection, qemuErrorLines } from './qemu-verdict';
 
-/** The configurations of the real-releases issue, as capture options. */
+/** One configuration's QEMU options on a machine type; `imageDir` holds its disk images. */
+interface MatrixConfiguration {
+  options(machine: string, imageDir: string): CaptureOptions;
+  /** Disk images (streams/configurations.ts) each QEMU of a cell gets its own copy of. */
+  readonly images?: Readonly<Record<string, number>>;
+}
+
+const rich = (name: string): MatrixConfiguration => configurationNamed(name)!;
+
+/**
+ * The configurations of the real-releases issue: -nodefaults paused and after running, QEMU's
+ * default devices, and the device-rich VM of streams/configurations.ts (-cpu max, and
+ * qemu64,+svm).
+ */
 export const CONFIGURATIONS = {
-  'nodefaults-paused': {},
-  'nodefaults-running': { runMs: 300 },
-  'defaults-paused': { defaultDevices: true },
-} as const satisfies Record<string, CaptureOptions>;
+  'nodefaults-paused': { options: () => ({}) },
+  'nodefaults-running': { options: () => ({ runMs: 300 }) },
+  'defaults-paused': { options: () => ({ defaultDevices: true }) },
+  'rich-max': rich('rich-max'),
+  'rich-svm': rich('rich-svm'),
+} as const satisfies Record<string, MatrixConfiguration>;
 export type Configuration = keyof typeof CONFIGURATIONS;
+
+/** The configuration's options for one QEMU of a cell, its disk images written into `imageDir`. */
+function configurationOptions(
+  configuration: Configuration,
+  machine: string,
+  imageDir: string,
+): CaptureOptions {
+  const c: MatrixConfiguration = CONFIGURATIONS[configuration];
+  if (c.images) writeImages(c, imageDir);
+  return c.options(machine, imageDir);
+}
 
 const num = (v: string) => v.split('.').map(Number);
 const versionLe = (a: string, b: string) => {
@@ -99,13 +126,26 @@ export function matrixCells(sel: MatrixSelection = {}): MatrixCell[] {
 }
 
 /**
- * The slice CI runs (tests/real-matrix.test.ts without VMSTATE_FULL=1): every configuration on
- * the two machine types whose destination the 7.2 catalog describes and pc-q35-5.2, and the
- * cells across machine types in -nodefaults paused only.
+ * The slice CI runs (tests/real-matrix.test.ts without VMSTATE_FULL=1, real-matrix.sh
+ * --reduced): the three configurations without the device-rich VM on pc-q35-5.2, pc-q35-7.2 and
+ * pc-i440fx-7.2 with the cells across machine types, and the device-rich VM (-cpu max) on
+ * pc-q35-5.2 for every ordered pair.
  */
-export const REDUCED: MatrixSelection = {
-  machines: ['pc-q35-5.2', 'pc-q35-7.2', 'pc-i440fx-7.2'],
-};
+export const REDUCED: readonly MatrixSelection[] = [
+  {
+    machines: ['pc-q35-5.2', 'pc-q35-7.2', 'pc-i440fx-7.2'],
+    configurations: ['nodefaults-paused', 'nodefaults-running', 'defaults-paused'],
+  },
+  { machines: ['pc-q35-5.2'], configurations: ['rich-max'], acrossMachines: false },
+];
+
+/** The cells of several selections, each once. */
+export function selectionCells(sels: readonly MatrixSelection[]): MatrixCell[] {
+  const seen = new Set<string>();
+  return sels
+    .flatMap((s) => matrixCells(s))
+    .filter((c) => !seen.has(c.id) && (seen.add(c.id), true));
+}
 
 /** Cells K of N (1-based), so CI jobs can share the matrix. */
 export function shard(cells: readonly MatrixCell[], k: number, n: number): MatrixCell[] {
@@ -119,7 +159,14 @@ export type Prediction =
       readonly section?: string;
       readonly lines: readonly string[];
     }
-  | { readonly status: 'not-predicted'; readonly why: string };
+  | {
+      readonly status: 'not-predicted';
+      readonly why: string;
+      /** Sections the catalog cannot load (the release has them, the catalog lacks their description). */
+      readonly undescribed?: readonly string[];
+      /** What predict says beyond them: ok, or the refusal it would reach if they load. */
+      readonly beyond?: { readonly outcome: 'ok' | 'refused' | 'lossy'; readonly section?: string };
+    };
 
 export interface CellReport {
   readonly cell: MatrixCell;
@@ -173,7 +220,7 @@ export async function runRealMatrix(
     let p = captures.get(key);
     if (!p) {
       p = captureStreamDetailed({
-        ...CONFIGURATIONS[c.configuration],
+        ...configurationOptions(c.configuration, c.sourceMachine, path.join(dir, `${key}.images`)),
         release: c.from,
         machine: c.sourceMachine,
         readRegisters: true,
@@ -189,7 +236,7 @@ export async function runRealMatrix(
   const worker = async () => {
     while (next < cells.length) {
       const i = next++;
-      reports[i] = await runCell(cells[i], capture);
+      reports[i] = await runCell(cells[i], capture, path.join(dir, `cell-${i}.images`));
       opts.onCell?.(reports[i]);
     }
   };
@@ -210,15 +257,23 @@ export async function runRealMatrix(
 async function runCell(
   cell: MatrixCell,
   capture: (c: MatrixCell) => Promise<Captured>,
+  imageDir: string,
 ): Promise<CellReport> {
   const t0 = Date.now();
   const src = await capture(cell);
+  // The destination's command line is the source's (with its own copy of the disk images).
+  const { runMs: _runMs, ...machineOptions } = configurationOptions(
+    cell.configuration,
+    cell.machine,
+    imageDir,
+  );
   const real = await incomingFromFile(src.path, {
+    ...machineOptions,
     release: cell.to,
     machine: cell.machine,
-    defaultDevices: (CONFIGURATIONS[cell.configuration] as CaptureOptions).defaultDevices,
     timeoutMs: 120_000,
   });
+  fs.rmSync(imageDir, { recursive: true, force: true });
   let registers: CellReport['registers'];
   let reality: CellReport['reality'];
   if (real.ok) {
@@ -245,12 +300,23 @@ async function runCell(
       new Uint8Array(fs.readFileSync(src.path)),
       PLATFORMS.platform(cell.to, cell.machine),
     );
-    prediction = {
-      status: 'predicted',
-      outcome: p.outcome,
-      section: p.refusal?.section,
-      lines: p.refusal?.lines ?? [],
-    };
+    if (p.outcome === 'unknown') {
+      const undescribed = [...new Set(p.undescribed!.map((u) => u.section))];
+      prediction = {
+        status: 'not-predicted',
+        why: `the catalog of ${cell.to} has no description of ${undescribed.length} section(s): ${undescribed.join(', ')}`,
+        undescribed,
+        beyond: p.refusal
+          ? { outcome: 'refused', section: p.refusal.section }
+          : { outcome: p.losses.length ? 'lossy' : 'ok' },
+      };
+    } else
+      prediction = {
+        status: 'predicted',
+        outcome: p.outcome,
+        section: p.refusal?.section,
+        lines: p.refusal?.lines ?? [],
+      };
   }
   const agrees =
     prediction.status === 'predicted'

@@ -6,8 +6,10 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description(
       'load a migration stream the way QEMU RELEASE on machine type M would, without running it: ' +
-        'ok, refused (with the lines QEMU prints, the section and the field to blame) or lossy ' +
-        '(exit 0 ok, 1 refused or lossy, 2 usage or a release/machine type the catalog does not know, 3 malformed stream). ' +
+        'ok, refused (with the lines QEMU prints, the section and the field to blame), lossy, or ' +
+        'unknown when the stream has sections the catalog has no description of (exit 0 ok, ' +
+        '1 refused or lossy, 2 usage or a release/machine type the catalog does not know, ' +
+        '3 malformed stream or unknown). ' +
         'Directions as QEMU names them: --to an older release than the one that wrote the stream is a backward migration ' +
         '(newer -> older, on the older machine type), --to a newer one a forward migration',
     )
@@ -27,7 +29,7 @@ export function registerPredict(program: Command): void {
       (file: string, opts: { to: string; machine?: string; accel?: string; json?: boolean }) =>
         runCommand(file, async () => {
           const { runPredict } = await import('../run/predict');
-          process.exitCode = await runPredict(file, opts, process.stdout);
+          process.exitCode = await runPredict(file, opts, process.stdout, process.stderr);
         }),
     );
 }

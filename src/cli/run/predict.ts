@@ -9,6 +9,7 @@ export async function runPredict(
   file: string,
   opts: { to: string; machine?: string; accel?: string; json?: boolean },
   out: NodeJS.WritableStream,
+  err?: NodeJS.WritableStream,
 ): Promise<number> {
   const release = opts.to;
   if (!PLATFORMS.releases.includes(release))
@@ -32,6 +33,14 @@ export async function runPredict(
   }
   if (opts.json) out.write(`${JSON.stringify(prediction, null, 2)}\n`);
   else out.write(`${formatPrediction(prediction)}\n`);
+  if (prediction.outcome === 'unknown') {
+    // Unsupported content: the catalog cannot load sections the destination has; never ok.
+    const u = prediction.undescribed!;
+    err?.write(
+      `vmstate: ${file}: offset 0x${u[0].offset.toString(16)}, ${u[0].section}#${u[0].instance}: ${u[0].why}: cannot predict the load (${u.length} such section(s))\n`,
+    );
+    return EXIT.badInput;
+  }
   return prediction.outcome === 'ok' ? EXIT.ok : EXIT.refused;
 }
 
