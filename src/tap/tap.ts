@@ -8,6 +8,7 @@ import { sectionPath } from '../stream/section';
 import { walkStream } from '../stream/walk';
 import { formatTapAddress, type TapAddress } from './address';
 import { ChunkQueue } from './chunk-queue';
+import { SlabReader } from './slab-reader';
 import type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
 
 export interface TapOptions {
@@ -94,6 +95,7 @@ export class TapConnectionError extends VMStateError {
 }
 
 const PROGRESS_EVERY_MS = 250;
+const DEST_HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 /**
  * A proxy between a source QEMU and a destination QEMU that decodes the stream in flight.
@@ -165,10 +167,13 @@ function acceptOne(server: net.Server, timeoutMs: number): Promise<net.Socket> {
 
 function connect(a: TapAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    // Writes are reads of the source passed on whole (up to a few MiB): room for a few before
+    // `write` says to wait, and no Nagle delay for the small records at the end of the stream.
+    const common = { allowHalfOpen: true, writableHighWaterMark: DEST_HIGH_WATER_MARK };
     const s =
       a.kind === 'unix'
-        ? net.connect({ path: a.path, allowHalfOpen: true })
-        : net.connect({ port: a.port, host: a.host, allowHalfOpen: true });
+        ? net.connect({ ...common, path: a.path })
+        : net.connect({ ...common, port: a.port, host: a.host, noDelay: true });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`no answer within ${timeoutMs / 1000} s`));
@@ -229,11 +234,20 @@ class Tap {
   private readonly sourceClosed = signal();
   private readonly destClosed = signal();
 
+  private readonly source: net.Socket;
+  private readonly reader: SlabReader;
+  /** Bytes pushed to the decoder's queue. */
+  private pushed = 0;
+
   constructor(
-    private readonly source: net.Socket,
+    accepted: net.Socket,
     private readonly dest: net.Socket,
     private readonly o: TapOptions,
   ) {
+    this.reader = new SlabReader(accepted, (bytes) => this.fromSource(bytes), {
+      allowHalfOpen: true,
+    });
+    this.source = this.reader.socket;
     this.queue = new ChunkQueue(o.maxBufferedBytes ?? 16 * 1024 * 1024);
     this.gated = !!(o.abortOnRefusal && o.check);
   }
@@ -257,6 +271,7 @@ class Tap {
       this.decideDestGone();
     };
     queue.onSpace = () => this.flow();
+    queue.onRead = () => this.releaseSlabs();
     const visitor: StreamVisitor = {
       record: (rec) => this.record(rec),
       drain: () => this.pump(),
@@ -275,7 +290,6 @@ class Tap {
       },
     );
 
-    source.on('data', (chunk: Buffer) => this.fromSource(chunk));
     source.on('end', () => {
       this.sourceEnded = true;
       if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
@@ -311,6 +325,7 @@ class Tap {
     source.on('drain', () => dest.resume());
     dest.on('drain', () => {
       this.destCongested = false;
+      this.releaseSlabs();
       this.flow();
     });
     dest.on('error', (e: NodeJS.ErrnoException) =>
@@ -371,8 +386,7 @@ class Tap {
     }
   }
 
-  private fromSource(chunk: Buffer): void {
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  private fromSource(bytes: Uint8Array): void {
     this.stats.bytes += bytes.length;
     // Forward first: saving and decoding must not delay the destination.
     if (this.destGone || this.aborted) {
@@ -382,7 +396,11 @@ class Tap {
       this.pump();
     } else this.toDest(bytes);
     if (this.saveFd !== undefined) writeAll(this.saveFd, bytes);
-    if (this.decoding) this.queue.push(bytes);
+    if (this.decoding) {
+      this.queue.push(bytes);
+      this.pushed += bytes.length;
+    }
+    this.releaseSlabs();
     const now = Date.now();
     if (now - this.lastProgress >= PROGRESS_EVERY_MS) {
       this.lastProgress = now;
@@ -391,21 +409,21 @@ class Tap {
     this.flow();
   }
 
-  private corked = false;
-
   private toDest(bytes: Uint8Array): void {
     if (this.destGone || this.dest.destroyed) return;
     this.stats.forwarded += bytes.length;
-    // The reads of one poll round go out as one writev: far fewer system calls than one per read.
-    if (!this.corked) {
-      this.corked = true;
-      this.dest.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.dest.uncork();
-      });
-    }
     if (!this.dest.write(bytes)) this.destCongested = true;
+  }
+
+  /** Slabs of source bytes that are forwarded (handed to the system), saved and decoded are reused. */
+  private releaseSlabs(): void {
+    const dest = this.dest;
+    const written =
+      this.destGone || this.aborted || dest.destroyed
+        ? Infinity
+        : this.stats.forwarded - dest.writableLength;
+    const decoded = this.decoding ? this.pushed - this.queue.buffered : Infinity;
+    this.reader.release(Math.min(written, decoded));
   }
 
   /** Forwards held bytes up to the judged offset (gated mode). */
@@ -493,8 +511,7 @@ class Tap {
       this.pump();
       this.aborted = refusal;
       this.held = [];
-      // What came before the refused record goes out (it may sit corked); nothing after it does.
-      if (this.corked) this.dest.uncork();
+      // What came before the refused record goes out; nothing after it does.
       this.dest.end();
       const dest = this.dest;
       setTimeout(() => dest.destroy(), 2_000).unref();
