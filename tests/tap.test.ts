@@ -1,6 +1,6 @@
 /**
  * `vmstate tap` between a fake source and a fake destination on loopback, replaying streams real
- * QEMU 7.2 wrote: every byte forwarded unchanged both ways, the catalog's verdict, an abort that
+ * QEMU 7.2 wrote: every byte forwarded unchanged both ways, predict's verdict, an abort that
  * stops right before the refused record, a cut stream (exit 3, nothing saved), usage errors.
  */
 import * as fs from 'fs';
@@ -102,7 +102,12 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     expect(fs.readFileSync(saved).equals(Buffer.from(stream))).toBe(true);
     expect(r.stdout).toMatch(/configuration: machine pc-i440fx-7\.2 {2}\[ok\]/);
     expect(r.stdout).toMatch(/FULL cpu#0 v12: \d+ bytes {2}\[ok\]/);
-    expect(r.stdout).toContain('verdict: 7.2 would accept the stream');
+    // The verdict is the one `vmstate predict` prints for the stream.
+    const predicted = await runCli(['predict', saved, '--to', '7.2']);
+    expect(predicted.stdout).toMatch(
+      /^ok \(7\.2 on pc-i440fx-7\.2 loads all \d+ section\(s\)\)\n$/,
+    );
+    expect(r.stdout).toContain(`verdict: ${predicted.stdout}`);
     expect(r.stdout).toMatch(/passed: \d+ bytes from the source/);
     expect(r.stdout).toContain('tap: QEMU migration stream v3');
   });
@@ -113,10 +118,16 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; verdict?: { accepted: boolean } });
+      .map((l) => JSON.parse(l) as { type: string; verdict?: { prediction?: unknown } });
     expect(lines[0].type).toBe('listening');
     expect(lines.filter((l) => l.type === 'section').length).toBeGreaterThan(20);
-    expect(lines[lines.length - 1]).toMatchObject({ type: 'summary', verdict: { accepted: true } });
+    const summary = lines[lines.length - 1];
+    expect(summary).toMatchObject({ type: 'summary', verdict: { accepted: true } });
+    // The prediction is predict's own, field for field.
+    const file = path.join(dir, 'json.mig');
+    fs.writeFileSync(file, stream);
+    const predicted = await runCli(['predict', file, '--to', '7.2', '--json']);
+    expect(summary.verdict?.prediction).toEqual(JSON.parse(predicted.stdout));
   });
 
   test('--abort-on-refusal stops right before the refused section: the destination never sees its first byte', async () => {
@@ -130,17 +141,24 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     const saved = path.join(dir, 'aborted.mig');
     const r = await tap(['--check', '7.2', '--abort-on-refusal', '--save', saved], bad);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ABORTED: timer#0 at 0x');
-    expect(r.stdout).toContain('incoming version_id 99 is too new for local version_id 2');
+    expect(r.stdout).toContain(
+      `ABORTED: timer#0 at 0x${timer.section.offset.toString(16)}: savevm: unsupported version 99 for 'timer' v2`,
+    );
     expect(r.forwarded.equals(Buffer.from(bad.subarray(0, timer.section.offset)))).toBe(true);
     expect(fs.existsSync(saved)).toBe(false);
     // Without the abort, the whole stream passes and the verdict says what 7.2 would do.
     const passed = await tap(['--check', '7.2'], bad);
     expect(passed.code).toBe(1);
     expect(passed.forwarded.length).toBe(bad.length);
-    expect(passed.stdout).toMatch(
-      /verdict: 7\.2 would refuse: timer#0: timer: incoming version_id 99/,
+    // The same refusal, first failing section and QEMU's lines as `vmstate predict` gives.
+    const file = path.join(dir, 'bad.mig');
+    fs.writeFileSync(file, bad);
+    const predicted = await runCli(['predict', file, '--to', '7.2']);
+    expect(predicted.code).toBe(1);
+    expect(predicted.stdout).toMatch(
+      /^refused \(7\.2 on pc-i440fx-7\.2\): savevm: unsupported version 99/,
     );
+    expect(passed.stdout).toContain(`verdict: ${predicted.stdout}`);
   });
 
   test('--machine: a stream of another machine type is refused at the configuration', async () => {
@@ -172,6 +190,17 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'udp:x'],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--abort-on-refusal'],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--check', '9.9'],
+      [
+        'tap',
+        '--listen',
+        'tcp:127.0.0.1:1',
+        '--forward',
+        'tcp:127.0.0.1:2',
+        '--check',
+        '7.2',
+        '--machine',
+        'pc-q35-1.0',
+      ],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
       ['tap', '--forward', 'tcp:127.0.0.1:2'],
       [

@@ -5,7 +5,7 @@ const SLAB_BYTES = 4 * 1024 * 1024;
 /** A slab with less room than this left is retired and the next read starts a new one. */
 const MIN_READ_BYTES = 256 * 1024;
 /** Free slabs kept for reuse; more are left to the garbage collector. */
-const POOL_SLABS = 4;
+const POOL_SLABS = 2;
 
 interface Retired {
   slab: Uint8Array;

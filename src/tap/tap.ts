@@ -4,12 +4,12 @@ import { TruncatedError, VMStateError } from '../errors';
 import { tempNameBeside } from '../stream/atomic-file';
 import { ContentsCollector, type StreamContents } from '../stream/collect';
 import type { StreamRecord, StreamVisitor } from '../stream/records';
-import { sectionPath } from '../stream/section';
 import { walkStream } from '../stream/walk';
 import { formatTapAddress, type TapAddress } from './address';
 import { ChunkQueue } from './chunk-queue';
 import { SlabReader } from './slab-reader';
-import type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
+import type { Prediction } from '../predict/predict';
+import type { PredictionCheck, Refusal, SectionVerdict } from './verdict';
 
 export interface TapOptions {
   /** Where the source QEMU connects (`migrate tcp:...`). Port 0 picks a free one (see onListening). */
@@ -18,8 +18,8 @@ export interface TapOptions {
   forward: TapAddress;
   /** Write the stream as it passed to this file, whole or not at all. */
   save?: string;
-  /** The destination release's verdict, asked as each part passes. */
-  check?: MigrationCheck;
+  /** `vmstate predict`'s verdict for the destination, given record by record as the stream passes. */
+  check?: PredictionCheck;
   /** Close both connections before the destination receives a part `check` refuses. */
   abortOnRefusal?: boolean;
   onEvent?: (e: TapEvent) => void;
@@ -29,7 +29,7 @@ export interface TapOptions {
   connectTimeoutMs?: number;
   /** A source that sends nothing for this long is lost. Default 60 s. */
   idleTimeoutMs?: number;
-  /** Bytes read from the source but not decoded yet, before the source is paused. Default 16 MiB. */
+  /** Bytes read from the source but not decoded yet, before the source is paused. Default 8 MiB. */
   maxBufferedBytes?: number;
 }
 
@@ -49,10 +49,14 @@ export interface TapStats {
 
 export interface TapVerdict {
   release: string;
+  /** False once a record is refused (a lossy load is accepted, as QEMU accepts it). */
   accepted: boolean;
-  refusals: Refusal[];
-  /** Sections the check could not judge (not modelled for that release). */
-  unchecked: string[];
+  /** The first record the destination refuses: it stops there, as QEMU does. */
+  refusal?: Refusal;
+  /** What `vmstate predict` says of the stream as it passed (absent when `unknown`). */
+  prediction?: Prediction;
+  /** Why no verdict could be given (a machine type the catalog does not describe). */
+  unknown?: string;
 }
 
 export type TapEvent =
@@ -226,8 +230,6 @@ class Tap {
   private sourceLostAt = Infinity;
   private sourceEnded = false;
   private aborted?: Refusal;
-  private readonly refusals: Refusal[] = [];
-  private readonly unchecked: string[] = [];
   private lastProgress = 0;
   private saveFd?: number;
   private saveTmp?: string;
@@ -248,7 +250,7 @@ class Tap {
       allowHalfOpen: true,
     });
     this.source = this.reader.socket;
-    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 16 * 1024 * 1024);
+    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 8 * 1024 * 1024);
     this.gated = !!(o.abortOnRefusal && o.check);
   }
 
@@ -285,6 +287,12 @@ class Tap {
       (summary) => this.collector.finish(summary),
       (e: unknown) => {
         walkError = e;
+        // A footer QEMU checks too: the destination refuses there, which is a verdict, not a bad stream.
+        const refusal = this.o.check?.walkFailed(e, this.safe);
+        if (refusal) {
+          walkError = undefined;
+          this.refused(refusal);
+        }
         this.stopDecoding();
         return undefined;
       },
@@ -374,7 +382,7 @@ class Tap {
       }
       if (this.destGone?.fatal)
         throw new TapConnectionError(
-          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict && !verdict.accepted ? ` (predicted: ${verdict.release} refuses: ${verdict.refusals[0].reason})` : ''}`,
+          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict?.refusal ? ` (predicted: ${verdict.release} refuses: ${verdict.refusal.reason})` : ''}`,
           this.destGone.at,
           'destination',
         );
@@ -491,51 +499,57 @@ class Tap {
   private verdict(): TapVerdict | undefined {
     const c = this.o.check;
     if (!c) return undefined;
+    const prediction = c.prediction();
     return {
       release: c.release,
-      accepted: this.refusals.length === 0,
-      refusals: this.refusals,
-      unchecked: this.unchecked,
+      accepted: !c.refusal,
+      refusal: c.refusal,
+      prediction,
+      unknown: prediction
+        ? undefined
+        : (c.unknownReason ?? 'the stream ended before its machine type'),
     };
   }
 
-  private judge(where: string, offset: number, v: SectionVerdict): boolean {
-    if (v.verdict === 'unchecked') this.unchecked.push(where);
-    if (v.verdict !== 'refused') return true;
-    const refusal: Refusal = { offset, where, reason: v.reason };
-    this.refusals.push(refusal);
+  /** The check's verdict on a record; false when the tap aborted on it. */
+  private judge(v: SectionVerdict | undefined): boolean {
+    const refusal = this.o.check?.refusal;
+    if (v?.verdict !== 'refused' || !refusal) return true;
+    return this.refused(refusal);
+  }
+
+  private refused(refusal: Refusal): boolean {
     const abort = !!this.o.abortOnRefusal && !this.aborted;
     this.emit({ type: 'refusal', refusal, aborted: abort });
-    if (abort) {
-      this.advance(offset);
-      this.pump();
-      this.aborted = refusal;
-      this.held = [];
-      // What came before the refused record goes out; nothing after it does.
-      this.dest.end();
-      const dest = this.dest;
-      setTimeout(() => dest.destroy(), 2_000).unref();
-      this.source.destroy();
-      this.queue.discard();
-      return false;
-    }
-    return true;
+    if (!abort) return true;
+    this.advance(refusal.offset);
+    this.pump();
+    this.aborted = refusal;
+    this.held = [];
+    // What came before the refused record goes out; nothing after it does.
+    this.dest.end();
+    const dest = this.dest;
+    setTimeout(() => dest.destroy(), 2_000).unref();
+    this.source.destroy();
+    this.queue.discard();
+    return false;
   }
 
   private record(rec: StreamRecord): void {
     if (this.aborted) return;
     this.collector.record(rec);
     const check = this.o.check;
+    // Predict's verdict on every record it judges, before anything of the record is forwarded.
+    const verdict = rec.type === 'ram' ? undefined : check?.record(rec);
     switch (rec.type) {
       case 'configuration': {
-        const verdict = check?.configuration(rec.machineType);
         this.emit({
           type: 'configuration',
           offset: rec.offset,
           machineType: rec.machineType,
           verdict,
         });
-        if (verdict && !this.judge('configuration', rec.offset, verdict)) return;
+        if (!this.judge(verdict)) return;
         break;
       }
       case 'ram-section':
@@ -546,6 +560,7 @@ class Tap {
           kind: rec.kind,
           iteration: this.stats.iterations,
         });
+        if (!this.judge(verdict)) return;
         break;
       case 'ram':
         if (
@@ -558,8 +573,6 @@ class Tap {
         return;
       case 'section': {
         const s = rec.section;
-        const first = s.kind === 'full' || s.kind === 'start';
-        const verdict = check && first ? check.section(s) : undefined;
         this.emit({
           type: 'section',
           offset: s.offset,
@@ -571,11 +584,7 @@ class Tap {
           size: s.body.length,
           verdict,
         });
-        if (
-          verdict &&
-          !this.judge(sectionPath({ idstr: s.idstr, instanceId: s.instanceId }), s.offset, verdict)
-        )
-          return;
+        if (!this.judge(verdict)) return;
         this.advance(s.offset);
         return;
       }
@@ -590,7 +599,8 @@ class Tap {
         }
         break;
       default:
-        // Headers, footers, commands, the VM description: nothing to judge or show.
+        // Headers, footers, commands, the VM description: nothing to show (a command is judged).
+        if (!this.judge(verdict)) return;
         break;
     }
     this.advance(rec.offset);

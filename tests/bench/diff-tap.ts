@@ -16,6 +16,8 @@ import { goal } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The tap as users run it: the bundled CLI with its code cache (`vmstate`). */
+const TAP_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'launch.js');
 const PRELOAD = path.join(__dirname, 'analyze-rss-preload.js');
 
 interface Run {
@@ -177,7 +179,7 @@ async function migrateOnce(load: string, tap: boolean): Promise<TapRun> {
           ...(process.env.BENCH_TAP_PRELOAD ? ['-r', process.env.BENCH_TAP_PRELOAD] : []),
           '-r',
           PRELOAD,
-          CLI,
+          TAP_CLI,
           'tap',
           '--listen',
           `tcp:127.0.0.1:${port}`,
