@@ -1,9 +1,9 @@
 import * as net from 'net';
 
 /** Bytes of one slab: reads land one after the other in it, so a read costs no allocation. */
-const SLAB_BYTES = 4 * 1024 * 1024;
+const SLAB_BYTES = 2 * 1024 * 1024;
 /** A slab with less room than this left is retired and the next read starts a new one. */
-const MIN_READ_BYTES = 256 * 1024;
+const MIN_READ_BYTES = 128 * 1024;
 /** Free slabs kept for reuse; more are left to the garbage collector. */
 const POOL_SLABS = 2;
 

@@ -29,7 +29,7 @@ export interface TapOptions {
   connectTimeoutMs?: number;
   /** A source that sends nothing for this long is lost. Default 60 s. */
   idleTimeoutMs?: number;
-  /** Bytes read from the source but not decoded yet, before the source is paused. Default 8 MiB. */
+  /** Bytes read from the source but not decoded yet, before the source is paused. Default 4 MiB. */
   maxBufferedBytes?: number;
 }
 
@@ -99,7 +99,7 @@ export class TapConnectionError extends VMStateError {
 }
 
 const PROGRESS_EVERY_MS = 250;
-const DEST_HIGH_WATER_MARK = 4 * 1024 * 1024;
+const DEST_HIGH_WATER_MARK = 2 * 1024 * 1024;
 
 /**
  * A proxy between a source QEMU and a destination QEMU that decodes the stream in flight.
@@ -250,7 +250,7 @@ class Tap {
       allowHalfOpen: true,
     });
     this.source = this.reader.socket;
-    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 8 * 1024 * 1024);
+    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 4 * 1024 * 1024);
     this.gated = !!(o.abortOnRefusal && o.check);
   }
 
