@@ -45,6 +45,8 @@ export interface TapStats {
   /** RAM section records (START, PART, END): one per iteration of the RAM loop. */
   iterations: number;
   seconds: number;
+  /** CPU time of this process (user + system) since the source connected: what the tap costs. */
+  cpuSeconds: number;
 }
 
 export interface TapVerdict {
@@ -204,6 +206,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 
 class Tap {
   private readonly started = Date.now();
+  private readonly cpuAtStart = process.cpuUsage();
   private readonly stats: TapStats = {
     bytes: 0,
     forwarded: 0,
@@ -211,6 +214,7 @@ class Tap {
     pages: 0,
     iterations: 0,
     seconds: 0,
+    cpuSeconds: 0,
   };
   private readonly queue: ChunkQueue;
   private readonly collector = new ContentsCollector();
@@ -259,7 +263,12 @@ class Tap {
   }
 
   private statsNow(): TapStats {
-    return { ...this.stats, seconds: (Date.now() - this.started) / 1000 };
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    return {
+      ...this.stats,
+      seconds: (Date.now() - this.started) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    };
   }
 
   async run(): Promise<TapResult> {

@@ -143,7 +143,7 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     );
   } else {
     out(
-      `${result.aborted ? 'aborted' : 'passed'}: ${result.stats.bytes} bytes from the source, ${result.stats.forwarded} forwarded, ${result.stats.returnBytes} back; ${result.stats.pages} pages in ${result.stats.iterations} RAM iteration(s); ${result.stats.seconds.toFixed(2)} s`,
+      `${result.aborted ? 'aborted' : 'passed'}: ${result.stats.bytes} bytes from the source, ${result.stats.forwarded} forwarded, ${result.stats.returnBytes} back; ${result.stats.pages} pages in ${result.stats.iterations} RAM iteration(s); ${result.stats.seconds.toFixed(2)} s, CPU ${result.stats.cpuSeconds.toFixed(2)} s`,
     );
     if (result.verdict && !result.aborted) out(verdictLine(result.verdict));
     if (result.saved) out(`saved ${result.saved}`);
