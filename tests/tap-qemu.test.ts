@@ -135,7 +135,20 @@ describeQemu('vmstate tap between two real QEMU 7.2', () => {
     expect(d.summary).toMatchObject({ onlyInA: 0, onlyInB: 0, pagesDiffer: 0, ramBlocksDiffer: 0 });
     const CLOCK =
       /^(timer\/cpu_(ticks|clock)_offset|mc146818rtc\/(base_rtc|last_update|update_timer|next_alarm_time|cmos_data)|i8254\/channels\[\d\]\.next_transition_time)$/;
-    const fields = d.sections.flatMap((s) => s.fields.map((f) => `${s.idstr}/${f.path}`));
+    // The master PIC's IRQ0 edge latch follows the PIT: whether a tick was pending when each VM
+    // stopped (its other lines must be the same).
+    const pitLine = (
+      idstr: string,
+      instance: number,
+      f: { path: string; a?: string; b?: string },
+    ) =>
+      idstr === 'i8259' &&
+      instance === 0 &&
+      f.path === 'last_irr' &&
+      ((Number(f.a) ^ Number(f.b)) & ~1) === 0;
+    const fields = d.sections.flatMap((s) =>
+      s.fields.filter((f) => !pitLine(s.idstr, s.instance, f)).map((f) => `${s.idstr}/${f.path}`),
+    );
     expect(fields.filter((f) => !CLOCK.test(f))).toEqual([]);
   });
 
