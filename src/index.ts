@@ -117,7 +117,8 @@ export {
   type TapResult,
   type TapEvent,
   type TapAddress,
-  type MigrationCheck,
+  PredictionCheck,
+  type Destination,
   type Refusal,
   type SectionVerdict,
 } from './tap';

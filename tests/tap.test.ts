@@ -1,14 +1,17 @@
 /**
  * `vmstate tap` between a fake source and a fake destination on loopback, replaying streams real
- * QEMU 7.2 wrote: every byte forwarded unchanged both ways, the catalog's verdict, an abort that
+ * QEMU 7.2 wrote: every byte forwarded unchanged both ways, predict's verdict, an abort that
  * stops right before the refused record, a cut stream (exit 3, nothing saved), usage errors.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
+import { writeSyntheticStream } from '../src/stream/synth';
+import { tapMigration } from '../src/tap/tap';
 import { readStream, streamPath } from './fixtures/qemu-streams';
 import { runCli } from './fixtures/run-cli';
 import { freePort } from './support/qemu-tcp';
@@ -102,7 +105,12 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     expect(fs.readFileSync(saved).equals(Buffer.from(stream))).toBe(true);
     expect(r.stdout).toMatch(/configuration: machine pc-i440fx-7\.2 {2}\[ok\]/);
     expect(r.stdout).toMatch(/FULL cpu#0 v12: \d+ bytes {2}\[ok\]/);
-    expect(r.stdout).toContain('verdict: 7.2 would accept the stream');
+    // The verdict is the one `vmstate predict` prints for the stream.
+    const predicted = await runCli(['predict', saved, '--to', '7.2']);
+    expect(predicted.stdout).toMatch(
+      /^ok \(7\.2 on pc-i440fx-7\.2 loads all \d+ section\(s\)\)\n$/,
+    );
+    expect(r.stdout).toContain(`verdict: ${predicted.stdout}`);
     expect(r.stdout).toMatch(/passed: \d+ bytes from the source/);
     expect(r.stdout).toContain('tap: QEMU migration stream v3');
   });
@@ -113,10 +121,16 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     const lines = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; verdict?: { accepted: boolean } });
+      .map((l) => JSON.parse(l) as { type: string; verdict?: { prediction?: unknown } });
     expect(lines[0].type).toBe('listening');
     expect(lines.filter((l) => l.type === 'section').length).toBeGreaterThan(20);
-    expect(lines[lines.length - 1]).toMatchObject({ type: 'summary', verdict: { accepted: true } });
+    const summary = lines[lines.length - 1];
+    expect(summary).toMatchObject({ type: 'summary', verdict: { accepted: true } });
+    // The prediction is predict's own, field for field.
+    const file = path.join(dir, 'json.mig');
+    fs.writeFileSync(file, stream);
+    const predicted = await runCli(['predict', file, '--to', '7.2', '--json']);
+    expect(summary.verdict?.prediction).toEqual(JSON.parse(predicted.stdout));
   });
 
   test('--abort-on-refusal stops right before the refused section: the destination never sees its first byte', async () => {
@@ -130,17 +144,24 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     const saved = path.join(dir, 'aborted.mig');
     const r = await tap(['--check', '7.2', '--abort-on-refusal', '--save', saved], bad);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('ABORTED: timer#0 at 0x');
-    expect(r.stdout).toContain('incoming version_id 99 is too new for local version_id 2');
+    expect(r.stdout).toContain(
+      `ABORTED: timer#0 at 0x${timer.section.offset.toString(16)}: savevm: unsupported version 99 for 'timer' v2`,
+    );
     expect(r.forwarded.equals(Buffer.from(bad.subarray(0, timer.section.offset)))).toBe(true);
     expect(fs.existsSync(saved)).toBe(false);
     // Without the abort, the whole stream passes and the verdict says what 7.2 would do.
     const passed = await tap(['--check', '7.2'], bad);
     expect(passed.code).toBe(1);
     expect(passed.forwarded.length).toBe(bad.length);
-    expect(passed.stdout).toMatch(
-      /verdict: 7\.2 would refuse: timer#0: timer: incoming version_id 99/,
+    // The same refusal, first failing section and QEMU's lines as `vmstate predict` gives.
+    const file = path.join(dir, 'bad.mig');
+    fs.writeFileSync(file, bad);
+    const predicted = await runCli(['predict', file, '--to', '7.2']);
+    expect(predicted.code).toBe(1);
+    expect(predicted.stdout).toMatch(
+      /^refused \(7\.2 on pc-i440fx-7\.2\): savevm: unsupported version 99/,
     );
+    expect(passed.stdout).toContain(`verdict: ${predicted.stdout}`);
   });
 
   test('--machine: a stream of another machine type is refused at the configuration', async () => {
@@ -172,6 +193,17 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'udp:x'],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--abort-on-refusal'],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--check', '9.9'],
+      [
+        'tap',
+        '--listen',
+        'tcp:127.0.0.1:1',
+        '--forward',
+        'tcp:127.0.0.1:2',
+        '--check',
+        '7.2',
+        '--machine',
+        'pc-q35-1.0',
+      ],
       ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
       ['tap', '--forward', 'tcp:127.0.0.1:2'],
       [
@@ -196,4 +228,52 @@ describe('vmstate tap (fake QEMUs, real streams)', () => {
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
   });
+});
+
+describe('vmstate tap: source bytes in reused slabs', () => {
+  test('a stream of many slabs through a slow destination arrives byte for byte, saved the same', async () => {
+    const file = path.join(dir, 'big.mig');
+    await writeSyntheticStream(file, { ramBytes: 48 << 20, dataEvery: 1 });
+    const bytes = fs.readFileSync(file);
+    // A destination that stops reading now and then: the tap must hold slabs until written.
+    const got = createHash('sha256');
+    let received = 0;
+    const server = net.createServer((s) => {
+      s.on('data', (d: Buffer) => {
+        got.update(d);
+        received += d.length;
+        if (received % (6 << 20) < d.length) {
+          s.pause();
+          setTimeout(() => s.resume(), 150);
+        }
+      });
+      s.on('end', () => s.end());
+    });
+    const destPort = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+    );
+    const saved = path.join(dir, 'big-saved.mig');
+    let listenPort!: (p: number) => void;
+    const port = new Promise<number>((r) => (listenPort = r));
+    const result = tapMigration({
+      listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      forward: { kind: 'tcp', host: '127.0.0.1', port: destPort },
+      save: saved,
+      // A small decoder queue: the source is paused and resumed many times.
+      maxBufferedBytes: 1 << 20,
+      onEvent: (e) => {
+        if (e.type === 'listening') listenPort(Number(e.address.split(':').pop()));
+      },
+    });
+    const s = net.connect(await port, '127.0.0.1');
+    s.on('data', () => undefined);
+    s.end(bytes);
+    const r = await result;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(received).toBe(bytes.length);
+    expect(got.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(fs.readFileSync(saved).equals(bytes)).toBe(true);
+    expect(r.stats).toMatchObject({ bytes: bytes.length, forwarded: bytes.length });
+    expect(r.stats.pages).toBe((48 << 20) / 4096);
+  }, 60_000);
 });

@@ -13,7 +13,12 @@ import type { NestedDesign } from './x86/nested';
 import { nestedStateView } from './x86/nested-view';
 
 export * from '../src';
-export { catalogCheck, checkableReleases, type CatalogCheckOptions } from './tap-verdict';
+export {
+  predictCheck,
+  checkableReleases,
+  machineProblem,
+  type PredictCheckOptions,
+} from './tap-verdict';
 export { x86Platform } from './platform';
 export { defineRelease, type ReleaseSpec } from './releases/release';
 export { releases, designs, RELEASE_NAMES, DESIGN_NAMES } from './releases';

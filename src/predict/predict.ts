@@ -155,7 +155,7 @@ class PartialContents implements StreamVisitor {
 }
 
 /** The walk's footer errors, as QEMU's check_section_footer reports them. */
-function footerFailure(err: VMStateError): PredictedRefusal | undefined {
+export function footerFailure(err: VMStateError): PredictedRefusal | undefined {
   const missing = /^missing section footer for section \d+ \('(.*)'\)/.exec(err.what);
   const instance = Number(/#(\d+)/.exec(err.path)?.[1] ?? 0);
   if (missing)

@@ -21,6 +21,8 @@ export class ChunkQueue implements ChunkSource {
   onStarve?: () => void;
   /** Called when `full` turns false. */
   onSpace?: () => void;
+  /** Called after the walker took bytes (it copies them: the chunks they came from are free). */
+  onRead?: () => void;
 
   constructor(private readonly limit: number) {}
 
@@ -82,6 +84,7 @@ export class ChunkQueue implements ChunkSource {
           this.head = 0;
         }
         if (wasFull && !this.full) this.onSpace?.();
+        this.onRead?.();
         return got;
       }
       if (this.ended) return 0;
@@ -105,7 +108,8 @@ export class ChunkQueue implements ChunkSource {
     await this.yieldNow();
     for (;;) {
       if (this.head < this.chunks.length) {
-        const c = this.chunks[this.head++];
+        // A copy: the tap reuses the memory of chunks once the walker has read them.
+        const c = this.chunks[this.head++].slice();
         if (this.head > 1024) {
           this.chunks.splice(0, this.head);
           this.head = 0;

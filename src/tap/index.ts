@@ -1,5 +1,5 @@
 export { parseTapAddress, formatTapAddress, type TapAddress } from './address';
-export type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
+export { PredictionCheck, type Destination, type Refusal, type SectionVerdict } from './verdict';
 export {
   tapMigration,
   TapConnectionError,

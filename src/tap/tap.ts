@@ -4,11 +4,12 @@ import { TruncatedError, VMStateError } from '../errors';
 import { tempNameBeside } from '../stream/atomic-file';
 import { ContentsCollector, type StreamContents } from '../stream/collect';
 import type { StreamRecord, StreamVisitor } from '../stream/records';
-import { sectionPath } from '../stream/section';
 import { walkStream } from '../stream/walk';
 import { formatTapAddress, type TapAddress } from './address';
 import { ChunkQueue } from './chunk-queue';
-import type { MigrationCheck, Refusal, SectionVerdict } from './verdict';
+import { SlabReader } from './slab-reader';
+import type { Prediction } from '../predict/predict';
+import type { PredictionCheck, Refusal, SectionVerdict } from './verdict';
 
 export interface TapOptions {
   /** Where the source QEMU connects (`migrate tcp:...`). Port 0 picks a free one (see onListening). */
@@ -17,8 +18,8 @@ export interface TapOptions {
   forward: TapAddress;
   /** Write the stream as it passed to this file, whole or not at all. */
   save?: string;
-  /** The destination release's verdict, asked as each part passes. */
-  check?: MigrationCheck;
+  /** `vmstate predict`'s verdict for the destination, given record by record as the stream passes. */
+  check?: PredictionCheck;
   /** Close both connections before the destination receives a part `check` refuses. */
   abortOnRefusal?: boolean;
   onEvent?: (e: TapEvent) => void;
@@ -28,7 +29,7 @@ export interface TapOptions {
   connectTimeoutMs?: number;
   /** A source that sends nothing for this long is lost. Default 60 s. */
   idleTimeoutMs?: number;
-  /** Bytes read from the source but not decoded yet, before the source is paused. Default 16 MiB. */
+  /** Bytes read from the source but not decoded yet, before the source is paused. Default 4 MiB. */
   maxBufferedBytes?: number;
 }
 
@@ -44,14 +45,20 @@ export interface TapStats {
   /** RAM section records (START, PART, END): one per iteration of the RAM loop. */
   iterations: number;
   seconds: number;
+  /** CPU time of this process (user + system) since the source connected: what the tap costs. */
+  cpuSeconds: number;
 }
 
 export interface TapVerdict {
   release: string;
+  /** False once a record is refused (a lossy load is accepted, as QEMU accepts it). */
   accepted: boolean;
-  refusals: Refusal[];
-  /** Sections the check could not judge (not modelled for that release). */
-  unchecked: string[];
+  /** The first record the destination refuses: it stops there, as QEMU does. */
+  refusal?: Refusal;
+  /** What `vmstate predict` says of the stream as it passed (absent when `unknown`). */
+  prediction?: Prediction;
+  /** Why no verdict could be given (a machine type the catalog does not describe). */
+  unknown?: string;
 }
 
 export type TapEvent =
@@ -94,6 +101,7 @@ export class TapConnectionError extends VMStateError {
 }
 
 const PROGRESS_EVERY_MS = 250;
+const DEST_HIGH_WATER_MARK = 2 * 1024 * 1024;
 
 /**
  * A proxy between a source QEMU and a destination QEMU that decodes the stream in flight.
@@ -165,10 +173,13 @@ function acceptOne(server: net.Server, timeoutMs: number): Promise<net.Socket> {
 
 function connect(a: TapAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    // Writes are reads of the source passed on whole (up to a few MiB): room for a few before
+    // `write` says to wait, and no Nagle delay for the small records at the end of the stream.
+    const common = { allowHalfOpen: true, writableHighWaterMark: DEST_HIGH_WATER_MARK };
     const s =
       a.kind === 'unix'
-        ? net.connect({ path: a.path, allowHalfOpen: true })
-        : net.connect({ port: a.port, host: a.host, allowHalfOpen: true });
+        ? net.connect({ ...common, path: a.path })
+        : net.connect({ ...common, port: a.port, host: a.host, noDelay: true });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`no answer within ${timeoutMs / 1000} s`));
@@ -195,6 +206,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 
 class Tap {
   private readonly started = Date.now();
+  private readonly cpuAtStart = process.cpuUsage();
   private readonly stats: TapStats = {
     bytes: 0,
     forwarded: 0,
@@ -202,6 +214,7 @@ class Tap {
     pages: 0,
     iterations: 0,
     seconds: 0,
+    cpuSeconds: 0,
   };
   private readonly queue: ChunkQueue;
   private readonly collector = new ContentsCollector();
@@ -221,20 +234,27 @@ class Tap {
   private sourceLostAt = Infinity;
   private sourceEnded = false;
   private aborted?: Refusal;
-  private readonly refusals: Refusal[] = [];
-  private readonly unchecked: string[] = [];
   private lastProgress = 0;
   private saveFd?: number;
   private saveTmp?: string;
   private readonly sourceClosed = signal();
   private readonly destClosed = signal();
 
+  private readonly source: net.Socket;
+  private readonly reader: SlabReader;
+  /** Bytes pushed to the decoder's queue. */
+  private pushed = 0;
+
   constructor(
-    private readonly source: net.Socket,
+    accepted: net.Socket,
     private readonly dest: net.Socket,
     private readonly o: TapOptions,
   ) {
-    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 16 * 1024 * 1024);
+    this.reader = new SlabReader(accepted, (bytes) => this.fromSource(bytes), {
+      allowHalfOpen: true,
+    });
+    this.source = this.reader.socket;
+    this.queue = new ChunkQueue(o.maxBufferedBytes ?? 4 * 1024 * 1024);
     this.gated = !!(o.abortOnRefusal && o.check);
   }
 
@@ -243,7 +263,12 @@ class Tap {
   }
 
   private statsNow(): TapStats {
-    return { ...this.stats, seconds: (Date.now() - this.started) / 1000 };
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    return {
+      ...this.stats,
+      seconds: (Date.now() - this.started) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    };
   }
 
   async run(): Promise<TapResult> {
@@ -257,6 +282,7 @@ class Tap {
       this.decideDestGone();
     };
     queue.onSpace = () => this.flow();
+    queue.onRead = () => this.releaseSlabs();
     const visitor: StreamVisitor = {
       record: (rec) => this.record(rec),
       drain: () => this.pump(),
@@ -270,12 +296,17 @@ class Tap {
       (summary) => this.collector.finish(summary),
       (e: unknown) => {
         walkError = e;
+        // A footer QEMU checks too: the destination refuses there, which is a verdict, not a bad stream.
+        const refusal = this.o.check?.walkFailed(e, this.safe);
+        if (refusal) {
+          walkError = undefined;
+          this.refused(refusal);
+        }
         this.stopDecoding();
         return undefined;
       },
     );
 
-    source.on('data', (chunk: Buffer) => this.fromSource(chunk));
     source.on('end', () => {
       this.sourceEnded = true;
       if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
@@ -311,6 +342,7 @@ class Tap {
     source.on('drain', () => dest.resume());
     dest.on('drain', () => {
       this.destCongested = false;
+      this.releaseSlabs();
       this.flow();
     });
     dest.on('error', (e: NodeJS.ErrnoException) =>
@@ -359,7 +391,7 @@ class Tap {
       }
       if (this.destGone?.fatal)
         throw new TapConnectionError(
-          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict && !verdict.accepted ? ` (predicted: ${verdict.release} refuses: ${verdict.refusals[0].reason})` : ''}`,
+          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict?.refusal ? ` (predicted: ${verdict.release} refuses: ${verdict.refusal.reason})` : ''}`,
           this.destGone.at,
           'destination',
         );
@@ -371,8 +403,7 @@ class Tap {
     }
   }
 
-  private fromSource(chunk: Buffer): void {
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  private fromSource(bytes: Uint8Array): void {
     this.stats.bytes += bytes.length;
     // Forward first: saving and decoding must not delay the destination.
     if (this.destGone || this.aborted) {
@@ -382,7 +413,11 @@ class Tap {
       this.pump();
     } else this.toDest(bytes);
     if (this.saveFd !== undefined) writeAll(this.saveFd, bytes);
-    if (this.decoding) this.queue.push(bytes);
+    if (this.decoding) {
+      this.queue.push(bytes);
+      this.pushed += bytes.length;
+    }
+    this.releaseSlabs();
     const now = Date.now();
     if (now - this.lastProgress >= PROGRESS_EVERY_MS) {
       this.lastProgress = now;
@@ -391,21 +426,21 @@ class Tap {
     this.flow();
   }
 
-  private corked = false;
-
   private toDest(bytes: Uint8Array): void {
     if (this.destGone || this.dest.destroyed) return;
     this.stats.forwarded += bytes.length;
-    // The reads of one poll round go out as one writev: far fewer system calls than one per read.
-    if (!this.corked) {
-      this.corked = true;
-      this.dest.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.dest.uncork();
-      });
-    }
     if (!this.dest.write(bytes)) this.destCongested = true;
+  }
+
+  /** Slabs of source bytes that are forwarded (handed to the system), saved and decoded are reused. */
+  private releaseSlabs(): void {
+    const dest = this.dest;
+    const written =
+      this.destGone || this.aborted || dest.destroyed
+        ? Infinity
+        : this.stats.forwarded - dest.writableLength;
+    const decoded = this.decoding ? this.pushed - this.queue.buffered : Infinity;
+    this.reader.release(Math.min(written, decoded));
   }
 
   /** Forwards held bytes up to the judged offset (gated mode). */
@@ -473,52 +508,57 @@ class Tap {
   private verdict(): TapVerdict | undefined {
     const c = this.o.check;
     if (!c) return undefined;
+    const prediction = c.prediction();
     return {
       release: c.release,
-      accepted: this.refusals.length === 0,
-      refusals: this.refusals,
-      unchecked: this.unchecked,
+      accepted: !c.refusal,
+      refusal: c.refusal,
+      prediction,
+      unknown: prediction
+        ? undefined
+        : (c.unknownReason ?? 'the stream ended before its machine type'),
     };
   }
 
-  private judge(where: string, offset: number, v: SectionVerdict): boolean {
-    if (v.verdict === 'unchecked') this.unchecked.push(where);
-    if (v.verdict !== 'refused') return true;
-    const refusal: Refusal = { offset, where, reason: v.reason };
-    this.refusals.push(refusal);
+  /** The check's verdict on a record; false when the tap aborted on it. */
+  private judge(v: SectionVerdict | undefined): boolean {
+    const refusal = this.o.check?.refusal;
+    if (v?.verdict !== 'refused' || !refusal) return true;
+    return this.refused(refusal);
+  }
+
+  private refused(refusal: Refusal): boolean {
     const abort = !!this.o.abortOnRefusal && !this.aborted;
     this.emit({ type: 'refusal', refusal, aborted: abort });
-    if (abort) {
-      this.advance(offset);
-      this.pump();
-      this.aborted = refusal;
-      this.held = [];
-      // What came before the refused record goes out (it may sit corked); nothing after it does.
-      if (this.corked) this.dest.uncork();
-      this.dest.end();
-      const dest = this.dest;
-      setTimeout(() => dest.destroy(), 2_000).unref();
-      this.source.destroy();
-      this.queue.discard();
-      return false;
-    }
-    return true;
+    if (!abort) return true;
+    this.advance(refusal.offset);
+    this.pump();
+    this.aborted = refusal;
+    this.held = [];
+    // What came before the refused record goes out; nothing after it does.
+    this.dest.end();
+    const dest = this.dest;
+    setTimeout(() => dest.destroy(), 2_000).unref();
+    this.source.destroy();
+    this.queue.discard();
+    return false;
   }
 
   private record(rec: StreamRecord): void {
     if (this.aborted) return;
     this.collector.record(rec);
     const check = this.o.check;
+    // Predict's verdict on every record it judges, before anything of the record is forwarded.
+    const verdict = rec.type === 'ram' ? undefined : check?.record(rec);
     switch (rec.type) {
       case 'configuration': {
-        const verdict = check?.configuration(rec.machineType);
         this.emit({
           type: 'configuration',
           offset: rec.offset,
           machineType: rec.machineType,
           verdict,
         });
-        if (verdict && !this.judge('configuration', rec.offset, verdict)) return;
+        if (!this.judge(verdict)) return;
         break;
       }
       case 'ram-section':
@@ -529,6 +569,7 @@ class Tap {
           kind: rec.kind,
           iteration: this.stats.iterations,
         });
+        if (!this.judge(verdict)) return;
         break;
       case 'ram':
         if (
@@ -541,8 +582,6 @@ class Tap {
         return;
       case 'section': {
         const s = rec.section;
-        const first = s.kind === 'full' || s.kind === 'start';
-        const verdict = check && first ? check.section(s) : undefined;
         this.emit({
           type: 'section',
           offset: s.offset,
@@ -554,11 +593,7 @@ class Tap {
           size: s.body.length,
           verdict,
         });
-        if (
-          verdict &&
-          !this.judge(sectionPath({ idstr: s.idstr, instanceId: s.instanceId }), s.offset, verdict)
-        )
-          return;
+        if (!this.judge(verdict)) return;
         this.advance(s.offset);
         return;
       }
@@ -573,7 +608,8 @@ class Tap {
         }
         break;
       default:
-        // Headers, footers, commands, the VM description: nothing to judge or show.
+        // Headers, footers, commands, the VM description: nothing to show (a command is judged).
+        if (!this.judge(verdict)) return;
         break;
     }
     this.advance(rec.offset);

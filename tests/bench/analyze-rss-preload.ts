@@ -3,6 +3,7 @@
  * KiB to the file named by VMSTATE_BENCH_RSS_FILE, so the whole-process figure includes start-up.
  * VmHWM (Linux) counts only this program: getrusage's maxrss also counts the pages the child
  * shared with the bench before exec, which is large once the bench has run its other parts.
+ * VMSTATE_BENCH_CPU_FILE likewise gets the process's CPU time (user + system, microseconds).
  */
 import * as fs from 'fs';
 
@@ -20,5 +21,13 @@ const target = process.env.VMSTATE_BENCH_RSS_FILE;
 if (target) {
   process.on('exit', () => {
     fs.appendFileSync(target, `${peakKiB()}\n`);
+  });
+}
+
+const cpuTarget = process.env.VMSTATE_BENCH_CPU_FILE;
+if (cpuTarget) {
+  process.on('exit', () => {
+    const u = process.resourceUsage();
+    fs.appendFileSync(cpuTarget, `${u.userCPUTime + u.systemCPUTime}\n`);
   });
 }

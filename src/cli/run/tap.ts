@@ -8,6 +8,7 @@ import {
   type TapStats,
 } from '../../tap/tap';
 import type { SectionVerdict } from '../../tap/verdict';
+import { formatPrediction } from '../../predict/predict';
 
 export interface TapCliOptions {
   listen: string;
@@ -32,7 +33,7 @@ const mb = (n: number) => (n / 1e6).toFixed(1);
 function verdictText(v: SectionVerdict | undefined): string {
   if (!v) return '';
   if (v.verdict === 'ok') return '  [ok]';
-  if (v.verdict === 'unchecked') return `  [unchecked: ${v.reason}]`;
+  if (v.verdict === 'unknown') return `  [no verdict: ${v.reason}]`;
   return `  [REFUSED: ${v.reason}]`;
 }
 
@@ -55,14 +56,15 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     throw new UsageError(
       `--check: no release '${o.check}' (releases: ${verdicts!.checkableReleases().join(', ')})`,
     );
-  if (o.machine !== undefined && !verdicts!.releaseMachineTypes(o.check!).includes(o.machine))
-    throw new UsageError(
-      `--machine: release ${o.check} has no machine type '${o.machine}' (e.g. ${verdicts!.releaseMachineTypes(o.check!).slice(0, 4).join(', ')}, ...)`,
-    );
+  const machineProblem =
+    o.check !== undefined && o.machine !== undefined
+      ? verdicts!.machineProblem(o.check, o.machine)
+      : undefined;
+  if (machineProblem) throw new UsageError(`--machine: ${machineProblem}`);
   const acceptTimeout = Number(o.acceptTimeout ?? '120');
   if (!Number.isFinite(acceptTimeout) || acceptTimeout <= 0)
     throw new UsageError(`--accept-timeout must be a number of seconds (got '${o.acceptTimeout}')`);
-  const check = o.check ? verdicts!.catalogCheck(o.check, { machine: o.machine }) : undefined;
+  const check = o.check ? verdicts!.predictCheck(o.check, { machine: o.machine }) : undefined;
 
   const out = (line: string) => process.stdout.write(line + '\n');
   const tty = !o.json && process.stderr.isTTY;
@@ -141,7 +143,7 @@ export async function runTap(o: TapCliOptions): Promise<number> {
     );
   } else {
     out(
-      `${result.aborted ? 'aborted' : 'passed'}: ${result.stats.bytes} bytes from the source, ${result.stats.forwarded} forwarded, ${result.stats.returnBytes} back; ${result.stats.pages} pages in ${result.stats.iterations} RAM iteration(s); ${result.stats.seconds.toFixed(2)} s`,
+      `${result.aborted ? 'aborted' : 'passed'}: ${result.stats.bytes} bytes from the source, ${result.stats.forwarded} forwarded, ${result.stats.returnBytes} back; ${result.stats.pages} pages in ${result.stats.iterations} RAM iteration(s); ${result.stats.seconds.toFixed(2)} s, CPU ${result.stats.cpuSeconds.toFixed(2)} s`,
     );
     if (result.verdict && !result.aborted) out(verdictLine(result.verdict));
     if (result.saved) out(`saved ${result.saved}`);
@@ -153,10 +155,8 @@ export async function runTap(o: TapCliOptions): Promise<number> {
   return refused ? 1 : 0;
 }
 
+/** The verdict as `vmstate predict` prints it. */
 function verdictLine(v: NonNullable<TapResult['verdict']>): string {
-  const extra = v.unchecked.length
-    ? ` (${v.unchecked.length} section(s) not modelled: ${v.unchecked.join(', ')})`
-    : '';
-  if (v.accepted) return `verdict: ${v.release} would accept the stream${extra}`;
-  return `verdict: ${v.release} would refuse: ${v.refusals.map((r) => `${r.where}: ${r.reason}`).join('; ')}${extra}`;
+  if (!v.prediction) return `verdict: none for ${v.release}: ${v.unknown}`;
+  return `verdict: ${formatPrediction(v.prediction)}`;
 }
