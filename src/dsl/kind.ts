@@ -46,6 +46,8 @@ export interface KindIO {
   loadNested(r: ByteReader, desc: AnyVMSD, into: State | undefined, pathSegment: string): State;
   /** Fail the load at the current position with a typed error (see errors.ts); never returns. */
   fail(make: (offset: number, path: string) => Error): never;
+  /** The path of the field being read or written, as errors name it (for a kind's own nested loads). */
+  where(): string;
 }
 
 /** The context needed() callbacks, tests and hooks see: machine-type properties, release, anything. */

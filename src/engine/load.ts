@@ -105,6 +105,10 @@ class Loader implements KindIO {
     throw make(this.r.offset, this.path());
   }
 
+  where(): string {
+    return this.path();
+  }
+
   top(desc: AnyVMSDesc, state: State, version: number): void {
     this.stack.push(desc.name);
     this.root = desc;

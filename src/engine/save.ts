@@ -92,6 +92,10 @@ class Saver implements KindIO {
     throw make(this.w.pos, this.path());
   }
 
+  where(): string {
+    return this.path();
+  }
+
   top(desc: AnyVMSDesc, state: State): VmdescVMSD | undefined {
     this.stack.push(desc.name);
     const out = this.vmsd(desc, state, this.stack.length - 1);

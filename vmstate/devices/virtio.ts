@@ -350,7 +350,7 @@ function readVirtio(
   r: ByteReader,
   io: KindIO,
 ): VirtioState {
-  const path = r.path();
+  const path = io.where();
   const ctx = io.ctx;
   const pci = loadFrom(r, pciDevice, PCI_DEVICE_VERSION, { ctx, path: `${path} > proxy` });
   const vectors = msixVectorsOf(pci.config as Uint8Array);
