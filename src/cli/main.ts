@@ -8,6 +8,7 @@ import { registerCommands } from './commands';
 import { EXIT, EXIT_CODES_HELP, reportInternal, setInvokedArgs } from './exit';
 
 import { packageVersion } from './package-info';
+import { removeTempsOnSignals } from './signals';
 
 export function buildProgram(): Command {
   const program = new Command('vmstate')
@@ -47,6 +48,7 @@ export function runMain(argv: string[]): void {
   process.on('uncaughtException', (e) => {
     process.exitCode = reportInternal(e);
   });
+  removeTempsOnSignals();
   main(argv).then(
     (code) => {
       process.exitCode = code;

@@ -7,7 +7,7 @@ import { UsageError } from '../errors';
  * target (so the final rename stays within one file system), renamed over it at the end.
  *
  * Temporary names are `.NAME.tmp-PID-RANDOM`. A run that is interrupted by SIGINT, SIGTERM or
- * SIGHUP removes its own; one killed outright (SIGKILL, a crash) leaves them, and the next run
+ * SIGHUP removes its own (the CLI's handlers call removeLiveTemps); one killed outright (SIGKILL, a crash) leaves them, and the next run
  * that writes the same NAME removes those whose PID is no longer alive.
  */
 
@@ -65,12 +65,15 @@ function isAlive(pid: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Removal on signals.
+// Removal on signals. The library only keeps the list: the CLI (src/cli/signals.ts) owns the
+// process's signal handlers and calls removeLiveTemps when one arrives; a program that embeds
+// the library decides for itself.
 
 const liveTemps = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-function removeLiveTemps(): void {
+/** Removes the temporary files and directories this process is still writing; returns how many. */
+export function removeLiveTemps(): number {
+  const n = liveTemps.size;
   for (const t of liveTemps) {
     try {
       fs.rmSync(t, { recursive: true, force: true });
@@ -79,31 +82,15 @@ function removeLiveTemps(): void {
     }
   }
   liveTemps.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeLiveTemps();
-  stopWatching();
-  // Die of the same signal, as if no handler had been installed (exit status 128 + n).
-  process.kill(process.pid, signal);
+  return n;
 }
 
 function watch(tmp: string): void {
-  if (liveTemps.size === 0) {
-    for (const s of SIGNALS) process.on(s, onSignal);
-    process.on('exit', removeLiveTemps);
-  }
   liveTemps.add(tmp);
 }
 
 function unwatch(tmp: string): void {
   liveTemps.delete(tmp);
-  if (liveTemps.size === 0) stopWatching();
-}
-
-function stopWatching(): void {
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  process.removeListener('exit', removeLiveTemps);
 }
 
 /** The temporary files of this process that are still being written (for tests). */
