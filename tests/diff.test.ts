@@ -172,6 +172,7 @@ describe('vmstate diff', () => {
       streamPath('pc-nodefaults-running'),
       '--section',
       'cpu',
+      '--section',
       'timer',
       '--ram',
       'none',
@@ -179,6 +180,22 @@ describe('vmstate diff', () => {
     expect(r.code).toBe(1);
     expect(r.diff!.sections.map((s) => s.idstr)).toEqual(['timer', 'cpu']);
     expect(r.diff!.ram).toBeUndefined();
+  });
+
+  it('--section takes one name each time, so streams named after it stay the streams', async () => {
+    const r = await runCli([
+      'diff',
+      '--section',
+      'cpu',
+      paused,
+      streamPath('pc-nodefaults-running'),
+      '--format',
+      'json',
+      '--ram',
+      'none',
+    ]);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as StreamDiff).sections.map((s) => s.idstr)).toEqual(['cpu']);
   });
 
   it('--section takes globs over idstr and idstr#instance, as analyze and explore do', async () => {

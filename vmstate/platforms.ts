@@ -13,6 +13,7 @@ import type { Ctx } from '../src/dsl/kind';
 import type { LoadPlatform, PlatformCatalog, PlatformSection } from '../src/predict/platform';
 import { catalogCtx, catalogOf, sectionName, type Catalog } from './catalog';
 import { RELEASES } from './catalog-releases';
+import { REGISTERED_SECTIONS } from './registered-sections';
 import { designs, releases } from './releases';
 import { findMachine, machineCtx } from './releases/generate';
 import type { Release } from './releases/types';
@@ -46,6 +47,7 @@ function deviceCatalogSource(
     resolve: (m) => (byType.has(m) ? m : alias[m]),
     platform: (machineType, host) => {
       const catalog = byType.get(machineType)!;
+      const registered = new Set(REGISTERED_SECTIONS[release] ?? []);
       // The machine type's compat properties (hw_compat) under the host's: what needed() reads.
       const ctx = catalogCtx(catalog, host);
       return {
@@ -65,11 +67,12 @@ function deviceCatalogSource(
             }
           );
         },
-        // The destination runs the source's command line: a section the catalog lacks is a
-        // device it has but the catalog does not describe (an instance the catalog's entry
-        // rules out is one the release does not register).
+        // A section the catalog lacks is one the release registers but the catalog does not
+        // describe (its load cannot be predicted), when the release's device classes have a
+        // description of that name; any other QEMU refuses as unknown. An instance the
+        // catalog's entry rules out is one the release does not register.
         undescribed: (idstr) =>
-          catalog.lookup(idstr)
+          catalog.lookup(idstr) || !registered.has(sectionName(idstr))
             ? undefined
             : `the ${release} catalog has no description of section '${sectionName(idstr)}'`,
       };

@@ -11,8 +11,9 @@ export function registerDiff(program: Command): void {
     .argument('<b>', 'second stream')
     .option('--format <format>', 'tree (summary, then what differs) or json', 'tree')
     .option(
-      '--section <name...>',
+      '--section <name>',
       "only the sections whose name matches (glob: '*', '?'; idstr, idstr#instance or the last part of the idstr; repeatable)",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .option(
       '--ram <mode>',
