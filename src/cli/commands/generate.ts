@@ -5,12 +5,12 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description(
-      'write the migration stream a simulated QEMU release would write for a scenario or a JSON VM state ' +
+      'write the migration stream a QEMU release (real or simulated) would write for a scenario or a JSON VM state ' +
         '(exit 1, saying why, when that release refuses to migrate it or would lose part of it)',
     )
     .requiredOption(
       '--release <name>',
-      'release (3.0 ... 7.2, next) or design (blob, subsections, unversioned-append); see `vmstate releases`',
+      'a release (real or simulated) or a design, as `vmstate releases` lists them',
     )
     .option('--machine <type>', "machine type, e.g. pc-q35-4.1 (default: the release's newest q35)")
     .option('--scenario <name>', 'a built-in scenario (see `vmstate releases`)')
