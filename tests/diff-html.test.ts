@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BASE_CSS } from '../src/html';
 import type { StreamDiff } from '../src/diff/types';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumRequired, haveChromium } from './support/chromium';
+import { chromiumRequired, haveChromium, pageSession, type Page } from './support/chromium';
 import { streamPath } from './fixtures/qemu-streams';
 import { runCli } from './fixtures/run-cli';
 
@@ -67,37 +67,11 @@ describe('the page', () => {
 });
 
 (haveChromium || chromiumRequired ? describe : describe.skip)('in headless Chromium', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
-  type Page = Awaited<ReturnType<Ctx['newPage']>>;
-  let browser: Ctx;
-  let profile = '';
-  const requests: string[] = [];
-  const errors: string[] = [];
-
-  beforeAll(async () => {
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'diff-chromium-profile-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1400, height: 900 },
-    });
-  }, 60000);
-
-  afterAll(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
-  });
+  const session = pageSession('diff', { width: 1400, height: 900 });
+  const { requests, errors } = session;
 
   async function open(p: Pair): Promise<Page> {
-    const tab = await browser.newPage();
-    tab.on('request', (r) => requests.push(r.url()));
-    tab.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    tab.on('pageerror', (e) => errors.push(e.message));
+    const tab = await session.tab();
     await tab.goto(`file://${p.page}`);
     return tab;
   }

@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumRequired, haveChromium } from './support/chromium';
+import { chromiumRequired, haveChromium, pageSession, type Page } from './support/chromium';
 import { streamPath } from './fixtures/qemu-streams';
 import { runCli } from './fixtures/run-cli';
 import { fileSource } from '../src/stream/source';
@@ -224,37 +224,11 @@ describe('--serve', () => {
 });
 
 (haveChromium || chromiumRequired ? describe : describe.skip)('in headless Chromium', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
-  type Page = Awaited<ReturnType<Ctx['newPage']>>;
-  let browser: Ctx;
-  let profile = '';
-  const requests: string[] = [];
-  const errors: string[] = [];
-
-  beforeAll(async () => {
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'explore-chromium-profile-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1600, height: 900 },
-    });
-  }, 60000);
-
-  afterAll(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
-  });
+  const session = pageSession('explore', { width: 1600, height: 900 });
+  const { requests, errors } = session;
 
   async function open(file: string): Promise<Page> {
-    const tab = await browser.newPage();
-    tab.on('request', (r) => requests.push(r.url()));
-    tab.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    tab.on('pageerror', (e) => errors.push(e.message));
+    const tab = await session.tab();
     await tab.goto(`file://${file}`);
     await tab.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
     return tab;
@@ -448,12 +422,7 @@ describe('--serve', () => {
       const want = fs
         .readFileSync(path.join(x, model.ram.blockNames()[bi].replace(/^\/+/, '')))
         .subarray(cell * 4096, cell * 4096 + 16);
-      const tab = await browser.newPage();
-      tab.on('request', (r) => served.push(r.url()));
-      tab.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      tab.on('pageerror', (e) => errors.push(e.message));
+      const tab = await session.tab(served);
       await tab.goto(server.url);
       await tab.waitForSelector('body[data-ready="true"]');
       await tab.click('#sections tbody tr:first-child');
