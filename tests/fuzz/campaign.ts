@@ -107,12 +107,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const started = Date.now();
   const deadline = started + o.seconds * 1000;
   const report: CampaignReport = {
-    seed: o.seed,
-    seconds: 0,
+    ...emptyReport(o.seed),
     shard: o.plan?.shard ? `${o.plan.shard.index}/${o.plan.shard.count}` : undefined,
-    inputs: 0,
-    byOutcome: {},
-    byErrorCode: {},
     // A run of mutations only (--cuts-per-mutation 0) covers no offset: none to count in a merge.
     truncation: {
       covered: 0,
@@ -120,14 +116,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       streams: plan.stepsForAllCuts ? plan.streams.length : 0,
       crossChecked: 0,
     },
-    mutations: 0,
-    hostile: 0,
-    slowestCpuMs: 0,
-    slowestWallMs: 0,
-    timeMs: { truncate: 0, mutate: 0, hostile: 0 },
-    peakRssGrowthMiB: 0,
-    cli: { runs: 0, peakRssMiB: 0, baselineRssMiB: 0 },
-    failures: [],
   };
   const fail = (kind: FailureKind, d: Descriptor, message: string) => {
     const f: Failure = { kind, input: describeInput(d), descriptor: d, message };
@@ -392,12 +380,11 @@ export function formatReport(r: CampaignReport): string {
 const n = (r: CampaignReport, k: FailureKind) => r.failures.filter((f) => f.kind === k).length;
 const per = (ms: number, count: number) => (count ? (ms / count).toFixed(3) : '-');
 
-/** One report of shards run in separate processes (`npm run fuzz -- --shard i/n --report F`). */
-export function mergeReports(reports: CampaignReport[]): CampaignReport {
-  const out: CampaignReport = {
-    ...reports[0],
-    shard: undefined,
-    seconds: Math.max(...reports.map((r) => r.seconds)),
+/** A report that counts nothing yet: what a run or a merge adds its counts to. */
+function emptyReport(seed: number): CampaignReport {
+  return {
+    seed,
+    seconds: 0,
     inputs: 0,
     byOutcome: {},
     byErrorCode: {},
@@ -410,6 +397,14 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
     peakRssGrowthMiB: 0,
     cli: { runs: 0, peakRssMiB: 0, baselineRssMiB: 0 },
     failures: [],
+  };
+}
+
+/** One report of shards run in separate processes (`npm run fuzz -- --shard i/n --report F`). */
+export function mergeReports(reports: CampaignReport[]): CampaignReport {
+  const out: CampaignReport = {
+    ...emptyReport(reports[0]!.seed),
+    seconds: Math.max(...reports.map((r) => r.seconds)),
   };
   for (const r of reports) {
     addCounts(out, {
