@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TapCliOptions } from '../run/tap';
 import { runCommand } from '../exit';
 
 export function registerTap(program: Command): void {
@@ -24,20 +25,10 @@ export function registerTap(program: Command): void {
     )
     .option('--json', 'one JSON object per line: each section as it passes, then the summary')
     .option('--accept-timeout <seconds>', 'how long to wait for the source to connect', '120')
-    .action(
-      (opts: {
-        listen: string;
-        forward: string;
-        save?: string;
-        check?: string;
-        machine?: string;
-        abortOnRefusal?: boolean;
-        json?: boolean;
-        acceptTimeout: string;
-      }) =>
-        runCommand('tap', async () => {
-          const { runTap } = await import('../run/tap');
-          process.exitCode = await runTap(opts);
-        }),
+    .action((opts: TapCliOptions) =>
+      runCommand('tap', async () => {
+        const { runTap } = await import('../run/tap');
+        process.exitCode = await runTap(opts);
+      }),
     );
 }
