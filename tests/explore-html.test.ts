@@ -163,18 +163,24 @@ describe('the page', () => {
   });
 });
 
+/** The model and page `explore --serve` makes of `file` (RAM page locations kept for the server). */
+async function servedPage(file: string) {
+  const source = await fileSource(file);
+  const model = await readExploreModel(source, { keepPageLocations: true });
+  await source.close();
+  const page = renderExplorePage(model, {
+    file,
+    serve: true,
+    views: [nestedStateView],
+    pageLayouts: nestedPageLayouts(),
+  });
+  return { model, page };
+}
+
 describe('--serve', () => {
   it('serves the page and RAM page bytes on demand, as the extracted block holds them; refuses other Hosts', async () => {
     const file = streamPath('q35-nodefaults-paused');
-    const source = await fileSource(file);
-    const model = await readExploreModel(source, { keepPageLocations: true });
-    await source.close();
-    const page = renderExplorePage(model, {
-      file,
-      serve: true,
-      views: [nestedStateView],
-      pageLayouts: nestedPageLayouts(),
-    });
+    const { model, page } = await servedPage(file);
     expect(page).toMatch(/connect-src &#39;self&#39;/);
     const locate = model.ram.locator();
     const server = await startExploreServer(
@@ -393,15 +399,7 @@ describe('--serve', () => {
 
   it('--serve: a click on a data page in the RAM map fetches its bytes from the loopback server', async () => {
     const file = streamPath('q35-nodefaults-paused');
-    const source = await fileSource(file);
-    const model = await readExploreModel(source, { keepPageLocations: true });
-    await source.close();
-    const page = renderExplorePage(model, {
-      file,
-      serve: true,
-      views: [nestedStateView],
-      pageLayouts: nestedPageLayouts(),
-    });
+    const { model, page } = await servedPage(file);
     const server = await startExploreServer(
       { host: '127.0.0.1', port: 0 },
       {
