@@ -4,7 +4,7 @@
  * from 7.2's (checked against each release's -dump-vmstate and streams, streams/qemu-<release>/).
  * Adding a release is adding an entry here plus the device descriptions that changed in it.
  */
-import type { AnyVMSDesc, Ctx, State } from '../src';
+import type { AnyVMSDesc, Ctx, State } from '../src/dsl-kit';
 import type { PmConfig } from './devices/acpi';
 import { acpiBuild } from './devices/acpi_build';
 import { ich9Ahci, ich9AhciUnsignedPorts } from './devices/ahci';

@@ -15,7 +15,7 @@ import {
   type ByteReader,
   type Ctx,
   type State,
-} from '../src';
+} from '../src/dsl-kit';
 import type { CodecResolver, SectionCodec, SectionInfo } from '../src/stream/section';
 import { sectionPath } from '../src/stream/section';
 import type { VmdescVMSD } from '../src/engine/vmdesc-types';

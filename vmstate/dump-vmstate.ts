@@ -7,7 +7,7 @@
  * the wire and which the static checker never compares; here they report the nested
  * description's fixed wire size (0 when it varies).
  */
-import { unreachableShape, type AnyField, type AnyVMSDesc } from '../src';
+import { unreachableShape, type AnyField, type AnyVMSDesc } from '../src/dsl-kit';
 
 export interface DumpField {
   field: string;

@@ -2,7 +2,7 @@
  * ACPI building blocks shared by the PIIX4 and ICH9 power-management functions (hw/isa/apm.c,
  * hw/acpi/memory_hotplug.c, cpu.c, pcihp.c, tco.c).
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { dumpWithoutNum } from '../dump-vmstate';
 
 /** vmstate_apm: the APM control/status ports (0xb2/0xb3) that trigger SMIs. */

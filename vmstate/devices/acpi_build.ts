@@ -1,5 +1,5 @@
 /** Whether the firmware already patched the ACPI tables QEMU built (hw/i386/acpi-build.c; registered by the machine). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 export const acpiBuild = vmsd({
   name: 'acpi_build',

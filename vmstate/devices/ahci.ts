@@ -1,5 +1,5 @@
 /** The ICH9 AHCI controller 00:1f.2 on q35 (hw/ide/ahci.c, ich.c; QOM ich9-ahci). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { driveOnBus, ideBus, ideDrive } from './ide';
 import { int32Equal, receiverValue } from './kinds';
 import { pciDevice } from './pci';

@@ -3,7 +3,7 @@
  * instance id = the APIC's initial id. Registered by the APIC itself, so -dump-vmstate has no
  * entry for it.
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 
 const sipi = vmsd({
   name: 'apic_sipi',

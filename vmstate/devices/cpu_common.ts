@@ -2,7 +2,7 @@
  * "cpu_common" (cpu.c, vmstate_cpu_common): the target-independent part of each vCPU, one
  * section per vCPU with instance id = cpu_index.
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { isTcg } from './machine-ctx';
 import { withInitial } from './kinds';
 

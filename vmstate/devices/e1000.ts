@@ -1,5 +1,5 @@
 /** Intel 82540EM, the pc machine's default NIC (hw/net/e1000.c, QOM e1000). */
-import { f, k, vmsd, type Ctx, type State } from '../../src';
+import { f, k, vmsd, type Ctx, type State } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 

@@ -1,5 +1,5 @@
 /** Intel 82574L, the q35 machine's default NIC (hw/net/e1000e.c, QOM e1000e), a PCI Express function. */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { dumpSize } from '../dump-vmstate';
 import { msixState } from './kinds';
 import { propOn } from './machine-ctx';

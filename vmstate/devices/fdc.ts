@@ -1,5 +1,5 @@
 /** The ISA floppy controller (hw/block/fdc.c, fdc-isa.c; QOM isa-fdc), part of every pc machine. */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type State } from '../../src/dsl-kit';
 import { uint8Equal, withInitial } from './kinds';
 import { dumpWithoutNum } from '../dump-vmstate';
 

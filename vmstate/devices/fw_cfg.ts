@@ -2,7 +2,7 @@
  * "fw_cfg" (hw/nvram/fw_cfg.c; QOM fw_cfg_io on x86): the selected item and read offset of the
  * firmware configuration interface, its DMA address, and the sizes of the ACPI blobs it serves.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { dumpSize } from '../dump-vmstate';
 import { propOn } from './machine-ctx';
 import { uint32AsUint16 } from './kinds';

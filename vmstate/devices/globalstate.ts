@@ -3,7 +3,7 @@
  * "prelaunch"...) so the destination resumes the same way. Not a device; always sent by 7.2
  * machine types (migration property store-global-state, off only for 2.3 and older).
  */
-import { f, vmsd, type State } from '../../src';
+import { f, vmsd, type State } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 
 /** The run state name in the 100-byte NUL-padded buffer. */

@@ -3,7 +3,7 @@
  * hda-output and hda-micro share it), on the intel-hda controller's bus. The same in 5.2, 7.2
  * and 10.0.
  */
-import { f, initialState, k, vmsd, type Ctx, type State } from '../../src';
+import { f, initialState, k, vmsd, type Ctx, type State } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 
 /** HDAAudioState.st[]: stream slots, of which the codec's widgets use the first few. */

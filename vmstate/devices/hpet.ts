@@ -1,5 +1,5 @@
 /** The HPET (hw/timer/hpet.c, QOM hpet). */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type State } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 
 /** HPET_MIN_TIMERS / HPET_MAX_TIMERS: the comparator count a stream may carry. */

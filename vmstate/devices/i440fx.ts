@@ -1,5 +1,5 @@
 /** The i440FX host bridge's PCI function 00:00.0 (hw/pci-host/i440fx.c, QOM i440FX). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 export const i440fx = vmsd({

@@ -2,7 +2,7 @@
  * The Intel 6300ESB watchdog (hw/watchdog/wdt_i6300esb.c, QOM i6300esb), a PCI function. Its
  * version 10000 marks the rewrite to VMState; the same in 5.2, 7.2 and 10.0.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 export const i6300esb = vmsd({

@@ -1,5 +1,5 @@
 /** The 8254 programmable interval timer (hw/timer/i8254_common.c, QOM isa-pit). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 const channel = vmsd({
   name: 'pit channel',

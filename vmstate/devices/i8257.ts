@@ -1,5 +1,5 @@
 /** The two cascaded 8237 DMA controllers, sections "dma" #0 (8-bit) and #1 (16-bit) (hw/dma/i8257.c, QOM i8257). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 
 const channel = vmsd({
   name: 'dma_regs',

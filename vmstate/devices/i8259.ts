@@ -1,5 +1,5 @@
 /** The two cascaded 8259 interrupt controllers, sections "i8259" #0 and #1 (hw/intc/i8259_common.c, QOM isa-i8259). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 const registers = [
   f.u8('last_irr'),

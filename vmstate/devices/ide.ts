@@ -2,7 +2,7 @@
  * IDE (hw/ide/core.c, pci.c): the drive and bus state shared with AHCI, and the PIIX3 IDE
  * function 00:01.1 on pc, section "ide" (registered by the device, so not in -dump-vmstate).
  */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type State } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 import { dumpWithoutNum } from '../dump-vmstate';
 

@@ -2,7 +2,7 @@
  * The Intel HD Audio controller (hw/audio/intel-hda.c vmstate_intel_hda, QOM intel-hda, the ICH6
  * one; ich9-intel-hda shares it), a conventional PCI function. The same in 5.2, 7.2 and 10.0.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 const stream = vmsd({

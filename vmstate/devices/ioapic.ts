@@ -1,5 +1,5 @@
 /** The I/O APIC (hw/intc/ioapic_common.c, QOM ioapic). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 
 /** IOAPIC_NUM_PINS: redirection table entries. */
 const IOAPIC_NUM_PINS = 24;

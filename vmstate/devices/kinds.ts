@@ -3,7 +3,7 @@
  * (PCI config space, PCI IRQ levels, MSI-X tables) and the "receiver's own value" flavour of the
  * _EQUAL / INT32_POSITIVE_LE kinds, whose initial value must be what the receiving device holds.
  */
-import { InvalidValueError, k, type Kind } from '../../src';
+import { InvalidValueError, k, type Kind } from '../../src/dsl-kit';
 
 /**
  * A kind whose value on a fresh receiver is fixed by the device's configuration (QEMU checks an

@@ -2,7 +2,7 @@
  * "kvm-tpr-opt" (hw/i386/kvmvapic.c, QOM type kvmvapic): the TPR-access patching of Windows XP
  * era guests. The name is kept for compatibility with qemu-kvm streams.
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 
 const handlers = vmsd({
   name: 'kvmvapic-handlers',

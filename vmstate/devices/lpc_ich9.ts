@@ -3,7 +3,7 @@
  * power-management block (hw/acpi/ich9.c, vmstate_ich9_pm) and the chipset configuration
  * registers.
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import {
   ACPI_PCIHP_MAX_HOTPLUG_BUS,
   apm,

@@ -1,5 +1,5 @@
 /** The CMOS real-time clock (hw/rtc/mc146818rtc.c, QOM mc146818rtc). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 const reinjectCount = vmsd({
   name: 'mc146818rtc/irq_reinject_on_ack_count',

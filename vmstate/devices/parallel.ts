@@ -1,5 +1,5 @@
 /** The ISA parallel port (hw/char/parallel.c, QOM isa-parallel), one of the default devices. */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 export const parallelIsa = vmsd({
   name: 'parallel_isa',

@@ -2,7 +2,7 @@
  * PCI core state (hw/pci/pci.c, pci_host.c): the PCIDevice struct every PCI function embeds,
  * the root bus's INTx counters and the host bridge's config-address register.
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 import { int32Equal, pciConfig, pciIrqState, receiverValue } from './kinds';
 

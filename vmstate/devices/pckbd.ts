@@ -2,7 +2,7 @@
  * The i8042 keyboard controller, section "pckbd" (hw/input/pckbd.c, QOM i8042), and the PS/2
  * keyboard and mouse behind it, sections "ps2kbd" / "ps2mouse" (hw/input/ps2.c).
  */
-import { f, k, vmsd, type AnyVMSDesc, type State } from '../../src';
+import { f, k, vmsd, type AnyVMSDesc, type State } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 import { withInitial } from './kinds';
 

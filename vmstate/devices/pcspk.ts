@@ -1,5 +1,5 @@
 /** The PC speaker (hw/audio/pcspk.c, QOM isa-pcspk). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 
 export const pcspk = vmsd({

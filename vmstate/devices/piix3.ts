@@ -1,5 +1,5 @@
 /** The PIIX3 PCI-to-ISA bridge 00:01.0 on pc (hw/isa/piix3.c, QOM PIIX3). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 /** PIIX_NUM_PIRQS: the four PCI interrupt lines PIRQA..D the bridge routes to ISA IRQs. */

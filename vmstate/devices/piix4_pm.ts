@@ -2,7 +2,7 @@
  * PIIX4's power-management function 00:01.3 on pc (hw/acpi/piix4.c, QOM PIIX4_PM): ACPI PM1
  * registers, PM timer, GPEs, SMBus, and the ACPI PCI/memory/CPU hotplug interfaces.
  */
-import { f, vmsd, type Ctx } from '../../src';
+import { f, vmsd, type Ctx } from '../../src/dsl-kit';
 import {
   ACPI_PCIHP_MAX_HOTPLUG_BUS,
   apm,

@@ -1,5 +1,5 @@
 /** System control port A, 0x92 (hw/i386/port92.c, QOM port92): fast A20 and reset. */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 export const port92 = vmsd({
   name: 'port92',

@@ -1,5 +1,5 @@
 /** The Q35 memory controller hub's PCI function 00:00.0 (hw/pci-host/q35.c, QOM mch). */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 export const mch = vmsd({

@@ -2,7 +2,7 @@
  * Realtek RTL8139C+ (hw/net/rtl8139.c, QOM rtl8139), a conventional PCI NIC. Version 5 since
  * QEMU 1.x; the same in 5.2, 7.2 and 10.0 (their -dump-vmstate and streams).
  */
-import { f, k, vmsd, type Ctx } from '../../src';
+import { f, k, vmsd, type Ctx } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 

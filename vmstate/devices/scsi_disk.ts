@@ -2,7 +2,7 @@
  * A SCSI disk (hw/scsi/scsi-disk.c, QOM scsi-hd; its section is named "scsi-disk"), version 1 in
  * 5.2, 7.2 and 10.0: the SCSIDevice state (hw/scsi/scsi-bus.c) and the removable-media flags.
  */
-import { f, k, UnsupportedError, vmsd } from '../../src';
+import { f, k, UnsupportedError, vmsd } from '../../src/dsl-kit';
 
 /** SCSI_SENSE_BUF_SIZE_OLD: the sense bytes the main body carries. */
 const SENSE_OLD = 96;

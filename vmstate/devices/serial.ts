@@ -1,5 +1,5 @@
 /** The 16550A UART as an ISA device (hw/char/serial.c, serial-isa.c; QOM isa-serial), a default device. */
-import { f, k, vmsd, type State } from '../../src';
+import { f, k, vmsd, type State } from '../../src/dsl-kit';
 import { dumpSize } from '../dump-vmstate';
 import { withInitial } from './kinds';
 

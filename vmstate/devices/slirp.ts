@@ -5,7 +5,7 @@
  * socket's state, a 0 byte ending that list, then libslirp's own "slirp" VMState (version 4):
  * the IP id counter and the BOOTP client table.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 
 /** NB_BOOTP_CLIENTS: leases the built-in DHCP server keeps. */
 const NB_BOOTP_CLIENTS = 16;

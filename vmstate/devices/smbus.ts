@@ -3,7 +3,7 @@
  * SMBus PCI function (hw/i2c/smbus_ich9.c). Both are sent only when the machine class
  * supports it (smbus_no_migration_support is set for 2.x-era machine types only).
  */
-import { f, k, vmsd, type Ctx } from '../../src';
+import { f, k, vmsd, type Ctx } from '../../src/dsl-kit';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';
 

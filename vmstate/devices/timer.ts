@@ -3,7 +3,7 @@
  * (cpu ticks and the virtual clock) continuous across migration, plus icount's state when the
  * VM runs with -icount.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { icountMode, icountSleep } from './machine-ctx';
 
 const warpTimer = vmsd({

@@ -3,7 +3,7 @@
  * QOM usb-ehci; ich9-usb-ehci1/2 share it) around the EHCI core (hw/usb/hcd-ehci.c
  * vmstate_ehci, "ehci-core"). The same in 5.2, 7.2 and 10.0.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { pciDevice } from './pci';
 
 /** NB_PORTS: the root hub's ports, each sent as its own VMSTATE_UINT32(portsc[i]). */

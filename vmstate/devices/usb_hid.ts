@@ -3,7 +3,7 @@
  * (section "usb-kbd"), each a USBDevice (hw/usb/bus.c vmstate_usb_device) plus the HID state
  * (hw/input/hid.c). The same in 5.2, 7.2 and 10.0 (their -dump-vmstate and streams).
  */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 
 /** vmstate_usb_device (VMSTATE_USB_DEVICE). */
 export const usbDevice = vmsd({

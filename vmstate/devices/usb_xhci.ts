@@ -4,7 +4,7 @@
  * a PCI Express function on both machines (4096-byte config space, also on i440FX). The same in
  * 5.2, 7.2 and 10.0.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { dumpSize, dumpWithoutNum } from '../dump-vmstate';
 import { msixState } from './kinds';
 import { pcieDevice } from './pci';

@@ -1,5 +1,5 @@
 /** The standard VGA as a PCI function (hw/display/vga.c, vga-pci.c; QOM VGA), a default device. */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { uint8Equal } from './kinds';
 import { pciDevice } from './pci';
 

@@ -33,7 +33,7 @@ import {
   type Kind,
   type KindIO,
   type State,
-} from '../../src';
+} from '../../src/dsl-kit';
 import { msixState, withInitial, type MsixState } from './kinds';
 import { propOn } from './machine-ctx';
 import { pciDevice } from './pci';

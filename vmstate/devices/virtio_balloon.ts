@@ -2,7 +2,7 @@
  * virtio-balloon (hw/virtio/virtio-balloon.c, QOM virtio-balloon-device), version 1: the target
  * and actual page counts in vdc->vmsd, with two subsections the guest's features decide.
  */
-import { f, vmsd } from '../../src';
+import { f, vmsd } from '../../src/dsl-kit';
 import { guestHas, virtioDevice } from './virtio';
 
 const VIRTIO_BALLOON_F_FREE_PAGE_HINT = 3;

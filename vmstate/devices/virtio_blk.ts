@@ -12,7 +12,7 @@ import {
   type ByteWriter,
   type KindIO,
   type State,
-} from '../../src';
+} from '../../src/dsl-kit';
 import { virtioDevice, virtioFacts, virtqueueElement } from './virtio';
 
 interface PendingRequest {

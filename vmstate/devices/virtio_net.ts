@@ -2,7 +2,7 @@
  * virtio-net (hw/net/virtio-net.c, QOM virtio-net-device behind virtio-net-pci): VIRTIO_NET_VM_VERSION
  * 11 in 5.2, 7.2 and 10.0, the device's state in vdc->vmsd (vmstate_virtio_net_device).
  */
-import { EqualMismatchError, f, k, RangeCheckError, vmsd } from '../../src';
+import { EqualMismatchError, f, k, RangeCheckError, vmsd } from '../../src/dsl-kit';
 import { guestHas, virtioDevice, virtioFacts } from './virtio';
 
 const ETH_ALEN = 6;

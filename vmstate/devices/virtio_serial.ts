@@ -3,7 +3,7 @@
  * its section is named "virtio-console"), version 3 in 5.2, 7.2 and 10.0: vdc->save writes the
  * console config, the ports bitmap, then each port's state.
  */
-import { f, k, RangeCheckError, vmsd } from '../../src';
+import { f, k, RangeCheckError, vmsd } from '../../src/dsl-kit';
 import { virtioDevice, virtqueueElement } from './virtio';
 
 /** VIRTIO_QUEUE_MAX / 2 - 1: the most ports a device can have, so the most bitmap words. */

@@ -1,5 +1,5 @@
 /** VMware's absolute-pointer backdoor mouse (hw/i386/vmmouse.c, QOM vmmouse). */
-import { f, k, vmsd } from '../../src';
+import { f, k, vmsd } from '../../src/dsl-kit';
 import { int32Equal } from './kinds';
 
 /** VMMOUSE_QUEUE_SIZE: the event queue, in 32-bit words. */
