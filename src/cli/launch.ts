@@ -3,7 +3,8 @@
  * The installed `vmstate` executable. It runs the single-file bundle dist/vmstate.js (built by
  * `npm run build` with esbuild: one file to read instead of some forty modules to resolve) through
  * a V8 code cache kept beside it, so a run starts from compiled code instead of parsing the
- * bundle. Without the bundle (running from the source tree) it is plain bin.ts.
+ * bundle. Without the bundle (running from the source tree) it is plain bin.ts. bin/vmstate starts
+ * the CLI from a V8 start-up snapshot instead when one is there (snapshot-main.ts), else runs this.
  */
 import * as fs from 'fs';
 import * as Module from 'module';
@@ -17,9 +18,18 @@ const bundle = path.resolve(__dirname, '..', '..', 'vmstate.js');
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${packageVersion()}\n`);
 } else if (!fs.existsSync(bundle)) {
+  traceStart('sources');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./bin');
-} else runBundle(bundle);
+} else {
+  traceStart('bundle');
+  runBundle(bundle);
+}
+
+/** VMSTATE_TRACE_START=1: which way the CLI started, on stderr (snapshot-main.ts says "snapshot"). */
+function traceStart(how: string): void {
+  if (process.env.VMSTATE_TRACE_START) process.stderr.write(`vmstate start: ${how}\n`);
+}
 
 function runBundle(file: string): void {
   const cacheFile = `${file}.${process.version}.cache`;

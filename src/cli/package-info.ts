@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
 
-/** The package's version, found by walking up from this file (works from src/ and from dist/). */
+let version: string | undefined;
+
+/**
+ * The package's version, found by walking up from this file (works from src/ and from dist/).
+ * Kept once found: the start-up snapshot (snapshot-main.ts) holds it from its build.
+ */
 export function packageVersion(): string {
+  return (version ??= findVersion());
+}
+
+function findVersion(): string {
   let dir = __dirname;
   for (;;) {
     const candidate = join(dir, 'package.json');

@@ -6,9 +6,13 @@
  * bundled 7.2 streams, and a sparse 8 GiB synthetic stream for the memory bound. Each goal line
  * ends in OK or BELOW GOAL.
  *
+ * The CLI runs as installed (bin/vmstate: from the start-up snapshot when the build made one).
+ * Node processes run under /usr/bin/time, which gives their peak RSS and CPU time (user + system):
+ * the CPU figure is printed beside the wall time, as on a loaded machine it moves less.
+ *
  * BENCH_ANALYZE_RUNS (default 7) rounds per stream; VMSTATE_BENCH_CLI runs another build of the
- * CLI (e.g. an older one, for before/after figures); BENCH_TINY=1 only runs the bundled streams
- * once each (checks that the bench works).
+ * CLI (an executable, or a .js file run by node; e.g. an older one, for before/after figures);
+ * BENCH_TINY=1 only runs the bundled streams once each (checks that the bench works).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -28,14 +32,17 @@ import type { DeviceSection } from '../../src/stream/section';
 import { deviceHeavyStreams, randomRamStream, type BenchStream } from './streams';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = process.env.VMSTATE_BENCH_CLI ?? path.join(ROOT, 'dist', 'src', 'cli', 'launch.js');
-const PRELOAD = path.join(__dirname, 'analyze-rss-preload.js');
+const CLI = process.env.VMSTATE_BENCH_CLI ?? path.join(ROOT, 'bin', 'vmstate');
+/** Runs a command and writes its peak RSS (KiB) and CPU seconds (user, system) to a file. */
+const TIME = '/usr/bin/time';
 const STREAMS = path.join(ROOT, 'streams', 'qemu-7.2');
 const MiB = 1 << 20;
 
 interface Run {
   seconds: number;
   rssKiB: number;
+  /** User + system CPU seconds (0: not measured). */
+  cpu: number;
 }
 
 /** One command to time: how to run it and where its peak RSS comes from. */
@@ -43,20 +50,23 @@ interface Job {
   label: string;
   cmd: string;
   args: string[];
-  rss: 'preload' | 'python' | 'none';
+  rss: 'time' | 'python' | 'none';
   cwd?: string;
   /** Run before every timed run (not timed), e.g. removing the previous output. */
   before?: () => void;
 }
 
-function runOnce(job: Job): { seconds: number; rssKiB: number } | string {
+function runOnce(job: Job): Run | string {
   job.before?.();
   const rssFile = path.join(os.tmpdir(), `vmstate-bench-rss-${process.pid}`);
   fs.rmSync(rssFile, { force: true });
+  const timed = job.rss === 'time' && fs.existsSync(TIME);
+  const [cmd, args] = timed
+    ? [TIME, ['-f', '%M %U %S', '-o', rssFile, job.cmd, ...job.args]]
+    : [job.cmd, job.args];
   const t = process.hrtime.bigint();
-  const r = spawnSync(job.cmd, job.args, {
+  const r = spawnSync(cmd, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, VMSTATE_BENCH_RSS_FILE: rssFile },
     maxBuffer: 1 << 20,
     cwd: job.cwd,
   });
@@ -68,16 +78,21 @@ function runOnce(job: Job): { seconds: number; rssKiB: number } | string {
     return lines[lines.length - 1]?.trim() || `exit ${r.status}`;
   }
   let rssKiB = 0;
-  if (job.rss === 'preload' && fs.existsSync(rssFile))
-    rssKiB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n')[0]);
+  let cpu = 0;
+  if (timed && fs.existsSync(rssFile)) {
+    const [kib, user, sys] = fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ');
+    rssKiB = Number(kib);
+    cpu = Number(user) + Number(sys);
+  }
   if (job.rss === 'python') rssKiB = Number(r.stderr.toString().trim().split('\n').pop());
   fs.rmSync(rssFile, { force: true });
-  return { seconds, rssKiB };
+  return { seconds, rssKiB, cpu };
 }
 
 /** Runs the jobs in `rounds` alternating rounds; the median time and largest RSS of each (or why it failed). */
 function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
   const times = new Map<string, number[]>();
+  const cpus = new Map<string, number[]>();
   const rss = new Map<string, number>();
   const failed = new Map<string, string>();
   for (let i = 0; i < rounds; i++) {
@@ -89,6 +104,7 @@ function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
         continue;
       }
       (times.get(job.label) ?? times.set(job.label, []).get(job.label)!).push(r.seconds);
+      (cpus.get(job.label) ?? cpus.set(job.label, []).get(job.label)!).push(r.cpu);
       rss.set(job.label, Math.max(rss.get(job.label) ?? 0, r.rssKiB));
     }
   }
@@ -98,7 +114,12 @@ function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
     if (f) out.set(job.label, f);
     else {
       const t = times.get(job.label)!.sort((a, b) => a - b);
-      out.set(job.label, { seconds: t[Math.floor(t.length / 2)], rssKiB: rss.get(job.label)! });
+      const c = cpus.get(job.label)!.sort((a, b) => a - b);
+      out.set(job.label, {
+        seconds: t[Math.floor(t.length / 2)],
+        rssKiB: rss.get(job.label)!,
+        cpu: c[Math.floor(c.length / 2)],
+      });
     }
   }
   return out;
@@ -116,7 +137,23 @@ function pythonWrapped(script: string, file: string, extra: string[] = []): stri
 }
 
 function node(label: string, args: string[], before?: () => void): Job {
-  return { label, cmd: process.execPath, args: ['-r', PRELOAD, ...args], rss: 'preload', before };
+  return { label, cmd: process.execPath, args, rss: 'time', before };
+}
+
+/** The CLI as installed (or VMSTATE_BENCH_CLI: an executable, or a .js file run by node). */
+function cli(label: string, args: string[], before?: () => void): Job {
+  if (CLI.endsWith('.js')) return node(label, [CLI, ...args], before);
+  return { label, cmd: CLI, args, rss: 'time', before };
+}
+
+/** How the CLI starts here (snapshot, bundle or sources), as it says with VMSTATE_TRACE_START. */
+function startMode(): string {
+  const [cmd, args] = CLI.endsWith('.js') ? [process.execPath, [CLI]] : [CLI, []];
+  const r = spawnSync(cmd, [...args, 'releases'], {
+    env: { ...process.env, VMSTATE_TRACE_START: '1' },
+    encoding: 'utf8',
+  });
+  return /vmstate start: (\S+)/.exec(r.stderr ?? '')?.[1] ?? 'unknown';
 }
 
 function cell(r: Run | string | undefined, bytes: number): string {
@@ -124,7 +161,8 @@ function cell(r: Run | string | undefined, bytes: number): string {
   if (typeof r === 'string') return `  fails: ${r.slice(0, 90)}`;
   const mbps = bytes ? `${(bytes / r.seconds / 1e6).toFixed(1).padStart(8)} MB/s` : ''.padStart(13);
   const rss = r.rssKiB ? `${(r.rssKiB / 1024).toFixed(1).padStart(7)} MiB peak` : '';
-  return `${(r.seconds * 1000).toFixed(0).padStart(7)} ms  ${mbps}  ${rss}`;
+  const cpu = r.cpu ? `  cpu ${(r.cpu * 1000).toFixed(0).padStart(5)} ms` : '';
+  return `${(r.seconds * 1000).toFixed(0).padStart(7)} ms  ${mbps}  ${rss}${cpu}`;
 }
 
 function ran(r: Run | string | undefined): Run | undefined {
@@ -234,7 +272,8 @@ export async function benchAnalyze(): Promise<void> {
   console.log(
     `\nvmstate analyze, whole process: median of ${rounds} alternating round(s), peak RSS the largest seen; ${loadNote()}`,
   );
-  console.log(`  CLI: ${CLI}`);
+  console.log(`  CLI: ${CLI} (starts from: ${startMode()})`);
+  if (!fs.existsSync(TIME)) console.log(`  (${TIME} not found: no peak RSS or CPU figures)`);
   if (!haveScript)
     console.log(`  (analyze-migration.py not found at ${script}: no comparison with it)`);
 
@@ -242,7 +281,7 @@ export async function benchAnalyze(): Promise<void> {
   try {
     // Start-up: node -e 0 against vmstate --version.
     const startup = alternate(
-      [node('node -e 0', ['-e', '0']), node('vmstate --version', [CLI, '--version'])],
+      [node('node -e 0', ['-e', '0']), cli('vmstate --version', ['--version'])],
       tiny ? 1 : Math.max(rounds, 11),
     );
     console.log('\nstart-up');
@@ -265,9 +304,9 @@ export async function benchAnalyze(): Promise<void> {
       const bytes = fs.statSync(s.file).size;
       const jobs: Job[] = [
         node('node -e 0', ['-e', '0']),
-        node('vmstate analyze --format qemu', [CLI, 'analyze', s.file, '--format', 'qemu']),
-        node('vmstate analyze --format json', [CLI, 'analyze', s.file, '--format', 'json']),
-        node('vmstate analyze --format tree', [CLI, 'analyze', s.file, '--format', 'tree']),
+        cli('vmstate analyze --format qemu', ['analyze', s.file, '--format', 'qemu']),
+        cli('vmstate analyze --format json', ['analyze', s.file, '--format', 'json']),
+        cli('vmstate analyze --format tree', ['analyze', s.file, '--format', 'tree']),
       ];
       if (haveScript)
         jobs.push({
@@ -293,6 +332,14 @@ export async function benchAnalyze(): Promise<void> {
           `--format qemu ${(q.seconds * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.seconds * 1000 + 30).toFixed(0)} ms`,
           q.seconds <= n0.seconds + 0.03,
         );
+      if (bytes <= MiB && n0?.cpu)
+        for (const f of ['qemu', 'json', 'tree']) {
+          const o = ran(r.get(`vmstate analyze --format ${f}`));
+          if (o?.cpu)
+            console.log(
+              `  (CPU time: --format ${f} ${(o.cpu * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.cpu * 1000 + 30).toFixed(0)} ms)`,
+            );
+        }
       for (const f of ['qemu', 'json', 'tree'])
         rssGoal(`--format ${f}`, r.get(`vmstate analyze --format ${f}`), 64);
       if (s.headline) {
@@ -331,12 +378,12 @@ export async function benchAnalyze(): Promise<void> {
           rss: 'none',
           before: () => fs.rmSync(copy, { force: true }),
         },
-        node('vmstate analyze --format qemu', [CLI, 'analyze', big.file, '--format', 'qemu']),
-        node('vmstate reencode', [CLI, 'reencode', big.file, '-o', reencoded], () =>
+        cli('vmstate analyze --format qemu', ['analyze', big.file, '--format', 'qemu']),
+        cli('vmstate reencode', ['reencode', big.file, '-o', reencoded], () =>
           fs.rmSync(reencoded, { force: true }),
         ),
         // Run into the same directory again and again: it may already exist.
-        node('vmstate analyze --extract DIR', [CLI, 'analyze', big.file, '--extract', extractDir]),
+        cli('vmstate analyze --extract DIR', ['analyze', big.file, '--extract', extractDir]),
       ];
       if (haveScript) {
         jobs.push({
@@ -399,8 +446,8 @@ export async function benchAnalyze(): Promise<void> {
     const reencoded = path.join(tmp, 'sparse-reencoded.mig');
     const r = alternate(
       [
-        node('vmstate analyze --format qemu', [CLI, 'analyze', sparse, '--format', 'qemu']),
-        node('vmstate reencode', [CLI, 'reencode', sparse, '-o', reencoded], () =>
+        cli('vmstate analyze --format qemu', ['analyze', sparse, '--format', 'qemu']),
+        cli('vmstate reencode', ['reencode', sparse, '-o', reencoded], () =>
           fs.rmSync(reencoded, { force: true }),
         ),
       ],

@@ -1,0 +1,69 @@
+/**
+ * `npm run build`'s last step: the V8 start-up snapshot bin/vmstate starts from. It bundles
+ * snapshot-main.ts into dist/vmstate-snapshot.js, builds the snapshot from it and writes, in dist/: vmstate.blob
+ * (whole or not at all), vmstate.blob.node (a link to the node binary that built it: a snapshot
+ * only loads in the node that made it) and vmstate.blob.version (what `--version` prints). A node
+ * that cannot build one leaves no snapshot and a warning: the CLI then starts through launch.js.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+import { packageVersion } from './package-info';
+
+const dist = path.resolve(__dirname, '..', '..');
+
+/** Loaded from node_modules at run time, as in package.json's bundle of bin.js. */
+const EXTERNAL = [
+  'typescript',
+  'ts-node',
+  'fast-check',
+  'binary-parser',
+  'cli-progress',
+  'playwright-core',
+];
+
+/**
+ * While a snapshot is built, `require` loads only node's built-in modules, and the snapshot keeps
+ * that function: the bundle's `require` of an external module goes through one made at run time
+ * for the bundle's path instead.
+ */
+const REQUIRE_AT_RUN_TIME = `var require = (function (builtin) {
+  var path = builtin('path'), Module = builtin('module'), user;
+  return function (id) {
+    if (Module.isBuiltin(id)) return builtin(id);
+    user = user || Module.createRequire(path.resolve(process.argv[1]));
+    return user(id);
+  };
+})(require);`;
+
+buildSync({
+  entryPoints: [path.join(dist, 'src', 'cli', 'snapshot-main.js')],
+  outfile: path.join(dist, 'vmstate-snapshot.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'iife',
+  target: 'node20',
+  minifyWhitespace: true,
+  external: EXTERNAL,
+  banner: { js: REQUIRE_AT_RUN_TIME },
+  logLevel: 'warning',
+});
+
+const blob = path.join(dist, 'vmstate.blob');
+const tmp = `${blob}.${process.pid}.tmp`;
+for (const f of [blob, `${blob}.node`, `${blob}.version`]) fs.rmSync(f, { force: true });
+const r = spawnSync(
+  process.execPath,
+  ['--snapshot-blob', tmp, '--build-snapshot', path.join(dist, 'vmstate-snapshot.js')],
+  { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+);
+if (r.status === 0 && fs.existsSync(tmp)) {
+  fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
+  fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
+  fs.renameSync(tmp, blob);
+} else {
+  fs.rmSync(tmp, { force: true });
+  const why = (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit ${r.status}`;
+  process.stderr.write(`warning: no start-up snapshot (${why}); vmstate starts without it\n`);
+}

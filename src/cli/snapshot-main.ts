@@ -1,0 +1,57 @@
+/**
+ * The entry of the V8 start-up snapshot (dist/vmstate.blob, built by `npm run build`, run by
+ * bin/vmstate). Building it evaluates the CLI's modules, the analyze command's among them, and
+ * the snapshot keeps the heap they made: a run starts with them loaded instead of reading,
+ * compiling and evaluating the bundle. A run first checks that the bundle this snapshot was made
+ * from is still the one beside it (same path, size and mtime); if not, it runs that bundle as
+ * launch.js would, so a stale snapshot costs time, never a wrong answer. VMSTATE_TRACE_START=1
+ * says on stderr which way a run started (snapshot, bundle or sources), for the tests and the bench.
+ */
+import * as fs from 'fs';
+import * as Module from 'module';
+import * as path from 'path';
+import * as v8 from 'v8';
+import { packageVersion } from './package-info';
+import { runMain } from './main';
+
+/** The modules `vmstate analyze` loads on its way (its lazy imports): loaded here once, at build time. */
+function preload(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  require('./run/analyze');
+  require('./run/input');
+  require('./run/output');
+  require('./catalog-wiring');
+  require('../stream/vmdesc');
+  require('../stream/atomic-file');
+  require('../analyze/qemu-format');
+  require('../analyze/python-json');
+  require('../analyze/json-format');
+  require('../analyze/tree-format');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+/** What identifies the bundle file: a run from this snapshot checks it against the one on disk. */
+function bundleStamp(file: string): string {
+  try {
+    const s = fs.statSync(file);
+    return `${file}\u0000${s.size}\u0000${s.mtimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+if (v8.startupSnapshot.isBuildingSnapshot()) {
+  // The bundle the snapshot is made from: the entry's sibling in dist/.
+  const bundle = path.resolve(path.dirname(process.argv[1]!), 'vmstate.js');
+  const stamp = bundleStamp(bundle);
+  packageVersion();
+  preload();
+  v8.startupSnapshot.setDeserializeMainFunction(() => {
+    // bin/vmstate runs `node --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
+    const file = path.resolve(process.argv[1] ?? '');
+    if (stamp !== '' && bundleStamp(file) === stamp) {
+      if (process.env.VMSTATE_TRACE_START) process.stderr.write('vmstate start: snapshot\n');
+      runMain(process.argv);
+    } else Module.createRequire(file)(path.join(path.dirname(file), 'src', 'cli', 'launch.js'));
+  });
+}
