@@ -1,0 +1,180 @@
+/**
+ * bin/vmstate starts the CLI from the V8 start-up snapshot `npm run build` makes
+ * (src/cli/snapshot-main.ts, build-snapshot.ts) and prints exactly what the bundle prints; when
+ * the snapshot is missing or stale, was built by another node, or NODE_OPTIONS is set, it starts
+ * through launch.js and still prints the same. Run on a copy of the built package, whose snapshot
+ * the test builds itself. VMSTATE_TRACE_START=1 makes the CLI say which way it started.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const built =
+  fs.existsSync(path.join(DIST, 'vmstate.js')) &&
+  fs.existsSync(path.join(DIST, 'src', 'cli', 'build-snapshot.js'));
+const STREAMS = path.join(ROOT, 'streams', 'qemu-7.2');
+const STREAM = path.join(STREAMS, 'pc-nodefaults-running');
+// The children must not think they run under jest (the CLI registers ts-node only outside it).
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JEST')));
+const VERSION = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+(built ? describe : describe.skip)(
+  'bin/vmstate and its start-up snapshot (npm run build first)',
+  () => {
+    let pkg: string;
+    const bin = () => path.join(pkg, 'bin', 'vmstate');
+    const blob = () => path.join(pkg, 'dist', 'vmstate.blob');
+    const bundle = () => path.join(pkg, 'dist', 'vmstate.js');
+
+    function run(args: string[], env: Record<string, string> = {}, cmd = bin()) {
+      const r = spawnSync(cmd, args, {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        env: { ...ENV, NODE_OPTIONS: '', VMSTATE_TRACE_START: '1', ...env },
+      });
+      const start = /^vmstate start: (\S+)\n/.exec(r.stderr)?.[1];
+      return {
+        status: r.status,
+        stdout: r.stdout,
+        stderr: r.stderr.replace(/^vmstate start: \S+\n/, ''),
+        start,
+      };
+    }
+
+    /** What the bundle prints, started by launch.js as before the snapshot. */
+    function viaBundle(args: string[]) {
+      return spawnSync(
+        process.execPath,
+        [path.join(pkg, 'dist', 'src', 'cli', 'launch.js'), ...args],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        },
+      );
+    }
+
+    function buildSnapshot(): void {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(pkg, 'dist', 'src', 'cli', 'build-snapshot.js')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(fs.existsSync(blob())).toBe(true);
+    }
+
+    beforeAll(() => {
+      pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-snapshot-'));
+      fs.cpSync(path.join(ROOT, 'bin'), path.join(pkg, 'bin'), { recursive: true });
+      fs.cpSync(DIST, path.join(pkg, 'dist'), {
+        recursive: true,
+        filter: (f) => !/vmstate\.blob/.test(path.basename(f)),
+      });
+      fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
+      buildSnapshot();
+    }, 120_000);
+
+    afterAll(() => fs.rmSync(pkg, { recursive: true, force: true }));
+
+    test('from the snapshot: the same output as the bundle, in every format, and the same exit codes', () => {
+      for (const format of ['qemu', 'json', 'tree']) {
+        const args = ['analyze', `${STREAM}.mig`, '--format', format];
+        const r = run(args);
+        expect(r.start).toBe('snapshot');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toBe(viaBundle(args).stdout);
+        if (format === 'qemu')
+          expect(r.stdout).toBe(fs.readFileSync(`${STREAM}.analyze.json`, 'utf8'));
+      }
+      const bad = run(['analyze', '/nonexistent.mig']);
+      expect(bad.start).toBe('snapshot');
+      expect(bad.status).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    test('--version, from the snapshot and from the bundle', () => {
+      expect(run(['--version']).stdout).toBe(`${VERSION}\n`);
+      expect(run(['-V']).stdout).toBe(`${VERSION}\n`);
+      expect(run(['--version'], { NODE_OPTIONS: '--no-warnings' }).stdout).toBe(`${VERSION}\n`);
+    });
+
+    test('a module loaded from node_modules at run time (ts-node for a .ts design) loads from the snapshot', () => {
+      const r = run(['check', '7.2', path.join(ROOT, 'vmstate', 'examples', 'my-design.ts')]);
+      expect(r.start).toBe('snapshot');
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^vmstate check 7\.2 -> my-design \(full\): 0 breaking/);
+    }, 120_000);
+
+    test('through a symlink, as npm links the bin into node_modules/.bin', () => {
+      const link = path.join(pkg, 'vmstate-link');
+      fs.symlinkSync(bin(), link);
+      const r = run(['analyze', `${STREAM}.mig`, '--format', 'tree'], {}, link);
+      expect(r.start).toBe('snapshot');
+      expect(r.stdout).toBe(viaBundle(['analyze', `${STREAM}.mig`, '--format', 'tree']).stdout);
+    });
+
+    describe('falls back to the bundle, printing the same', () => {
+      const args = ['analyze', path.join(STREAMS, 'q35-nodefaults-paused.mig'), '--format', 'json'];
+      let expected: string;
+      beforeAll(() => {
+        expected = viaBundle(args).stdout;
+        expect(expected.length).toBeGreaterThan(1000);
+      });
+      afterEach(() => {
+        const earlier = new Date(Date.now() - 10_000);
+        fs.utimesSync(bundle(), earlier, earlier);
+        buildSnapshot();
+      }, 120_000);
+
+      test('when NODE_OPTIONS is set (a V8 flag there would make node refuse the snapshot)', () => {
+        const r = run(args, { NODE_OPTIONS: '--no-warnings' });
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+      });
+
+      test('when the snapshot is missing', () => {
+        fs.rmSync(blob());
+        const r = run(args);
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+      });
+
+      test('when the bundle is newer than the snapshot', () => {
+        const later = new Date(fs.statSync(blob()).mtimeMs + 5000);
+        fs.utimesSync(bundle(), later, later);
+        const r = run(args);
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+      });
+
+      test('when the bundle changed but looks older (the snapshot itself notices, in process)', () => {
+        const before = fs.statSync(bundle());
+        fs.appendFileSync(bundle(), '\n// changed\n');
+        fs.utimesSync(bundle(), before.atime, before.mtime);
+        const r = run(args);
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+        const bad = run(['analyze', '/nonexistent.mig']);
+        expect(bad.status).toBe(2);
+      });
+
+      test('when the node on PATH is not the one that built the snapshot', () => {
+        const link = `${blob()}.node`;
+        fs.rmSync(link);
+        fs.symlinkSync('/bin/sh', link);
+        const r = run(args);
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+      });
+    });
+  },
+);
