@@ -5,6 +5,7 @@ import type {
   ConfigurationRecord,
   EofRecord,
   FooterRecord,
+  RamPagesRecord,
   HeaderRecord,
   StreamRecord,
   StreamVisitor,
@@ -70,7 +71,8 @@ export interface StreamContents {
 
 /**
  * Collects a stream's structure and device state. RAM records are counted and handed to
- * `onRam` (for extraction) but not kept, so memory does not grow with the stream.
+ * `onRam` (for extraction) but not kept, so memory does not grow with the stream. Without
+ * `onRam` the walk steps over page data and only counts pages (StreamVisitor.ramPages 'runs').
  */
 export async function readStreamContents(
   source: ChunkSource,
@@ -96,7 +98,12 @@ export class ContentsCollector implements StreamVisitor {
   private records = 0;
   private pageSize = 4096;
 
-  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {}
+  /** Pages one by one only for `onRam`; the counts alone come in runs. */
+  readonly ramPages: 'records' | 'runs';
+
+  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {
+    this.ramPages = onRam ? 'records' : 'runs';
+  }
 
   record(rec: StreamRecord): void {
     switch (rec.type) {
@@ -116,6 +123,8 @@ export class ContentsCollector implements StreamVisitor {
       }
       case 'ram':
         return this.ram(rec.record);
+      case 'ram-pages':
+        return this.pages(rec);
       case 'section':
         this.entries.push({ type: 'section', section: rec.section });
         return;
@@ -176,6 +185,22 @@ export class ContentsCollector implements StreamVisitor {
     }
     if (r.kind === 'eos') cur.size = r.offset + 8 - cur.offset;
     this.onRam?.(r, this.pageSize);
+  }
+
+  private pages(run: RamPagesRecord): void {
+    const cur = this.currentRam!;
+    for (const [flags, n] of run.byFlags) {
+      cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + n);
+      this.recordsByFlags.set(flags, (this.recordsByFlags.get(flags) ?? 0) + n);
+    }
+    this.records += run.records;
+    const b = this.blocks.get(run.block);
+    if (!b) return;
+    b.zeroPages += run.zeroPages;
+    b.nonZeroFill += run.nonZeroFill;
+    b.pages += run.pages;
+    b.xbzrlePages += run.xbzrlePages;
+    b.compressedPages += run.compressedPages;
   }
 
   finish(walk: WalkSummary): StreamContents {
