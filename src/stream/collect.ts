@@ -49,6 +49,22 @@ export interface RamBlockSummary extends RamBlockInfo {
   compressedPages: number;
 }
 
+/** A block's entry with no page counted yet (a literal of one shape: a block list may be long). */
+function summary(b: RamBlockInfo): RamBlockSummary {
+  const s: RamBlockSummary = {
+    name: b.name,
+    length: b.length,
+    zeroPages: 0,
+    nonZeroFill: 0,
+    pages: 0,
+    xbzrlePages: 0,
+    compressedPages: 0,
+  };
+  if (b.pageSize !== undefined) s.pageSize = b.pageSize;
+  if (b.mrAddr !== undefined) s.mrAddr = b.mrAddr;
+  return s;
+}
+
 /** Everything about a stream except RAM page contents: what `analyze` prints. */
 export interface StreamContents {
   header: HeaderRecord;
@@ -157,16 +173,7 @@ export class ContentsCollector implements StreamVisitor {
     const cur = this.currentRam!;
     if (r.kind === 'mem-size') {
       this.totalBytes = r.total;
-      for (const b of r.blocks)
-        if (!this.blocks.has(b.name))
-          this.blocks.set(b.name, {
-            ...b,
-            zeroPages: 0,
-            nonZeroFill: 0,
-            pages: 0,
-            xbzrlePages: 0,
-            compressedPages: 0,
-          });
+      for (const b of r.blocks) if (!this.blocks.has(b.name)) this.blocks.set(b.name, summary(b));
     }
     const flags = r.flags;
     cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + 1);

@@ -380,14 +380,22 @@ function readBlockList(
 function hasPostcopyPageSize(r: ByteReader, state: RamState): boolean {
   if (state.postcopyPageSizes !== 'auto') return state.postcopyPageSizes;
   if (state.ignoreShared) return false;
-  const b = r.peekBytes(0, 8);
-  if (!b) {
+  const b = r.bytes;
+  const i = r.pos;
+  if (i + 8 > b.length) {
     r.need(8); // more input may settle it
     return false;
   }
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v >= BigInt(state.pageSize) && (v & (v - 1n)) === 0n && v <= 1n << 40n;
+  // Two halves as numbers (no BigInt per block: a block list may be long).
+  const hi = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  const lo = ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) >>> 0;
+  // A power of two in [pageSize, 2^40]: in the low half, or 2^32..2^40 in the high half.
+  if (hi === 0) return powerOfTwo(lo) && lo >= state.pageSize;
+  return lo === 0 && hi <= 0x100 && powerOfTwo(hi);
+}
+
+function powerOfTwo(x: number): boolean {
+  return x !== 0 && (x & (x - 1)) === 0;
 }
 
 /** Writes a record back exactly as it was read. */

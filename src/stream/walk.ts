@@ -461,7 +461,7 @@ class Walker {
             path,
           );
         await this.visitor.drain?.();
-        await w.fill(w.available + batch);
+        await w.fill(grownFor(w.available, batch, this.limits.maxSectionBytes));
       }
     }
   }
@@ -558,7 +558,7 @@ class Walker {
         if (w.available >= max)
           throw new LimitExceededError('RAM record', w.available, max, w.pos, path);
         await this.visitor.drain?.();
-        await w.fill(w.available + batch);
+        await w.fill(grownFor(w.available, batch, max));
       }
     }
   }
@@ -846,6 +846,15 @@ class Walker {
     if (w.available > 0)
       this.emit({ type: 'trailing', offset: at, data: await w.take(w.available), depth: 0 });
   }
+}
+
+/**
+ * The window a RAM record that did not fit in `available` bytes is read again from: twice as
+ * large (a long block list is read a logarithmic number of times, not once per batch), at most
+ * `max` (the next failure there is the limit's error).
+ */
+function grownFor(available: number, batch: number, max: number): number {
+  return Math.min(max, Math.max(2 * available, available + batch));
 }
 
 function cloneRamState(s: RamState): RamState {
