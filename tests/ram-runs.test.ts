@@ -283,3 +283,46 @@ describe('RAM pages in runs', () => {
     );
   });
 });
+
+describe('RAM block lists', () => {
+  function blockListStream(n: number): Uint8Array {
+    const { b, bytes } = memoryBuilder();
+    b.header().configuration({ machineType: 'pc-i440fx-7.2' });
+    b.ramStart(
+      2,
+      Array.from({ length: n }, (_, i) => ({ name: `block${i}`, length: 4096n })),
+    );
+    b.ramPages('end', 2, [{ block: 'block7', addr: 0n, kind: 'zero' }]);
+    b.eof().vmdesc();
+    return bytes();
+  }
+
+  test('more blocks than the limit: refused at the first block over it', async () => {
+    const bytes = blockListStream(101);
+    const limits = { maxRamBlocks: 100 };
+    const at = Buffer.from(bytes).indexOf('\u0008block100');
+    await expect(readStreamContents(bytesSource(bytes), { limits })).rejects.toMatchObject({
+      code: 'limit-exceeded',
+      offset: at,
+      what: 'RAM block list of 101 blocks exceeds the limit of 100',
+    });
+    const c = await readStreamContents(bytesSource(blockListStream(100)), { limits });
+    expect(c.ram.blocks.length).toBe(100);
+    expect(c.ram.blocks[7].zeroPages).toBe(1);
+  });
+
+  test('4,000 blocks with 255-byte names, in a window smaller than the list: every name, in order', async () => {
+    const { b, bytes } = memoryBuilder();
+    b.header().configuration({ machineType: 'pc-i440fx-7.2' });
+    const names = Array.from({ length: 4000 }, (_, i) => `${i}-`.padEnd(255, 'n'));
+    b.ramStart(
+      2,
+      names.map((name) => ({ name, length: 4096n })),
+    );
+    b.ramPages('end', 2, [{ block: names[3999], addr: 0n, kind: 'page', data: pattern(1) }]);
+    b.eof().vmdesc();
+    const c = await readStreamContents(bytesSource(bytes(), 65536));
+    expect(c.ram.blocks.map((x) => x.name)).toEqual(names);
+    expect(c.ram.blocks[3999].pages).toBe(1);
+  });
+});

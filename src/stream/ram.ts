@@ -1,7 +1,7 @@
 import type { ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
-import { MalformedError, UnsupportedError } from '../errors';
-import { RamFlag } from './constants';
+import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
+import { Limits, RamFlag } from './constants';
 
 /** One RAMBlock of the START section's block list. */
 export interface RamBlockInfo {
@@ -56,6 +56,8 @@ export class RamState {
     readonly ignoreShared: boolean,
     /** Whether block entries carry a postcopy page size: true, false, or guess from the value. */
     readonly postcopyPageSizes: boolean | 'auto',
+    /** Blocks the stream may list in all (Limits.maxRamBlocks). */
+    readonly maxBlocks: number = Limits.maxRamBlocks,
   ) {}
 
   /** Records the effect of a record (after it was read whole). */
@@ -355,6 +357,15 @@ function readBlockList(
     const at = r.offset;
     const name = r.countedString();
     if (name.length === 0) throw new MalformedError('RAM block with an empty name', at, path);
+    if (blocks.length + state.blocks.size >= state.maxBlocks && !state.blocks.has(name))
+      throw new LimitExceededError(
+        'RAM block list',
+        blocks.length + state.blocks.size + 1,
+        state.maxBlocks,
+        at,
+        path,
+        'blocks',
+      );
     const length = r.u64();
     if (length > left)
       throw new MalformedError(

@@ -403,6 +403,7 @@ class Walker {
         this.pageSize(),
         hasCapability(this.config, 'x-ignore-shared'),
         this.opts.postcopyPageSizes ?? 'auto',
+        this.limits.maxRamBlocks,
       );
     }
     const ram = this.ram;
@@ -858,7 +859,7 @@ function grownFor(available: number, batch: number, max: number): number {
 }
 
 function cloneRamState(s: RamState): RamState {
-  const c = new RamState(s.pageSize, s.ignoreShared, s.postcopyPageSizes);
+  const c = new RamState(s.pageSize, s.ignoreShared, s.postcopyPageSizes, s.maxBlocks);
   c.blocks = new Map(s.blocks);
   c.blockOrder = s.blockOrder.slice();
   c.lastBlock = s.lastBlock;
