@@ -229,8 +229,9 @@ export class LimitExceededError extends VMStateError {
     readonly limit: number,
     offset: number,
     path: string,
+    unit = 'byte(s)',
   ) {
-    super(`${what_} of ${size} byte(s) exceeds the limit of ${limit}`, offset, path);
+    super(`${what_} of ${size} ${unit} exceeds the limit of ${limit}`, offset, path);
   }
 }
 

@@ -112,7 +112,10 @@ export class ByteReader {
 
 /** Names on the wire are bytes; QEMU treats them as C strings, so map bytes 1:1 to code points. */
 export function latin1(bytes: Uint8Array): string {
+  // One flat string: a string built by += is a chain of one node per byte until it is flattened
+  // (kilobytes for a 255-byte name, and each Map lookup of it flattens it again).
   let s = '';
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes.length; i += 4096)
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   return s;
 }

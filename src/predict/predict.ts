@@ -143,6 +143,8 @@ class PartialContents implements StreamVisitor {
   header?: HeaderRecord;
   configuration?: ConfigurationRecord;
   private readonly entries: PredictEntry[] = [];
+  /** Prediction reads no page: the walk steps over them. */
+  readonly ramPages = 'runs';
   record(rec: StreamRecord): void {
     if (rec.type === 'header') this.header = rec;
     else if (rec.type === 'configuration' && rec.depth === 0) this.configuration = rec;

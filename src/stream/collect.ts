@@ -5,6 +5,7 @@ import type {
   ConfigurationRecord,
   EofRecord,
   FooterRecord,
+  RamPagesRecord,
   HeaderRecord,
   StreamRecord,
   StreamVisitor,
@@ -48,6 +49,22 @@ export interface RamBlockSummary extends RamBlockInfo {
   compressedPages: number;
 }
 
+/** A block's entry with no page counted yet (a literal of one shape: a block list may be long). */
+function summary(b: RamBlockInfo): RamBlockSummary {
+  const s: RamBlockSummary = {
+    name: b.name,
+    length: b.length,
+    zeroPages: 0,
+    nonZeroFill: 0,
+    pages: 0,
+    xbzrlePages: 0,
+    compressedPages: 0,
+  };
+  if (b.pageSize !== undefined) s.pageSize = b.pageSize;
+  if (b.mrAddr !== undefined) s.mrAddr = b.mrAddr;
+  return s;
+}
+
 /** Everything about a stream except RAM page contents: what `analyze` prints. */
 export interface StreamContents {
   header: HeaderRecord;
@@ -70,7 +87,8 @@ export interface StreamContents {
 
 /**
  * Collects a stream's structure and device state. RAM records are counted and handed to
- * `onRam` (for extraction) but not kept, so memory does not grow with the stream.
+ * `onRam` (for extraction) but not kept, so memory does not grow with the stream. Without
+ * `onRam` the walk steps over page data and only counts pages (StreamVisitor.ramPages 'runs').
  */
 export async function readStreamContents(
   source: ChunkSource,
@@ -96,7 +114,12 @@ export class ContentsCollector implements StreamVisitor {
   private records = 0;
   private pageSize = 4096;
 
-  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {}
+  /** Pages one by one only for `onRam`; the counts alone come in runs. */
+  readonly ramPages: 'records' | 'runs';
+
+  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {
+    this.ramPages = onRam ? 'records' : 'runs';
+  }
 
   record(rec: StreamRecord): void {
     switch (rec.type) {
@@ -116,6 +139,8 @@ export class ContentsCollector implements StreamVisitor {
       }
       case 'ram':
         return this.ram(rec.record);
+      case 'ram-pages':
+        return this.pages(rec);
       case 'section':
         this.entries.push({ type: 'section', section: rec.section });
         return;
@@ -148,16 +173,7 @@ export class ContentsCollector implements StreamVisitor {
     const cur = this.currentRam!;
     if (r.kind === 'mem-size') {
       this.totalBytes = r.total;
-      for (const b of r.blocks)
-        if (!this.blocks.has(b.name))
-          this.blocks.set(b.name, {
-            ...b,
-            zeroPages: 0,
-            nonZeroFill: 0,
-            pages: 0,
-            xbzrlePages: 0,
-            compressedPages: 0,
-          });
+      for (const b of r.blocks) if (!this.blocks.has(b.name)) this.blocks.set(b.name, summary(b));
     }
     const flags = r.flags;
     cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + 1);
@@ -176,6 +192,22 @@ export class ContentsCollector implements StreamVisitor {
     }
     if (r.kind === 'eos') cur.size = r.offset + 8 - cur.offset;
     this.onRam?.(r, this.pageSize);
+  }
+
+  private pages(run: RamPagesRecord): void {
+    const cur = this.currentRam!;
+    for (const [flags, n] of run.byFlags) {
+      cur.recordsByFlags.set(flags, (cur.recordsByFlags.get(flags) ?? 0) + n);
+      this.recordsByFlags.set(flags, (this.recordsByFlags.get(flags) ?? 0) + n);
+    }
+    this.records += run.records;
+    const b = this.blocks.get(run.block);
+    if (!b) return;
+    b.zeroPages += run.zeroPages;
+    b.nonZeroFill += run.nonZeroFill;
+    b.pages += run.pages;
+    b.xbzrlePages += run.xbzrlePages;
+    b.compressedPages += run.compressedPages;
   }
 
   finish(walk: WalkSummary): StreamContents {

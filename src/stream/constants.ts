@@ -114,6 +114,12 @@ export const Limits = {
    * find its vmdesc when the first device section arrives (normally all that is left by then).
    */
   maxLookaheadBytes: 32 * 1024 * 1024,
+  /**
+   * RAM blocks a stream may list (in all its MEM_SIZE records together). QEMU keeps nothing per
+   * block it reads (each must name one of the destination's blocks); the analyzer keeps each
+   * name to print it. A VM has a few dozen blocks, and KVM maps at most 32,764 memory slots.
+   */
+  maxRamBlocks: 32768,
   /** Read size from the input. */
   chunkBytes: 1024 * 1024,
 } as const;

@@ -16,6 +16,9 @@ export class StreamEncoder implements StreamVisitor {
   private readonly scratch = new Uint8Array(8 + 1 + 255 + 8);
   private readonly view = new DataView(this.scratch.buffer);
 
+  /** Every page, with its bytes. */
+  readonly ramPages = 'records';
+
   constructor(private readonly sink: ByteSink) {}
 
   drain(): Promise<void> | void {
@@ -38,6 +41,9 @@ export class StreamEncoder implements StreamVisitor {
         return sink.write(sectionHeader(rec.kind, rec));
       case 'ram':
         return this.ram(rec.record);
+      case 'ram-pages':
+        // Never sent to it: it asks for pages one by one (ramPages 'records'), bytes and all.
+        throw new Error('StreamEncoder: a run of RAM pages carries no page bytes to write');
       case 'section':
         sink.write(sectionHeader(rec.section.kind, rec.section));
         return sink.write(sectionBody(rec.section));

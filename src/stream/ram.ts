@@ -1,7 +1,7 @@
 import type { ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
-import { MalformedError, UnsupportedError } from '../errors';
-import { RamFlag } from './constants';
+import { LimitExceededError, MalformedError, UnsupportedError } from '../errors';
+import { Limits, RamFlag } from './constants';
 
 /** One RAMBlock of the START section's block list. */
 export interface RamBlockInfo {
@@ -56,6 +56,8 @@ export class RamState {
     readonly ignoreShared: boolean,
     /** Whether block entries carry a postcopy page size: true, false, or guess from the value. */
     readonly postcopyPageSizes: boolean | 'auto',
+    /** Blocks the stream may list in all (Limits.maxRamBlocks). */
+    readonly maxBlocks: number = Limits.maxRamBlocks,
   ) {}
 
   /** Records the effect of a record (after it was read whole). */
@@ -65,15 +67,149 @@ export class RamState {
         if (!this.blocks.has(b.name)) this.blockOrder.push(b);
         this.blocks.set(b.name, b);
       }
-    } else if (
-      rec.kind === 'zero' ||
-      rec.kind === 'page' ||
-      rec.kind === 'xbzrle' ||
-      rec.kind === 'compressed'
-    ) {
+    } else if (isPageRecord(rec)) {
       this.lastBlock = rec.block;
     }
   }
+}
+
+/** A page record: one page of a block (zero, data, XBZRLE or compressed). */
+export type PageRecord = Extract<RamRecord, { block: string }>;
+
+export function isPageRecord(rec: RamRecord): rec is PageRecord {
+  return (
+    rec.kind === 'zero' || rec.kind === 'page' || rec.kind === 'xbzrle' || rec.kind === 'compressed'
+  );
+}
+
+/** What a run of page records of one block amounts to, without the records (see countPages). */
+export interface PageCounts {
+  /** Page records in the run. */
+  records: number;
+  zeroPages: number;
+  /** Zero-page records whose fill byte is not 0. */
+  nonZeroFill: number;
+  pages: number;
+  xbzrlePages: number;
+  compressedPages: number;
+  /** Records by the flags of their be64, in the order each value first occurs. */
+  byFlags: Map<number, number>;
+}
+
+/** Counts page records as they are read, by kind and by flags (see countPages for the fast part). */
+export class PageTally {
+  zeroPages = 0;
+  nonZeroFill = 0;
+  pages = 0;
+  xbzrlePages = 0;
+  compressedPages = 0;
+  /** Flags of the latest records and how many in a row: added to byFlags when the flags change. */
+  streakFlags = -1;
+  streakCount = 0;
+  private readonly byFlags = new Map<number, number>();
+  private total = 0;
+
+  /** A record read by readRamRecord. */
+  add(rec: PageRecord): void {
+    if (rec.kind === 'zero') {
+      this.zeroPages++;
+      if (rec.fill !== 0) this.nonZeroFill++;
+    } else if (rec.kind === 'page') this.pages++;
+    else if (rec.kind === 'xbzrle') this.xbzrlePages++;
+    else this.compressedPages++;
+    this.flags(rec.flags, 1);
+  }
+
+  /** Adds n records of these flags (countPages keeps its streak in locals and hands it back here). */
+  flags(flags: number, n: number): void {
+    if (flags !== this.streakFlags) {
+      this.endStreak();
+      this.streakFlags = flags;
+    }
+    this.streakCount += n;
+  }
+
+  private endStreak(): void {
+    if (this.streakCount === 0) return;
+    const f = this.streakFlags;
+    this.byFlags.set(f, (this.byFlags.get(f) ?? 0) + this.streakCount);
+    this.total += this.streakCount;
+    this.streakCount = 0;
+  }
+
+  counts(): PageCounts {
+    this.endStreak();
+    return {
+      records: this.total,
+      zeroPages: this.zeroPages,
+      nonZeroFill: this.nonZeroFill,
+      pages: this.pages,
+      xbzrlePages: this.xbzrlePages,
+      compressedPages: this.compressedPages,
+      byFlags: this.byFlags,
+    };
+  }
+}
+
+const PAGE_CONTINUE = RamFlag.PAGE | RamFlag.CONTINUE;
+const ZERO_CONTINUE = RamFlag.ZERO | RamFlag.CONTINUE;
+
+/**
+ * The page-skipping path: counts the records from `p` on that are a data or zero page of the
+ * block the previous record named (CONTINUE set), inside it (`blockLength`, bytes), and whole in
+ * `b`, starting at or before `stop`; returns where the first other record starts. It builds no
+ * object and copies no page: a page is 8 + pageSize bytes stepped over. Whatever it does not
+ * take (a named page, XBZRLE, a bad address, flags it does not know, a record cut by the end of
+ * `b`) is left for readRamRecord, which reads it, or refuses it with its own error, offset and path.
+ */
+export function countPages(
+  b: Uint8Array,
+  p: number,
+  stop: number,
+  pageSize: number,
+  blockLength: number,
+  t: PageTally,
+): number {
+  const mask = pageSize - 1;
+  const pageRecord = 8 + pageSize;
+  const end = b.length;
+  let flagsNow = t.streakFlags;
+  let n = 0;
+  let pages = 0;
+  let zeros = 0;
+  let nonZeroFill = 0;
+  while (p <= stop && p + 9 <= end) {
+    const hi = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+    if (hi >= 0x200000) break;
+    const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
+    const flags = lo & mask;
+    if (hi * 0x100000000 + (lo - flags) >= blockLength) break;
+    if (flags === PAGE_CONTINUE) {
+      if (p + pageRecord > end) break;
+      pages++;
+      p += pageRecord;
+    } else if (flags === ZERO_CONTINUE) {
+      zeros++;
+      if (b[p + 8] !== 0) nonZeroFill++;
+      p += 9;
+    } else break;
+    if (flags !== flagsNow) {
+      if (n > 0) t.flags(flagsNow, n);
+      flagsNow = flags;
+      n = 0;
+    }
+    n++;
+  }
+  if (n > 0) t.flags(flagsNow, n);
+  t.pages += pages;
+  t.zeroPages += zeros;
+  t.nonZeroFill += nonZeroFill;
+  return p;
+}
+
+/** A block's length as a number, exact for every address below 2^53 (the only ones records carry). */
+export function blockLengthNumber(info: RamBlockInfo): number {
+  return info.length >= 1n << 53n ? Infinity : Number(info.length);
 }
 
 /** compressBound() of zlib for one page: the largest COMPRESS_PAGE payload QEMU accepts. */
@@ -221,6 +357,15 @@ function readBlockList(
     const at = r.offset;
     const name = r.countedString();
     if (name.length === 0) throw new MalformedError('RAM block with an empty name', at, path);
+    if (blocks.length + state.blocks.size >= state.maxBlocks && !state.blocks.has(name))
+      throw new LimitExceededError(
+        'RAM block list',
+        blocks.length + state.blocks.size + 1,
+        state.maxBlocks,
+        at,
+        path,
+        'blocks',
+      );
     const length = r.u64();
     if (length > left)
       throw new MalformedError(
@@ -246,14 +391,22 @@ function readBlockList(
 function hasPostcopyPageSize(r: ByteReader, state: RamState): boolean {
   if (state.postcopyPageSizes !== 'auto') return state.postcopyPageSizes;
   if (state.ignoreShared) return false;
-  const b = r.peekBytes(0, 8);
-  if (!b) {
+  const b = r.bytes;
+  const i = r.pos;
+  if (i + 8 > b.length) {
     r.need(8); // more input may settle it
     return false;
   }
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v >= BigInt(state.pageSize) && (v & (v - 1n)) === 0n && v <= 1n << 40n;
+  // Two halves as numbers (no BigInt per block: a block list may be long).
+  const hi = ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  const lo = ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) >>> 0;
+  // A power of two in [pageSize, 2^40]: in the low half, or 2^32..2^40 in the high half.
+  if (hi === 0) return powerOfTwo(lo) && lo >= state.pageSize;
+  return lo === 0 && hi <= 0x100 && powerOfTwo(hi);
+}
+
+function powerOfTwo(x: number): boolean {
+  return x !== 0 && (x & (x - 1)) === 0;
 }
 
 /** Writes a record back exactly as it was read. */

@@ -1,5 +1,5 @@
 import type { SectionKind } from './constants';
-import type { RamRecord } from './ram';
+import type { PageCounts, RamRecord } from './ram';
 import type { DeviceSection } from './section';
 import type { Vmdesc } from './vmdesc';
 
@@ -60,6 +60,22 @@ export interface RamRecordEvent {
   depth: number;
 }
 
+/**
+ * A run of page records of one RAM block, in place of a RamRecordEvent per page, for a visitor
+ * whose `ramPages` is 'runs'. The run's records are [offset, end) of the stream; the records of
+ * the RAM section that are not pages (MEM_SIZE, EOS, MULTIFD_FLUSH) still come as RamRecordEvents,
+ * in stream order between runs.
+ */
+export interface RamPagesRecord extends PageCounts {
+  type: 'ram-pages';
+  /** Offset of the run's first record. */
+  offset: number;
+  /** Offset just past its last record (where the next record starts). */
+  end: number;
+  block: string;
+  depth: number;
+}
+
 export interface FooterRecord {
   type: 'footer';
   offset: number;
@@ -109,6 +125,7 @@ export type StreamRecord =
   | RamSectionHeader
   | DeviceSectionRecord
   | RamRecordEvent
+  | RamPagesRecord
   | FooterRecord
   | CommandRecord
   | EofRecord
@@ -118,6 +135,15 @@ export type StreamRecord =
 /** Receives records as the walk produces them. Views in records are valid only during the call unless noted. */
 export interface StreamVisitor {
   record(rec: StreamRecord): void;
+  /**
+   * How RAM pages reach the visitor. 'records' (the default): a RamRecordEvent per page, its data
+   * a view of the input (extract, reencode, diff's page hashes, explore's page map need it).
+   * 'runs': for visitors that need no page data (analyze's formats, predict, the tap's verdict
+   * and counts) a RamPagesRecord per run of pages of one block, about one per input chunk: the
+   * walker then steps over pages without an object or a copy per page. Errors are the same
+   * either way (the same offsets and paths); only the events differ.
+   */
+  readonly ramPages?: 'records' | 'runs';
   /** Awaited between input chunks, so a writer can apply backpressure. */
   drain?(): Promise<void> | void;
 }

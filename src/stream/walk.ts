@@ -23,7 +23,14 @@ import {
   sectionKindOf,
   type SectionKind,
 } from './constants';
-import { RamState, readRamRecord } from './ram';
+import {
+  PageTally,
+  RamState,
+  blockLengthNumber,
+  countPages,
+  isPageRecord,
+  readRamRecord,
+} from './ram';
 import type { ConfigurationRecord, StreamRecord, StreamVisitor } from './records';
 import type { CodecResolver, DeviceSection, SectionCodec, SectionInfo } from './section';
 import { sectionPath } from './section';
@@ -201,7 +208,7 @@ class Walker {
           );
         return { type: 'header' as const, offset, magic, version };
       },
-      { limit: 8, initial: 8, what: 'header', path: 'header' },
+      { limit: 8, initial: 8, what: 'header', path: 'header', views: false },
     );
     this.emit(header);
 
@@ -325,6 +332,7 @@ class Walker {
             initial: 300,
             what: 'section header',
             path: `section header at 0x${offset.toString(16)}`,
+            views: false,
           },
         );
         const isRam = h.idstr === RAM_IDSTR;
@@ -342,6 +350,7 @@ class Walker {
             initial: 5,
             what: 'section header',
             path: `section header at 0x${offset.toString(16)}`,
+            views: false,
           },
         );
         const known = this.sections.get(sectionId);
@@ -383,24 +392,41 @@ class Walker {
     depth: number,
     resumed = false,
   ): Promise<void> {
-    const path = sectionPath(info);
     if (info.versionId !== RAM_VERSION)
       throw new UnsupportedError(
         `RAM section version ${info.versionId} (only ${RAM_VERSION} exists)`,
         offset,
-        path,
+        sectionPath(info),
       );
     if (!this.ram) {
       this.ram = new RamState(
         this.pageSize(),
         hasCapability(this.config, 'x-ignore-shared'),
         this.opts.postcopyPageSizes ?? 'auto',
+        this.limits.maxRamBlocks,
       );
     }
     const ram = this.ram;
     if (!resumed)
       this.emit({ type: 'ram-section', kind, offset, depth, pageSize: ram.pageSize, ...info });
     const checkpoints = depth === 0 && !!this.opts.onCheckpoint;
+    if (this.visitor.ramPages === 'runs')
+      await this.ramRuns(w, kind, offset, info, depth, ram, checkpoints);
+    else await this.ramRecords(w, kind, offset, info, depth, ram, checkpoints);
+    await this.footer(w, info, depth);
+  }
+
+  /** A RAM section's records, each handed to the visitor (StreamVisitor.ramPages 'records'). */
+  private async ramRecords(
+    w: StreamWindow,
+    kind: SectionKind,
+    offset: number,
+    info: SectionInfo,
+    depth: number,
+    ram: RamState,
+    checkpoints: boolean,
+  ): Promise<void> {
+    const path = sectionPath(info);
     let records = 0;
     const batch = Math.max(65536, ram.pageSize * 4);
     // Room for any page record (header, block name, a page or its compressed form): with less
@@ -436,10 +462,106 @@ class Walker {
             path,
           );
         await this.visitor.drain?.();
-        await w.fill(w.available + batch);
+        await w.fill(grownFor(w.available, batch, this.limits.maxSectionBytes));
       }
     }
-    await this.footer(w, info, depth);
+  }
+
+  /**
+   * A RAM section's records with pages counted in runs (StreamVisitor.ramPages 'runs'): the
+   * pages countPages takes are stepped over; every other record is read by readRamRecord, so
+   * errors are those of ramRecords. A run ends at a record that is not a page, at a page of
+   * another block, and before each refill (so a visitor's drain sees every page read so far).
+   */
+  private async ramRuns(
+    w: StreamWindow,
+    kind: SectionKind,
+    offset: number,
+    info: SectionInfo,
+    depth: number,
+    ram: RamState,
+    checkpoints: boolean,
+  ): Promise<void> {
+    const path = sectionPath(info);
+    const max = this.limits.maxSectionBytes;
+    let records = 0;
+    const batch = Math.max(65536, ram.pageSize * 4);
+    const roomy = 2 * ram.pageSize + 4096;
+    let tally: PageTally | undefined;
+    let block = '';
+    let blockLength = 0;
+    let runFrom = 0;
+    /** Hands the pages counted up to `end` to the visitor and marks them consumed. */
+    const endRun = (end: number) => {
+      w.advance(end);
+      if (!tally) return;
+      const counts = tally.counts();
+      tally = undefined;
+      this.emit({ type: 'ram-pages', offset: runFrom, end, block, depth, ...counts });
+    };
+    for (let eos = false; !eos;) {
+      await w.fill(batch);
+      const r = w.reader();
+      const b = r.bytes;
+      let at = r.offset;
+      try {
+        while (!eos) {
+          at = r.offset;
+          const whole = w.ended || r.remaining >= max;
+          if (r.remaining < roomy && !whole) {
+            endRun(at);
+            await this.visitor.drain?.();
+            await w.fill(w.available + batch);
+            break;
+          }
+          if (checkpoints) {
+            if ((records++ & 63) === 63) {
+              endRun(at);
+              this.checkpoint(at, { kind, offset, info });
+            }
+          } else if (tally) {
+            // With room for any record left, a record starting before `stop` is whole in b.
+            const pos = countPages(
+              b,
+              r.pos,
+              whole ? b.length : b.length - roomy,
+              ram.pageSize,
+              blockLength,
+              tally,
+            );
+            if (pos !== r.pos) {
+              r.pos = pos;
+              continue;
+            }
+          }
+          const rec = readRamRecord(r, ram, path);
+          ram.apply(rec);
+          if (isPageRecord(rec)) {
+            if (!tally || rec.block !== block) {
+              endRun(at);
+              tally = new PageTally();
+              runFrom = at;
+              block = rec.block;
+              blockLength = blockLengthNumber(ram.blocks.get(block)!);
+            }
+            tally.add(rec);
+          } else {
+            endRun(at);
+            w.advance(r.offset);
+            this.emit({ type: 'ram', record: rec, depth });
+            eos = rec.kind === 'eos';
+          }
+        }
+      } catch (e) {
+        // The pages before the record that failed were read whole: the visitor gets them first.
+        endRun(at);
+        if (!(e instanceof TruncatedError) || w.ended) throw placed(e, path);
+        if (w.available >= max)
+          throw new LimitExceededError('RAM record', w.available, max, w.pos, path);
+        await this.visitor.drain?.();
+        await w.fill(grownFor(w.available, batch, max));
+      }
+    }
   }
 
   private resolve(info: SectionInfo, kind: SectionKind): SectionCodec | undefined {
@@ -627,7 +749,7 @@ class Walker {
         const payload = readingAt(`command ${name}`, () => r.bytesCopy(len));
         return { cmd, name, payload };
       },
-      { limit: 70000, initial: 16, what: 'command', path: 'command' },
+      { limit: 70000, initial: 16, what: 'command', path: 'command', views: false },
     );
     if (c.cmd !== Command.PACKAGED) {
       this.emit({ type: 'command', offset, depth, ...c });
@@ -679,7 +801,7 @@ class Walker {
           r.u8();
           return r.u32();
         },
-        { limit: 5, initial: 5, what: 'vmdesc header' },
+        { limit: 5, initial: 5, what: 'vmdesc header', views: false },
       );
       if (len > this.limits.maxVmdescBytes)
         throw new LimitExceededError(
@@ -727,8 +849,17 @@ class Walker {
   }
 }
 
+/**
+ * The window a RAM record that did not fit in `available` bytes is read again from: twice as
+ * large (a long block list is read a logarithmic number of times, not once per batch), at most
+ * `max` (the next failure there is the limit's error).
+ */
+function grownFor(available: number, batch: number, max: number): number {
+  return Math.min(max, Math.max(2 * available, available + batch));
+}
+
 function cloneRamState(s: RamState): RamState {
-  const c = new RamState(s.pageSize, s.ignoreShared, s.postcopyPageSizes);
+  const c = new RamState(s.pageSize, s.ignoreShared, s.postcopyPageSizes, s.maxBlocks);
   c.blocks = new Map(s.blocks);
   c.blockOrder = s.blockOrder.slice();
   c.lastBlock = s.lastBlock;

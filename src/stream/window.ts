@@ -139,12 +139,13 @@ export class StreamWindow {
   /**
    * Runs `parse` over the window, growing it on TruncatedError while more input exists, up to
    * `limit` bytes. On success the window advances past what `parse` consumed. The buffer is
-   * pinned: what `parse` returns may hold views of it. An error that `parse` raised without a
-   * path (the reader's) is placed at `path`.
+   * pinned: what `parse` returns may hold views of it, unless `views` is false (numbers,
+   * strings, copies: a section header), which lets the next refill reuse the buffer instead of
+   * allocating one. An error that `parse` raised without a path (the reader's) is placed at `path`.
    */
   async parse<T>(
     parse: (r: ByteReader) => T,
-    opts: { initial?: number; limit: number; what: string; path?: string },
+    opts: { initial?: number; limit: number; what: string; path?: string; views?: boolean },
   ): Promise<T> {
     let want = Math.max(1, opts.initial ?? 4096);
     for (;;) {
@@ -152,7 +153,7 @@ export class StreamWindow {
       const r = this.reader();
       try {
         const value = parse(r);
-        this.pinned = true;
+        if (opts.views !== false) this.pinned = true;
         this.advance(r.offset);
         return value;
       } catch (e) {

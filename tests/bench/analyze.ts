@@ -41,8 +41,8 @@ const MiB = 1 << 20;
 interface Run {
   seconds: number;
   rssKiB: number;
-  /** User + system CPU seconds (0: not measured). */
-  cpu: number;
+  /** CPU time (user + system) of the process, median of the rounds: what a loaded machine does not distort (0: not measured). */
+  cpuSeconds: number;
 }
 
 /** One command to time: how to run it and where its peak RSS comes from. */
@@ -50,10 +50,13 @@ interface Job {
   label: string;
   cmd: string;
   args: string[];
-  rss: 'time' | 'python' | 'none';
+  /** 'time': run under /usr/bin/time; 'rusage': the command is the rusage wrapper (python). */
+  rss: 'time' | 'rusage' | 'none';
   cwd?: string;
   /** Run before every timed run (not timed), e.g. removing the previous output. */
   before?: () => void;
+  /** Exit codes that are a result, not a failure (default 0 only: a damaged input exits 3). */
+  exitCodes?: number[];
 }
 
 function runOnce(job: Job): Run | string {
@@ -71,22 +74,27 @@ function runOnce(job: Job): Run | string {
     cwd: job.cwd,
   });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) {
+  if (!(job.exitCodes ?? [0]).includes(r.status ?? -1)) {
     const lines = (r.stderr?.toString() ?? '')
       .split('\n')
       .filter((l) => /Exception|Error|error/.test(l));
     return lines[lines.length - 1]?.trim() || `exit ${r.status}`;
   }
   let rssKiB = 0;
-  let cpu = 0;
+  let cpuSeconds = 0;
   if (timed && fs.existsSync(rssFile)) {
     const [kib, user, sys] = fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ');
     rssKiB = Number(kib);
-    cpu = Number(user) + Number(sys);
+    cpuSeconds = Number(user) + Number(sys);
   }
-  if (job.rss === 'python') rssKiB = Number(r.stderr.toString().trim().split('\n').pop());
+  if (job.rss === 'rusage') {
+    // The wrapper's last line: the child's peak RSS (KiB) and CPU seconds.
+    const [kib, cpu] = r.stderr.toString().trim().split('\n').pop()!.split(' ').map(Number);
+    rssKiB = kib;
+    cpuSeconds = cpu;
+  }
   fs.rmSync(rssFile, { force: true });
-  return { seconds, rssKiB, cpu };
+  return { seconds, rssKiB, cpuSeconds };
 }
 
 /** Runs the jobs in `rounds` alternating rounds; the median time and largest RSS of each (or why it failed). */
@@ -104,7 +112,7 @@ function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
         continue;
       }
       (times.get(job.label) ?? times.set(job.label, []).get(job.label)!).push(r.seconds);
-      (cpus.get(job.label) ?? cpus.set(job.label, []).get(job.label)!).push(r.cpu);
+      (cpus.get(job.label) ?? cpus.set(job.label, []).get(job.label)!).push(r.cpuSeconds);
       rss.set(job.label, Math.max(rss.get(job.label) ?? 0, r.rssKiB));
     }
   }
@@ -118,22 +126,31 @@ function alternate(jobs: Job[], rounds: number): Map<string, Run | string> {
       out.set(job.label, {
         seconds: t[Math.floor(t.length / 2)],
         rssKiB: rss.get(job.label)!,
-        cpu: c[Math.floor(c.length / 2)],
+        cpuSeconds: c[Math.floor(c.length / 2)],
       });
     }
   }
   return out;
 }
 
-/** Runs QEMU's script under a wrapper that prints the child's peak RSS (KiB) on stderr. */
+/** A wrapper (python) that runs a command and prints the child's peak RSS (KiB) and CPU seconds on stderr. */
+const RUSAGE_WRAPPER =
+  'import resource,subprocess,sys\n' +
+  'r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n' +
+  'sys.stderr.write(r.stderr.decode(errors="replace"))\n' +
+  'u = resource.getrusage(resource.RUSAGE_CHILDREN)\n' +
+  'print(u.ru_maxrss, u.ru_utime + u.ru_stime, file=sys.stderr)\n' +
+  'sys.exit(r.returncode)\n';
+
+/** Runs QEMU's script under the rusage wrapper. */
 function pythonWrapped(script: string, file: string, extra: string[] = []): string[] {
-  const wrapper =
-    'import resource,subprocess,sys\n' +
-    'r = subprocess.run([sys.executable, sys.argv[1], "-f", sys.argv[2]] + sys.argv[3:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n' +
-    'sys.stderr.write(r.stderr.decode(errors="replace"))\n' +
-    'print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n' +
-    'sys.exit(r.returncode)\n';
-  return ['-c', wrapper, script, file, ...extra];
+  const python = process.env.PYTHON ?? 'python3';
+  return ['-c', RUSAGE_WRAPPER, python, script, '-f', file, ...extra];
+}
+
+/** Any other command under the rusage wrapper (for its CPU time). */
+function rusageWrapped(cmd: string, args: string[]): string[] {
+  return ['-c', RUSAGE_WRAPPER, cmd, ...args];
 }
 
 function node(label: string, args: string[], before?: () => void): Job {
@@ -161,8 +178,10 @@ function cell(r: Run | string | undefined, bytes: number): string {
   if (typeof r === 'string') return `  fails: ${r.slice(0, 90)}`;
   const mbps = bytes ? `${(bytes / r.seconds / 1e6).toFixed(1).padStart(8)} MB/s` : ''.padStart(13);
   const rss = r.rssKiB ? `${(r.rssKiB / 1024).toFixed(1).padStart(7)} MiB peak` : '';
-  const cpu = r.cpu ? `  cpu ${(r.cpu * 1000).toFixed(0).padStart(5)} ms` : '';
-  return `${(r.seconds * 1000).toFixed(0).padStart(7)} ms  ${mbps}  ${rss}${cpu}`;
+  const cpu = r.cpuSeconds
+    ? `${(r.cpuSeconds * 1000).toFixed(0).padStart(6)} ms CPU`
+    : ''.padStart(13);
+  return `${(r.seconds * 1000).toFixed(0).padStart(7)} ms  ${cpu}  ${mbps}  ${rss}`;
 }
 
 function ran(r: Run | string | undefined): Run | undefined {
@@ -186,6 +205,37 @@ function fasterGoal(
   goal(
     `${what}: ${(p.seconds / o.seconds).toFixed(2)}x (goal >= ${atLeast}x)`,
     p.seconds / o.seconds >= atLeast,
+  );
+}
+
+/** The same two goals in CPU time (user + system): on a loaded machine, what the wall clock cannot show. */
+function fasterCpuGoal(
+  what: string,
+  ours: Run | string | undefined,
+  peer: Run | string | undefined,
+  atLeast: number,
+): void {
+  const o = ran(ours);
+  const p = ran(peer);
+  if (!o?.cpuSeconds || !p?.cpuSeconds) return console.log(`  goal ${what} (CPU): not measured`);
+  goal(
+    `${what} (CPU time): ${(p.cpuSeconds / o.cpuSeconds).toFixed(2)}x (goal >= ${atLeast}x)`,
+    p.cpuSeconds / o.cpuSeconds >= atLeast,
+  );
+}
+
+function withinCpuGoal(
+  what: string,
+  ours: Run | string | undefined,
+  peer: Run | string | undefined,
+  atMost: number,
+): void {
+  const o = ran(ours);
+  const p = ran(peer);
+  if (!o?.cpuSeconds || !p?.cpuSeconds) return console.log(`  goal ${what} (CPU): not measured`);
+  goal(
+    `${what} (CPU time): ${(o.cpuSeconds / p.cpuSeconds).toFixed(2)}x (goal <= ${atMost}x)`,
+    o.cpuSeconds / p.cpuSeconds <= atMost,
   );
 }
 
@@ -313,7 +363,7 @@ export async function benchAnalyze(): Promise<void> {
           label: 'analyze-migration.py',
           cmd: python,
           args: pythonWrapped(script, s.file),
-          rss: 'python',
+          rss: 'rusage',
         });
       const r = alternate(jobs, rounds);
       console.log(`\n${s.name} (${(bytes / MiB).toFixed(2)} MiB)`);
@@ -332,12 +382,12 @@ export async function benchAnalyze(): Promise<void> {
           `--format qemu ${(q.seconds * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.seconds * 1000 + 30).toFixed(0)} ms`,
           q.seconds <= n0.seconds + 0.03,
         );
-      if (bytes <= MiB && n0?.cpu)
+      if (bytes <= MiB && n0?.cpuSeconds)
         for (const f of ['qemu', 'json', 'tree']) {
           const o = ran(r.get(`vmstate analyze --format ${f}`));
-          if (o?.cpu)
+          if (o?.cpuSeconds)
             console.log(
-              `  (CPU time: --format ${f} ${(o.cpu * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.cpu * 1000 + 30).toFixed(0)} ms)`,
+              `  (CPU time: --format ${f} ${(o.cpuSeconds * 1000).toFixed(0)} ms vs node -e 0 + 30 ms = ${(n0.cpuSeconds * 1000 + 30).toFixed(0)} ms)`,
             );
         }
       for (const f of ['qemu', 'json', 'tree'])
@@ -362,7 +412,12 @@ export async function benchAnalyze(): Promise<void> {
       const pyDir = fs.mkdtempSync(path.join(tmp, 'py-'));
       const bigRounds = Math.min(rounds, 5);
       const jobs: Job[] = [
-        { label: 'cat FILE > /dev/null', cmd: 'cat', args: [big.file], rss: 'none' },
+        {
+          label: 'cat FILE > /dev/null',
+          cmd: python,
+          args: rusageWrapped('cat', [big.file]),
+          rss: 'rusage',
+        },
         {
           label: 'cp FILE',
           cmd: 'cp',
@@ -390,13 +445,13 @@ export async function benchAnalyze(): Promise<void> {
           label: 'analyze-migration.py',
           cmd: python,
           args: pythonWrapped(script, big.file),
-          rss: 'python',
+          rss: 'rusage',
         });
         jobs.push({
           label: 'analyze-migration.py -x',
           cmd: python,
           args: pythonWrapped(script, big.file, ['-x']),
-          rss: 'python',
+          rss: 'rusage',
           cwd: pyDir,
         });
       }
@@ -409,7 +464,19 @@ export async function benchAnalyze(): Promise<void> {
         r.get('analyze-migration.py'),
         4,
       );
+      fasterCpuGoal(
+        '--format qemu vs the script',
+        r.get('vmstate analyze --format qemu'),
+        r.get('analyze-migration.py'),
+        4,
+      );
       withinGoal(
+        '--format qemu vs cat',
+        r.get('vmstate analyze --format qemu'),
+        r.get('cat FILE > /dev/null'),
+        2,
+      );
+      withinCpuGoal(
         '--format qemu vs cat',
         r.get('vmstate analyze --format qemu'),
         r.get('cat FILE > /dev/null'),
@@ -459,6 +526,25 @@ export async function benchAnalyze(): Promise<void> {
     printRows(r, sb);
     for (const l of ['vmstate analyze --format qemu', 'vmstate reencode'])
       rssGoal(l, r.get(l), 100);
+
+    // The fuzz campaign's CLI reproducers (issue 12): each format within the CLI's 100 MiB.
+    const reproducers = path.join(ROOT, 'tests', 'fuzz', 'reproducers');
+    for (const f of fs.readdirSync(reproducers).filter((n) => /^cli-.*\.mig$/.test(n))) {
+      const file = path.join(reproducers, f);
+      const what = JSON.parse(fs.readFileSync(file.replace(/\.mig$/, '.json'), 'utf8')) as {
+        input: string;
+      };
+      const rr = alternate(
+        ['qemu', 'json', 'tree'].map((fmt) => ({
+          ...node(`vmstate analyze --format ${fmt}`, [CLI, 'analyze', file, '--format', fmt]),
+          exitCodes: [0, 3],
+        })),
+        1,
+      );
+      console.log(`\nreproducer ${f} (${what.input})`);
+      printRows(rr, fs.statSync(file).size);
+      for (const [l, res] of rr) rssGoal(l, res, 100);
+    }
     void node0;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
