@@ -63,7 +63,7 @@ export class ChunkQueue implements ChunkSource {
 
   /** Copies queued bytes into the walker's own buffer, so it refills one buffer instead of joining chunks. */
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
-    await this.yieldNow();
+    if (this.sinceYield >= SLICE_BYTES) await this.yieldNow();
     length = Math.min(length, SLICE_BYTES);
     for (;;) {
       if (this.head < this.chunks.length) {
@@ -99,13 +99,12 @@ export class ChunkQueue implements ChunkSource {
    * then, a decoder with megabytes queued would keep the proxy from forwarding meanwhile.
    */
   private async yieldNow(): Promise<void> {
-    if (this.sinceYield < SLICE_BYTES) return;
     this.sinceYield = 0;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   async read(): Promise<Uint8Array | null> {
-    await this.yieldNow();
+    if (this.sinceYield >= SLICE_BYTES) await this.yieldNow();
     for (;;) {
       if (this.head < this.chunks.length) {
         // A copy: the tap reuses the memory of chunks once the walker has read them.
