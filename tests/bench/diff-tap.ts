@@ -294,10 +294,11 @@ export async function benchTap(): Promise<void> {
     fs.closeSync(fd);
     const loadAtStart = load1();
     console.log(
-      `\nvmstate tap, a 1 GiB guest (256 MiB random data) migrated between two QEMU 7.2 over loopback TCP: direct, through a plain byte forwarder (the floor of any proxy here) and through vmstate tap; a warm-up round, then ${runs} rounds, each in another order; load ${loadAtStart}`,
+      `\nvmstate tap, a 1 GiB guest (256 MiB random data) migrated between two QEMU 7.2 over loopback TCP: direct, through two byte forwarders that decode nothing (a plain Node pipe, and the tap's slab reads: the floor of any proxy here) and through vmstate tap; a warm-up round, then ${runs} rounds, each in another order; load ${loadAtStart}`,
     );
-    // The first migration on a machine is slower (the first run of a fresh guest image's pages and
-    // the kernel's first use of the memory are paid there): a warm-up round that is shown, not counted.
+    // Direct migrations were seen bimodal on a quiet machine (1810 and 205 ms): a warm-up round is
+    // shown and not counted, and every migration's line has the source's own figures, so a slow
+    // one shows whether it sent more (dirty syncs, MiB) or was slower at the same work.
     const times: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
     const cpuPerGiB: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
     const startupCpuPerGiB: number[] = [];
