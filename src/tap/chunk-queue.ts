@@ -7,8 +7,11 @@ import type { ChunkSource } from '../stream/source';
  * growing memory.
  */
 const EMPTY = new Uint8Array(0);
-/** Bytes the decoder gets between two turns of the event loop. */
-const SLICE_BYTES = 256 * 1024;
+/**
+ * Bytes the decoder gets between two turns of the event loop: about a millisecond of decoding, and
+ * few turns (each is a poll of the sockets) per GiB.
+ */
+const SLICE_BYTES = 1024 * 1024;
 
 export class ChunkQueue implements ChunkSource {
   private readonly chunks: Uint8Array[] = [];
