@@ -7,8 +7,11 @@ import type { ChunkSource } from '../stream/source';
  * growing memory.
  */
 const EMPTY = new Uint8Array(0);
-/** Bytes the decoder gets between two turns of the event loop. */
-const SLICE_BYTES = 256 * 1024;
+/**
+ * Bytes the decoder gets between two turns of the event loop: about a millisecond of decoding, and
+ * few turns (each is a poll of the sockets) per GiB.
+ */
+const SLICE_BYTES = 1024 * 1024;
 
 export class ChunkQueue implements ChunkSource {
   private readonly chunks: Uint8Array[] = [];
@@ -63,7 +66,7 @@ export class ChunkQueue implements ChunkSource {
 
   /** Copies queued bytes into the walker's own buffer, so it refills one buffer instead of joining chunks. */
   async readInto(buf: Uint8Array, offset: number, length: number): Promise<number> {
-    await this.yieldNow();
+    if (this.sinceYield >= SLICE_BYTES) await this.yieldNow();
     length = Math.min(length, SLICE_BYTES);
     for (;;) {
       if (this.head < this.chunks.length) {
@@ -99,13 +102,12 @@ export class ChunkQueue implements ChunkSource {
    * then, a decoder with megabytes queued would keep the proxy from forwarding meanwhile.
    */
   private async yieldNow(): Promise<void> {
-    if (this.sinceYield < SLICE_BYTES) return;
     this.sinceYield = 0;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   async read(): Promise<Uint8Array | null> {
-    await this.yieldNow();
+    if (this.sinceYield >= SLICE_BYTES) await this.yieldNow();
     for (;;) {
       if (this.head < this.chunks.length) {
         // A copy: the tap reuses the memory of chunks once the walker has read them.

@@ -100,6 +100,19 @@ export class TapConnectionError extends VMStateError {
   override readonly code = 'connection-lost';
 }
 
+/**
+ * What a walker with the page-skipping path sends a visitor whose `ramPages` is 'runs' (the
+ * fields the tap reads): a run of page records of one block, [offset, end) of the stream, read
+ * whole. Declared here so the tap works with a walker that has the path and one that has not.
+ */
+interface RamPagesRun {
+  type: 'ram-pages';
+  offset: number;
+  end: number;
+  /** Page records in the run. */
+  records: number;
+}
+
 const PROGRESS_EVERY_MS = 250;
 const DEST_HIGH_WATER_MARK = 2 * 1024 * 1024;
 
@@ -283,10 +296,14 @@ class Tap {
     };
     queue.onSpace = () => this.flow();
     queue.onRead = () => this.releaseSlabs();
-    const visitor: StreamVisitor = {
-      record: (rec) => this.record(rec),
+    // 'runs': the tap needs no page data, so a walker with the page-skipping path hands it the
+    // counts of a run of pages (a RamPagesRun) instead of a record object per page. A walker
+    // without that path ignores the field and sends a record per page, handled as well.
+    const visitor = {
+      record: (rec: StreamRecord) => this.record(rec),
       drain: () => this.pump(),
-    };
+      ramPages: 'runs' as const,
+    } satisfies StreamVisitor & { ramPages: 'runs' };
     let walkError: unknown;
     const walked = walkStream(queue, visitor, {
       useVmdesc: false,
@@ -462,8 +479,11 @@ class Tap {
       this.destCongested ||
       (this.decoding && this.queue.full) ||
       (this.destGone !== undefined && !this.eofSeen && !this.destGone.fatal);
-    if (stop) this.source.pause();
-    else if (!this.source.destroyed) this.source.resume();
+    // Called for every chunk: touch the socket only when its state changes.
+    const source = this.source;
+    if (stop) {
+      if (!source.isPaused()) source.pause();
+    } else if (!source.destroyed && source.isPaused()) source.resume();
   }
 
   private endDestWhenForwarded(): void {
@@ -547,9 +567,23 @@ class Tap {
   private record(rec: StreamRecord): void {
     if (this.aborted) return;
     this.collector.record(rec);
+    // Pages first, the most frequent records by far: counted, never judged.
+    if (rec.type === 'ram') {
+      const r = rec.record;
+      if (r.kind !== 'mem-size' && r.kind !== 'eos' && r.kind !== 'multifd-flush')
+        this.stats.pages++;
+      this.advance(r.offset);
+      return;
+    }
+    if ((rec as { type: string }).type === 'ram-pages') {
+      const run = rec as unknown as RamPagesRun;
+      this.stats.pages += run.records;
+      this.advance(run.end);
+      return;
+    }
     const check = this.o.check;
     // Predict's verdict on every record it judges, before anything of the record is forwarded.
-    const verdict = rec.type === 'ram' ? undefined : check?.record(rec);
+    const verdict = check?.record(rec);
     switch (rec.type) {
       case 'configuration': {
         this.emit({
@@ -571,15 +605,6 @@ class Tap {
         });
         if (!this.judge(verdict)) return;
         break;
-      case 'ram':
-        if (
-          rec.record.kind !== 'mem-size' &&
-          rec.record.kind !== 'eos' &&
-          rec.record.kind !== 'multifd-flush'
-        )
-          this.stats.pages++;
-        this.advance(rec.record.offset);
-        return;
       case 'section': {
         const s = rec.section;
         this.emit({
