@@ -100,19 +100,6 @@ export class TapConnectionError extends VMStateError {
   override readonly code = 'connection-lost';
 }
 
-/**
- * What a walker with the page-skipping path sends a visitor whose `ramPages` is 'runs' (the
- * fields the tap reads): a run of page records of one block, [offset, end) of the stream, read
- * whole. Declared here so the tap works with a walker that has the path and one that has not.
- */
-interface RamPagesRun {
-  type: 'ram-pages';
-  offset: number;
-  end: number;
-  /** Page records in the run. */
-  records: number;
-}
-
 const PROGRESS_EVERY_MS = 250;
 const DEST_HIGH_WATER_MARK = 2 * 1024 * 1024;
 
@@ -296,14 +283,13 @@ class Tap {
     };
     queue.onSpace = () => this.flow();
     queue.onRead = () => this.releaseSlabs();
-    // 'runs': the tap needs no page data, so a walker with the page-skipping path hands it the
-    // counts of a run of pages (a RamPagesRun) instead of a record object per page. A walker
-    // without that path ignores the field and sends a record per page, handled as well.
-    const visitor = {
+    // 'runs': the tap needs no page data, so the walker hands it the counts of a run of pages
+    // (a RamPagesRecord) instead of a record object per page.
+    const visitor: StreamVisitor = {
       record: (rec: StreamRecord) => this.record(rec),
       drain: () => this.pump(),
-      ramPages: 'runs' as const,
-    } satisfies StreamVisitor & { ramPages: 'runs' };
+      ramPages: 'runs',
+    };
     let walkError: unknown;
     const walked = walkStream(queue, visitor, {
       useVmdesc: false,
@@ -575,10 +561,9 @@ class Tap {
       this.advance(r.offset);
       return;
     }
-    if ((rec as { type: string }).type === 'ram-pages') {
-      const run = rec as unknown as RamPagesRun;
-      this.stats.pages += run.records;
-      this.advance(run.end);
+    if (rec.type === 'ram-pages') {
+      this.stats.pages += rec.records;
+      this.advance(rec.end);
       return;
     }
     const check = this.o.check;
