@@ -2,27 +2,10 @@ import type * as fc from 'fast-check';
 import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
+import { registerFast } from './fast-codec';
 import { initialState } from './initial';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
-
-/**
- * How the engine's compiled plans (engine/plan.ts) may read or write a kind without calling it:
- * the read, write and check functions of the plain kinds below are registered here, so a kind
- * spread from one of them (`{ ...u32, type }`) keeps the fast path exactly when it keeps those
- * functions, and loses it when it replaces one (the `_equal` kinds' read, for example).
- */
-export type FastCodec =
-  | { readonly op: 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'u64' | 'i64' | 'bool' }
-  | { readonly op: 'bytes'; readonly size: number };
-/** Keyed by a kind's read function, and by its write function (with the check it must be paired with). */
-export const fastReads = new WeakMap<object, FastCodec>();
-export const fastWrites = new WeakMap<object, { codec: FastCodec; check: object }>();
-function registerFast<T>(kind: Kind<T>, codec: FastCodec): Kind<T> {
-  fastReads.set(kind.read, codec);
-  fastWrites.set(kind.write, { codec, check: kind.check });
-  return kind;
-}
 
 /** A 8/16/32-bit integer kept as a JS number. */
 function intKind(type: string, bytes: 1 | 2 | 4, signed: boolean): Kind<number> {

@@ -11,7 +11,7 @@ import type { ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
 import { holdsState, type AnyField } from '../dsl/field';
 import type { AnyVMSD, Ctx, KindIO, State } from '../dsl/kind';
-import { fastReads, fastWrites, type FastCodec } from '../dsl/kinds';
+import { fastReads, fastWrites, type FastCodec } from '../dsl/fast-codec';
 import type { AnyVMSDesc } from '../dsl/vmsd';
 import { countValue } from './fields';
 import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
