@@ -117,6 +117,15 @@ const idOf = (r: Release): number => {
   return id;
 };
 
+/** The text of a props object, made once per object (machine types share theirs between VMs). */
+const propsKeys = new WeakMap<object, string>();
+function propsKey(props: Ctx['props']): string {
+  if (!props) return '{}';
+  let key = propsKeys.get(props);
+  if (key === undefined) propsKeys.set(props, (key = JSON.stringify(props)));
+  return key;
+}
+
 /**
  * Everything migrations of one VM compute that does not depend on the other side. A release's
  * output depends only on the VM and the ctx (machine types differ only by their compat
@@ -138,10 +147,7 @@ export class MigrationCache {
     if (!this.ctxs.has(key)) {
       const m = findMachine(release, machine);
       const ctx = m && machineCtx(this.vm.ctx, m);
-      this.ctxs.set(
-        key,
-        ctx && { ctx, key: `${idOf(release)}\0${JSON.stringify(ctx.props ?? {})}` },
-      );
+      this.ctxs.set(key, ctx && { ctx, key: `${idOf(release)}\0${propsKey(ctx.props)}` });
     }
     return this.ctxs.get(key);
   }

@@ -104,8 +104,18 @@ export function findMachine(release: Release, name: string): MachineType | undef
 
 /** The props ctx of a machine type, keyed `<driver>.<property>` (a later entry wins, as in QEMU). */
 export function machineProps(m: MachineType): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const p of m.compatProps) props[`${p.driver}.${p.property}`] = p.value;
+  return { ...propsOf(m) };
+}
+
+/** machineProps made once per machine type (a matrix asks for every VM), frozen since it is shared. */
+const propsCache = new WeakMap<MachineType, Readonly<Record<string, string>>>();
+function propsOf(m: MachineType): Readonly<Record<string, string>> {
+  let props = propsCache.get(m);
+  if (!props) {
+    const out: Record<string, string> = {};
+    for (const p of m.compatProps) out[`${p.driver}.${p.property}`] = p.value;
+    propsCache.set(m, (props = Object.freeze(out)));
+  }
   return props;
 }
 
@@ -114,5 +124,6 @@ export function machineCtx<C extends Ctx>(
   host: C,
   machine: MachineType,
 ): C & { readonly props: Readonly<Record<string, unknown>> } {
-  return { ...host, props: { ...machineProps(machine), ...(host.props ?? {}) } };
+  const props = host.props ? { ...propsOf(machine), ...host.props } : propsOf(machine);
+  return { ...host, props };
 }

@@ -41,9 +41,9 @@ export function sentBy(desc: AnyVMSDesc, state: Readonly<State>, ctx: Ctx): Sent
 /** The value at a path, or undefined when the state has nothing there. */
 export function valueAt(state: unknown, path: StatePath): unknown {
   let v = state;
-  for (const k of path) {
+  for (let i = 0; i < path.length; i++) {
     if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[k];
+    v = (v as Record<string | number, unknown>)[path[i]];
   }
   return v;
 }

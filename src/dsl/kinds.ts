@@ -2,6 +2,7 @@ import type * as fc from 'fast-check';
 import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
+import { registerFast } from './fast-codec';
 import { initialState } from './initial';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
@@ -20,40 +21,47 @@ function intKind(type: string, bytes: 1 | 2 | 4, signed: boolean): Kind<number> 
     2: signed ? (w: ByteWriter, v: number) => w.i16(v) : (w: ByteWriter, v: number) => w.u16(v),
     4: signed ? (w: ByteWriter, v: number) => w.i32(v) : (w: ByteWriter, v: number) => w.u32(v),
   }[bytes];
-  return {
-    type,
-    wireSize: bytes,
-    minWireSize: bytes,
-    check: (v) =>
-      typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max
-        ? `expected an integer in ${min}..${max} for ${type}, got ${describe(v)}`
-        : undefined,
-    write,
-    read: (r) => read(r),
-    initial: () => 0,
-    arbitrary: (f) => f.integer({ min, max }),
-    equals: (a, b) => a === b,
-  };
+  const op = `${signed ? 'i' : 'u'}${bytes * 8}` as 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32';
+  return registerFast(
+    {
+      type,
+      wireSize: bytes,
+      minWireSize: bytes,
+      check: (v) =>
+        typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max
+          ? `expected an integer in ${min}..${max} for ${type}, got ${describe(v)}`
+          : undefined,
+      write,
+      read: (r) => read(r),
+      initial: () => 0,
+      arbitrary: (f) => f.integer({ min, max }),
+      equals: (a, b) => a === b,
+    },
+    { op },
+  );
 }
 
 /** A 64-bit integer kept as a bigint (JS numbers lose precision past 2^53). */
 function bigKind(type: string, signed: boolean): Kind<bigint> {
   const min = signed ? -(1n << 63n) : 0n;
   const max = signed ? (1n << 63n) - 1n : (1n << 64n) - 1n;
-  return {
-    type,
-    wireSize: 8,
-    minWireSize: 8,
-    check: (v) =>
-      typeof v !== 'bigint' || v < min || v > max
-        ? `expected a bigint in ${min}..${max} for ${type}, got ${describe(v)}`
-        : undefined,
-    write: signed ? (w, v) => w.i64(v) : (w, v) => w.u64(v),
-    read: signed ? (r) => r.i64() : (r) => r.u64(),
-    initial: () => 0n,
-    arbitrary: (f) => f.bigInt({ min, max }),
-    equals: (a, b) => a === b,
-  };
+  return registerFast(
+    {
+      type,
+      wireSize: 8,
+      minWireSize: 8,
+      check: (v) =>
+        typeof v !== 'bigint' || v < min || v > max
+          ? `expected a bigint in ${min}..${max} for ${type}, got ${describe(v)}`
+          : undefined,
+      write: signed ? (w, v) => w.i64(v) : (w, v) => w.u64(v),
+      read: signed ? (r) => r.i64() : (r) => r.u64(),
+      initial: () => 0n,
+      arbitrary: (f) => f.bigInt({ min, max }),
+      equals: (a, b) => a === b,
+    },
+    { op: signed ? 'i64' : 'u64' },
+  );
 }
 
 export const u8 = intKind('uint8', 1, false);
@@ -66,37 +74,43 @@ export const u64 = bigKind('uint64', false);
 export const i64 = bigKind('int64', true);
 
 /** QEMU's bool: one byte, written 0/1; any non-zero byte reads as true. */
-export const bool: Kind<boolean> = {
-  type: 'bool',
-  wireSize: 1,
-  minWireSize: 1,
-  check: (v) => (typeof v === 'boolean' ? undefined : `expected a boolean, got ${describe(v)}`),
-  write: (w, v) => w.u8(v ? 1 : 0),
-  read: (r) => r.u8() !== 0,
-  initial: () => false,
-  arbitrary: (f) => f.boolean(),
-  equals: (a, b) => a === b,
-};
+export const bool: Kind<boolean> = registerFast(
+  {
+    type: 'bool',
+    wireSize: 1,
+    minWireSize: 1,
+    check: (v) => (typeof v === 'boolean' ? undefined : `expected a boolean, got ${describe(v)}`),
+    write: (w, v) => w.u8(v ? 1 : 0),
+    read: (r) => r.u8() !== 0,
+    initial: () => false,
+    arbitrary: (f) => f.boolean(),
+    equals: (a, b) => a === b,
+  },
+  { op: 'bool' },
+);
 
 /** A QEMU timer: be64 expiry in ns on its clock, -1 when not armed. */
 export const timer: Kind<bigint> = { ...bigKind('timer', true), initial: () => -1n };
 
 /** A fixed-size byte buffer. */
 export function buffer(size: number, type = 'buffer'): Kind<Uint8Array> {
-  return {
-    type,
-    wireSize: size,
-    minWireSize: size,
-    check: (v) =>
-      v instanceof Uint8Array && v.length === size
-        ? undefined
-        : `expected a Uint8Array of ${size} bytes, got ${describe(v)}`,
-    write: (w, v) => w.bytes(v),
-    read: (r) => r.bytesCopy(size),
-    initial: () => new Uint8Array(size),
-    arbitrary: (f) => f.uint8Array({ minLength: size, maxLength: size }),
-    equals: bytesEqual,
-  };
+  return registerFast(
+    {
+      type,
+      wireSize: size,
+      minWireSize: size,
+      check: (v) =>
+        v instanceof Uint8Array && v.length === size
+          ? undefined
+          : `expected a Uint8Array of ${size} bytes, got ${describe(v)}`,
+      write: (w, v) => w.bytes(v),
+      read: (r) => r.bytesCopy(size),
+      initial: () => new Uint8Array(size),
+      arbitrary: (f) => f.uint8Array({ minLength: size, maxLength: size }),
+      equals: bytesEqual,
+    },
+    { op: 'bytes', size },
+  );
 }
 
 /**

@@ -16,8 +16,9 @@ import {
   readingAt,
 } from '../errors';
 import { countValue, fieldExists } from './fields';
+import { planLoad } from './plan';
 import { SUBSECTION_MARKER } from './save';
-import { cloneValue, fillMissing, initialValue } from './state';
+import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
 
 export interface LoadOptions {
   readonly ctx?: Ctx;
@@ -65,6 +66,27 @@ export function loadFrom(
 ): State {
   // Without a receiver state, fields are read into an empty object and the ones the stream lacks
   // get their initial values afterwards (cheaper than building every initial value first).
+  const ctx = opts.ctx ?? {};
+  if (!opts.onUnused) {
+    // The compiled plan first (plan.ts); when it gives up, the interpreter from the same
+    // position raises the typed error with its offset and path.
+    const start = r.pos;
+    try {
+      return planLoad(r, desc, version, ctx, opts.into, opts.endIsFinal ?? false);
+    } catch {
+      r.pos = start;
+    }
+  }
+  return loadInterpreted(r, desc, version, opts);
+}
+
+/** loadFrom without the compiled plan: the rules as written, with paths (tests compare the two). */
+export function loadInterpreted(
+  r: ByteReader,
+  desc: AnyVMSDesc,
+  version: number,
+  opts: LoadOptions & { endIsFinal?: boolean } = {},
+): State {
   const state = opts.into ? cloneValue(opts.into) : {};
   const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false, opts.onUnused);
   loader.top(desc, state, version);
@@ -166,8 +188,8 @@ class Loader implements KindIO {
       this.fail((_, p) => new VersionTooOldError(d.name, version, d.minimum_version_id, start, p));
     if (d.pre_load) {
       // The hook sees the state as QEMU's receiver has it: what was loaded so far, initial values elsewhere.
-      if (this.root) fillMissing(this.root, state);
-      this.hook(`${d.name}: pre_load`, () => d.pre_load!(state, this.ctx));
+      const seen = this.root ? withInitialValues(this.root, state) : state;
+      this.hook(`${d.name}: pre_load`, () => d.pre_load!(seen, this.ctx));
     }
     for (const f of d.fields) {
       if (!fieldExists(f, state, version, this.ctx)) {

@@ -4,6 +4,7 @@ import type { Ctx, KindIO, State } from '../dsl/kind';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import { HookError, InvalidValueError, VMStateError } from '../errors';
 import { countValue, fieldExists, subsectionNeeded, vmdescNames } from './fields';
+import { planSave } from './plan';
 import type { VmdescField, VmdescVMSD } from './vmdesc-types';
 
 /** QEMU_VM_SUBSECTION: the byte that opens a subsection. */
@@ -22,7 +23,35 @@ export function save<D extends AnyVMSDesc>(
   opts: SaveOptions = {},
 ): Uint8Array {
   return withWriter((w) => {
-    new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state as State);
+    saveBody(w, desc, state as State, opts);
+    return w.finish();
+  });
+}
+
+/**
+ * The compiled plan first (plan.ts); when it gives up, the interpreter from the same position,
+ * which raises the typed error (or, should the plan have refused what the rules allow, writes it).
+ */
+function saveBody(w: ByteWriter, desc: AnyVMSDesc, state: State, opts: SaveOptions): void {
+  const start = w.pos;
+  const ctx = opts.ctx ?? {};
+  try {
+    planSave(w, desc, state, ctx);
+    return;
+  } catch {
+    w.pos = start;
+  }
+  new Saver(w, ctx, opts.path, false).top(desc, state);
+}
+
+/** save without the compiled plan: the rules as written, with paths (tests compare the two). */
+export function saveInterpreted(
+  desc: AnyVMSDesc,
+  state: State,
+  opts: SaveOptions = {},
+): Uint8Array {
+  return withWriter((w) => {
+    new Saver(w, opts.ctx ?? {}, opts.path, false).top(desc, state);
     return w.finish();
   });
 }
@@ -63,7 +92,11 @@ export function saveInto(
   state: State,
   opts: SaveOptions & { describe?: boolean } = {},
 ): VmdescVMSD | undefined {
-  return new Saver(w, opts.ctx ?? {}, opts.path, opts.describe ?? false).top(desc, state);
+  if (!opts.describe) {
+    saveBody(w, desc, state, opts);
+    return undefined;
+  }
+  return new Saver(w, opts.ctx ?? {}, opts.path, true).top(desc, state);
 }
 
 class Saver implements KindIO {

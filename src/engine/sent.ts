@@ -36,14 +36,51 @@ export function walkSent(
   visitor: SentVisitor,
   opts: SentWalkOptions = {},
 ): void {
-  walk(desc, state, ctx, [], visitor, opts.preSave ?? true, opts.structs ?? true);
+  walk(desc, state, ctx, ROOT, visitor, opts.preSave ?? true, opts.structs ?? true);
+}
+
+/** A description's fields that hold state, with their nested description looked up once. */
+interface SentField {
+  readonly f: AnyField;
+  readonly nested: AnyVMSDesc | undefined;
+  /** Whether the field is on the wire at the description's own version without asking (no test). */
+  readonly always: boolean;
+}
+const sentFieldsCache = new WeakMap<AnyVMSDesc, readonly SentField[]>();
+function sentFields(d: AnyVMSDesc): readonly SentField[] {
+  let list = sentFieldsCache.get(d);
+  if (!list) {
+    list = d.fields
+      .filter((f) => holdsState(f.shape) && (f.exists || f.version <= d.version_id))
+      .map((f) => ({
+        f,
+        nested: (f.kind as { desc?: AnyVMSDesc }).desc,
+        always: !f.exists,
+      }));
+    sentFieldsCache.set(d, list);
+  }
+  return list;
+}
+
+/**
+ * Paths are shared: the path of key k under a path p is made once and kept (a matrix walks the
+ * same paths for every VM and release), so a walk allocates no path it has made before.
+ */
+const ROOT: StatePath = Object.freeze([]);
+const children = new WeakMap<StatePath, Map<string | number, StatePath>>();
+function child(p: StatePath, k: string | number): StatePath {
+  let m = children.get(p);
+  if (!m) children.set(p, (m = new Map()));
+  let c = m.get(k);
+  if (!c) m.set(k, (c = Object.freeze([...p, k])));
+  return c;
 }
 
 function walk(
   d: AnyVMSDesc,
   given: State,
   ctx: Ctx,
-  prefix: (string | number)[],
+  prefix: StatePath,
   v: SentVisitor,
   preSave: boolean,
   structs: boolean,
@@ -62,23 +99,27 @@ function walk(
       );
     }
   }
-  for (const f of d.fields) {
-    if (!holdsState(f.shape) || !fieldExists(f, state, d.version_id, ctx)) continue;
+  const fields = sentFields(d);
+  for (let i = 0; i < fields.length; i++) {
+    const { f, nested, always } = fields[i];
+    if (!always && !fieldExists(f, state, d.version_id, ctx)) continue;
     v.field?.(f, state, prefix);
     if (!structs) continue;
-    const nested = (f.kind as { desc?: AnyVMSDesc }).desc;
     const value = state[f.key];
     if (nested && f.shape === 'value' && isState(value))
-      walk(nested, value, ctx, [...prefix, f.key], v, preSave, structs);
-    else if (nested && f.shape === 'array' && Array.isArray(value))
-      value.forEach((e, i) =>
-        isState(e)
-          ? walk(nested, e, ctx, [...prefix, f.key, i], v, preSave, structs)
-          : v.leaf?.([...prefix, f.key, i], e),
-      );
-    else v.leaf?.([...prefix, f.key], value);
+      walk(nested, value, ctx, child(prefix, f.key), v, preSave, structs);
+    else if (nested && f.shape === 'array' && Array.isArray(value)) {
+      const at = child(prefix, f.key);
+      for (let k = 0; k < value.length; k++) {
+        const e: unknown = value[k];
+        if (isState(e)) walk(nested, e, ctx, child(at, k), v, preSave, structs);
+        else v.leaf?.(child(at, k), e);
+      }
+    } else v.leaf?.(child(prefix, f.key), value);
   }
-  for (const sub of d.subsections as readonly AnyVMSDesc[]) {
+  const subs = d.subsections as readonly AnyVMSDesc[];
+  for (let i = 0; i < subs.length; i++) {
+    const sub = subs[i];
     if (!subsectionNeeded(sub, state, ctx)) continue;
     v.subsection?.(sub, prefix);
     walk(sub, state, ctx, prefix, v, preSave, structs);

@@ -105,6 +105,9 @@ export function benchEngine(): void {
     results,
     results[0],
   );
+  console.log(
+    `  CPU time per operation: ${results.map((r) => `${r.name} ${(r.perOp * 1e6).toFixed(1)} us`).join(', ')}`,
+  );
   const ratio = results[0].perOp / results[3].perOp;
   goal(`save+load vs JSON round trip: ${ratio.toFixed(2)}x faster (goal >= 5x)`, ratio >= 5);
 }

@@ -1,0 +1,19 @@
+import type { Kind } from './kind';
+
+/**
+ * How the engine's compiled plans (engine/plan.ts) may read or write a kind without calling it:
+ * the read, write and check functions of the plain kinds (dsl/kinds.ts) are registered here, so a kind
+ * spread from one of them (`{ ...u32, type }`) keeps the fast path exactly when it keeps those
+ * functions, and loses it when it replaces one (the `_equal` kinds' read, for example).
+ */
+export type FastCodec =
+  | { readonly op: 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'u64' | 'i64' | 'bool' }
+  | { readonly op: 'bytes'; readonly size: number };
+/** Keyed by a kind's read function, and by its write function (with the check it must be paired with). */
+export const fastReads = new WeakMap<object, FastCodec>();
+export const fastWrites = new WeakMap<object, { codec: FastCodec; check: object }>();
+export function registerFast<T>(kind: Kind<T>, codec: FastCodec): Kind<T> {
+  fastReads.set(kind.read, codec);
+  fastWrites.set(kind.write, { codec, check: kind.check });
+  return kind;
+}

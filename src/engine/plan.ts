@@ -1,0 +1,444 @@
+/**
+ * Compiled save and load: each description is turned once into a list of closures, one a field,
+ * specialised to its shape and kind (a plain integer field is a typed read or write, a fixed
+ * array one loop), and cached on the description. A plan keeps no path and builds no error:
+ * when anything goes wrong it gives up (throws NOT_FAST), and save.ts/load.ts run the
+ * interpreter (Saver/Loader) again from the same position, which raises the typed error with
+ * its offset and path. So the interpreter stays the one definition of the rules, and the plan
+ * must only ever agree with it on success (tests/engine-plan.test.ts checks byte for byte).
+ */
+import type { ByteReader } from '../bytes/reader';
+import type { ByteWriter } from '../bytes/writer';
+import { holdsState, type AnyField } from '../dsl/field';
+import type { AnyVMSD, Ctx, KindIO, State } from '../dsl/kind';
+import { fastReads, fastWrites, type FastCodec } from '../dsl/fast-codec';
+import type { AnyVMSDesc } from '../dsl/vmsd';
+import { countValue } from './fields';
+import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
+
+/** Thrown by a plan to hand the call back to the interpreter; never escapes save.ts/load.ts. */
+export const NOT_FAST: Error = Object.freeze(new Error('not on the compiled path'));
+const notFast = (): never => {
+  throw NOT_FAST;
+};
+
+type SaveOp = (w: ByteWriter, s: State, io: PlanSaver) => void;
+type LoadOp = (r: ByteReader, s: State, version: number, io: PlanLoader) => void;
+
+interface Plan {
+  readonly save: readonly SaveOp[];
+  readonly load: readonly LoadOp[];
+  readonly subs: readonly AnyVMSDesc[];
+  /** The subsections' names as wire bytes, and this description's (their common prefix). */
+  readonly subNames: readonly Uint8Array[];
+  readonly nameBytes: Uint8Array;
+  /** False when a name is not latin-1 (the wire's bytes would not match the string): interpreter only. */
+  readonly usable: boolean;
+}
+
+const plans = new WeakMap<AnyVMSDesc, Plan>();
+function planOf(d: AnyVMSDesc): Plan {
+  let p = plans.get(d);
+  if (!p) plans.set(d, (p = compile(d)));
+  return p;
+}
+
+function latin1Bytes(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) return undefined;
+    out[i] = c;
+  }
+  return out;
+}
+
+function compile(d: AnyVMSDesc): Plan {
+  const subs = d.subsections as readonly AnyVMSDesc[];
+  const nameBytes = latin1Bytes(d.name);
+  const subNames = subs.map((s) => latin1Bytes(s.name));
+  const usable = nameBytes !== undefined && subNames.every((b) => b !== undefined);
+  const save: SaveOp[] = [];
+  for (const f of d.fields) {
+    // Saving writes the description's own version: a field gated above it is never sent.
+    if (f.shape !== 'validate' && !f.exists && f.version > d.version_id) continue;
+    save.push(gateSave(f, d.version_id, saveOp(f, d.version_id)));
+  }
+  return {
+    save,
+    load: d.fields.map((f) => gateLoad(f, d.minimum_version_id, loadOp(f))),
+    subs,
+    subNames: subNames as Uint8Array[],
+    nameBytes: nameBytes ?? new Uint8Array(0),
+    usable,
+  };
+}
+
+// ---------------------------------------------------------------------------------- saving
+
+const U64_MAX = (1n << 64n) - 1n;
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** Writes one checked value of a plain kind; throws NOT_FAST where the kind's check would fail. */
+function writer(codec: FastCodec): (w: ByteWriter, v: unknown) => void {
+  switch (codec.op) {
+    case 'u8':
+      return (w, v) => (((v as number) & 0xff) === v ? w.u8(v as number) : notFast());
+    case 'i8':
+      return (w, v) => (((v as number) << 24) >> 24 === v ? w.u8((v as number) & 0xff) : notFast());
+    case 'u16':
+      return (w, v) => (((v as number) & 0xffff) === v ? w.u16(v as number) : notFast());
+    case 'i16':
+      return (w, v) => (((v as number) << 16) >> 16 === v ? w.i16(v as number) : notFast());
+    case 'u32':
+      return (w, v) => ((v as number) >>> 0 === v ? w.u32(v as number) : notFast());
+    case 'i32':
+      return (w, v) => (((v as number) | 0) === v ? w.i32(v as number) : notFast());
+    case 'u64':
+      return (w, v) => (typeof v === 'bigint' && v >= 0n && v <= U64_MAX ? w.u64(v) : notFast());
+    case 'i64':
+      return (w, v) =>
+        typeof v === 'bigint' && v >= I64_MIN && v <= I64_MAX ? w.i64(v) : notFast();
+    case 'bool':
+      return (w, v) => (typeof v === 'boolean' ? w.u8(v ? 1 : 0) : notFast());
+    case 'bytes': {
+      const size = codec.size;
+      return (w, v) => (v instanceof Uint8Array && v.length === size ? w.bytes(v) : notFast());
+    }
+  }
+}
+
+/** A kind's own check and write, for kinds without a fast codec (structs, custom kinds). */
+function kindWriter(f: AnyField): (w: ByteWriter, v: unknown, io: PlanSaver) => void {
+  const fast = fastWrites.get(f.kind.write);
+  if (fast && fast.check === f.kind.check) return writer(fast.codec);
+  const kind = f.kind;
+  return (w, v, io) => {
+    if (kind.check(v) !== undefined) notFast();
+    kind.write(w, v, io);
+  };
+}
+
+function saveCount(f: AnyField, s: State): number {
+  const c = f.count;
+  if (c.from === 'fixed') return c.n;
+  if (c.from === 'one') return 1;
+  const n = countValue(s[c.field]);
+  return n === undefined || n < 0 || n > c.max ? notFast() : n;
+}
+
+function saveOp(f: AnyField, version: number): SaveOp {
+  const key = f.key;
+  switch (f.shape) {
+    case 'validate': {
+      const test = f.validate!.test;
+      return (_w, s, io) => void (test(s, version, io.ctx) || notFast());
+    }
+    case 'unused': {
+      const size = f.kind.wireSize!;
+      return (w) => w.zeros(size);
+    }
+    case 'value': {
+      const write = kindWriter(f);
+      return (w, s, io) => write(w, s[key], io);
+    }
+    case 'vbuffer':
+      return (w, s) => {
+        const n = saveCount(f, s);
+        const v = s[key];
+        if (!(v instanceof Uint8Array) || v.length !== n) notFast();
+        w.bytes(v as Uint8Array);
+      };
+    case 'array': {
+      const write = kindWriter(f);
+      return (w, s, io) => {
+        const n = saveCount(f, s);
+        const v = s[key];
+        if (!Array.isArray(v) || v.length !== n) notFast();
+        const a = v as unknown[];
+        for (let i = 0; i < n; i++) write(w, a[i], io);
+      };
+    }
+  }
+}
+
+function gateSave(f: AnyField, version: number, op: SaveOp): SaveOp {
+  if (f.shape === 'validate') return op;
+  const exists = f.exists;
+  if (exists) return (w, s, io) => void (exists(s, version, io.ctx) && op(w, s, io));
+  return op;
+}
+
+/** What struct and custom kinds see while a plan saves: nested descriptions run on their plans. */
+class PlanSaver implements KindIO {
+  constructor(
+    private readonly w: ByteWriter,
+    readonly ctx: Ctx,
+  ) {}
+  fail(): never {
+    throw NOT_FAST;
+  }
+  where(): string {
+    return '';
+  }
+  loadNested(): State {
+    throw NOT_FAST;
+  }
+  saveNested(_w: ByteWriter, desc: AnyVMSD, state: State): void {
+    this.body(desc as AnyVMSDesc, state);
+  }
+
+  body(d: AnyVMSDesc, given: State): void {
+    const p = planOf(d);
+    if (!p.usable) notFast();
+    const state = (d.pre_save && (d.pre_save(given, this.ctx) as State | undefined)) || given;
+    const w = this.w;
+    const ops = p.save;
+    for (let i = 0; i < ops.length; i++) ops[i](w, state, this);
+    const subs = p.subs;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i];
+      if (sub.needed && !sub.needed(state, this.ctx)) continue;
+      const name = p.subNames[i];
+      w.u8(0x05); // QEMU_VM_SUBSECTION
+      w.u8(name.length);
+      w.bytes(name);
+      w.u32(sub.version_id);
+      this.body(sub, state);
+    }
+    if (d.post_save) d.post_save(state, this.ctx);
+  }
+}
+
+/** Writes a state with its description's plan; throws NOT_FAST where the interpreter must take over. */
+export function planSave(w: ByteWriter, desc: AnyVMSDesc, state: State, ctx: Ctx): void {
+  new PlanSaver(w, ctx).body(desc, state);
+}
+
+// --------------------------------------------------------------------------------- loading
+
+function reader(codec: FastCodec): (r: ByteReader) => unknown {
+  switch (codec.op) {
+    case 'u8':
+      return (r) => r.u8();
+    case 'i8':
+      return (r) => r.i8();
+    case 'u16':
+      return (r) => r.u16();
+    case 'i16':
+      return (r) => r.i16();
+    case 'u32':
+      return (r) => r.u32();
+    case 'i32':
+      return (r) => r.i32();
+    case 'u64':
+      return (r) => r.u64();
+    case 'i64':
+      return (r) => r.i64();
+    case 'bool':
+      return (r) => r.u8() !== 0;
+    case 'bytes': {
+      const size = codec.size;
+      return (r) => r.bytesCopy(size);
+    }
+  }
+}
+
+/** The element count, with the interpreter's bounds (declared maximum, bytes left) checked before allocating. */
+function loadCount(f: AnyField, s: State, r: ByteReader, minElementSize: number): number {
+  const c = f.count;
+  if (c.from === 'one') return 1;
+  const n = c.from === 'fixed' ? c.n : countValue(s[c.field]);
+  if (n === undefined || n < 0 || (c.from === 'field' && n > c.max)) notFast();
+  if (n! * minElementSize > r.remaining) notFast();
+  return n!;
+}
+
+function loadOp(f: AnyField): LoadOp {
+  const key = f.key;
+  const kind = f.kind;
+  switch (f.shape) {
+    case 'validate': {
+      const test = f.validate!.test;
+      return (_r, s, version, io) => void (test(s, version, io.ctx) || notFast());
+    }
+    case 'unused': {
+      const size = kind.wireSize!;
+      return (r) => r.skip(size);
+    }
+    case 'value': {
+      const codec = fastReads.get(kind.read);
+      if (codec) {
+        const read = reader(codec);
+        return (r, s) => void (s[key] = read(r));
+      }
+      return (r, s, _v, io) => void (s[key] = kind.read(r, io, s[key]));
+    }
+    case 'vbuffer':
+      return (r, s) => {
+        const n = loadCount(f, s, r, 1);
+        s[key] = r.bytesCopy(n);
+      };
+    case 'array': {
+      const codec = fastReads.get(kind.read);
+      const min = kind.minWireSize;
+      if (codec) {
+        const read = reader(codec);
+        return (r, s) => {
+          const n = loadCount(f, s, r, min);
+          const out = new Array<unknown>(n);
+          for (let i = 0; i < n; i++) out[i] = read(r);
+          s[key] = out;
+        };
+      }
+      return (r, s, _v, io) => {
+        const n = loadCount(f, s, r, min);
+        const current = Array.isArray(s[key]) ? (s[key] as unknown[]) : [];
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++)
+          out[i] = kind.read(r, io, i < current.length ? current[i] : undefined);
+        s[key] = out;
+      };
+    }
+  }
+}
+
+/** A field gated at or below the minimum version is in every stream the version checks let through. */
+function gateLoad(f: AnyField, minimumVersion: number, op: LoadOp): LoadOp {
+  if (f.shape === 'validate') return op;
+  const exists = f.exists;
+  if (exists)
+    return (r, s, v, io) => {
+      if (exists(s, v, io.ctx)) op(r, s, v, io);
+      else io.missed.push(f);
+    };
+  const from = f.version;
+  if (from > minimumVersion)
+    return (r, s, v, io) => {
+      if (from <= v) op(r, s, v, io);
+      else io.missed.push(f);
+    };
+  return op;
+}
+
+/** What struct and custom kinds see while a plan loads; keeps what the stream lacked, as the Loader does. */
+class PlanLoader implements KindIO {
+  missed: Array<AnyField | AnyVMSDesc> = [];
+  root: AnyVMSDesc | undefined;
+
+  constructor(
+    private readonly r: ByteReader,
+    readonly ctx: Ctx,
+    private readonly endIsFinal: boolean,
+  ) {}
+  fail(): never {
+    throw NOT_FAST;
+  }
+  where(): string {
+    return '';
+  }
+  saveNested(): void {
+    throw NOT_FAST;
+  }
+  loadNested(_r: ByteReader, desc: AnyVMSD, into: State | undefined): State {
+    const state = into && typeof into === 'object' ? into : {};
+    const outer = this.missed;
+    const outerRoot = this.root;
+    this.missed = [];
+    this.root = desc as AnyVMSDesc;
+    this.body(desc as AnyVMSDesc, state, desc.version_id);
+    this.fillMissed(state);
+    this.missed = outer;
+    this.root = outerRoot;
+    return state;
+  }
+
+  fillMissed(state: State): State {
+    for (const m of this.missed) {
+      if (!('shape' in m)) fillMissing(m, state);
+      else if (holdsState(m.shape) && !(m.key in state)) state[m.key] = initialValue(m);
+    }
+    return state;
+  }
+
+  body(d: AnyVMSDesc, state: State, version: number): void {
+    const p = planOf(d);
+    if (!p.usable || version > d.version_id || version < d.minimum_version_id) notFast();
+    if (d.pre_load) {
+      d.pre_load(this.root ? withInitialValues(this.root, state) : state, this.ctx);
+    }
+    const r = this.r;
+    const ops = p.load;
+    for (let i = 0; i < ops.length; i++) ops[i](r, state, version, this);
+    if (p.subs.length > 0) this.subsections(d, p, state);
+    if (d.post_load) d.post_load(state, version, this.ctx);
+  }
+
+  /** The Loader's subsection loop, on the wire bytes: no name string is made per subsection. */
+  private subsections(d: AnyVMSDesc, p: Plan, state: State): void {
+    const r = this.r;
+    const b = r.bytes;
+    const subs = p.subs;
+    const prefix = p.nameBytes;
+    let loaded: boolean[] | undefined;
+    let count = 0;
+    for (;;) {
+      const at = r.pos;
+      if (at >= b.length || b[at] !== 0x05) break;
+      if (at + 1 >= b.length) {
+        if (this.endIsFinal) break;
+        notFast();
+      }
+      const n = b[at + 1];
+      if (n < d.name.length + 1) break;
+      if (at + 2 + n > b.length) {
+        if (this.endIsFinal) break;
+        notFast();
+      }
+      let ours = true;
+      for (let k = 0; k < prefix.length; k++)
+        if (b[at + 2 + k] !== prefix[k]) {
+          ours = false;
+          break;
+        }
+      if (!ours) break;
+      const found = subIndex(p.subNames, b, at + 2, n);
+      if (found < 0) notFast();
+      r.pos = at + 2 + n;
+      const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
+      this.body(subs[found], state, version);
+      loaded ??= new Array<boolean>(subs.length).fill(false);
+      if (!loaded[found]) count++;
+      loaded[found] = true;
+    }
+    if (count < subs.length)
+      for (let i = 0; i < subs.length; i++) if (!loaded?.[i]) this.missed.push(subs[i]);
+  }
+}
+
+function subIndex(names: readonly Uint8Array[], b: Uint8Array, at: number, n: number): number {
+  next: for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name.length !== n) continue;
+    for (let k = 0; k < n; k++) if (b[at + k] !== name[k]) continue next;
+    return i;
+  }
+  return -1;
+}
+
+/** Loads one body with its description's plan; throws NOT_FAST where the interpreter must take over. */
+export function planLoad(
+  r: ByteReader,
+  desc: AnyVMSDesc,
+  version: number,
+  ctx: Ctx,
+  into: State | undefined,
+  endIsFinal: boolean,
+): State {
+  const state = into ? cloneValue(into) : {};
+  const io = new PlanLoader(r, ctx, endIsFinal);
+  io.root = desc;
+  io.body(desc, state, version);
+  return io.fillMissed(state);
+}
