@@ -3,7 +3,13 @@ import { valuesEqual } from '../dsl/kinds';
 
 // The initial values belong to the DSL (a struct kind's initial value needs them); re-exported
 // here, where the engine's other state helpers live.
-export { fillMissing, initialState, initialValue, stateFields } from '../dsl/initial';
+export {
+  fillMissing,
+  fillMissingField,
+  initialState,
+  initialValue,
+  stateFields,
+} from '../dsl/initial';
 
 /** Deep copy of a state, so loading into a receiver's state never changes the caller's object. */
 export function cloneValue<T>(v: T): T {
