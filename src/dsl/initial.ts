@@ -30,28 +30,41 @@ type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: 
  * a MiB made at every load and mostly never looked at.
  */
 const LAZY_ELEMENTS = 4096;
+const LAZY_STRUCTS = 8;
 const initCache = new WeakMap<AnyVMSDesc, Initializer[]>();
 function initializers(d: AnyVMSDesc): Initializer[] {
   let list = initCache.get(d);
   if (!list) {
-    list = stateFields(d).map((f): Initializer => {
-      if (f.shape === 'array') {
-        if (f.count.from !== 'fixed') return { key: f.key, make: () => [] };
-        const n = f.count.n;
-        const first = f.kind.initial();
-        if (isPrimitive(first))
-          return { key: f.key, make: () => new Array(n).fill(first), lazy: n >= LAZY_ELEMENTS };
-        return { key: f.key, make: () => initialValue(f) };
-      }
-      if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
-      const v = f.kind.initial();
-      return isPrimitive(v)
-        ? { key: f.key, value: v }
-        : { key: f.key, make: () => f.kind.initial() };
-    });
+    list = stateFields(d).map(initializer);
     initCache.set(d, list);
   }
   return list;
+}
+
+function initializer(f: AnyField): Initializer {
+  if (f.shape === 'array') {
+    if (f.count.from !== 'fixed') return { key: f.key, make: () => [] };
+    const n = f.count.n;
+    const first = f.kind.initial();
+    if (isPrimitive(first))
+      return { key: f.key, make: () => new Array(n).fill(first), lazy: n >= LAZY_ELEMENTS };
+    // Arrays of structs too: xHCI's slots and endpoints, when the stream lacks them, were
+    // thousands of objects made at every load.
+    return { key: f.key, make: () => initialValue(f), lazy: n >= LAZY_STRUCTS };
+  }
+  if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
+  const v = f.kind.initial();
+  return isPrimitive(v) ? { key: f.key, value: v } : { key: f.key, make: () => f.kind.initial() };
+}
+
+/** Gives one field the state lacks its initial value, as fillMissing does (a field a load left out). */
+const fieldInits = new WeakMap<AnyField, Initializer>();
+export function fillMissingField(f: AnyField, s: State): void {
+  if (f.key in s) return;
+  let i = fieldInits.get(f);
+  if (!i) fieldInits.set(f, (i = initializer(f)));
+  if (i.lazy) defineLazy(s, i.key, i.make!);
+  else s[i.key] = i.make ? i.make() : i.value;
 }
 
 function isPrimitive(v: unknown): boolean {

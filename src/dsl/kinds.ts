@@ -147,12 +147,17 @@ export const int32le: Kind<number> = {
   },
 };
 
+/** The kinds struct() made (a copy with another read is not one): the loader may read them its own way. */
+const structKinds = new WeakSet<Kind<unknown>>();
+export const isStructKind = (k: Kind<unknown>): k is Kind<State> & { readonly desc: AnyVMSD } =>
+  structKinds.has(k);
+
 /** A nested description written inline: its fields, then its own subsections; no version on the wire. */
 export function struct<D extends AnyVMSD>(
   desc: D,
   type = 'struct',
 ): Kind<State> & { readonly desc: D } {
-  return {
+  const kind: Kind<State> & { readonly desc: D } = {
     type,
     desc,
     wireSize: undefined,
@@ -167,6 +172,8 @@ export function struct<D extends AnyVMSD>(
     arbitrary: (_f, nested) => nested(desc),
     equals: (a, b) => valuesEqual(a, b),
   };
+  structKinds.add(kind);
+  return kind;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ByteReader, latin1 } from '../bytes/reader';
 import { holdsState, unreachableShape, type AnyField } from '../dsl/field';
-import type { Ctx, KindIO, State } from '../dsl/kind';
+import type { Ctx, Kind, KindIO, State } from '../dsl/kind';
+import * as kinds from '../dsl/kinds';
 import type { AnyVMSDesc, StateOf } from '../dsl/vmsd';
 import {
   ArrayLengthError,
@@ -18,7 +19,7 @@ import {
 import { countValue, fieldExists } from './fields';
 import { planLoad } from './plan';
 import { SUBSECTION_MARKER } from './save';
-import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
+import { cloneValue, fillMissing, fillMissingField, withInitialValues } from './state';
 
 export interface LoadOptions {
   readonly ctx?: Ctx;
@@ -146,7 +147,7 @@ class Loader implements KindIO {
   fillMissed(state: State): State {
     for (const m of this.missed) {
       if (!('shape' in m)) fillMissing(m, state);
-      else if (holdsState(m.shape) && !(m.key in state)) state[m.key] = initialValue(m);
+      else if (holdsState(m.shape)) fillMissingField(m, state);
     }
     return state;
   }
@@ -237,9 +238,21 @@ class Loader implements KindIO {
         const current = Array.isArray(state[f.key]) ? (state[f.key] as unknown[]) : [];
         const out = new Array<unknown>(n);
         const top = this.stack.length - 1;
+        const flat = this.onUnused ? null : flatReader(f.kind);
         for (let i = 0; i < n; i++) {
           this.indexAt[top] = i;
           const cur = i < current.length ? current[i] : undefined;
+          if (flat && cur === undefined) {
+            // The same reads as loadNested's, without its bookkeeping; anything they throw is
+            // thrown again by the element read the long way, from its start, with its path.
+            const start = r.pos;
+            try {
+              out[i] = flat(r);
+              continue;
+            } catch {
+              r.pos = start;
+            }
+          }
           out[i] = f.kind.read(r, this, cur);
         }
         this.indexAt[top] = -1;
@@ -319,4 +332,66 @@ class Loader implements KindIO {
       if (!loaded.includes(sub)) loaded.push(sub);
     }
   }
+}
+
+/** Kinds whose read is one reader call (the expression reading one), using neither the receiver's value nor the loader. */
+const PLAIN_KINDS: ReadonlyMap<Kind<unknown>, string> = new Map<Kind<unknown>, string>([
+  [kinds.u8, 'r.u8()'],
+  [kinds.u16, 'r.u16()'],
+  [kinds.u32, 'r.u32()'],
+  [kinds.i8, 'r.i8()'],
+  [kinds.i16, 'r.i16()'],
+  [kinds.i32, 'r.i32()'],
+  [kinds.u64, 'r.u64()'],
+  [kinds.i64, 'r.i64()'],
+  [kinds.bool, 'r.u8() !== 0'],
+  [kinds.timer, 'r.i64()'],
+]);
+
+/**
+ * For a struct kind whose description is a flat run of plain values (virtio's 1024-queue
+ * arrays): a reader of one element into a fresh object literal, with the keys in the order
+ * loadNested gives them. Null for anything else: hooks, subsections, fields a version or test
+ * may leave out, variable counts, kinds of their own.
+ */
+type FlatReader = (r: ByteReader) => State;
+const flatReaders = new WeakMap<Kind<unknown>, FlatReader | null>();
+function flatReader(kind: Kind<unknown>): FlatReader | null {
+  let reader = flatReaders.get(kind);
+  if (reader !== undefined) return reader;
+  reader = null;
+  const desc = kinds.isStructKind(kind) ? (kind.desc as unknown as AnyVMSDesc) : undefined;
+  const ok =
+    desc !== undefined &&
+    !desc.pre_load &&
+    !desc.post_load &&
+    desc.subsections.length === 0 &&
+    desc.minimum_version_id <= desc.version_id &&
+    desc.fields.every(
+      (f) =>
+        !f.exists &&
+        f.version <= desc.version_id &&
+        ((f.shape === 'unused' && Number.isSafeInteger(f.kind.wireSize)) ||
+          (PLAIN_KINDS.has(f.kind) &&
+            (f.shape === 'value' ||
+              (f.shape === 'array' && f.count.from === 'fixed' && f.count.n <= 64)))),
+    );
+  if (ok) {
+    // One function per description: the reads in order into locals, then one object literal,
+    // which gives every element the same shape.
+    const lines: string[] = [];
+    const props: string[] = [];
+    desc.fields.forEach((f, i) => {
+      if (f.shape === 'unused') return void lines.push(`r.skip(${f.kind.wireSize});`);
+      const one = PLAIN_KINDS.get(f.kind)!;
+      const n = f.shape === 'array' ? (f.count as { n: number }).n : 0;
+      lines.push(
+        `const v${i} = ${f.shape === 'array' ? `[${Array<string>(n).fill(one).join(', ')}]` : one};`,
+      );
+      props.push(`${JSON.stringify(f.key)}: v${i}`);
+    });
+    reader = new Function('r', `${lines.join(' ')} return { ${props.join(', ')} };`) as FlatReader;
+  }
+  flatReaders.set(kind, reader);
+  return reader;
 }

@@ -5,6 +5,7 @@ import { valuesEqual } from '../dsl/kinds';
 // here, where the engine's other state helpers live.
 export {
   fillMissing,
+  fillMissingField,
   initialState,
   initialValue,
   stateFields,

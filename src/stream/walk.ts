@@ -73,7 +73,7 @@ export interface WalkOptions {
   /** Called as input arrives, with the absolute offset read so far and the total when known. */
   onProgress?: (offset: number, total?: number) => void;
   limits?: Partial<StreamLimits>;
-  /** Told the walker's state before each top-level record and every 64th RAM record. */
+  /** Told the walker's state before each top-level record and every 8th RAM record. */
   onCheckpoint?: (cp: WalkCheckpoint) => void;
   /**
    * Start from a checkpoint instead of the first record after the head: the stream's bytes up to
@@ -442,8 +442,7 @@ class Walker {
             await w.fill(w.available + batch);
             break;
           }
-          if (checkpoints && (records++ & 63) === 63)
-            this.checkpoint(w.pos, { kind, offset, info });
+          if (checkpoints && (records++ & 7) === 7) this.checkpoint(w.pos, { kind, offset, info });
           const rec = readRamRecord(r, ram, path);
           ram.apply(rec);
           w.advance(r.offset);

@@ -72,6 +72,8 @@ export interface Failure {
 export interface CampaignReport {
   seed: number;
   seconds: number;
+  /** CPU time of the whole process (every thread), the cost that a loaded machine does not stretch; absent in older reports. */
+  cpuSeconds?: number;
   /** The shard, when the run was split between processes ("0/2"). */
   shard?: string;
   inputs: number;
@@ -105,6 +107,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const plan = new Plan(seeds, o.seed, o.plan);
   const end = o.steps ?? (plan.stepsForAllCuts || Number.MAX_SAFE_INTEGER);
   const started = Date.now();
+  const cpuStart = process.cpuUsage();
   const deadline = started + o.seconds * 1000;
   const report: CampaignReport = {
     ...emptyReport(o.seed),
@@ -180,6 +183,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
 
   if (o.cliEverySeconds !== undefined) runCliSample(o, plan, byName, report, fail, log);
   report.seconds = (Date.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  report.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return report;
 }
 
@@ -360,6 +365,11 @@ export function formatReport(r: CampaignReport): string {
     `fuzz: seed ${r.seed}${r.shard ? ` (shard ${r.shard})` : ''}, ${r.seconds.toFixed(0)} s, ${r.inputs} inputs`,
     `  truncation offsets: ${r.truncation.covered} of ${r.truncation.total} (${r.truncation.streams} real streams), ${r.truncation.crossChecked} also decoded from byte 0`,
     `  mutations: ${r.mutations}; hostile shapes: ${r.hostile}`,
+    ...(r.cpuSeconds === undefined
+      ? []
+      : [
+          `  CPU time: ${r.cpuSeconds.toFixed(0)} s (${per(r.cpuSeconds * 1000, r.inputs)} ms per input)`,
+        ]),
     `  time per input (wall clock): truncation ${per(r.timeMs.truncate, r.truncation.covered)} ms, mutation ${per(r.timeMs.mutate, r.mutations)} ms, hostile ${per(r.timeMs.hostile, r.hostile)} ms`,
     `  outcomes: ${Object.entries(r.byOutcome)
       .map(([k, v]) => `${k} ${v}`)
@@ -420,6 +430,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
       timeMs: r.timeMs,
       peakRssGrowthMiB: r.peakRssGrowthMiB,
     });
+    if (r.cpuSeconds !== undefined) out.cpuSeconds = (out.cpuSeconds ?? 0) + r.cpuSeconds;
     out.truncation.total += r.truncation.total;
     out.truncation.streams += r.truncation.streams;
     out.cli.runs += r.cli.runs;
