@@ -7,6 +7,7 @@ import type { RamRecord } from '../stream/ram';
 import type { ChunkSource } from '../stream/source';
 import type { WalkOptions } from '../stream/walk';
 import { OutputPathError, writeDirAtomically } from '../stream/atomic-file';
+import { BlockWriter } from './block-writer';
 import { pythonJson } from './python-json';
 import { qemuDescValue, qemuStateDict } from './qemu-format';
 
@@ -25,12 +26,16 @@ export interface ExtractResult {
 export async function extractStream(
   source: ChunkSource,
   dir: string,
-  opts: WalkOptions & { force?: boolean } = {},
+  opts: WalkOptions & {
+    force?: boolean;
+    /** Bytes of block data written in place before a second thread takes the writing over. */
+    threadAfterBytes?: number;
+  } = {},
 ): Promise<ExtractResult> {
   return writeDirAtomically(
     dir,
     async (tmp) => {
-      const blocks = new BlockFiles(tmp);
+      const blocks = new BlockFiles(tmp, opts.threadAfterBytes);
       let contents: StreamContents;
       try {
         contents = await readStreamContents(source, {
@@ -104,7 +109,14 @@ class BlockFiles {
   private readonly open = new Map<string, number>();
   readonly names: string[] = [];
 
-  constructor(private readonly dir: string) {}
+  private readonly writer: BlockWriter;
+
+  constructor(
+    private readonly dir: string,
+    threadAfterBytes?: number,
+  ) {
+    this.writer = new BlockWriter(undefined, undefined, threadAfterBytes);
+  }
 
   record(r: RamRecord, pageSize: number): void {
     if (r.kind === 'mem-size') {
@@ -138,6 +150,7 @@ class BlockFiles {
       }
       case 'xbzrle': {
         this.flush(); // the delta applies to the page as written so far
+        this.writer.idle();
         const page = new Uint8Array(pageSize);
         fs.readSync(
           this.fd(r.block),
@@ -191,6 +204,7 @@ class BlockFiles {
     }
     if (this.open.size >= OPEN_FILES) {
       const [oldest, ofd] = this.open.entries().next().value as [string, number];
+      this.writer.idle(); // the other thread may still be writing to it
       this.open.delete(oldest);
       fs.closeSync(ofd);
     }
@@ -201,27 +215,28 @@ class BlockFiles {
 
   /**
    * Pages that follow each other in one block are gathered and written in one call (a GiB of
-   * RAM is 262,144 pages: one system call each cost more than copying them).
+   * RAM is 262,144 pages: one system call each cost more than copying them), by a second thread
+   * once the extract is large (BlockWriter), while this one reads on.
    */
-  private run: { name: string; pos: number; len: number } | undefined;
-  private readonly runBuf = new Uint8Array(1 << 20);
+  private run: { name: string; pos: number; len: number; buf: Uint8Array } | undefined;
 
   private write(name: string, data: Uint8Array, pos: number): void {
     const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
     if (n <= 0) return;
-    const run = this.run;
+    let run = this.run;
     if (
       !run ||
       run.name !== name ||
       run.pos + run.len !== pos ||
-      run.len + n > this.runBuf.length
+      run.len + n > this.writer.slotBytes
     ) {
       this.flush();
-      if (n > this.runBuf.length) return writeAll(this.fd(name), data.subarray(0, n), pos);
-      this.run = { name, pos, len: 0 };
+      if (n > this.writer.slotBytes)
+        return this.writer.writeDirect(this.fd(name), data.subarray(0, n), pos);
+      run = this.run = { name, pos, len: 0, buf: this.writer.buffer() };
     }
-    this.runBuf.set(data.subarray(0, n), this.run!.len);
-    this.run!.len += n;
+    run.buf.set(data.subarray(0, n), run.len);
+    run.len += n;
   }
 
   /** Writes the pages gathered so far. */
@@ -229,17 +244,17 @@ class BlockFiles {
     const run = this.run;
     if (!run) return;
     this.run = undefined;
-    writeAll(this.fd(run.name), this.runBuf.subarray(0, run.len), run.pos);
+    this.writer.write(this.fd(run.name), run.len, run.pos);
   }
 
   close(): void {
-    for (const fd of this.open.values()) fs.closeSync(fd);
-    this.open.clear();
+    try {
+      this.writer.close();
+    } finally {
+      for (const fd of this.open.values()) fs.closeSync(fd);
+      this.open.clear();
+    }
   }
-}
-
-function writeAll(fd: number, data: Uint8Array, pos: number): void {
-  for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at, data.length - at, pos + at);
 }
 
 /**
