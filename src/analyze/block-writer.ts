@@ -1,122 +1,134 @@
 import * as fs from 'fs';
-import { Worker } from 'worker_threads';
 
 /**
- * Positional writes done by a second thread, so that writing an extract's RAM block files (the
- * kernel's page-cache work, most of an extract's time) overlaps reading and parsing the stream.
- * Bytes are copied into one of a few shared buffers and written in the order given; `idle()`
- * waits until everything given has been written (before reading back a page, closing a file or
- * finishing). Errors of the thread come back, with their errno code, at the next call.
+ * Positional writes of an extract's RAM block files, made one after another in the thread pool
+ * so that the kernel's page-cache work (most of an extract's time) overlaps reading and parsing
+ * the stream on the main thread. One write is in flight at a time, so writes land in the order
+ * given (a page sent twice ends with its last contents). Bytes are gathered in buffers of
+ * `slotBytes` that stay untouched until written: `pageAt` reads a page as it will be once the
+ * queue is written (for XBZRLE deltas). `drain()` (awaited by the walk between input chunks)
+ * keeps at most `maxQueued` bytes queued; `idle()` waits for all of them. A failed write is
+ * thrown by the next call.
  *
- * Below `threadAfter` bytes the writes are made in place: a small extract is not worth a thread.
+ * Below `asyncAfter` bytes writes are made in place: a small extract needs no queue.
  */
 export class BlockWriter {
-  private worker: Worker | undefined;
-  /** Per slot 0 (free) or 1 (being written); the last word is 1 once the thread failed. */
-  private state: Int32Array | undefined;
-  private slots: Uint8Array[] = [];
-  private errorText: Uint8Array | undefined;
-  private next = 0;
+  private readonly queue: Array<{ name: string; buf: Uint8Array; len: number; pos: number }> = [];
+  private queued = 0;
+  private busy = false;
+  /** The block whose descriptor the write in flight uses (it must not be closed meanwhile). */
+  inFlight: string | undefined;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+  private readonly spare: Uint8Array[] = [];
   private total = 0;
 
   constructor(
+    /** Opens (or finds) the descriptor of a block's file. */
+    private readonly fdOf: (name: string) => number,
     readonly slotBytes = 1 << 20,
-    private readonly slotCount = 4,
-    private readonly threadAfter = 32 << 20,
+    private readonly maxQueued = 3 << 20,
+    private readonly asyncAfter = 32 << 20,
   ) {}
 
-  /** A buffer of `slotBytes` to fill and hand to `write` (valid until then). */
+  /** A buffer of `slotBytes` to fill and give to `write`, which takes it over. */
   buffer(): Uint8Array {
-    if (!this.worker) return this.local ?? (this.local = new Uint8Array(this.slotBytes));
-    const i = this.next;
-    Atomics.wait(this.state!, i, 1);
-    this.check();
-    return this.slots[i];
+    return this.spare.pop() ?? new Uint8Array(this.slotBytes);
   }
-  private local: Uint8Array | undefined;
 
-  /** Writes the first `len` bytes of the last `buffer()` to `fd` at `pos`. */
-  write(fd: number, len: number, pos: number): void {
+  /** Writes the first `len` bytes of `buf` (from `buffer()`) to block `name` at `pos`. */
+  write(name: string, buf: Uint8Array, len: number, pos: number): void {
+    this.check();
     this.total += len;
-    if (!this.worker) {
-      writeAll(fd, this.local!.subarray(0, len), pos);
-      if (this.total >= this.threadAfter) this.start();
+    if (this.total <= this.asyncAfter && !this.busy) {
+      writeAll(this.fdOf(name), buf.subarray(0, len), pos);
+      this.spare.push(buf);
       return;
     }
-    const i = this.next;
-    this.next = (i + 1) % this.slotCount;
-    Atomics.store(this.state!, i, 1);
-    this.worker.postMessage([i, fd, len, pos]);
+    this.queue.push({ name, buf, len, pos });
+    this.queued += len;
+    this.pump();
   }
 
-  /** Writes bytes that are not in a slot (a block's single oversized write): in order, in place. */
-  writeDirect(fd: number, data: Uint8Array, pos: number): void {
-    this.idle();
-    writeAll(fd, data, pos);
+  /**
+   * The page of `len` bytes at `pos` of block `name` as it will be once everything queued is
+   * written: from the newest queued buffer that holds it, else from the file.
+   */
+  pageAt(name: string, pos: number, len: number, into: Uint8Array): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i];
+      if (q.name === name && pos >= q.pos && pos + len <= q.pos + q.len) {
+        into.set(q.buf.subarray(pos - q.pos, pos - q.pos + len));
+        return;
+      }
+    }
+    if (this.current && this.current.name === name) {
+      const c = this.current;
+      if (pos >= c.pos && pos + len <= c.pos + c.len) {
+        into.set(c.buf.subarray(pos - c.pos, pos - c.pos + len));
+        return;
+      }
+    }
+    fs.readSync(this.fdOf(name), into, 0, len, pos);
+  }
+  /** The write in flight (its buffer is no longer in the queue). */
+  private current: { name: string; buf: Uint8Array; len: number; pos: number } | undefined;
+
+  /** Keeps the queue short: waits while more than `maxQueued` bytes are waiting. */
+  async drain(): Promise<void> {
+    while (this.queued > this.maxQueued && !this.failure) await this.settled();
+    this.check();
   }
 
   /** Waits until every write given so far is done. */
-  idle(): void {
-    if (!this.state) return;
-    for (let i = 0; i < this.slotCount; i++) Atomics.wait(this.state, i, 1);
+  async idle(): Promise<void> {
+    while ((this.busy || this.queue.length) && !this.failure) await this.settled();
     this.check();
   }
 
-  close(): void {
-    if (!this.worker) return;
-    try {
-      this.idle();
-    } finally {
-      void this.worker.terminate();
-      this.worker = undefined;
-    }
+  private settled(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
   }
 
   private check(): void {
-    if (!this.state || Atomics.load(this.state, this.slotCount) === 0) return;
-    const text = Buffer.from(this.errorText!).toString('utf8').replace(/\0+$/, '');
-    const [code, ...message] = text.split('\n');
-    throw Object.assign(new Error(message.join('\n') || code), { code: code || undefined });
+    if (this.failure) throw this.failure;
   }
 
-  private start(): void {
-    const sab = new SharedArrayBuffer(4 * (this.slotCount + 1));
-    this.state = new Int32Array(sab);
-    const buffers = Array.from(
-      { length: this.slotCount },
-      () => new SharedArrayBuffer(this.slotBytes),
-    );
-    this.slots = buffers.map((b) => new Uint8Array(b));
-    const errors = new SharedArrayBuffer(1024);
-    this.errorText = new Uint8Array(errors);
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { state: sab, buffers, errors },
-    });
-    this.worker.unref();
+  private pump(): void {
+    if (this.busy || this.failure) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.busy = true;
+    this.current = job;
+    this.inFlight = job.name;
+    let fd: number;
+    try {
+      fd = this.fdOf(job.name);
+    } catch (e) {
+      return this.done(job, e);
+    }
+    const go = (at: number): void =>
+      fs.write(fd, job.buf, at, job.len - at, job.pos + at, (e, n) => {
+        if (e) return this.done(job, e);
+        if (at + n < job.len) return go(at + n);
+        this.done(job, undefined);
+      });
+    go(0);
+  }
+
+  private done(job: { buf: Uint8Array; len: number }, e: unknown): void {
+    this.busy = false;
+    this.current = undefined;
+    this.inFlight = undefined;
+    this.queued -= job.len;
+    if (e) this.failure = e;
+    else this.spare.push(job.buf);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    this.pump();
   }
 }
-
-/** The thread: writes each slot it is given, then marks it free (or records the failure). */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('worker_threads');
-const fs = require('fs');
-const state = new Int32Array(workerData.state);
-const slots = workerData.buffers.map((b) => new Uint8Array(b));
-const errors = new Uint8Array(workerData.errors);
-const last = state.length - 1;
-parentPort.on('message', ([i, fd, len, pos]) => {
-  try {
-    if (Atomics.load(state, last) === 0)
-      for (let at = 0; at < len; ) at += fs.writeSync(fd, slots[i], at, len - at, pos + at);
-  } catch (e) {
-    errors.set(Buffer.from(((e && e.code) || '') + '\\n' + String((e && e.message) || e)).subarray(0, errors.length - 1));
-    Atomics.store(state, last, 1);
-  }
-  Atomics.store(state, i, 0);
-  Atomics.notify(state, i);
-});
-`;
 
 function writeAll(fd: number, data: Uint8Array, pos: number): void {
   for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at, data.length - at, pos + at);

@@ -28,7 +28,7 @@ export async function extractStream(
   dir: string,
   opts: WalkOptions & {
     force?: boolean;
-    /** Bytes of block data written in place before a second thread takes the writing over. */
+    /** Bytes of block data written in place before the writes move to the thread pool. */
     threadAfterBytes?: number;
   } = {},
 ): Promise<ExtractResult> {
@@ -41,10 +41,13 @@ export async function extractStream(
         contents = await readStreamContents(source, {
           ...opts,
           onRam: (r, pageSize) => blocks.record(r, pageSize),
+          onDrain: () => blocks.drain(),
         });
         blocks.flush();
-      } finally {
-        blocks.close();
+        await blocks.close();
+      } catch (e) {
+        await blocks.close().catch(() => {}); // the first failure is the one to report
+        throw e;
       }
       const files: string[] = [];
       if (contents.vmdesc) {
@@ -115,7 +118,7 @@ class BlockFiles {
     private readonly dir: string,
     threadAfterBytes?: number,
   ) {
-    this.writer = new BlockWriter(undefined, undefined, threadAfterBytes);
+    this.writer = new BlockWriter((name) => this.fd(name), undefined, undefined, threadAfterBytes);
   }
 
   record(r: RamRecord, pageSize: number): void {
@@ -150,15 +153,8 @@ class BlockFiles {
       }
       case 'xbzrle': {
         this.flush(); // the delta applies to the page as written so far
-        this.writer.idle();
         const page = new Uint8Array(pageSize);
-        fs.readSync(
-          this.fd(r.block),
-          page,
-          0,
-          Math.max(0, Math.min(pageSize, f.length - pos)),
-          pos,
-        );
+        this.writer.pageAt(r.block, pos, Math.max(0, Math.min(pageSize, f.length - pos)), page);
         applyXbzrle(page, r.data, r.offset, r.block);
         return this.write(r.block, page, pos);
       }
@@ -203,10 +199,13 @@ class BlockFiles {
       return fd;
     }
     if (this.open.size >= OPEN_FILES) {
-      const [oldest, ofd] = this.open.entries().next().value as [string, number];
-      this.writer.idle(); // the other thread may still be writing to it
-      this.open.delete(oldest);
-      fs.closeSync(ofd);
+      // The least recently used, but never the one a write in flight uses.
+      for (const [oldest, ofd] of this.open) {
+        if (oldest === this.writer.inFlight) continue;
+        this.open.delete(oldest);
+        fs.closeSync(ofd);
+        break;
+      }
     }
     fd = fs.openSync(this.blocks.get(name)!.file, 'r+');
     this.open.set(name, fd);
@@ -215,41 +214,45 @@ class BlockFiles {
 
   /**
    * Pages that follow each other in one block are gathered and written in one call (a GiB of
-   * RAM is 262,144 pages: one system call each cost more than copying them), by a second thread
-   * once the extract is large (BlockWriter), while this one reads on.
+   * RAM is 262,144 pages: one system call each cost more than copying them), in the thread pool
+   * once the extract is large (BlockWriter), while this thread reads on.
    */
   private run: { name: string; pos: number; len: number; buf: Uint8Array } | undefined;
 
   private write(name: string, data: Uint8Array, pos: number): void {
     const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
     if (n <= 0) return;
+    const slot = this.writer.slotBytes;
+    if (n > slot) {
+      for (let at = 0; at < n; at += slot)
+        this.write(name, data.subarray(at, Math.min(n, at + slot)), pos + at);
+      return;
+    }
     let run = this.run;
-    if (
-      !run ||
-      run.name !== name ||
-      run.pos + run.len !== pos ||
-      run.len + n > this.writer.slotBytes
-    ) {
+    if (!run || run.name !== name || run.pos + run.len !== pos || run.len + n > slot) {
       this.flush();
-      if (n > this.writer.slotBytes)
-        return this.writer.writeDirect(this.fd(name), data.subarray(0, n), pos);
       run = this.run = { name, pos, len: 0, buf: this.writer.buffer() };
     }
     run.buf.set(data.subarray(0, n), run.len);
     run.len += n;
   }
 
-  /** Writes the pages gathered so far. */
+  /** Hands the pages gathered so far to the writer. */
   flush(): void {
     const run = this.run;
     if (!run) return;
     this.run = undefined;
-    this.writer.write(this.fd(run.name), run.len, run.pos);
+    this.writer.write(run.name, run.buf, run.len, run.pos);
   }
 
-  close(): void {
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  /** Waits for the writes, then closes the files. */
+  async close(): Promise<void> {
     try {
-      this.writer.close();
+      await this.writer.idle();
     } finally {
       for (const fd of this.open.values()) fs.closeSync(fd);
       this.open.clear();

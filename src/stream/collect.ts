@@ -74,9 +74,13 @@ export interface StreamContents {
  */
 export async function readStreamContents(
   source: ChunkSource,
-  opts: WalkOptions & { onRam?: (rec: RamRecord, pageSize: number) => void } = {},
+  opts: WalkOptions & {
+    onRam?: (rec: RamRecord, pageSize: number) => void;
+    /** Awaited where the walk lets a visitor catch up (between input chunks of RAM). */
+    onDrain?: () => Promise<void> | void;
+  } = {},
 ): Promise<StreamContents> {
-  const c = new ContentsCollector(opts.onRam);
+  const c = new ContentsCollector(opts.onRam, opts.onDrain);
   const walk = await walkStream(source, c, opts);
   return c.finish(walk);
 }
@@ -96,7 +100,14 @@ export class ContentsCollector implements StreamVisitor {
   private records = 0;
   private pageSize = 4096;
 
-  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {}
+  constructor(
+    private readonly onRam?: (rec: RamRecord, pageSize: number) => void,
+    private readonly onDrain?: () => Promise<void> | void,
+  ) {}
+
+  drain(): Promise<void> | void {
+    return this.onDrain?.();
+  }
 
   record(rec: StreamRecord): void {
     switch (rec.type) {
