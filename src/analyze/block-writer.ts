@@ -26,6 +26,8 @@ export class BlockWriter {
   constructor(
     /** Opens (or finds) the descriptor of a block's file. */
     private readonly fdOf: (name: string) => number,
+    /** A block's file, named in a failed write's error. */
+    private readonly fileOf: (name: string) => string,
     readonly slotBytes = 1 << 20,
     private readonly maxQueued = 3 << 20,
     private readonly asyncAfter = 32 << 20,
@@ -116,13 +118,18 @@ export class BlockWriter {
     go(0);
   }
 
-  private done(job: { buf: Uint8Array; len: number }, e: unknown): void {
+  private done(job: { name: string; buf: Uint8Array; len: number }, e: unknown): void {
     this.busy = false;
     this.current = undefined;
     this.inFlight = undefined;
     this.queued -= job.len;
-    if (e) this.failure = e;
-    else this.spare.push(job.buf);
+    if (e) {
+      const err = e as NodeJS.ErrnoException;
+      // The CLI reports a refused write (ENOSPC...) by its call and file, exit 2.
+      if (err.code && !err.path)
+        Object.assign(err, { syscall: 'write', path: this.fileOf(job.name) });
+      this.failure = e;
+    } else this.spare.push(job.buf);
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

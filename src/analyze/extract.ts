@@ -118,7 +118,13 @@ class BlockFiles {
     private readonly dir: string,
     threadAfterBytes?: number,
   ) {
-    this.writer = new BlockWriter((name) => this.fd(name), undefined, undefined, threadAfterBytes);
+    this.writer = new BlockWriter(
+      (name) => this.fd(name),
+      (name) => this.blocks.get(name)!.file,
+      undefined,
+      undefined,
+      threadAfterBytes,
+    );
   }
 
   record(r: RamRecord, pageSize: number): void {

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { UsageError } from '../errors';
 
 /** Where an encoder's bytes go. `write` may keep no reference to its argument after returning. */
 export interface ByteSink {
@@ -98,7 +99,7 @@ export class CopyPatchSink implements ByteSink {
   constructor(
     private readonly fd: number,
     /** The input file, copied to `tmp` (the file `fd` is open on). */
-    input: string,
+    private readonly input: string,
     tmp: string,
     /** The input's size when the walk started: no range past it is taken from the copy. */
     private readonly inputSize: number,
@@ -196,8 +197,8 @@ export class CopyPatchSink implements ByteSink {
     this.writeHeld();
     const copiedSize = fs.fstatSync(this.fd).size;
     if (copiedSize < this.skippedEnd)
-      throw new Error(
-        `the input changed while it was read (its copy has ${copiedSize} bytes, the stream ${this.skippedEnd})`,
+      throw new UsageError(
+        `${this.input}: the file changed while it was read (its copy has ${copiedSize} bytes, the stream ${this.skippedEnd})`,
       );
     if (copiedSize !== this.written) fs.ftruncateSync(this.fd, this.written);
   }

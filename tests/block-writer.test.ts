@@ -1,0 +1,65 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { BlockWriter } from '../src/analyze/block-writer';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-block-writer-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function filled(w: BlockWriter, byte: number, len: number): Uint8Array {
+  const b = w.buffer();
+  b.fill(byte, 0, len);
+  return b;
+}
+
+test('queued writes land in the order given; pageAt sees the newest queued bytes', async () => {
+  const file = path.join(dir, 'a');
+  fs.writeFileSync(file, new Uint8Array(64));
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const w = new BlockWriter(
+      () => fd,
+      () => file,
+      32,
+      64,
+      0,
+    );
+    // The same 16 bytes three times, then a neighbour: the last contents must win.
+    for (const v of [1, 2, 3]) w.write('a', filled(w, v, 16), 16, 16);
+    w.write('a', filled(w, 9, 16), 16, 32);
+    const page = new Uint8Array(16);
+    w.pageAt('a', 16, 16, page);
+    expect([...page]).toEqual(new Array(16).fill(3));
+    await w.drain();
+    await w.idle();
+    const got = fs.readFileSync(file);
+    expect([...got.subarray(16, 32)]).toEqual(new Array(16).fill(3));
+    expect([...got.subarray(32, 48)]).toEqual(new Array(16).fill(9));
+    expect(got[0]).toBe(0);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+test('a refused write comes back with its call and file (the CLI prints it in one line, exit 2)', async () => {
+  const file = path.join(dir, 'ro');
+  fs.writeFileSync(file, new Uint8Array(64));
+  const fd = fs.openSync(file, 'r'); // not writable: EBADF
+  try {
+    const w = new BlockWriter(
+      () => fd,
+      () => file,
+      32,
+      64,
+      0,
+    );
+    w.write('ro', filled(w, 1, 16), 16, 0);
+    await expect(w.idle()).rejects.toMatchObject({ code: 'EBADF', syscall: 'write', path: file });
+    expect(() => w.write('ro', w.buffer(), 16, 0)).toThrow(/EBADF/);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
