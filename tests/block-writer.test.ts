@@ -9,15 +9,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function filled(w: BlockWriter, byte: number, len: number): Uint8Array {
-  const b = w.buffer();
-  b.fill(byte, 0, len);
-  return b;
-}
+const filled = (byte: number, len: number) => new Uint8Array(len).fill(byte);
 
 test('queued writes land in the order given; pageAt sees the newest queued bytes', async () => {
   const file = path.join(dir, 'a');
-  fs.writeFileSync(file, new Uint8Array(64));
+  fs.writeFileSync(file, new Uint8Array(128));
   const fd = fs.openSync(file, 'r+');
   try {
     const w = new BlockWriter(
@@ -28,8 +24,12 @@ test('queued writes land in the order given; pageAt sees the newest queued bytes
       0,
     );
     // The same 16 bytes three times, then a neighbour: the last contents must win.
-    for (const v of [1, 2, 3]) w.write('a', filled(w, v, 16), 16, 16);
-    w.write('a', filled(w, 9, 16), 16, 32);
+    for (const v of [1, 2, 3]) {
+      w.add('a', filled(v, 16), 16);
+      w.submit();
+    }
+    // Scattered pieces share slots: 8 of 4 bytes, every other 4 bytes from 32.
+    for (let i = 0; i < 8; i++) w.add('a', filled(9, 4), 32 + 8 * i);
     const page = new Uint8Array(16);
     w.pageAt('a', 16, 16, page);
     expect([...page]).toEqual(new Array(16).fill(3));
@@ -37,7 +37,10 @@ test('queued writes land in the order given; pageAt sees the newest queued bytes
     await w.idle();
     const got = fs.readFileSync(file);
     expect([...got.subarray(16, 32)]).toEqual(new Array(16).fill(3));
-    expect([...got.subarray(32, 48)]).toEqual(new Array(16).fill(9));
+    for (let i = 0; i < 8; i++) {
+      expect([...got.subarray(32 + 8 * i, 36 + 8 * i)]).toEqual([9, 9, 9, 9]);
+      expect([...got.subarray(36 + 8 * i, 40 + 8 * i)]).toEqual([0, 0, 0, 0]);
+    }
     expect(got[0]).toBe(0);
   } finally {
     fs.closeSync(fd);
@@ -56,9 +59,9 @@ test('a refused write comes back with its call and file (the CLI prints it in on
       64,
       0,
     );
-    w.write('ro', filled(w, 1, 16), 16, 0);
+    w.add('ro', filled(1, 16), 0);
     await expect(w.idle()).rejects.toMatchObject({ code: 'EBADF', syscall: 'write', path: file });
-    expect(() => w.write('ro', w.buffer(), 16, 0)).toThrow(/EBADF/);
+    expect(() => w.add('ro', filled(1, 16), 0)).toThrow(/EBADF/);
   } finally {
     fs.closeSync(fd);
   }

@@ -1,20 +1,38 @@
 import * as fs from 'fs';
 
+interface Segment {
+  name: string;
+  pos: number;
+  /** Where its bytes start in the slot. */
+  at: number;
+  len: number;
+}
+
+interface Slot {
+  buf: Uint8Array;
+  used: number;
+  segments: Segment[];
+}
+
 /**
  * Positional writes of an extract's RAM block files, made one after another in the thread pool
  * so that the kernel's page-cache work (most of an extract's time) overlaps reading and parsing
- * the stream on the main thread. One write is in flight at a time, so writes land in the order
- * given (a page sent twice ends with its last contents). Bytes are gathered in buffers of
- * `slotBytes` that stay untouched until written: `pageAt` reads a page as it will be once the
- * queue is written (for XBZRLE deltas). `drain()` (awaited by the walk between input chunks)
- * keeps at most `maxQueued` bytes queued; `idle()` waits for all of them. A failed write is
- * thrown by the next call.
+ * the stream on the main thread. Pages are copied into slots of `slotBytes`; pages that follow
+ * each other in a block are one segment, written in one call (a GiB of RAM is 262,144 pages:
+ * one system call each cost more than copying them). One write is in flight at a time, so writes
+ * land in the order given (a page sent twice ends with its last contents), and a slot stays
+ * untouched until written: `pageAt` reads a page as it will be once everything is written (for
+ * XBZRLE deltas). `drain()` (awaited by the walk between input chunks) keeps at most
+ * `maxSlots` slots queued, so memory is bounded however scattered the pages; `idle()` waits for
+ * all of them. A failed write is thrown by the next call.
  *
- * Below `asyncAfter` bytes writes are made in place: a small extract needs no queue.
+ * Below `asyncAfter` bytes the slots are written in place: a small extract needs no queue.
  */
 export class BlockWriter {
-  private readonly queue: Array<{ name: string; buf: Uint8Array; len: number; pos: number }> = [];
-  private queued = 0;
+  private readonly queue: Slot[] = [];
+  private fill: Slot | undefined;
+  /** The slot being written. */
+  private current: Slot | undefined;
   private busy = false;
   /** The block whose descriptor the write in flight uses (it must not be closed meanwhile). */
   inFlight: string | undefined;
@@ -29,61 +47,76 @@ export class BlockWriter {
     /** A block's file, named in a failed write's error. */
     private readonly fileOf: (name: string) => string,
     readonly slotBytes = 1 << 20,
-    private readonly maxQueued = 3 << 20,
+    private readonly maxSlots = 3,
     private readonly asyncAfter = 32 << 20,
   ) {}
 
-  /** A buffer of `slotBytes` to fill and give to `write`, which takes it over. */
-  buffer(): Uint8Array {
-    return this.spare.pop() ?? new Uint8Array(this.slotBytes);
+  /** Writes `data` (at most `slotBytes`) to block `name` at `pos`, once its slot is handed on. */
+  add(name: string, data: Uint8Array, pos: number): void {
+    this.check();
+    let s = this.fill;
+    if (s && s.used + data.length > s.buf.length) {
+      this.submit();
+      s = undefined;
+    }
+    if (!s)
+      s = this.fill = {
+        buf: this.spare.pop() ?? new Uint8Array(this.slotBytes),
+        used: 0,
+        segments: [],
+      };
+    s.buf.set(data, s.used);
+    const last = s.segments[s.segments.length - 1];
+    if (last && last.name === name && last.pos + last.len === pos) last.len += data.length;
+    else s.segments.push({ name, pos, at: s.used, len: data.length });
+    s.used += data.length;
   }
 
-  /** Writes the first `len` bytes of `buf` (from `buffer()`) to block `name` at `pos`. */
-  write(name: string, buf: Uint8Array, len: number, pos: number): void {
-    this.check();
-    this.total += len;
-    if (this.total <= this.asyncAfter && !this.busy) {
-      writeAll(this.fdOf(name), buf.subarray(0, len), pos);
-      this.spare.push(buf);
+  /** Hands the slot being filled on to be written. */
+  submit(): void {
+    const s = this.fill;
+    if (!s) return;
+    this.fill = undefined;
+    this.total += s.used;
+    if (this.total <= this.asyncAfter && !this.busy && this.queue.length === 0) {
+      for (const g of s.segments)
+        writeAll(this.fdOf(g.name), s.buf.subarray(g.at, g.at + g.len), g.pos);
+      this.spare.push(s.buf);
       return;
     }
-    this.queue.push({ name, buf, len, pos });
-    this.queued += len;
+    this.queue.push(s);
     this.pump();
   }
 
   /**
-   * The page of `len` bytes at `pos` of block `name` as it will be once everything queued is
-   * written: from the newest queued buffer that holds it, else from the file.
+   * The page of `len` bytes at `pos` of block `name` as it will be once everything given is
+   * written: from the newest slot that holds it, else from the file.
    */
   pageAt(name: string, pos: number, len: number, into: Uint8Array): void {
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const q = this.queue[i];
-      if (q.name === name && pos >= q.pos && pos + len <= q.pos + q.len) {
-        into.set(q.buf.subarray(pos - q.pos, pos - q.pos + len));
-        return;
-      }
-    }
-    if (this.current && this.current.name === name) {
-      const c = this.current;
-      if (pos >= c.pos && pos + len <= c.pos + c.len) {
-        into.set(c.buf.subarray(pos - c.pos, pos - c.pos + len));
-        return;
+    const slots = [this.fill, ...[...this.queue].reverse(), this.current];
+    for (const s of slots) {
+      if (!s) continue;
+      for (let i = s.segments.length - 1; i >= 0; i--) {
+        const g = s.segments[i];
+        if (g.name === name && pos >= g.pos && pos + len <= g.pos + g.len) {
+          const from = g.at + pos - g.pos;
+          into.set(s.buf.subarray(from, from + len));
+          return;
+        }
       }
     }
     fs.readSync(this.fdOf(name), into, 0, len, pos);
   }
-  /** The write in flight (its buffer is no longer in the queue). */
-  private current: { name: string; buf: Uint8Array; len: number; pos: number } | undefined;
 
-  /** Keeps the queue short: waits while more than `maxQueued` bytes are waiting. */
+  /** Keeps the queue short: waits while more than `maxSlots` slots are waiting. */
   async drain(): Promise<void> {
-    while (this.queued > this.maxQueued && !this.failure) await this.settled();
+    while (this.queue.length > this.maxSlots && !this.failure) await this.settled();
     this.check();
   }
 
-  /** Waits until every write given so far is done. */
+  /** Writes what was given and waits until it is all done. */
   async idle(): Promise<void> {
+    this.submit();
     while ((this.busy || this.queue.length) && !this.failure) await this.settled();
     this.check();
   }
@@ -98,38 +131,41 @@ export class BlockWriter {
 
   private pump(): void {
     if (this.busy || this.failure) return;
-    const job = this.queue.shift();
-    if (!job) return;
+    const slot = this.queue.shift();
+    if (!slot) return;
     this.busy = true;
-    this.current = job;
-    this.inFlight = job.name;
-    let fd: number;
-    try {
-      fd = this.fdOf(job.name);
-    } catch (e) {
-      return this.done(job, e);
-    }
-    const go = (at: number): void =>
-      fs.write(fd, job.buf, at, job.len - at, job.pos + at, (e, n) => {
-        if (e) return this.done(job, e);
-        if (at + n < job.len) return go(at + n);
-        this.done(job, undefined);
-      });
-    go(0);
+    this.current = slot;
+    const segment = (k: number): void => {
+      if (k === slot.segments.length) return this.done(slot, undefined, '');
+      const g = slot.segments[k];
+      this.inFlight = g.name;
+      let fd: number;
+      try {
+        fd = this.fdOf(g.name);
+      } catch (e) {
+        return this.done(slot, e, g.name);
+      }
+      const go = (at: number): void =>
+        fs.write(fd, slot.buf, g.at + at, g.len - at, g.pos + at, (e, n) => {
+          if (e) return this.done(slot, e, g.name);
+          if (at + n < g.len) return go(at + n);
+          segment(k + 1);
+        });
+      go(0);
+    };
+    segment(0);
   }
 
-  private done(job: { name: string; buf: Uint8Array; len: number }, e: unknown): void {
+  private done(slot: Slot, e: unknown, name: string): void {
     this.busy = false;
     this.current = undefined;
     this.inFlight = undefined;
-    this.queued -= job.len;
     if (e) {
       const err = e as NodeJS.ErrnoException;
       // The CLI reports a refused write (ENOSPC...) by its call and file, exit 2.
-      if (err.code && !err.path)
-        Object.assign(err, { syscall: 'write', path: this.fileOf(job.name) });
+      if (err.code && !err.path) Object.assign(err, { syscall: 'write', path: this.fileOf(name) });
       this.failure = e;
-    } else this.spare.push(job.buf);
+    } else this.spare.push(slot.buf);
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

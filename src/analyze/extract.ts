@@ -218,37 +218,18 @@ class BlockFiles {
     return fd;
   }
 
-  /**
-   * Pages that follow each other in one block are gathered and written in one call (a GiB of
-   * RAM is 262,144 pages: one system call each cost more than copying them), in the thread pool
-   * once the extract is large (BlockWriter), while this thread reads on.
-   */
-  private run: { name: string; pos: number; len: number; buf: Uint8Array } | undefined;
-
+  /** Pages go to the writer, which gathers those that follow each other into one write. */
   private write(name: string, data: Uint8Array, pos: number): void {
     const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
     if (n <= 0) return;
     const slot = this.writer.slotBytes;
-    if (n > slot) {
-      for (let at = 0; at < n; at += slot)
-        this.write(name, data.subarray(at, Math.min(n, at + slot)), pos + at);
-      return;
-    }
-    let run = this.run;
-    if (!run || run.name !== name || run.pos + run.len !== pos || run.len + n > slot) {
-      this.flush();
-      run = this.run = { name, pos, len: 0, buf: this.writer.buffer() };
-    }
-    run.buf.set(data.subarray(0, n), run.len);
-    run.len += n;
+    for (let at = 0; at < n; at += slot)
+      this.writer.add(name, data.subarray(at, Math.min(n, at + slot)), pos + at);
   }
 
-  /** Hands the pages gathered so far to the writer. */
+  /** Hands the pages gathered so far on to be written. */
   flush(): void {
-    const run = this.run;
-    if (!run) return;
-    this.run = undefined;
-    this.writer.write(run.name, run.buf, run.len, run.pos);
+    this.writer.submit();
   }
 
   drain(): Promise<void> {
