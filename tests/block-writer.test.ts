@@ -47,6 +47,37 @@ test('queued writes land in the order given; pageAt sees the newest queued bytes
   }
 });
 
+test('a slot of many scattered pieces is written in place, in order with the queued ones', async () => {
+  const file = path.join(dir, 'scattered');
+  fs.writeFileSync(file, new Uint8Array(512));
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const w = new BlockWriter(
+      () => fd,
+      () => file,
+      256,
+      1,
+      0,
+    );
+    w.add('s', filled(1, 200), 0); // one segment: the thread pool
+    w.submit();
+    for (let i = 0; i < 40; i++) w.add('s', filled(2, 4), 8 * i); // 40 segments over it
+    w.submit();
+    w.add('s', filled(3, 8), 0);
+    await w.drain();
+    await w.idle();
+    const got = fs.readFileSync(file);
+    expect([...got.subarray(0, 8)]).toEqual(new Array(8).fill(3));
+    for (let i = 1; i < 25; i++) {
+      expect([...got.subarray(8 * i, 8 * i + 4)]).toEqual([2, 2, 2, 2]);
+      expect(got[8 * i + 4]).toBe(1);
+    }
+    expect([...got.subarray(320, 330)]).toEqual(new Array(10).fill(0));
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
 test('a refused write comes back with its call and file (the CLI prints it in one line, exit 2)', async () => {
   const file = path.join(dir, 'ro');
   fs.writeFileSync(file, new Uint8Array(64));

@@ -110,14 +110,37 @@ export class BlockWriter {
 
   /** Keeps the queue short: waits while more than `maxSlots` slots are waiting. */
   async drain(): Promise<void> {
-    while (this.queue.length > this.maxSlots && !this.failure) await this.settled();
-    this.check();
+    await this.until(() => this.queue.length <= this.maxSlots);
   }
 
   /** Writes what was given and waits until it is all done. */
   async idle(): Promise<void> {
     this.submit();
-    while ((this.busy || this.queue.length) && !this.failure) await this.settled();
+    await this.until(() => !this.busy && this.queue.length === 0);
+  }
+
+  /**
+   * Waits for `enough`, meanwhile writing here the scattered slots that reach the head of the
+   * queue: many small writes cost more as thread-pool round trips than made in place.
+   */
+  private async until(enough: () => boolean): Promise<void> {
+    while (!this.failure && !enough()) {
+      const head = this.queue[0];
+      if (!this.busy && head && scattered(head)) {
+        this.queue.shift();
+        let name = '';
+        try {
+          for (const g of head.segments) {
+            name = g.name;
+            writeAll(this.fdOf(g.name), head.buf.subarray(g.at, g.at + g.len), g.pos);
+          }
+          this.spare.push(head.buf);
+        } catch (e) {
+          this.failure = this.named(e, name);
+        }
+        this.pump();
+      } else await this.settled();
+    }
     this.check();
   }
 
@@ -131,8 +154,9 @@ export class BlockWriter {
 
   private pump(): void {
     if (this.busy || this.failure) return;
-    const slot = this.queue.shift();
-    if (!slot) return;
+    const head = this.queue[0];
+    if (!head || scattered(head)) return; // written by until(), in order
+    const slot = this.queue.shift()!;
     this.busy = true;
     this.current = slot;
     const segment = (k: number): void => {
@@ -156,21 +180,29 @@ export class BlockWriter {
     segment(0);
   }
 
+  /** The CLI reports a refused write (ENOSPC...) by its call and file, exit 2. */
+  private named(e: unknown, name: string): unknown {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && !err.path) Object.assign(err, { syscall: 'write', path: this.fileOf(name) });
+    return e;
+  }
+
   private done(slot: Slot, e: unknown, name: string): void {
     this.busy = false;
     this.current = undefined;
     this.inFlight = undefined;
-    if (e) {
-      const err = e as NodeJS.ErrnoException;
-      // The CLI reports a refused write (ENOSPC...) by its call and file, exit 2.
-      if (err.code && !err.path) Object.assign(err, { syscall: 'write', path: this.fileOf(name) });
-      this.failure = e;
-    } else this.spare.push(slot.buf);
+    if (e) this.failure = this.named(e, name);
+    else this.spare.push(slot.buf);
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
     this.pump();
   }
+}
+
+/** A slot of many short segments (pages here and there): written in place, not in the pool. */
+function scattered(s: Slot): boolean {
+  return s.segments.length > 16;
 }
 
 function writeAll(fd: number, data: Uint8Array, pos: number): void {
