@@ -7,6 +7,7 @@ import type { RamRecord } from '../stream/ram';
 import type { ChunkSource } from '../stream/source';
 import type { WalkOptions } from '../stream/walk';
 import { OutputPathError, writeDirAtomically } from '../stream/atomic-file';
+import { BlockWriter } from './block-writer';
 import { pythonJson } from './python-json';
 import { qemuDescValue, qemuStateDict } from './qemu-format';
 
@@ -25,21 +26,28 @@ export interface ExtractResult {
 export async function extractStream(
   source: ChunkSource,
   dir: string,
-  opts: WalkOptions & { force?: boolean } = {},
+  opts: WalkOptions & {
+    force?: boolean;
+    /** Bytes of block data written in place before the writes move to the thread pool. */
+    threadAfterBytes?: number;
+  } = {},
 ): Promise<ExtractResult> {
   return writeDirAtomically(
     dir,
     async (tmp) => {
-      const blocks = new BlockFiles(tmp);
+      const blocks = new BlockFiles(tmp, opts.threadAfterBytes);
       let contents: StreamContents;
       try {
         contents = await readStreamContents(source, {
           ...opts,
           onRam: (r, pageSize) => blocks.record(r, pageSize),
+          onDrain: () => blocks.drain(),
         });
         blocks.flush();
-      } finally {
-        blocks.close();
+        await blocks.close();
+      } catch (e) {
+        await blocks.close().catch(() => {}); // the first failure is the one to report
+        throw e;
       }
       const files: string[] = [];
       if (contents.vmdesc) {
@@ -104,7 +112,20 @@ class BlockFiles {
   private readonly open = new Map<string, number>();
   readonly names: string[] = [];
 
-  constructor(private readonly dir: string) {}
+  private readonly writer: BlockWriter;
+
+  constructor(
+    private readonly dir: string,
+    threadAfterBytes?: number,
+  ) {
+    this.writer = new BlockWriter(
+      (name) => this.fd(name),
+      (name) => this.blocks.get(name)!.file,
+      undefined,
+      undefined,
+      threadAfterBytes,
+    );
+  }
 
   record(r: RamRecord, pageSize: number): void {
     if (r.kind === 'mem-size') {
@@ -139,13 +160,7 @@ class BlockFiles {
       case 'xbzrle': {
         this.flush(); // the delta applies to the page as written so far
         const page = new Uint8Array(pageSize);
-        fs.readSync(
-          this.fd(r.block),
-          page,
-          0,
-          Math.max(0, Math.min(pageSize, f.length - pos)),
-          pos,
-        );
+        this.writer.pageAt(r.block, pos, Math.max(0, Math.min(pageSize, f.length - pos)), page);
         applyXbzrle(page, r.data, r.offset, r.block);
         return this.write(r.block, page, pos);
       }
@@ -190,56 +205,46 @@ class BlockFiles {
       return fd;
     }
     if (this.open.size >= OPEN_FILES) {
-      const [oldest, ofd] = this.open.entries().next().value as [string, number];
-      this.open.delete(oldest);
-      fs.closeSync(ofd);
+      // The least recently used, but never the one a write in flight uses.
+      for (const [oldest, ofd] of this.open) {
+        if (oldest === this.writer.inFlight) continue;
+        this.open.delete(oldest);
+        fs.closeSync(ofd);
+        break;
+      }
     }
     fd = fs.openSync(this.blocks.get(name)!.file, 'r+');
     this.open.set(name, fd);
     return fd;
   }
 
-  /**
-   * Pages that follow each other in one block are gathered and written in one call (a GiB of
-   * RAM is 262,144 pages: one system call each cost more than copying them).
-   */
-  private run: { name: string; pos: number; len: number } | undefined;
-  private readonly runBuf = new Uint8Array(1 << 20);
-
+  /** Pages go to the writer, which gathers those that follow each other into one write. */
   private write(name: string, data: Uint8Array, pos: number): void {
     const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
     if (n <= 0) return;
-    const run = this.run;
-    if (
-      !run ||
-      run.name !== name ||
-      run.pos + run.len !== pos ||
-      run.len + n > this.runBuf.length
-    ) {
-      this.flush();
-      if (n > this.runBuf.length) return writeAll(this.fd(name), data.subarray(0, n), pos);
-      this.run = { name, pos, len: 0 };
-    }
-    this.runBuf.set(data.subarray(0, n), this.run!.len);
-    this.run!.len += n;
+    const slot = this.writer.slotBytes;
+    for (let at = 0; at < n; at += slot)
+      this.writer.add(name, data.subarray(at, Math.min(n, at + slot)), pos + at);
   }
 
-  /** Writes the pages gathered so far. */
+  /** Hands the pages gathered so far on to be written. */
   flush(): void {
-    const run = this.run;
-    if (!run) return;
-    this.run = undefined;
-    writeAll(this.fd(run.name), this.runBuf.subarray(0, run.len), run.pos);
+    this.writer.submit();
   }
 
-  close(): void {
-    for (const fd of this.open.values()) fs.closeSync(fd);
-    this.open.clear();
+  drain(): Promise<void> {
+    return this.writer.drain();
   }
-}
 
-function writeAll(fd: number, data: Uint8Array, pos: number): void {
-  for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at, data.length - at, pos + at);
+  /** Waits for the writes, then closes the files. */
+  async close(): Promise<void> {
+    try {
+      await this.writer.idle();
+    } finally {
+      for (const fd of this.open.values()) fs.closeSync(fd);
+      this.open.clear();
+    }
+  }
 }
 
 /**

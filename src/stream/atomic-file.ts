@@ -163,12 +163,42 @@ function step<T>(target: string, f: () => T): T {
 // Writers.
 
 /**
+ * How durable an output is. "Whole or not at all" is about what can be seen under the target's
+ * name: the rename happens only after every byte was written, so a reader, an interrupted run or
+ * a crashed process never leaves or finds half a file there. That needs no fsync. Only a power
+ * loss (or a kernel crash) can lose written data that the kernel had not yet put on the disk;
+ * surviving that is `fsync: true` (the data, then the directory entry after the rename), which
+ * waits for the disk and costs as much as the whole write again. Like cp, tar or qemu-img the
+ * default leaves that to the caller (`sync FILE` afterwards).
+ */
+export interface AtomicWriteOptions {
+  /** Sync the file before the rename and its directory after, so it survives a power loss. */
+  fsync?: boolean;
+}
+
+/** Syncs a directory's entries (a rename in it), where the file system allows opening one. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EBADF') throw e;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
  * Writes a file whole or not at all: `body` gets a descriptor of a temporary file beside
- * `target`; on success it is synced and renamed over `target`, on failure removed.
+ * `target` (and its name); on success it is renamed over `target` (synced first with
+ * `fsync`), on failure removed.
  */
 export async function writeFileAtomically<T>(
   target: string,
-  body: (fd: number) => Promise<T>,
+  body: (fd: number, tmp: string) => Promise<T>,
+  opts: AtomicWriteOptions = {},
 ): Promise<T> {
   checkOutputPath(target, 'file');
   removeStaleTemps(target);
@@ -177,11 +207,12 @@ export async function writeFileAtomically<T>(
   watch(tmp);
   let closed = false;
   try {
-    const result = await body(fd);
-    fs.fsyncSync(fd);
+    const result = await body(fd, tmp);
+    if (opts.fsync) step(target, () => fs.fsyncSync(fd));
     fs.closeSync(fd);
     closed = true;
     step(target, () => fs.renameSync(tmp, target));
+    if (opts.fsync) step(target, () => fsyncDir(path.dirname(path.resolve(target))));
     return result;
   } catch (e) {
     if (!closed) fs.closeSync(fd);

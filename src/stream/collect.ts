@@ -92,9 +92,13 @@ export interface StreamContents {
  */
 export async function readStreamContents(
   source: ChunkSource,
-  opts: WalkOptions & { onRam?: (rec: RamRecord, pageSize: number) => void } = {},
+  opts: WalkOptions & {
+    onRam?: (rec: RamRecord, pageSize: number) => void;
+    /** Awaited where the walk lets a visitor catch up (between input chunks of RAM). */
+    onDrain?: () => Promise<void> | void;
+  } = {},
 ): Promise<StreamContents> {
-  const c = new ContentsCollector(opts.onRam);
+  const c = new ContentsCollector(opts.onRam, opts.onDrain);
   const walk = await walkStream(source, c, opts);
   return c.finish(walk);
 }
@@ -117,8 +121,15 @@ export class ContentsCollector implements StreamVisitor {
   /** Pages one by one only for `onRam`; the counts alone come in runs. */
   readonly ramPages: 'records' | 'runs';
 
-  constructor(private readonly onRam?: (rec: RamRecord, pageSize: number) => void) {
+  constructor(
+    private readonly onRam?: (rec: RamRecord, pageSize: number) => void,
+    private readonly onDrain?: () => Promise<void> | void,
+  ) {
     this.ramPages = onRam ? 'records' : 'runs';
+  }
+
+  drain(): Promise<void> | void {
+    return this.onDrain?.();
   }
 
   record(rec: StreamRecord): void {

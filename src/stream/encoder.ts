@@ -77,6 +77,20 @@ export class StreamEncoder implements StreamVisitor {
 
   /** The hot path: page records are written without building a ByteWriter per record. */
   private ram(rec: RamRecord): void {
+    if (this.sink.passThrough && rec.kind !== 'mem-size') {
+      // A record is written back exactly as read, so a sink that already holds the input's
+      // bytes at the same place need not be given them again.
+      let n =
+        8 +
+        (rec.kind === 'eos' || rec.kind === 'multifd-flush' || !rec.named
+          ? 0
+          : 1 + rec.block.length);
+      if (rec.kind === 'zero') n += 1;
+      else if (rec.kind === 'page') n += rec.data.length;
+      else if (rec.kind === 'xbzrle') n += 3 + rec.data.length;
+      else if (rec.kind === 'compressed') n += 4 + rec.data.length;
+      if (this.sink.passThrough(rec.offset, n)) return;
+    }
     if (rec.kind === 'zero' || rec.kind === 'page') {
       const s = this.scratch;
       this.view.setUint32(0, Math.floor(rec.raw / 0x100000000));

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { UsageError } from '../errors';
 
 /** Where an encoder's bytes go. `write` may keep no reference to its argument after returning. */
 export interface ByteSink {
@@ -7,6 +8,12 @@ export interface ByteSink {
   flush(): Promise<void> | void;
   /** Bytes written so far. */
   readonly written: number;
+  /**
+   * Offered the next `length` bytes, which are the input's bytes at `inputOffset` unchanged: a
+   * sink that already holds them there counts them as written and returns true; false means
+   * "write them".
+   */
+  passThrough?(inputOffset: number, length: number): boolean;
 }
 
 /** Collects everything in memory (tests, small streams). */
@@ -62,4 +69,142 @@ export class FdSink implements ByteSink {
 function writeAll(fd: number, bytes: Uint8Array): void {
   let at = 0;
   while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+}
+
+/**
+ * Writes a stream that is mostly the input unchanged (reencode, edit) to `fd` without copying
+ * the unchanged part through the process: the input file is first copied whole by the kernel
+ * (fs.copyFile: copy_file_range, in the thread pool while the walk reads), records that pass
+ * through at their own offset are skipped, and everything else the encoder writes (device
+ * sections, headers, records after an edit changed a length) is written over the copy at its
+ * place. At the end the file is cut to the length written.
+ *
+ * Writes that come before the copy is done are held (up to `holdBytes`, then the next flush
+ * waits for the copy), since the copy would overwrite them.
+ */
+export class CopyPatchSink implements ByteSink {
+  written = 0;
+  private copied = false;
+  private copyError: unknown;
+  private readonly copy: Promise<void>;
+  private readonly held: Array<{ pos: number; bytes: Uint8Array }> = [];
+  private heldBytes = 0;
+  /** Write-combining buffer of bytes for positions bufPos .. bufPos+used. */
+  private readonly buf: Uint8Array;
+  private bufPos = 0;
+  private used = 0;
+  /** End of the last range taken from the copy, checked against what the copy holds. */
+  private skippedEnd = 0;
+
+  constructor(
+    private readonly fd: number,
+    /** The input file, copied to `tmp` (the file `fd` is open on). */
+    private readonly input: string,
+    tmp: string,
+    /** The input's size when the walk started: no range past it is taken from the copy. */
+    private readonly inputSize: number,
+    private readonly holdBytes = 16 << 20,
+    size = 1 << 20,
+  ) {
+    this.buf = new Uint8Array(size);
+    const mode = fs.fstatSync(fd).mode & 0o7777;
+    this.copy = fs.promises.copyFile(input, tmp).then(
+      () => {
+        this.copied = true;
+        try {
+          fs.fchmodSync(fd, mode); // copyFile gives the copy the input's mode
+        } catch (e) {
+          this.copyError = e;
+        }
+      },
+      (e: unknown) => {
+        this.copied = true;
+        this.copyError = e;
+      },
+    );
+  }
+
+  passThrough(inputOffset: number, length: number): boolean {
+    if (inputOffset !== this.written || inputOffset + length > this.inputSize) return false;
+    this.spill();
+    this.written += length;
+    this.skippedEnd = this.written;
+    return true;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.used > 0 && this.bufPos + this.used !== this.written) this.spill();
+    if (bytes.length > this.buf.length - this.used) {
+      this.spill();
+      if (bytes.length >= this.buf.length) {
+        this.put(this.written, bytes);
+        this.written += bytes.length;
+        return;
+      }
+    }
+    if (this.used === 0) this.bufPos = this.written;
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+    this.written += bytes.length;
+  }
+
+  /** Writes (or holds) the combining buffer. */
+  private spill(): void {
+    if (this.used === 0) return;
+    this.put(this.bufPos, this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private put(pos: number, bytes: Uint8Array): void {
+    if (this.copied) {
+      this.check();
+      return writeAllAt(this.fd, bytes, pos);
+    }
+    this.held.push({ pos, bytes: bytes.slice() });
+    this.heldBytes += bytes.length;
+  }
+
+  private check(): void {
+    if (this.copyError) throw this.copyError;
+  }
+
+  private writeHeld(): void {
+    this.check();
+    for (const h of this.held) writeAllAt(this.fd, h.bytes, h.pos);
+    this.held.length = 0;
+    this.heldBytes = 0;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.copied && this.heldBytes < this.holdBytes) return;
+    await this.copy;
+    this.spill();
+    this.writeHeld();
+  }
+
+  /**
+   * Waits for the copy to end, whatever became of it: a failed run must not remove its
+   * temporary file while the copy could still create it again.
+   */
+  async settle(): Promise<void> {
+    await this.copy;
+  }
+
+  /** Waits for the copy, writes what is left and cuts the file to the stream's length. */
+  async finish(): Promise<void> {
+    await this.copy;
+    this.spill();
+    this.writeHeld();
+    const copiedSize = fs.fstatSync(this.fd).size;
+    if (copiedSize < this.skippedEnd)
+      throw new UsageError(
+        `${this.input}: the file changed while it was read (its copy has ${copiedSize} bytes, the stream ${this.skippedEnd})`,
+      );
+    if (copiedSize !== this.written) fs.ftruncateSync(this.fd, this.written);
+  }
+}
+
+function writeAllAt(fd: number, bytes: Uint8Array, pos: number): void {
+  for (let at = 0; at < bytes.length;)
+    at += fs.writeSync(fd, bytes, at, bytes.length - at, pos + at);
 }

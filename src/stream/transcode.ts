@@ -1,10 +1,19 @@
 import { StreamEncoder } from './encoder';
 import { EditError, applyAssignment, matchSection, type FieldAssignment } from './edit';
 import type { StreamRecord, StreamVisitor } from './records';
-import { FdSink } from './sink';
+import { CopyPatchSink, FdSink } from './sink';
 import type { ChunkSource } from './source';
-import { writeFileAtomically } from './atomic-file';
+import { writeFileAtomically, type AtomicWriteOptions } from './atomic-file';
 import { walkStream, type WalkOptions, type WalkSummary } from './walk';
+
+export interface TranscodeOptions extends WalkOptions, AtomicWriteOptions {
+  assignments?: FieldAssignment[];
+  /**
+   * The input's path when it is a regular file (the source reads it): the output then starts as
+   * a kernel-side copy of it, and only what differs from that copy is written (CopyPatchSink).
+   */
+  inputFile?: string;
+}
 
 /**
  * Reads a stream and writes it again to `output` (whole or not at all). With no assignments the
@@ -13,19 +22,32 @@ import { walkStream, type WalkOptions, type WalkSummary } from './walk';
 export async function transcodeToFile(
   source: ChunkSource,
   output: string,
-  opts: WalkOptions & { assignments?: FieldAssignment[] } = {},
+  opts: TranscodeOptions = {},
 ): Promise<WalkSummary> {
-  return writeFileAtomically(output, async (fd) => {
-    const sink = new FdSink(fd);
-    const encoder = new StreamEncoder(sink);
-    const visitor = opts.assignments?.length
-      ? new EditingVisitor(encoder, opts.assignments)
-      : encoder;
-    const summary = await walkStream(source, visitor, opts);
-    sink.flush();
-    if (visitor instanceof EditingVisitor) visitor.checkAllApplied();
-    return summary;
-  });
+  return writeFileAtomically(
+    output,
+    async (fd, tmp) => {
+      const copyFrom = opts.inputFile !== undefined && source.size !== undefined;
+      const sink = copyFrom
+        ? new CopyPatchSink(fd, opts.inputFile!, tmp, source.size!)
+        : new FdSink(fd);
+      const encoder = new StreamEncoder(sink);
+      const visitor = opts.assignments?.length
+        ? new EditingVisitor(encoder, opts.assignments)
+        : encoder;
+      try {
+        const summary = await walkStream(source, visitor, opts);
+        if (sink instanceof CopyPatchSink) await sink.finish();
+        else sink.flush();
+        if (visitor instanceof EditingVisitor) visitor.checkAllApplied();
+        return summary;
+      } catch (e) {
+        if (sink instanceof CopyPatchSink) await sink.settle();
+        throw e;
+      }
+    },
+    opts,
+  );
 }
 
 /** Applies field assignments to matching device sections on their way to the encoder. */

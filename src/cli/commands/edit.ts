@@ -22,6 +22,10 @@ export function registerEdit(program: Command): void {
       'keep bytes after EOF that are not a whole VM description instead of refusing the stream (exit 3)',
     )
     .option('--vmdesc <file>', 'decode by this VM description JSON, for streams that carry none')
+    .option(
+      '--fsync',
+      'sync the output to the disk before it takes its name, so it also survives a power loss (slower: waits for the disk)',
+    )
     .action(
       (
         file: string,
@@ -30,6 +34,7 @@ export function registerEdit(program: Command): void {
           set: string[];
           vmdesc?: string;
           keepTrailing?: boolean;
+          fsync?: boolean;
         },
       ) =>
         runCommand(file, async () => {
@@ -42,6 +47,7 @@ export function registerEdit(program: Command): void {
             vmdescFile: opts.vmdesc,
             catalog,
             keepTrailing: opts.keepTrailing,
+            fsync: opts.fsync,
           });
         }),
     );

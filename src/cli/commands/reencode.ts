@@ -21,10 +21,20 @@ export function registerReencode(program: Command): void {
       'append the VM description QEMU would have written, from the device catalog (a stream without one)',
     )
     .option('--release <release>', 'the real release that wrote the stream (its device catalog)')
+    .option(
+      '--fsync',
+      'sync the output to the disk before it takes its name, so it also survives a power loss (slower: waits for the disk)',
+    )
     .action(
       (
         file: string,
-        opts: { output: string; keepTrailing?: boolean; addVmdesc?: boolean; release?: string },
+        opts: {
+          output: string;
+          keepTrailing?: boolean;
+          addVmdesc?: boolean;
+          release?: string;
+          fsync?: boolean;
+        },
       ) =>
         runCommand(file, async () => {
           const catalog = (await import('../catalog-wiring')).analysisCatalog();
@@ -34,6 +44,7 @@ export function registerReencode(program: Command): void {
             keepTrailing: opts.keepTrailing,
             release: opts.release,
             addVmdesc: opts.addVmdesc,
+            fsync: opts.fsync,
           });
         }),
     );

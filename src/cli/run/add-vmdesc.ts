@@ -7,7 +7,7 @@
 import type { AnalysisCatalog, CatalogOptions } from '../../analyze/analysis-catalog';
 import { vmdescRecord, type CatalogDescription } from '../../analyze/catalog-vmdesc';
 import { RefusedError, UsageError } from '../../errors';
-import { writeFileAtomically } from '../../stream/atomic-file';
+import { writeFileAtomically, type AtomicWriteOptions } from '../../stream/atomic-file';
 import { readStreamContents } from '../../stream/collect';
 import { StreamEncoder } from '../../stream/encoder';
 import { FdSink } from '../../stream/sink';
@@ -23,6 +23,7 @@ export async function addVmdescToFile(
   catalog: AnalysisCatalog,
   opts: CatalogOptions,
   onNotes: (d: CatalogDescription) => void,
+  atomic: AtomicWriteOptions = {},
 ): Promise<void> {
   const describe = catalog.describe?.bind(catalog);
   if (!describe) throw new UsageError('--add-vmdesc: no device catalog is wired into this build');
@@ -53,12 +54,16 @@ export async function addVmdescToFile(
     throw new RefusedError(
       `--add-vmdesc: the ${description.release} catalog cannot describe ${description.lacking.length} section(s): ${description.lacking.map((l) => `${l.section} (${l.reason})`).join('; ')}`,
     );
-  await writeFileAtomically(output, async (fd) => {
-    const sink = new FdSink(fd);
-    await walkWith((s) =>
-      walkStream(s, new StreamEncoder(sink), { ...walk, vmdesc: description.vmdesc }),
-    );
-    sink.write(vmdescRecord(description.json));
-    sink.flush();
-  });
+  await writeFileAtomically(
+    output,
+    async (fd) => {
+      const sink = new FdSink(fd);
+      await walkWith((s) =>
+        walkStream(s, new StreamEncoder(sink), { ...walk, vmdesc: description.vmdesc }),
+      );
+      sink.write(vmdescRecord(description.json));
+      sink.flush();
+    },
+    atomic,
+  );
 }

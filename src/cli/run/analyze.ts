@@ -268,6 +268,8 @@ export interface TranscodeOptions {
   release?: string;
   /** Write the VM description QEMU would have written (`reencode --add-vmdesc`). */
   addVmdesc?: boolean;
+  /** Sync the output to the disk before it takes its name (`--fsync`: survives a power loss). */
+  fsync?: boolean;
 }
 
 export async function runTranscode(
@@ -319,8 +321,14 @@ export async function runTranscode(
         catalog,
         catalogOpts,
         (d: CatalogDescription) => writeNotes(file, d),
+        { fsync: o.fsync },
       );
-    } else await transcodeToFile(source, target, walk);
+    } else
+      await transcodeToFile(source, target, {
+        ...walk,
+        fsync: o.fsync,
+        inputFile: file !== '-' && fs.statSync(file).isFile() ? file : undefined,
+      });
     if (tmpDir) copyToStdout(fs, target);
     return 0;
   } catch (e) {

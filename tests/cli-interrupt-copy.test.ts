@@ -1,0 +1,62 @@
+/**
+ * Interrupted runs on a file input remove their temporaries while the kernel is still copying
+ * (reencode's copy of the input) or the thread pool still writing (extract's block files).
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { writeSyntheticStream } from '../src/stream/synth';
+
+let dir: string;
+let input: string;
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-interrupt-copy-'));
+  input = path.join(dir, 'in.mig');
+  await writeSyntheticStream(input, { ramBytes: 256 << 20, dataEvery: 1 });
+}, 120_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'src', 'cli', 'main.ts');
+const tempsOf = (name: string) => fs.readdirSync(dir).filter((n) => n.startsWith(`.${name}.tmp-`));
+
+async function interruptOnce(args: string[], name: string, delayMs: number) {
+  const child = spawn('node', ['-r', 'ts-node/register/transpile-only', CLI, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
+  const end = Date.now() + 60_000;
+  while (tempsOf(name).length === 0 && Date.now() < end && child.exitCode === null)
+    await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, delayMs));
+  child.kill('SIGINT');
+  return exited;
+}
+
+test.each([
+  ['reencode', (out: string) => ['reencode', input, '-o', out]],
+  ['analyze --extract', (out: string) => ['analyze', input, '--extract', out]],
+])(
+  '%s of a file interrupted by SIGINT leaves nothing behind',
+  async (what, args) => {
+    let interrupted = 0;
+    for (const delay of [0, 300]) {
+      const name = `${what.replace(/\W+/g, '-')}-${delay}`;
+      const out = path.join(dir, name);
+      const r = await interruptOnce(args(out), name, delay);
+      // A run that ended before the signal wrote its output whole; one interrupted left nothing.
+      if (r.signal === 'SIGINT') {
+        interrupted++;
+        await new Promise((res) => setTimeout(res, 500)); // a copy still running would show up
+        expect(tempsOf(name)).toEqual([]);
+        expect(fs.existsSync(out)).toBe(false);
+      } else expect(r.code).toBe(0);
+    }
+    expect(interrupted).toBeGreaterThan(0); // the runs are long enough to be caught
+  },
+  180_000,
+);
