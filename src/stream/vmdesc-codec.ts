@@ -66,35 +66,9 @@ export function lazyStruct(
     vmsdName: plan.desc.vmsd_name,
     version: plan.desc.version,
   } as Lazy;
-  const materialize = (): DescStruct => {
-    const body = s[LAZY];
-    if (!body) return s;
-    const full = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
-    delete s[LAZY];
-    Object.defineProperty(s, 'entries', {
-      value: full.entries,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    Object.defineProperty(s, 'subsections', {
-      value: full.subsections,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    return s;
-  };
-  for (const key of ['entries', 'subsections'] as const)
-    Object.defineProperty(s, key, {
-      enumerable: true,
-      configurable: true,
-      get: () => materialize()[key],
-      set: (v) => {
-        materialize();
-        (s as unknown as Record<string, unknown>)[key] = v;
-      },
-    });
+  // One pair of accessor functions for every lazy struct (`this` is the struct), so they all
+  // share V8's hidden classes: a closure per struct made each one a class of its own.
+  Object.defineProperties(s, LAZY_PROPERTIES);
   Object.defineProperty(s, LAZY, {
     value: { plan, bytes, base, path },
     enumerable: false,
@@ -103,6 +77,45 @@ export function lazyStruct(
   });
   return s;
 }
+
+/** Builds a lazy struct's entries in place (own data properties from then on). */
+function materialize(s: Lazy): DescStruct {
+  const body = s[LAZY];
+  if (!body) return s;
+  const full = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
+  delete s[LAZY];
+  for (const key of ['entries', 'subsections'] as const)
+    Object.defineProperty(s, key, {
+      value: full[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return s;
+}
+
+const LAZY_PROPERTIES: PropertyDescriptorMap = {
+  entries: {
+    enumerable: true,
+    configurable: true,
+    get(this: Lazy) {
+      return materialize(this).entries;
+    },
+    set(this: Lazy, v: DescEntry[]) {
+      materialize(this).entries = v;
+    },
+  },
+  subsections: {
+    enumerable: true,
+    configurable: true,
+    get(this: Lazy) {
+      return materialize(this).subsections;
+    },
+    set(this: Lazy, v: DescStruct['subsections']) {
+      materialize(this).subsections = v;
+    },
+  },
+};
 
 /**
  * The tree of bytes the plan walk already accepted (so no check can fail here): what
