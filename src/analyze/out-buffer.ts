@@ -78,6 +78,13 @@ export class OutBuffer {
     this.text(String(n));
   }
 
+  /** Bytes already formatted (e.g. another OutBuffer's). */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+
   byte(c: number): void {
     this.ensure(1);
     this.buf[this.len++] = c;

@@ -118,6 +118,61 @@ const LAZY_PROPERTIES: PropertyDescriptorMap = {
 };
 
 /**
+ * A nested struct met while grouping a lazy body's fields (field-groups.ts), for the formatters:
+ * the same reading as lazyStruct's, but its `entries` and `subsections` are built by accessors on
+ * the prototype, so it is one small object of a shared hidden class (an own accessor pair per
+ * struct made each one a dictionary of some 600 bytes). Only the formatters hold these.
+ */
+export function lazyPart(
+  plan: VmdescPlan,
+  bytes: Uint8Array,
+  base: number,
+  path: string,
+): DescStruct {
+  return new LazyPart(plan, bytes, base, path);
+}
+
+class LazyPart implements DescStruct {
+  readonly kind = 'struct';
+  readonly type = 'struct';
+  readonly offset: number;
+  readonly size: number;
+  readonly vmsdName: string | undefined;
+  readonly version: number | undefined;
+  [LAZY]: LazyBody | undefined;
+  private built: DescStruct | undefined;
+
+  constructor(plan: VmdescPlan, bytes: Uint8Array, base: number, path: string) {
+    this.offset = base;
+    this.size = bytes.length;
+    this.vmsdName = plan.desc.vmsd_name;
+    this.version = plan.desc.version;
+    this[LAZY] = { plan, bytes, base, path };
+  }
+
+  private tree(): DescStruct {
+    const body = this[LAZY];
+    if (body) {
+      this.built = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
+      this[LAZY] = undefined;
+    }
+    return this.built!;
+  }
+  get entries(): DescEntry[] {
+    return this.tree().entries;
+  }
+  set entries(v: DescEntry[]) {
+    this.tree().entries = v;
+  }
+  get subsections(): DescStruct['subsections'] {
+    return this.tree().subsections;
+  }
+  set subsections(v: DescStruct['subsections']) {
+    this.tree().subsections = v;
+  }
+}
+
+/**
  * The tree of bytes the plan walk already accepted (so no check can fail here): what
  * DecodeContext builds, field for field and key for key, driven by the compiled plan.
  */
