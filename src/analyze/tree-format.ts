@@ -29,9 +29,7 @@ export function analysisTree(c: StreamContents, file?: string, o: TreeOptions = 
 }
 
 export function analysisTreeBytes(c: StreamContents, file?: string, o: TreeOptions = {}): Buffer {
-  let size = 1 << 16;
-  for (const e of c.entries) if (e.type === 'section') size += e.section.body.length * 2;
-  const out = new OutBuffer(size);
+  const out = new OutBuffer();
   const line = (s: string) => out.utf8(s + '\n');
   line(`${file ?? '<input>'}: QEMU migration stream v${c.header.version}, ${c.walk.size} bytes`);
   if (c.configuration) {

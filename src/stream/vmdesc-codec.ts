@@ -4,7 +4,13 @@ import { LimitExceededError, MalformedError, readingAt } from '../errors';
 import { Limits, SectionType } from './constants';
 import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
-import { LAZY, type DescEntry, type DescStruct, type DescValue } from './vmdesc-value';
+import {
+  LAZY,
+  type DescEntry,
+  type DescInt,
+  type DescStruct,
+  type DescValue,
+} from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
 import {
   FieldKind,
@@ -29,6 +35,11 @@ export function decodeByVmdesc(r: ByteReader, desc: VmdescVmsd, section: Section
   if (skipStruct(r, plan, { n: 0 }))
     return lazyStruct(plan, r.bytes.slice(start, r.pos), r.base + start, sectionPath(section));
   r.pos = start;
+  return new DecodeContext(r, sectionPath(section)).decode(desc);
+}
+
+/** The tree by the checking decoder alone (the reference the plan-driven builder is tested against). */
+export function decodeEagerly(r: ByteReader, desc: VmdescVmsd, section: SectionInfo): DescStruct {
   return new DecodeContext(r, sectionPath(section)).decode(desc);
 }
 
@@ -181,11 +192,38 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
   const entries: DescEntry[] = [];
   for (const pf of plan.fields) {
     const f = pf.field;
+    const name = f.name;
+    if (pf.kind === FieldKind.Int && pf.size <= 6) {
+      // The bulk of every tree (register files, tables): read in place, no reader calls.
+      const b = r.bytes;
+      const size = pf.size;
+      const type = f.type;
+      const signed = pf.signed;
+      const wrap = 2 ** (size * 8);
+      for (let i = 0; i < pf.count; i++) {
+        const p = r.pos;
+        let n = 0;
+        for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
+        if (signed && b[p] & 0x80) n -= wrap;
+        r.pos = p + size;
+        const value: DescInt = {
+          kind: 'int',
+          type,
+          offset: r.base + p,
+          size,
+          signed,
+          value: BigInt(n),
+        };
+        const index = f.array_len !== undefined ? i : f.index;
+        entries.push(index !== undefined ? { name, index, value } : { name, value });
+      }
+      continue;
+    }
     const arrayed = f.array_len !== undefined;
     for (let i = 0; i < pf.count; i++) {
       const index = arrayed ? i : f.index;
       const value = buildValue(r, pf, path);
-      entries.push(index !== undefined ? { name: f.name, index, value } : { name: f.name, value });
+      entries.push(index !== undefined ? { name, index, value } : { name, value });
     }
   }
   const subsections = [];
