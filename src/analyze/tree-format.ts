@@ -6,8 +6,7 @@ import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import type { SectionView } from './section-view';
 import { sectionStruct } from './section-struct';
 import { RAW_NESTED_PAGE, elementValue, structParts, type ScalarGroup } from './field-groups';
-import { hexOf } from './text-out';
-import { OutBuffer } from './out-buffer';
+import { TextOut, hex2, hexOf } from './text-out';
 
 export interface TreeOptions {
   /** A platform's own readings of sections (the x86 cpu's nested state), shown before the fields. */
@@ -29,8 +28,8 @@ export function analysisTree(c: StreamContents, file?: string, o: TreeOptions = 
 }
 
 export function analysisTreeBytes(c: StreamContents, file?: string, o: TreeOptions = {}): Buffer {
-  const out = new OutBuffer();
-  const line = (s: string) => out.utf8(s + '\n');
+  const out = new TextOut();
+  const line = (s: string) => out.write(s + '\n');
   line(`${file ?? '<input>'}: QEMU migration stream v${c.header.version}, ${c.walk.size} bytes`);
   if (c.configuration) {
     const cfg = c.configuration;
@@ -73,29 +72,37 @@ export function analysisTreeBytes(c: StreamContents, file?: string, o: TreeOptio
   return out.bytes();
 }
 
-function sectionLines(s: DeviceSection, ind: string, out: OutBuffer, o: TreeOptions): void {
+function sectionLines(s: DeviceSection, ind: string, out: TextOut, o: TreeOptions): void {
   // A section the catalog lacks is shown as the bytes it is, whatever a codec made of it.
   const struct = s.lacks ? undefined : sectionStruct(s);
   const vmsd =
     struct?.vmsdName && struct.vmsdName !== s.idstr && struct.vmsdName !== s.idstr.split('/').pop()
       ? ` (${struct.vmsdName})`
       : '';
-  out.utf8(
+  out.write(
     `${ind}@${h(s.offset)} [${s.sectionId}] ${s.kind.toUpperCase()} ${s.idstr}#${s.instanceId}${vmsd} v${s.versionId}: ${s.body.length} bytes, by ${s.decodedBy}${s.footer ? '' : ' (no footer)'}\n`,
   );
-  if (s.lacks) out.utf8(`${ind}    not decoded: ${s.lacks.reason}\n`);
+  if (s.lacks) out.write(`${ind}    not decoded: ${s.lacks.reason}\n`);
   let viewed = false;
   for (const v of o.views ?? []) {
     const lines = v.lines(s, ind + '    ');
     viewed ||= lines.length > 0;
-    for (const l of lines) out.utf8(l + '\n');
+    for (const l of lines) out.write(l + '\n');
   }
   if (struct) structLines(struct, ind + '    ', out, o, viewed);
   else if ((s.value === undefined || s.lacks) && s.body.length)
     bytesLines('body', s.body, ind + '    ', out);
 }
 
-type Out = OutBuffer;
+/** Collects a few lines in a string (to compare struct array elements). */
+class StringOut {
+  s = '';
+  write(x: string): void {
+    this.s += x;
+  }
+}
+
+type Out = Pick<TextOut, 'write'>;
 
 function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, nested: boolean): void {
   const { groups, subsections } = structParts(s);
@@ -105,29 +112,28 @@ function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, neste
     if (g.kind === 'one' && g.index !== undefined && g.value.kind === 'struct') {
       // A struct array: elements that print the same as the one before are folded into it.
       const body = (v: DescStruct) => {
-        const w = new OutBuffer(512);
+        const w = new StringOut();
         structLines(v, ind + '  ', w, o, nested);
-        return w.bytes();
+        return w.s;
       };
       const text = body(g.value);
       let gj = gi + 1;
       for (; gj < groups.length; gj++) {
         const n = groups[gj];
         if (n.kind !== 'one' || n.name !== g.name || n.value.kind !== 'struct') break;
-        if (!body(n.value).equals(text)) break;
+        if (body(n.value) !== text) break;
       }
       const last = (groups[gj - 1] as { index?: number }).index;
-      out.utf8(
-        `${ind}${g.name}[${g.index}${gj - gi > 1 ? `..${last}` : ''}]:${gj - gi > 1 ? ` (${gj - gi} alike)` : ''}\n`,
+      out.write(
+        `${ind}${g.name}[${g.index}${gj - gi > 1 ? `..${last}` : ''}]:${gj - gi > 1 ? ` (${gj - gi} alike)` : ''}\n${text}`,
       );
-      out.append(text);
       gi = gj - 1;
       continue;
     }
     if (g.kind === 'array') {
       const n = g.count;
       if (nested && !o.raw && RAW_NESTED_PAGE.test(g.name)) {
-        out.utf8(
+        out.write(
           `${ind}${g.name}[${n}]: @${h(g.offset)}, ${n * g.size} bytes, shown decoded above (--raw prints them)\n`,
         );
       } else if (g.size === 1 && g.scalar === 'int' && n > 16)
@@ -139,17 +145,17 @@ function structLines(s: DescStruct, ind: string, out: Out, o: TreeOptions, neste
     const name = g.index !== undefined ? `${g.name}[${g.index}]` : g.name;
     if (v.kind === 'struct') {
       const sub = subs.get(v);
-      out.utf8(`${ind}${name}${sub ? ` (subsection v${sub.version})` : ''}:\n`);
+      out.write(`${ind}${name}${sub ? ` (subsection v${sub.version})` : ''}:\n`);
       structLines(v, ind + '  ', out, o, nested);
     } else if (v.kind === 'bytes') {
       if (v.inner) {
-        out.utf8(`${ind}${name}: ${leaf(v)}\n`);
+        out.write(`${ind}${name}: ${leaf(v)}\n`);
         structLines(v.inner, ind + '  ', out, o, nested);
       } else bytesLines(name, v.data, ind, out);
-    } else out.utf8(`${ind}${name} = ${leaf(v)}\n`);
+    } else out.write(`${ind}${name} = ${leaf(v)}\n`);
   }
   for (const sub of subsections) {
-    out.utf8(`${ind}${sub.name} (subsection v${sub.version}):\n`);
+    out.write(`${ind}${sub.name} (subsection v${sub.version}):\n`);
     structLines(sub.body, ind + '  ', out, o, nested);
   }
 }
@@ -168,12 +174,12 @@ function runLines(name: string, g: ScalarGroup, ind: string, out: Out): void {
     i = j;
   }
   if (runs.length <= 16) {
-    out.utf8(`${ind}${name} = ${runs.join(', ')}\n`);
+    out.write(`${ind}${name} = ${runs.join(', ')}\n`);
     return;
   }
-  out.utf8(`${ind}${name}:\n`);
+  out.write(`${ind}${name}:\n`);
   for (let i = 0; i < runs.length; i += 8)
-    out.utf8(`${ind}  [${starts[i]}] ${runs.slice(i, i + 8).join(', ')}\n`);
+    out.write(`${ind}  [${starts[i]}] ${runs.slice(i, i + 8).join(', ')}\n`);
 }
 
 /**
@@ -185,14 +191,14 @@ function bytesLines(name: string, data: Uint8Array, ind: string, out: Out): void
   let zero = true;
   for (let i = 0; i < n && zero; i++) if (data[i] !== 0) zero = false;
   if (zero && n > 4) {
-    out.utf8(`${ind}${name} = ${n} zero bytes\n`);
+    out.write(`${ind}${name} = ${n} zero bytes\n`);
     return;
   }
   if (n <= 16) {
-    out.utf8(`${ind}${name} = [${hexOf(data)}]\n`);
+    out.write(`${ind}${name} = [${hexOf(data)}]\n`);
     return;
   }
-  out.utf8(`${ind}${name}: ${n} bytes\n`);
+  out.write(`${ind}${name}: ${n} bytes\n`);
   const width = n > 0xffff ? 6 : 4;
   const at = (i: number) => i.toString(16).padStart(width, '0');
   for (let i = 0; i < n;) {
@@ -200,49 +206,22 @@ function bytesLines(name: string, data: Uint8Array, ind: string, out: Out): void
     while (z < n && data[z] === 0) z++;
     const zeroEnd = z === n ? n : i + Math.floor((z - i) / 16) * 16;
     if (zeroEnd - i >= 32) {
-      out.utf8(`${ind}  ${at(i)}..${at(zeroEnd - 1)}  zero (${zeroEnd - i} bytes)\n`);
+      out.write(`${ind}  ${at(i)}..${at(zeroEnd - 1)}  zero (${zeroEnd - i} bytes)\n`);
       i = zeroEnd;
       continue;
     }
     const end = Math.min(n, i + 16);
-    out.text(ind);
-    out.text('  ');
-    out.text(at(i));
-    out.text('  ');
-    hexdumpLine(out, data, i, end);
+    let hexs = '';
+    let text = '';
+    for (let k = i; k < i + 16; k++) {
+      hexs += k < end ? hex2(data[k]) + ' ' : '   ';
+      if (k === i + 7) hexs += ' ';
+      if (k < end) text += data[k] >= 0x20 && data[k] < 0x7f ? String.fromCharCode(data[k]) : '.';
+    }
+    out.write(`${ind}  ${at(i)}  ${hexs} |${text}|\n`);
     i = end;
   }
 }
-
-/** `xx xx ... xx  xx ... xx  |text|` and the newline: 16 bytes from `from` (spaces where `to` ends first). */
-function hexdumpLine(out: OutBuffer, data: Uint8Array, from: number, to: number): void {
-  out.ensure(16 * 3 + 1 + 2 + 16 + 2);
-  const b = out.buf;
-  let at = out.len;
-  for (let k = from; k < from + 16; k++) {
-    if (k < to) {
-      const v = data[k];
-      b[at++] = HEX_DIGITS[v >> 4];
-      b[at++] = HEX_DIGITS[v & 15];
-    } else {
-      b[at++] = 0x20;
-      b[at++] = 0x20;
-    }
-    b[at++] = 0x20;
-    if (k === from + 7) b[at++] = 0x20;
-  }
-  b[at++] = 0x20;
-  b[at++] = 0x7c;
-  for (let k = from; k < to; k++) {
-    const v = data[k];
-    b[at++] = v >= 0x20 && v < 0x7f ? v : 0x2e;
-  }
-  b[at++] = 0x7c;
-  b[at++] = 0x0a;
-  out.len = at;
-}
-
-const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** Elements print alike exactly when their bytes are equal (bools: when both are zero or not). */
 function sameElement(g: ScalarGroup, i: number, j: number): boolean {
