@@ -7,7 +7,7 @@
  * stream never builds its field tree.
  */
 import { ByteReader } from '../bytes/reader';
-import { buildValue, lazyBodyOf, lazyStruct, type LazyBody } from '../stream/vmdesc-codec';
+import { buildValue, lazyBodyOf, lazyPart, type LazyBody } from '../stream/vmdesc-codec';
 import { FieldKind, skipStruct, type PlanField, type VmdescPlan } from '../stream/vmdesc-plan';
 import type { DescStruct, DescSubsection, DescValue } from '../stream/vmdesc-value';
 
@@ -180,7 +180,7 @@ function partsAt(r: ByteReader, plan: VmdescPlan, path: string): StructParts {
       if (pf.kind === FieldKind.Struct) {
         const start = r.pos;
         skipStruct(r, pf.struct!, { n: 0 });
-        value = lazyStruct(pf.struct!, b.subarray(start, r.pos), r.base + start, path);
+        value = lazyPart(pf.struct!, b.subarray(start, r.pos), r.base + start, path);
       } else value = buildValue(r, pf, path);
       groups.push(
         index !== undefined
@@ -202,7 +202,7 @@ function partsAt(r: ByteReader, plan: VmdescPlan, path: string): StructParts {
       name,
       version,
       offset,
-      body: lazyStruct(sub, b.subarray(start, r.pos), r.base + start, path),
+      body: lazyPart(sub, b.subarray(start, r.pos), r.base + start, path),
     });
   }
   return { groups, subsections };

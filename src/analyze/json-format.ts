@@ -2,11 +2,12 @@ import type { StreamContents, TopLevelEntry } from '../stream/collect';
 import type { DeviceSection } from '../stream/section';
 import { COMMAND_NAMES } from '../stream/constants';
 import { ramRecordFlagsName } from '../stream/ram';
-import type { DescInt, DescStruct, DescValue } from '../stream/vmdesc-value';
+import type { DescStruct, DescValue } from '../stream/vmdesc-value';
 import type { SectionView } from './section-view';
 import { sectionStruct } from './section-struct';
 import { elementValue, structParts, type ScalarGroup } from './field-groups';
-import { TextOut, hexOf } from './text-out';
+import { hexOf } from './text-out';
+import { OutBuffer, writeHex } from './out-buffer';
 
 /**
  * `--format json`: the stream's structure with what people look for: section ids, offsets and
@@ -32,7 +33,9 @@ export function analysisJsonBytes(
   file?: string,
   views: readonly SectionView[] = [],
 ): Buffer {
-  const out = new TextOut();
+  let size = 1 << 16;
+  for (const e of c.entries) if (e.type === 'section') size += e.section.body.length * 3;
+  const out = new OutBuffer(size);
   writeAnalysisJson(c, out, file, views);
   return out.bytes();
 }
@@ -59,7 +62,7 @@ function oneLine(o: Record<string, unknown>): string {
 
 export function writeAnalysisJson(
   c: StreamContents,
-  out: TextOut,
+  out: OutBuffer,
   file?: string,
   views: readonly SectionView[] = [],
 ): void {
@@ -116,26 +119,26 @@ export function writeAnalysisJson(
     },
     trailing: c.trailing ? { offset: c.trailing.offset, size: c.trailing.data.length } : null,
   };
-  out.write('{\n');
+  out.text('{\n');
   for (const [k, v] of Object.entries(head))
-    if (v !== undefined) out.write(`  ${str(k)}: ${JSON.stringify(v)},\n`);
-  out.write('  "sections": [');
+    if (v !== undefined) out.utf8(`  ${str(k)}: ${JSON.stringify(v)},\n`);
+  out.text('  "sections": [');
   c.entries.forEach((e, i) => {
-    out.write(i ? ',\n    ' : '\n    ');
+    out.text(i ? ',\n    ' : '\n    ');
     writeEntry(e, out, views);
   });
-  out.write(c.entries.length ? '\n  ],\n' : '],\n');
+  out.text(c.entries.length ? '\n  ],\n' : '],\n');
   const keys = Object.keys(tail);
   keys.forEach((k, i) =>
-    out.write(`  ${str(k)}: ${JSON.stringify(tail[k])}${i < keys.length - 1 ? ',' : ''}\n`),
+    out.utf8(`  ${str(k)}: ${JSON.stringify(tail[k])}${i < keys.length - 1 ? ',' : ''}\n`),
   );
-  out.write('}\n');
+  out.text('}\n');
 }
 
-function writeEntry(e: TopLevelEntry, out: TextOut, views: readonly SectionView[]): void {
+function writeEntry(e: TopLevelEntry, out: OutBuffer, views: readonly SectionView[]): void {
   switch (e.type) {
     case 'ram-section':
-      out.write(
+      out.utf8(
         oneLine({
           type: 'ram',
           kind: e.kind,
@@ -154,7 +157,7 @@ function writeEntry(e: TopLevelEntry, out: TextOut, views: readonly SectionView[
     case 'section':
       return writeSection(e.section, out, views);
     case 'command':
-      out.write(
+      out.utf8(
         oneLine({
           type: 'command',
           command: COMMAND_NAMES[e.cmd] ?? hex(e.cmd),
@@ -167,13 +170,13 @@ function writeEntry(e: TopLevelEntry, out: TextOut, views: readonly SectionView[
       );
       return;
     case 'trailing':
-      out.write(
+      out.utf8(
         oneLine({ type: 'trailing', offset: e.offset, size: e.data.length, depth: e.depth }),
       );
   }
 }
 
-function writeSection(s: DeviceSection, out: TextOut, views: readonly SectionView[]): void {
+function writeSection(s: DeviceSection, out: OutBuffer, views: readonly SectionView[]): void {
   const head = oneLine({
     type: 'device',
     kind: s.kind,
@@ -189,75 +192,124 @@ function writeSection(s: DeviceSection, out: TextOut, views: readonly SectionVie
     ...(s.lacks && { lacks: s.lacks }),
     ...(s.depth && { depth: s.depth }),
   });
-  out.write(head.slice(0, -1));
+  out.utf8(head.slice(0, -1));
   // A section the catalog lacks is shown as the bytes it is, whatever a codec made of it.
   const struct = s.lacks ? undefined : sectionStruct(s);
-  if (struct) out.write(`, "vmsd": ${JSON.stringify(struct.vmsdName ?? null)}`);
+  if (struct) {
+    out.text(', "vmsd": ');
+    writeNullableString(out, struct.vmsdName);
+  }
   for (const v of views) {
     const j = v.json(s);
     if (j !== undefined)
-      out.write(`,\n      ${str(v.key)}: ${JSON.stringify(j, null, 2).replace(/\n/g, '\n      ')}`);
+      out.utf8(`,\n      ${str(v.key)}: ${JSON.stringify(j, null, 2).replace(/\n/g, '\n      ')}`);
   }
   if (struct) {
-    out.write(',\n      "state":');
+    out.text(',\n      "state":');
     writeStruct(struct, out, '      ');
   } else if (s.value !== undefined && !s.lacks)
-    out.write(`, "state": ${JSON.stringify(plainJson(s.value))}`);
-  else
-    out.write(
-      `, "data": ${str(hexOf(s.body, ' ', 0, Math.min(4096, s.body.length)) + (s.body.length > 4096 ? ' ...' : ''))}`,
-    );
-  out.write('}');
+    out.utf8(`, "state": ${JSON.stringify(plainJson(s.value))}`);
+  else {
+    out.text(', "data": "');
+    writeHex(out, s.body, 0, Math.min(4096, s.body.length), 0x20);
+    out.text(s.body.length > 4096 ? ' ..."' : '"');
+  }
+  out.byte(0x7d);
 }
 
 /** `{"fields":[...],"subsections":[...]}`, one field a line. */
-function writeStruct(s: DescStruct, out: TextOut, ind: string): void {
-  out.write('{');
+function writeStruct(s: DescStruct, out: OutBuffer, ind: string): void {
+  out.byte(0x7b);
   writeStructBody(s, out, ind);
-  out.write('}');
+  out.byte(0x7d);
+}
+
+/** JSON.stringify(s ?? null). */
+function writeNullableString(out: OutBuffer, s: string | undefined): void {
+  if (s === undefined) out.text('null');
+  else out.jsonString(s);
 }
 
 /** `"fields":[...],"subsections":[...]` (each subsection with its own fields). */
-function writeStructBody(s: DescStruct, out: TextOut, ind: string): void {
+function writeStructBody(s: DescStruct, out: OutBuffer, ind: string): void {
   const inner = ind + '  ';
-  out.write('"fields":[');
+  const depth = inner.length;
+  out.text('"fields":[');
   const { groups, subsections } = structParts(s);
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i];
-    out.write(i ? ',\n' + inner : '\n' + inner);
+    if (i) out.byte(0x2c);
+    out.newline(depth);
+    out.text('{"name":');
+    out.jsonString(g.name);
     if (g.kind === 'array') {
       const n = g.count;
-      out.write(
-        `{"name":${str(g.name)},"type":${str(g.type)},"offset":${g.offset},"size":${n * g.size},"count":${n},"value":[`,
-      );
-      out.write(scalarList(g) + ']}');
+      out.text(',"type":');
+      out.jsonString(g.type);
+      out.text(',"offset":');
+      out.int(g.offset);
+      out.text(',"size":');
+      out.int(n * g.size);
+      out.text(',"count":');
+      out.int(n);
+      out.text(',"value":[');
+      writeScalarList(g, out);
+      out.text(']}');
     } else {
-      out.write(`{"name":${str(g.name)}`);
-      if (g.index !== undefined) out.write(`,"index":${g.index}`);
+      if (g.index !== undefined) {
+        out.text(',"index":');
+        out.int(g.index);
+      }
       writeValue(g.value, out, inner);
-      out.write('}');
+      out.byte(0x7d);
     }
   }
-  out.write(groups.length ? `\n${ind}],"subsections":[` : '],"subsections":[');
-  subsections.forEach((sub, i) => {
-    out.write(i ? ',\n' + inner : '\n' + inner);
-    out.write(`{"name":${str(sub.name)},"version":${sub.version},"offset":${sub.offset}, `);
+  if (groups.length) out.newline(ind.length);
+  out.text('],"subsections":[');
+  for (let i = 0; i < subsections.length; i++) {
+    const sub = subsections[i];
+    if (i) out.byte(0x2c);
+    out.newline(depth);
+    out.text('{"name":');
+    out.jsonString(sub.name);
+    out.text(',"version":');
+    out.int(sub.version);
+    out.text(',"offset":');
+    out.int(sub.offset);
+    out.text(', ');
     writeStructBody(sub.body, out, inner);
-    out.write('}');
-  });
-  out.write(subsections.length ? `\n${ind}]` : ']');
+    out.byte(0x7d);
+  }
+  if (subsections.length) out.newline(ind.length);
+  out.byte(0x5d);
 }
 
-/** The elements of a scalar group, comma-separated, each as scalarJson writes it. */
-function scalarList(g: ScalarGroup): string {
+/** The elements of a scalar group, comma-separated, each as numberJson writes it. */
+function writeScalarList(g: ScalarGroup, out: OutBuffer): void {
   const n = g.count;
-  let line = '';
+  const d = g.data;
   if (g.scalar === 'bool') {
-    for (let k = 0; k < n; k++) line += (k ? ',' : '') + (g.data[k] !== 0 ? 'true' : 'false');
-    return line;
+    for (let k = 0; k < n; k++) {
+      if (k) out.byte(0x2c);
+      out.text(d[k] !== 0 ? 'true' : 'false');
+    }
+    return;
   }
-  for (let k = 0; k < n; k++) line += (k ? ',' : '') + numberJson(elementValue(g, k));
-  return line;
+  const size = g.size;
+  for (let k = 0; k < n; k++) {
+    if (k) out.byte(0x2c);
+    if (size <= 6) out.int(elementValue(g, k) as number);
+    else if (size === 8) {
+      // Two 32-bit halves: exact whenever the value is a safe integer, the only case printed so.
+      const p = k * 8;
+      let hi = ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
+      const lo = ((d[p + 4] << 24) | (d[p + 5] << 16) | (d[p + 6] << 8) | d[p + 7]) >>> 0;
+      if (g.signed && hi >= 0x80000000) hi -= 0x100000000;
+      const v = hi * 0x100000000 + lo;
+      if (Number.isSafeInteger(v)) out.int(v);
+      else out.text(numberJson(elementValue(g, k)));
+    } else out.text(numberJson(elementValue(g, k)));
+  }
 }
 
 /** An integer as JSON: a number when it is exact as one, else its decimal text in quotes. */
@@ -267,39 +319,51 @@ function numberJson(v: number | bigint): string {
   return Number.isSafeInteger(n) ? String(n) : `"${v}"`;
 }
 
-function scalarJson(v: DescInt): string {
-  return numberJson(v.value);
-}
-
-function writeValue(v: DescValue, out: TextOut, ind: string): void {
-  out.write(`,"type":${str(v.type)},"offset":${v.offset},"size":${v.size}`);
+function writeValue(v: DescValue, out: OutBuffer, ind: string): void {
+  out.text(',"type":');
+  out.jsonString(v.type);
+  out.text(',"offset":');
+  out.int(v.offset);
+  out.text(',"size":');
+  out.int(v.size);
   switch (v.kind) {
     case 'int':
+      out.text(',"value":');
+      out.text(numberJson(v.value));
       // The hex form only where it says more than the decimal one.
-      out.write(
-        v.value >= 0n && v.value < 10n
-          ? `,"value":${scalarJson(v)}`
-          : `,"value":${scalarJson(v)},"hex":"0x${BigInt.asUintN(v.size * 8, v.value).toString(16)}"`,
-      );
+      if (!(v.value >= 0n && v.value < 10n)) {
+        out.text(',"hex":"0x');
+        out.text(BigInt.asUintN(v.size * 8, v.value).toString(16));
+        out.byte(0x22);
+      }
       return;
     case 'bool':
-      out.write(`,"value":${v.byte !== 0}${v.byte > 1 ? `,"byte":${v.byte}` : ''}`);
+      out.text(v.byte !== 0 ? ',"value":true' : ',"value":false');
+      if (v.byte > 1) {
+        out.text(',"byte":');
+        out.int(v.byte);
+      }
       return;
     case 'bytes':
-      out.write(`,"value":"${hexOf(v.data)}"`);
+      out.text(',"value":"');
+      writeHex(out, v.data, 0, v.data.length, 0x20);
+      out.byte(0x22);
       if (v.inner) {
-        out.write(',"decoded":');
+        out.text(',"decoded":');
         writeStruct(v.inner, out, ind);
       }
       return;
     case 'nullptr':
-      out.write(',"value":null');
+      out.text(',"value":null');
       return;
     case 'capability':
-      out.write(`,"value":${str(v.name)}`);
+      out.text(',"value":');
+      out.jsonString(v.name);
       return;
     case 'struct':
-      out.write(`,"vmsd":${JSON.stringify(v.vmsdName ?? null)}, `);
+      out.text(',"vmsd":');
+      writeNullableString(out, v.vmsdName);
+      out.text(', ');
       writeStructBody(v, out, ind);
   }
 }

@@ -32,6 +32,59 @@ export class OutBuffer {
     } else this.len += this.buf.write(s, this.len, n, 'latin1');
   }
 
+  /** Any text, as UTF-8. */
+  utf8(s: string): void {
+    this.ensure(s.length * 3);
+    this.len += this.buf.write(s, this.len, 'utf8');
+  }
+
+  /** JSON.stringify(s), written without making that string when s is printable ASCII. */
+  jsonString(s: string): void {
+    const n = s.length;
+    this.ensure(n + 2);
+    const b = this.buf;
+    let at = this.len;
+    b[at++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.utf8(JSON.stringify(s));
+      b[at++] = c;
+    }
+    b[at++] = 0x22;
+    this.len = at;
+  }
+
+  /** A safe integer in decimal, as String(n) writes it. */
+  int(n: number): void {
+    if (n < 0) {
+      if (n === Math.floor(n) && n > -1e15) {
+        this.byte(0x2d);
+        return this.int(-n);
+      }
+    } else if (n < 1e15 && n === Math.floor(n)) {
+      let digits = 1;
+      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+      this.ensure(digits);
+      const b = this.buf;
+      let at = this.len + digits;
+      this.len = at;
+      do {
+        const q = Math.floor(n / 10);
+        b[--at] = 0x30 + (n - q * 10);
+        n = q;
+      } while (n > 0);
+      return;
+    }
+    this.text(String(n));
+  }
+
+  /** Bytes already formatted (e.g. another OutBuffer's). */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+
   byte(c: number): void {
     this.ensure(1);
     this.buf[this.len++] = c;

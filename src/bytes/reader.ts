@@ -8,14 +8,21 @@ import { TruncatedError } from '../errors';
  * them (`readingAt`, `placed` in errors.ts).
  */
 export class ByteReader {
-  private readonly view: DataView;
+  // Made on first use: most readers of small struct bodies never read through it.
+  private dataView: DataView | undefined;
   pos = 0;
 
   constructor(
     readonly bytes: Uint8Array,
     readonly base = 0,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ) {}
+
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(
+      this.bytes.buffer,
+      this.bytes.byteOffset,
+      this.bytes.byteLength,
+    ));
   }
 
   get offset(): number {

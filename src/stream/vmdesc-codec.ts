@@ -4,7 +4,13 @@ import { LimitExceededError, MalformedError, readingAt } from '../errors';
 import { Limits, SectionType } from './constants';
 import type { CodecResolver, SectionInfo } from './section';
 import { sectionPath } from './section';
-import { LAZY, type DescEntry, type DescStruct, type DescValue } from './vmdesc-value';
+import {
+  LAZY,
+  type DescEntry,
+  type DescInt,
+  type DescStruct,
+  type DescValue,
+} from './vmdesc-value';
 import type { VmdescField, VmdescIndex, VmdescVmsd } from './vmdesc';
 import {
   FieldKind,
@@ -29,6 +35,11 @@ export function decodeByVmdesc(r: ByteReader, desc: VmdescVmsd, section: Section
   if (skipStruct(r, plan, { n: 0 }))
     return lazyStruct(plan, r.bytes.slice(start, r.pos), r.base + start, sectionPath(section));
   r.pos = start;
+  return new DecodeContext(r, sectionPath(section)).decode(desc);
+}
+
+/** The tree by the checking decoder alone (the reference the plan-driven builder is tested against). */
+export function decodeEagerly(r: ByteReader, desc: VmdescVmsd, section: SectionInfo): DescStruct {
   return new DecodeContext(r, sectionPath(section)).decode(desc);
 }
 
@@ -66,35 +77,9 @@ export function lazyStruct(
     vmsdName: plan.desc.vmsd_name,
     version: plan.desc.version,
   } as Lazy;
-  const materialize = (): DescStruct => {
-    const body = s[LAZY];
-    if (!body) return s;
-    const full = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
-    delete s[LAZY];
-    Object.defineProperty(s, 'entries', {
-      value: full.entries,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    Object.defineProperty(s, 'subsections', {
-      value: full.subsections,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-    return s;
-  };
-  for (const key of ['entries', 'subsections'] as const)
-    Object.defineProperty(s, key, {
-      enumerable: true,
-      configurable: true,
-      get: () => materialize()[key],
-      set: (v) => {
-        materialize();
-        (s as unknown as Record<string, unknown>)[key] = v;
-      },
-    });
+  // One pair of accessor functions for every lazy struct (`this` is the struct), so they all
+  // share V8's hidden classes: a closure per struct made each one a class of its own.
+  Object.defineProperties(s, LAZY_PROPERTIES);
   Object.defineProperty(s, LAZY, {
     value: { plan, bytes, base, path },
     enumerable: false,
@@ -102,6 +87,100 @@ export function lazyStruct(
     writable: true,
   });
   return s;
+}
+
+/** Builds a lazy struct's entries in place (own data properties from then on). */
+function materialize(s: Lazy): DescStruct {
+  const body = s[LAZY];
+  if (!body) return s;
+  const full = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
+  delete s[LAZY];
+  for (const key of ['entries', 'subsections'] as const)
+    Object.defineProperty(s, key, {
+      value: full[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return s;
+}
+
+const LAZY_PROPERTIES: PropertyDescriptorMap = {
+  entries: {
+    enumerable: true,
+    configurable: true,
+    get(this: Lazy) {
+      return materialize(this).entries;
+    },
+    set(this: Lazy, v: DescEntry[]) {
+      materialize(this).entries = v;
+    },
+  },
+  subsections: {
+    enumerable: true,
+    configurable: true,
+    get(this: Lazy) {
+      return materialize(this).subsections;
+    },
+    set(this: Lazy, v: DescStruct['subsections']) {
+      materialize(this).subsections = v;
+    },
+  },
+};
+
+/**
+ * A nested struct met while grouping a lazy body's fields (field-groups.ts), for the formatters:
+ * the same reading as lazyStruct's, but its `entries` and `subsections` are built by accessors on
+ * the prototype, so it is one small object of a shared hidden class (an own accessor pair per
+ * struct made each one a dictionary of some 600 bytes). Only the formatters hold these.
+ */
+export function lazyPart(
+  plan: VmdescPlan,
+  bytes: Uint8Array,
+  base: number,
+  path: string,
+): DescStruct {
+  return new LazyPart(plan, bytes, base, path);
+}
+
+class LazyPart implements DescStruct {
+  readonly kind = 'struct';
+  readonly type = 'struct';
+  readonly offset: number;
+  readonly size: number;
+  readonly vmsdName: string | undefined;
+  readonly version: number | undefined;
+  [LAZY]: LazyBody | undefined;
+  private built: DescStruct | undefined;
+
+  constructor(plan: VmdescPlan, bytes: Uint8Array, base: number, path: string) {
+    this.offset = base;
+    this.size = bytes.length;
+    this.vmsdName = plan.desc.vmsd_name;
+    this.version = plan.desc.version;
+    this[LAZY] = { plan, bytes, base, path };
+  }
+
+  private tree(): DescStruct {
+    const body = this[LAZY];
+    if (body) {
+      this.built = buildStruct(new ByteReader(body.bytes, body.base), body.plan, body.path);
+      this[LAZY] = undefined;
+    }
+    return this.built!;
+  }
+  get entries(): DescEntry[] {
+    return this.tree().entries;
+  }
+  set entries(v: DescEntry[]) {
+    this.tree().entries = v;
+  }
+  get subsections(): DescStruct['subsections'] {
+    return this.tree().subsections;
+  }
+  set subsections(v: DescStruct['subsections']) {
+    this.tree().subsections = v;
+  }
 }
 
 /**
@@ -113,11 +192,38 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
   const entries: DescEntry[] = [];
   for (const pf of plan.fields) {
     const f = pf.field;
+    const name = f.name;
+    if (pf.kind === FieldKind.Int && pf.size <= 6) {
+      // The bulk of every tree (register files, tables): read in place, no reader calls.
+      const b = r.bytes;
+      const size = pf.size;
+      const type = f.type;
+      const signed = pf.signed;
+      const wrap = 2 ** (size * 8);
+      for (let i = 0; i < pf.count; i++) {
+        const p = r.pos;
+        let n = 0;
+        for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
+        if (signed && b[p] & 0x80) n -= wrap;
+        r.pos = p + size;
+        const value: DescInt = {
+          kind: 'int',
+          type,
+          offset: r.base + p,
+          size,
+          signed,
+          value: BigInt(n),
+        };
+        const index = f.array_len !== undefined ? i : f.index;
+        entries.push(index !== undefined ? { name, index, value } : { name, value });
+      }
+      continue;
+    }
     const arrayed = f.array_len !== undefined;
     for (let i = 0; i < pf.count; i++) {
       const index = arrayed ? i : f.index;
       const value = buildValue(r, pf, path);
-      entries.push(index !== undefined ? { name: f.name, index, value } : { name: f.name, value });
+      entries.push(index !== undefined ? { name, index, value } : { name, value });
     }
   }
   const subsections = [];

@@ -1,0 +1,179 @@
+/**
+ * The two ways the formatters read a section agree: straight from the bytes (lazy bodies, as
+ * `vmstate analyze` prints) and through the decoded tree (after a library user read `entries`),
+ * on the device-rich streams of every real release; and the output buffer's writers are
+ * JSON.stringify / String exactly.
+ */
+import * as fc from 'fast-check';
+import { isDeepStrictEqual } from 'util';
+import { OutBuffer, writeHex } from '../src/analyze/out-buffer';
+import { analysisJsonBytes } from '../src/analyze/json-format';
+import { analysisTreeBytes } from '../src/analyze/tree-format';
+import { qemuStateBytes } from '../src/analyze/qemu-format';
+import { hexOf } from '../src/analyze/text-out';
+import { structParts } from '../src/analyze/field-groups';
+import { readStreamContents } from '../src/stream/collect';
+import { bytesSource } from '../src/stream/source';
+import { decodeEagerly, lazyBodyOf } from '../src/stream/vmdesc-codec';
+import { ByteReader } from '../src/bytes/reader';
+import { isDescStruct, type DescStruct } from '../src/stream/vmdesc-value';
+import type { StreamContents } from '../src/stream/collect';
+import { committedStreams, streamBytes } from './fixtures/release-streams';
+
+const RICH = committedStreams().filter((s) => s.configuration === 'rich-max');
+
+async function contentsOf(bytes: Uint8Array): Promise<StreamContents> {
+  return readStreamContents(bytesSource(bytes));
+}
+
+/** Every struct the formatters' grouping reaches from a lazy section, nested ones included. */
+function nestedParts(s: DescStruct, out: DescStruct[]): DescStruct[] {
+  const { groups, subsections } = structParts(s);
+  for (const g of groups)
+    if (g.kind === 'one' && g.value.kind === 'struct')
+      out.push(g.value, ...nestedParts(g.value, []));
+  for (const sub of subsections) out.push(sub.body, ...nestedParts(sub.body, []));
+  return out;
+}
+
+describe('printing from the bytes equals printing from the tree', () => {
+  test('there are device-rich streams of the three releases', () => {
+    expect(new Set(RICH.map((s) => s.release))).toEqual(new Set(['5.2', '7.2', '10.0']));
+  });
+
+  test.each(RICH.map((s) => [`${s.release} ${s.stem}`, s] as const))(
+    '%s: json, tree and qemu formats, byte for byte',
+    async (_name, s) => {
+      const bytes = streamBytes(s);
+      const c = await contentsOf(bytes);
+      const lazy = c.entries.filter(
+        (e) => e.type === 'section' && lazyBodyOf(e.section.value as DescStruct) !== undefined,
+      );
+      expect(lazy.length).toBeGreaterThan(10);
+      const before = [
+        analysisJsonBytes(c),
+        analysisTreeBytes(c),
+        analysisTreeBytes(c, undefined, { raw: true }),
+        qemuStateBytes(c),
+      ].map((b) => Buffer.from(b));
+      // Read every section's entries: the formatters now go through the tree.
+      for (const e of c.entries)
+        if (e.type === 'section' && isDescStruct(e.section.value)) void e.section.value.entries;
+      expect(
+        lazy.every((e) => e.type === 'section' && !lazyBodyOf(e.section.value as DescStruct)),
+      ).toBe(true);
+      const after = [
+        analysisJsonBytes(c),
+        analysisTreeBytes(c),
+        analysisTreeBytes(c, undefined, { raw: true }),
+        qemuStateBytes(c),
+      ].map((b) => Buffer.from(b));
+      for (let i = 0; i < before.length; i++) expect(after[i].equals(before[i])).toBe(true);
+    },
+  );
+
+  test.each(RICH.map((s) => [`${s.release} ${s.stem}`, s] as const))(
+    "%s: the tree built from a lazy body is the checking decoder's",
+    async (_name, s) => {
+      const c = await contentsOf(streamBytes(s));
+      let compared = 0;
+      for (const e of c.entries) {
+        if (e.type !== 'section') continue;
+        const lazy = lazyBodyOf(e.section.value as DescStruct);
+        if (!lazy) continue;
+        const reference = decodeEagerly(
+          new ByteReader(e.section.body, e.section.bodyOffset),
+          lazy.plan.desc,
+          e.section,
+        );
+        expect(isDeepStrictEqual({ ...(e.section.value as DescStruct) }, reference)).toBe(true);
+        compared++;
+      }
+      expect(compared).toBeGreaterThan(10);
+    },
+  );
+
+  test.each(RICH.map((s) => [`${s.release} ${s.stem}`, s] as const))(
+    '%s: a nested struct the formatters group builds the tree the section tree holds',
+    async (_name, s) => {
+      const bytes = streamBytes(s);
+      const lazyC = await contentsOf(bytes);
+      const treeC = await contentsOf(bytes);
+      let compared = 0;
+      for (let i = 0; i < lazyC.entries.length; i++) {
+        const a = lazyC.entries[i];
+        const b = treeC.entries[i];
+        if (a.type !== 'section' || b.type !== 'section' || !isDescStruct(a.section.value))
+          continue;
+        const parts = nestedParts(a.section.value, []);
+        if (parts.length === 0) continue;
+        // The same structs in the section's own tree, found by place (a struct and its first
+        // nested struct share an offset, so each place may hold several).
+        const byPlace = new Map<string, DescStruct[]>();
+        const index = (t: DescStruct): void => {
+          const key = `${t.offset}:${t.size}:${t.vmsdName}`;
+          (byPlace.get(key) ?? byPlace.set(key, []).get(key)!).push(t);
+          for (const e of t.entries) if (e.value.kind === 'struct') index(e.value);
+          for (const sub of t.subsections) index(sub.body);
+        };
+        index(b.section.value as DescStruct);
+        const plain = (t: DescStruct) => ({ entries: t.entries, subsections: t.subsections });
+        for (const p of parts) {
+          const candidates = byPlace.get(`${p.offset}:${p.size}:${p.vmsdName}`) ?? [];
+          expect(candidates.some((t) => isDeepStrictEqual(plain(p), plain(t)))).toBe(true);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('OutBuffer writers', () => {
+  test('jsonString is JSON.stringify', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary-ascii' })),
+        (s) => {
+          const out = new OutBuffer(4);
+          out.jsonString(s);
+          expect(out.bytes().toString('utf8')).toBe(JSON.stringify(s));
+        },
+      ),
+    );
+  });
+
+  test('int is String(n) for safe integers and beyond', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer(),
+          fc.maxSafeInteger(),
+          fc.integer({ min: -1000, max: 1000 }),
+          fc.double({ noNaN: true }),
+        ),
+        (n) => {
+          const out = new OutBuffer(1);
+          out.int(n);
+          expect(out.toString()).toBe(String(n));
+        },
+      ),
+    );
+    const out = new OutBuffer(1);
+    out.int(-0);
+    expect(out.toString()).toBe('0');
+  });
+
+  test('writeHex is hexOf, utf8 and append keep the bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string(), (b, s) => {
+        const out = new OutBuffer(2);
+        writeHex(out, b, 0, b.length, 0x20);
+        out.utf8(s);
+        const other = new OutBuffer(1);
+        other.append(out.bytes());
+        expect(other.bytes().toString('utf8')).toBe(hexOf(b) + s);
+      }),
+    );
+  });
+});
