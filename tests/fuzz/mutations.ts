@@ -39,7 +39,7 @@ class InStep {
 }
 
 /** How a mutation was decoded (counted in the report: how much of the stream each one walked). */
-export type MutationPath = 'resumed' | 'vmdesc' | 'from-zero';
+export type MutationPath = 'resumed' | 'unchanged' | 'vmdesc' | 'from-zero';
 
 export interface MutationResult {
   outcome: Outcome;
@@ -56,6 +56,11 @@ export class StreamMutations {
   private contents?: StreamContents;
   /** The last checkpoint before any device section: what the description cannot have changed. */
   private deviceStart?: WalkCheckpoint;
+  /**
+   * The seed walked without its description (up to EOF, as the catalog decodes it): a mutated
+   * stream whose description is unusable decodes the same way up to its EOF.
+   */
+  private bare?: { checkpoints: WalkCheckpoint[]; machineType: string | undefined };
 
   private constructor(readonly seed: SeedStream) {}
 
@@ -71,6 +76,24 @@ export class StreamMutations {
       // A seed that does not decode: its mutations are decoded from byte 0 (runOne).
       m.contents = undefined;
     }
+    if (seed.vmdesc) {
+      const whole = seed.bytes.subarray(0, seed.eof + 1);
+      const { machineType, resolvers: catalog } = await resolversFor(whole);
+      const bare = { checkpoints: [] as WalkCheckpoint[], machineType };
+      try {
+        await walkStream(
+          bytesSource(whole),
+          { record: () => {} },
+          {
+            resolvers: catalog,
+            onCheckpoint: (cp) => bare.checkpoints.push(cp),
+          },
+        );
+      } catch {
+        // The checkpoints up to where the catalog could not read on stay good.
+      }
+      m.bare = bare;
+    }
     for (const cp of m.checkpoints) {
       // RAM checkpoints and top-level ones may share an offset: the top-level one is kept.
       if (!m.byPos.has(cp.pos) || !cp.inRam) m.byPos.set(cp.pos, cp);
@@ -81,17 +104,7 @@ export class StreamMutations {
 
   /** The last checkpoint strictly before `at` (a record may peek one byte past its end). */
   private before(at: number): WalkCheckpoint | undefined {
-    let lo = 0;
-    let hi = this.checkpoints.length - 1;
-    let found: WalkCheckpoint | undefined;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.checkpoints[mid].pos < at) {
-        found = this.checkpoints[mid];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return lastBefore(this.checkpoints, at);
   }
 
   /** The mutated stream `bytes`, decoded, with every view and the encoder over what was decoded. */
@@ -105,7 +118,21 @@ export class StreamMutations {
       inStep: false,
       walked: bytes.length,
     });
-    if (fromZero || !c || first < 0) return whole();
+    if (fromZero || !c) return whole();
+    // A mutation that changed nothing (a field set to the value it had) is the seed: walked from
+    // its last checkpoint before EOF, EOF and the description read for real.
+    if (first < 0) return this.walkChanged(bytes, c, seed.eof, seed.eof, 'unchanged');
+    return this.walkChanged(bytes, c, first, last, 'resumed');
+  }
+
+  private async walkChanged(
+    bytes: Uint8Array,
+    c: StreamContents,
+    first: number,
+    last: number,
+    path: 'resumed' | 'unchanged',
+  ): Promise<MutationResult> {
+    const seed = this.seed;
     const vmdescAt = seed.vmdesc?.offset ?? Infinity;
     // Any change from the description's marker on (a splice or bit flips may reach it too).
     if (last >= vmdescAt || bytes.length !== seed.bytes.length)
@@ -142,7 +169,7 @@ export class StreamMutations {
       views(got, false);
     } catch (e) {
       if (!(e instanceof InStep)) {
-        return { outcome: classify(e, bytes.length), path: 'resumed', inStep, walked: 0 };
+        return { outcome: classify(e, bytes.length), path, inStep, walked: 0 };
       }
       inStep = true;
       end = e.pos;
@@ -150,7 +177,7 @@ export class StreamMutations {
       const got = collector.finish(c.walk);
       views({ ...got, eof: c.eof, vmdesc: c.vmdesc, trailing: c.trailing }, false);
     }
-    return { outcome: { kind: 'ok' }, path: 'resumed', inStep, walked: end - (cp?.pos ?? 0) };
+    return { outcome: { kind: 'ok' }, path, inStep, walked: end - (cp?.pos ?? 0) };
   }
 
   /**
@@ -163,7 +190,14 @@ export class StreamMutations {
     c: StreamContents,
     first: number,
   ): Promise<MutationResult> {
-    let cp = this.deviceStart && this.deviceStart.pos < first ? this.deviceStart : undefined;
+    // The last checkpoint before the change that no device section precedes (RAM, the head).
+    const before = this.before(first);
+    let cp =
+      before?.resolved.length === 0
+        ? before
+        : this.deviceStart && this.deviceStart.pos < first
+          ? this.deviceStart
+          : undefined;
     const pageSize = cp?.ram?.pageSize;
     let theirs: number | undefined;
     let usable = false;
@@ -183,6 +217,11 @@ export class StreamMutations {
     // Without a usable description the walk goes on by the catalog: the same state up to the
     // first device section, with no description (none was consulted before it).
     if (cp && !usable) cp = { ...cp, hadVmdesc: false };
+    const { machineType, resolvers } = await resolversFor(bytes);
+    // Or, without one, from the catalog's walk of the seed: its last checkpoint (EOF, or where
+    // the catalog could not go on), when the catalog is the same (the same machine type).
+    const bare = this.bare && lastBefore(this.bare.checkpoints, first);
+    if (!usable && bare && this.bare!.machineType === machineType) cp = bare;
     if (!cp || pageSize === undefined || (theirs ?? fallback) !== pageSize)
       return {
         outcome: await runOne(bytes, true),
@@ -190,10 +229,10 @@ export class StreamMutations {
         inStep: false,
         walked: bytes.length,
       };
-    const { resolvers } = await resolversFor(bytes);
     const collector = new ContentsCollector();
     const encoder = new StreamEncoder(new MemorySink());
     try {
+      if (cp.inRam) collector.record(ramSectionRecord(cp.inRam, cp.ram!));
       const walk = await walkStream(
         bytesSource(bytes),
         {
@@ -330,4 +369,19 @@ export function sameState(a: WalkCheckpoint, b: WalkCheckpoint): boolean {
     )
       return false;
   return sameRam(a.ram, b.ram);
+}
+
+/** The last of `cps` (in stream order) strictly before `at`. */
+function lastBefore(cps: WalkCheckpoint[], at: number): WalkCheckpoint | undefined {
+  let lo = 0;
+  let hi = cps.length - 1;
+  let found: WalkCheckpoint | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (cps[mid].pos < at) {
+      found = cps[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
