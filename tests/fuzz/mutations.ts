@@ -28,7 +28,12 @@ import type { StreamRecord, StreamVisitor } from '../../src/stream/records';
 import type { SectionInfo } from '../../src/stream/section';
 import { MemorySink } from '../../src/stream/sink';
 import { bytesSource } from '../../src/stream/source';
-import { locateVmdescFromEnd, parseVmdesc, VmdescIndex } from '../../src/stream/vmdesc';
+import {
+  locateVmdescFromEnd,
+  parseVmdesc,
+  VmdescIndex,
+  type Vmdesc,
+} from '../../src/stream/vmdesc';
 import { walkStream, type KnownSection, type WalkCheckpoint } from '../../src/stream/walk';
 import type { SeedStream } from './inputs';
 import { classify, fuzzCatalog, resolversFor, runOne, type Outcome } from './run-one';
@@ -130,6 +135,30 @@ export class StreamMutations {
       this.rests.set(cp, (r = { ids, keys }));
     }
     return r;
+  }
+
+  /** Seed's device sections in resolve order, with the description entry each took (as JSON). */
+  private taken?: string[];
+
+  /** The index, in the seed's resolve order, of the first section `desc` gives another entry. */
+  private firstOtherEntry(own: Vmdesc, desc: Vmdesc): number {
+    const all = this.checkpoints.at(-1)!.resolved;
+    if (!this.taken) {
+      const idx = new VmdescIndex(own);
+      this.taken = all.map((x) =>
+        x.kind === 'full' || x.kind === 'start'
+          ? JSON.stringify(idx.take(x.info.idstr, x.info.instanceId) ?? null, big)
+          : '',
+      );
+    }
+    const idx = new VmdescIndex(desc);
+    for (let j = 0; j < all.length; j++) {
+      const x = all[j];
+      if (x.kind !== 'full' && x.kind !== 'start') continue;
+      if (JSON.stringify(idx.take(x.info.idstr, x.info.instanceId) ?? null, big) !== this.taken[j])
+        return j;
+    }
+    return all.length;
   }
 
   /** The last checkpoint strictly before `at` (a record may peek one byte past its end). */
@@ -234,10 +263,11 @@ export class StreamMutations {
     const pageSize = cp?.ram?.pageSize;
     let theirs: number | undefined;
     let usable = false;
+    let desc: Vmdesc | undefined;
     try {
       const found = await locateVmdescFromEnd(bytesSource(bytes));
       if (found?.kind === 'found') {
-        const desc = parseVmdesc(found.json, found.offset + 5);
+        desc = parseVmdesc(found.json, found.offset + 5);
         new VmdescIndex(desc); // as the walk takes it up: what throws here makes it unusable
         theirs = desc.page_size;
         usable = true;
@@ -255,6 +285,20 @@ export class StreamMutations {
     // the catalog could not go on), when the catalog is the same (the same machine type).
     const bare = this.bare && lastBefore(this.bare.checkpoints, first);
     if (!usable && bare && this.bare!.machineType === machineType) cp = bare;
+    // With one, the sections that take the same entry of it as in the seed decode as they did:
+    // from the last checkpoint before the first that takes another.
+    if (usable && cp && c.walk.vmdesc && machineType === this.machineType) {
+      const i = this.firstOtherEntry(c.walk.vmdesc, desc!);
+      const at = lastBefore(this.checkpoints, first);
+      for (let k = at ? this.checkpoints.indexOf(at) : -1; k >= 0; k--) {
+        const x = this.checkpoints[k];
+        if (x.pos <= cp.pos) break;
+        if (x.resolved.length <= i) {
+          cp = x;
+          break;
+        }
+      }
+    }
     if (!cp || pageSize === undefined || (theirs ?? fallback) !== pageSize)
       return {
         outcome: await runOne(bytes, true),
