@@ -24,7 +24,7 @@ test(
       seed,
       worker: false,
       sampleStreams: 4,
-      // Mostly truncations (about 0.2 ms each), a mutation (about 100 ms: walk, views, encoder)
+      // Mostly truncations (about 0.2 ms each), a mutation (a few ms from a checkpoint: views, encoder)
       // every 200 of them and a hostile shape every 5th mutation.
       plan: { cutsPerMutation: 200, hostileEvery: 5 },
       // Every 50th truncation is decoded from byte 0 too: the checkpoints are checked in each run.

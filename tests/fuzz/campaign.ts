@@ -81,6 +81,8 @@ export interface CampaignReport {
   byErrorCode: Record<string, number>;
   truncation: { covered: number; total: number; streams: number; crossChecked: number };
   mutations: number;
+  /** How mutations were walked (tests/fuzz/mutations.ts), those back in step, those also decoded from byte 0. */
+  mutationPaths?: NonNullable<StepCounts['mutationPaths']>;
   hostile: number;
   slowestCpuMs: number;
   slowestWallMs: number;
@@ -204,6 +206,11 @@ function addCounts(r: CampaignReport, c: StepCounts): void {
   r.truncation.covered += c.truncations;
   r.truncation.crossChecked += c.crossChecked;
   r.mutations += c.mutations;
+  for (const [k, v] of Object.entries(c.mutationPaths ?? {}) as [
+    keyof NonNullable<StepCounts['mutationPaths']>,
+    number,
+  ][])
+    (r.mutationPaths ??= {})[k] = (r.mutationPaths[k] ?? 0) + v;
   r.hostile += c.hostile;
   for (const [k, v] of Object.entries(c.byOutcome)) r.byOutcome[k] = (r.byOutcome[k] ?? 0) + v;
   for (const [k, v] of Object.entries(c.byErrorCode))
@@ -370,6 +377,13 @@ export function formatReport(r: CampaignReport): string {
       : [
           `  CPU time: ${r.cpuSeconds.toFixed(0)} s (${per(r.cpuSeconds * 1000, r.inputs)} ms per input)`,
         ]),
+    ...(r.mutationPaths
+      ? [
+          `  mutations walked: ${Object.entries(r.mutationPaths)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        ]
+      : []),
     `  time per input (wall clock): truncation ${per(r.timeMs.truncate, r.truncation.covered)} ms, mutation ${per(r.timeMs.mutate, r.mutations)} ms, hostile ${per(r.timeMs.hostile, r.hostile)} ms`,
     `  outcomes: ${Object.entries(r.byOutcome)
       .map(([k, v]) => `${k} ${v}`)
@@ -421,6 +435,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
       inputs: r.inputs,
       truncations: r.truncation.covered,
       mutations: r.mutations,
+      mutationPaths: r.mutationPaths,
       hostile: r.hostile,
       byOutcome: r.byOutcome,
       byErrorCode: r.byErrorCode,
