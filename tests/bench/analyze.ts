@@ -464,10 +464,8 @@ export async function benchAnalyze(): Promise<void> {
         cli('vmstate reencode', ['reencode', big.file, '-o', reencoded], () =>
           fs.rmSync(reencoded, { force: true }),
         ),
-        node(
-          'vmstate reencode --fsync',
-          [CLI, 'reencode', big.file, '-o', reencoded, '--fsync'],
-          () => fs.rmSync(reencoded, { force: true }),
+        cli('vmstate reencode --fsync', ['reencode', big.file, '-o', reencoded, '--fsync'], () =>
+          fs.rmSync(reencoded, { force: true }),
         ),
         // Run into the same directory again and again: it may already exist.
         cli('vmstate analyze --extract DIR', ['analyze', big.file, '--extract', extractDir]),
@@ -550,8 +548,7 @@ export async function benchAnalyze(): Promise<void> {
         cli('vmstate reencode', ['reencode', sparse, '-o', reencoded], () =>
           fs.rmSync(reencoded, { force: true }),
         ),
-        node('vmstate analyze --extract DIR', [
-          CLI,
+        cli('vmstate analyze --extract DIR', [
           'analyze',
           sparse,
           '--extract',
@@ -580,7 +577,7 @@ export async function benchAnalyze(): Promise<void> {
       };
       const rr = alternate(
         ['qemu', 'json', 'tree'].map((fmt) => ({
-          ...node(`vmstate analyze --format ${fmt}`, [CLI, 'analyze', file, '--format', fmt]),
+          ...cli(`vmstate analyze --format ${fmt}`, ['analyze', file, '--format', fmt]),
           exitCodes: [0, 3],
         })),
         1,
