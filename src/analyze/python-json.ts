@@ -97,17 +97,24 @@ const SHORT_ESCAPES: Record<string, string> = {
 
 /** Python's ensure_ascii string: printable ASCII as is, everything else escaped (UTF-16 units, lowercase hex). */
 export function pyString(s: string): string {
-  let r = '"';
+  // Most strings (names, hex dumps of MBs) need no escape: no string built per character.
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  const parts: string[] = [];
+  let from = 0;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
     const c = s.charCodeAt(i);
     const short = SHORT_ESCAPES[ch];
-    if (short) r += short;
-    else if (c < 0x20 || c > 0x7e) r += '\\u' + c.toString(16).padStart(4, '0');
-    else r += ch;
+    if (!short && c >= 0x20 && c <= 0x7e) continue;
+    parts.push(s.slice(from, i), short ?? '\\u' + c.toString(16).padStart(4, '0'));
+    from = i + 1;
   }
-  return r + '"';
+  parts.push(s.slice(from));
+  return `"${parts.join('')}"`;
 }
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f-\uffff]/;
 
 /** Bytes that QEMU wrote as C strings, decoded as UTF-8 the way the Python script decodes them. */
 export function utf8FromLatin1(s: string): string {

@@ -352,11 +352,16 @@ export function formatInt(value: bigint, size: number): string {
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
 
+/** "00 1f ff": written into one buffer, since a cut or hostile stream can hold a buffer of MBs. */
 export function hexBytes(data: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < data.length; i++)
-    s += (i ? ' ' : '') + (data[i] < 16 ? '0' : '') + data[i].toString(16);
-  return s;
+  if (data.length === 0) return '';
+  const out = Buffer.allocUnsafe(data.length * 3 - 1);
+  for (let i = 0, o = 0; i < data.length; i++, o += 3) {
+    if (i) out[o - 1] = 0x20;
+    out[o] = HEX_DIGITS[data[i] >> 4];
+    out[o + 1] = HEX_DIGITS[data[i] & 15];
+  }
+  return out.toString('latin1');
 }
 
 /** Sections the script could not have read (no vmdesc entry): raw bytes, or a catalog's plain value. */
