@@ -194,68 +194,37 @@ function printRows(results: Map<string, Run | string>, bytes: number): void {
   for (const [label, r] of results) console.log(`  ${label.padEnd(40)}${cell(r, bytes)}`);
 }
 
-/** "ours is Nx faster than the peer" goal; missing runs are reported as such. */
-function fasterGoal(
+/**
+ * A ratio goal of ours against the peer, in wall-clock time (`seconds`) or CPU time (user +
+ * system: what a loaded machine does not distort): 'faster' is peer/ours >= bound, 'within' is
+ * ours/peer <= bound. Missing runs are reported as such.
+ */
+function ratioGoal(
+  clock: 'seconds' | 'cpuSeconds',
+  kind: 'faster' | 'within',
   what: string,
   ours: Run | string | undefined,
   peer: Run | string | undefined,
-  atLeast: number,
+  bound: number,
 ): void {
   const o = ran(ours);
   const p = ran(peer);
-  if (!o || !p) return console.log(`  goal ${what}: not measured (a run failed)`);
+  const cpu = clock === 'cpuSeconds';
+  if (!o || !p || (cpu && (!o.cpuSeconds || !p.cpuSeconds)))
+    return console.log(
+      `  goal ${what}${cpu ? ' (CPU)' : ''}: not measured${cpu ? '' : ' (a run failed)'}`,
+    );
+  const ratio = kind === 'faster' ? p[clock] / o[clock] : o[clock] / p[clock];
   goal(
-    `${what}: ${(p.seconds / o.seconds).toFixed(2)}x (goal >= ${atLeast}x)`,
-    p.seconds / o.seconds >= atLeast,
+    `${what}${cpu ? ' (CPU time)' : ''}: ${ratio.toFixed(2)}x (goal ${kind === 'faster' ? '>=' : '<='} ${bound}x)`,
+    kind === 'faster' ? ratio >= bound : ratio <= bound,
   );
 }
 
-/** The same two goals in CPU time (user + system): on a loaded machine, what the wall clock cannot show. */
-function fasterCpuGoal(
-  what: string,
-  ours: Run | string | undefined,
-  peer: Run | string | undefined,
-  atLeast: number,
-): void {
-  const o = ran(ours);
-  const p = ran(peer);
-  if (!o?.cpuSeconds || !p?.cpuSeconds) return console.log(`  goal ${what} (CPU): not measured`);
-  goal(
-    `${what} (CPU time): ${(p.cpuSeconds / o.cpuSeconds).toFixed(2)}x (goal >= ${atLeast}x)`,
-    p.cpuSeconds / o.cpuSeconds >= atLeast,
-  );
-}
-
-function withinCpuGoal(
-  what: string,
-  ours: Run | string | undefined,
-  peer: Run | string | undefined,
-  atMost: number,
-): void {
-  const o = ran(ours);
-  const p = ran(peer);
-  if (!o?.cpuSeconds || !p?.cpuSeconds) return console.log(`  goal ${what} (CPU): not measured`);
-  goal(
-    `${what} (CPU time): ${(o.cpuSeconds / p.cpuSeconds).toFixed(2)}x (goal <= ${atMost}x)`,
-    o.cpuSeconds / p.cpuSeconds <= atMost,
-  );
-}
-
-/** "ours takes at most N times the peer" goal. */
-function withinGoal(
-  what: string,
-  ours: Run | string | undefined,
-  peer: Run | string | undefined,
-  atMost: number,
-): void {
-  const o = ran(ours);
-  const p = ran(peer);
-  if (!o || !p) return console.log(`  goal ${what}: not measured (a run failed)`);
-  goal(
-    `${what}: ${(o.seconds / p.seconds).toFixed(2)}x (goal <= ${atMost}x)`,
-    o.seconds / p.seconds <= atMost,
-  );
-}
+const fasterGoal = ratioGoal.bind(undefined, 'seconds', 'faster');
+const fasterCpuGoal = ratioGoal.bind(undefined, 'cpuSeconds', 'faster');
+const withinGoal = ratioGoal.bind(undefined, 'seconds', 'within');
+const withinCpuGoal = ratioGoal.bind(undefined, 'cpuSeconds', 'within');
 
 function rssGoal(what: string, r: Run | string | undefined, mib: number): void {
   const o = ran(r);
