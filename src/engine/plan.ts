@@ -14,6 +14,15 @@ import type { AnyVMSD, Ctx, KindIO, State } from '../dsl/kind';
 import { fastReads, fastWrites, type FastCodec } from '../dsl/fast-codec';
 import type { AnyVMSDesc } from '../dsl/vmsd';
 import { countValue } from './fields';
+import {
+  generateLoad,
+  generateSave,
+  type FieldsLoader,
+  type FieldsSaver,
+  type Gate,
+  type LoadPart,
+  type SavePart,
+} from './plan-code';
 import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
 
 /** Thrown by a plan to hand the call back to the interpreter; never escapes save.ts/load.ts. */
@@ -26,8 +35,9 @@ type SaveOp = (w: ByteWriter, s: State, io: PlanSaver) => void;
 type LoadOp = (r: ByteReader, s: State, version: number, io: PlanLoader) => void;
 
 interface Plan {
-  readonly save: readonly SaveOp[];
-  readonly load: readonly LoadOp[];
+  /** All fields of the description, as one generated function each way (plan-code.ts). */
+  readonly save: FieldsSaver<PlanSaver>;
+  readonly load: FieldsLoader<PlanLoader>;
   readonly subs: readonly AnyVMSDesc[];
   /** The subsections' names as wire bytes, and this description's (their common prefix). */
   readonly subNames: readonly Uint8Array[];
@@ -58,15 +68,30 @@ function compile(d: AnyVMSDesc): Plan {
   const nameBytes = latin1Bytes(d.name);
   const subNames = subs.map((s) => latin1Bytes(s.name));
   const usable = nameBytes !== undefined && subNames.every((b) => b !== undefined);
-  const save: SaveOp[] = [];
-  for (const f of d.fields) {
-    // Saving writes the description's own version: a field gated above it is never sent.
-    if (f.shape !== 'validate' && !f.exists && f.version > d.version_id) continue;
-    save.push(gateSave(f, d.version_id, saveOp(f, d.version_id)));
-  }
+  // Saving writes the description's own version: a field gated above it is never sent.
+  const sent = d.fields.filter(
+    (f) => f.shape === 'validate' || f.exists || f.version <= d.version_id,
+  );
   return {
-    save,
-    load: d.fields.map((f) => gateLoad(f, d.minimum_version_id, loadOp(f))),
+    save: generateSave(
+      sent.map((f) => ({
+        part: savePart(f, d.version_id),
+        gate: { exists: f.exists },
+        validate: f.validate?.test,
+      })),
+      sent.map((f) => f.key),
+      d.version_id,
+      notFast,
+    ),
+    load: generateLoad(
+      d.fields.map((f) => ({
+        part: loadPart(f),
+        gate: loadGate(f, d.minimum_version_id),
+        validate: f.validate?.test,
+      })),
+      d.fields.map((f) => f.key),
+      notFast,
+    ),
     subs,
     subNames: subNames as Uint8Array[],
     nameBytes: nameBytes ?? new Uint8Array(0),
@@ -163,11 +188,14 @@ function saveOp(f: AnyField, version: number): SaveOp {
   }
 }
 
-function gateSave(f: AnyField, version: number, op: SaveOp): SaveOp {
-  if (f.shape === 'validate') return op;
-  const exists = f.exists;
-  if (exists) return (w, s, io) => void (exists(s, version, io.ctx) && op(w, s, io));
-  return op;
+/** A field's part of the generated save: plain values and fixed arrays inline, the rest a closure. */
+function savePart(f: AnyField, version: number): SavePart {
+  const fast = fastWrites.get(f.kind.write);
+  const codec = fast && fast.check === f.kind.check ? fast.codec : undefined;
+  if (codec && f.shape === 'value') return { code: 'value', codec };
+  if (codec && f.shape === 'array' && f.count.from === 'fixed')
+    return { code: 'array', codec, n: f.count.n };
+  return { code: 'call', op: saveOp(f, version) };
 }
 
 /** What struct and custom kinds see while a plan saves: nested descriptions run on their plans. */
@@ -194,8 +222,7 @@ class PlanSaver implements KindIO {
     if (!p.usable) notFast();
     const state = (d.pre_save && (d.pre_save(given, this.ctx) as State | undefined)) || given;
     const w = this.w;
-    const ops = p.save;
-    for (let i = 0; i < ops.length; i++) ops[i](w, state, this);
+    p.save(w, state, this);
     const subs = p.subs;
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[i];
@@ -304,22 +331,20 @@ function loadOp(f: AnyField): LoadOp {
   }
 }
 
+/** A field's part of the generated load: plain values and fixed arrays inline, the rest a closure. */
+function loadPart(f: AnyField): LoadPart {
+  const codec = fastReads.get(f.kind.read);
+  if (codec && f.shape === 'value') return { code: 'value', codec };
+  if (codec && f.shape === 'array' && f.count.from === 'fixed')
+    return { code: 'array', codec, n: f.count.n, min: f.kind.minWireSize };
+  return { code: 'call', op: loadOp(f) };
+}
+
 /** A field gated at or below the minimum version is in every stream the version checks let through. */
-function gateLoad(f: AnyField, minimumVersion: number, op: LoadOp): LoadOp {
-  if (f.shape === 'validate') return op;
-  const exists = f.exists;
-  if (exists)
-    return (r, s, v, io) => {
-      if (exists(s, v, io.ctx)) op(r, s, v, io);
-      else io.missed.push(f);
-    };
-  const from = f.version;
-  if (from > minimumVersion)
-    return (r, s, v, io) => {
-      if (from <= v) op(r, s, v, io);
-      else io.missed.push(f);
-    };
-  return op;
+function loadGate(f: AnyField, minimumVersion: number): Gate {
+  if (f.shape === 'validate') return {};
+  if (f.exists) return { exists: f.exists, field: f };
+  return f.version > minimumVersion ? { from: f.version, field: f } : {};
 }
 
 /** What struct and custom kinds see while a plan loads; keeps what the stream lacked, as the Loader does. */
@@ -369,8 +394,7 @@ class PlanLoader implements KindIO {
       d.pre_load(this.root ? withInitialValues(this.root, state) : state, this.ctx);
     }
     const r = this.r;
-    const ops = p.load;
-    for (let i = 0; i < ops.length; i++) ops[i](r, state, version, this);
+    p.load(r, state, version, this);
     if (p.subs.length > 0) this.subsections(d, p, state);
     if (d.post_load) d.post_load(state, version, this.ctx);
   }
