@@ -25,7 +25,7 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
 type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: boolean };
 
 /**
- * Fixed arrays at least this long get their initial value on first use: an absent subsection's
+ * Fixed arrays (and byte buffers) at least this long get their initial value on first use: an absent subsection's
  * buffer (IDE's 128 KiB PIO buffer, once per drive: 14 of them in a q35 machine's AHCI) was half
  * a MiB made at every load and mostly never looked at.
  */
@@ -54,7 +54,11 @@ function initializer(f: AnyField): Initializer {
   }
   if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
   const v = f.kind.initial();
-  return isPrimitive(v) ? { key: f.key, value: v } : { key: f.key, make: () => f.kind.initial() };
+  if (isPrimitive(v)) return { key: f.key, value: v };
+  // Large buffers too: the x86 cpu's 8 KiB AMX tile data, absent from most streams, was a zeroed
+  // 8 KiB allocation (outside the heap, which the collector then tracks) at every load.
+  const lazy = v instanceof Uint8Array && v.length >= LAZY_ELEMENTS;
+  return { key: f.key, make: () => f.kind.initial(), lazy };
 }
 
 /** Gives one field the state lacks its initial value, as fillMissing does (a field a load left out). */
