@@ -103,6 +103,13 @@ type LoadResult =
   | { readonly ok: true; readonly states: Record<string, State> }
   | { readonly ok: false; readonly error: unknown };
 
+/** A comparison of what a source sent with what a load holds (MigrationCache.compare). */
+interface Compared {
+  readonly changed: readonly ChangedValue[];
+  /** Set when the source could not load its own stream, which the comparison fell back on. */
+  readonly selfNote?: string;
+}
+
 /** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
 interface SideCtx {
   readonly ctx: Ctx;
@@ -138,6 +145,7 @@ export class MigrationCache {
   private readonly parts: Uint8Array[] = [];
   private readonly loads = new Map<string, LoadResult>();
   private readonly heads = new Map<string, Uint8Array>();
+  private readonly compared = new Map<LoadResult, Map<string, Compared>>();
 
   constructor(readonly vm: Vm) {}
 
@@ -222,6 +230,53 @@ export class MigrationCache {
     return r;
   }
 
+  /**
+   * What of the values a source sent arrived changed at a destination's load: compared with the
+   * values written, and where those differ, with what the source itself holds after loading its
+   * own stream (post_load hooks may normalize a value, alike on both sides). Depends only on the
+   * source and the load, so cells that share both compare once.
+   */
+  compare(
+    release: Release,
+    srcSide: SideCtx,
+    src: Written,
+    got: Extract<LoadResult, { ok: true }>,
+  ): Compared {
+    let bySource = this.compared.get(got);
+    if (!bySource) this.compared.set(got, (bySource = new Map()));
+    let r = bySource.get(srcSide.key);
+    if (!r) bySource.set(srcSide.key, (r = this.runCompare(release, srcSide, src, got)));
+    return r;
+  }
+
+  private runCompare(
+    release: Release,
+    srcSide: SideCtx,
+    src: Written,
+    got: Extract<LoadResult, { ok: true }>,
+  ): Compared {
+    let self: LoadResult | undefined;
+    let selfNote: string | undefined;
+    const changed: ChangedValue[] = [];
+    for (const [section, sent] of src.sent) {
+      const arrived = got.states[section];
+      for (let i = 0; i < sent.paths.length; i++) {
+        const p = sent.paths[i];
+        const have = arrived === undefined ? undefined : valueAt(arrived, p);
+        if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
+        if (!self) {
+          self = this.load(release, srcSide, src);
+          if (!self.ok)
+            selfNote = `QEMU ${release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`;
+        }
+        const own = self.ok ? self.states[section] : undefined;
+        if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
+        changed.push({ section, path: formatPath(p) });
+      }
+    }
+    return { changed, selfNote };
+  }
+
   /** The whole stream the source writes (for reproductions), or undefined when it writes none. */
   stream(from: Source): Uint8Array | undefined {
     const side = this.side(from.release, from.machine);
@@ -258,7 +313,7 @@ export function migrate(
   if (!src.done) {
     if (src.refused) {
       const where = src.refused.error
-        ? refusalOf(src.refused.error.relocated(base, ''), 'source')
+        ? placedRefusal(src.refused.error, base, 'source')
         : undefined;
       return {
         kind: 'refused',
@@ -287,37 +342,29 @@ export function migrate(
   const got = c.load(to.release, dstSide, src);
   if (!got.ok) {
     if (got.error instanceof VMStateError)
-      return {
-        kind: 'refused',
-        refusal: refusalOf(got.error.relocated(base, ''), 'destination'),
-        notes,
-      };
+      return { kind: 'refused', refusal: placedRefusal(got.error, base, 'destination'), notes };
     return { kind: 'crash', side: 'destination', error: errorText(got.error), notes };
   }
-  // Compare with the values written; where those differ, with what the source itself holds after
-  // loading its own stream (post_load hooks may normalize a value, alike on both sides).
-  let self: LoadResult | undefined;
-  const changed: ChangedValue[] = [];
-  for (const [section, sent] of src.sent) {
-    const arrived = got.states[section];
-    for (let i = 0; i < sent.paths.length; i++) {
-      const p = sent.paths[i];
-      const have = arrived === undefined ? undefined : valueAt(arrived, p);
-      if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
-      if (!self) {
-        self = c.load(from.release, srcSide, src);
-        if (!self.ok)
-          notes.push(
-            `QEMU ${from.release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`,
-          );
-      }
-      const own = self.ok ? self.states[section] : undefined;
-      if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
-      changed.push({ section, path: formatPath(p) });
-    }
-  }
+  const compared = c.compare(from.release, srcSide, src, got);
+  if (compared.selfNote) notes.push(compared.selfNote);
+  const changed = compared.changed;
   if (changed.length) return { kind: 'lossy', changed, notes };
   return { kind: 'ok', notes };
+}
+
+/**
+ * The refusal of a cached failed load (or save) on a machine type whose stream head is `base`
+ * bytes: made once per error and head, since relocating an error formats its stack, and a
+ * matrix refuses the same cached load in many cells.
+ */
+const placedRefusals = new WeakMap<VMStateError, Map<string, Refusal>>();
+function placedRefusal(e: VMStateError, base: number, side: Side): Refusal {
+  let byBase = placedRefusals.get(e);
+  if (!byBase) placedRefusals.set(e, (byBase = new Map()));
+  const key = `${side}${base}`;
+  let r = byBase.get(key);
+  if (!r) byBase.set(key, (r = refusalOf(e.relocated(base, ''), side)));
+  return r;
 }
 
 export function refusalOf(e: VMStateError, side: Side): Refusal {
