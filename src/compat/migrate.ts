@@ -354,8 +354,9 @@ export function migrate(
 
 /**
  * The refusal of a cached failed load (or save) on a machine type whose stream head is `base`
- * bytes: made once per error and head, since relocating an error formats its stack, and a
- * matrix refuses the same cached load in many cells.
+ * bytes: what refusalOf(e.relocated(base, ''), side) gives, made once per error and head and
+ * without relocating the error (which formats its stack), since a matrix refuses the same cached
+ * load in many cells.
  */
 const placedRefusals = new WeakMap<VMStateError, Map<string, Refusal>>();
 function placedRefusal(e: VMStateError, base: number, side: Side): Refusal {
@@ -363,7 +364,7 @@ function placedRefusal(e: VMStateError, base: number, side: Side): Refusal {
   if (!byBase) placedRefusals.set(e, (byBase = new Map()));
   const key = `${side}${base}`;
   let r = byBase.get(key);
-  if (!r) byBase.set(key, (r = refusalOf(e.relocated(base, ''), side)));
+  if (!r) byBase.set(key, (r = { ...refusalOf(e, side), offset: e.offset + base }));
   return r;
 }
 
