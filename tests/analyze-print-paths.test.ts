@@ -14,7 +14,7 @@ import { hexOf } from '../src/analyze/text-out';
 import { structParts } from '../src/analyze/field-groups';
 import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
-import { decodeEagerly, lazyBodyOf } from '../src/stream/vmdesc-codec';
+import { decodeByVmdesc, decodeEagerly, lazyBodyOf } from '../src/stream/vmdesc-codec';
 import { ByteReader } from '../src/bytes/reader';
 import { isDescStruct, type DescStruct } from '../src/stream/vmdesc-value';
 import type { StreamContents } from '../src/stream/collect';
@@ -129,6 +129,67 @@ describe('printing from the bytes equals printing from the tree', () => {
   );
 });
 
+describe('integers in the tree', () => {
+  // Small values share one bigint each: the values must still be the bytes' own.
+  const INT_TYPES: Array<[string, number, boolean]> = [
+    ['uint8', 1, false],
+    ['int8', 1, true],
+    ['uint16', 2, false],
+    ['int16', 2, true],
+    ['uint32', 4, false],
+    ['int32', 4, true],
+    ['uint64', 8, false],
+    ['int64', 8, true],
+  ];
+  test('lazy and eager trees hold each field as its bytes read big-endian', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            t: fc.nat({ max: INT_TYPES.length - 1 }),
+            n: fc.integer({ min: 1, max: 40 }),
+            small: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.uint8Array({ minLength: 40 * 8 * 12, maxLength: 40 * 8 * 12 }),
+        (specs, noise) => {
+          const fields = specs.map(({ t, n }, i) => {
+            const [type, size] = INT_TYPES[t];
+            return { name: `f${i}`, type, size, ...(n > 1 && { array_len: n }) };
+          });
+          const total = specs.reduce((a, { t, n }) => a + INT_TYPES[t][1] * n, 0);
+          const body = noise.slice(0, total);
+          // Mostly small values, as registers are.
+          let p = 0;
+          for (const { t, n, small } of specs) {
+            const size = INT_TYPES[t][1];
+            for (let k = 0; k < n; k++, p += size) if (small) body.fill(0, p, p + size - 1);
+          }
+          const info = { idstr: 'dev', instanceId: 0, versionId: 1, sectionId: 1 };
+          const desc = { vmsd_name: 'dev', version: 1, fields };
+          const lazy = decodeByVmdesc(new ByteReader(body, 100), desc, info);
+          expect(lazyBodyOf(lazy)).toBeDefined();
+          const eager = decodeEagerly(new ByteReader(body, 100), desc, info);
+          const expected: bigint[] = [];
+          p = 0;
+          for (const { t, n } of specs) {
+            const [, size, signed] = INT_TYPES[t];
+            for (let k = 0; k < n; k++, p += size) {
+              const u = BigInt('0x' + Buffer.from(body.subarray(p, p + size)).toString('hex'));
+              expected.push(signed ? BigInt.asIntN(size * 8, u) : u);
+            }
+          }
+          for (const tree of [lazy, eager])
+            expect(
+              tree.entries.map((e) => (e.value.kind === 'int' ? e.value.value : undefined)),
+            ).toEqual(expected);
+        },
+      ),
+    );
+  });
+});
+
 describe('OutBuffer writers', () => {
   test('jsonString is JSON.stringify', () => {
     fc.assert(
@@ -162,6 +223,34 @@ describe('OutBuffer writers', () => {
     const out = new OutBuffer(1);
     out.int(-0);
     expect(out.toString()).toBe('0');
+  });
+
+  test('writeHex and hexOf are a plain per-byte hex join, any range and separator', () => {
+    const plain = (b: ArrayLike<number>, sep: string, from: number, to: number) =>
+      Array.from(b)
+        .slice(from, to)
+        .map((x) => (x & 0xff).toString(16).padStart(2, '0'))
+        .join(sep);
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('', ' ', ',', ':', ' - ', '\u00e9'),
+        (b, x, y, sep) => {
+          const from = b.length ? x % (b.length + 1) : 0;
+          const to = from + (b.length - from ? y % (b.length - from + 1) : 0);
+          expect(hexOf(b, sep, from, to)).toBe(plain(b, sep, from, to));
+          expect(hexOf(Array.from(b), sep, from, to)).toBe(plain(b, sep, from, to));
+          if (sep.length <= 1 && sep !== '\u00e9') {
+            const out = new OutBuffer(1);
+            out.text('>');
+            writeHex(out, b, from, to, sep ? sep.charCodeAt(0) : 0);
+            expect(out.toString()).toBe('>' + plain(b, sep, from, to));
+          }
+        },
+      ),
+    );
   });
 
   test('writeHex is hexOf, utf8 and append keep the bytes', () => {

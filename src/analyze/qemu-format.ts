@@ -184,21 +184,32 @@ function writeUnsignedRun(
   spaces: number,
   comma: boolean,
 ): void {
+  if (count <= 0) return;
   out.ensure(count * (spaces + 2 * size + 6));
   const o = out.buf;
   let w = out.len;
   let p = at.pos;
+  // The first item's line start (`,\n`, the indent, `"0x`) is written once; every later item
+  // copies it (one native copy rather than a store per indent space).
+  if (comma) o[w++] = 0x2c;
+  const lead = w;
+  o[w++] = 0x0a;
+  for (let s = 0; s < spaces; s++) o[w++] = 0x20;
+  o[w++] = 0x22;
+  o[w++] = 0x30;
+  o[w++] = 0x78;
+  const leadLen = w - lead;
   for (let e = 0; e < count; e++) {
-    if (comma || e) o[w++] = 0x2c;
-    o[w++] = 0x0a;
-    for (let s = 0; s < spaces; s++) o[w++] = 0x20;
-    o[w++] = 0x22;
-    o[w++] = 0x30;
-    o[w++] = 0x78;
+    if (e) {
+      o[w++] = 0x2c;
+      o.copyWithin(w, lead, lead + leadLen);
+      w += leadLen;
+    }
     for (let k = 0; k < size; k++) {
       const v = b[p++];
-      o[w++] = HEX_DIGITS[v >> 4];
-      o[w++] = HEX_DIGITS[v & 15];
+      o[w] = HEX_DIGITS[v >> 4];
+      o[w + 1] = HEX_DIGITS[v & 15];
+      w += 2;
     }
     o[w++] = 0x22;
   }

@@ -184,6 +184,12 @@ class LazyPart implements DescStruct {
 }
 
 /**
+ * Bigints are immutable values, so the small ones most registers hold (zero above all) are shared
+ * rather than allocated per field: a tree is mostly such integers.
+ */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/**
  * The tree of bytes the plan walk already accepted (so no check can fail here): what
  * DecodeContext builds, field for field and key for key, driven by the compiled plan.
  */
@@ -212,7 +218,7 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
           offset: r.base + p,
           size,
           signed,
-          value: BigInt(n),
+          value: n >= 0 && n < SMALL_BIGINTS.length ? SMALL_BIGINTS[n] : BigInt(n),
         };
         const index = f.array_len !== undefined ? i : f.index;
         entries.push(index !== undefined ? { name, index, value } : { name, value });
@@ -435,7 +441,7 @@ function readInt(r: ByteReader, size: number, signed: boolean): bigint {
     let n = 0;
     for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
     if (signed && b[p] & 0x80) n -= 2 ** (size * 8);
-    return BigInt(n);
+    return n >= 0 && n < SMALL_BIGINTS.length ? SMALL_BIGINTS[n] : BigInt(n);
   }
   let v = 0n;
   for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(b[p + k]);
