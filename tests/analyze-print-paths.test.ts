@@ -23,6 +23,7 @@ import { memoryBuilder } from './fixtures/stream-helpers';
 import { SectionType } from '../src/stream/constants';
 import type { SynthField } from '../src/stream/synth';
 import type { VmdescField } from '../src/stream/vmdesc';
+import { SIGNED_INT_TYPES, UNSIGNED_INT_TYPES } from '../src/stream/vmdesc-plan';
 
 const RICH = committedStreams().filter((s) => s.configuration === 'rich-max');
 
@@ -133,7 +134,66 @@ describe('printing from the bytes equals printing from the tree', () => {
   );
 });
 
-describe('--format qemu from the bytes is the PyDict path, on arbitrary integer arrays', () => {
+interface JsonField {
+  type?: string;
+  offset?: number;
+  size?: number;
+  count?: number;
+  value?: unknown;
+  fields?: JsonField[];
+  subsections?: JsonField[];
+  decoded?: JsonField;
+  state?: JsonField;
+}
+
+/** Big-endian integer of `size` bytes at `at`, as the type prints it (JSON number or string). */
+function intAt(bytes: Uint8Array, at: number, size: number, signed: boolean): unknown {
+  const u = BigInt('0x' + Buffer.from(bytes.subarray(at, at + size)).toString('hex'));
+  const v = signed ? BigInt.asIntN(size * 8, u) : u;
+  return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+}
+
+/** Checks every integer and bool field of a --format json document against the stream's bytes at its offset; how many values. */
+function checkJsonValues(bytes: Uint8Array, json: Buffer): number {
+  const doc = JSON.parse(json.toString('utf8')) as { sections: JsonField[] };
+  let checked = 0;
+  const visit = (f: JsonField): void => {
+    const signed = f.type !== undefined && SIGNED_INT_TYPES.has(f.type);
+    const isInt = f.type !== undefined && (signed || UNSIGNED_INT_TYPES.has(f.type));
+    if (f.offset !== undefined && f.size !== undefined && (isInt || f.type === 'bool')) {
+      const n = f.count ?? 1;
+      const size = f.size / n;
+      const want: unknown[] = [];
+      for (let k = 0; k < n; k++)
+        want.push(
+          isInt
+            ? intAt(bytes, f.offset + k * size, size, signed)
+            : bytes[f.offset + k * size] !== 0,
+        );
+      expect(f.count === undefined ? [f.value] : f.value).toEqual(want);
+      checked += n;
+    }
+    for (const x of [...(f.fields ?? []), ...(f.subsections ?? [])]) visit(x);
+    if (f.decoded) visit(f.decoded);
+    if (f.state) visit(f.state);
+  };
+  for (const sec of doc.sections) visit(sec);
+  return checked;
+}
+
+describe('--format json values are the stream bytes at their offsets', () => {
+  test.each(RICH.map((s) => [`${s.release} ${s.stem}`, s] as const))(
+    '%s: every integer and bool, single or in an array',
+    async (_name, s) => {
+      const bytes = streamBytes(s);
+      expect(checkJsonValues(bytes, analysisJsonBytes(await contentsOf(bytes)))).toBeGreaterThan(
+        1000,
+      );
+    },
+  );
+});
+
+describe('--format qemu and json from the bytes, on arbitrary integer arrays', () => {
   // Arrays of one field, runs of same-named fields and nested structs (other indents): the value
   // lines the bytes path writes by copying one item are the ones the tree path prints.
   const TYPES: Array<[string, number]> = [
@@ -215,6 +275,9 @@ describe('--format qemu from the bytes is the PyDict path, on arbitrary integer 
             (e) => e.type === 'section' && lazyBodyOf(e.section.value as DescStruct) !== undefined,
           );
           expect(lazy.length).toBe(devices.length);
+          // The json writer reads the same arrays from the bytes (signed ones negative too).
+          const total = devices.flat().reduce((n, g) => n + g.values.length, 0);
+          expect(checkJsonValues(bytes(), analysisJsonBytes(c))).toBe(total);
           const fromBytes = Buffer.from(qemuStateBytes(c));
           for (const e of lazy)
             if (e.type === 'section') void (e.section.value as DescStruct).entries;
