@@ -284,6 +284,9 @@ function writeStructBody(s: DescStruct, out: OutBuffer, ind: string): void {
   out.byte(0x5d);
 }
 
+/** 2 ** (8 * size) for the sizes read as numbers (a power computed per call was the hot spot). */
+const WRAP = [1, 2 ** 8, 2 ** 16, 2 ** 24, 2 ** 32, 2 ** 40, 2 ** 48];
+
 /** The elements of a scalar group, comma-separated, each as numberJson writes it. */
 function writeScalarList(g: ScalarGroup, out: OutBuffer): void {
   const n = g.count;
@@ -298,7 +301,7 @@ function writeScalarList(g: ScalarGroup, out: OutBuffer): void {
   const size = g.size;
   if (size <= 6) {
     // Read in place (the bulk of a device's registers): no call per element.
-    const wrap = 2 ** (size * 8);
+    const wrap = WRAP[size];
     const signed = g.signed;
     for (let k = 0, p = 0; k < n; k++, p += size) {
       if (k) out.byte(0x2c);

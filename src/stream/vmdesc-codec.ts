@@ -189,6 +189,9 @@ class LazyPart implements DescStruct {
  */
 const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
+/** 2 ** (8 * size) for the sizes read as numbers. */
+const WRAP = [1, 2 ** 8, 2 ** 16, 2 ** 24, 2 ** 32, 2 ** 40, 2 ** 48];
+
 /**
  * The tree of bytes the plan walk already accepted (so no check can fail here): what
  * DecodeContext builds, field for field and key for key, driven by the compiled plan.
@@ -205,7 +208,7 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
       const size = pf.size;
       const type = f.type;
       const signed = pf.signed;
-      const wrap = 2 ** (size * 8);
+      const wrap = WRAP[size];
       for (let i = 0; i < pf.count; i++) {
         const p = r.pos;
         let n = 0;
