@@ -14,11 +14,16 @@ import { hexOf } from '../src/analyze/text-out';
 import { structParts } from '../src/analyze/field-groups';
 import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
-import { decodeEagerly, lazyBodyOf } from '../src/stream/vmdesc-codec';
+import { decodeByVmdesc, decodeEagerly, lazyBodyOf } from '../src/stream/vmdesc-codec';
 import { ByteReader } from '../src/bytes/reader';
 import { isDescStruct, type DescStruct } from '../src/stream/vmdesc-value';
 import type { StreamContents } from '../src/stream/collect';
 import { committedStreams, streamBytes } from './fixtures/release-streams';
+import { memoryBuilder } from './fixtures/stream-helpers';
+import { SectionType } from '../src/stream/constants';
+import type { SynthField } from '../src/stream/synth';
+import type { VmdescField } from '../src/stream/vmdesc';
+import { SIGNED_INT_TYPES, UNSIGNED_INT_TYPES } from '../src/stream/vmdesc-plan';
 
 const RICH = committedStreams().filter((s) => s.configuration === 'rich-max');
 
@@ -129,6 +134,224 @@ describe('printing from the bytes equals printing from the tree', () => {
   );
 });
 
+interface JsonField {
+  type?: string;
+  offset?: number;
+  size?: number;
+  count?: number;
+  value?: unknown;
+  fields?: JsonField[];
+  subsections?: JsonField[];
+  decoded?: JsonField;
+  state?: JsonField;
+}
+
+/** Big-endian integer of `size` bytes at `at`, as the type prints it (JSON number or string). */
+function intAt(bytes: Uint8Array, at: number, size: number, signed: boolean): unknown {
+  const u = BigInt('0x' + Buffer.from(bytes.subarray(at, at + size)).toString('hex'));
+  const v = signed ? BigInt.asIntN(size * 8, u) : u;
+  return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+}
+
+/** Checks every integer and bool field of a --format json document against the stream's bytes at its offset; how many values. */
+function checkJsonValues(bytes: Uint8Array, json: Buffer): number {
+  const doc = JSON.parse(json.toString('utf8')) as { sections: JsonField[] };
+  let checked = 0;
+  const visit = (f: JsonField): void => {
+    const signed = f.type !== undefined && SIGNED_INT_TYPES.has(f.type);
+    const isInt = f.type !== undefined && (signed || UNSIGNED_INT_TYPES.has(f.type));
+    if (f.offset !== undefined && f.size !== undefined && (isInt || f.type === 'bool')) {
+      const n = f.count ?? 1;
+      const size = f.size / n;
+      const want: unknown[] = [];
+      for (let k = 0; k < n; k++)
+        want.push(
+          isInt
+            ? intAt(bytes, f.offset + k * size, size, signed)
+            : bytes[f.offset + k * size] !== 0,
+        );
+      expect(f.count === undefined ? [f.value] : f.value).toEqual(want);
+      checked += n;
+    }
+    for (const x of [...(f.fields ?? []), ...(f.subsections ?? [])]) visit(x);
+    if (f.decoded) visit(f.decoded);
+    if (f.state) visit(f.state);
+  };
+  for (const sec of doc.sections) visit(sec);
+  return checked;
+}
+
+describe('--format json values are the stream bytes at their offsets', () => {
+  test.each(RICH.map((s) => [`${s.release} ${s.stem}`, s] as const))(
+    '%s: every integer and bool, single or in an array',
+    async (_name, s) => {
+      const bytes = streamBytes(s);
+      expect(checkJsonValues(bytes, analysisJsonBytes(await contentsOf(bytes)))).toBeGreaterThan(
+        1000,
+      );
+    },
+  );
+});
+
+describe('--format qemu and json from the bytes, on arbitrary integer arrays', () => {
+  // Arrays of one field, runs of same-named fields and nested structs (other indents): the value
+  // lines the bytes path writes by copying one item are the ones the tree path prints.
+  const TYPES: Array<[string, number]> = [
+    ['uint8', 1],
+    ['uint16', 2],
+    ['uint32', 4],
+    ['uint64', 8],
+    ['int32', 4],
+  ];
+  const group = fc.record({
+    name: fc.constantFrom('a', 'b', 'c'),
+    t: fc.nat({ max: TYPES.length - 1 }),
+    values: fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), {
+      minLength: 1,
+      maxLength: 40,
+    }),
+    nested: fc.boolean(),
+  });
+  test('byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(group, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 3 }),
+        async (devices) => {
+          const { b, bytes } = memoryBuilder();
+          b.header().configuration({ machineType: 'pc-synthetic' });
+          const described: VmdescField[][] = [];
+          devices.forEach((groups, d) => {
+            const fields: SynthField[] = [];
+            const desc: VmdescField[] = [];
+            groups.forEach(({ name, t, values, nested }, g) => {
+              const [type, size] = TYPES[t];
+              const one = values.map((v) => ({
+                name,
+                type,
+                size,
+                value: BigInt.asUintN(size * 8, v),
+              }));
+              const field: VmdescField = {
+                name,
+                type,
+                size,
+                ...(values.length > 1 && { array_len: values.length }),
+              };
+              if (nested) {
+                fields.push({
+                  name: `s${g}`,
+                  type: 'struct',
+                  vmsd: `v${g}`,
+                  version: 1,
+                  fields: one,
+                });
+                desc.push({
+                  name: `s${g}`,
+                  type: 'struct',
+                  size: size * values.length,
+                  struct: { vmsd_name: `v${g}`, version: 1, fields: [field] },
+                });
+              } else {
+                fields.push(...one);
+                desc.push(field);
+              }
+            });
+            b.device({ sectionId: d + 1, idstr: `dev${d}`, version: 1, fields });
+            described.push(desc);
+          });
+          b.eof();
+          // The builder describes each element as a field of its own: the arrays are QEMU's way.
+          const vmdesc = JSON.parse(new TextDecoder().decode(b.vmdescJson())) as {
+            devices: Array<{ fields: VmdescField[] }>;
+          };
+          vmdesc.devices.forEach((dev, d) => (dev.fields = described[d]));
+          const json = new TextEncoder().encode(JSON.stringify(vmdesc));
+          const head = Buffer.alloc(5);
+          head[0] = SectionType.VMDESCRIPTION;
+          head.writeUInt32BE(json.length, 1);
+          b.raw(head).raw(json);
+          const c = await contentsOf(bytes());
+          const lazy = c.entries.filter(
+            (e) => e.type === 'section' && lazyBodyOf(e.section.value as DescStruct) !== undefined,
+          );
+          expect(lazy.length).toBe(devices.length);
+          // The json writer reads the same arrays from the bytes (signed ones negative too).
+          const total = devices.flat().reduce((n, g) => n + g.values.length, 0);
+          expect(checkJsonValues(bytes(), analysisJsonBytes(c))).toBe(total);
+          const fromBytes = Buffer.from(qemuStateBytes(c));
+          for (const e of lazy)
+            if (e.type === 'section') void (e.section.value as DescStruct).entries;
+          expect(fromBytes.toString('latin1')).toBe(
+            Buffer.from(qemuStateBytes(c)).toString('latin1'),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('integers in the tree', () => {
+  // Small values share one bigint each: the values must still be the bytes' own.
+  const INT_TYPES: Array<[string, number, boolean]> = [
+    ['uint8', 1, false],
+    ['int8', 1, true],
+    ['uint16', 2, false],
+    ['int16', 2, true],
+    ['uint32', 4, false],
+    ['int32', 4, true],
+    ['uint64', 8, false],
+    ['int64', 8, true],
+  ];
+  test('lazy and eager trees hold each field as its bytes read big-endian', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            t: fc.nat({ max: INT_TYPES.length - 1 }),
+            n: fc.integer({ min: 1, max: 40 }),
+            small: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.uint8Array({ minLength: 40 * 8 * 12, maxLength: 40 * 8 * 12 }),
+        (specs, noise) => {
+          const fields = specs.map(({ t, n }, i) => {
+            const [type, size] = INT_TYPES[t];
+            return { name: `f${i}`, type, size, ...(n > 1 && { array_len: n }) };
+          });
+          const total = specs.reduce((a, { t, n }) => a + INT_TYPES[t][1] * n, 0);
+          const body = noise.slice(0, total);
+          // Mostly small values, as registers are.
+          let p = 0;
+          for (const { t, n, small } of specs) {
+            const size = INT_TYPES[t][1];
+            for (let k = 0; k < n; k++, p += size) if (small) body.fill(0, p, p + size - 1);
+          }
+          const info = { idstr: 'dev', instanceId: 0, versionId: 1, sectionId: 1 };
+          const desc = { vmsd_name: 'dev', version: 1, fields };
+          const lazy = decodeByVmdesc(new ByteReader(body, 100), desc, info);
+          expect(lazyBodyOf(lazy)).toBeDefined();
+          const eager = decodeEagerly(new ByteReader(body, 100), desc, info);
+          const expected: bigint[] = [];
+          p = 0;
+          for (const { t, n } of specs) {
+            const [, size, signed] = INT_TYPES[t];
+            for (let k = 0; k < n; k++, p += size) {
+              const u = BigInt('0x' + Buffer.from(body.subarray(p, p + size)).toString('hex'));
+              expected.push(signed ? BigInt.asIntN(size * 8, u) : u);
+            }
+          }
+          for (const tree of [lazy, eager])
+            expect(
+              tree.entries.map((e) => (e.value.kind === 'int' ? e.value.value : undefined)),
+            ).toEqual(expected);
+        },
+      ),
+    );
+  });
+});
+
 describe('OutBuffer writers', () => {
   test('jsonString is JSON.stringify', () => {
     fc.assert(
@@ -162,6 +385,34 @@ describe('OutBuffer writers', () => {
     const out = new OutBuffer(1);
     out.int(-0);
     expect(out.toString()).toBe('0');
+  });
+
+  test('writeHex and hexOf are a plain per-byte hex join, any range and separator', () => {
+    const plain = (b: ArrayLike<number>, sep: string, from: number, to: number) =>
+      Array.from(b)
+        .slice(from, to)
+        .map((x) => (x & 0xff).toString(16).padStart(2, '0'))
+        .join(sep);
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom('', ' ', ',', ':', ' - ', '\u00e9'),
+        (b, x, y, sep) => {
+          const from = b.length ? x % (b.length + 1) : 0;
+          const to = from + (b.length - from ? y % (b.length - from + 1) : 0);
+          expect(hexOf(b, sep, from, to)).toBe(plain(b, sep, from, to));
+          expect(hexOf(Array.from(b), sep, from, to)).toBe(plain(b, sep, from, to));
+          if (sep.length <= 1 && sep !== '\u00e9') {
+            const out = new OutBuffer(1);
+            out.text('>');
+            writeHex(out, b, from, to, sep ? sep.charCodeAt(0) : 0);
+            expect(out.toString()).toBe('>' + plain(b, sep, from, to));
+          }
+        },
+      ),
+    );
   });
 
   test('writeHex is hexOf, utf8 and append keep the bytes', () => {

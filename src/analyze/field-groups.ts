@@ -164,6 +164,13 @@ function partsAt(r: ByteReader, plan: VmdescPlan, path: string): StructParts {
         f.type === run.field.type &&
         pf.size === run.size
       ) {
+        if (run === pf && arrayed) {
+          // The rest of this array's elements extend the run too (indexes i, i+1, ...).
+          const rest = pf.count - i;
+          runCount += rest;
+          r.pos += rest * pf.size;
+          break;
+        }
         runCount++;
         r.pos += pf.size;
         continue;

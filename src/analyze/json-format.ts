@@ -284,6 +284,9 @@ function writeStructBody(s: DescStruct, out: OutBuffer, ind: string): void {
   out.byte(0x5d);
 }
 
+/** 2 ** (8 * size) for the sizes read as numbers (a power computed per call was the hot spot). */
+const WRAP = [1, 2 ** 8, 2 ** 16, 2 ** 24, 2 ** 32, 2 ** 40, 2 ** 48];
+
 /** The elements of a scalar group, comma-separated, each as numberJson writes it. */
 function writeScalarList(g: ScalarGroup, out: OutBuffer): void {
   const n = g.count;
@@ -296,10 +299,22 @@ function writeScalarList(g: ScalarGroup, out: OutBuffer): void {
     return;
   }
   const size = g.size;
+  if (size <= 6) {
+    // Read in place (the bulk of a device's registers): no call per element.
+    const wrap = WRAP[size];
+    const signed = g.signed;
+    for (let k = 0, p = 0; k < n; k++, p += size) {
+      if (k) out.byte(0x2c);
+      let v = 0;
+      for (let i = 0; i < size; i++) v = v * 256 + d[p + i];
+      if (signed && d[p] & 0x80) v -= wrap;
+      out.int(v);
+    }
+    return;
+  }
   for (let k = 0; k < n; k++) {
     if (k) out.byte(0x2c);
-    if (size <= 6) out.int(elementValue(g, k) as number);
-    else if (size === 8) {
+    if (size === 8) {
       // Two 32-bit halves: exact whenever the value is a safe integer, the only case printed so.
       const p = k * 8;
       let hi = ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;

@@ -56,6 +56,12 @@ export class OutBuffer {
 
   /** A safe integer in decimal, as String(n) writes it. */
   int(n: number): void {
+    if (n >= 0 && n < 10 && n === (n | 0)) {
+      // Most registers hold a one-digit value (zero above all).
+      this.ensure(1);
+      this.buf[this.len++] = 0x30 + n;
+      return;
+    }
     if (n < 0) {
       if (n === Math.floor(n) && n > -1e15) {
         this.byte(0x2d);
@@ -130,11 +136,25 @@ export function writeHex(
   out.ensure(n * 3);
   const b = out.buf;
   let at = out.len;
-  for (let i = from; i < to; i++) {
-    if (sep && i !== from) b[at++] = sep;
-    const v = bytes[i] * 2;
-    b[at++] = HEX[v];
-    b[at++] = HEX[v + 1];
-  }
+  let v = bytes[from] * 2;
+  b[at] = HEX[v];
+  b[at + 1] = HEX[v + 1];
+  at += 2;
+  // No test per byte in the loops: a dump runs once per process, mostly before V8 optimizes it.
+  if (sep)
+    for (let i = from + 1; i < to; i++) {
+      v = bytes[i] * 2;
+      b[at] = sep;
+      b[at + 1] = HEX[v];
+      b[at + 2] = HEX[v + 1];
+      at += 3;
+    }
+  else
+    for (let i = from + 1; i < to; i++) {
+      v = bytes[i] * 2;
+      b[at] = HEX[v];
+      b[at + 1] = HEX[v + 1];
+      at += 2;
+    }
   out.len = at;
 }

@@ -184,25 +184,57 @@ function writeUnsignedRun(
   spaces: number,
   comma: boolean,
 ): void {
-  out.ensure(count * (spaces + 2 * size + 6));
+  if (count <= 0) return;
+  // Every item is the same bytes but its digits: `,\n`, the indent, `"0x`, digits, `"`. One item
+  // is written, copied natively by doubling over the whole run, and only the digits are then
+  // written per element (a store per indent space per element, or a native copy per element,
+  // cost more).
+  const unit = 2 + spaces + 3 + 2 * size + 1;
+  out.ensure(count * unit);
   const o = out.buf;
   let w = out.len;
-  let p = at.pos;
-  for (let e = 0; e < count; e++) {
-    if (comma || e) o[w++] = 0x2c;
+  // Without a leading comma, the first item is one byte shorter: it is written on its own.
+  const first = comma ? 0 : 1;
+  if (!comma) {
     o[w++] = 0x0a;
     for (let s = 0; s < spaces; s++) o[w++] = 0x20;
     o[w++] = 0x22;
     o[w++] = 0x30;
     o[w++] = 0x78;
-    for (let k = 0; k < size; k++) {
-      const v = b[p++];
-      o[w++] = HEX_DIGITS[v >> 4];
-      o[w++] = HEX_DIGITS[v & 15];
-    }
+    w += 2 * size;
     o[w++] = 0x22;
   }
-  out.len = w;
+  const u0 = w;
+  const items = count - first;
+  if (items > 0) {
+    o[w++] = 0x2c;
+    o[w++] = 0x0a;
+    for (let s = 0; s < spaces; s++) o[w++] = 0x20;
+    o[w++] = 0x22;
+    o[w++] = 0x30;
+    o[w++] = 0x78;
+    w += 2 * size;
+    o[w++] = 0x22;
+    for (let done = 1; done < items;) {
+      const n = Math.min(done, items - done);
+      o.copyWithin(u0 + done * unit, u0, u0 + n * unit);
+      done += n;
+    }
+  }
+  const end = u0 + items * unit;
+  // The digits: item e's start at `d`, then the next item's a unit further.
+  let p = at.pos;
+  let d = comma ? u0 + unit - 1 - 2 * size : u0 - 1 - 2 * size;
+  for (let e = 0; e < count; e++) {
+    for (let k = 0; k < size; k++) {
+      const v = b[p++];
+      o[d] = HEX_DIGITS[v >> 4];
+      o[d + 1] = HEX_DIGITS[v & 15];
+      d += 2;
+    }
+    d += unit - 2 * size;
+  }
+  out.len = end;
   at.pos = p;
 }
 

@@ -184,6 +184,15 @@ class LazyPart implements DescStruct {
 }
 
 /**
+ * Bigints are immutable values, so the small ones most registers hold (zero above all) are shared
+ * rather than allocated per field: a tree is mostly such integers.
+ */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/** 2 ** (8 * size) for the sizes read as numbers. */
+const WRAP = [1, 2 ** 8, 2 ** 16, 2 ** 24, 2 ** 32, 2 ** 40, 2 ** 48];
+
+/**
  * The tree of bytes the plan walk already accepted (so no check can fail here): what
  * DecodeContext builds, field for field and key for key, driven by the compiled plan.
  */
@@ -199,7 +208,7 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
       const size = pf.size;
       const type = f.type;
       const signed = pf.signed;
-      const wrap = 2 ** (size * 8);
+      const wrap = WRAP[size];
       for (let i = 0; i < pf.count; i++) {
         const p = r.pos;
         let n = 0;
@@ -212,7 +221,7 @@ function buildStruct(r: ByteReader, plan: VmdescPlan, path: string): DescStruct 
           offset: r.base + p,
           size,
           signed,
-          value: BigInt(n),
+          value: n >= 0 && n < SMALL_BIGINTS.length ? SMALL_BIGINTS[n] : BigInt(n),
         };
         const index = f.array_len !== undefined ? i : f.index;
         entries.push(index !== undefined ? { name, index, value } : { name, value });
@@ -435,7 +444,7 @@ function readInt(r: ByteReader, size: number, signed: boolean): bigint {
     let n = 0;
     for (let k = 0; k < size; k++) n = n * 256 + b[p + k];
     if (signed && b[p] & 0x80) n -= 2 ** (size * 8);
-    return BigInt(n);
+    return n >= 0 && n < SMALL_BIGINTS.length ? SMALL_BIGINTS[n] : BigInt(n);
   }
   let v = 0n;
   for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(b[p + k]);
