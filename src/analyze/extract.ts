@@ -69,6 +69,8 @@ export async function extractStream(
           'the directory holds files that are not an earlier extract (no state.json); --force replaces it whole',
         );
     },
+    // The block files written next reuse the memory of the earlier extract's (see writeDirAtomically).
+    { removeFirst: true },
   );
 }
 
