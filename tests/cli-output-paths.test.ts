@@ -84,6 +84,19 @@ describe('analyze --extract', () => {
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('.again.tmp-'))).toEqual([]);
   });
 
+  test('a failed run into an earlier extract leaves no directory, never a mix', async () => {
+    const out = path.join(dir, 'replaced');
+    expect((await runCli(['analyze', stream, '--extract', out])).code).toBe(0);
+    const cut = path.join(dir, 'cut.mig');
+    const whole = fs.readFileSync(stream);
+    fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const r = await runCli(['analyze', cut, '--extract', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/offset 0x[0-9a-f]+/);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.replaced.tmp-'))).toEqual([]);
+  });
+
   test('a directory that is not an earlier extract is refused unless --force', async () => {
     const out = path.join(dir, 'mine');
     fs.mkdirSync(out);

@@ -3,9 +3,6 @@
  * is what it learns from one record per page, and a damaged RAM section fails with the same
  * error (class, offset, path, message) whichever way its pages are read.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { gunzipSync } from 'zlib';
 import fc from 'fast-check';
 import { analysisJsonBytes } from '../src/analyze/json-format';
 import { readStreamContents } from '../src/stream/collect';
@@ -16,9 +13,15 @@ import { bytesSource } from '../src/stream/source';
 import type { SynthPage } from '../src/stream/synth';
 import { walkStream } from '../src/stream/walk';
 import { memoryBuilder } from './fixtures/stream-helpers';
+import {
+  arbPage,
+  committedStreams,
+  mixedStream,
+  pattern,
+  readStream,
+} from './fixtures/ram-streams';
 
 const PAGE = 4096;
-const ROOT = path.join(__dirname, '..', 'streams');
 
 /** The collector's view of a stream (everything analyze prints), or the error that stopped it. */
 async function outcome(bytes: Uint8Array, runs: boolean, chunk?: number): Promise<string> {
@@ -37,99 +40,6 @@ async function events(bytes: Uint8Array, ramPages: 'records' | 'runs'): Promise<
   await walkStream(bytesSource(bytes, 4096), { ramPages, record: (r) => out.push(r) });
   return out;
 }
-
-/** Every committed stream (the real captures are gzipped), with its name. */
-function committedStreams(dir = ROOT): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const f = path.join(dir, e.name);
-    if (e.isDirectory()) return committedStreams(f);
-    return /\.mig(\.gz)?$/.test(e.name) ? [f] : [];
-  });
-}
-
-function readStream(f: string): Uint8Array {
-  const bytes = fs.readFileSync(f);
-  return f.endsWith('.gz') ? gunzipSync(bytes) : bytes;
-}
-
-const pattern = (seed: number) =>
-  Uint8Array.from({ length: PAGE }, (_, i) => (i * 13 + seed) & 0xff);
-
-/** A stream with every page kind, two blocks taking turns, non-zero fills and a multifd flush. */
-function mixedStream(pages: SynthPage[]): Uint8Array {
-  const { b, bytes } = memoryBuilder();
-  b.header().configuration({ machineType: 'pc-i440fx-7.2' });
-  b.ramStart(2, [
-    { name: 'pc.ram', length: 0x40000n },
-    { name: 'vga.vram', length: 0x8000n },
-  ]);
-  b.ramPages('part', 2, pages).ramPages('end', 2, [
-    { block: 'pc.ram', addr: 0x3f000n, kind: 'page', data: pattern(99) },
-  ]);
-  b.device({
-    sectionId: 3,
-    idstr: 'timer',
-    version: 2,
-    fields: [{ name: 'ticks', type: 'int64', size: 8, value: 5n }],
-  });
-  b.eof().vmdesc();
-  return bytes();
-}
-
-const arbPage: fc.Arbitrary<SynthPage> = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc.nat(63).map((i) => ({
-      block: 'pc.ram',
-      addr: BigInt(i * PAGE),
-      kind: 'page' as const,
-      data: pattern(i),
-    })),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.tuple(fc.nat(63), fc.constantFrom(0, 0, 7)).map(([i, fill]) => ({
-      block: 'pc.ram',
-      addr: BigInt(i * PAGE),
-      kind: 'zero' as const,
-      fill,
-    })),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.nat(7).map((i) => ({
-      block: 'vga.vram',
-      addr: BigInt(i * PAGE),
-      kind: 'page' as const,
-      data: pattern(i + 64),
-    })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .nat(7)
-      .map((i) => ({ block: 'vga.vram', addr: BigInt(i * PAGE), kind: 'zero' as const })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.nat(63).map((i) => ({
-      block: 'pc.ram',
-      addr: BigInt(i * PAGE),
-      kind: 'compressed' as const,
-      data: pattern(i),
-    })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.nat(63).map((i) => ({
-      block: 'pc.ram',
-      addr: BigInt(i * PAGE),
-      kind: 'xbzrle' as const,
-      delta: Uint8Array.of(2, 0xaa, 0xbb),
-    })),
-  },
-  { weight: 1, arbitrary: fc.constant({ kind: 'multifd-flush' as const }) },
-);
 
 describe('RAM pages in runs', () => {
   test('every committed stream: runs give what records give (analyze output), in any chunking', async () => {

@@ -30,6 +30,12 @@ export async function extractStream(
     force?: boolean;
     /** Bytes of block data written in place before the writes move to the thread pool. */
     threadAfterBytes?: number;
+    /**
+     * 'runs' (the default): raw pages are copied from the input buffer in stretches, with no
+     * record object per page; 'records': every page as a RamRecord (the same files, kept to
+     * check that).
+     */
+    ramPages?: 'records' | 'runs';
   } = {},
 ): Promise<ExtractResult> {
   return writeDirAtomically(
@@ -41,6 +47,10 @@ export async function extractStream(
         contents = await readStreamContents(source, {
           ...opts,
           onRam: (r, pageSize) => blocks.record(r, pageSize),
+          onPages:
+            opts.ramPages === 'records'
+              ? undefined
+              : (block, addr, b, from, count) => blocks.pages(block, addr, b, from, count),
           onDrain: () => blocks.drain(),
         });
         blocks.flush();
@@ -69,6 +79,8 @@ export async function extractStream(
           'the directory holds files that are not an earlier extract (no state.json); --force replaces it whole',
         );
     },
+    // The block files written next reuse the memory of the earlier extract's (see writeDirAtomically).
+    { removeFirst: true },
   );
 }
 
@@ -127,7 +139,19 @@ class BlockFiles {
     );
   }
 
+  /** Page size of the stream, as of the latest record (page stretches come after MEM_SIZE). */
+  private pageSize = 4096;
+
+  /** A stretch of raw pages at consecutive addresses (StreamVisitor.pageBytes). */
+  pages(block: string, addr: number, b: Uint8Array, from: number, count: number): void {
+    if (!this.blocks.has(block)) return;
+    const size = this.pageSize;
+    for (let i = 0, at = from + 8; i < count; i++, at += 8 + size)
+      this.write(block, b.subarray(at, at + size), addr + i * size);
+  }
+
   record(r: RamRecord, pageSize: number): void {
+    this.pageSize = pageSize;
     if (r.kind === 'mem-size') {
       for (const b of r.blocks)
         if (!this.blocks.has(b.name)) this.create(b.name, b.length, r.offset);

@@ -228,15 +228,28 @@ export async function writeFileAtomically<T>(
  * `target`, which then takes the place of `target`. An existing `target` directory is replaced
  * whole (moved aside under a temporary name, then removed), so running again into the same
  * directory gives exactly the new contents; `mayReplace` may refuse that by throwing.
+ *
+ * `removeFirst` removes an existing `target` before `body` runs instead of after: a failed run
+ * then leaves no `target` at all (never a mix). It lets a large output reuse the page-cache
+ * memory of the one it replaces: on a VM whose free memory goes back to the host, writing 1 GiB
+ * into fresh memory cost 3.8-5.6 s of system time, into just-freed memory 0.5 s.
  */
 export async function writeDirAtomically<T>(
   target: string,
   body: (dir: string) => Promise<T>,
   mayReplace: (existing: string) => void = () => {},
+  opts: { removeFirst?: boolean } = {},
 ): Promise<T> {
   checkOutputPath(target, 'dir');
   if (fs.existsSync(target)) mayReplace(target);
   removeStaleTemps(target);
+  if (opts.removeFirst && fs.existsSync(target)) {
+    const old = tempNameBeside(target);
+    watch(old);
+    step(target, () => fs.renameSync(target, old));
+    fs.rmSync(old, { recursive: true, force: true });
+    unwatch(old);
+  }
   const tmp = tempNameBeside(target);
   step(target, () => fs.mkdirSync(tmp, { mode: 0o755 }));
   watch(tmp);

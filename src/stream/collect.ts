@@ -7,6 +7,7 @@ import type {
   FooterRecord,
   RamPagesRecord,
   HeaderRecord,
+  PageBytesSink,
   StreamRecord,
   StreamVisitor,
   TrailingRecord,
@@ -96,9 +97,14 @@ export async function readStreamContents(
     onRam?: (rec: RamRecord, pageSize: number) => void;
     /** Awaited where the walk lets a visitor catch up (between input chunks of RAM). */
     onDrain?: () => Promise<void> | void;
+    /**
+     * With `onRam`: raw pages come here in stretches instead (StreamVisitor.pageBytes), and
+     * `onRam` gets the other records, zero pages of fill 0 left out.
+     */
+    onPages?: PageBytesSink['pages'];
   } = {},
 ): Promise<StreamContents> {
-  const c = new ContentsCollector(opts.onRam, opts.onDrain);
+  const c = new ContentsCollector(opts.onRam, opts.onDrain, opts.onPages);
   const walk = await walkStream(source, c, opts);
   return c.finish(walk);
 }
@@ -118,14 +124,18 @@ export class ContentsCollector implements StreamVisitor {
   private records = 0;
   private pageSize = 4096;
 
-  /** Pages one by one only for `onRam`; the counts alone come in runs. */
+  /** Pages one by one only for `onRam` without `onPages`; the counts alone come in runs. */
   readonly ramPages: 'records' | 'runs';
+  readonly pageBytes?: PageBytesSink;
 
   constructor(
     private readonly onRam?: (rec: RamRecord, pageSize: number) => void,
     private readonly onDrain?: () => Promise<void> | void,
+    onPages?: PageBytesSink['pages'],
   ) {
-    this.ramPages = onRam ? 'records' : 'runs';
+    this.ramPages = onRam && !onPages ? 'records' : 'runs';
+    if (onRam && onPages)
+      this.pageBytes = { pages: onPages, pageRecord: (rec) => onRam(rec, this.pageSize) };
   }
 
   drain(): Promise<void> | void {

@@ -16,10 +16,18 @@ export class StreamEncoder implements StreamVisitor {
   private readonly scratch = new Uint8Array(8 + 1 + 255 + 8);
   private readonly view = new DataView(this.scratch.buffer);
 
-  /** Every page, with its bytes. */
-  readonly ramPages = 'records';
+  /**
+   * Every page with its bytes ('records'), or, for a sink that already holds the input's bytes
+   * (passThrough: reencode's copy of its input), runs of pages taken from it unread ('runs').
+   */
+  readonly ramPages: 'records' | 'runs';
 
-  constructor(private readonly sink: ByteSink) {}
+  constructor(
+    private readonly sink: ByteSink,
+    opts: { ramPages?: 'records' | 'runs' } = {},
+  ) {
+    this.ramPages = opts.ramPages === 'runs' && sink.passThrough ? 'runs' : 'records';
+  }
 
   drain(): Promise<void> | void {
     return this.sink.flush();
@@ -42,7 +50,9 @@ export class StreamEncoder implements StreamVisitor {
       case 'ram':
         return this.ram(rec.record);
       case 'ram-pages':
-        // Never sent to it: it asks for pages one by one (ramPages 'records'), bytes and all.
+        // Only asked for with a passThrough sink, and written back unchanged it is always at its
+        // own offset: the run's bytes are already there.
+        if (this.sink.passThrough?.(rec.offset, rec.end - rec.offset)) return;
         throw new Error('StreamEncoder: a run of RAM pages carries no page bytes to write');
       case 'section':
         sink.write(sectionHeader(rec.section.kind, rec.section));

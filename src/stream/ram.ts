@@ -207,6 +207,67 @@ export function countPages(
   return p;
 }
 
+/**
+ * countPages for a visitor that also writes the pages (StreamVisitor.pageBytes): the same walk
+ * and counts, with each stretch of raw pages at consecutive addresses handed to `sink` (its
+ * first address, the offset in `b` of its first record, how many). A zero page whose fill is not
+ * 0 is left for readRamRecord, so that its bytes can be written too.
+ */
+export function takePages(
+  b: Uint8Array,
+  p: number,
+  stop: number,
+  pageSize: number,
+  blockLength: number,
+  t: PageTally,
+  sink: (addr: number, from: number, count: number) => void,
+): number {
+  const mask = pageSize - 1;
+  const pageRecord = 8 + pageSize;
+  const end = b.length;
+  let flagsNow = t.streakFlags;
+  let n = 0;
+  let pages = 0;
+  let zeros = 0;
+  let runFrom = 0;
+  let runAddr = 0;
+  let runCount = 0;
+  while (p <= stop && p + 9 <= end) {
+    const hi = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+    if (hi >= 0x200000) break;
+    const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
+    const flags = lo & mask;
+    const addr = hi * 0x100000000 + (lo - flags);
+    if (addr >= blockLength) break;
+    if (flags === PAGE_CONTINUE) {
+      if (p + pageRecord > end) break;
+      if (runCount > 0 && addr === runAddr + runCount * pageSize) runCount++;
+      else {
+        if (runCount > 0) sink(runAddr, runFrom, runCount);
+        runFrom = p;
+        runAddr = addr;
+        runCount = 1;
+      }
+      pages++;
+      p += pageRecord;
+    } else if (flags === ZERO_CONTINUE && b[p + 8] === 0) {
+      zeros++;
+      p += 9;
+    } else break;
+    if (flags !== flagsNow) {
+      if (n > 0) t.flags(flagsNow, n);
+      flagsNow = flags;
+      n = 0;
+    }
+    n++;
+  }
+  if (runCount > 0) sink(runAddr, runFrom, runCount);
+  if (n > 0) t.flags(flagsNow, n);
+  t.pages += pages;
+  t.zeroPages += zeros;
+  return p;
+}
+
 /** A block's length as a number, exact for every address below 2^53 (the only ones records carry). */
 export function blockLengthNumber(info: RamBlockInfo): number {
   return info.length >= 1n << 53n ? Infinity : Number(info.length);

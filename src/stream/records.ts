@@ -1,5 +1,5 @@
 import type { SectionKind } from './constants';
-import type { PageCounts, RamRecord } from './ram';
+import type { PageCounts, PageRecord, RamRecord } from './ram';
 import type { DeviceSection } from './section';
 import type { Vmdesc } from './vmdesc';
 
@@ -58,6 +58,12 @@ export interface RamRecordEvent {
   type: 'ram';
   record: RamRecord;
   depth: number;
+}
+
+/** Where a visitor's page bytes go (StreamVisitor.pageBytes). */
+export interface PageBytesSink {
+  pages(block: string, addr: number, b: Uint8Array, from: number, count: number): void;
+  pageRecord(rec: PageRecord): void;
 }
 
 /**
@@ -144,6 +150,15 @@ export interface StreamVisitor {
    * either way (the same offsets and paths); only the events differ.
    */
   readonly ramPages?: 'records' | 'runs';
+  /**
+   * With `ramPages` 'runs', the page bytes too, for a visitor that writes them (extract), still
+   * without an object per page. Raw pages the walk steps over come as `pages`: `count` pages at
+   * addresses addr, addr + pageSize, ... of `block`, the i-th page's bytes at
+   * b[from + 8 + i * (8 + pageSize)] (valid only during the call). Every other page record (a
+   * named one, a zero page with a non-zero fill, compressed, XBZRLE) comes as `pageRecord`. Both
+   * in stream order, before the run's RamPagesRecord. Zero pages of fill 0 come in neither.
+   */
+  readonly pageBytes?: PageBytesSink;
   /** Awaited between input chunks, so a writer can apply backpressure. */
   drain?(): Promise<void> | void;
 }

@@ -13,6 +13,11 @@ export interface TranscodeOptions extends WalkOptions, AtomicWriteOptions {
    * a kernel-side copy of it, and only what differs from that copy is written (CopyPatchSink).
    */
   inputFile?: string;
+  /**
+   * With `inputFile` and no assignments, RAM pages are stepped over (the copy holds them) unless
+   * 'records' (every page read and passed through one by one: the same output, kept to check that).
+   */
+  ramPages?: 'records' | 'runs';
 }
 
 /**
@@ -31,7 +36,7 @@ export async function transcodeToFile(
       const sink = copyFrom
         ? new CopyPatchSink(fd, opts.inputFile!, tmp, source.size!)
         : new FdSink(fd);
-      const encoder = new StreamEncoder(sink);
+      const encoder = new StreamEncoder(sink, { ramPages: opts.ramPages ?? 'runs' });
       const visitor = opts.assignments?.length
         ? new EditingVisitor(encoder, opts.assignments)
         : encoder;

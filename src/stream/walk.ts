@@ -28,6 +28,7 @@ import {
   RamState,
   blockLengthNumber,
   countPages,
+  takePages,
   isPageRecord,
   readRamRecord,
 } from './ram';
@@ -486,6 +487,7 @@ class Walker {
     let records = 0;
     const batch = Math.max(65536, ram.pageSize * 4);
     const roomy = 2 * ram.pageSize + 4096;
+    const pageBytes = this.visitor.pageBytes;
     let tally: PageTally | undefined;
     let block = '';
     let blockLength = 0;
@@ -520,14 +522,12 @@ class Walker {
             }
           } else if (tally) {
             // With room for any record left, a record starting before `stop` is whole in b.
-            const pos = countPages(
-              b,
-              r.pos,
-              whole ? b.length : b.length - roomy,
-              ram.pageSize,
-              blockLength,
-              tally,
-            );
+            const stop = whole ? b.length : b.length - roomy;
+            const pos = pageBytes
+              ? takePages(b, r.pos, stop, ram.pageSize, blockLength, tally, (addr, from, count) =>
+                  pageBytes.pages(block, addr, b, from, count),
+                )
+              : countPages(b, r.pos, stop, ram.pageSize, blockLength, tally);
             if (pos !== r.pos) {
               r.pos = pos;
               continue;
@@ -544,6 +544,7 @@ class Walker {
               blockLength = blockLengthNumber(ram.blocks.get(block)!);
             }
             tally.add(rec);
+            pageBytes?.pageRecord(rec);
           } else {
             endRun(at);
             w.advance(r.offset);
@@ -552,8 +553,9 @@ class Walker {
           }
         }
       } catch (e) {
-        // The pages before the record that failed were read whole: the visitor gets them first.
-        endRun(at);
+        // The pages before the record that failed were read whole: the visitor gets them first
+        // (unless the record was consumed already and it is the visitor that threw).
+        if (at >= w.pos) endRun(at);
         if (!(e instanceof TruncatedError) || w.ended) throw placed(e, path);
         if (w.available >= max)
           throw new LimitExceededError('RAM record', w.available, max, w.pos, path);
