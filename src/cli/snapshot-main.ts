@@ -13,6 +13,7 @@ import * as path from 'path';
 import * as v8 from 'v8';
 import { packageVersion } from './package-info';
 import { runMain } from './main';
+import { tuneV8ForShortRun } from './short-run-v8';
 
 /** The modules `vmstate analyze` loads on its way (its lazy imports): loaded here once, at build time. */
 function preload(): void {
@@ -47,6 +48,7 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
   packageVersion();
   preload();
   v8.startupSnapshot.setDeserializeMainFunction(() => {
+    tuneV8ForShortRun();
     // bin/vmstate runs `node --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
     const file = path.resolve(process.argv[1] ?? '');
     if (stamp !== '' && bundleStamp(file) === stamp) {
