@@ -101,6 +101,23 @@ const VERSION = (
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     });
 
+    test('the commands registered at build time: help, usage errors and exit codes as from the bundle', () => {
+      for (const args of [
+        ['--help'],
+        ['analyze', '--help'],
+        ['help', 'compat'],
+        ['bogus'],
+        ['analyze'],
+        ['analyze', `${STREAM}.mig`, '--format', 'x'],
+        ['compat', '--runs', 'abc'],
+      ]) {
+        const r = run(args);
+        const b = viaBundle(args);
+        expect(r.start).toBe('snapshot');
+        expect([r.status, r.stdout, r.stderr]).toEqual([b.status, b.stdout, b.stderr]);
+      }
+    });
+
     test('--version, from the snapshot and from the bundle', () => {
       expect(run(['--version']).stdout).toBe(`${VERSION}\n`);
       expect(run(['-V']).stdout).toBe(`${VERSION}\n`);
