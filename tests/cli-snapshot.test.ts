@@ -101,6 +101,23 @@ const VERSION = (
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     });
 
+    test('the commands registered at build time: help, usage errors and exit codes as from the bundle', () => {
+      for (const args of [
+        ['--help'],
+        ['analyze', '--help'],
+        ['help', 'compat'],
+        ['bogus'],
+        ['analyze'],
+        ['analyze', `${STREAM}.mig`, '--format', 'x'],
+        ['compat', '--runs', 'abc'],
+      ]) {
+        const r = run(args);
+        const b = viaBundle(args);
+        expect(r.start).toBe('snapshot');
+        expect([r.status, r.stdout, r.stderr]).toEqual([b.status, b.stdout, b.stderr]);
+      }
+    });
+
     test('--version, from the snapshot and from the bundle', () => {
       expect(run(['--version']).stdout).toBe(`${VERSION}\n`);
       expect(run(['-V']).stdout).toBe(`${VERSION}\n`);
@@ -120,6 +137,46 @@ const VERSION = (
       const r = run(['analyze', `${STREAM}.mig`, '--format', 'tree'], {}, link);
       expect(r.start).toBe('snapshot');
       expect(r.stdout).toBe(viaBundle(['analyze', `${STREAM}.mig`, '--format', 'tree']).stdout);
+    });
+
+    test('node runs with one V8 platform thread, from the snapshot and through launch.js', () => {
+      // A node on PATH that records its arguments and runs the real one.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-fake-node-'));
+      const argsFile = path.join(dir, 'args');
+      const fake = path.join(dir, 'node');
+      fs.writeFileSync(
+        fake,
+        `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nexec '${process.execPath}' "$@"\n`,
+        { mode: 0o755 },
+      );
+      const link = `${blob()}.node`;
+      const env = { PATH: `${dir}:${process.env.PATH ?? ''}` };
+      const args = ['analyze', `${STREAM}.mig`, '--format', 'qemu'];
+      const expected = fs.readFileSync(`${STREAM}.analyze.json`, 'utf8');
+      try {
+        const viaLaunch = run(args, env);
+        expect(viaLaunch.start).toBe('bundle');
+        expect(viaLaunch.stdout).toBe(expected);
+        const [pool, script] = fs.readFileSync(argsFile, 'utf8').split('\n');
+        expect([pool, path.resolve(script!)]).toEqual([
+          '--v8-pool-size=1',
+          path.join(pkg, 'dist', 'src', 'cli', 'launch.js'),
+        ]);
+        // The snapshot is used with the node that built it: here the fake one, which runs it.
+        fs.rmSync(link);
+        fs.symlinkSync(fake, link);
+        const fromSnapshot = run(args, env);
+        expect(fromSnapshot.start).toBe('snapshot');
+        expect(fromSnapshot.stdout).toBe(expected);
+        expect(fs.readFileSync(argsFile, 'utf8').split('\n').slice(0, 2)).toEqual([
+          '--v8-pool-size=1',
+          '--snapshot-blob',
+        ]);
+      } finally {
+        fs.rmSync(link, { force: true });
+        fs.symlinkSync(fs.realpathSync(process.execPath), link);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     describe('falls back to the bundle, printing the same', () => {

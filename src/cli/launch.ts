@@ -11,6 +11,7 @@ import * as Module from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 import { packageVersion } from './package-info';
+import { tuneV8ForShortRun } from './short-run-v8';
 
 const args = process.argv.slice(2);
 const bundle = path.resolve(__dirname, '..', '..', 'vmstate.js');
@@ -18,10 +19,12 @@ const bundle = path.resolve(__dirname, '..', '..', 'vmstate.js');
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${packageVersion()}\n`);
 } else if (!fs.existsSync(bundle)) {
+  tuneV8ForShortRun();
   traceStart('sources');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./bin');
 } else {
+  tuneV8ForShortRun();
   traceStart('bundle');
   runBundle(bundle);
 }

@@ -28,8 +28,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+async function main(argv: string[], program: Command): Promise<number> {
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
@@ -42,14 +41,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Runs the CLI and sets the process's exit code. */
-export function runMain(argv: string[]): void {
+/**
+ * Runs the CLI and sets the process's exit code. `program` is used once: a command parses its
+ * arguments into it (the start-up snapshot passes one it built at build time).
+ */
+export function runMain(argv: string[], program: Command = buildProgram()): void {
   // Whatever escapes a command body (an error in an event handler) is one line too.
   process.on('uncaughtException', (e) => {
     process.exitCode = reportInternal(e);
   });
   removeTempsOnSignals();
-  main(argv).then(
+  main(argv, program).then(
     (code) => {
       process.exitCode = code;
     },

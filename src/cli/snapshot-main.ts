@@ -12,7 +12,8 @@ import * as Module from 'module';
 import * as path from 'path';
 import * as v8 from 'v8';
 import { packageVersion } from './package-info';
-import { runMain } from './main';
+import { buildProgram, runMain } from './main';
+import { tuneV8ForShortRun } from './short-run-v8';
 
 /** The modules `vmstate analyze` loads on its way (its lazy imports): loaded here once, at build time. */
 function preload(): void {
@@ -46,12 +47,15 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
   const stamp = bundleStamp(bundle);
   packageVersion();
   preload();
+  // The commands and their options, registered once here: a run only parses its arguments.
+  const program = buildProgram();
   v8.startupSnapshot.setDeserializeMainFunction(() => {
+    tuneV8ForShortRun();
     // bin/vmstate runs `node --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
     const file = path.resolve(process.argv[1] ?? '');
     if (stamp !== '' && bundleStamp(file) === stamp) {
       if (process.env.VMSTATE_TRACE_START) process.stderr.write('vmstate start: snapshot\n');
-      runMain(process.argv);
+      runMain(process.argv, program);
     } else Module.createRequire(file)(path.join(path.dirname(file), 'src', 'cli', 'launch.js'));
   });
 }
