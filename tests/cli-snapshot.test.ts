@@ -139,24 +139,31 @@ const VERSION = (
       expect(r.stdout).toBe(viaBundle(['analyze', `${STREAM}.mig`, '--format', 'tree']).stdout);
     });
 
-    test('node runs with one V8 platform thread, from the snapshot and through launch.js', () => {
-      // A node on PATH that records its arguments and runs the real one.
+    test('node runs with one V8 platform thread and no NODE_EXTRA_CA_CERTS, from the snapshot and through launch.js', () => {
+      // A node on PATH that records its arguments and NODE_EXTRA_CA_CERTS, and runs the real one.
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-fake-node-'));
       const argsFile = path.join(dir, 'args');
+      const certsFile = path.join(dir, 'certs');
       const fake = path.join(dir, 'node');
       fs.writeFileSync(
         fake,
-        `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\nexec '${process.execPath}' "$@"\n`,
+        `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\n` +
+          `printf '%s' "\${NODE_EXTRA_CA_CERTS-unset}" > '${certsFile}'\n` +
+          `exec '${process.execPath}' "$@"\n`,
         { mode: 0o755 },
       );
       const link = `${blob()}.node`;
-      const env = { PATH: `${dir}:${process.env.PATH ?? ''}` };
+      const env = {
+        PATH: `${dir}:${process.env.PATH ?? ''}`,
+        NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-bundle.pem'),
+      };
       const args = ['analyze', `${STREAM}.mig`, '--format', 'qemu'];
       const expected = fs.readFileSync(`${STREAM}.analyze.json`, 'utf8');
       try {
         const viaLaunch = run(args, env);
         expect(viaLaunch.start).toBe('bundle');
         expect(viaLaunch.stdout).toBe(expected);
+        expect(fs.readFileSync(certsFile, 'utf8')).toBe('unset');
         const [pool, script] = fs.readFileSync(argsFile, 'utf8').split('\n');
         expect([pool, path.resolve(script!)]).toEqual([
           '--v8-pool-size=1',
@@ -168,6 +175,7 @@ const VERSION = (
         const fromSnapshot = run(args, env);
         expect(fromSnapshot.start).toBe('snapshot');
         expect(fromSnapshot.stdout).toBe(expected);
+        expect(fs.readFileSync(certsFile, 'utf8')).toBe('unset');
         expect(fs.readFileSync(argsFile, 'utf8').split('\n').slice(0, 2)).toEqual([
           '--v8-pool-size=1',
           '--snapshot-blob',
