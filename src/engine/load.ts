@@ -72,14 +72,23 @@ export function loadFrom(
     // The compiled plan first (plan.ts); when it gives up, the interpreter from the same
     // position raises the typed error with its offset and path.
     const start = r.pos;
+    plansRunning++;
     try {
       return planLoad(r, desc, version, ctx, opts.into, opts.endIsFinal ?? false);
-    } catch {
+    } catch (e) {
       r.pos = start;
+      // Called by a kind inside another load's plan (virtio's parts): that plan gives up on any
+      // throw and its interpreter loads this part again, so interpreting it here is wasted.
+      if (plansRunning > 1) throw e;
+    } finally {
+      plansRunning--;
     }
   }
   return loadInterpreted(r, desc, version, opts);
 }
+
+/** How many loadFrom plans are running (a kind's read may call loadFrom inside one). */
+let plansRunning = 0;
 
 /** loadFrom without the compiled plan: the rules as written, with paths (tests compare the two). */
 export function loadInterpreted(
