@@ -69,15 +69,26 @@ test('a cut decoded from a checkpoint ends exactly as decoded from byte 0 (error
     const cuts = await StreamCuts.of(s);
     expect(cuts.count).toBeGreaterThan(10);
     // Around checkpoints too: right at one, a record's one byte of look-ahead is cut.
-    const marks = cuts.positions.filter(() => next() < 0.03).flatMap((p) => [p, p + 1]);
+    const marks = cuts.positions.filter(() => next() < 0.02).flatMap((p) => [p, p + 1]);
     const ends = [...s.sections.slice(1), s.eof];
-    const inSections = s.sections.flatMap((at, i) => (next() < 0.3 ? [within(at, ends[i])] : []));
+    // 16 records drawn at random (RAM parts are many), a cut inside each.
+    const inSections = Array.from({ length: 16 }, () => {
+      const i = Math.floor(next() * s.sections.length);
+      return within(s.sections[i], ends[i]);
+    });
+    // Inside the largest device sections (where checkpoints inside a section are taken up).
+    const largest = s.sections
+      .map((at, i) => ({ at, end: ends[i] }))
+      .sort((a, b) => b.end - b.at - (a.end - a.at))
+      .slice(0, 3)
+      .flatMap((x) => [within(x.at, x.end), within(x.at, x.end), x.end - 1, x.end - 600]);
     const at = [
       s.eof,
       s.eof + 1,
       within(s.eof + 1, s.bytes.length),
       ...marks,
       ...inSections,
+      ...largest,
       ...Array.from({ length: 8 }, () => Math.floor(next() * s.bytes.length)),
     ];
     for (const a of at) {
