@@ -13,7 +13,7 @@
  * the interpreter only (the plan, which agrees with it, records nothing).
  */
 import type { AnyField } from '../dsl/field';
-import { cloneValue } from './state';
+import { statesEqual } from './state';
 
 /** What a read may look at past its last byte (a subsection header: marker, length, name, version). */
 export const REPLAY_MARGIN = 1024;
@@ -85,7 +85,32 @@ export class LoadReplay {
     if (ends.length === 0 || ends[ends.length - 1] - at < MIN_BYTES) return;
     let m = this.arrays.get(at);
     if (!m) this.arrays.set(at, (m = new Map()));
-    if (!m.has(f)) m.set(f, { values: values.map((v) => deepFreeze(cloneValue(v))), ends });
+    if (!m.has(f)) m.set(f, { values: values.map((v) => this.frozenCopy(v)), ends });
+  }
+
+  /** Live values already copied, and their copies (shared by the copy of an enclosing value while equal). */
+  private readonly copies = new WeakMap<object, unknown>();
+
+  /**
+   * A copy of `v` as it is now (cloneValue's), frozen, so that code writing into a value taken
+   * from the record fails loudly instead of changing it for the next cut. Parts copied before
+   * (a struct's fields, an array's elements) are shared while they still hold the same value:
+   * each level of a section would otherwise hold its own copy.
+   */
+  private frozenCopy(v: unknown): unknown {
+    if (!v || typeof v !== 'object') return v;
+    const known = this.copies.get(v);
+    if (known !== undefined && statesEqual(v, known)) return known;
+    let c: unknown;
+    if (v instanceof Uint8Array) c = v.slice();
+    else if (Array.isArray(v)) c = Object.freeze(v.map((x) => this.frozenCopy(x)));
+    else {
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) o[k] = this.frozenCopy((v as Record<string, unknown>)[k]);
+      c = Object.freeze(o);
+    }
+    this.copies.set(v, c);
+    return c;
   }
 
   keep(at: number, f: AnyField, value: unknown, end: number): void {
@@ -93,7 +118,7 @@ export class LoadReplay {
     let m = this.fields.get(at);
     if (!m) this.fields.set(at, (m = new Map()));
     // The first read wins: the same field cannot start twice at one offset in one walk.
-    if (!m.has(f)) m.set(f, { value: deepFreeze(cloneValue(value)), end });
+    if (!m.has(f)) m.set(f, { value: this.frozenCopy(value), end });
   }
 }
 
@@ -112,13 +137,4 @@ export async function withReplay<T>(
   } finally {
     activeReplay = outer;
   }
-}
-
-/** Frozen, so that code writing into a value taken from the record fails loudly instead of changing it for the next cut. */
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
 }
