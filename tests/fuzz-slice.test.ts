@@ -44,28 +44,52 @@ test(
 );
 
 test('a cut decoded from a checkpoint ends exactly as decoded from byte 0 (error, offset, message)', async () => {
-  // One stream of each release (one with sections nothing decodes), offsets drawn from the seed:
-  // the RAM area, device sections, the description, the bytes around EOF.
+  // One stream of each kind (defaults, paused and running -nodefaults, compressed pages, shared
+  // RAM, a machine type without footers, the rich VMs with -cpu max and svm), across the three
+  // releases; offsets drawn from the seed in the RAM area, inside each device section (the big
+  // ones too), in the description and around EOF, and right at and after checkpoints.
   const names = [
     'qemu-5.2/pc-5.2-nodefaults-paused',
+    'qemu-5.2/q35-5.2-nodefaults-running',
+    'qemu-5.2/pc-5.2-rich-max',
     'qemu-7.2/q35-7.2-defaults',
+    'qemu-7.2/pc-compress-paused',
+    'qemu-7.2/pc-ignore-shared-uuid-paused',
+    'qemu-7.2/pc-i440fx-2.3-paused',
+    'qemu-7.2/q35-7.2-rich-svm',
     'qemu-10.0/q35-10.0-rich-max',
   ];
   const files = seedStreamFiles().filter((f) => names.includes(seedName(f)));
-  expect(files.length).toBe(3);
+  expect(files.map(seedName).sort()).toEqual([...names].sort());
   let state = seed >>> 0 || 1;
   const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const within = (from: number, to: number) => from + Math.floor(next() * Math.max(1, to - from));
   for (const f of files) {
     const s = await loadSeed(f);
     const cuts = await StreamCuts.of(s);
     expect(cuts.count).toBeGreaterThan(10);
     // Around checkpoints too: right at one, a record's one byte of look-ahead is cut.
-    const marks = cuts.positions.filter(() => next() < 0.05).flatMap((p) => [p, p + 1]);
+    const marks = cuts.positions.filter(() => next() < 0.02).flatMap((p) => [p, p + 1]);
+    const ends = [...s.sections.slice(1), s.eof];
+    // 16 records drawn at random (RAM parts are many), a cut inside each.
+    const inSections = Array.from({ length: 16 }, () => {
+      const i = Math.floor(next() * s.sections.length);
+      return within(s.sections[i], ends[i]);
+    });
+    // Inside the largest device sections (where checkpoints inside a section are taken up).
+    const largest = s.sections
+      .map((at, i) => ({ at, end: ends[i] }))
+      .sort((a, b) => b.end - b.at - (a.end - a.at))
+      .slice(0, 3)
+      .flatMap((x) => [within(x.at, x.end), within(x.at, x.end), x.end - 1, x.end - 600]);
     const at = [
       s.eof,
       s.eof + 1,
+      within(s.eof + 1, s.bytes.length),
       ...marks,
-      ...Array.from({ length: 15 }, () => Math.floor(next() * s.bytes.length)),
+      ...inSections,
+      ...largest,
+      ...Array.from({ length: 8 }, () => Math.floor(next() * s.bytes.length)),
     ];
     for (const a of at) {
       const fast = await cuts.cut(a);
@@ -73,7 +97,7 @@ test('a cut decoded from a checkpoint ends exactly as decoded from byte 0 (error
       expect({ f, a, fast }).toEqual({ f, a, fast: slow });
     }
   }
-}, 60_000);
+}, 120_000);
 
 test('every saved reproducer now decodes or fails with a typed error, in time', async () => {
   const files = fs.existsSync(REPRO_DIR)

@@ -17,6 +17,7 @@ import {
   readingAt,
 } from '../errors';
 import { countValue, fieldExists } from './fields';
+import { activeReplay, type LoadReplay } from './load-replay';
 import { planLoad } from './plan';
 import { SUBSECTION_MARKER } from './save';
 import { cloneValue, fillMissing, fillMissingField, withInitialValues } from './state';
@@ -68,18 +69,28 @@ export function loadFrom(
   // Without a receiver state, fields are read into an empty object and the ones the stream lacks
   // get their initial values afterwards (cheaper than building every initial value first).
   const ctx = opts.ctx ?? {};
-  if (!opts.onUnused) {
+  // A replay (load-replay.ts) records and takes up the interpreter's field reads: no plan then.
+  if (!opts.onUnused && !activeReplay) {
     // The compiled plan first (plan.ts); when it gives up, the interpreter from the same
     // position raises the typed error with its offset and path.
     const start = r.pos;
+    plansRunning++;
     try {
       return planLoad(r, desc, version, ctx, opts.into, opts.endIsFinal ?? false);
-    } catch {
+    } catch (e) {
       r.pos = start;
+      // Called by a kind inside another load's plan (virtio's parts): that plan gives up on any
+      // throw and its interpreter loads this part again, so interpreting it here is wasted.
+      if (plansRunning > 1) throw e;
+    } finally {
+      plansRunning--;
     }
   }
   return loadInterpreted(r, desc, version, opts);
 }
+
+/** How many loadFrom plans are running (a kind's read may call loadFrom inside one). */
+let plansRunning = 0;
 
 /** loadFrom without the compiled plan: the rules as written, with paths (tests compare the two). */
 export function loadInterpreted(
@@ -198,7 +209,9 @@ class Loader implements KindIO {
         continue;
       }
       this.stack.push(f.name);
-      this.field(f, state, version);
+      const replay = activeReplay;
+      if (replay) this.replayField(replay, f, state, version);
+      else this.field(f, state, version);
       this.stack.pop();
     }
     const subs = d.subsections as readonly AnyVMSDesc[];
@@ -210,6 +223,25 @@ class Loader implements KindIO {
     }
     if (d.post_load)
       this.hook(`${d.name}: post_load`, () => d.post_load!(state, version, this.ctx));
+  }
+
+  /** A field read, or taken from the replay's record (see load-replay.ts). */
+  private replayField(replay: LoadReplay, f: AnyField, state: State, version: number): void {
+    const r = this.r;
+    const at = r.offset;
+    if (replay.mode === 'replay') {
+      const rec = replay.take(at, f);
+      if (rec) {
+        state[f.key] = rec.value;
+        r.pos += rec.end - at;
+        return;
+      }
+      this.field(f, state, version);
+    } else {
+      this.field(f, state, version);
+      if (f.shape !== 'validate' && f.shape !== 'unused')
+        replay.keep(at, f, state[f.key], r.offset);
+    }
   }
 
   private field(f: AnyField, state: State, version: number): void {
@@ -239,7 +271,13 @@ class Loader implements KindIO {
         const out = new Array<unknown>(n);
         const top = this.stack.length - 1;
         const flat = this.onUnused ? null : flatReader(f.kind);
-        for (let i = 0; i < n; i++) {
+        // A replay (load-replay.ts) takes up the elements that ended well before the input does.
+        const replay = activeReplay;
+        const at = r.offset;
+        let i = replay?.mode === 'replay' ? replay.takeElements(at, f, out) : 0;
+        if (i > 0) r.pos += replay!.elementsEnd - at;
+        const ends = replay?.mode === 'record' ? new Array<number>(n) : undefined;
+        for (; i < n; i++) {
           this.indexAt[top] = i;
           const cur = i < current.length ? current[i] : undefined;
           if (flat && cur === undefined) {
@@ -248,13 +286,16 @@ class Loader implements KindIO {
             const start = r.pos;
             try {
               out[i] = flat(r);
+              if (ends) ends[i] = r.offset;
               continue;
             } catch {
               r.pos = start;
             }
           }
           out[i] = f.kind.read(r, this, cur);
+          if (ends) ends[i] = r.offset;
         }
+        if (ends) replay!.keepElements(at, f, out, ends);
         this.indexAt[top] = -1;
         state[f.key] = out;
         return;

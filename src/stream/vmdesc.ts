@@ -199,7 +199,11 @@ function vmdescFraming(
 
 /** JSON as QEMU writes it: printable text and whitespace, no other control bytes. */
 function looksLikeJsonText(b: Uint8Array): boolean {
-  for (const c of b) if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  // An indexed loop: the iterator form cost a fuzz cut near the end of a file 10 us for 4 KiB.
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+  }
   return true;
 }
 

@@ -29,7 +29,7 @@ export class StreamWindow {
   private pinned = true;
   /** Absolute offset of the next unconsumed byte. */
   pos: number;
-  /** Bytes read from the source so far (readInto sources). */
+  /** Bytes read from the source so far. */
   private fromSource = 0;
   /** True once the source has returned its last chunk. */
   ended = false;
@@ -101,6 +101,7 @@ export class StreamWindow {
       }
       parts.push(chunk);
       have += chunk.length;
+      this.fromSource += chunk.length;
       this.onChunk?.(this.pos + have);
     }
     if (parts.length === 1) this.store = parts[0];
@@ -166,6 +167,12 @@ export class StreamWindow {
             this.pos,
             opts.path ?? '',
           );
+        // Every byte of a source of known size is in: parsing again would read the same bytes
+        // and fail the same way (a cut section was decoded twice, the second time to learn that).
+        if (this.source.size !== undefined && this.fromSource >= this.source.size) {
+          this.ended = true;
+          throw placed(e, opts.path ?? '');
+        }
         want = Math.min(opts.limit, Math.max(this.available * 2, this.available + 65536));
       }
     }

@@ -5,6 +5,7 @@ import { benchDiff, benchTap } from './diff-tap';
 import { benchEngine } from './engine';
 import { benchRealMatrix } from './real-matrix';
 import { benchExplore } from './explore';
+import { benchFuzzCuts } from './fuzz-cuts';
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   if (want('diff')) await benchDiff();
   if (want('tap')) await benchTap();
   if (want('explore')) await benchExplore();
+  if (want('fuzz-cuts')) await benchFuzzCuts();
 }
 
 main().catch((e) => {

@@ -7,6 +7,7 @@
  * checkpointing walk read, with the same resolvers). Only a typed error is taken from such a
  * walk: a cut that decodes (or anything else) is decoded again from byte 0, and that decides.
  */
+import { LoadReplay, withReplay } from '../../src/engine/load-replay';
 import { readStreamContents } from '../../src/stream/collect';
 import type { StreamVisitor } from '../../src/stream/records';
 import { bytesSource, type ChunkSource } from '../../src/stream/source';
@@ -24,6 +25,8 @@ function oneChunk(bytes: Uint8Array): ChunkSource {
 export class StreamCuts {
   private readonly checkpoints: WalkCheckpoint[] = [];
   private machineType: string | undefined;
+  /** The checkpointing walk's field reads, taken up inside the section a cut ends in (load-replay.ts). */
+  readonly replay = new LoadReplay();
 
   private constructor(readonly seed: SeedStream) {}
 
@@ -33,10 +36,12 @@ export class StreamCuts {
     const { machineType, resolvers } = await resolversFor(whole);
     c.machineType = machineType;
     try {
-      await readStreamContents(bytesSource(whole), {
-        resolvers,
-        onCheckpoint: (cp) => c.checkpoints.push(cp),
-      });
+      await withReplay(c.replay, () =>
+        readStreamContents(bytesSource(whole), {
+          resolvers,
+          onCheckpoint: (cp) => c.checkpoints.push(cp),
+        }),
+      );
     } catch {
       // The checkpoints up to where the catalog could not read on stay good.
     }
@@ -84,7 +89,11 @@ export class StreamCuts {
         const { machineType, resolvers } = await resolversFor(bytes);
         if (machineType === this.machineType) {
           // The records before the checkpoint are not seen again: no collector over them.
-          await walkStream(oneChunk(bytes), IGNORE, { resolvers, resumeFrom: cp });
+          this.replay.mode = 'replay';
+          this.replay.end = at;
+          await withReplay(this.replay, () =>
+            walkStream(oneChunk(bytes), IGNORE, { resolvers, resumeFrom: cp }),
+          );
         }
       } catch (e) {
         const o = classify(e, bytes.length);
