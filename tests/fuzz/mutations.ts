@@ -80,6 +80,10 @@ export class StreamMutations {
       m.contents = await readStreamContents(bytesSource(seed.bytes), {
         resolvers,
         onCheckpoint: thinned(m.checkpoints),
+        // RAM record by record, as a mutation's walk reads it: a checkpoint every 8th record
+        // (every 64th, up to 256 KiB apart, counting pages in runs), so a change in the RAM is
+        // walked from close before it to close after it.
+        onRam: () => {},
       });
     } catch {
       // A seed that does not decode: its mutations are decoded from byte 0 (runOne).
@@ -263,15 +267,19 @@ export class StreamMutations {
     let usable = false;
     let desc: Vmdesc | undefined;
     let descAt: number | undefined;
+    /** A description at the end that the walk would find and fail to take up, as here. */
+    let refused = false;
     try {
       // As the walk looks for it (and, when usable, is given it: parsed once).
       const found = await locateVmdescFromEnd(bytesSource(bytes));
       if (found?.kind === 'found') {
+        refused = true;
         desc = parseVmdesc(found.json, found.offset + 5);
         new VmdescIndex(desc); // as the walk takes it up: what throws here makes it unusable
         theirs = desc.page_size;
         descAt = found.offset;
         usable = true;
+        refused = false;
       }
     } catch {
       usable = false;
@@ -319,7 +327,14 @@ export class StreamMutations {
             encoder.record(r);
           },
         },
-        { resolvers, resumeFrom: cp, ...(usable && { vmdesc: desc, vmdescAt: descAt }) },
+        {
+          resolvers,
+          resumeFrom: cp,
+          ...(usable && { vmdesc: desc, vmdescAt: descAt }),
+          // Not looked for and parsed again only to be refused again (the record after EOF
+          // still parses it, and reports why it is refused).
+          ...(refused && { useVmdesc: false }),
+        },
       );
       views(collector.finish(walk), true);
     } catch (e) {
@@ -503,11 +518,11 @@ export function sameState(a: WalkCheckpoint, b: WalkCheckpoint): boolean {
 
 /**
  * RAM checkpoints are kept one per this many bytes at most. The campaign keeps every seed's
- * checkpoints for the whole run, and each holds a copy of the RAM state: the catalog's walk of a
- * rich seed gives one every 8th RAM record (1,550 of them, 1.4 MiB; 77 MiB for the 56 seeds).
- * A walk resumed up to this far before a change only reads a few more page records.
+ * checkpoints for the whole run, and each holds a copy of the RAM state: a walk of a rich seed
+ * gives one every 8th RAM record (1,550 of them, 1.4 MiB; 77 MiB for the 56 seeds). A walk
+ * resumed up to this far before a change reads only a few more page records.
  */
-export const RAM_CHECKPOINT_SPACING = 64 * 1024;
+export const RAM_CHECKPOINT_SPACING = 16 * 1024;
 
 /** A checkpoint callback that appends to `into` every top-level checkpoint and the RAM ones spaced out. */
 export function thinned(into: WalkCheckpoint[]): (cp: WalkCheckpoint) => void {
