@@ -7,8 +7,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { formatReport, REPRO_DIR, runCampaign } from './fuzz/campaign';
 import { StreamCuts } from './fuzz/cuts';
-import { loadSeed, seedName, seedStreamFiles } from './fuzz/inputs';
+import {
+  loadSeed,
+  seedName,
+  seedStreamFiles,
+  type Descriptor,
+  type SeedStream,
+} from './fuzz/inputs';
+import { StreamMutations } from './fuzz/mutations';
 import { runOne } from './fuzz/run-one';
+import { collectGarbage } from './fuzz/steps';
 
 const SLICE_SECONDS = Number(process.env.VMSTATE_FUZZ_SECONDS ?? 12);
 const seed = Number(process.env.VMSTATE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -124,3 +132,48 @@ test('every saved reproducer now decodes or fails with a typed error, in time', 
       expect({ f, outcome: o.kind }).not.toEqual({ f, outcome: 'ok' });
   }
 });
+
+/**
+ * The in-process memory failures of the mutation runs (memory-*): each input alone peaks low; what
+ * the campaign's worker kept was its state per seed (the walker's checkpoints of every seed, kept
+ * for the whole run: 2.1 MiB a rich seed, with a RAM checkpoint every 8th record). Replayed as the
+ * worker runs them (from their seed's checkpoints), they keep nothing, and a seed's state is small.
+ */
+test('the memory reproducers, replayed from their seeds: small state per seed, nothing kept', async () => {
+  expect(collectGarbage).toBeDefined();
+  const files = new Map(seedStreamFiles().map((f) => [seedName(f), f]));
+  const cases: { f: string; d: Descriptor & { kind: 'mutate' } }[] = [];
+  for (const f of fs.readdirSync(REPRO_DIR).filter((x) => /^memory-.*\.json$/.test(x))) {
+    const d = (
+      JSON.parse(fs.readFileSync(path.join(REPRO_DIR, f), 'utf8')) as { descriptor: Descriptor }
+    ).descriptor;
+    if (d.kind === 'mutate' && files.has(d.stream)) cases.push({ f, d });
+  }
+  expect(cases.length).toBeGreaterThanOrEqual(3);
+  const seeds = new Map<string, SeedStream>();
+  for (const { d } of cases)
+    if (!seeds.has(d.stream)) seeds.set(d.stream, await loadSeed(files.get(d.stream)!));
+  const heap = () => {
+    collectGarbage!();
+    return process.memoryUsage().heapUsed / 1048576;
+  };
+  // Once first: the catalogs of the seeds' machine types are built then (and kept: they are values).
+  for (const s of seeds.values()) await StreamMutations.of(s);
+  const before = heap();
+  const state = new Map<string, StreamMutations>();
+  for (const s of seeds.values()) state.set(s.name, await StreamMutations.of(s));
+  const perSeed = (heap() - before) / seeds.size;
+  // 0.7-0.8 MiB now for a rich seed (its contents and checkpoints); 2.1 MiB before.
+  expect({ perSeed, small: perSeed < 1.25 }).toEqual({ perSeed, small: true });
+  const settled = heap();
+  for (const { f, d } of cases) {
+    const bytes = new Uint8Array(
+      fs.readFileSync(path.join(REPRO_DIR, f.replace(/\.json$/, '.mig'))),
+    );
+    const r = await state.get(d.stream)!.run(bytes);
+    expect({ f, outcome: r.outcome.kind }).not.toEqual({ f, outcome: 'crash' });
+  }
+  const kept = heap() - settled;
+  expect({ kept, small: kept < 4 }).toEqual({ kept, small: true });
+  expect(state.size).toBe(seeds.size); // the state is still held while measured
+}, 60_000);

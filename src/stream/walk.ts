@@ -60,6 +60,12 @@ export interface WalkOptions {
   useVmdesc?: boolean;
   /** A description to use instead of looking for one in the stream. */
   vmdesc?: Vmdesc;
+  /**
+   * With `vmdesc`: its marker's offset, when the caller parsed it from this stream's end as the
+   * walk does (locateVmdescFromEnd, parseVmdesc). It is then the one found at the end of the
+   * file, and the record there is not parsed again.
+   */
+  vmdescAt?: number;
   /** Target page size, when neither the vmdesc nor the configuration says (default 4096). */
   pageSize?: number;
   /** Delimit sections nothing can decode by their footer and keep them as bytes (default true). */
@@ -164,8 +170,11 @@ class Walker {
   }
 
   async run(): Promise<WalkSummary> {
-    if (this.opts.vmdesc) this.useVmdesc(this.opts.vmdesc, 'given');
-    else if (this.opts.useVmdesc !== false && this.source.readAt) {
+    if (this.opts.vmdesc) {
+      const at = this.opts.vmdescAt;
+      this.useVmdesc(this.opts.vmdesc, at === undefined ? 'given' : 'end-of-file');
+      this.vmdescAt = at;
+    } else if (this.opts.useVmdesc !== false && this.source.readAt) {
       this.vmdescTried = true;
       const found = await locateVmdescFromEnd(this.source, this.limits.maxVmdescBytes);
       if (found?.kind === 'truncated' && !this.opts.keepTrailing)

@@ -171,11 +171,12 @@ function reframeVmdesc(s: SeedStream, json: string): Uint8Array {
   return out;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Json = null | boolean | number | string | Json[] | JsonObject;
+type JsonObject = { [k: string]: Json };
 
-/** Changes one thing the description says: a type, a size, an array length, a nesting. */
-function mutateDescription(r: () => number, root: Json): void {
-  const nodes: { [k: string]: Json }[] = [];
+/** The description's fields (objects with a string name and a type), in document order. */
+function fieldNodes(root: Json): JsonObject[] {
+  const nodes: JsonObject[] = [];
   const walk = (v: Json) => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
@@ -184,8 +185,58 @@ function mutateDescription(r: () => number, root: Json): void {
     }
   };
   walk(root);
+  return nodes;
+}
+
+/**
+ * A seed's description parsed once, with its fields: a vmdesc-json mutation changes it in place
+ * and puts it back (parsing 160 KB of JSON again for each one was most of a mutation's cost).
+ */
+const parsedDescriptions = new WeakMap<SeedStream, { root: Json; nodes: JsonObject[] }>();
+
+function parsedDescription(s: SeedStream): { root: Json; nodes: JsonObject[] } {
+  let p = parsedDescriptions.get(s);
+  if (!p) parsedDescriptions.set(s, (p = parsedAfresh(s.vmdesc!.json)));
+  return p;
+}
+
+function parsedAfresh(json: string): { root: Json; nodes: JsonObject[] } {
+  const root = JSON.parse(json) as Json;
+  return { root, nodes: fieldNodes(root) };
+}
+
+/** Puts back the own properties (values and order) each object had when `keep` first saw it. */
+function restorer(): { keep: (n: JsonObject) => void; restore: () => void } {
+  const saved = new Map<JsonObject, [string, Json][]>();
+  return {
+    keep: (n) => {
+      if (!saved.has(n)) saved.set(n, Object.entries(n));
+    },
+    restore: () => {
+      for (const [n, entries] of saved) {
+        for (const k of Object.keys(n)) delete n[k];
+        // defineProperty, not assignment: a "__proto__" key is an own property here too.
+        for (const [k, value] of entries)
+          Object.defineProperty(n, k, {
+            value,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+      }
+    },
+  };
+}
+
+/** Changes one thing the description says (a type, a size, an array length, a nesting) of one of `nodes`. */
+function mutateDescription(
+  r: () => number,
+  nodes: JsonObject[],
+  keep: (n: JsonObject) => void,
+): void {
   if (!nodes.length) return;
   const n = pick(r, nodes);
+  keep(n);
   switch (int(r, 6)) {
     case 0:
       n.type = pick(r, [
@@ -238,8 +289,37 @@ function pickInt(r: () => number, s: SeedStream): { at: number; width: 1 | 4 | 8
   }
 }
 
-export function mutate(s: SeedStream, m: MutationName, seed: number): Uint8Array {
+/** A vmdesc-json mutation: one to three changes to the description, framed again after EOF. */
+function mutateDescriptionJson(s: SeedStream, r: () => number, fresh: boolean): Uint8Array {
+  if (!s.vmdesc) return s.bytes.slice();
+  const { root, nodes } = fresh ? parsedAfresh(s.vmdesc.json) : parsedDescription(s);
+  const { keep, restore } = restorer();
+  let text: string;
+  try {
+    // The first change is to the seed's fields; a later one to those of the changed tree.
+    for (let i = 1 + int(r, 3), k = 0; i > 0; i--, k++)
+      mutateDescription(r, k === 0 ? nodes : fieldNodes(root), keep);
+    text = JSON.stringify(root);
+  } catch (e) {
+    // Deep nesting applied to itself again can outgrow JSON.stringify's own stack: such a
+    // description is no input (QEMU never writes one); the deep-nesting shapes cover it.
+    if (e instanceof RangeError) return s.bytes.slice();
+    throw e;
+  } finally {
+    restore();
+  }
+  return reframeVmdesc(s, text);
+}
+
+/** `freshDescription`: parse the description anew for this input (the first way, kept to test the other). */
+export function mutate(
+  s: SeedStream,
+  m: MutationName,
+  seed: number,
+  o: { freshDescription?: boolean } = {},
+): Uint8Array {
   const r = rng(seed);
+  if (m === 'vmdesc-json') return mutateDescriptionJson(s, r, o.freshDescription === true);
   const b = s.bytes.slice();
   switch (m) {
     case 'bit-flips': {
@@ -270,21 +350,6 @@ export function mutate(s: SeedStream, m: MutationName, seed: number): Uint8Array
       const at = pick(r, s.sections);
       b[at] = pick(r, [0, 1, 2, 3, 4, 5, 6, 7, 8, 0x7e, 0x09, 0xff]);
       return b;
-    }
-    case 'vmdesc-json': {
-      if (!s.vmdesc) return b;
-      const j = JSON.parse(s.vmdesc.json) as Json;
-      for (let i = 1 + int(r, 3); i > 0; i--) mutateDescription(r, j);
-      let text: string;
-      try {
-        text = JSON.stringify(j);
-      } catch (e) {
-        // Deep nesting applied to itself again can outgrow JSON.stringify's own stack: such a
-        // description is no input (QEMU never writes one); the deep-nesting shapes cover it.
-        if (e instanceof RangeError) return b;
-        throw e;
-      }
-      return reframeVmdesc(s, text);
     }
     case 'vmdesc-length': {
       if (!s.vmdesc) return b;

@@ -3,7 +3,9 @@
  * bytes first..last of a seed, so the decode of the bytes before `first` is the seed's own. One
  * walk of the seed (as runOne walks it: its description, the catalog's resolvers) records the
  * walker's checkpoints; a mutation is walked for real from the last checkpoint before `first`,
- * with the json/tree/script views and the encoder over the records decoded from there on. Once
+ * with the encoder and one of the views (json, tree or the script's state format, in turn by the
+ * input's bytes: all three cost 2.7x one, a third of a mutation's time) over the records decoded
+ * from there on; runOne, and so every cross-checked mutation and reproducer, renders all. Once
  * the walk is past `last` and at a checkpoint where the walker's state equals the seed's at the
  * same offset, the rest is the seed's bytes read from the seed's state: it decodes as the seed
  * did (ok), and the walk stops there.
@@ -70,6 +72,9 @@ export class StreamMutations {
   /** What the rest of the seed's walk after a checkpoint reads of the walker's state (see restOf). */
   private readonly rests = new Map<WalkCheckpoint, Rest>();
 
+  /** The view(s) the input in hand is rendered by. */
+  private view: View = 'all';
+
   private constructor(readonly seed: SeedStream) {}
 
   static async of(seed: SeedStream): Promise<StreamMutations> {
@@ -79,7 +84,11 @@ export class StreamMutations {
     try {
       m.contents = await readStreamContents(bytesSource(seed.bytes), {
         resolvers,
-        onCheckpoint: (cp) => m.checkpoints.push(cp),
+        onCheckpoint: thinned(m.checkpoints),
+        // RAM record by record, as a mutation's walk reads it: a checkpoint every 8th record
+        // (every 64th, up to 256 KiB apart, counting pages in runs), so a change in the RAM is
+        // walked from close before it to close after it.
+        onRam: () => {},
       });
     } catch {
       // A seed that does not decode: its mutations are decoded from byte 0 (runOne).
@@ -93,10 +102,7 @@ export class StreamMutations {
         await walkStream(
           bytesSource(whole),
           { record: () => {} },
-          {
-            resolvers: catalog,
-            onCheckpoint: (cp) => bare.checkpoints.push(cp),
-          },
+          { resolvers: catalog, onCheckpoint: thinned(bare.checkpoints) },
         );
       } catch {
         // The checkpoints up to where the catalog could not read on stay good.
@@ -166,11 +172,15 @@ export class StreamMutations {
     return lastBefore(this.checkpoints, at);
   }
 
-  /** The mutated stream `bytes`, decoded, with every view and the encoder over what was decoded. */
-  async run(bytes: Uint8Array, fromZero = false): Promise<MutationResult> {
+  /**
+   * The mutated stream `bytes`, decoded, with the encoder and a view (`allViews`: every view) over
+   * what was decoded.
+   */
+  async run(bytes: Uint8Array, fromZero = false, allViews = false): Promise<MutationResult> {
     const seed = this.seed;
     const c = this.contents;
     const [first, last] = changed(seed.bytes, bytes);
+    this.view = allViews ? 'all' : VIEWS[((first + last + bytes.length) >>> 0) % VIEWS.length];
     const whole = async (): Promise<MutationResult> => ({
       outcome: await runOne(bytes, true),
       path: 'from-zero',
@@ -219,6 +229,7 @@ export class StreamMutations {
         resolvers,
         // The seed's description, parsed once: the bytes it is parsed from are the seed's.
         vmdesc: c.walk.vmdesc,
+        vmdescAt: c.walk.vmdesc && seed.vmdesc?.offset,
         resumeFrom: cp,
         onCheckpoint: (now) => {
           if (now.pos <= last) return;
@@ -228,7 +239,7 @@ export class StreamMutations {
         },
       });
       const got = collector.finish(walk);
-      views(got, false);
+      views(got, false, this.view);
     } catch (e) {
       if (!(e instanceof InStep)) {
         return { outcome: classify(e, bytes.length), path, inStep, walked: 0 };
@@ -237,7 +248,7 @@ export class StreamMutations {
       end = e.pos;
       // The rest is the seed's: its EOF, description and walk summary.
       const got = collector.finish(c.walk);
-      views({ ...got, eof: c.eof, vmdesc: c.vmdesc, trailing: c.trailing }, false);
+      views({ ...got, eof: c.eof, vmdesc: c.vmdesc, trailing: c.trailing }, false, this.view);
     }
     return { outcome: { kind: 'ok' }, path, inStep, walked: end - (cp?.pos ?? 0) };
   }
@@ -264,13 +275,20 @@ export class StreamMutations {
     let theirs: number | undefined;
     let usable = false;
     let desc: Vmdesc | undefined;
+    let descAt: number | undefined;
+    /** A description at the end that the walk would find and fail to take up, as here. */
+    let refused = false;
     try {
+      // As the walk looks for it (and, when usable, is given it: parsed once).
       const found = await locateVmdescFromEnd(bytesSource(bytes));
       if (found?.kind === 'found') {
+        refused = true;
         desc = parseVmdesc(found.json, found.offset + 5);
         new VmdescIndex(desc); // as the walk takes it up: what throws here makes it unusable
         theirs = desc.page_size;
+        descAt = found.offset;
         usable = true;
+        refused = false;
       }
     } catch {
       usable = false;
@@ -318,9 +336,16 @@ export class StreamMutations {
             encoder.record(r);
           },
         },
-        { resolvers, resumeFrom: cp },
+        {
+          resolvers,
+          resumeFrom: cp,
+          ...(usable && { vmdesc: desc, vmdescAt: descAt }),
+          // Not looked for and parsed again only to be refused again (the record after EOF
+          // still parses it, and reports why it is refused).
+          ...(refused && { useVmdesc: false }),
+        },
       );
-      views(collector.finish(walk), true);
+      views(collector.finish(walk), true, this.view);
     } catch (e) {
       return { outcome: classify(e, bytes.length), path: 'vmdesc', inStep: false, walked: 0 };
     }
@@ -333,14 +358,19 @@ export class StreamMutations {
   }
 }
 
-/** runOne's views (json, tree, the script's state and description formats). */
-function views(got: StreamContents, description: boolean): void {
+const VIEWS = ['json', 'tree', 'qemu'] as const;
+type View = (typeof VIEWS)[number] | 'all';
+
+/** runOne's views (json, tree, the script's state and description formats), or one of them. */
+function views(got: StreamContents, description: boolean, view: View): void {
   const v = fuzzCatalog().views;
-  analysisJson(got, 'fuzz.mig', v);
-  analysisTree(got, 'fuzz.mig', { views: v });
-  qemuStateJson(got);
-  // The description's own format reads only its bytes: unchanged ones give the seed's output.
-  if (description && got.vmdesc) qemuDescJson(got);
+  if (view === 'all' || view === 'json') analysisJson(got, 'fuzz.mig', v);
+  if (view === 'all' || view === 'tree') analysisTree(got, 'fuzz.mig', { views: v });
+  if (view === 'all' || view === 'qemu') {
+    qemuStateJson(got);
+    // The description's own format reads only its bytes: unchanged ones give the seed's output.
+    if (description && got.vmdesc) qemuDescJson(got);
+  }
 }
 
 /** The RAM section a walk resumed inside it is in (the collector counts its records there). */
@@ -498,6 +528,26 @@ export function sameState(a: WalkCheckpoint, b: WalkCheckpoint): boolean {
     )
       return false;
   return sameRam(a.ram, b.ram);
+}
+
+/**
+ * RAM checkpoints are kept one per this many bytes at most. The campaign keeps every seed's
+ * checkpoints for the whole run, and each holds a copy of the RAM state: a walk of a rich seed
+ * gives one every 8th RAM record (1,550 of them, 1.4 MiB; 77 MiB for the 56 seeds). A walk
+ * resumed up to this far before a change reads only a few more page records.
+ */
+export const RAM_CHECKPOINT_SPACING = 16 * 1024;
+
+/** A checkpoint callback that appends to `into` every top-level checkpoint and the RAM ones spaced out. */
+export function thinned(into: WalkCheckpoint[]): (cp: WalkCheckpoint) => void {
+  let lastRam = -Infinity;
+  return (cp) => {
+    if (cp.inRam) {
+      if (cp.pos - lastRam < RAM_CHECKPOINT_SPACING) return;
+      lastRam = cp.pos;
+    }
+    into.push(cp);
+  };
 }
 
 /** The last of `cps` (in stream order) strictly before `at`. */

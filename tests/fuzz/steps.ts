@@ -87,7 +87,7 @@ export function isRealCut(
 }
 
 /** V8's full collection, when the process may ask for it (v8.setFlagsFromString, as node --expose-gc). */
-const collectGarbage = ((): (() => void) | undefined => {
+export const collectGarbage = ((): (() => void) | undefined => {
   try {
     setFlagsFromString('--expose-gc');
     return runInNewContext('gc') as () => void;
