@@ -54,6 +54,18 @@ export function reportInternal(e: unknown, argv?: readonly string[]): number {
 }
 
 /**
+ * Text from the stream (a section's idstr, a field name) with its control characters as \xNN:
+ * a mutated length byte can make an idstr take in a newline, and an error stays one line.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/**
  * Runs a command body and turns every failure into one line on stderr and the right exit code.
  * `file` names the input in the message of a malformed-input failure (a function: the input
  * known only once it failed, e.g. which of two streams).
@@ -67,9 +79,11 @@ export async function runCommand(
   } catch (e) {
     if (e instanceof VMStateError) {
       const where = `offset 0x${e.offset.toString(16)}`;
-      const path = e.path ? `, ${e.path}` : '';
+      const path = e.path ? `, ${printable(e.path)}` : '';
       const name = typeof file === 'function' ? file() : file;
-      process.stderr.write(`vmstate: ${name ?? '<input>'}: ${where}${path}: ${e.what}\n`);
+      process.stderr.write(
+        `vmstate: ${name ?? '<input>'}: ${where}${path}: ${printable(e.what)}\n`,
+      );
       process.exitCode = EXIT.badInput;
     } else if (e instanceof BadInputFileError) {
       process.stderr.write(`vmstate: ${e.message}\n`);
