@@ -195,7 +195,8 @@ function writeUnsignedRun(
   let w = out.len;
   // Without a leading comma, the first item is one byte shorter: it is written on its own.
   const first = comma ? 0 : 1;
-  if (!comma) {
+  // One item: newline, indent, `"0x`, room for the digits, `"`.
+  const item = () => {
     o[w++] = 0x0a;
     for (let s = 0; s < spaces; s++) o[w++] = 0x20;
     o[w++] = 0x22;
@@ -203,18 +204,13 @@ function writeUnsignedRun(
     o[w++] = 0x78;
     w += 2 * size;
     o[w++] = 0x22;
-  }
+  };
+  if (!comma) item();
   const u0 = w;
   const items = count - first;
   if (items > 0) {
     o[w++] = 0x2c;
-    o[w++] = 0x0a;
-    for (let s = 0; s < spaces; s++) o[w++] = 0x20;
-    o[w++] = 0x22;
-    o[w++] = 0x30;
-    o[w++] = 0x78;
-    w += 2 * size;
-    o[w++] = 0x22;
+    item();
     for (let done = 1; done < items;) {
       const n = Math.min(done, items - done);
       o.copyWithin(u0 + done * unit, u0, u0 + n * unit);
