@@ -16,6 +16,7 @@ import {
 } from './fuzz/inputs';
 import { StreamMutations } from './fuzz/mutations';
 import { runOne } from './fuzz/run-one';
+import { builtCli, CLI_RSS_LIMIT, peakRssAlone } from './fuzz/cli-run';
 import { collectGarbage } from './fuzz/steps';
 
 const SLICE_SECONDS = Number(process.env.VMSTATE_FUZZ_SECONDS ?? 12);
@@ -177,3 +178,21 @@ test('the memory reproducers, replayed from their seeds: small state per seed, n
   expect({ kept, small: kept < 4 }).toEqual({ kept, small: true });
   expect(state.size).toBe(seeds.size); // the state is still held while measured
 }, 60_000);
+
+/**
+ * The campaign's memory check asks an input that grew the worker's RSS over the line to run
+ * alone as a process: every memory reproducer, hostile shapes included, peaks under the issue's
+ * budget there (the worker's RSS high-water mark holds the seeds' state and earlier inputs).
+ */
+test('every memory reproducer alone, through the built CLI, peaks under the 100 MiB budget', () => {
+  expect(builtCli()).toBeDefined(); // npm run build (CI builds it in npm ci)
+  const files = fs.readdirSync(REPRO_DIR).filter((x) => /^memory-.*\.mig$/.test(x));
+  expect(files.length).toBeGreaterThanOrEqual(3);
+  for (const f of files) {
+    const rss = peakRssAlone(new Uint8Array(fs.readFileSync(path.join(REPRO_DIR, f))))!;
+    expect({ f, rssMiB: Math.round(rss / 1048576), under: rss < CLI_RSS_LIMIT }).toMatchObject({
+      f,
+      under: true,
+    });
+  }
+}, 120_000);

@@ -9,6 +9,11 @@ export interface CatalogOptions {
   readonly release?: string;
   /** The machine type the stream's configuration section names. */
   readonly machineType?: string;
+  /**
+   * The stream's head has no configuration section: written with send-configuration off, as
+   * hw_compat_2_3 sets it, so on a machine type of 2.3 or older (or with the property set by hand).
+   */
+  readonly withoutConfiguration?: boolean;
 }
 
 /** Walks the stream again with these resolvers (the first pass of a catalog decoding). */

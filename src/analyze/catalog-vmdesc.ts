@@ -6,6 +6,7 @@
  * decodes the stream on the ordinary vmdesc path, so every output format follows from it.
  */
 import { ByteReader } from '../bytes/reader';
+import type { CatalogOptions } from './analysis-catalog';
 import { FILE_MAGIC, SectionType } from '../stream/constants';
 import type { StreamContents } from '../stream/collect';
 import { qemuJson } from '../stream/generate-framing';
@@ -182,21 +183,31 @@ export function vmdescRecord(json: Uint8Array): Uint8Array {
 }
 
 /**
- * The machine type in a seekable stream's configuration section, read from its head before the
- * walk (resolvers must know it before the first device section); undefined when the input is
- * not seekable or the stream has no configuration section.
+ * What a seekable stream's head says about its machine type, read before the walk (resolvers
+ * must know it before the first device section): the configuration section's machine type, or
+ * that the stream has none (`withoutConfiguration`: hw_compat_2_3 turns send-configuration off,
+ * so it was written on a machine type of 2.3 or older); nothing when the input is not seekable
+ * or its head is not a stream's.
  */
-export async function peekMachineType(source: ChunkSource): Promise<string | undefined> {
-  if (!source.readAt) return undefined;
+export async function peekStreamHead(
+  source: ChunkSource,
+): Promise<Pick<CatalogOptions, 'machineType' | 'withoutConfiguration'>> {
+  if (!source.readAt) return {};
   const head = await source.readAt(0, 8 + 1 + 4 + 256);
-  if (head.length < 13) return undefined;
+  if (head.length < 9) return {};
   const r = new ByteReader(head, 0);
-  if (r.u32() !== FILE_MAGIC) return undefined;
+  if (r.u32() !== FILE_MAGIC) return {};
   r.u32();
-  if (r.u8() !== SectionType.CONFIGURATION) return undefined;
+  if (r.u8() !== SectionType.CONFIGURATION) return { withoutConfiguration: true };
+  if (head.length < 13) return {};
   const len = r.u32();
-  if (len > head.length - 13) return undefined;
-  return String.fromCharCode(...r.bytesView(len));
+  if (len > head.length - 13) return {};
+  return { machineType: String.fromCharCode(...r.bytesView(len)) };
+}
+
+/** The machine type in a seekable stream's configuration section (see peekStreamHead). */
+export async function peekMachineType(source: ChunkSource): Promise<string | undefined> {
+  return (await peekStreamHead(source)).machineType;
 }
 
 /** One line per assumption and lacking device, for stderr and the formats' notes. */

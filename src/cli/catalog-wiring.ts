@@ -140,23 +140,50 @@ function resolverOf(catalog: Catalog): CodecResolver {
   return r;
 }
 
+/** A chipset's machine type of a version: pc-i440fx-2.3, pc-q35-7.2. */
+const machineTypeOf = (chipset: 'pc' | 'q35', version: string): string =>
+  `${chipset === 'q35' ? 'pc-q35' : 'pc-i440fx'}-${version}`;
+
+/**
+ * hw_compat_2_3 turns send-configuration off: a stream whose head has no configuration section
+ * was written on a machine type of 2.3 or older, whose layouts differ from the newest ones (e.g.
+ * piix4_pm), so its sections are read on the 2.3 machine types.
+ */
+const WITHOUT_CONFIGURATION = '2.3';
+
+/**
+ * The candidate releases for a stream without a configuration section: those that have the 2.3
+ * machine type first (10.0 no longer has pc-i440fx-2.3), newest first. The release list is
+ * loaded only for such streams.
+ */
+function releasesWithoutConfiguration(): string[] {
+  const machineType = machineTypeOf('pc', WITHOUT_CONFIGURATION);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { releases } = require('../../vmstate/releases') as typeof import('../../vmstate/releases');
+  const has = (r: string) => !!releases[r]?.machineTypes.some((m) => m.name === machineType);
+  const all = candidateReleases(undefined);
+  return [...all.filter(has), ...all.filter((r) => !has(r))];
+}
+
+/** Why a stream without a configuration section is read on a 2.3 machine type. */
+const withoutConfigurationNote = (machineType: string): string =>
+  `the stream has no configuration section (machine types of 2.3 and older send none): assumed ${machineType}`;
+
 /**
  * Without a machine type (stdin, or no configuration section) the chipset is learnt from the
  * sections: on q35 the mch section comes before the one section whose layout differs between the
- * two (PCIBUS: 4 IRQ lines on i440fx, 8 on q35).
+ * two (PCIBUS: 4 IRQ lines on i440fx, 8 on q35). `version` is the machine types' version: the
+ * release's own, or 2.3 for a stream without a configuration section.
  */
-function chipsetLearningResolver(release: string): CodecResolver {
+function chipsetLearningResolver(release: string, version: string): CodecResolver {
   let resolvers: { pc: CodecResolver; q35: CodecResolver } | undefined;
   let isQ35 = false;
   return (section, kind) => {
     if (Q35_ONLY.test(section.idstr)) isQ35 = true;
-    if (!resolvers) {
-      const lib = catalogLib();
-      resolvers = {
-        pc: resolverOf(catalogForStream(release, lib.newestMachineType(release, 'pc')).catalog),
-        q35: resolverOf(catalogForStream(release, lib.newestMachineType(release, 'q35')).catalog),
-      };
-    }
+    resolvers ??= {
+      pc: resolverOf(catalogForStream(release, machineTypeOf('pc', version)).catalog),
+      q35: resolverOf(catalogForStream(release, machineTypeOf('q35', version)).catalog),
+    };
     return (isQ35 ? resolvers.q35 : resolvers.pc)(section, kind);
   };
 }
@@ -168,8 +195,16 @@ function chipsetLearningResolver(release: string): CodecResolver {
 function resolversFor(opts: CatalogOptions = {}): CodecResolver[] {
   let resolver: CodecResolver | undefined;
   const build = (): CodecResolver => {
-    const release = opts.release ?? defaultRelease(opts.machineType);
-    if (opts.machineType === undefined) return chipsetLearningResolver(release);
+    const release =
+      opts.release ??
+      (opts.machineType === undefined && opts.withoutConfiguration
+        ? releasesWithoutConfiguration()[0]!
+        : defaultRelease(opts.machineType));
+    if (opts.machineType === undefined)
+      return chipsetLearningResolver(
+        release,
+        opts.withoutConfiguration ? WITHOUT_CONFIGURATION : release,
+      );
     return resolverOf(catalogForStream(release, opts.machineType).catalog);
   };
   return [(section, kind) => (resolver ??= build())(section, kind)];
@@ -228,20 +263,34 @@ async function describe(
   rewalk: Rewalk,
   opts: CatalogOptions,
 ): Promise<CatalogDescription | undefined> {
-  const releases = opts.release ? [opts.release] : candidateReleases(opts.machineType);
+  const releases = opts.release
+    ? [opts.release]
+    : opts.machineType === undefined && opts.withoutConfiguration
+      ? releasesWithoutConfiguration()
+      : candidateReleases(opts.machineType);
+  // Without a configuration section: the 2.3 machine type first, then the release's newest (the
+  // property may have been turned off by hand).
+  const oldMachine = opts.withoutConfiguration
+    ? machineTypeOf('pc', WITHOUT_CONFIGURATION)
+    : undefined;
+  const machineTypes =
+    opts.machineType !== undefined ? [opts.machineType] : [oldMachine, undefined];
   let best: CatalogDescription | undefined;
-  for (const release of releases) {
-    const { catalog, notes } = catalogForStream(release, opts.machineType);
-    const assumed = [...notes];
-    if (!opts.release)
-      assumed.push(
-        `the stream does not say which release wrote it: assumed ${release} (${releases.length > 1 ? `candidates ${releases.join(', ')}; ` : ''}--release to say)`,
-      );
-    const contents = await rewalk([resolverOf(catalog)]);
-    const d = describeByCatalog(contents, describingCatalog(catalog, assumed));
-    if (!best || d.described > best.described) best = d;
-    if (d.lacking.length === 0) break;
-  }
+  for (const release of releases)
+    for (const machineType of new Set(machineTypes)) {
+      const { catalog, notes } = catalogForStream(release, machineType);
+      const assumed = [...notes];
+      if (machineType !== undefined && machineType === oldMachine)
+        assumed.push(withoutConfigurationNote(machineType));
+      if (!opts.release)
+        assumed.push(
+          `the stream does not say which release wrote it: assumed ${release} (${releases.length > 1 ? `candidates ${releases.join(', ')}; ` : ''}--release to say)`,
+        );
+      const contents = await rewalk([resolverOf(catalog)]);
+      const d = describeByCatalog(contents, describingCatalog(catalog, assumed));
+      if (!best || d.described > best.described) best = d;
+      if (d.lacking.length === 0) return best;
+    }
   return best;
 }
 
@@ -267,9 +316,23 @@ export function analysisCatalog(): AnalysisCatalog {
     describe,
     releases: () => catalogLib().REAL_CATALOG_RELEASES,
     check: async (contents, file, out, opts = {}) => {
-      const machineType = contents.configuration?.machineType ?? opts.machineType;
-      const release = opts.release ?? defaultRelease(machineType);
+      const chipset = contents.entries.some(
+        (e) => e.type === 'section' && Q35_ONLY.test(e.section.idstr),
+      )
+        ? 'q35'
+        : 'pc';
+      const oldMachine =
+        contents.configuration || !opts.withoutConfiguration
+          ? undefined
+          : machineTypeOf(chipset, WITHOUT_CONFIGURATION);
+      const machineType = contents.configuration?.machineType ?? opts.machineType ?? oldMachine;
+      const release =
+        opts.release ??
+        (oldMachine !== undefined
+          ? releasesWithoutConfiguration()[0]!
+          : defaultRelease(contents.configuration?.machineType ?? opts.machineType));
       const { catalog, notes } = catalogForStream(release, machineType);
+      if (oldMachine !== undefined) notes.push(withoutConfigurationNote(oldMachine));
       if (!opts.release)
         notes.push(
           `the stream does not say which release wrote it: assumed ${release} (--release to say)`,

@@ -3,7 +3,6 @@
  * thread watched for hangs (no result within the time limit) and memory growth, plus a sample
  * through the real CLI. Failures are saved as reproducers (the input's bytes and descriptor).
  */
-import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,6 +16,7 @@ import {
   seedStreamFiles,
   type Descriptor,
 } from './inputs';
+import { builtCli, CLI_RSS_LIMIT, runCliMeasured } from './cli-run';
 import { Plan, type PlanOptions } from './plan';
 import {
   emptyCounts,
@@ -88,6 +88,8 @@ export interface CampaignReport {
   slowestWallMs: number;
   timeMs: StepCounts['timeMs'];
   peakRssGrowthMiB: number;
+  /** See StepCounts.rssLookedAt. */
+  rssLookedAt?: number;
   cli: { runs: number; peakRssMiB: number; baselineRssMiB: number };
   failures: Failure[];
 }
@@ -95,7 +97,6 @@ export interface CampaignReport {
 export const REPRO_DIR = path.resolve(__dirname, 'reproducers');
 
 /** The budget of one `vmstate analyze` process, whatever the input (issue 12). */
-const CLI_RSS_LIMIT = 100 * 1048576;
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const hangCpuMs = o.hangMs ?? 2000;
@@ -219,6 +220,7 @@ function addCounts(r: CampaignReport, c: StepCounts): void {
   r.slowestWallMs = Math.max(r.slowestWallMs, c.slowestWallMs);
   for (const k of ['truncate', 'mutate', 'hostile'] as const) r.timeMs[k] += c.timeMs[k];
   r.peakRssGrowthMiB = Math.max(r.peakRssGrowthMiB, c.peakRssGrowthMiB);
+  if (c.rssLookedAt) r.rssLookedAt = (r.rssLookedAt ?? 0) + c.rssLookedAt;
 }
 
 /**
@@ -296,23 +298,14 @@ function runCliSample(
   fail: (k: FailureKind, d: Descriptor, m: string) => void,
   log: (l: string) => void,
 ): void {
-  // The library's build (dist/), beside the campaign's (dist-bench/).
-  const cli = path.resolve(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js');
-  if (!fs.existsSync(cli)) {
+  const cli = builtCli();
+  if (!cli) {
     log('CLI sample skipped: run from dist/ (npm run fuzz builds it)');
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-fuzz-cli-'));
-  const run = (file: string, format: string) => {
-    const timeFile = path.join(dir, 'time.txt');
-    const r = spawnSync(
-      '/usr/bin/time',
-      ['-o', timeFile, '-f', '%M', process.execPath, cli, 'analyze', file, '--format', format],
-      { encoding: 'utf8', timeout: 30_000, maxBuffer: 1 << 30 },
-    );
-    const rss = Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()) * 1024;
-    return { code: r.status, signal: r.signal, stderr: r.stderr.trimEnd(), rss };
-  };
+  const run = (file: string, format: string) =>
+    runCliMeasured(cli, file, format, path.join(dir, 'time.txt'));
   try {
     // What an intact stream costs (the device catalog is loaded for streams without a description).
     for (const s of plan.streams.slice(0, 8)) {
@@ -392,7 +385,7 @@ export function formatReport(r: CampaignReport): string {
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  slowest input ${r.slowestCpuMs.toFixed(0)} ms CPU (${r.slowestWallMs.toFixed(0)} ms wall); peak RSS growth ${r.peakRssGrowthMiB.toFixed(0)} MiB`,
+    `  slowest input ${r.slowestCpuMs.toFixed(0)} ms CPU (${r.slowestWallMs.toFixed(0)} ms wall); peak RSS growth ${r.peakRssGrowthMiB.toFixed(0)} MiB${r.rssLookedAt ? ` (${r.rssLookedAt} input(s) over the line looked at: no heap kept, under the budget alone)` : ''}`,
     `  CLI sample: ${r.cli.runs} runs, peak RSS ${r.cli.peakRssMiB.toFixed(0)} MiB (intact streams: ${r.cli.baselineRssMiB.toFixed(0)} MiB)`,
     `  failures: crash ${n(r, 'crash')}, hang ${n(r, 'hang')}, memory ${n(r, 'memory')}, exit-0 truncation ${n(r, 'truncation-exit-0')}, cli ${n(r, 'cli')}, checkpoint mismatch ${n(r, 'checkpoint-mismatch')}`,
   ];
@@ -444,6 +437,7 @@ export function mergeReports(reports: CampaignReport[]): CampaignReport {
       slowestWallMs: r.slowestWallMs,
       timeMs: r.timeMs,
       peakRssGrowthMiB: r.peakRssGrowthMiB,
+      rssLookedAt: r.rssLookedAt,
     });
     if (r.cpuSeconds !== undefined) out.cpuSeconds = (out.cpuSeconds ?? 0) + r.cpuSeconds;
     out.truncation.total += r.truncation.total;

@@ -4,7 +4,7 @@
  * tree, the script's format), and for inputs that decode, the encoder.
  */
 import type { AnalysisCatalog } from '../../src/analyze/analysis-catalog';
-import { peekMachineType } from '../../src/analyze/catalog-vmdesc';
+import { peekStreamHead } from '../../src/analyze/catalog-vmdesc';
 import { analysisCatalog } from '../../src/cli/catalog-wiring';
 import { analysisJson } from '../../src/analyze/json-format';
 import { qemuDescJson, qemuStateJson } from '../../src/analyze/qemu-format';
@@ -31,13 +31,13 @@ export async function resolversFor(bytes: Uint8Array): Promise<{
   machineType: string | undefined;
   resolvers: CodecResolver[];
 }> {
-  let machineType: string | undefined;
+  let head: Awaited<ReturnType<typeof peekStreamHead>>;
   try {
-    machineType = await peekMachineType(bytesSource(bytes));
+    head = await peekStreamHead(bytesSource(bytes));
   } catch {
-    machineType = undefined;
+    head = {};
   }
-  return { machineType, resolvers: fuzzCatalog().resolvers({ machineType }) };
+  return { machineType: head.machineType, resolvers: fuzzCatalog().resolvers(head) };
 }
 
 export async function runOne(bytes: Uint8Array, views = true): Promise<Outcome> {

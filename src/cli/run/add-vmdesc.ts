@@ -46,7 +46,11 @@ export async function addVmdescToFile(
   };
   const description = await describe(
     (resolvers) => walkWith((s) => readStreamContents(s, { resolvers })),
-    { ...opts, machineType: first.configuration?.machineType ?? opts.machineType },
+    {
+      ...opts,
+      machineType: first.configuration?.machineType ?? opts.machineType,
+      withoutConfiguration: !first.configuration,
+    },
   );
   if (!description) throw new UsageError('--add-vmdesc: no release catalog applies to this stream');
   onNotes(description);

@@ -2,7 +2,7 @@ import { BadInputFileError, UsageError, VMStateError } from '../../errors';
 import { reportInternal } from '../exit';
 import {
   describeNotes as describeNotesOf,
-  peekMachineType,
+  peekStreamHead,
   sectionLack,
 } from '../../analyze/catalog-vmdesc';
 import { readStreamContents } from '../../stream/collect';
@@ -68,7 +68,11 @@ async function decodeByCatalog(
   onProgress?: (offset: number) => void,
   keepTrailing?: boolean,
 ): Promise<{ contents: StreamContents; description: CatalogDescription } | undefined> {
-  const o = { ...opts, machineType: first.configuration?.machineType };
+  const o = {
+    ...opts,
+    machineType: first.configuration?.machineType,
+    withoutConfiguration: !first.configuration,
+  };
   const description = await describeByCatalogOf(catalog, file, o, onProgress, keepTrailing);
   if (!description) return undefined;
   const contents = await walkFile(file, {
@@ -184,8 +188,7 @@ export async function runAnalyze(
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(o.progress === false ? undefined : source.size);
-  const machineType = await peekMachineTypeOf(source);
-  const catalogOpts: CatalogOptions = { release: o.release, machineType };
+  const catalogOpts: CatalogOptions = { release: o.release, ...(await peekHeadOf(source)) };
   const opts: WalkOptions = {
     resolvers: catalog.resolvers(catalogOpts),
     onProgress: progress.onProgress,
@@ -300,10 +303,7 @@ export async function runTranscode(
     : undefined;
   const target = tmpDir ? `${tmpDir}/stream.mig` : output;
   try {
-    const catalogOpts: CatalogOptions = {
-      release: o.release,
-      machineType: await peekMachineTypeOf(source),
-    };
+    const catalogOpts: CatalogOptions = { release: o.release, ...(await peekHeadOf(source)) };
     const walk = {
       assignments,
       vmdesc,
@@ -354,12 +354,12 @@ function copyToStdout(fs: typeof import('fs'), file: string): void {
   }
 }
 
-/** The machine type in the stream's head, if the input can be peeked at (not stdin). */
-async function peekMachineTypeOf(source: ChunkSource): Promise<string | undefined> {
+/** What the stream's head says of its machine type, if the input can be peeked at (not stdin). */
+async function peekHeadOf(source: ChunkSource): Promise<ReturnType<typeof peekStreamHead>> {
   try {
-    return await peekMachineType(source);
+    return await peekStreamHead(source);
   } catch {
-    return undefined;
+    return {};
   }
 }
 

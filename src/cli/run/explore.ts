@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors';
 import { NO_CATALOG, type AnalysisCatalog } from '../../analyze/analysis-catalog';
-import { peekMachineType } from '../../analyze/catalog-vmdesc';
+import { peekStreamHead } from '../../analyze/catalog-vmdesc';
 import { filterSections } from '../../analyze/section-filter';
 import { readExploreModel } from '../../explore/model';
 import { renderExplorePage } from '../../explore/page';
@@ -38,13 +38,12 @@ export async function runExplore(
   let model;
   let described: Set<string> | undefined;
   try {
-    let machineType: string | undefined;
+    let opts: Awaited<ReturnType<typeof peekStreamHead>>;
     try {
-      machineType = await peekMachineType(source);
+      opts = await peekStreamHead(source);
     } catch {
-      machineType = undefined;
+      opts = {};
     }
-    const opts = { machineType };
     // A stream without a description explores through the one the catalog gives it.
     if (!vmdesc && file !== '-') {
       const { locateVmdescFromEnd } = await import('../../stream/vmdesc');
