@@ -170,20 +170,27 @@ interface TapRun extends Run {
   /** CPU time (user + system) of the source and destination QEMU during the migration. */
   sourceCpuSeconds: number;
   destCpuSeconds: number;
+  /** The destination's system time: faulting in guest RAM and socket reads, most of its CPU. */
+  destSystemSeconds: number;
 }
 
-/** A process's CPU time so far (user + system, /proc/PID/stat), 0 when unreadable. */
-function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+/** A process's CPU time so far (/proc/PID/stat: user, system), zeros when unreadable. */
+function processCpu(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: 0, system: 0 };
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+    return { user: Number(f[11]) / CLOCK_TICKS, system: Number(f[12]) / CLOCK_TICKS };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
+
+const cpuSince = (pid: number | undefined, at: { user: number; system: number }) => {
+  const now = processCpu(pid);
+  return { user: now.user - at.user, system: now.system - at.system };
+};
 /** USER_HZ: /proc counts CPU time in these (100 on Linux everywhere it matters). */
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
@@ -250,14 +257,14 @@ async function migrateOnce(load: string, mode: Mode): Promise<TapRun> {
       proxyDone = new Promise((resolve) => c.once('exit', (code) => resolve(code)));
       await listening;
     }
-    const sourceCpu0 = processCpuSeconds(source.qemu.pid);
-    const destCpu0 = processCpuSeconds(dest.qemu.pid);
+    const sourceCpu0 = processCpu(source.qemu.pid);
+    const destCpu0 = processCpu(dest.qemu.pid);
     const t = process.hrtime.bigint();
     const info = await source.migrate(`tcp:127.0.0.1:${port}`, 300_000);
     const incoming = await dest.incomingResult(300_000);
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-    const sourceCpuSeconds = processCpuSeconds(source.qemu.pid) - sourceCpu0;
-    const destCpuSeconds = processCpuSeconds(dest.qemu.pid) - destCpu0;
+    const sourceCpu = cpuSince(source.qemu.pid, sourceCpu0);
+    const destCpu = cpuSince(dest.qemu.pid, destCpu0);
     if (info.status !== 'completed' || !incoming.ok)
       throw new Error(`migration ${String(info.status)}: ${incoming.error}`);
     let rssKiB = 0;
@@ -280,8 +287,9 @@ async function migrateOnce(load: string, mode: Mode): Promise<TapRun> {
       downtimeMs: Number(info.downtime ?? 0),
       syncs: Number(ram['dirty-sync-count'] ?? 0),
       transferredMiB: Number(ram.transferred ?? 0) / 1048576,
-      sourceCpuSeconds,
-      destCpuSeconds,
+      sourceCpuSeconds: sourceCpu.user + sourceCpu.system,
+      destCpuSeconds: destCpu.user + destCpu.system,
+      destSystemSeconds: destCpu.system,
     };
   } finally {
     child?.kill('SIGKILL');
@@ -300,7 +308,7 @@ function describeRun(label: string, mode: Mode, r: TapRun): string {
     mode === 'direct'
       ? ''
       : `, proxy CPU ${r.migrationCpuSeconds.toFixed(2)} s (${(r.migrationCpuSeconds / (r.streamBytes / 2 ** 30)).toFixed(2)} s/GiB)`;
-  return `    ${label} ${mode.padEnd(7)} ${(r.seconds * 1000).toFixed(0).padStart(6)} ms wall; source: total ${r.totalMs} ms, setup ${r.setupMs} ms, downtime ${r.downtimeMs} ms, ${r.syncs} dirty sync(s), ${r.transferredMiB.toFixed(0)} MiB; QEMU CPU source ${r.sourceCpuSeconds.toFixed(2)} s, destination ${r.destCpuSeconds.toFixed(2)} s${proxy}; load ${load1()}`;
+  return `    ${label} ${mode.padEnd(7)} ${(r.seconds * 1000).toFixed(0).padStart(6)} ms wall; source: total ${r.totalMs} ms, setup ${r.setupMs} ms, downtime ${r.downtimeMs} ms, ${r.syncs} dirty sync(s), ${r.transferredMiB.toFixed(0)} MiB; QEMU CPU source ${r.sourceCpuSeconds.toFixed(2)} s, destination ${r.destCpuSeconds.toFixed(2)} s (system ${r.destSystemSeconds.toFixed(2)})${proxy}; load ${load1()}`;
 }
 
 export async function benchTap(): Promise<void> {
