@@ -167,7 +167,32 @@ interface TapRun extends Run {
   downtimeMs: number;
   syncs: number;
   transferredMiB: number;
+  /** CPU time (user + system) of the source and destination QEMU during the migration. */
+  sourceCpuSeconds: number;
+  destCpuSeconds: number;
+  /** The destination's system time: faulting in guest RAM and socket reads, most of its CPU. */
+  destSystemSeconds: number;
 }
+
+/** A process's CPU time so far (/proc/PID/stat: user, system), zeros when unreadable. */
+function processCpu(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined) return { user: 0, system: 0 };
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(f[11]) / CLOCK_TICKS, system: Number(f[12]) / CLOCK_TICKS };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+const cpuSince = (pid: number | undefined, at: { user: number; system: number }) => {
+  const now = processCpu(pid);
+  return { user: now.user - at.user, system: now.system - at.system };
+};
+/** USER_HZ: /proc counts CPU time in these (100 on Linux everywhere it matters). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** One migration of a fresh source into a fresh destination, direct or through a proxy. */
 async function migrateOnce(load: string, mode: Mode): Promise<TapRun> {
@@ -232,10 +257,14 @@ async function migrateOnce(load: string, mode: Mode): Promise<TapRun> {
       proxyDone = new Promise((resolve) => c.once('exit', (code) => resolve(code)));
       await listening;
     }
+    const sourceCpu0 = processCpu(source.qemu.pid);
+    const destCpu0 = processCpu(dest.qemu.pid);
     const t = process.hrtime.bigint();
     const info = await source.migrate(`tcp:127.0.0.1:${port}`, 300_000);
     const incoming = await dest.incomingResult(300_000);
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    const sourceCpu = cpuSince(source.qemu.pid, sourceCpu0);
+    const destCpu = cpuSince(dest.qemu.pid, destCpu0);
     if (info.status !== 'completed' || !incoming.ok)
       throw new Error(`migration ${String(info.status)}: ${incoming.error}`);
     let rssKiB = 0;
@@ -258,6 +287,9 @@ async function migrateOnce(load: string, mode: Mode): Promise<TapRun> {
       downtimeMs: Number(info.downtime ?? 0),
       syncs: Number(ram['dirty-sync-count'] ?? 0),
       transferredMiB: Number(ram.transferred ?? 0) / 1048576,
+      sourceCpuSeconds: sourceCpu.user + sourceCpu.system,
+      destCpuSeconds: destCpu.user + destCpu.system,
+      destSystemSeconds: destCpu.system,
     };
   } finally {
     child?.kill('SIGKILL');
@@ -276,7 +308,7 @@ function describeRun(label: string, mode: Mode, r: TapRun): string {
     mode === 'direct'
       ? ''
       : `, proxy CPU ${r.migrationCpuSeconds.toFixed(2)} s (${(r.migrationCpuSeconds / (r.streamBytes / 2 ** 30)).toFixed(2)} s/GiB)`;
-  return `    ${label} ${mode.padEnd(7)} ${(r.seconds * 1000).toFixed(0).padStart(6)} ms wall; source: total ${r.totalMs} ms, setup ${r.setupMs} ms, downtime ${r.downtimeMs} ms, ${r.syncs} dirty sync(s), ${r.transferredMiB.toFixed(0)} MiB${proxy}; load ${load1()}`;
+  return `    ${label} ${mode.padEnd(7)} ${(r.seconds * 1000).toFixed(0).padStart(6)} ms wall; source: total ${r.totalMs} ms, setup ${r.setupMs} ms, downtime ${r.downtimeMs} ms, ${r.syncs} dirty sync(s), ${r.transferredMiB.toFixed(0)} MiB; QEMU CPU source ${r.sourceCpuSeconds.toFixed(2)} s, destination ${r.destCpuSeconds.toFixed(2)} s (system ${r.destSystemSeconds.toFixed(2)})${proxy}; load ${load1()}`;
 }
 
 export async function benchTap(): Promise<void> {
@@ -301,6 +333,9 @@ export async function benchTap(): Promise<void> {
     // one shows whether it sent more (dirty syncs, MiB) or was slower at the same work.
     const times: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
     const cpuPerGiB: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
+    // CPU of everything a migration runs: both QEMUs and the proxy (while the source was connected).
+    const migrationCpu: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
+    const qemuCpu: Record<Mode, number[]> = { direct: [], forward: [], slab: [], tap: [] };
     const startupCpuPerGiB: number[] = [];
     const tapRatios: number[] = [];
     const forwardRatios: number[] = [];
@@ -327,6 +362,8 @@ export async function benchTap(): Promise<void> {
       for (const mode of MODES) {
         const r = round[mode]!;
         times[mode].push(r.seconds);
+        qemuCpu[mode].push(r.sourceCpuSeconds + r.destCpuSeconds);
+        migrationCpu[mode].push(r.sourceCpuSeconds + r.destCpuSeconds + r.migrationCpuSeconds);
         if (mode !== 'direct')
           cpuPerGiB[mode].push(r.migrationCpuSeconds / (r.streamBytes / 2 ** 30));
       }
@@ -355,6 +392,11 @@ export async function benchTap(): Promise<void> {
     );
     console.log(
       `  tap CPU time (user + system) per GiB of stream: ${median(cpuPerGiB.tap).toFixed(2)} s from the source's connection to the end (${xs(cpuPerGiB.tap)}), ${median(startupCpuPerGiB).toFixed(2)} s with start-up and the summary (${xs(startupCpuPerGiB)})`,
+    );
+    const cpuLine = (mode: Mode) =>
+      `${mode} ${median(migrationCpu[mode]).toFixed(2)} s (QEMUs ${median(qemuCpu[mode]).toFixed(2)})`;
+    console.log(
+      `  CPU of a migration (source + destination QEMU + proxy), medians: ${MODES.map(cpuLine).join(', ')}; the tap adds ${((median(migrationCpu.tap) / median(migrationCpu.direct) - 1) * 100).toFixed(0)}% to direct's, the slab forwarder ${((median(migrationCpu.slab) / median(migrationCpu.direct) - 1) * 100).toFixed(0)}% (on 2 busy cores, added CPU is added wall time)`,
     );
     goal(
       `tap migration ${median(tapRatios).toFixed(2)}x direct, median of the rounds' ratios (${xs(tapRatios)}) (goal <= 1.15x; the forwarders' ${median(forwardRatios).toFixed(2)}x and ${median(slabRatios).toFixed(2)}x are the floor)`,

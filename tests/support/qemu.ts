@@ -304,6 +304,11 @@ export class QemuProcess {
     });
   }
 
+  /** The QEMU process's id (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Starts QEMU with `args` (which must contain `-qmp unix:<qmpSocket>,...`) and connects QMP. */
   static async start(
     args: string[],
