@@ -129,6 +129,26 @@ const VERSION = (
       }
     });
 
+    test('a closed stderr ends the run with its exit code instead of a loop of failed error reports', () => {
+      const cut = path.join(pkg, 'cut.mig');
+      fs.writeFileSync(cut, fs.readFileSync(`${STREAM}.mig`).subarray(0, 5000));
+      const launch = `'${process.execPath}' '${path.join(pkg, 'dist', 'src', 'cli', 'launch.js')}'`;
+      for (const [cli, args, code] of [
+        [`'${bin()}'`, 'analyze /nonexistent.mig', 2],
+        [`'${bin()}'`, `analyze '${cut}'`, 3],
+        [launch, 'analyze /nonexistent.mig', 2],
+        [launch, `analyze '${cut}'`, 3],
+      ] as const) {
+        // head -c0 exits at once: every write to the pipe fails with EPIPE.
+        const r = spawnSync(
+          'bash',
+          ['-c', `${cli} ${args} 2>&1 >/dev/null | head -c0; echo "\${PIPESTATUS[0]}"`],
+          { encoding: 'utf8', timeout: 60_000, env: { ...ENV, NODE_OPTIONS: '' } },
+        );
+        expect(r.stdout.trim()).toBe(String(code));
+      }
+    });
+
     test('the commands registered at build time: help, usage errors and exit codes as from the bundle', () => {
       for (const args of [
         ['--help'],
