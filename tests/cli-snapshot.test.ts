@@ -9,6 +9,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { readStreamContents } from '../src/stream/collect';
+import { bytesSource } from '../src/stream/source';
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -59,16 +61,22 @@ const VERSION = (
     }
 
     function buildSnapshot(): void {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(pkg, 'dist', 'src', 'cli', 'build-snapshot.js')],
-        {
-          encoding: 'utf8',
-        },
-      );
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(fs.existsSync(blob())).toBe(true);
+      // The build runs analyze of the package's bundled stream into a scratch directory (its
+      // warm-up): it must leave nothing behind.
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-build-tmp-'));
+      try {
+        const r = spawnSync(
+          process.execPath,
+          [path.join(pkg, 'dist', 'src', 'cli', 'build-snapshot.js')],
+          { encoding: 'utf8', env: { ...ENV, TMPDIR: tmp } },
+        );
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(fs.existsSync(blob())).toBe(true);
+        expect(fs.readdirSync(tmp)).toEqual([]);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
     }
 
     beforeAll(() => {
@@ -79,6 +87,10 @@ const VERSION = (
         filter: (f) => !/vmstate\.blob/.test(path.basename(f)),
       });
       fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+      // As installed: the package ships this stream, which the snapshot's build-time warm-up reads.
+      const shipped = path.join('streams', 'qemu-7.2', 'q35-nodefaults-paused.mig');
+      fs.mkdirSync(path.dirname(path.join(pkg, shipped)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, shipped), path.join(pkg, shipped));
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
       buildSnapshot();
     }, 120_000);
@@ -99,6 +111,42 @@ const VERSION = (
       expect(bad.start).toBe('snapshot');
       expect(bad.status).toBe(2);
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    test('a stream without a VM description (decoded by the catalog): the same output and notes as the bundle', async () => {
+      // The stream cut right after its EOF byte: no VM description follows.
+      const bytes = fs.readFileSync(`${STREAM}.mig`);
+      const eof = (await readStreamContents(bytesSource(bytes))).eof!.offset;
+      const file = path.join(pkg, 'no-vmdesc.mig');
+      fs.writeFileSync(file, bytes.subarray(0, eof + 1));
+      for (const format of ['qemu', 'json', 'tree']) {
+        const args = ['analyze', file, '--format', format];
+        const r = run(args);
+        const b = viaBundle(args);
+        expect(r.start).toBe('snapshot');
+        expect(r.stderr).toMatch(/device catalog/);
+        expect([r.status, r.stdout, r.stderr]).toEqual([b.status, b.stdout, b.stderr]);
+      }
+    });
+
+    test('a closed stderr ends the run with its exit code instead of a loop of failed error reports', () => {
+      const cut = path.join(pkg, 'cut.mig');
+      fs.writeFileSync(cut, fs.readFileSync(`${STREAM}.mig`).subarray(0, 5000));
+      const launch = `'${process.execPath}' '${path.join(pkg, 'dist', 'src', 'cli', 'launch.js')}'`;
+      for (const [cli, args, code] of [
+        [`'${bin()}'`, 'analyze /nonexistent.mig', 2],
+        [`'${bin()}'`, `analyze '${cut}'`, 3],
+        [launch, 'analyze /nonexistent.mig', 2],
+        [launch, `analyze '${cut}'`, 3],
+      ] as const) {
+        // head -c0 exits at once: every write to the pipe fails with EPIPE.
+        const r = spawnSync(
+          'bash',
+          ['-c', `${cli} ${args} 2>&1 >/dev/null | head -c0; echo "\${PIPESTATUS[0]}"`],
+          { encoding: 'utf8', timeout: 60_000, env: { ...ENV, NODE_OPTIONS: '' } },
+        );
+        expect(r.stdout.trim()).toBe(String(code));
+      }
     });
 
     test('the commands registered at build time: help, usage errors and exit codes as from the bundle', () => {

@@ -24,7 +24,7 @@ Exit codes:
 
 /** The arguments of the command being run (set when commander parses them). */
 let invokedWith: readonly string[] | undefined;
-export function setInvokedArgs(args: readonly string[]): void {
+export function setInvokedArgs(args: readonly string[] | undefined): void {
   invokedWith = args;
 }
 

@@ -50,6 +50,9 @@ export function runMain(argv: string[], program: Command = buildProgram()): void
   process.on('uncaughtException', (e) => {
     process.exitCode = reportInternal(e);
   });
+  // A closed stderr (`vmstate ... 2>&1 | head -0`): an error that cannot be printed ends the run
+  // with the exit code already set, instead of reporting itself to stderr again, forever.
+  process.stderr.on('error', () => process.exit());
   removeTempsOnSignals();
   main(argv, program).then(
     (code) => {
