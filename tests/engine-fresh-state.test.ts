@@ -10,8 +10,11 @@ import * as fc from 'fast-check';
 import {
   arbitraryDescription,
   arbitraryState,
+  f,
+  k,
   load,
   save,
+  vmsd,
   type AnyVMSDesc,
   type State,
 } from '../src';
@@ -114,7 +117,7 @@ describe('fresh states of loads', () => {
         expect(Object.keys(s)).toEqual(Object.keys(init));
         for (const k of Object.keys(s)) {
           const own = Object.getOwnPropertyDescriptor(s, k)!;
-          if (own.get) continue; // a large byte buffer: made on first read
+          if (own.get) continue; // a large byte buffer or scalar array: made on first read
           const v = init[k];
           if (v !== null && typeof v === 'object') expect(own.value).toBeUndefined();
           else expect(own.value).toBe(v);
@@ -148,5 +151,45 @@ describe('fresh states of loads', () => {
         Buffer.from(save(cpu, planned, { ctx })).equals(Buffer.from(save(cpu, earlier, { ctx }))),
       ).toBe(true);
     }
+  });
+});
+
+describe('which values a fresh state makes on first read', () => {
+  const reg = vmsd({ name: 'reg', version_id: 1, fields: [f.u64('lo'), f.u64('hi')] });
+  const extra = vmsd({
+    name: 'dev/extra',
+    version_id: 1,
+    fields: [f.buffer('tiles', 8192), f.array('big', k.u8, 4096), f.structArray('regs', reg, 16)],
+    needed: (s) => (s as State).on !== 0,
+  });
+  const dev = vmsd({ name: 'dev', version_id: 1, fields: [f.u8('on')], subsections: [extra] });
+
+  it('large byte buffers and scalar arrays on first read, arrays of structs at once', () => {
+    const s = load(dev, save(dev, { on: 0 } as State)) as State;
+    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs']);
+    expect(Object.getOwnPropertyDescriptor(s, 'tiles')!.get).toBeDefined();
+    expect(Object.getOwnPropertyDescriptor(s, 'big')!.get).toBeDefined();
+    const regs = Object.getOwnPropertyDescriptor(s, 'regs')!;
+    expect(regs.get).toBeUndefined();
+    expect(regs.value).toEqual(new Array(16).fill({ lo: 0n, hi: 0n }));
+    expect((regs.value as State[])[0]).not.toBe((regs.value as State[])[1]);
+    // A second load's lazy values are its own.
+    const t = load(dev, save(dev, { on: 0 } as State)) as State;
+    expect(t.tiles).not.toBe(s.tiles);
+    expect(s.tiles).toEqual(new Uint8Array(8192));
+  });
+
+  it('a stream that has them writes over the lazy keys: values as sent, saved back byte for byte', () => {
+    const sent = {
+      on: 1,
+      tiles: new Uint8Array(8192).fill(3),
+      big: new Array(4096).fill(9),
+      regs: Array.from({ length: 16 }, (_, i) => ({ lo: BigInt(i), hi: 1n << 63n })),
+    } as State;
+    const bytes = save(dev, sent);
+    const s = load(dev, bytes) as State;
+    expect(s).toEqual(sent);
+    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs']);
+    expect(Buffer.from(save(dev, s)).equals(Buffer.from(bytes))).toBe(true);
   });
 });

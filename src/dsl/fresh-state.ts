@@ -12,7 +12,7 @@ const key = (k: string) => JSON.stringify(k);
  * A description's fresh state for a load, and the filling of what the load left out. `make`
  * builds every key of the description and its subsections in one generated constructor (a
  * primitive initial value at once, an object initial value as `undefined` until `fill`, a large
- * byte buffer as a lazy key, as fillMissing does), so V8 gives all states of a description one fast
+ * byte buffer or scalar array as a lazy key, as fillMissing does), so V8 gives all states of a description one fast
  * hidden class: an object grown key by key past 128 keys (the x86 cpu has 142) went into
  * dictionary mode, each store a hash insert. The keys come in the description's order, so a
  * loaded state's key order no longer depends on which subsections the stream had. Both the
@@ -43,11 +43,11 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
     seen.add(i.key);
     const k = key(i.key);
     if (!i.make) made.push(`this[${k}] = ${ext(i.value)};`);
-    // Only a large byte buffer stays lazy (the cpu's 8 KiB AMX tile data, absent from most
-    // streams). A lazy array of structs (the cpu's register files) was read by its own load (a
-    // struct is loaded into the value it replaces), which made it only to drop it; and a load
-    // that writes a lazy key takes that state out of the shared hidden class.
-    else if (i.lazy && i.make() instanceof Uint8Array)
+    // Large byte buffers and scalar arrays stay lazy (the cpu's 8 KiB AMX tile data, absent from
+    // most streams); arrays of structs do not: the cpu's register files were read by their own
+    // load (a struct is loaded into the value it replaces), which made them only to drop them,
+    // and a load that writes a lazy key takes that state out of the shared hidden class.
+    else if (i.lazy && !holdsStructs(i.make()))
       made.push(`Object.defineProperty(this, ${k}, ${ext(lazyDescriptor(i.key, i.make))});`);
     else {
       made.push(`this[${k}] = undefined;`);
@@ -62,6 +62,10 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
       `return { make: () => new FreshState(), fill: function fill(s) {\n${filled.join('\n')}\n} };`,
   ) as (x: unknown[]) => FreshState;
   return built(x);
+}
+
+function holdsStructs(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0 && v[0] !== null && typeof v[0] === 'object';
 }
 
 /**
