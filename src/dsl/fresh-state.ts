@@ -12,8 +12,9 @@ const key = (k: string) => JSON.stringify(k);
  * A description's fresh state for a load, and the filling of what the load left out. `make`
  * builds every key of the description and its subsections in one generated constructor (a
  * primitive initial value at once, an object initial value as `undefined` until `fill`, a large
- * byte buffer or scalar array as a lazy key, as fillMissing does), so V8 gives all states of a description one fast
- * hidden class: an object grown key by key past 128 keys (the x86 cpu has 142) went into
+ * byte buffer or scalar array as a lazy key, as fillMissing does), so V8 gives all states of a
+ * description one fast hidden class: an object grown key by key past 128 keys (the x86 cpu has
+ * 142) went into
  * dictionary mode, each store a hash insert. The keys come in the description's order, so a
  * loaded state's key order no longer depends on which subsections the stream had. Both the
  * compiled plan and the interpreter load into it (engine/plan.ts, engine/load.ts).
@@ -90,7 +91,10 @@ function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
   };
 }
 
-/** A state with every key at its initial value (a struct kind's initial value), all made at once but the large byte buffers. */
+/**
+ * A state with every key at its initial value (a struct kind's initial value): all made at once
+ * but the large byte buffers and scalar arrays.
+ */
 export function freshInitialState(d: AnyVMSDesc): State {
   const f = freshStateOf(d);
   const s = f.make();
