@@ -22,7 +22,7 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
  * primitive (shared safely), else a maker. Worked out once per description: filling the keys a
  * load skipped (whole subsections of the cpu) is on the path of every load.
  */
-type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: boolean };
+export type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: boolean };
 
 /**
  * Fixed arrays (and byte buffers) at least this long get their initial value on first use: an absent subsection's
@@ -32,7 +32,7 @@ type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: 
 const LAZY_ELEMENTS = 4096;
 const LAZY_STRUCTS = 8;
 const initCache = new WeakMap<AnyVMSDesc, Initializer[]>();
-function initializers(d: AnyVMSDesc): Initializer[] {
+export function initializers(d: AnyVMSDesc): Initializer[] {
   let list = initCache.get(d);
   if (!list) {
     list = stateFields(d).map(initializer);
@@ -90,8 +90,11 @@ function initializersByKey(d: AnyVMSDesc): Map<string, Initializer> {
  */
 export function withInitialValues(d: AnyVMSDesc, s: State): State {
   const inits = initializersByKey(d);
+  // A state made by a plan's fresh-state maker holds every key from the start, `undefined` where
+  // the initial value is an object not made yet: such a key is filled here too.
   const fill = (key: string | symbol): void => {
-    const i = typeof key === 'string' && !(key in s) ? inits.get(key) : undefined;
+    const i =
+      typeof key === 'string' && (!(key in s) || s[key] === undefined) ? inits.get(key) : undefined;
     if (i) s[i.key] = i.make ? i.make() : i.value;
   };
   return new Proxy(s, {
@@ -129,7 +132,7 @@ export function fillMissing(d: AnyVMSDesc, s: State): State {
  * then an ordinary data property: `in`, Object.keys, spreads, JSON and deep equality see the
  * same as for a value made at once.
  */
-function defineLazy(s: State, key: string, make: () => unknown): void {
+export function defineLazy(s: State, key: string, make: () => unknown): void {
   const settle = (v: unknown) =>
     Object.defineProperty(s, key, {
       value: v,

@@ -3,7 +3,7 @@ import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
 import { registerFast } from './fast-codec';
-import { initialState } from './initial';
+import { freshInitialState } from './fresh-state';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
 
@@ -168,7 +168,7 @@ export function struct<D extends AnyVMSD>(
         : `expected an object, got ${describe(v)}`,
     write: (w, v, io) => io.saveNested(w, desc, v, desc.name),
     read: (r, io, current) => io.loadNested(r, desc, current, desc.name),
-    initial: () => initialState(desc as unknown as AnyVMSDesc),
+    initial: () => freshInitialState(desc as unknown as AnyVMSDesc),
     arbitrary: (_f, nested) => nested(desc),
     equals: (a, b) => valuesEqual(a, b),
   };

@@ -19,6 +19,7 @@ import {
 import { countValue, fieldExists } from './fields';
 import { activeReplay, type LoadReplay } from './load-replay';
 import { planLoad } from './plan';
+import { freshStateOf } from '../dsl/fresh-state';
 import { SUBSECTION_MARKER } from './save';
 import { cloneValue, fillMissing, fillMissingField, withInitialValues } from './state';
 
@@ -66,8 +67,9 @@ export function loadFrom(
   version: number,
   opts: LoadOptions & { endIsFinal?: boolean } = {},
 ): State {
-  // Without a receiver state, fields are read into an empty object and the ones the stream lacks
-  // get their initial values afterwards (cheaper than building every initial value first).
+  // Without a receiver state, fields are read into a fresh state of the description (every key
+  // there, primitives at their initial values) and the object values the stream lacked are made
+  // afterwards.
   const ctx = opts.ctx ?? {};
   // A replay (load-replay.ts) records and takes up the interpreter's field reads: no plan then.
   if (!opts.onUnused && !activeReplay) {
@@ -99,10 +101,18 @@ export function loadInterpreted(
   version: number,
   opts: LoadOptions & { endIsFinal?: boolean } = {},
 ): State {
-  const state = opts.into ? cloneValue(opts.into) : {};
   const loader = new Loader(r, opts.ctx ?? {}, opts.path, opts.endIsFinal ?? false, opts.onUnused);
+  if (opts.into) {
+    const state = cloneValue(opts.into);
+    loader.top(desc, state, version);
+    return loader.fillMissed(state);
+  }
+  // Into nothing: a fresh state with every key (dsl/fresh-state.ts), as the plan loads into.
+  const fresh = freshStateOf(desc);
+  const state = fresh.make();
   loader.top(desc, state, version);
-  return loader.fillMissed(state);
+  fresh.fill(state);
+  return state;
 }
 
 class Loader implements KindIO {

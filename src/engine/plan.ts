@@ -23,6 +23,7 @@ import {
   type LoadPart,
   type SavePart,
 } from './plan-code';
+import { freshStateOf } from '../dsl/fresh-state';
 import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
 
 /** Thrown by a plan to hand the call back to the interpreter; never escapes save.ts/load.ts. */
@@ -460,9 +461,18 @@ export function planLoad(
   into: State | undefined,
   endIsFinal: boolean,
 ): State {
-  const state = into ? cloneValue(into) : {};
   const io = new PlanLoader(r, ctx, endIsFinal);
   io.root = desc;
+  if (into) {
+    const state = cloneValue(into);
+    io.body(desc, state, version);
+    return io.fillMissed(state);
+  }
+  // Into nothing: every key is there from the start (a fresh state), so what the load left out
+  // only needs its object initial values made.
+  const fresh = freshStateOf(desc);
+  const state = fresh.make();
   io.body(desc, state, version);
-  return io.fillMissed(state);
+  fresh.fill(state);
+  return state;
 }

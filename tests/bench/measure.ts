@@ -12,7 +12,18 @@ export interface Measurement {
   bytes: number;
 }
 
-export function measure(name: string, fn: () => unknown, bytes: number, batches = 9): Measurement {
+export function measure(
+  name: string,
+  fn: () => unknown,
+  bytes: number,
+  batches = 9,
+  /** CPU seconds of calls before sizing the batches (JIT tiering of generated code, caches). */
+  warmSeconds = 0,
+): Measurement {
+  if (warmSeconds > 0) {
+    const t = cpuSeconds();
+    while (cpuSeconds() - t < warmSeconds) for (let i = 0; i < 16; i++) fn();
+  }
   // Warm up, then size a batch to about 50 ms so timer resolution does not matter.
   let n = 1;
   for (;;) {

@@ -4,10 +4,19 @@
  */
 export type QemuVersion = `${number}.${number}` | 'next';
 
-function key(v: QemuVersion): [number, number] {
-  if (v === 'next') return [Number.MAX_SAFE_INTEGER, 0];
-  const [a, b] = v.split('.').map(Number);
-  return [a, b];
+// Parsed once per name: cpu_pre_save/post_load ask for every save and load of the cpu.
+const keys = new Map<string, readonly [number, number]>();
+function key(v: QemuVersion): readonly [number, number] {
+  let k = keys.get(v);
+  if (!k) {
+    if (v === 'next') k = [Number.MAX_SAFE_INTEGER, 0];
+    else {
+      const [a, b] = v.split('.').map(Number);
+      k = [a, b];
+    }
+    keys.set(v, k);
+  }
+  return k;
 }
 
 /** Negative when a is older than b, 0 when equal, positive when newer. */

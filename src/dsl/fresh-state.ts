@@ -1,0 +1,103 @@
+/**
+ * Fresh states for loads: every key of a description at its initial value, made by one
+ * generated constructor per description.
+ */
+import type { State } from './kind';
+import { initializers, type Initializer } from './initial';
+import type { AnyVMSDesc } from './vmsd';
+
+const key = (k: string) => JSON.stringify(k);
+
+/**
+ * A description's fresh state for a load, and the filling of what the load left out. `make`
+ * builds every key of the description and its subsections in one generated constructor (a
+ * primitive initial value at once, an object initial value as `undefined` until `fill`, a large
+ * byte buffer or scalar array as a lazy key, as fillMissing does), so V8 gives all states of a
+ * description one fast hidden class: an object grown key by key past 128 keys (the x86 cpu has
+ * 142) went into
+ * dictionary mode, each store a hash insert. The keys come in the description's order, so a
+ * loaded state's key order no longer depends on which subsections the stream had. Both the
+ * compiled plan and the interpreter load into it (engine/plan.ts, engine/load.ts).
+ */
+export interface FreshState {
+  readonly make: () => State;
+  /** Gives each key still `undefined` its initial value (an object: made per state). */
+  readonly fill: (s: State) => void;
+}
+
+const cache = new WeakMap<AnyVMSDesc, FreshState>();
+/** The description's fresh-state maker, generated on first use. */
+export function freshStateOf(d: AnyVMSDesc): FreshState {
+  let f = cache.get(d);
+  if (!f) cache.set(d, (f = generateFresh(initializers(d))));
+  return f;
+}
+
+function generateFresh(inits: readonly Initializer[]): FreshState {
+  const x: unknown[] = [];
+  const ext = (v: unknown) => `X[${x.push(v) - 1}]`;
+  const made: string[] = [];
+  const filled: string[] = [];
+  const seen = new Set<string>();
+  for (const i of inits) {
+    if (seen.has(i.key)) continue;
+    seen.add(i.key);
+    const k = key(i.key);
+    if (!i.make) made.push(`this[${k}] = ${ext(i.value)};`);
+    // Large byte buffers and scalar arrays stay lazy (the cpu's 8 KiB AMX tile data, absent from
+    // most streams); arrays of structs do not: the cpu's register files were read by their own
+    // load (a struct is loaded into the value it replaces), which made them only to drop them,
+    // and a load that writes a lazy key takes that state out of the shared hidden class.
+    else if (i.lazy && !holdsStructs(i.make()))
+      made.push(`Object.defineProperty(this, ${k}, ${ext(lazyDescriptor(i.key, i.make))});`);
+    else {
+      made.push(`this[${k}] = undefined;`);
+      filled.push(`if (s[${k}] === undefined) s[${k}] = ${ext(i.make)}();`);
+    }
+  }
+  const built = new Function(
+    'X',
+    `"use strict"; function FreshState() {\n${made.join('\n')}\n}\n` +
+      // Plain objects to every reader (prototype, constructor), with the constructor's hidden class.
+      `FreshState.prototype = Object.prototype;\n` +
+      `return { make: () => new FreshState(), fill: function fill(s) {\n${filled.join('\n')}\n} };`,
+  ) as (x: unknown[]) => FreshState;
+  return built(x);
+}
+
+function holdsStructs(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0 && v[0] !== null && typeof v[0] === 'object';
+}
+
+/**
+ * The accessor of a lazy key (dsl/initial.ts's defineLazy): one getter and setter pair shared by
+ * all states of the description, working on `this`, since a pair made per state would take each
+ * state out of the shared hidden class.
+ */
+function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
+  const settle = (s: object, v: unknown) =>
+    Object.defineProperty(s, k, { value: v, writable: true, enumerable: true, configurable: true });
+  return {
+    get(this: object) {
+      const v = make();
+      settle(this, v);
+      return v;
+    },
+    set(this: object, v: unknown) {
+      settle(this, v);
+    },
+    enumerable: true,
+    configurable: true,
+  };
+}
+
+/**
+ * A state with every key at its initial value (a struct kind's initial value): all made at once
+ * but the large byte buffers and scalar arrays.
+ */
+export function freshInitialState(d: AnyVMSDesc): State {
+  const f = freshStateOf(d);
+  const s = f.make();
+  f.fill(s);
+  return s;
+}
