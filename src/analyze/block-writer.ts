@@ -72,6 +72,46 @@ export class BlockWriter {
     s.used += data.length;
   }
 
+  /**
+   * Writes `count` pages of `pageSize` bytes that sit in `b` every `stride` bytes from `from`
+   * (raw page records: each page after its 8-byte header) to block `name` at `pos`, now and
+   * straight from `b` (pwritev: no copy into a slot), when nothing is queued or in flight, so
+   * the writes stay in the order given. Returns false, having written nothing, otherwise.
+   */
+  writeStrided(
+    name: string,
+    b: Uint8Array,
+    from: number,
+    stride: number,
+    pageSize: number,
+    count: number,
+    pos: number,
+  ): boolean {
+    this.check();
+    if (this.fill && this.fill.used > 0) this.submit();
+    if (this.busy || this.queue.length > 0 || this.fill) return false;
+    const fd = this.fdOf(name);
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < count;) {
+      const n = Math.min(count - i, IOV_MAX);
+      views.length = n;
+      for (let k = 0, at = from + i * stride; k < n; k++, at += stride)
+        views[k] = b.subarray(at, at + pageSize);
+      const want = n * pageSize;
+      const wrote = fs.writevSync(fd, views, pos + i * pageSize);
+      // A short write (a full disk says so on the next call): the rest page by page.
+      if (wrote < want)
+        for (let done = wrote; done < want;) {
+          const k = Math.floor(done / pageSize);
+          const inPage = done - k * pageSize;
+          done += fs.writeSync(fd, views[k], inPage, pageSize - inPage, pos + i * pageSize + done);
+        }
+      i += n;
+    }
+    this.total += count * pageSize;
+    return true;
+  }
+
   /** Hands the slot being filled on to be written. */
   submit(): void {
     const s = this.fill;
@@ -199,6 +239,9 @@ export class BlockWriter {
     this.pump();
   }
 }
+
+/** Buffers one writev takes (Linux's IOV_MAX). */
+const IOV_MAX = 1024;
 
 /** A slot of many short segments (pages here and there): written in place, not in the pool. */
 function scattered(s: Slot): boolean {
