@@ -40,6 +40,8 @@ export class BlockWriter {
   private wake: (() => void) | undefined;
   private readonly spare: Uint8Array[] = [];
   private total = 0;
+  /** A run of pages was refused since the last drain(), as writes were queued. */
+  private refused = false;
 
   constructor(
     /** Opens (or finds) the descriptor of a block's file. */
@@ -88,8 +90,17 @@ export class BlockWriter {
     pos: number,
   ): boolean {
     this.check();
-    if (this.fill && this.fill.used > 0) this.submit();
-    if (this.busy || this.queue.length > 0 || this.fill) return false;
+    if (this.busy || this.queue.length > 0) {
+      this.refused = true; // drain() waits for the queue to empty, then runs go straight again
+      return false;
+    }
+    const s = this.fill;
+    if (s) {
+      // Pages gathered before the run (a block's first page...): written here, first.
+      this.fill = undefined;
+      this.total += s.used;
+      this.writeSlot(s);
+    }
     const fd = this.fdOf(name);
     const views: Uint8Array[] = [];
     for (let i = 0; i < count;) {
@@ -148,9 +159,31 @@ export class BlockWriter {
     fs.readSync(this.fdOf(name), into, 0, len, pos);
   }
 
-  /** Keeps the queue short: waits while more than `maxSlots` slots are waiting. */
+  /**
+   * Keeps the queue short: waits while more than `maxSlots` slots are waiting, or until all are
+   * written when a run of pages could not go straight (writeStrided) for them.
+   */
   async drain(): Promise<void> {
+    if (this.refused) {
+      this.refused = false;
+      this.submit();
+      return this.until(() => !this.busy && this.queue.length === 0);
+    }
     await this.until(() => this.queue.length <= this.maxSlots);
+  }
+
+  /** Writes a slot here and now. */
+  private writeSlot(s: Slot): void {
+    let name = '';
+    try {
+      for (const g of s.segments) {
+        name = g.name;
+        writeAll(this.fdOf(g.name), s.buf.subarray(g.at, g.at + g.len), g.pos);
+      }
+    } catch (e) {
+      throw (this.failure = this.named(e, name));
+    }
+    this.spare.push(s.buf);
   }
 
   /** Writes what was given and waits until it is all done. */
