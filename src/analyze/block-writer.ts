@@ -42,6 +42,8 @@ export class BlockWriter {
   private total = 0;
   /** A run of pages was refused since the last drain(), as writes were queued. */
   private refused = false;
+  /** Bytes written straight since the event loop last had a turn. */
+  private sinceTurn = 0;
 
   constructor(
     /** Opens (or finds) the descriptor of a block's file. */
@@ -120,6 +122,7 @@ export class BlockWriter {
       i += n;
     }
     this.total += count * pageSize;
+    this.sinceTurn += count * pageSize;
     return true;
   }
 
@@ -164,6 +167,12 @@ export class BlockWriter {
    * written when a run of pages could not go straight (writeStrided) for them.
    */
   async drain(): Promise<void> {
+    if (this.sinceTurn >= TURN_BYTES) {
+      // Straight writes and reads never wait on the loop: give it a turn, so a SIGINT's handler
+      // runs (and removes the temporary directory) during the extract, not after it.
+      this.sinceTurn = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (this.refused) {
       this.refused = false;
       this.submit();
@@ -272,6 +281,9 @@ export class BlockWriter {
     this.pump();
   }
 }
+
+/** Bytes written straight between two turns of the event loop (drain). */
+const TURN_BYTES = 32 << 20;
 
 /** Buffers one writev takes (Linux's IOV_MAX). */
 const IOV_MAX = 1024;
