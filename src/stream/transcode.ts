@@ -35,7 +35,15 @@ export async function transcodeToFile(
       // Not into a special file (tmp undefined: /dev/null, a pipe), which cannot hold a copy.
       const copyFrom = opts.inputFile !== undefined && source.size !== undefined && tmp;
       const sink = copyFrom
-        ? new CopyPatchSink(fd, opts.inputFile!, copyFrom, source.size!)
+        ? new CopyPatchSink(
+            fd,
+            opts.inputFile!,
+            copyFrom,
+            source.size!,
+            undefined,
+            undefined,
+            opts.fsync,
+          )
         : new FdSink(fd);
       const encoder = new StreamEncoder(sink, { ramPages: opts.ramPages ?? 'runs' });
       const visitor = opts.assignments?.length
