@@ -1,7 +1,7 @@
 /**
  * Output paths that are not plain files: a device (/dev/null) or a FIFO is written in place, never
- * replaced by a renamed temporary file (which, run as root with `-o /dev/null`, turned the
- * machine's /dev/null into a plain file that every later write filled); a symlink stays a link
+ * replaced by a renamed temporary file (run as root, `-o /dev/null` would turn the machine's
+ * /dev/null into a plain file that every later write fills); a symlink stays a link
  * and its file gets the output.
  */
 import { execFileSync, spawn } from 'child_process';

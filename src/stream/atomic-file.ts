@@ -154,7 +154,7 @@ export function checkOutputPath(target: string, kind: 'file' | 'dir'): void {
  * Whether `target`, through any symlinks, is an existing file that is neither a regular file nor
  * a directory: a device (/dev/null), a FIFO or a socket (/dev/stdout is a symlink to one of
  * these or to a file). Such a target is written in place: renaming a temporary file over it
- * would replace the device with a plain file (`-o /dev/null` run as root once did that to the
+ * would replace the device with a plain file (`-o /dev/null` run as root would do that to the
  * whole machine's /dev/null), and "whole or not at all" means nothing for a pipe.
  */
 export function isSpecialFile(target: string): boolean {

@@ -68,8 +68,8 @@ interface Job {
 
 /**
  * Where the jobs' stdout goes. /dev/null, when it is the null device. It was not on this VM one
- * day: a plain file had been renamed over it (`reencode -o /dev/null` run as root did that, until
- * output to a device was written in place), and every write into it took fresh memory, so the
+ * day: it had become a plain file (by what is not known; `reencode -o /dev/null` run as root did
+ * just that until output to a device was written in place), and every write into it took fresh memory, so the
  * `cat FILE > /dev/null` peer cost 1.0 s of CPU for 1 GiB instead of 0.15 s and the goal against
  * it meant nothing. /dev/zero discards writes just the same (Linux gives both one write side).
  */
