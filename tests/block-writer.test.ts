@@ -97,3 +97,45 @@ test('a refused write comes back with its call and file (the CLI prints it in on
     fs.closeSync(fd);
   }
 });
+
+test('strided runs go straight only when nothing is queued, so the last contents win; more than IOV_MAX pages', async () => {
+  const file = path.join(dir, 'strided');
+  const pageSize = 16;
+  const pages = 2500; // more than one writev (1024 buffers) takes
+  fs.writeFileSync(file, new Uint8Array(pages * pageSize));
+  const fd = fs.openSync(file, 'r+');
+  try {
+    // Every write in the thread pool (asyncAfter 0): the queue is busy after the first add.
+    const w = new BlockWriter(
+      () => fd,
+      () => file,
+      64,
+      1,
+      0,
+    );
+    // Raw records: an 8-byte header, then the page (page i filled with i % 251 + 1).
+    const stride = 8 + pageSize;
+    const records = new Uint8Array(pages * stride).fill(0xee);
+    for (let i = 0; i < pages; i++)
+      records.fill((i % 251) + 1, i * stride + 8, i * stride + 8 + pageSize);
+    // Page 3 queued first; the run that covers it again is refused while it is queued.
+    w.add('s', filled(0xaa, pageSize), 3 * pageSize);
+    w.submit();
+    expect(w.writeStrided('s', records, 8, stride, pageSize, pages, 0)).toBe(false);
+    await w.drain(); // waits for the queue to empty after a refusal
+    expect(w.writeStrided('s', records, 8, stride, pageSize, pages, 0)).toBe(true);
+    // A page gathered after the run is written after it.
+    w.add('s', filled(0xbb, pageSize), 5 * pageSize);
+    await w.idle();
+    const got = fs.readFileSync(file);
+    for (let i = 0; i < pages; i++) {
+      const want = i === 5 ? 0xbb : (i % 251) + 1;
+      expect({ i, page: [...got.subarray(i * pageSize, (i + 1) * pageSize)] }).toEqual({
+        i,
+        page: new Array(pageSize).fill(want),
+      });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+});

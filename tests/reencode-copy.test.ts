@@ -36,6 +36,18 @@ describe('reencode from a copy of the input (CopyPatchSink)', () => {
     expect(fs.statSync(copied).mode).toBe(fs.statSync(written).mode);
   });
 
+  test('with fsync, and into a name that exists: the same bytes, no temporary left', async () => {
+    const input = streamPath('pc-nodefaults-paused');
+    const sub = fs.mkdtempSync(path.join(dir, 'fsync-'));
+    const out = path.join(sub, 'x.mig');
+    fs.writeFileSync(out, 'an older file in the way');
+    // The copy is a new file made by copyFile (COPYFILE_EXCL), not the empty one first opened.
+    const a = await transcode(input, out, { inputFile: input, fsync: true });
+    expect(Buffer.compare(a, Buffer.from(readStream('pc-nodefaults-paused')))).toBe(0);
+    expect(fs.readdirSync(sub)).toEqual(['x.mig']);
+    expect(fs.statSync(out).mode & 0o777).toBe(0o644 & ~process.umask());
+  });
+
   test('an edit gives the same bytes as one written whole', async () => {
     const input = streamPath('pc-nodefaults-paused');
     const sets = () =>

@@ -40,6 +40,10 @@ export class BlockWriter {
   private wake: (() => void) | undefined;
   private readonly spare: Uint8Array[] = [];
   private total = 0;
+  /** A run of pages was refused since the last drain(), as writes were queued. */
+  private refused = false;
+  /** Bytes written straight since the event loop last had a turn. */
+  private sinceTurn = 0;
 
   constructor(
     /** Opens (or finds) the descriptor of a block's file. */
@@ -70,6 +74,56 @@ export class BlockWriter {
     if (last && last.name === name && last.pos + last.len === pos) last.len += data.length;
     else s.segments.push({ name, pos, at: s.used, len: data.length });
     s.used += data.length;
+  }
+
+  /**
+   * Writes `count` pages of `pageSize` bytes that sit in `b` every `stride` bytes from `from`
+   * (raw page records: each page after its 8-byte header) to block `name` at `pos`, now and
+   * straight from `b` (pwritev: no copy into a slot), when nothing is queued or in flight, so
+   * the writes stay in the order given. Returns false, having written nothing, otherwise.
+   */
+  writeStrided(
+    name: string,
+    b: Uint8Array,
+    from: number,
+    stride: number,
+    pageSize: number,
+    count: number,
+    pos: number,
+  ): boolean {
+    this.check();
+    if (this.busy || this.queue.length > 0) {
+      this.refused = true; // drain() waits for the queue to empty, then runs go straight again
+      return false;
+    }
+    const s = this.fill;
+    if (s) {
+      // Pages gathered before the run (a block's first page...): written here, first.
+      this.fill = undefined;
+      this.total += s.used;
+      this.writeSlot(s);
+    }
+    const fd = this.fdOf(name);
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < count;) {
+      const n = Math.min(count - i, IOV_MAX);
+      views.length = n;
+      for (let k = 0, at = from + i * stride; k < n; k++, at += stride)
+        views[k] = b.subarray(at, at + pageSize);
+      const want = n * pageSize;
+      const wrote = fs.writevSync(fd, views, pos + i * pageSize);
+      // A short write (a full disk says so on the next call): the rest page by page.
+      if (wrote < want)
+        for (let done = wrote; done < want;) {
+          const k = Math.floor(done / pageSize);
+          const inPage = done - k * pageSize;
+          done += fs.writeSync(fd, views[k], inPage, pageSize - inPage, pos + i * pageSize + done);
+        }
+      i += n;
+    }
+    this.total += count * pageSize;
+    this.sinceTurn += count * pageSize;
+    return true;
   }
 
   /** Hands the slot being filled on to be written. */
@@ -108,9 +162,37 @@ export class BlockWriter {
     fs.readSync(this.fdOf(name), into, 0, len, pos);
   }
 
-  /** Keeps the queue short: waits while more than `maxSlots` slots are waiting. */
+  /**
+   * Keeps the queue short: waits while more than `maxSlots` slots are waiting, or until all are
+   * written when a run of pages could not go straight (writeStrided) for them.
+   */
   async drain(): Promise<void> {
+    if (this.sinceTurn >= TURN_BYTES) {
+      // Straight writes and reads never wait on the loop: give it a turn, so a SIGINT's handler
+      // runs (and removes the temporary directory) during the extract, not after it.
+      this.sinceTurn = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.refused) {
+      this.refused = false;
+      this.submit();
+      return this.until(() => !this.busy && this.queue.length === 0);
+    }
     await this.until(() => this.queue.length <= this.maxSlots);
+  }
+
+  /** Writes a slot here and now. */
+  private writeSlot(s: Slot): void {
+    let name = '';
+    try {
+      for (const g of s.segments) {
+        name = g.name;
+        writeAll(this.fdOf(g.name), s.buf.subarray(g.at, g.at + g.len), g.pos);
+      }
+    } catch (e) {
+      throw (this.failure = this.named(e, name));
+    }
+    this.spare.push(s.buf);
   }
 
   /** Writes what was given and waits until it is all done. */
@@ -199,6 +281,12 @@ export class BlockWriter {
     this.pump();
   }
 }
+
+/** Bytes written straight between two turns of the event loop (drain). */
+const TURN_BYTES = 32 << 20;
+
+/** Buffers one writev takes (Linux's IOV_MAX). */
+const IOV_MAX = 1024;
 
 /** A slot of many short segments (pages here and there): written in place, not in the pool. */
 function scattered(s: Slot): boolean {

@@ -129,6 +129,8 @@ class BlockFiles {
   constructor(
     private readonly dir: string,
     threadAfterBytes?: number,
+    /** Runs of pages written straight from the input buffer (BlockWriter.writeStrided). */
+    private readonly direct = true,
   ) {
     this.writer = new BlockWriter(
       (name) => this.fd(name),
@@ -144,9 +146,19 @@ class BlockFiles {
 
   /** A stretch of raw pages at consecutive addresses (StreamVisitor.pageBytes). */
   pages(block: string, addr: number, b: Uint8Array, from: number, count: number): void {
-    if (!this.blocks.has(block)) return;
+    const f = this.blocks.get(block);
+    if (!f) return;
     const size = this.pageSize;
-    for (let i = 0, at = from + 8; i < count; i++, at += 8 + size)
+    // Whole pages inside the block go straight from the input buffer when the writer is idle.
+    const whole = Math.min(count, Math.floor((f.length - addr) / size));
+    let i = 0;
+    if (
+      whole > 0 &&
+      this.direct &&
+      this.writer.writeStrided(block, b, from + 8, 8 + size, size, whole, addr)
+    )
+      i = whole;
+    for (let at = from + 8 + i * (8 + size); i < count; i++, at += 8 + size)
       this.write(block, b.subarray(at, at + size), addr + i * size);
   }
 

@@ -127,6 +127,7 @@ function reason(e: unknown, dir: string): string {
  */
 export function checkOutputPath(target: string, kind: 'file' | 'dir'): void {
   if (target === '') throw new OutputPathError(target, 'empty path');
+  if (kind === 'file' && isSpecialFile(target)) return; // written in place: no rename in its directory
   const dir = path.dirname(path.resolve(target));
   let st: fs.Stats;
   try {
@@ -146,6 +147,36 @@ export function checkOutputPath(target: string, kind: 'file' | 'dir'): void {
       throw new OutputPathError(target, 'it is a directory');
     if (kind === 'dir' && !existing.isDirectory())
       throw new OutputPathError(target, 'it exists and is not a directory');
+  }
+}
+
+/**
+ * Whether `target`, through any symlinks, is an existing file that is neither a regular file nor
+ * a directory: a device (/dev/null), a FIFO or a socket (/dev/stdout is a symlink to one of
+ * these or to a file). Such a target is written in place: renaming a temporary file over it
+ * would replace the device with a plain file (`-o /dev/null` run as root would do that to the
+ * whole machine's /dev/null), and "whole or not at all" means nothing for a pipe.
+ */
+export function isSpecialFile(target: string): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(target, { throwIfNoEntry: false });
+  } catch {
+    return false; // ENOTDIR, EACCES...: checkOutputPath names the reason
+  }
+  return st !== undefined && !st.isFile() && !st.isDirectory();
+}
+
+/**
+ * The path whose directory entry a write of `target` replaces: a symlink's file (the link stays
+ * a link, as `cp` writes through it), otherwise `target` itself (a dangling link included).
+ */
+function entryToReplace(target: string): string {
+  if (!fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) return target;
+  try {
+    return fs.realpathSync(target);
+  } catch {
+    return target;
   }
 }
 
@@ -193,14 +224,40 @@ function fsyncDir(dir: string): void {
 /**
  * Writes a file whole or not at all: `body` gets a descriptor of a temporary file beside
  * `target` (and its name); on success it is renamed over `target` (synced first with
- * `fsync`), on failure removed.
+ * `fsync`), on failure removed. A symlink's file is replaced, not the link. A special file
+ * (isSpecialFile: /dev/null, a FIFO) is opened and written in place, and `body` gets no
+ * temporary name.
  */
 export async function writeFileAtomically<T>(
   target: string,
-  body: (fd: number, tmp: string) => Promise<T>,
+  body: (fd: number, tmp: string | undefined) => Promise<T>,
   opts: AtomicWriteOptions = {},
 ): Promise<T> {
   checkOutputPath(target, 'file');
+  if (isSpecialFile(target)) return writeInPlace(target, body);
+  const entry = entryToReplace(target);
+  if (entry !== target) checkOutputPath(entry, 'file');
+  return replaceFile(entry, body, opts);
+}
+
+/** Writes a special file in place (no temporary name, no rename, nothing to remove after a failure). */
+async function writeInPlace<T>(
+  target: string,
+  body: (fd: number, tmp: undefined) => Promise<T>,
+): Promise<T> {
+  const fd = step(target, () => fs.openSync(target, 'w'));
+  try {
+    return await body(fd, undefined);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function replaceFile<T>(
+  target: string,
+  body: (fd: number, tmp: string) => Promise<T>,
+  opts: AtomicWriteOptions,
+): Promise<T> {
   removeStaleTemps(target);
   const tmp = tempNameBeside(target);
   const fd = step(target, () => fs.openSync(tmp, 'wx', 0o644));

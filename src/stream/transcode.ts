@@ -32,9 +32,18 @@ export async function transcodeToFile(
   return writeFileAtomically(
     output,
     async (fd, tmp) => {
-      const copyFrom = opts.inputFile !== undefined && source.size !== undefined;
+      // Not into a special file (tmp undefined: /dev/null, a pipe), which cannot hold a copy.
+      const copyFrom = opts.inputFile !== undefined && source.size !== undefined && tmp;
       const sink = copyFrom
-        ? new CopyPatchSink(fd, opts.inputFile!, tmp, source.size!)
+        ? new CopyPatchSink(
+            fd,
+            opts.inputFile!,
+            copyFrom,
+            source.size!,
+            undefined,
+            undefined,
+            opts.fsync,
+          )
         : new FdSink(fd);
       const encoder = new StreamEncoder(sink, { ramPages: opts.ramPages ?? 'runs' });
       const visitor = opts.assignments?.length
