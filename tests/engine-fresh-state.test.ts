@@ -159,16 +159,24 @@ describe('which values a fresh state makes on first read', () => {
   const extra = vmsd({
     name: 'dev/extra',
     version_id: 1,
-    fields: [f.buffer('tiles', 8192), f.array('big', k.u8, 4096), f.structArray('regs', reg, 16)],
+    fields: [
+      f.buffer('tiles', 8192),
+      f.array('big', k.u8, 4096),
+      f.structArray('regs', reg, 16),
+      f.structArray('slots', reg, 256),
+    ],
     needed: (s) => (s as State).on !== 0,
   });
   const dev = vmsd({ name: 'dev', version_id: 1, fields: [f.u8('on')], subsections: [extra] });
 
-  it('large byte buffers and scalar arrays on first read, arrays of structs at once', () => {
+  it('large byte buffers, scalar arrays and long arrays of structs on first read, short arrays of structs at once', () => {
     const s = load(dev, save(dev, { on: 0 } as State)) as State;
-    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs']);
+    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs', 'slots']);
     expect(Object.getOwnPropertyDescriptor(s, 'tiles')!.get).toBeDefined();
     expect(Object.getOwnPropertyDescriptor(s, 'big')!.get).toBeDefined();
+    // A description from the stream may nest long arrays of structs: made at once, they multiply.
+    expect(Object.getOwnPropertyDescriptor(s, 'slots')!.get).toBeDefined();
+    expect(s.slots).toEqual(new Array(256).fill({ lo: 0n, hi: 0n }));
     const regs = Object.getOwnPropertyDescriptor(s, 'regs')!;
     expect(regs.get).toBeUndefined();
     expect(regs.value).toEqual(new Array(16).fill({ lo: 0n, hi: 0n }));
@@ -185,11 +193,12 @@ describe('which values a fresh state makes on first read', () => {
       tiles: new Uint8Array(8192).fill(3),
       big: new Array(4096).fill(9),
       regs: Array.from({ length: 16 }, (_, i) => ({ lo: BigInt(i), hi: 1n << 63n })),
+      slots: Array.from({ length: 256 }, (_, i) => ({ lo: BigInt(i), hi: 2n })),
     } as State;
     const bytes = save(dev, sent);
     const s = load(dev, bytes) as State;
     expect(s).toEqual(sent);
-    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs']);
+    expect(Object.keys(s)).toEqual(['on', 'tiles', 'big', 'regs', 'slots']);
     expect(Buffer.from(save(dev, s)).equals(Buffer.from(bytes))).toBe(true);
   });
 });

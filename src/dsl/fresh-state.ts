@@ -45,10 +45,10 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
     const k = key(i.key);
     if (!i.make) made.push(`this[${k}] = ${ext(i.value)};`);
     // Large byte buffers and scalar arrays stay lazy (the cpu's 8 KiB AMX tile data, absent from
-    // most streams); arrays of structs do not: the cpu's register files were read by their own
+    // most streams); short arrays of structs do not: the cpu's register files were read by their own
     // load (a struct is loaded into the value it replaces), which made them only to drop them,
     // and a load that writes a lazy key takes that state out of the shared hidden class.
-    else if (i.lazy && !holdsStructs(i.make()))
+    else if (i.lazy && !(i.structs !== undefined && i.structs <= EAGER_STRUCTS))
       made.push(`Object.defineProperty(this, ${k}, ${ext(lazyDescriptor(i.key, i.make))});`);
     else {
       made.push(`this[${k}] = undefined;`);
@@ -65,9 +65,12 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
   return built(x);
 }
 
-function holdsStructs(v: unknown): boolean {
-  return Array.isArray(v) && v.length > 0 && v[0] !== null && typeof v[0] === 'object';
-}
+/**
+ * Arrays of structs up to this long are made with the state (the cpu's register files: 8-32
+ * entries); longer ones stay lazy, since a description from the stream may nest them (a mutated
+ * VM description's nested arrays of structs, made at once, took one input from 89 to 119 MiB).
+ */
+const EAGER_STRUCTS = 32;
 
 /**
  * The accessor of a lazy key (dsl/initial.ts's defineLazy): one getter and setter pair shared by

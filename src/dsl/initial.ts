@@ -22,7 +22,14 @@ export function stateFields(d: AnyVMSDesc): AnyField[] {
  * primitive (shared safely), else a maker. Worked out once per description: filling the keys a
  * load skipped (whole subsections of the cpu) is on the path of every load.
  */
-export type Initializer = { key: string; value?: unknown; make?: () => unknown; lazy?: boolean };
+export type Initializer = {
+  key: string;
+  value?: unknown;
+  make?: () => unknown;
+  lazy?: boolean;
+  /** For a fixed array of structs: its length (fresh-state.ts makes short ones at once). */
+  structs?: number;
+};
 
 /**
  * Fixed arrays (and byte buffers) at least this long get their initial value on first use: an absent subsection's
@@ -50,7 +57,7 @@ function initializer(f: AnyField): Initializer {
       return { key: f.key, make: () => new Array(n).fill(first), lazy: n >= LAZY_ELEMENTS };
     // Arrays of structs too: xHCI's slots and endpoints, when the stream lacks them, were
     // thousands of objects made at every load.
-    return { key: f.key, make: () => initialValue(f), lazy: n >= LAZY_STRUCTS };
+    return { key: f.key, make: () => initialValue(f), lazy: n >= LAZY_STRUCTS, structs: n };
   }
   if (f.shape === 'vbuffer') return { key: f.key, make: () => new Uint8Array(0) };
   const v = f.kind.initial();
