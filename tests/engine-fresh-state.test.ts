@@ -25,17 +25,7 @@ import { loadInterpreted } from '../src/engine/load';
 import { releases } from '../vmstate/releases';
 import { arbitraryVm } from '../vmstate/x86/vm-arbitrary';
 import { findMachine, machineCtx } from '../vmstate/releases/generate';
-
-/** Plain data with key order, bigints and bytes spelled out (a lazy key is read, as JSON does). */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    typeof x === 'bigint'
-      ? `${x}n`
-      : x instanceof Uint8Array
-        ? `bytes:${Buffer.from(x).toString('hex')}`
-        : x,
-  );
-}
+import { canonical } from './fixtures/canonical';
 
 /** A load's state in canonical text, or its error with everything an error tells. */
 function outcome(

@@ -19,23 +19,13 @@ import { ByteWriter } from '../src/bytes/writer';
 import { loadInterpreted } from '../src/engine/load';
 import { planLoad, planSave } from '../src/engine/plan';
 import { saveInterpreted } from '../src/engine/save';
+import { canonical } from './fixtures/canonical';
 
 const RUNS = { numRuns: 300 };
 
 const descAndState = arbitraryDescription().chain((desc) =>
   arbitraryState(desc).map((state) => ({ desc, state: state as State })),
 );
-
-/** A value's shape and content with key order, bigints and bytes spelled out. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    typeof x === 'bigint'
-      ? `${x}n`
-      : x instanceof Uint8Array
-        ? `bytes:${Buffer.from(x).toString('hex')}`
-        : x,
-  );
-}
 
 /** What a call did: its result, or its error with everything an error tells. */
 function outcome(fn: () => unknown): string {
