@@ -100,9 +100,14 @@ export interface MachineConfig {
   readonly maxCpus?: number;
 }
 
+/** A chipset's machine type of a version: pc-i440fx-2.3, pc-q35-7.2. */
+export function machineTypeOf(chipset: Chipset, version: string): string {
+  return `${chipset === 'q35' ? 'pc-q35' : 'pc-i440fx'}-${version}`;
+}
+
 /** The release's own newest machine type of a chipset: pc-i440fx-10.0, pc-q35-5.2. */
 export function newestMachineType(release: string, chipset: Chipset): string {
-  return `${chipset === 'q35' ? 'pc-q35' : 'pc-i440fx'}-${release}`;
+  return machineTypeOf(chipset, release);
 }
 
 export class UnknownReleaseError extends Error {}

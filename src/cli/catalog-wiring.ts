@@ -140,9 +140,9 @@ function resolverOf(catalog: Catalog): CodecResolver {
   return r;
 }
 
-/** A chipset's machine type of a version: pc-i440fx-2.3, pc-q35-7.2. */
+/** The catalog's machine type of a chipset and version (the module loaded on first use). */
 const machineTypeOf = (chipset: 'pc' | 'q35', version: string): string =>
-  `${chipset === 'q35' ? 'pc-q35' : 'pc-i440fx'}-${version}`;
+  catalogLib().machineTypeOf(chipset, version);
 
 /**
  * hw_compat_2_3 turns send-configuration off: a stream whose head has no configuration section
