@@ -186,14 +186,20 @@ export function vmdescRecord(json: Uint8Array): Uint8Array {
  * What a seekable stream's head says about its machine type, read before the walk (resolvers
  * must know it before the first device section): the configuration section's machine type, or
  * that the stream has none (`withoutConfiguration`: hw_compat_2_3 turns send-configuration off,
- * so it was written on a machine type of 2.3 or older); nothing when the input is not seekable
- * or its head is not a stream's.
+ * so it was written on a machine type of 2.3 or older); nothing when the input is not seekable,
+ * cannot be read (the walk then reports the read error where it happens) or its head is not a
+ * stream's.
  */
 export async function peekStreamHead(
   source: ChunkSource,
 ): Promise<Pick<CatalogOptions, 'machineType' | 'withoutConfiguration'>> {
   if (!source.readAt) return {};
-  const head = await source.readAt(0, 8 + 1 + 4 + 256);
+  let head: Uint8Array;
+  try {
+    head = await source.readAt(0, 8 + 1 + 4 + 256);
+  } catch {
+    return {};
+  }
   if (head.length < 9) return {};
   const r = new ByteReader(head, 0);
   if (r.u32() !== FILE_MAGIC) return {};

@@ -31,12 +31,7 @@ export async function resolversFor(bytes: Uint8Array): Promise<{
   machineType: string | undefined;
   resolvers: CodecResolver[];
 }> {
-  let head: Awaited<ReturnType<typeof peekStreamHead>>;
-  try {
-    head = await peekStreamHead(bytesSource(bytes));
-  } catch {
-    head = {};
-  }
+  const head = await peekStreamHead(bytesSource(bytes));
   return { machineType: head.machineType, resolvers: fuzzCatalog().resolvers(head) };
 }
 

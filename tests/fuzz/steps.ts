@@ -99,21 +99,16 @@ export const collectGarbage = ((): (() => void) | undefined => {
   }
 })();
 
-/** The RSS after a full collection (without one, as it is): a baseline without garbage in it. */
-function retainedBaseline(): number {
-  collectGarbage?.();
-  return process.memoryUsage.rss();
-}
-
 /**
- * The heap in use after a full collection (JS objects and buffers): what the worker keeps. Its
- * RSS does not come back down after a big input (V8 and malloc keep the pages), so RSS growth
- * only says which input to look at.
+ * RSS and the heap in use (JS objects and buffers) after a full collection (without one, as they
+ * are): a baseline without garbage in it, and what the worker keeps. The RSS does not come back
+ * down after a big input (V8 and malloc keep the pages), so RSS growth only says which input to
+ * look at; the heap says what is kept.
  */
-function retainedHeap(): number {
+function settledMemory(): { rss: number; heap: number } {
   collectGarbage?.();
   const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+  return { rss: m.rss, heap: m.heapUsed + m.external };
 }
 
 const cpuNow = () => {
@@ -192,8 +187,9 @@ export class StepRunner {
       const rss = process.memoryUsage.rss();
       if (counts.inputs >= 50) {
         if (this.baselineRss === undefined) {
-          this.baselineRss = d.kind === 'truncate' ? retainedBaseline() : rss;
-          this.baselineHeap = retainedHeap();
+          const settled = settledMemory();
+          this.baselineRss = d.kind === 'truncate' ? settled.rss : rss;
+          this.baselineHeap = settled.heap;
         }
         const growth = (rss - this.baselineRss) / 1048576;
         counts.peakRssGrowthMiB = Math.max(counts.peakRssGrowthMiB, growth);
@@ -201,7 +197,7 @@ export class StepRunner {
         // blow-up is heap still kept after a full collection, or the input alone as a process
         // over the budget.
         if (growth > ctx.rssLimitMiB) {
-          const kept = (retainedHeap() - this.baselineHeap!) / 1048576;
+          const kept = (settledMemory().heap - this.baselineHeap!) / 1048576;
           const alone =
             kept > ctx.rssLimitMiB ? undefined : peakRssAlone(inputBytes(d, ctx.byName));
           if (kept > ctx.rssLimitMiB || (alone !== undefined && alone > CLI_RSS_LIMIT))

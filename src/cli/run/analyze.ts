@@ -6,7 +6,6 @@ import {
   sectionLack,
 } from '../../analyze/catalog-vmdesc';
 import { readStreamContents } from '../../stream/collect';
-import type { ChunkSource } from '../../stream/source';
 import type { Vmdesc } from '../../stream/vmdesc';
 import type { WalkOptions } from '../../stream/walk';
 import {
@@ -188,7 +187,7 @@ export async function runAnalyze(
   const vmdesc = await loadVmdescFile(o.vmdesc);
   const source = await openInput(file);
   const progress = progressReporter(o.progress === false ? undefined : source.size);
-  const catalogOpts: CatalogOptions = { release: o.release, ...(await peekHeadOf(source)) };
+  const catalogOpts: CatalogOptions = { release: o.release, ...(await peekStreamHead(source)) };
   const opts: WalkOptions = {
     resolvers: catalog.resolvers(catalogOpts),
     onProgress: progress.onProgress,
@@ -303,7 +302,7 @@ export async function runTranscode(
     : undefined;
   const target = tmpDir ? `${tmpDir}/stream.mig` : output;
   try {
-    const catalogOpts: CatalogOptions = { release: o.release, ...(await peekHeadOf(source)) };
+    const catalogOpts: CatalogOptions = { release: o.release, ...(await peekStreamHead(source)) };
     const walk = {
       assignments,
       vmdesc,
@@ -351,15 +350,6 @@ function copyToStdout(fs: typeof import('fs'), file: string): void {
     }
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-/** What the stream's head says of its machine type, if the input can be peeked at (not stdin). */
-async function peekHeadOf(source: ChunkSource): Promise<ReturnType<typeof peekStreamHead>> {
-  try {
-    return await peekStreamHead(source);
-  } catch {
-    return {};
   }
 }
 

@@ -38,12 +38,7 @@ export async function runExplore(
   let model;
   let described: Set<string> | undefined;
   try {
-    let opts: Awaited<ReturnType<typeof peekStreamHead>>;
-    try {
-      opts = await peekStreamHead(source);
-    } catch {
-      opts = {};
-    }
+    const opts = await peekStreamHead(source);
     // A stream without a description explores through the one the catalog gives it.
     if (!vmdesc && file !== '-') {
       const { locateVmdescFromEnd } = await import('../../stream/vmdesc');
