@@ -11,6 +11,7 @@ import * as path from 'path';
 import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
 import { writeSyntheticStream } from '../src/stream/synth';
+import { spliceLinkAvailable } from '../src/tap/splice-link';
 import { tapMigration } from '../src/tap/tap';
 import { readStream, streamPath } from './fixtures/qemu-streams';
 import { runCli } from './fixtures/run-cli';
@@ -92,146 +93,188 @@ async function tap(args: string[], bytes: Uint8Array, answerAfter?: number) {
   return { ...r, forwarded: dest.bytes(), back };
 }
 
-describe('vmstate tap (fake QEMUs, real streams)', () => {
-  const stream = readStream('pc-nodefaults-running');
-
-  test('forwards every byte unchanged, the return path too; sections, verdict, summary, --save', async () => {
-    const saved = path.join(dir, 'saved.mig');
-    const r = await tap(['--save', saved, '--check', '7.2'], stream);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.forwarded.equals(Buffer.from(stream))).toBe(true);
-    expect(r.back.toString()).toBe('RETURN-PATH');
-    expect(fs.readFileSync(saved).equals(Buffer.from(stream))).toBe(true);
-    expect(r.stdout).toMatch(/configuration: machine pc-i440fx-7\.2 {2}\[ok\]/);
-    expect(r.stdout).toMatch(/FULL cpu#0 v12: \d+ bytes {2}\[ok\]/);
-    // The verdict is the one `vmstate predict` prints for the stream.
-    const predicted = await runCli(['predict', saved, '--to', '7.2']);
-    expect(predicted.stdout).toMatch(
-      /^ok \(7\.2 on pc-i440fx-7\.2 loads all \d+ section\(s\)\)\n$/,
-    );
-    expect(r.stdout).toContain(`verdict: ${predicted.stdout}`);
-    expect(r.stdout).toMatch(/passed: \d+ bytes from the source/);
-    expect(r.stdout).toContain('tap: QEMU migration stream v3');
-  });
-
-  test('--json: one object per line, a summary last', async () => {
-    const r = await tap(['--json', '--check', '7.2'], stream);
-    expect(r.code).toBe(0);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; verdict?: { prediction?: unknown } });
-    expect(lines[0].type).toBe('listening');
-    expect(lines.filter((l) => l.type === 'section').length).toBeGreaterThan(20);
-    const summary = lines[lines.length - 1];
-    expect(summary).toMatchObject({ type: 'summary', verdict: { accepted: true } });
-    // The prediction is predict's own, field for field.
-    const file = path.join(dir, 'json.mig');
-    fs.writeFileSync(file, stream);
-    const predicted = await runCli(['predict', file, '--to', '7.2', '--json']);
-    expect(summary.verdict?.prediction).toEqual(JSON.parse(predicted.stdout));
-  });
-
-  test('--abort-on-refusal stops right before the refused section: the destination never sees its first byte', async () => {
-    // The timer section claims version 99, which 7.2 (version 2) refuses.
-    const contents = await readStreamContents(bytesSource(stream));
-    const timer = contents.entries.find((e) => e.type === 'section' && e.section.idstr === 'timer');
-    if (timer?.type !== 'section') throw new Error('no timer section');
-    const bad = stream.slice();
-    const versionAt = timer.section.bodyOffset - 4;
-    bad.set([0, 0, 0, 99], versionAt);
-    const saved = path.join(dir, 'aborted.mig');
-    const r = await tap(['--check', '7.2', '--abort-on-refusal', '--save', saved], bad);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(
-      `ABORTED: timer#0 at 0x${timer.section.offset.toString(16)}: savevm: unsupported version 99 for 'timer' v2`,
-    );
-    expect(r.forwarded.equals(Buffer.from(bad.subarray(0, timer.section.offset)))).toBe(true);
-    expect(fs.existsSync(saved)).toBe(false);
-    // Without the abort, the whole stream passes and the verdict says what 7.2 would do.
-    const passed = await tap(['--check', '7.2'], bad);
-    expect(passed.code).toBe(1);
-    expect(passed.forwarded.length).toBe(bad.length);
-    // The same refusal, first failing section and QEMU's lines as `vmstate predict` gives.
-    const file = path.join(dir, 'bad.mig');
-    fs.writeFileSync(file, bad);
-    const predicted = await runCli(['predict', file, '--to', '7.2']);
-    expect(predicted.code).toBe(1);
-    expect(predicted.stdout).toMatch(
-      /^refused \(7\.2 on pc-i440fx-7\.2\): savevm: unsupported version 99/,
-    );
-    expect(passed.stdout).toContain(`verdict: ${predicted.stdout}`);
-  });
-
-  test('--machine: a stream of another machine type is refused at the configuration', async () => {
-    const r = await tap(
-      ['--check', '7.2', '--machine', 'pc-q35-7.2', '--abort-on-refusal'],
-      stream,
-    );
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(
-      "Machine type received is 'pc-i440fx-7.2' and local is 'pc-q35-7.2'",
-    );
-    expect(r.forwarded.length).toBe(8);
-  });
-
-  test('the source hangs up mid-stream: exit 3 naming the offset, nothing saved', async () => {
-    const saved = path.join(dir, 'cut.mig');
-    const r = await tap(['--save', saved], stream.subarray(0, 120_000));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(
-      /^vmstate: tap: offset 0x1d4c0, source: the source closed the connection mid-stream, after 120000 byte\(s\)/,
-    );
-    expect(r.forwarded.length).toBe(120_000);
-    expect(fs.readdirSync(dir).filter((f) => f.includes('cut.mig'))).toEqual([]);
-  });
-
-  test('usage errors exit 2', async () => {
-    for (const args of [
-      ['tap', '--listen', 'tcp:127.0.0.1', '--forward', 'tcp:127.0.0.1:1'],
-      ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'udp:x'],
-      ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--abort-on-refusal'],
-      ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--check', '9.9'],
-      [
-        'tap',
-        '--listen',
-        'tcp:127.0.0.1:1',
-        '--forward',
-        'tcp:127.0.0.1:2',
-        '--check',
-        '7.2',
-        '--machine',
-        'pc-q35-1.0',
-      ],
-      ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
-      ['tap', '--forward', 'tcp:127.0.0.1:2'],
-      [
-        'tap',
-        '--listen',
-        `unix:${path.join(dir, 'no', 'such', 'dir', 's')}`,
-        '--forward',
-        'tcp:127.0.0.1:2',
-      ],
-    ]) {
-      const r = await runCli(args);
-      expect(r.code).toBe(2);
-    }
-  });
-
-  test('the analyzer reads what --save wrote', async () => {
-    const saved = path.join(dir, 'again.mig');
-    const r = await tap(['--save', saved], readStream('q35-nodefaults-paused'));
-    expect(r.code).toBe(0);
-    const a = await runCli(['analyze', saved, '--format', 'qemu']);
-    const b = await runCli(['analyze', streamPath('q35-nodefaults-paused'), '--format', 'qemu']);
-    expect(a.code).toBe(0);
-    expect(a.stdout).toBe(b.stdout);
-  });
+/**
+ * Both ways of forwarding: in the kernel (the native splice link, built by `npm install`; CI must
+ * have it) and by this process (VMSTATE_SPLICE_LINK=off, as where the link cannot be built).
+ */
+const FORWARDINGS = ['splice', 'node'] as const;
+const linkBuilt = spliceLinkAvailable();
+test('the native splice link is built (on Linux: npm install builds it with node-gyp)', () => {
+  if (process.platform !== 'linux' || (!linkBuilt && !process.env.VMSTATE_REQUIRE_QEMU)) return;
+  expect(linkBuilt).toBe(true);
 });
 
-describe('vmstate tap: source bytes in reused slabs', () => {
-  test('a stream of many slabs through a slow destination arrives byte for byte, saved the same', async () => {
+describe.each(FORWARDINGS)(
+  'vmstate tap (fake QEMUs, real streams), forwarding: %s',
+  (forwarding) => {
+    const stream = readStream('pc-nodefaults-running');
+    const skip = forwarding === 'splice' && !linkBuilt;
+    beforeAll(() => {
+      if (forwarding === 'node') process.env.VMSTATE_SPLICE_LINK = 'off';
+    });
+    afterAll(() => {
+      delete process.env.VMSTATE_SPLICE_LINK;
+    });
+    // Where the link is not built, the splice half has nothing to test (the test above fails in CI).
+    const it = skip ? test.skip : test;
+
+    it('forwards every byte unchanged, the return path too; sections, verdict, summary, --save', async () => {
+      const saved = path.join(dir, 'saved.mig');
+      const r = await tap(['--save', saved, '--check', '7.2'], stream);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.forwarded.equals(Buffer.from(stream))).toBe(true);
+      expect(r.back.toString()).toBe('RETURN-PATH');
+      expect(fs.readFileSync(saved).equals(Buffer.from(stream))).toBe(true);
+      expect(r.stdout).toMatch(/configuration: machine pc-i440fx-7\.2 {2}\[ok\]/);
+      expect(r.stdout).toMatch(/FULL cpu#0 v12: \d+ bytes {2}\[ok\]/);
+      // The verdict is the one `vmstate predict` prints for the stream.
+      const predicted = await runCli(['predict', saved, '--to', '7.2']);
+      expect(predicted.stdout).toMatch(
+        /^ok \(7\.2 on pc-i440fx-7\.2 loads all \d+ section\(s\)\)\n$/,
+      );
+      expect(r.stdout).toContain(`verdict: ${predicted.stdout}`);
+      expect(r.stdout).toMatch(/passed: \d+ bytes from the source/);
+      expect(r.stdout).toContain('tap: QEMU migration stream v3');
+      expect(r.stdout).toContain(
+        forwarding === 'splice' ? 'forwarded in the kernel (splice)' : 'forwarded by this process',
+      );
+    });
+
+    it('--json: one object per line, a summary last', async () => {
+      const r = await tap(['--json', '--check', '7.2'], stream);
+      expect(r.code).toBe(0);
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; verdict?: { prediction?: unknown } });
+      expect(lines[0].type).toBe('listening');
+      expect(lines.filter((l) => l.type === 'section').length).toBeGreaterThan(20);
+      const summary = lines[lines.length - 1];
+      expect(summary).toMatchObject({ type: 'summary', verdict: { accepted: true } });
+      // The prediction is predict's own, field for field.
+      const file = path.join(dir, 'json.mig');
+      fs.writeFileSync(file, stream);
+      const predicted = await runCli(['predict', file, '--to', '7.2', '--json']);
+      expect(summary.verdict?.prediction).toEqual(JSON.parse(predicted.stdout));
+    });
+
+    it('--abort-on-refusal stops right before the refused section: the destination never sees its first byte', async () => {
+      // The timer section claims version 99, which 7.2 (version 2) refuses.
+      const contents = await readStreamContents(bytesSource(stream));
+      const timer = contents.entries.find(
+        (e) => e.type === 'section' && e.section.idstr === 'timer',
+      );
+      if (timer?.type !== 'section') throw new Error('no timer section');
+      const bad = stream.slice();
+      const versionAt = timer.section.bodyOffset - 4;
+      bad.set([0, 0, 0, 99], versionAt);
+      const saved = path.join(dir, 'aborted.mig');
+      const r = await tap(['--check', '7.2', '--abort-on-refusal', '--save', saved], bad);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        `ABORTED: timer#0 at 0x${timer.section.offset.toString(16)}: savevm: unsupported version 99 for 'timer' v2`,
+      );
+      expect(r.forwarded.equals(Buffer.from(bad.subarray(0, timer.section.offset)))).toBe(true);
+      expect(fs.existsSync(saved)).toBe(false);
+      // Without the abort, the whole stream passes and the verdict says what 7.2 would do.
+      const passed = await tap(['--check', '7.2'], bad);
+      expect(passed.code).toBe(1);
+      expect(passed.forwarded.length).toBe(bad.length);
+      // The same refusal, first failing section and QEMU's lines as `vmstate predict` gives.
+      const file = path.join(dir, 'bad.mig');
+      fs.writeFileSync(file, bad);
+      const predicted = await runCli(['predict', file, '--to', '7.2']);
+      expect(predicted.code).toBe(1);
+      expect(predicted.stdout).toMatch(
+        /^refused \(7\.2 on pc-i440fx-7\.2\): savevm: unsupported version 99/,
+      );
+      expect(passed.stdout).toContain(`verdict: ${predicted.stdout}`);
+    });
+
+    it('--machine: a stream of another machine type is refused at the configuration', async () => {
+      const r = await tap(
+        ['--check', '7.2', '--machine', 'pc-q35-7.2', '--abort-on-refusal'],
+        stream,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        "Machine type received is 'pc-i440fx-7.2' and local is 'pc-q35-7.2'",
+      );
+      expect(r.forwarded.length).toBe(8);
+    });
+
+    it('the source hangs up mid-stream: exit 3 naming the offset, nothing saved', async () => {
+      const saved = path.join(dir, 'cut.mig');
+      const r = await tap(['--save', saved], stream.subarray(0, 120_000));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        /^vmstate: tap: offset 0x1d4c0, source: the source closed the connection mid-stream, after 120000 byte\(s\)/,
+      );
+      expect(r.forwarded.length).toBe(120_000);
+      expect(fs.readdirSync(dir).filter((f) => f.includes('cut.mig'))).toEqual([]);
+    });
+
+    it('usage errors exit 2', async () => {
+      for (const args of [
+        ['tap', '--listen', 'tcp:127.0.0.1', '--forward', 'tcp:127.0.0.1:1'],
+        ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'udp:x'],
+        [
+          'tap',
+          '--listen',
+          'tcp:127.0.0.1:1',
+          '--forward',
+          'tcp:127.0.0.1:2',
+          '--abort-on-refusal',
+        ],
+        ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--check', '9.9'],
+        [
+          'tap',
+          '--listen',
+          'tcp:127.0.0.1:1',
+          '--forward',
+          'tcp:127.0.0.1:2',
+          '--check',
+          '7.2',
+          '--machine',
+          'pc-q35-1.0',
+        ],
+        ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
+        ['tap', '--forward', 'tcp:127.0.0.1:2'],
+        [
+          'tap',
+          '--listen',
+          `unix:${path.join(dir, 'no', 'such', 'dir', 's')}`,
+          '--forward',
+          'tcp:127.0.0.1:2',
+        ],
+      ]) {
+        const r = await runCli(args);
+        expect(r.code).toBe(2);
+      }
+    });
+
+    it('the analyzer reads what --save wrote', async () => {
+      const saved = path.join(dir, 'again.mig');
+      const r = await tap(['--save', saved], readStream('q35-nodefaults-paused'));
+      expect(r.code).toBe(0);
+      const a = await runCli(['analyze', saved, '--format', 'qemu']);
+      const b = await runCli(['analyze', streamPath('q35-nodefaults-paused'), '--format', 'qemu']);
+      expect(a.code).toBe(0);
+      expect(a.stdout).toBe(b.stdout);
+    });
+  },
+);
+
+describe.each(FORWARDINGS)('vmstate tap: many slabs, forwarding: %s', (forwarding) => {
+  const it = forwarding === 'splice' && !linkBuilt ? test.skip : test;
+  beforeAll(() => {
+    if (forwarding === 'node') process.env.VMSTATE_SPLICE_LINK = 'off';
+  });
+  afterAll(() => {
+    delete process.env.VMSTATE_SPLICE_LINK;
+  });
+  it('a stream of many slabs through a slow destination arrives byte for byte, saved the same', async () => {
     const file = path.join(dir, 'big.mig');
     await writeSyntheticStream(file, { ramBytes: 48 << 20, dataEvery: 2 });
     const bytes = fs.readFileSync(file);
@@ -273,6 +316,7 @@ describe('vmstate tap: source bytes in reused slabs', () => {
     expect(received).toBe(bytes.length);
     expect(got.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(fs.readFileSync(saved).equals(bytes)).toBe(true);
+    expect(r.forwarding).toBe(forwarding);
     expect(r.stats).toMatchObject({ bytes: bytes.length, forwarded: bytes.length });
     expect(r.stats.pages).toBe((48 << 20) / 4096);
     // The summary counts every page as analyze does (the tap asks the walker for runs of pages).

@@ -9,4 +9,6 @@ export {
   type TapEvent,
   type TapStats,
   type TapVerdict,
+  type Forwarding,
 } from './tap';
+export { spliceLinkAvailable } from './splice-link';

@@ -8,6 +8,7 @@ import { walkStream } from '../stream/walk';
 import { formatTapAddress, type TapAddress } from './address';
 import { ChunkQueue } from './chunk-queue';
 import { SlabReader } from './slab-reader';
+import { SpliceLink } from './splice-link';
 import type { Prediction } from '../predict/predict';
 import type { PredictionCheck, Refusal, SectionVerdict } from './verdict';
 
@@ -63,7 +64,13 @@ export interface TapVerdict {
 
 export type TapEvent =
   | { type: 'listening'; address: string }
-  | { type: 'connected'; source: string; destination: string }
+  | {
+      type: 'connected';
+      source: string;
+      destination: string;
+      /** splice: the kernel moves the bytes (src/tap/splice-link); node: this process writes them. */
+      forwarding: Forwarding;
+    }
   | { type: 'configuration'; offset: number; machineType: string; verdict?: SectionVerdict }
   | {
       type: 'section';
@@ -81,8 +88,12 @@ export type TapEvent =
   | { type: 'eof'; offset: number; verdict?: TapVerdict }
   | { type: 'refusal'; refusal: Refusal; aborted: boolean };
 
+/** Who moves the bytes: the kernel (splice(2), the native link) or this process. */
+export type Forwarding = 'splice' | 'node';
+
 export interface TapResult {
   stats: TapStats;
+  forwarding: Forwarding;
   /** What passed, as `vmstate analyze` collects it (device sections by bytes, RAM summarized). */
   contents?: StreamContents;
   verdict?: TapVerdict;
@@ -131,12 +142,17 @@ export async function tapMigration(o: TapOptions): Promise<TapResult> {
       'destination',
     );
   }
+  const sourceName = `${source.remoteAddress ?? 'unix'}:${source.remotePort ?? ''}`;
+  // Forwarded in the kernel, without a copy through this process, unless each record must be
+  // judged before it goes on (--abort-on-refusal holds bytes back, which a link cannot).
+  const link = o.abortOnRefusal && o.check ? undefined : SpliceLink.open(source, dest);
   o.onEvent?.({
     type: 'connected',
-    source: `${source.remoteAddress ?? 'unix'}:${source.remotePort ?? ''}`,
+    source: sourceName,
     destination: formatTapAddress(o.forward),
+    forwarding: link ? 'splice' : 'node',
   });
-  return new Tap(source, dest, o).run();
+  return new Tap(source, dest, o, link).run();
 }
 
 /** Where the tap listens, with the port the system chose for port 0. */
@@ -180,6 +196,9 @@ function connect(a: TapAddress, timeoutMs: number): Promise<net.Socket> {
       a.kind === 'unix'
         ? net.connect({ ...common, path: a.path })
         : net.connect({ ...common, port: a.port, host: a.host, noDelay: true });
+    // Paused before it connects: node reads nothing from it until the tap says (a SpliceLink
+    // takes the connection over unread, or the tap resumes it to read the return path).
+    s.pause();
     const timer = setTimeout(() => {
       s.destroy();
       reject(new Error(`no answer within ${timeoutMs / 1000} s`));
@@ -249,8 +268,10 @@ class Tap {
     accepted: net.Socket,
     private readonly dest: net.Socket,
     private readonly o: TapOptions,
+    /** The kernel forwards both ways; `source` is then the link's copy of the source's bytes. */
+    private readonly link?: SpliceLink,
   ) {
-    this.reader = new SlabReader(accepted, (bytes) => this.fromSource(bytes), {
+    this.reader = new SlabReader(link?.tee ?? accepted, (bytes) => this.fromSource(bytes), {
       allowHalfOpen: true,
     });
     this.source = this.reader.socket;
@@ -263,6 +284,7 @@ class Tap {
   }
 
   private statsNow(): TapStats {
+    if (this.link) [this.stats.forwarded, this.stats.returnBytes] = this.link.counters();
     const cpu = process.cpuUsage(this.cpuAtStart);
     return {
       ...this.stats,
@@ -310,68 +332,22 @@ class Tap {
       },
     );
 
-    source.on('end', () => {
-      this.sourceEnded = true;
-      if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
-      queue.end();
-      this.pump();
-      this.endDestWhenForwarded();
-    });
-    const sourceLost = (why: string) => {
-      if (this.sourceProblem !== undefined || this.aborted || this.destGone?.fatal) return;
-      this.sourceProblem = why;
-      this.sourceLostAt = this.seq++;
-    };
-    source.on('error', (e: NodeJS.ErrnoException) =>
-      sourceLost(`source connection lost (${e.code ?? e.message})`),
-    );
-    source.on('close', () => {
-      if (!this.sourceEnded) sourceLost('source connection lost');
-      queue.end();
-      this.pump();
-      this.endDestWhenForwarded();
-      this.sourceClosed.resolve();
-    });
-    source.setTimeout(this.o.idleTimeoutMs ?? 60_000, () => {
-      if (this.eofSeen && this.destGone) return source.destroy();
-      sourceLost(`no data from the source for ${(this.o.idleTimeoutMs ?? 60_000) / 1000} s`);
-      source.destroy();
-    });
-    dest.on('data', (chunk: Buffer) => {
-      this.stats.returnBytes += chunk.length;
-      if (source.destroyed || !source.writable) return;
-      if (!source.write(chunk)) dest.pause();
-    });
-    source.on('drain', () => dest.resume());
-    dest.on('drain', () => {
-      this.destCongested = false;
-      this.releaseSlabs();
-      this.flow();
-    });
-    dest.on('error', (e: NodeJS.ErrnoException) =>
-      this.onDestGone(`destination connection lost (${e.code ?? e.message})`),
-    );
-    dest.on('end', () => {
-      this.onDestGone('the destination closed the connection');
-      if (this.eofSeen && !source.destroyed) source.end();
-    });
-    dest.on('close', () => {
-      this.onDestGone('the destination closed the connection');
-      if (!source.destroyed) source.end();
-      this.destClosed.resolve();
-    });
+    if (this.link) this.wireLink(this.link);
+    else this.wireSockets();
     source.resume();
 
     const contents = await walked;
     await Promise.race([this.sourceClosed.promise, delay(30_000)]);
-    source.destroy();
+    this.destroySource();
     this.endDestWhenForwarded();
     await Promise.race([this.destClosed.promise, delay(30_000)]);
-    dest.destroy();
+    if (this.link) this.link.destroyDest();
+    else dest.destroy();
     const stats = this.statsNow();
     const verdict = this.verdict();
+    const forwarding: Forwarding = this.link ? 'splice' : 'node';
     try {
-      if (this.aborted) return { stats, contents, verdict, aborted: this.aborted };
+      if (this.aborted) return { stats, forwarding, contents, verdict, aborted: this.aborted };
       // The source went first and the stream was cut: whatever the decoder then tripped over
       // (a truncated page, a missing footer) is a consequence.
       const cut =
@@ -400,10 +376,127 @@ class Tap {
         );
       if (walkError !== undefined) throw walkError;
       const saved = this.commitSave();
-      return { stats, contents, verdict, saved };
+      return { stats, forwarding, contents, verdict, saved };
     } finally {
       this.dropSave();
     }
+  }
+
+  /** Source and destination are sockets of this process: bytes go on from fromSource. */
+  private wireSockets(): void {
+    const { source, dest, queue } = this;
+    source.on('end', () => {
+      this.sourceEnded = true;
+      if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
+      queue.end();
+      this.pump();
+      this.endDestWhenForwarded();
+    });
+    source.on('error', (e: NodeJS.ErrnoException) =>
+      this.sourceLost(`source connection lost (${e.code ?? e.message})`),
+    );
+    source.on('close', () => {
+      if (!this.sourceEnded) this.sourceLost('source connection lost');
+      queue.end();
+      this.pump();
+      this.endDestWhenForwarded();
+      this.sourceClosed.resolve();
+    });
+    this.idleTimeout(source);
+    dest.on('data', (chunk: Buffer) => {
+      this.stats.returnBytes += chunk.length;
+      if (source.destroyed || !source.writable) return;
+      if (!source.write(chunk)) dest.pause();
+    });
+    source.on('drain', () => dest.resume());
+    dest.on('drain', () => {
+      this.destCongested = false;
+      this.releaseSlabs();
+      this.flow();
+    });
+    dest.on('error', (e: NodeJS.ErrnoException) =>
+      this.onDestGone(`destination connection lost (${e.code ?? e.message})`),
+    );
+    dest.on('end', () => {
+      this.onDestGone('the destination closed the connection');
+      if (this.eofSeen && !source.destroyed) source.end();
+    });
+    dest.on('close', () => {
+      this.onDestGone('the destination closed the connection');
+      if (!source.destroyed) source.end();
+      this.destClosed.resolve();
+    });
+    dest.resume();
+  }
+
+  private sourceLost(why: string): void {
+    if (this.sourceProblem !== undefined || this.aborted || this.destGone?.fatal) return;
+    this.sourceProblem = why;
+    this.sourceLostAt = this.seq++;
+  }
+
+  /** A source that sends nothing for idleTimeoutMs is lost (`source`: what reads its bytes). */
+  private idleTimeout(source: net.Socket): void {
+    const ms = this.o.idleTimeoutMs ?? 60_000;
+    source.setTimeout(ms, () => {
+      if (!(this.eofSeen && this.destGone))
+        this.sourceLost(`no data from the source for ${ms / 1000} s`);
+      this.destroySource();
+    });
+  }
+
+  /** Cuts the source off (its migration fails, unless it had sent everything). */
+  private destroySource(): void {
+    this.link?.destroySource();
+    // (With a link, the reader of its copy: tee(2) then fails, and the link forwards on alone.)
+    this.source.destroy();
+  }
+
+  /**
+   * The kernel forwards (a SpliceLink): `source` reads its copy of the source's bytes, and the
+   * link says how each connection ended. The source's end counts once its copy is read to the end.
+   */
+  private wireLink(link: SpliceLink): void {
+    const { source, queue } = this;
+    let copyEnded = false;
+    let sourceEnd: { code?: string } | undefined;
+    const ended = () => {
+      if (!copyEnded || !sourceEnd) return;
+      if (sourceEnd.code === undefined) {
+        this.sourceEnded = true;
+        if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
+      } else this.sourceLost(`source connection lost (${sourceEnd.code})`);
+      queue.end();
+      this.pump();
+    };
+    source.on('end', () => {
+      copyEnded = true;
+      ended();
+    });
+    // The copy's pipe cannot fail on its own: an error is the tap's (it destroyed it).
+    source.on('error', () => undefined);
+    link.on('source-end', (code) => {
+      sourceEnd = { code };
+      ended();
+    });
+    link.on('dest-gone', (code) => this.onDestGone(`destination connection lost (${code})`));
+    link.on('dest-end', (code) => {
+      this.onDestGone(
+        code === undefined
+          ? 'the destination closed the connection'
+          : `destination connection lost (${code})`,
+      );
+      link.endSource();
+    });
+    link.on('closed', () => {
+      if (!sourceEnd) this.sourceLost('source connection lost');
+      queue.end();
+      this.pump();
+      this.sourceClosed.resolve();
+      this.destClosed.resolve();
+    });
+    this.idleTimeout(source);
+    source.resume();
   }
 
   private fromSource(bytes: Uint8Array): void {
@@ -430,7 +523,8 @@ class Tap {
   }
 
   private toDest(bytes: Uint8Array): void {
-    if (this.destGone || this.dest.destroyed) return;
+    // A link forwards by itself (its counters say how much).
+    if (this.link || this.destGone || this.dest.destroyed) return;
     this.stats.forwarded += bytes.length;
     if (!this.dest.write(bytes)) this.destCongested = true;
   }
@@ -439,7 +533,7 @@ class Tap {
   private releaseSlabs(): void {
     const dest = this.dest;
     const written =
-      this.destGone || this.aborted || dest.destroyed
+      this.link || this.destGone || this.aborted || dest.destroyed
         ? Infinity
         : this.stats.forwarded - dest.writableLength;
     const decoded = this.decoding ? this.pushed - this.queue.buffered : Infinity;
@@ -464,7 +558,10 @@ class Tap {
     const stop =
       this.destCongested ||
       (this.decoding && this.queue.full) ||
-      (this.destGone !== undefined && !this.eofSeen && !this.destGone.fatal);
+      (this.destGone !== undefined &&
+        !this.eofSeen &&
+        !this.destGone.fatal &&
+        !this.forwardedUnread(this.destGone));
     // Called for every chunk: touch the socket only when its state changes.
     const source = this.source;
     if (stop) {
@@ -475,7 +572,8 @@ class Tap {
   private endDestWhenForwarded(): void {
     if (!this.sourceEnded && !this.source.destroyed) return;
     if (this.gated && this.held.length > 0 && !this.aborted) return;
-    if (!this.dest.destroyed && this.dest.writable) this.dest.end();
+    // A link passes the source's FIN on by itself.
+    if (!this.link && !this.dest.destroyed && this.dest.writable) this.dest.end();
   }
 
   private stopDecoding(): void {
@@ -491,6 +589,7 @@ class Tap {
 
   private onDestGone(why: string): void {
     if (this.destGone || this.aborted) return;
+    if (this.link) this.stats.forwarded = this.link.forwarded;
     this.destGone = { at: this.stats.forwarded, why, seq: this.seq++ };
     this.held = [];
     if (this.eofSeen) {
@@ -505,10 +604,18 @@ class Tap {
   /** Once the decoder has read all that was forwarded: was the destination's end premature? */
   private decideDestGone(): void {
     const g = this.destGone;
-    if (!g || this.eofSeen || g.fatal) return;
+    if (!g || this.eofSeen || g.fatal || this.forwardedUnread(g)) return;
     g.fatal = true;
-    this.source.destroy();
+    this.destroySource();
     this.queue.end();
+  }
+
+  /**
+   * With a link, bytes reach the destination before the tap reads its copy of them: until it has
+   * read what was forwarded before the destination went, the decoder has not seen all it got.
+   */
+  private forwardedUnread(g: { at: number }): boolean {
+    return !!this.link && this.decoding && this.stats.bytes < g.at;
   }
 
   private verdict(): TapVerdict | undefined {
@@ -545,7 +652,7 @@ class Tap {
     this.dest.end();
     const dest = this.dest;
     setTimeout(() => dest.destroy(), 2_000).unref();
-    this.source.destroy();
+    this.destroySource();
     this.queue.discard();
     return false;
   }

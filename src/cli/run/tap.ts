@@ -90,7 +90,9 @@ export async function runTap(o: TapCliOptions): Promise<number> {
       case 'listening':
         return out(`vmstate tap: listening on ${e.address}, forwarding to ${o.forward}`);
       case 'connected':
-        return out(`source connected (${e.source}); destination ${e.destination} connected`);
+        return out(
+          `source connected (${e.source}); destination ${e.destination} connected; ${e.forwarding === 'splice' ? 'bytes forwarded in the kernel (splice)' : 'bytes forwarded by this process'}`,
+        );
       case 'configuration':
         return out(
           `@${hex(e.offset)} configuration: machine ${e.machineType}${verdictText(e.verdict)}`,

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "splice_link",
+      "sources": ["src/tap/native/splice-link.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["src/tap/native/splice-link.c"]}]]
+    }
+  ]
+}
