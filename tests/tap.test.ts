@@ -254,6 +254,42 @@ describe.each(FORWARDINGS)(
       }
     });
 
+    it('a destination that has it all and hangs up before the decoder is done: a complete migration', async () => {
+      // The destination closes as soon as the source's FIN reaches it; the decoder is held up on
+      // every section, so (forwarding in the kernel) it is far behind when the destination goes.
+      const server = net.createServer((s) => {
+        s.resume();
+        s.on('end', () => s.destroy());
+      });
+      const destPort = await new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+      );
+      let listenPort!: (p: number) => void;
+      const port = new Promise<number>((r) => (listenPort = r));
+      const result = tapMigration({
+        listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+        forward: { kind: 'tcp', host: '127.0.0.1', port: destPort },
+        // A small queue: the copy is read in pieces, its end long after the destination's.
+        maxBufferedBytes: 16 * 1024,
+        onEvent: (e) => {
+          if (e.type === 'listening') listenPort(Number(e.address.split(':').pop()));
+          if (e.type === 'section') {
+            const until = Date.now() + 5;
+            while (Date.now() < until);
+          }
+        },
+      });
+      const s = net.connect(await port, '127.0.0.1');
+      s.on('data', () => undefined);
+      s.on('error', () => undefined);
+      s.end(stream);
+      const r = await result;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      expect(r.forwarding).toBe(forwarding);
+      expect(r.stats).toMatchObject({ bytes: stream.length, forwarded: stream.length });
+      expect(r.contents?.entries.length).toBeGreaterThan(20);
+    });
+
     it('the analyzer reads what --save wrote', async () => {
       const saved = path.join(dir, 'again.mig');
       const r = await tap(['--save', saved], readStream('q35-nodefaults-paused'));

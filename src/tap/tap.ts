@@ -261,6 +261,9 @@ class Tap {
 
   private readonly source: net.Socket;
   private readonly reader: SlabReader;
+  /** With a link: how the source's side ended, and whether its copy has been read to the end. */
+  private linkSourceEnd?: { code?: string };
+  private copyEnded = false;
   /** Bytes pushed to the decoder's queue. */
   private pushed = 0;
 
@@ -458,25 +461,23 @@ class Tap {
    */
   private wireLink(link: SpliceLink): void {
     const { source, queue } = this;
-    let copyEnded = false;
-    let sourceEnd: { code?: string } | undefined;
     const ended = () => {
-      if (!copyEnded || !sourceEnd) return;
-      if (sourceEnd.code === undefined) {
-        this.sourceEnded = true;
-        if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
-      } else this.sourceLost(`source connection lost (${sourceEnd.code})`);
+      if (!this.copyEnded || !this.linkSourceEnd) return;
+      if (this.linkSourceEnd.code === undefined) this.sourceEnded = true;
       queue.end();
       this.pump();
     };
     source.on('end', () => {
-      copyEnded = true;
+      this.copyEnded = true;
       ended();
     });
     // The copy's pipe cannot fail on its own: an error is the tap's (it destroyed it).
     source.on('error', () => undefined);
+    // Events come in the order they happened: the source's end before the destination's answer to it.
     link.on('source-end', (code) => {
-      sourceEnd = { code };
+      this.linkSourceEnd = { code };
+      if (code !== undefined) this.sourceLost(`source connection lost (${code})`);
+      else if (this.sourceLostAt === Infinity) this.sourceLostAt = this.seq++;
       ended();
     });
     link.on('dest-gone', (code) => this.onDestGone(`destination connection lost (${code})`));
@@ -488,10 +489,8 @@ class Tap {
       );
       link.endSource();
     });
+    // Both connections are closed; the rest of the copy may still be on its way to the decoder.
     link.on('closed', () => {
-      if (!sourceEnd) this.sourceLost('source connection lost');
-      queue.end();
-      this.pump();
       this.sourceClosed.resolve();
       this.destClosed.resolve();
     });
@@ -615,7 +614,10 @@ class Tap {
    * read what was forwarded before the destination went, the decoder has not seen all it got.
    */
   private forwardedUnread(g: { at: number }): boolean {
-    return !!this.link && this.decoding && this.stats.bytes < g.at;
+    if (!this.link || !this.decoding) return false;
+    // A source that ended cleanly had its FIN passed on: the destination may have had it all.
+    const cleanEnd = this.linkSourceEnd !== undefined && this.linkSourceEnd.code === undefined;
+    return this.stats.bytes < g.at || (cleanEnd && !this.copyEnded);
   }
 
   private verdict(): TapVerdict | undefined {

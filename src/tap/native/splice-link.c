@@ -162,9 +162,14 @@ static void *forward_thread(void *arg) {
     }
   }
 done:
+  /* Said before the FIN goes on, so that the tap hears of it before of the destination's answer. */
+  post(l, "source-end", src_err);
   if (dst_ok) shutdown(l->dst, SHUT_WR);
   close(p[0]);
   close(p[1]);
+  close(l->tee_w);
+  thread_done(l);
+  return NULL;
 out:
   post(l, "source-end", src_err);
   close(l->tee_w);
