@@ -254,6 +254,42 @@ describe.each(FORWARDINGS)(
       }
     });
 
+    it('unix sockets both ways: every byte forwarded, the return path too', async () => {
+      const destPath = path.join(dir, `dest-${forwarding}.sock`);
+      const listenPath = path.join(dir, `tap-${forwarding}.sock`);
+      const got: Buffer[] = [];
+      const server = net.createServer((s) => {
+        s.on('data', (d: Buffer) => got.push(d));
+        s.write('RETURN-PATH');
+        s.on('end', () => s.end());
+      });
+      await new Promise<void>((resolve) => server.listen(destPath, () => resolve()));
+      const result = tapMigration({
+        listen: { kind: 'unix', path: listenPath },
+        forward: { kind: 'unix', path: destPath },
+        onEvent: (e) => {
+          if (e.type !== 'listening') return;
+          const s = net.connect(listenPath);
+          const back: Buffer[] = [];
+          s.on('data', (d: Buffer) => back.push(d));
+          s.on('close', () => answered(Buffer.concat(back).toString()));
+          s.end(stream);
+        },
+      });
+      let answered!: (text: string) => void;
+      const answer = new Promise<string>((r) => (answered = r));
+      const r = await result;
+      expect(await answer).toBe('RETURN-PATH');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      expect(r.forwarding).toBe(forwarding);
+      expect(Buffer.concat(got).equals(Buffer.from(stream))).toBe(true);
+      expect(r.stats).toMatchObject({
+        bytes: stream.length,
+        forwarded: stream.length,
+        returnBytes: 11,
+      });
+    });
+
     it('a destination that has it all and hangs up before the decoder is done: a complete migration', async () => {
       // The destination closes as soon as the source's FIN reaches it; the decoder is held up on
       // every section, so (forwarding in the kernel) it is far behind when the destination goes.
