@@ -77,3 +77,47 @@ test('the next run on the same output removes temporaries of dead processes, not
   expect((await runCli(['analyze', src, '--extract', path.join(dir, 'x2')])).code).toBe(0);
   expect(tempsOf('x2')).toEqual([]);
 });
+
+test('tap --save interrupted by SIGINT mid-migration removes its temporary file', async () => {
+  const net = await import('net');
+  const { freePort } = await import('./support/qemu-tcp');
+  const dest = net.createServer((s) => s.resume());
+  const destPort = await new Promise<number>((resolve) =>
+    dest.listen(0, '127.0.0.1', () => resolve((dest.address() as { port: number }).port)),
+  );
+  const port = await freePort();
+  const name = 'tapped.mig';
+  const child = spawn(
+    'node',
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      CLI,
+      'tap',
+      '--listen',
+      `tcp:127.0.0.1:${port}`,
+      '--forward',
+      `tcp:127.0.0.1:${destPort}`,
+      '--save',
+      path.join(dir, name),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, sig) => resolve(sig)),
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('listening on'), 60_000);
+  // Half the stream, and the source stays connected: the tap is mid-migration.
+  const source = net.connect(port, '127.0.0.1');
+  source.on('error', () => undefined);
+  source.write(stream.subarray(0, 50_000));
+  await waitFor(() => tempsOf(name).length > 0 && out.includes('START ram'), 60_000);
+  child.kill('SIGINT');
+  expect(await exited).toBe('SIGINT');
+  source.destroy();
+  await new Promise<void>((resolve) => dest.close(() => resolve()));
+  expect(tempsOf(name)).toEqual([]);
+  expect(fs.existsSync(path.join(dir, name))).toBe(false);
+});

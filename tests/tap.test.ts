@@ -241,6 +241,16 @@ describe.each(FORWARDINGS)(
         ],
         ['tap', '--listen', 'tcp:127.0.0.1:1', '--forward', 'tcp:127.0.0.1:2', '--machine', 'pc'],
         ['tap', '--forward', 'tcp:127.0.0.1:2'],
+        // Checked before listening (else this would wait for a source).
+        [
+          'tap',
+          '--listen',
+          'tcp:127.0.0.1:0',
+          '--forward',
+          'tcp:127.0.0.1:2',
+          '--save',
+          path.join(dir, 'no', 'such', 'dir', 'x.mig'),
+        ],
         [
           'tap',
           '--listen',
@@ -324,6 +334,17 @@ describe.each(FORWARDINGS)(
       expect(r.forwarding).toBe(forwarding);
       expect(r.stats).toMatchObject({ bytes: stream.length, forwarded: stream.length });
       expect(r.contents?.entries.length).toBeGreaterThan(20);
+    });
+
+    it('--save through a symlink: the link stays, its file gets the stream', async () => {
+      const target = path.join(dir, `linked-${forwarding}.mig`);
+      const link = path.join(dir, `link-${forwarding}.mig`);
+      fs.writeFileSync(target, 'old');
+      fs.symlinkSync(target, link);
+      const r = await tap(['--save', link], stream);
+      expect(r.code).toBe(0);
+      expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(fs.readFileSync(target).equals(Buffer.from(stream))).toBe(true);
     });
 
     it('the analyzer reads what --save wrote', async () => {

@@ -222,6 +222,73 @@ function fsyncDir(dir: string): void {
 }
 
 /**
+ * A file being written whole or not at all (openFileAtomically): write to `fd`, then `commit`
+ * (it appears under its name) or `discard` (nothing appears). `tmp` is the temporary name, absent
+ * for a special file written in place.
+ */
+export interface AtomicFile {
+  readonly fd: number;
+  readonly tmp?: string;
+  commit(): void;
+  discard(): void;
+}
+
+/**
+ * Opens `target` to be written whole or not at all, for a writer that cannot say what it writes
+ * in one call (a stream saved as it passes): a temporary file beside `target` that `commit`
+ * renames over it (synced first with `fsync`), `discard` removes, and an interrupted run's signal
+ * handlers remove too. A symlink's file is replaced, not the link. A special file (isSpecialFile:
+ * /dev/null, a FIFO) is opened and written in place. Throws OutputPathError when `target`
+ * cannot be written.
+ */
+export function openFileAtomically(target: string, opts: AtomicWriteOptions = {}): AtomicFile {
+  checkOutputPath(target, 'file');
+  if (isSpecialFile(target)) {
+    const fd = step(target, () => fs.openSync(target, 'w'));
+    let open = true;
+    const close = () => {
+      if (open) fs.closeSync(fd);
+      open = false;
+    };
+    return { fd, commit: close, discard: close };
+  }
+  const entry = entryToReplace(target);
+  if (entry !== target) checkOutputPath(entry, 'file');
+  removeStaleTemps(entry);
+  const tmp = tempNameBeside(entry);
+  const fd = step(entry, () => fs.openSync(tmp, 'wx', 0o644));
+  watch(tmp);
+  let state: 'open' | 'closed' | 'done' = 'open';
+  const discard = () => {
+    if (state === 'done') return;
+    if (state === 'open') fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    unwatch(tmp);
+    state = 'done';
+  };
+  return {
+    fd,
+    tmp,
+    commit: () => {
+      if (state !== 'open') throw new Error(`${target}: already committed or discarded`);
+      try {
+        if (opts.fsync) step(entry, () => fs.fsyncSync(fd));
+        fs.closeSync(fd);
+        state = 'closed';
+        step(entry, () => fs.renameSync(tmp, entry));
+        unwatch(tmp);
+        state = 'done';
+        if (opts.fsync) step(entry, () => fsyncDir(path.dirname(path.resolve(entry))));
+      } catch (e) {
+        discard();
+        throw e;
+      }
+    },
+    discard,
+  };
+}
+
+/**
  * Writes a file whole or not at all: `body` gets a descriptor of a temporary file beside
  * `target` (and its name); on success it is renamed over `target` (synced first with
  * `fsync`), on failure removed. A symlink's file is replaced, not the link. A special file
@@ -233,51 +300,16 @@ export async function writeFileAtomically<T>(
   body: (fd: number, tmp: string | undefined) => Promise<T>,
   opts: AtomicWriteOptions = {},
 ): Promise<T> {
-  checkOutputPath(target, 'file');
-  if (isSpecialFile(target)) return writeInPlace(target, body);
-  const entry = entryToReplace(target);
-  if (entry !== target) checkOutputPath(entry, 'file');
-  return replaceFile(entry, body, opts);
-}
-
-/** Writes a special file in place (no temporary name, no rename, nothing to remove after a failure). */
-async function writeInPlace<T>(
-  target: string,
-  body: (fd: number, tmp: undefined) => Promise<T>,
-): Promise<T> {
-  const fd = step(target, () => fs.openSync(target, 'w'));
+  const file = openFileAtomically(target, opts);
+  let result: T;
   try {
-    return await body(fd, undefined);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-async function replaceFile<T>(
-  target: string,
-  body: (fd: number, tmp: string) => Promise<T>,
-  opts: AtomicWriteOptions,
-): Promise<T> {
-  removeStaleTemps(target);
-  const tmp = tempNameBeside(target);
-  const fd = step(target, () => fs.openSync(tmp, 'wx', 0o644));
-  watch(tmp);
-  let closed = false;
-  try {
-    const result = await body(fd, tmp);
-    if (opts.fsync) step(target, () => fs.fsyncSync(fd));
-    fs.closeSync(fd);
-    closed = true;
-    step(target, () => fs.renameSync(tmp, target));
-    if (opts.fsync) step(target, () => fsyncDir(path.dirname(path.resolve(target))));
-    return result;
+    result = await body(file.fd, file.tmp);
   } catch (e) {
-    if (!closed) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    file.discard();
     throw e;
-  } finally {
-    unwatch(tmp);
   }
+  file.commit();
+  return result;
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { TruncatedError, VMStateError } from '../errors';
-import { tempNameBeside } from '../stream/atomic-file';
+import { openFileAtomically, type AtomicFile } from '../stream/atomic-file';
 import { ContentsCollector, type StreamContents } from '../stream/collect';
 import type { StreamRecord, StreamVisitor } from '../stream/records';
 import { walkStream } from '../stream/walk';
@@ -121,6 +121,17 @@ const DEST_HIGH_WATER_MARK = 2 * 1024 * 1024;
  * source; memory stays bounded by `maxBufferedBytes` plus one record.
  */
 export async function tapMigration(o: TapOptions): Promise<TapResult> {
+  // Checked and opened before anything listens: a path that cannot be written is a usage error.
+  const saveFile = o.save ? openFileAtomically(o.save, { fsync: true }) : undefined;
+  try {
+    return await tapOnce(o, saveFile);
+  } finally {
+    // Committed by a complete run; anything else leaves nothing (a no-op after the commit).
+    saveFile?.discard();
+  }
+}
+
+async function tapOnce(o: TapOptions, saveFile: AtomicFile | undefined): Promise<TapResult> {
   // Half-open both ways: one side's FIN is passed on while the other direction keeps flowing.
   const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   const listening = await listen(server, o.listen);
@@ -152,7 +163,7 @@ export async function tapMigration(o: TapOptions): Promise<TapResult> {
     destination: formatTapAddress(o.forward),
     forwarding: link ? 'splice' : 'node',
   });
-  return new Tap(source, dest, o, link).run();
+  return new Tap(source, dest, o, link, saveFile).run();
 }
 
 /** Where the tap listens, with the port the system chose for port 0. */
@@ -254,8 +265,8 @@ class Tap {
   private sourceEnded = false;
   private aborted?: Refusal;
   private lastProgress = 0;
-  private saveFd?: number;
-  private saveTmp?: string;
+  /** Where `save` is written: a temporary file renamed at a complete end (special files in place). */
+  private saveFile?: AtomicFile;
   private readonly sourceClosed = signal();
   private readonly destClosed = signal();
 
@@ -273,7 +284,9 @@ class Tap {
     private readonly o: TapOptions,
     /** The kernel forwards both ways; `source` is then the link's copy of the source's bytes. */
     private readonly link?: SpliceLink,
+    saveFile?: AtomicFile,
   ) {
+    this.saveFile = saveFile;
     this.reader = new SlabReader(link?.tee ?? accepted, (bytes) => this.fromSource(bytes), {
       allowHalfOpen: true,
     });
@@ -298,10 +311,6 @@ class Tap {
 
   async run(): Promise<TapResult> {
     const { source, dest, queue } = this;
-    if (this.o.save) {
-      this.saveTmp = tempNameBeside(this.o.save);
-      this.saveFd = fs.openSync(this.saveTmp, 'wx', 0o644);
-    }
     queue.onStarve = () => {
       this.pump();
       this.decideDestGone();
@@ -507,7 +516,7 @@ class Tap {
       this.held.push(bytes);
       this.pump();
     } else this.toDest(bytes);
-    if (this.saveFd !== undefined) writeAll(this.saveFd, bytes);
+    if (this.saveFile) writeAll(this.saveFile.fd, bytes);
     if (this.decoding) {
       this.queue.push(bytes);
       this.pushed += bytes.length;
@@ -739,20 +748,15 @@ class Tap {
   }
 
   private commitSave(): string | undefined {
-    if (this.saveFd === undefined || !this.o.save) return undefined;
-    fs.fsyncSync(this.saveFd);
-    fs.closeSync(this.saveFd);
-    this.saveFd = undefined;
-    fs.renameSync(this.saveTmp!, this.o.save);
-    this.saveTmp = undefined;
+    if (!this.saveFile || !this.o.save) return undefined;
+    this.saveFile.commit();
+    this.saveFile = undefined;
     return this.o.save;
   }
 
   private dropSave(): void {
-    if (this.saveFd !== undefined) fs.closeSync(this.saveFd);
-    this.saveFd = undefined;
-    if (this.saveTmp) fs.rmSync(this.saveTmp, { force: true });
-    this.saveTmp = undefined;
+    this.saveFile?.discard();
+    this.saveFile = undefined;
   }
 }
 
