@@ -1,27 +1,16 @@
 /**
- * A worker of runMatrix: migrates its slice of the matrix's VMs (generated from the same seed
- * as the main thread's) through every cell and sends the tallies back on its port. The platform
- * comes from the module the main thread names (Platform.workerModule).
+ * A worker of runMatrix: takes chunks of the matrix's VMs from the queue it shares with the
+ * other threads (generating each chunk from the seed, as every thread does), migrates them
+ * through every cell and sends the chunks' tallies back on its port. The platform comes from
+ * the module the main thread names (Platform.workerModule).
  */
-import * as fc from 'fast-check';
-import { workerData, type MessagePort } from 'worker_threads';
+import { workerData } from 'worker_threads';
 import type { Platform } from './platform';
 import type { Release } from './release';
-import { matrixSlice, type MatrixOptions } from './matrix';
+import { matrixCells, tallyVm, type WorkerJob } from './matrix';
+import { sampleRange, takeChunks } from './matrix-chunks';
 
-const job = workerData as {
-  module: string;
-  from: string[];
-  to: string[];
-  machines: MatrixOptions['machines'];
-  runs: number;
-  seed: number;
-  lo: number;
-  hi: number;
-  port: MessagePort;
-  done: Int32Array;
-  index: number;
-};
+const job = workerData as WorkerJob;
 
 try {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,14 +23,15 @@ try {
   const from = job.from.map(named);
   const to = job.to.map(named);
   const vms = platform.arbitraryVm([...new Set([...from, ...to])]);
-  const samples = fc.sample(vms, { numRuns: job.runs, seed: job.seed });
-  const tallies = matrixSlice(
-    { platform, from, to, machines: job.machines, runs: job.runs },
-    samples,
-    job.lo,
-    job.hi,
+  const cells = matrixCells({ platform, from, to, machines: job.machines });
+  const chunks = takeChunks(
+    job.queue,
+    job.runs,
+    cells.length,
+    (lo, hi) => sampleRange(vms, job.seed, lo, hi),
+    (vm, index, into) => tallyVm(vm, index, cells, into),
   );
-  job.port.postMessage({ tallies: [tallies] });
+  job.port.postMessage({ chunks });
 } catch (e) {
   job.port.postMessage({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
 } finally {
