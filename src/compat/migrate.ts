@@ -21,7 +21,8 @@ import type { State } from '../dsl/kind';
 import { VMStateError } from '../errors';
 import type { Ctx } from '../dsl/kind';
 import { findMachine, machineCtx, type Release, type VmStates } from './release';
-import { formatPath, sentBy, valueAt, type Sent } from './sent';
+import { readsAgree, withPropsReads, type PropsReads } from './props-reads';
+import { formatPath, sentBy, valueAt, type Sent, type StatePath } from './sent';
 import { concat, decodeSections, encodeSections, sectionsSent, streamHead } from './vm-stream';
 
 export interface Vm {
@@ -146,6 +147,10 @@ export class MigrationCache {
   private readonly loads = new Map<string, LoadResult>();
   private readonly heads = new Map<string, Uint8Array>();
   private readonly compared = new Map<LoadResult, Map<string, Compared>>();
+  private readonly differing = new Map<LoadResult, Map<Written, readonly Difference[]>>();
+  /** Source runs and loads by release (and device part), each with the props it read. */
+  private readonly sourceRuns = new Map<number, PropsRun<SourceResult>[]>();
+  private readonly loadRuns = new Map<string, PropsRun<LoadResult>[]>();
 
   constructor(readonly vm: Vm) {}
 
@@ -169,7 +174,12 @@ export class MigrationCache {
 
   source(release: Release, side: SideCtx): SourceResult {
     let r = this.sources.get(side.key);
-    if (!r) this.sources.set(side.key, (r = this.runSource(release, side.ctx)));
+    if (!r) {
+      r = sharedRun(this.sourceRuns, idOf(release), side.ctx, (ctx) =>
+        this.runSource(release, ctx),
+      );
+      this.sources.set(side.key, r);
+    }
     return r;
   }
 
@@ -220,11 +230,13 @@ export class MigrationCache {
     const key = `${side.key}\0${src.sectionsId}`;
     let r = this.loads.get(key);
     if (!r) {
-      try {
-        r = { ok: true, states: decodeSections(release.catalog, src.sections, side.ctx) };
-      } catch (error) {
-        r = { ok: false, error };
-      }
+      r = sharedRun(this.loadRuns, `${idOf(release)}\0${src.sectionsId}`, side.ctx, (ctx) => {
+        try {
+          return { ok: true, states: decodeSections(release.catalog, src.sections, ctx) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
       this.loads.set(key, r);
     }
     return r;
@@ -242,37 +254,36 @@ export class MigrationCache {
     src: Written,
     got: Extract<LoadResult, { ok: true }>,
   ): Compared {
+    // Most loads hold every value as sent: that part depends only on the source's output and
+    // the load, which cells of many machine types share.
+    let bySent = this.differing.get(got);
+    if (!bySent) this.differing.set(got, (bySent = new Map()));
+    let diffs = bySent.get(src);
+    if (!diffs) bySent.set(src, (diffs = differences(src, got)));
+    if (diffs.length === 0) return UNCHANGED;
     let bySource = this.compared.get(got);
     if (!bySource) this.compared.set(got, (bySource = new Map()));
     let r = bySource.get(srcSide.key);
-    if (!r) bySource.set(srcSide.key, (r = this.runCompare(release, srcSide, src, got)));
+    if (!r) bySource.set(srcSide.key, (r = this.runCompare(release, srcSide, src, diffs)));
     return r;
   }
 
+  /** Which differences stay once the source's own load of its stream is asked. */
   private runCompare(
     release: Release,
     srcSide: SideCtx,
     src: Written,
-    got: Extract<LoadResult, { ok: true }>,
+    diffs: readonly Difference[],
   ): Compared {
-    let self: LoadResult | undefined;
-    let selfNote: string | undefined;
+    const self = this.load(release, srcSide, src);
+    const selfNote = self.ok
+      ? undefined
+      : `QEMU ${release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`;
     const changed: ChangedValue[] = [];
-    for (const [section, sent] of src.sent) {
-      const arrived = got.states[section];
-      for (let i = 0; i < sent.paths.length; i++) {
-        const p = sent.paths[i];
-        const have = arrived === undefined ? undefined : valueAt(arrived, p);
-        if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
-        if (!self) {
-          self = this.load(release, srcSide, src);
-          if (!self.ok)
-            selfNote = `QEMU ${release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`;
-        }
-        const own = self.ok ? self.states[section] : undefined;
-        if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
-        changed.push({ section, path: formatPath(p) });
-      }
+    for (const { section, path: p, have } of diffs) {
+      const own = self.ok ? self.states[section] : undefined;
+      if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
+      changed.push({ section, path: formatPath(p) });
     }
     return { changed, selfNote };
   }
@@ -283,6 +294,49 @@ export class MigrationCache {
     const src = side && this.source(from.release, side);
     return src?.done ? concat(this.head(from.machine), src.sections) : undefined;
   }
+}
+
+/** A value sent that a load holds otherwise (or not at all). */
+interface Difference {
+  readonly section: string;
+  readonly path: StatePath;
+  readonly have: unknown;
+}
+
+const UNCHANGED: Compared = Object.freeze({ changed: Object.freeze([]) });
+
+/** The values the source sent that the load does not hold as sent, in the order sent. */
+function differences(src: Written, got: Extract<LoadResult, { ok: true }>): Difference[] {
+  const out: Difference[] = [];
+  for (const [section, sent] of src.sent) {
+    const arrived = got.states[section];
+    for (let i = 0; i < sent.paths.length; i++) {
+      const p = sent.paths[i];
+      const have = arrived === undefined ? undefined : valueAt(arrived, p);
+      if (have === undefined || !valuesEqual(sent.values[i], have))
+        out.push({ section, path: p, have });
+    }
+  }
+  return out;
+}
+
+/** A computation of one VM kept with the props it read (see props-reads.ts). */
+interface PropsRun<T> {
+  readonly reads: PropsReads;
+  readonly result: T;
+}
+
+/**
+ * The result of `run` on ctx: one an earlier run under `key` gave, when ctx's props agree with
+ * everything that run read, else a new run's.
+ */
+function sharedRun<K, T>(runs: Map<K, PropsRun<T>[]>, key: K, ctx: Ctx, run: (ctx: Ctx) => T): T {
+  let list = runs.get(key);
+  if (!list) runs.set(key, (list = []));
+  for (const e of list) if (readsAgree(e.reads, ctx.props)) return e.result;
+  const { result, reads } = withPropsReads(ctx, run);
+  list.push({ reads, result });
+  return result;
 }
 
 /**
