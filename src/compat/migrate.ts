@@ -310,11 +310,17 @@ function differences(src: Written, got: Extract<LoadResult, { ok: true }>): Diff
   const out: Difference[] = [];
   for (const [section, sent] of src.sent) {
     const arrived = got.states[section];
-    for (let i = 0; i < sent.paths.length; i++) {
-      const p = sent.paths[i];
-      const have = arrived === undefined ? undefined : valueAt(arrived, p);
-      if (have === undefined || !valuesEqual(sent.values[i], have))
-        out.push({ section, path: p, have });
+    for (const run of sent.runs) {
+      const holder = arrived === undefined ? undefined : valueAt(arrived, run.at);
+      const has = holder !== null && typeof holder === 'object';
+      const { keys, values } = run;
+      for (let i = 0; i < keys.length; i++) {
+        const have: unknown = has
+          ? (holder as Record<string | number, unknown>)[keys[i]]
+          : undefined;
+        if (have === undefined || !valuesEqual(values[i], have))
+          out.push({ section, path: [...run.at, keys[i]], have });
+      }
     }
   }
   return out;
