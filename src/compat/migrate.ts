@@ -111,58 +111,46 @@ interface Compared {
   readonly selfNote?: string;
 }
 
-/** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
+/**
+ * A release on a machine type for this VM: the ctx its descriptions see, and what the release
+ * wrote and loaded there (shared with other machine types through sharedRun).
+ */
 interface SideCtx {
   readonly ctx: Ctx;
-  readonly key: string;
-}
-
-let nextReleaseId = 1;
-const releaseIds = new WeakMap<Release, number>();
-const idOf = (r: Release): number => {
-  let id = releaseIds.get(r);
-  if (id === undefined) releaseIds.set(r, (id = nextReleaseId++));
-  return id;
-};
-
-/** The text of a props object, made once per object (machine types share theirs between VMs). */
-const propsKeys = new WeakMap<object, string>();
-function propsKey(props: Ctx['props']): string {
-  if (!props) return '{}';
-  let key = propsKeys.get(props);
-  if (key === undefined) propsKeys.set(props, (key = JSON.stringify(props)));
-  return key;
+  source?: SourceResult;
+  /** Loads by device part id. */
+  readonly loads: Map<number, LoadResult>;
 }
 
 /**
  * Everything migrations of one VM compute that does not depend on the other side. A release's
  * output depends only on the VM and the ctx (machine types differ only by their compat
- * properties), so pc-q35-X and pc-i440fx-X, and machine types whose compat arrays add nothing,
- * share one encoding and one load per release.
+ * properties), and only on the properties it reads: machine types that agree on those (most of
+ * a release's, for a given VM) share one encoding and one load of each device part.
  */
 export class MigrationCache {
-  private readonly ctxs = new Map<string, SideCtx | undefined>();
-  private readonly sources = new Map<string, SourceResult>();
+  private readonly ctxs = new Map<Release, Map<string, SideCtx | null>>();
   private readonly parts: Uint8Array[] = [];
-  private readonly loads = new Map<string, LoadResult>();
   private readonly heads = new Map<string, Uint8Array>();
-  private readonly compared = new Map<LoadResult, Map<string, Compared>>();
+  private readonly compared = new Map<LoadResult, Map<SideCtx, Compared>>();
   private readonly differing = new Map<LoadResult, Map<Written, readonly Difference[]>>();
-  /** Source runs and loads by release (and device part), each with the props it read. */
-  private readonly sourceRuns = new Map<number, PropsRun<SourceResult>[]>();
-  private readonly loadRuns = new Map<string, PropsRun<LoadResult>[]>();
+  /** Source runs by release and loads by release and device part, each with the props it read. */
+  private readonly sourceRuns = new Map<Release, PropsRun<SourceResult>[]>();
+  private readonly loadRuns = new Map<Release, Map<number, PropsRun<LoadResult>[]>>();
 
   constructor(readonly vm: Vm) {}
 
   /** The ctx a release's descriptions see on a machine type, or undefined when it has no such machine type. */
   side(release: Release, machine: string): SideCtx | undefined {
-    const key = `${idOf(release)}\0${machine}`;
-    if (!this.ctxs.has(key)) {
+    let byMachine = this.ctxs.get(release);
+    if (!byMachine) this.ctxs.set(release, (byMachine = new Map()));
+    let side = byMachine.get(machine);
+    if (side === undefined) {
       const m = findMachine(release, machine);
-      const ctx = m && machineCtx(this.vm.ctx, m);
-      this.ctxs.set(key, ctx && { ctx, key: `${idOf(release)}\0${propsKey(ctx.props)}` });
+      side = m ? { ctx: machineCtx(this.vm.ctx, m), loads: new Map() } : null;
+      byMachine.set(machine, side);
     }
-    return this.ctxs.get(key);
+    return side ?? undefined;
   }
 
   /** Header and configuration of a stream on this machine type. */
@@ -173,14 +161,9 @@ export class MigrationCache {
   }
 
   source(release: Release, side: SideCtx): SourceResult {
-    let r = this.sources.get(side.key);
-    if (!r) {
-      r = sharedRun(this.sourceRuns, idOf(release), side.ctx, (ctx) =>
-        this.runSource(release, ctx),
-      );
-      this.sources.set(side.key, r);
-    }
-    return r;
+    return (side.source ??= sharedRun(this.sourceRuns, release, side.ctx, (ctx) =>
+      this.runSource(release, ctx),
+    ));
   }
 
   private runSource(release: Release, ctx: Ctx): SourceResult {
@@ -227,17 +210,14 @@ export class MigrationCache {
 
   /** A release loading a device part (offsets in errors are relative to the part). */
   load(release: Release, side: SideCtx, src: Written): LoadResult {
-    const key = `${side.key}\0${src.sectionsId}`;
-    let r = this.loads.get(key);
+    let r = side.loads.get(src.sectionsId);
     if (!r) {
-      r = sharedRun(this.loadRuns, `${idOf(release)}\0${src.sectionsId}`, side.ctx, (ctx) => {
-        try {
-          return { ok: true, states: decodeSections(release.catalog, src.sections, ctx) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      });
-      this.loads.set(key, r);
+      let byPart = this.loadRuns.get(release);
+      if (!byPart) this.loadRuns.set(release, (byPart = new Map()));
+      r = sharedRun(byPart, src.sectionsId, side.ctx, (ctx) =>
+        loadPart(release, src.sections, ctx),
+      );
+      side.loads.set(src.sectionsId, r);
     }
     return r;
   }
@@ -263,8 +243,8 @@ export class MigrationCache {
     if (diffs.length === 0) return UNCHANGED;
     let bySource = this.compared.get(got);
     if (!bySource) this.compared.set(got, (bySource = new Map()));
-    let r = bySource.get(srcSide.key);
-    if (!r) bySource.set(srcSide.key, (r = this.runCompare(release, srcSide, src, diffs)));
+    let r = bySource.get(srcSide);
+    if (!r) bySource.set(srcSide, (r = this.runCompare(release, srcSide, src, diffs)));
     return r;
   }
 
@@ -293,6 +273,29 @@ export class MigrationCache {
     const side = this.side(from.release, from.machine);
     const src = side && this.source(from.release, side);
     return src?.done ? concat(this.head(from.machine), src.sections) : undefined;
+  }
+}
+
+/**
+ * A release loading a device part. A refusing load throws a VMStateError, whose message, path
+ * and offset are all a refusal keeps: it is made without a stack trace (capturing one cost a
+ * matrix of 200,000 migrations more than the refusal itself). Anything else is a crash, whose
+ * stack is its report: that load runs again with stack traces.
+ */
+function loadPart(release: Release, part: Uint8Array, ctx: Ctx): LoadResult {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return { ok: true, states: decodeSections(release.catalog, part, ctx) };
+  } catch (error) {
+    if (error instanceof VMStateError) return { ok: false, error };
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  try {
+    return { ok: true, states: decodeSections(release.catalog, part, ctx) };
+  } catch (error) {
+    return { ok: false, error };
   }
 }
 
