@@ -9,7 +9,6 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import { expectedOutcome, violation, type Expectation } from './expect';
 import {
   addChunks,
@@ -19,8 +18,8 @@ import {
   sampleRange,
   takeChunks,
   type CellTally,
-  type ChunkTally,
 } from './matrix-chunks';
+import { runOnWorkers } from './matrix-pool';
 import {
   migrate,
   MigrationCache,
@@ -244,21 +243,6 @@ export function tallyVm(
 /** Below this many migrations, starting workers costs more than it saves. */
 const PARALLEL_MIN_MIGRATIONS = 20_000;
 
-/** What runMatrix hands a worker thread (matrix-worker.ts). */
-export interface WorkerJob {
-  readonly module: string;
-  readonly from: string[];
-  readonly to: string[];
-  readonly machines: MatrixOptions['machines'];
-  readonly runs: number;
-  readonly seed: number;
-  readonly queue: Int32Array;
-  readonly port: MessagePort;
-  /** Set to 1 by the worker when it has posted its chunks (or its error). */
-  readonly done: Int32Array;
-  readonly index: number;
-}
-
 /**
  * Whether (and with how many extra threads) the matrix can run on every core: only for the
  * platform's own releases and the default VMs, which a worker rebuilds from the platform's
@@ -283,43 +267,14 @@ function parallelPlan(opts: MatrixOptions, cellCount: number) {
   const to = named(opts.to);
   if (!from || !to) return undefined;
   return {
-    start(queue: Int32Array, seed: number) {
-      const done = new Int32Array(new SharedArrayBuffer(4 * workers));
-      const ports = Array.from({ length: workers }, (_, index) => {
-        const { port1, port2 } = new MessageChannel();
-        const job: WorkerJob = {
-          module,
-          from,
-          to,
-          machines: opts.machines,
-          runs: opts.runs,
-          seed,
-          queue,
-          port: port2,
-          done,
-          index,
-        };
-        const w = new Worker(script, { workerData: job, transferList: [port2] });
-        w.unref();
-        return port1;
-      });
-      return {
-        /** Blocks until every worker has sent its chunks (this keeps runMatrix synchronous). */
-        wait(onProgress?: () => void): ChunkTally[] {
-          return ports.flatMap((port, k) => {
-            while (Atomics.load(done, k) === 0) {
-              Atomics.wait(done, k, 0, 200);
-              onProgress?.();
-            }
-            const msg = receiveMessageOnPort(port);
-            port.close();
-            const m = msg?.message as { chunks?: ChunkTally[]; error?: string } | undefined;
-            if (!m?.chunks)
-              throw new Error(`compat matrix worker failed: ${m?.error ?? 'no result'}`);
-            return m.chunks;
-          });
-        },
-      };
-    },
+    start: (queue: Int32Array, seed: number) =>
+      runOnWorkers(script, module, workers, {
+        from,
+        to,
+        machines: opts.machines,
+        runs: opts.runs,
+        seed,
+        queue,
+      }),
   };
 }
