@@ -87,6 +87,8 @@ export interface MatrixResult {
   readonly runs: number;
   readonly seed: number;
   readonly migrations: number;
+  /** Threads the migrations ran on, this one included. */
+  readonly threads: number;
   /** Time of the migrations (VM generation included), then of the whole run (shrinking included). */
   readonly migrationSeconds: number;
   readonly seconds: number;
@@ -177,7 +179,8 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
   const queue = newQueue();
   // Every core: the workers start first (they load their modules meanwhile), then every thread
   // takes chunks of VMs from the queue until none is left; the tallies are added in chunk order.
-  const workers = parallelPlan(opts, cells.length)?.start(queue, seed);
+  const parallel = parallelPlan(opts, cells.length);
+  const workers = parallel?.start(queue, seed);
   const report = opts.onProgress && (() => opts.onProgress!(queue[QUEUE_DONE], opts.runs));
   const parts = takeChunks(
     queue,
@@ -211,6 +214,7 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
     runs: opts.runs,
     seed,
     migrations: opts.runs * cells.length,
+    threads: 1 + (parallel?.workers ?? 0),
     migrationSeconds,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
@@ -267,6 +271,7 @@ function parallelPlan(opts: MatrixOptions, cellCount: number) {
   const to = named(opts.to);
   if (!from || !to) return undefined;
   return {
+    workers,
     start: (queue: Int32Array, seed: number) =>
       runOnWorkers(script, module, workers, {
         from,
