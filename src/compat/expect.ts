@@ -28,7 +28,7 @@ export const BREAK_SENTENCE =
 
 import type { AnyVMSDesc } from '../dsl/vmsd';
 import { sectionKey, type Release } from './release';
-import type { MigrationCache, MigrationOutcome, Source } from './migrate';
+import type { MigrationCache, MigrationOutcome, Source, SourceResult } from './migrate';
 import { knownSubsections } from './sent';
 
 export type Expectation =
@@ -94,6 +94,47 @@ export function expectedOutcome(
       lacking: [`machine type ${from.machine}`],
     };
 
+  const { reasons, lacking, unknownToDestination } = lackingAt(src, from.release, to.release);
+  if (forward) {
+    const all = [...lacking, ...unknownToDestination];
+    return all.length ? { kind: 'ok', lacking: all } : { kind: 'ok' };
+  }
+  if (reasons.length) return { kind: 'refused', side: 'destination', reasons, lacking };
+  return unknownToDestination.length
+    ? {
+        kind: 'ok',
+        sentButUnknown: unknownToDestination,
+        where: { to: to.release.name, machine: from.machine },
+      }
+    : { kind: 'ok' };
+}
+
+/** What a destination lacks of what a source wrote: by reason, and subsections of no feature. */
+interface Lacking {
+  readonly reasons: readonly string[];
+  readonly lacking: readonly string[];
+  readonly unknownToDestination: readonly string[];
+}
+
+/** lackingOf, made once per source output and destination (a matrix asks in many cells). */
+const lackingCache = new WeakMap<object, Map<Release, Lacking>>();
+function lackingAt(
+  src: Extract<SourceResult, { done: true }>,
+  fromRelease: Release,
+  toRelease: Release,
+): Lacking {
+  let byDestination = lackingCache.get(src);
+  if (!byDestination) lackingCache.set(src, (byDestination = new Map()));
+  let l = byDestination.get(toRelease);
+  if (!l) byDestination.set(toRelease, (l = lackingOf(src, fromRelease, toRelease)));
+  return l;
+}
+
+function lackingOf(
+  src: Extract<SourceResult, { done: true }>,
+  fromRelease: Release,
+  toRelease: Release,
+): Lacking {
   const reasons: string[] = [];
   const lacking: string[] = [];
   const unknownToDestination: string[] = [];
@@ -102,8 +143,8 @@ export function expectedOutcome(
     lacking.push(what);
   };
   for (const [key, sent] of src.sent) {
-    const mine = from.release.catalog.find((c) => sectionKey(c.name, c.instance) === key)!;
-    const theirs = to.release.catalog.find(
+    const mine = fromRelease.catalog.find((c) => sectionKey(c.name, c.instance) === key)!;
+    const theirs = toRelease.catalog.find(
       (c) => c.name === mine.name && c.instance === mine.instance,
     );
     if (!theirs) {
@@ -121,7 +162,7 @@ export function expectedOutcome(
     const subs = subsectionsOf(theirs.vmsd);
     for (const s of sent.subsections) {
       const d = subs.get(s.name);
-      const feature = from.release.featureOf(s.name);
+      const feature = fromRelease.featureOf(s.name);
       if (!d) {
         if (feature) lack('unknown-subsection', `subsection ${s.name} (${feature})`);
         else unknownToDestination.push(`subsection ${s.name}`);
@@ -134,18 +175,7 @@ export function expectedOutcome(
         );
     }
   }
-  if (forward) {
-    const all = [...lacking, ...unknownToDestination];
-    return all.length ? { kind: 'ok', lacking: all } : { kind: 'ok' };
-  }
-  if (reasons.length) return { kind: 'refused', side: 'destination', reasons, lacking };
-  return unknownToDestination.length
-    ? {
-        kind: 'ok',
-        sentButUnknown: unknownToDestination,
-        where: { to: to.release.name, machine: from.machine },
-      }
-    : { kind: 'ok' };
+  return { reasons, lacking, unknownToDestination };
 }
 
 /** Why an outcome breaks the migration property for this expectation, or undefined when it keeps it. */

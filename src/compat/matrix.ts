@@ -9,12 +9,20 @@ import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'worker_threads';
 import { expectedOutcome, violation, type Expectation } from './expect';
+import {
+  addChunks,
+  freshCellTally,
+  newQueue,
+  QUEUE_DONE,
+  sampleRange,
+  takeChunks,
+  type CellTally,
+} from './matrix-chunks';
+import { runOnWorkers } from './matrix-pool';
 import {
   migrate,
   MigrationCache,
-  OUTCOME_KINDS,
   type MigrationOutcome,
   type GeneratedVm,
   type OutcomeKind,
@@ -79,6 +87,8 @@ export interface MatrixResult {
   readonly runs: number;
   readonly seed: number;
   readonly migrations: number;
+  /** Threads the migrations ran on, this one included. */
+  readonly threads: number;
   /** Time of the migrations (VM generation included), then of the whole run (shrinking included). */
   readonly migrationSeconds: number;
   readonly seconds: number;
@@ -166,107 +176,72 @@ export function runMatrix(opts: MatrixOptions): MatrixResult {
   const cells = matrixCells(opts);
   const releasesInMatrix = [...new Set([...opts.from, ...opts.to])];
   const vms = opts.vms ?? opts.platform.arbitraryVm(releasesInMatrix);
-  const results = freshTallies(cells);
-  const samples = fc.sample(vms, { numRuns: opts.runs, seed });
+  const queue = newQueue();
+  // Every core: the workers start first (they load their modules meanwhile), then every thread
+  // takes chunks of VMs from the queue until none is left; the tallies are added in chunk order.
   const parallel = parallelPlan(opts, cells.length);
-  if (!parallel) tally(samples, results, 0, samples.length, seed, opts.onProgress);
-  else {
-    // Every core: workers take the later slices of the same VMs (they generate them from the
-    // same seed), this thread the first; the tallies are then added in slice order.
-    const slices = parallel.workers + 1;
-    const bound = (k: number) => Math.floor((k * samples.length) / slices);
-    const started = parallel.start((k) => [bound(k + 1), bound(k + 2)]);
-    tally(
-      samples,
-      results,
-      0,
-      bound(1),
-      seed,
-      opts.onProgress && ((d) => opts.onProgress!(d * slices, samples.length)),
-    );
-    for (const part of started.wait()) {
-      results.forEach((cell, c) => {
-        const t = part[c];
-        for (const k of OUTCOME_KINDS) cell.counts[k] += t.counts[k];
-        for (const [k, n] of Object.entries(t.reasons))
-          cell.reasons[k] = (cell.reasons[k] ?? 0) + n;
-        cell.notes += t.notes;
-        cell.violations += t.violations;
-        if (t.firstViolation !== undefined && !cell.counterexample) {
-          const vm = samples[t.firstViolation];
-          const r = checkMigration(vm, cell);
-          cell.counterexample = {
-            vm,
-            ...r,
-            violation: r.violation ?? 'violation',
-            shrinks: 0,
-            seed,
-          };
-        }
-      });
-    }
-    opts.onProgress?.(samples.length, samples.length);
-  }
+  const workers = parallel?.start(queue, seed);
+  const report = opts.onProgress && (() => opts.onProgress!(queue[QUEUE_DONE], opts.runs));
+  const parts = takeChunks(
+    queue,
+    opts.runs,
+    cells.length,
+    (lo, hi) => sampleRange(vms, seed, lo, hi),
+    (vm, index, into) => tallyVm(vm, index, cells, into),
+    report,
+  );
+  if (workers) parts.push(...workers.wait(report));
+  const results = cells.map((c) => ({ ...c, ...freshCellTally() }));
+  addChunks(parts, results);
+  const out: CellResult[] = results.map(({ firstViolation, ...cell }) => {
+    if (firstViolation === undefined) return cell;
+    const [vm] = sampleRange(vms, seed, firstViolation, firstViolation + 1);
+    const r = checkMigration(vm, cell);
+    return {
+      ...cell,
+      counterexample: { vm, ...r, violation: r.violation ?? 'violation', shrinks: 0, seed },
+    };
+  });
+  if (workers) report?.();
   const migrationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (opts.shrink !== false)
-    for (const cell of results)
+    for (const cell of out)
       if (cell.violations)
         cell.counterexample =
           shrinkCell(cell, vms, opts.runs, seed, opts.shrinkTimeMs) ?? cell.counterexample;
   return {
-    cells: results,
+    cells: out,
     runs: opts.runs,
     seed,
-    migrations: samples.length * cells.length,
+    migrations: opts.runs * cells.length,
+    threads: 1 + (parallel?.workers ?? 0),
     migrationSeconds,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
 }
 
-type Tally = CellResult & {
-  counts: Record<OutcomeKind, number>;
-  reasons: Record<string, number>;
-  notes: number;
-  violations: number;
-};
-
-/** Migrates VMs [lo, hi) through every cell, adding to the cells' tallies. */
-function tally(
-  samples: readonly GeneratedVm[],
-  results: Tally[],
-  lo: number,
-  hi: number,
-  seed: number,
-  onProgress?: (done: number, total: number) => void,
+/** Migrates one VM through every cell, adding to the cells' tallies. */
+export function tallyVm(
+  vm: GeneratedVm,
+  index: number,
+  cells: readonly Cell[],
+  into: CellTally[],
 ): void {
-  for (let i = lo; i < hi; i++) {
-    const vm = samples[i];
-    const cache = new MigrationCache(vm);
-    for (const cell of results) {
-      const r = checkMigration(vm, cell, cache);
-      cell.counts[r.outcome.kind]++;
-      if (r.outcome.kind === 'refused') {
-        const k = `${r.outcome.refusal.side}:${r.outcome.refusal.reason}`;
-        cell.reasons[k] = (cell.reasons[k] ?? 0) + 1;
-      }
-      if (r.outcome.kind === 'ok' && r.outcome.notes.length) cell.notes++;
-      if (r.violation) {
-        cell.violations++;
-        if (!cell.counterexample)
-          cell.counterexample = { vm, ...r, violation: r.violation, shrinks: 0, seed };
-      }
+  const cache = new MigrationCache(vm);
+  for (let c = 0; c < cells.length; c++) {
+    const r = checkMigration(vm, cells[c], cache);
+    const t = into[c];
+    t.counts[r.outcome.kind]++;
+    if (r.outcome.kind === 'refused') {
+      const k = `${r.outcome.refusal.side}:${r.outcome.refusal.reason}`;
+      t.reasons[k] = (t.reasons[k] ?? 0) + 1;
     }
-    onProgress?.(i + 1 - lo, samples.length);
+    if (r.outcome.kind === 'ok' && r.outcome.notes.length) t.notes++;
+    if (r.violation) {
+      t.violations++;
+      t.firstViolation ??= index;
+    }
   }
-}
-
-/** What a worker sends back per cell: its tally, and the index of its first violating VM. */
-export interface SliceTally {
-  counts: Record<OutcomeKind, number>;
-  reasons: Record<string, number>;
-  notes: number;
-  violations: number;
-  firstViolation?: number;
 }
 
 /** Below this many migrations, starting workers costs more than it saves. */
@@ -297,72 +272,14 @@ function parallelPlan(opts: MatrixOptions, cellCount: number) {
   if (!from || !to) return undefined;
   return {
     workers,
-    start(slice: (k: number) => [number, number]) {
-      const done = new Int32Array(new SharedArrayBuffer(4 * workers));
-      const ports = Array.from({ length: workers }, (_, k) => {
-        const { port1, port2 } = new MessageChannel();
-        const [lo, hi] = slice(k);
-        const w = new Worker(script, {
-          workerData: {
-            module,
-            from,
-            to,
-            machines: opts.machines,
-            runs: opts.runs,
-            seed: opts.seed ?? 42,
-            lo,
-            hi,
-            port: port2,
-            done,
-            index: k,
-          },
-          transferList: [port2],
-        });
-        w.unref();
-        return port1;
-      });
-      return {
-        /** Blocks until every worker has sent its tallies (this keeps runMatrix synchronous). */
-        wait(): SliceTally[][] {
-          return ports.map((port, k) => {
-            while (Atomics.load(done, k) === 0) Atomics.wait(done, k, 0, 1000);
-            const msg = receiveMessageOnPort(port);
-            port.close();
-            const m = msg?.message as { tallies?: SliceTally[][]; error?: string } | undefined;
-            if (!m?.tallies)
-              throw new Error(`compat matrix worker failed: ${m?.error ?? 'no result'}`);
-            return m.tallies[0];
-          });
-        },
-      };
-    },
+    start: (queue: Int32Array, seed: number) =>
+      runOnWorkers(script, module, workers, {
+        from,
+        to,
+        machines: opts.machines,
+        runs: opts.runs,
+        seed,
+        queue,
+      }),
   };
-}
-
-function freshTallies(cells: Cell[]): Tally[] {
-  return cells.map((c) => ({
-    ...c,
-    counts: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>,
-    reasons: {},
-    notes: 0,
-    violations: 0,
-  }));
-}
-
-/** A worker's share of runMatrix: VMs [lo, hi) of `samples` through every cell. */
-export function matrixSlice(
-  opts: Pick<MatrixOptions, 'platform' | 'from' | 'to' | 'machines' | 'runs'>,
-  samples: readonly GeneratedVm[],
-  lo: number,
-  hi: number,
-): SliceTally[] {
-  const results = freshTallies(matrixCells(opts));
-  tally(samples, results, lo, hi, 0);
-  return results.map((c) => ({
-    counts: c.counts,
-    reasons: c.reasons,
-    notes: c.notes,
-    violations: c.violations,
-    firstViolation: c.counterexample ? samples.indexOf(c.counterexample.vm) : undefined,
-  }));
 }

@@ -21,7 +21,8 @@ import type { State } from '../dsl/kind';
 import { VMStateError } from '../errors';
 import type { Ctx } from '../dsl/kind';
 import { findMachine, machineCtx, type Release, type VmStates } from './release';
-import { formatPath, sentBy, valueAt, type Sent } from './sent';
+import { readsAgree, withPropsReads, type PropsReads } from './props-reads';
+import { formatPath, sentBy, valueAt, type Sent, type StatePath } from './sent';
 import { concat, decodeSections, encodeSections, sectionsSent, streamHead } from './vm-stream';
 
 export interface Vm {
@@ -110,54 +111,46 @@ interface Compared {
   readonly selfNote?: string;
 }
 
-/** A release on a machine type for this VM: the ctx its descriptions see, and a key equal for equal ctxs. */
+/**
+ * A release on a machine type for this VM: the ctx its descriptions see, and what the release
+ * wrote and loaded there (shared with other machine types through sharedRun).
+ */
 interface SideCtx {
   readonly ctx: Ctx;
-  readonly key: string;
-}
-
-let nextReleaseId = 1;
-const releaseIds = new WeakMap<Release, number>();
-const idOf = (r: Release): number => {
-  let id = releaseIds.get(r);
-  if (id === undefined) releaseIds.set(r, (id = nextReleaseId++));
-  return id;
-};
-
-/** The text of a props object, made once per object (machine types share theirs between VMs). */
-const propsKeys = new WeakMap<object, string>();
-function propsKey(props: Ctx['props']): string {
-  if (!props) return '{}';
-  let key = propsKeys.get(props);
-  if (key === undefined) propsKeys.set(props, (key = JSON.stringify(props)));
-  return key;
+  source?: SourceResult;
+  /** Loads by device part id. */
+  readonly loads: Map<number, LoadResult>;
 }
 
 /**
  * Everything migrations of one VM compute that does not depend on the other side. A release's
  * output depends only on the VM and the ctx (machine types differ only by their compat
- * properties), so pc-q35-X and pc-i440fx-X, and machine types whose compat arrays add nothing,
- * share one encoding and one load per release.
+ * properties), and only on the properties it reads: machine types that agree on those (most of
+ * a release's, for a given VM) share one encoding and one load of each device part.
  */
 export class MigrationCache {
-  private readonly ctxs = new Map<string, SideCtx | undefined>();
-  private readonly sources = new Map<string, SourceResult>();
+  private readonly ctxs = new Map<Release, Map<string, SideCtx | null>>();
   private readonly parts: Uint8Array[] = [];
-  private readonly loads = new Map<string, LoadResult>();
   private readonly heads = new Map<string, Uint8Array>();
-  private readonly compared = new Map<LoadResult, Map<string, Compared>>();
+  private readonly compared = new Map<LoadResult, Map<SideCtx, Compared>>();
+  private readonly differing = new Map<LoadResult, Map<Written, readonly Difference[]>>();
+  /** Source runs by release and loads by release and device part, each with the props it read. */
+  private readonly sourceRuns = new Map<Release, PropsRun<SourceResult>[]>();
+  private readonly loadRuns = new Map<Release, Map<number, PropsRun<LoadResult>[]>>();
 
   constructor(readonly vm: Vm) {}
 
   /** The ctx a release's descriptions see on a machine type, or undefined when it has no such machine type. */
   side(release: Release, machine: string): SideCtx | undefined {
-    const key = `${idOf(release)}\0${machine}`;
-    if (!this.ctxs.has(key)) {
+    let byMachine = this.ctxs.get(release);
+    if (!byMachine) this.ctxs.set(release, (byMachine = new Map()));
+    let side = byMachine.get(machine);
+    if (side === undefined) {
       const m = findMachine(release, machine);
-      const ctx = m && machineCtx(this.vm.ctx, m);
-      this.ctxs.set(key, ctx && { ctx, key: `${idOf(release)}\0${propsKey(ctx.props)}` });
+      side = m ? { ctx: machineCtx(this.vm.ctx, m), loads: new Map() } : null;
+      byMachine.set(machine, side);
     }
-    return this.ctxs.get(key);
+    return side ?? undefined;
   }
 
   /** Header and configuration of a stream on this machine type. */
@@ -168,9 +161,9 @@ export class MigrationCache {
   }
 
   source(release: Release, side: SideCtx): SourceResult {
-    let r = this.sources.get(side.key);
-    if (!r) this.sources.set(side.key, (r = this.runSource(release, side.ctx)));
-    return r;
+    return (side.source ??= sharedRun(this.sourceRuns, release, side.ctx, (ctx) =>
+      this.runSource(release, ctx),
+    ));
   }
 
   private runSource(release: Release, ctx: Ctx): SourceResult {
@@ -217,15 +210,14 @@ export class MigrationCache {
 
   /** A release loading a device part (offsets in errors are relative to the part). */
   load(release: Release, side: SideCtx, src: Written): LoadResult {
-    const key = `${side.key}\0${src.sectionsId}`;
-    let r = this.loads.get(key);
+    let r = side.loads.get(src.sectionsId);
     if (!r) {
-      try {
-        r = { ok: true, states: decodeSections(release.catalog, src.sections, side.ctx) };
-      } catch (error) {
-        r = { ok: false, error };
-      }
-      this.loads.set(key, r);
+      let byPart = this.loadRuns.get(release);
+      if (!byPart) this.loadRuns.set(release, (byPart = new Map()));
+      r = sharedRun(byPart, src.sectionsId, side.ctx, (ctx) =>
+        loadPart(release, src.sections, ctx),
+      );
+      side.loads.set(src.sectionsId, r);
     }
     return r;
   }
@@ -242,37 +234,36 @@ export class MigrationCache {
     src: Written,
     got: Extract<LoadResult, { ok: true }>,
   ): Compared {
+    // Most loads hold every value as sent: that part depends only on the source's output and
+    // the load, which cells of many machine types share.
+    let bySent = this.differing.get(got);
+    if (!bySent) this.differing.set(got, (bySent = new Map()));
+    let diffs = bySent.get(src);
+    if (!diffs) bySent.set(src, (diffs = differences(src, got)));
+    if (diffs.length === 0) return UNCHANGED;
     let bySource = this.compared.get(got);
     if (!bySource) this.compared.set(got, (bySource = new Map()));
-    let r = bySource.get(srcSide.key);
-    if (!r) bySource.set(srcSide.key, (r = this.runCompare(release, srcSide, src, got)));
+    let r = bySource.get(srcSide);
+    if (!r) bySource.set(srcSide, (r = this.runCompare(release, srcSide, src, diffs)));
     return r;
   }
 
+  /** Which differences stay once the source's own load of its stream is asked. */
   private runCompare(
     release: Release,
     srcSide: SideCtx,
     src: Written,
-    got: Extract<LoadResult, { ok: true }>,
+    diffs: readonly Difference[],
   ): Compared {
-    let self: LoadResult | undefined;
-    let selfNote: string | undefined;
+    const self = this.load(release, srcSide, src);
+    const selfNote = self.ok
+      ? undefined
+      : `QEMU ${release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`;
     const changed: ChangedValue[] = [];
-    for (const [section, sent] of src.sent) {
-      const arrived = got.states[section];
-      for (let i = 0; i < sent.paths.length; i++) {
-        const p = sent.paths[i];
-        const have = arrived === undefined ? undefined : valueAt(arrived, p);
-        if (have !== undefined && valuesEqual(sent.values[i], have)) continue;
-        if (!self) {
-          self = this.load(release, srcSide, src);
-          if (!self.ok)
-            selfNote = `QEMU ${release.name} cannot load its own stream: ${errorText(self.error).split('\n')[0]}`;
-        }
-        const own = self.ok ? self.states[section] : undefined;
-        if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
-        changed.push({ section, path: formatPath(p) });
-      }
+    for (const { section, path: p, have } of diffs) {
+      const own = self.ok ? self.states[section] : undefined;
+      if (have !== undefined && own !== undefined && valuesEqual(valueAt(own, p), have)) continue;
+      changed.push({ section, path: formatPath(p) });
     }
     return { changed, selfNote };
   }
@@ -283,6 +274,78 @@ export class MigrationCache {
     const src = side && this.source(from.release, side);
     return src?.done ? concat(this.head(from.machine), src.sections) : undefined;
   }
+}
+
+/**
+ * A release loading a device part. A refusing load throws a VMStateError, whose message, path
+ * and offset are all a refusal keeps: it is made without a stack trace (capturing one cost a
+ * matrix of 200,000 migrations more than the refusal itself). Anything else is a crash, whose
+ * stack is its report: that load runs again with stack traces.
+ */
+function loadPart(release: Release, part: Uint8Array, ctx: Ctx): LoadResult {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return { ok: true, states: decodeSections(release.catalog, part, ctx) };
+  } catch (error) {
+    if (error instanceof VMStateError) return { ok: false, error };
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  try {
+    return { ok: true, states: decodeSections(release.catalog, part, ctx) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** A value sent that a load holds otherwise (or not at all). */
+interface Difference {
+  readonly section: string;
+  readonly path: StatePath;
+  readonly have: unknown;
+}
+
+const UNCHANGED: Compared = Object.freeze({ changed: Object.freeze([]) });
+
+/** The values the source sent that the load does not hold as sent, in the order sent. */
+function differences(src: Written, got: Extract<LoadResult, { ok: true }>): Difference[] {
+  const out: Difference[] = [];
+  for (const [section, sent] of src.sent) {
+    const arrived = got.states[section];
+    for (const run of sent.runs) {
+      const holder = arrived === undefined ? undefined : valueAt(arrived, run.at);
+      const has = holder !== null && typeof holder === 'object';
+      const { keys, values } = run;
+      for (let i = 0; i < keys.length; i++) {
+        const have: unknown = has
+          ? (holder as Record<string | number, unknown>)[keys[i]]
+          : undefined;
+        if (have === undefined || !valuesEqual(values[i], have))
+          out.push({ section, path: [...run.at, keys[i]], have });
+      }
+    }
+  }
+  return out;
+}
+
+/** A computation of one VM kept with the props it read (see props-reads.ts). */
+interface PropsRun<T> {
+  readonly reads: PropsReads;
+  readonly result: T;
+}
+
+/**
+ * The result of `run` on ctx: one an earlier run under `key` gave, when ctx's props agree with
+ * everything that run read, else a new run's.
+ */
+function sharedRun<K, T>(runs: Map<K, PropsRun<T>[]>, key: K, ctx: Ctx, run: (ctx: Ctx) => T): T {
+  let list = runs.get(key);
+  if (!list) runs.set(key, (list = []));
+  for (const e of list) if (readsAgree(e.reads, ctx.props)) return e.result;
+  const { result, reads } = withPropsReads(ctx, run);
+  list.push({ reads, result });
+  return result;
 }
 
 /**

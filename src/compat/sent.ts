@@ -17,21 +17,31 @@ export interface SentVmsd {
 }
 
 export interface Sent {
-  /** Every value that travels, by path (struct fields are followed into their own fields). */
-  readonly paths: StatePath[];
-  /** The value written at each path (after pre_save), parallel to `paths`. */
-  readonly values: unknown[];
+  /**
+   * Every value that travels (struct fields are followed into their own fields), in the order
+   * sent, as runs of values that one state object (or array of structs) holds.
+   */
+  readonly runs: SentRun[];
   /** Every subsection that travels, outermost first. */
   readonly subsections: SentVmsd[];
 }
 
+/** Values sent from one state object: its path, and each value's key there with the value written (after pre_save). */
+export interface SentRun {
+  readonly at: StatePath;
+  readonly keys: (string | number)[];
+  readonly values: unknown[];
+}
+
 /** What `save(desc, state, {ctx})` writes; a pre_save that refuses throws a HookError, as the saver does. */
 export function sentBy(desc: AnyVMSDesc, state: Readonly<State>, ctx: Ctx): Sent {
-  const out: Sent = { paths: [], values: [], subsections: [] };
+  const out: Sent = { runs: [], subsections: [] };
+  let run: SentRun | undefined;
   walkSent(desc, state as State, ctx, {
-    leaf: (path, value) => {
-      out.paths.push(path);
-      out.values.push(value);
+    value: (at, key, value) => {
+      if (run?.at !== at) out.runs.push((run = { at, keys: [], values: [] }));
+      run.keys.push(key);
+      run.values.push(value);
     },
     subsection: (sub) => out.subsections.push({ name: sub.name, version: sub.version_id }),
   });

@@ -18,6 +18,8 @@ export interface SentVisitor {
   field?(f: AnyField, state: State, path: StatePath): void;
   /** Every value that travels and is not itself a struct (only when `structs` is on). */
   leaf?(path: StatePath, value: unknown): void;
+  /** The same values as `leaf`, by the path of the state (or array of structs) holding them and their key there: no path is made per value. */
+  value?(at: StatePath, key: string | number, value: unknown): void;
   /** Every subsection that travels, outermost first, before its fields. */
   subsection?(sub: AnyVMSDesc, path: StatePath): void;
 }
@@ -113,9 +115,15 @@ function walk(
       for (let k = 0; k < value.length; k++) {
         const e: unknown = value[k];
         if (isState(e)) walk(nested, e, ctx, child(at, k), v, preSave, structs);
-        else v.leaf?.(child(at, k), e);
+        else {
+          v.value?.(at, k, e);
+          v.leaf?.(child(at, k), e);
+        }
       }
-    } else v.leaf?.(child(prefix, f.key), value);
+    } else {
+      v.value?.(prefix, f.key, value);
+      if (v.leaf) v.leaf(child(prefix, f.key), value);
+    }
   }
   const subs = d.subsections as readonly AnyVMSDesc[];
   for (let i = 0; i < subs.length; i++) {
