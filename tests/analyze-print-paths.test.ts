@@ -440,6 +440,33 @@ describe('OutBuffer writers', () => {
     expect(out.toString()).toBe(many.join('') + many.join(''));
   });
 
+  test('jsonString and newline in one buffer, the same strings again: JSON.stringify and spaces', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(
+              fc.string({ maxLength: 40 }),
+              fc.constantFrom('uint32', 'env.regs', 'a"b', ''),
+            ),
+            fc.nat({ max: 40 }),
+          ),
+          { maxLength: 20 },
+        ),
+        (list) => {
+          const out = new OutBuffer(1);
+          let expected = '';
+          for (const [s, spaces] of [...list, ...list]) {
+            out.jsonString(s);
+            out.newline(spaces);
+            expected += JSON.stringify(s) + '\n' + ' '.repeat(spaces);
+          }
+          expect(out.bytes().toString('utf8')).toBe(expected);
+        },
+      ),
+    );
+  });
+
   test('writeHex is hexOf, utf8 and append keep the bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.string(), (b, s) => {
