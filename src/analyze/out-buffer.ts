@@ -20,7 +20,7 @@ export class OutBuffer {
    * buffer, not in module state (nothing for the start-up snapshot to hold).
    */
   private shortTexts: Map<string, Uint8Array> | undefined;
-  /** The same for jsonString: the quoted bytes of short printable strings (names, types). */
+  /** The same for quoted(): the quoted bytes of short printable strings (names, types). */
   private quotedTexts: Map<string, Uint8Array> | undefined;
 
   constructor(initial = 1 << 16) {
@@ -68,6 +68,14 @@ export class OutBuffer {
 
   /** JSON.stringify(s), written without making that string when s is printable ASCII. */
   jsonString(s: string): void {
+    if (!this.quoted(s)) this.utf8(JSON.stringify(s));
+  }
+
+  /**
+   * `"s"` when s is printable ASCII without a quote or backslash, where JSON and Python's
+   * ensure_ascii agree (true); else nothing is written (false).
+   */
+  quoted(s: string): boolean {
     const n = s.length;
     this.ensure(n + 2);
     const b = this.buf;
@@ -78,19 +86,20 @@ export class OutBuffer {
       if (known !== undefined) {
         b.set(known, at);
         this.len = at + n + 2;
-        return;
+        return true;
       }
     }
     const from = at;
     b[at++] = 0x22;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.utf8(JSON.stringify(s));
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
       b[at++] = c;
     }
     b[at++] = 0x22;
     this.len = at;
     if (kept && kept.size < SHORT_TEXTS_KEPT) kept.set(s, new Uint8Array(b.subarray(from, at)));
+    return true;
   }
 
   /** A safe integer in decimal, as String(n) writes it. */
