@@ -415,6 +415,58 @@ describe('OutBuffer writers', () => {
     );
   });
 
+  test('text is latin1 bytes, for a text written before or not, into any buffer', () => {
+    const latin1 = (s: string) => Buffer.from(s, 'latin1').toString('latin1');
+    const texts = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc
+        .string({ unit: 'binary', maxLength: 40 })
+        .map((s) => Array.from(s, (c) => (c.charCodeAt(0) > 0xff ? '?' : c)).join('')),
+      fc.constantFrom('"0x', ': ', ',"type":', 'true', 'false', '{}', 'x'),
+    );
+    fc.assert(
+      fc.property(fc.array(texts, { maxLength: 30 }), fc.nat({ max: 64 }), (list, initial) => {
+        // Twice each: the second time the text's bytes are the ones kept from the first.
+        const out = new OutBuffer(initial + 1);
+        for (const s of [...list, ...list]) out.text(s);
+        expect(out.toString()).toBe(latin1([...list, ...list].join('')));
+      }),
+    );
+    // More distinct texts than are kept: the later ones are written as they come.
+    const many = Array.from({ length: 6000 }, (_, i) => `v${i}`.padEnd(5, '.'));
+    const out = new OutBuffer(1);
+    for (const s of many) out.text(s);
+    for (const s of many) out.text(s);
+    expect(out.toString()).toBe(many.join('') + many.join(''));
+  });
+
+  test('jsonString and newline in one buffer, the same strings again: JSON.stringify and spaces', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.oneof(
+              fc.string({ maxLength: 40 }),
+              fc.constantFrom('uint32', 'env.regs', 'a"b', ''),
+            ),
+            fc.nat({ max: 40 }),
+          ),
+          { maxLength: 20 },
+        ),
+        (list) => {
+          const out = new OutBuffer(1);
+          let expected = '';
+          for (const [s, spaces] of [...list, ...list]) {
+            out.jsonString(s);
+            out.newline(spaces);
+            expected += JSON.stringify(s) + '\n' + ' '.repeat(spaces);
+          }
+          expect(out.bytes().toString('utf8')).toBe(expected);
+        },
+      ),
+    );
+  });
+
   test('writeHex is hexOf, utf8 and append keep the bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.string(), (b, s) => {

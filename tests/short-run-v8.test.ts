@@ -5,11 +5,11 @@
 import { SHORT_RUN_INTERRUPT_BUDGET, shortRunV8Flags } from '../src/cli/short-run-v8';
 
 describe('shortRunV8Flags', () => {
-  test('four times V8 11 default interrupt budget', () => {
-    expect(SHORT_RUN_INTERRUPT_BUDGET).toBe(4 * 67584);
-    expect(shortRunV8Flags([], '')).toEqual(['--interrupt-budget=270336']);
+  test('eight times V8 11 default interrupt budget', () => {
+    expect(SHORT_RUN_INTERRUPT_BUDGET).toBe(8 * 67584);
+    expect(shortRunV8Flags([], '')).toEqual(['--interrupt-budget=540672']);
     expect(shortRunV8Flags(['--v8-pool-size=1', '--snapshot-blob', 'x'], '')).toEqual([
-      '--interrupt-budget=270336',
+      '--interrupt-budget=540672',
     ]);
   });
 

@@ -76,13 +76,8 @@ export function writePythonJson(out: OutBuffer, v: PyValue, level: number, inden
 
 /** pyString(s), written into `out`. */
 export function writePyString(out: OutBuffer, s: string): void {
-  // eslint-disable-next-line no-control-regex
-  if (s.length < 256 && !/[\x00-\x1f"\\\x7f-\uffff]/.test(s)) {
-    out.ensure(s.length + 2);
-    out.byte(0x22);
-    out.text(s);
-    out.byte(0x22);
-  } else out.text(pyString(s));
+  // Printable ASCII (names, hex values) as is, its bytes kept by the buffer for the next time.
+  if (s.length >= 256 || !out.quoted(s)) out.text(pyString(s));
 }
 
 const SHORT_ESCAPES: Record<string, string> = {

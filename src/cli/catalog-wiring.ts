@@ -311,7 +311,10 @@ function checkCatalogOf(catalog: Catalog, ctx: Ctx): CheckCatalog {
 export function analysisCatalog(): AnalysisCatalog {
   return {
     views: [nestedStateView],
-    pageLayouts: nestedPageLayouts(),
+    // Only explore reads them: worked out when read, not on every analyze (0.26 ms of a run).
+    get pageLayouts() {
+      return nestedPageLayouts();
+    },
     resolvers: (opts) => resolversFor(opts),
     describe,
     releases: () => catalogLib().REAL_CATALOG_RELEASES,

@@ -9,6 +9,7 @@ import { EXIT, EXIT_CODES_HELP, reportInternal, setInvokedArgs } from './exit';
 
 import { packageVersion } from './package-info';
 import { removeTempsOnSignals } from './signals';
+import { onStderrCreated } from './stderr-on-create';
 
 export function buildProgram(): Command {
   const program = new Command('vmstate')
@@ -51,8 +52,9 @@ export function runMain(argv: string[], program: Command = buildProgram()): void
     process.exitCode = reportInternal(e);
   });
   // A closed stderr (`vmstate ... 2>&1 | head -0`): an error that cannot be printed ends the run
-  // with the exit code already set, instead of reporting itself to stderr again, forever.
-  process.stderr.on('error', () => process.exit());
+  // with the exit code already set, instead of reporting itself to stderr again, forever. Set
+  // up when stderr is first used: a run that prints nothing there never makes the stream.
+  onStderrCreated((stderr) => stderr.on('error', () => process.exit()));
   removeTempsOnSignals();
   main(argv, program).then(
     (code) => {

@@ -47,7 +47,8 @@ export function progressReporter(total: number | undefined): {
   onProgress?: (offset: number) => void;
   stop(): void;
 } {
-  if (!process.stderr.isTTY || total === undefined || total < PROGRESS_MIN_BYTES)
+  // The size first: reading process.stderr makes the stream (stderr-on-create.ts).
+  if (total === undefined || total < PROGRESS_MIN_BYTES || !process.stderr.isTTY)
     return { stop() {} };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
