@@ -277,6 +277,10 @@ export function msrHypervReenlightenment(checkTscFrequency: boolean) {
   });
 }
 
+// The quadwords avx512's needed() looks at, named once (it runs at every cpu save).
+const ZMMH_QUADS = [4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`);
+const HI16_ZMM_QUADS = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`);
+
 /** Opmask registers, ZMM upper halves of regs 0-15 and all of ZMM16-31 (x86_64). */
 export const avx512 = vmsd({
   name: 'cpu/avx512',
@@ -284,16 +288,8 @@ export const avx512 = vmsd({
   minimum_version_id: 1,
   needed: (s) =>
     anyNonZero(list(s, 'env.opmask_regs')) ||
-    anyNonZero(list(s, 'env.zmmh_regs'), [
-      '_q_ZMMReg[4]',
-      '_q_ZMMReg[5]',
-      '_q_ZMMReg[6]',
-      '_q_ZMMReg[7]',
-    ]) ||
-    anyNonZero(
-      list(s, 'env.hi16_zmm_regs'),
-      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`),
-    ),
+    anyNonZero(list(s, 'env.zmmh_regs'), ZMMH_QUADS) ||
+    anyNonZero(list(s, 'env.hi16_zmm_regs'), HI16_ZMM_QUADS),
   fields: [
     f.array('env.opmask_regs', k.u64, NB_OPMASK_REGS),
     f.structArray('env.zmmh_regs', zmmhReg, CPU_NB_REGS, { as: 'env.xmm_regs' }),
