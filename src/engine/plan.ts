@@ -418,6 +418,7 @@ class PlanLoader implements KindIO, LoadScratch {
     const prefix = p.nameBytes;
     let loaded: boolean[] | undefined;
     let count = 0;
+    let hint = 0;
     for (;;) {
       const at = r.pos;
       if (at >= b.length || b[at] !== 0x05) break;
@@ -438,7 +439,7 @@ class PlanLoader implements KindIO, LoadScratch {
           break;
         }
       if (!ours) break;
-      const found = subIndex(p.subNames, b, at + 2, n);
+      const found = subIndex(p.subNames, b, at + 2, n, hint);
       if (found < 0) notFast();
       r.pos = at + 2 + n;
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
@@ -446,17 +447,31 @@ class PlanLoader implements KindIO, LoadScratch {
       loaded ??= new Array<boolean>(subs.length).fill(false);
       if (!loaded[found]) count++;
       loaded[found] = true;
+      hint = found + 1 < subs.length ? found + 1 : 0;
     }
     if (count < subs.length)
       for (let i = 0; i < subs.length; i++) if (!loaded?.[i]) this.missed.push(subs[i]);
   }
 }
 
-function subIndex(names: readonly Uint8Array[], b: Uint8Array, at: number, n: number): number {
-  next: for (let i = 0; i < names.length; i++) {
+/**
+ * The subsection whose name is the n bytes at b[at]: looked for from `from` on (the one after
+ * the last found, since a stream sends them in the description's order), comparing from the
+ * name's end, where names sharing the parent's prefix differ.
+ */
+function subIndex(
+  names: readonly Uint8Array[],
+  b: Uint8Array,
+  at: number,
+  n: number,
+  from: number,
+): number {
+  const count = names.length;
+  next: for (let j = 0; j < count; j++) {
+    const i = from + j < count ? from + j : from + j - count;
     const name = names[i];
     if (name.length !== n) continue;
-    for (let k = 0; k < n; k++) if (b[at + k] !== name[k]) continue next;
+    for (let k = n - 1; k >= 0; k--) if (b[at + k] !== name[k]) continue next;
     return i;
   }
   return -1;
