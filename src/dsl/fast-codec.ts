@@ -1,4 +1,4 @@
-import type { Kind } from './kind';
+import type { AnyVMSD, Kind } from './kind';
 
 /**
  * How the engine's compiled plans (engine/plan.ts) may read or write a kind without calling it:
@@ -16,4 +16,16 @@ export function registerFast<T>(kind: Kind<T>, codec: FastCodec): Kind<T> {
   fastReads.set(kind.read, codec);
   fastWrites.set(kind.write, { codec, check: kind.check });
   return kind;
+}
+
+/**
+ * The struct kinds (kinds.ts's struct(), and copies spread from one such as VMSTATE_WITH_TMP's):
+ * a plan may write or read the nested description inline instead of calling the kind, exactly
+ * when the kind keeps the struct's own write (with its check) or read.
+ */
+export const structWrites = new WeakMap<object, { desc: AnyVMSD; check: object }>();
+export const structReads = new WeakMap<object, AnyVMSD>();
+export function registerStruct<T>(kind: Kind<T>, desc: AnyVMSD): void {
+  structWrites.set(kind.write, { desc, check: kind.check });
+  structReads.set(kind.read, desc);
 }

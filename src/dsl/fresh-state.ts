@@ -99,8 +99,30 @@ function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
  * but the large byte buffers and scalar arrays.
  */
 export function freshInitialState(d: AnyVMSDesc): State {
-  const f = freshStateOf(d);
-  const s = f.make();
-  f.fill(s);
-  return s;
+  let make = initialMakers.get(d);
+  if (!make) initialMakers.set(d, (make = initialMaker(d)));
+  return make();
+}
+
+const initialMakers = new WeakMap<AnyVMSDesc, () => State>();
+/**
+ * A description whose keys all start at primitive values (the cpu's register slices, made for
+ * every absent subsection's struct array at every load) gets one object literal of them; any
+ * other, the fresh state filled.
+ */
+function initialMaker(d: AnyVMSDesc): () => State {
+  const inits = initializers(d);
+  if (inits.some((i) => i.make))
+    return () => {
+      const f = freshStateOf(d);
+      const s = f.make();
+      f.fill(s);
+      return s;
+    };
+  const x: unknown[] = [];
+  const props = new Map<string, string>();
+  // A key listed twice keeps its first place, as the constructor's assignments give it.
+  for (const i of inits) if (!props.has(i.key)) props.set(i.key, `X[${x.push(i.value) - 1}]`);
+  const body = [...props].map(([k, v]) => `${key(k)}: ${v}`).join(', ');
+  return new Function('X', `"use strict"; return () => ({ ${body} });`)(x) as () => State;
 }

@@ -2,7 +2,7 @@ import type * as fc from 'fast-check';
 import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
-import { registerFast } from './fast-codec';
+import { registerFast, registerStruct } from './fast-codec';
 import { freshInitialState } from './fresh-state';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
@@ -173,6 +173,7 @@ export function struct<D extends AnyVMSD>(
     equals: (a, b) => valuesEqual(a, b),
   };
   structKinds.add(kind);
+  registerStruct(kind, desc);
   return kind;
 }
 

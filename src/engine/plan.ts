@@ -19,9 +19,8 @@ import {
   generateSave,
   type FieldsLoader,
   type FieldsSaver,
-  type Gate,
-  type LoadPart,
-  type SavePart,
+  type LoadScratch,
+  type SaveScratch,
 } from './plan-code';
 import { freshStateOf } from '../dsl/fresh-state';
 import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
@@ -36,15 +35,20 @@ type SaveOp = (w: ByteWriter, s: State, io: PlanSaver) => void;
 type LoadOp = (r: ByteReader, s: State, version: number, io: PlanLoader) => void;
 
 interface Plan {
+  readonly desc: AnyVMSDesc;
   /** All fields of the description, as one generated function each way (plan-code.ts). */
   readonly save: FieldsSaver<PlanSaver>;
   readonly load: FieldsLoader<PlanLoader>;
   readonly subs: readonly AnyVMSDesc[];
   /** The subsections' names as wire bytes, and this description's (their common prefix). */
   readonly subNames: readonly Uint8Array[];
+  /** Each subsection's header as saved: marker, counted name, version (be32). */
+  readonly subHeaders: readonly Uint8Array[];
   readonly nameBytes: Uint8Array;
   /** False when a name is not latin-1 (the wire's bytes would not match the string): interpreter only. */
   readonly usable: boolean;
+  /** The subsections' plans, made on first use. */
+  subPlans: readonly Plan[] | undefined;
 }
 
 const plans = new WeakMap<AnyVMSDesc, Plan>();
@@ -52,6 +56,10 @@ function planOf(d: AnyVMSDesc): Plan {
   let p = plans.get(d);
   if (!p) plans.set(d, (p = compile(d)));
   return p;
+}
+
+function subPlansOf(p: Plan): readonly Plan[] {
+  return (p.subPlans ??= p.subs.map(planOf));
 }
 
 function latin1Bytes(s: string): Uint8Array | undefined {
@@ -64,39 +72,31 @@ function latin1Bytes(s: string): Uint8Array | undefined {
   return out;
 }
 
+function subHeader(sub: AnyVMSDesc, name: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + name.length + 4);
+  out[0] = 0x05; // QEMU_VM_SUBSECTION
+  out[1] = name.length;
+  out.set(name, 2);
+  new DataView(out.buffer).setUint32(2 + name.length, sub.version_id);
+  return out;
+}
+
 function compile(d: AnyVMSDesc): Plan {
   const subs = d.subsections as readonly AnyVMSDesc[];
   const nameBytes = latin1Bytes(d.name);
   const subNames = subs.map((s) => latin1Bytes(s.name));
-  const usable = nameBytes !== undefined && subNames.every((b) => b !== undefined);
-  // Saving writes the description's own version: a field gated above it is never sent.
-  const sent = d.fields.filter(
-    (f) => f.shape === 'validate' || f.exists || f.version <= d.version_id,
-  );
+  const usable =
+    nameBytes !== undefined && subNames.every((b) => b !== undefined && b.length <= 0xff);
   return {
-    save: generateSave(
-      sent.map((f) => ({
-        part: savePart(f, d.version_id),
-        gate: { exists: f.exists },
-        validate: f.validate?.test,
-      })),
-      sent.map((f) => f.key),
-      d.version_id,
-      notFast,
-    ),
-    load: generateLoad(
-      d.fields.map((f) => ({
-        part: loadPart(f),
-        gate: loadGate(f, d.minimum_version_id),
-        validate: f.validate?.test,
-      })),
-      d.fields.map((f) => f.key),
-      notFast,
-    ),
+    desc: d,
+    save: generateSave<PlanSaver>(d, (f) => saveOp(f, d.version_id), notFast),
+    load: generateLoad<PlanLoader>(d, loadOp, notFast),
     subs,
     subNames: subNames as Uint8Array[],
+    subHeaders: usable ? subs.map((s, i) => subHeader(s, subNames[i]!)) : [],
     nameBytes: nameBytes ?? new Uint8Array(0),
     usable,
+    subPlans: undefined,
   };
 }
 
@@ -189,22 +189,37 @@ function saveOp(f: AnyField, version: number): SaveOp {
   }
 }
 
-/** A field's part of the generated save: plain values and fixed arrays inline, the rest a closure. */
-function savePart(f: AnyField, version: number): SavePart {
-  const fast = fastWrites.get(f.kind.write);
-  const codec = fast && fast.check === f.kind.check ? fast.codec : undefined;
-  if (codec && f.shape === 'value') return { code: 'value', codec };
-  if (codec && f.shape === 'array' && f.count.from === 'fixed')
-    return { code: 'array', codec, n: f.count.n };
-  return { code: 'call', op: saveOp(f, version) };
-}
+/** A scratch buffer kept between saves (see SaveScratch), as save.ts keeps its writer. */
+let spare: { buf: Uint8Array; dv: DataView } | undefined;
+const SCRATCH_BYTES = 64 * 1024;
 
 /** What struct and custom kinds see while a plan saves: nested descriptions run on their plans. */
-class PlanSaver implements KindIO {
-  constructor(
-    private readonly w: ByteWriter,
-    readonly ctx: Ctx,
-  ) {}
+class PlanSaver implements KindIO, SaveScratch {
+  buf: Uint8Array;
+  dv: DataView;
+  p = 0;
+
+  constructor(readonly ctx: Ctx) {
+    const s = spare ?? { buf: new Uint8Array(SCRATCH_BYTES), dv: undefined };
+    spare = undefined;
+    this.buf = s.buf;
+    this.dv = s.dv ?? new DataView(s.buf.buffer);
+  }
+  /** Gives the scratch buffer back for the next save (unless it grew past 1 MiB). */
+  release(): void {
+    if (this.buf.length <= 1 << 20) spare = { buf: this.buf, dv: this.dv };
+  }
+  room(w: ByteWriter, n: number): void {
+    this.flush(w);
+    if (n > this.buf.length) {
+      this.buf = new Uint8Array(Math.max(n, this.buf.length * 2));
+      this.dv = new DataView(this.buf.buffer);
+    }
+  }
+  flush(w: ByteWriter): void {
+    if (this.p > 0) w.bytes(this.buf.subarray(0, this.p));
+    this.p = 0;
+  }
   fail(): never {
     throw NOT_FAST;
   }
@@ -214,26 +229,29 @@ class PlanSaver implements KindIO {
   loadNested(): State {
     throw NOT_FAST;
   }
-  saveNested(_w: ByteWriter, desc: AnyVMSD, state: State): void {
-    this.body(desc as AnyVMSDesc, state);
+  /** A kind's nested save writes to the ByteWriter: nothing stays in the scratch buffer after it. */
+  saveNested(w: ByteWriter, desc: AnyVMSD, state: State): void {
+    this.body(planOf(desc as AnyVMSDesc), state, w);
+    this.flush(w);
   }
 
-  body(d: AnyVMSDesc, given: State): void {
-    const p = planOf(d);
+  body(p: Plan, given: State, w: ByteWriter): void {
     if (!p.usable) notFast();
+    const d = p.desc;
     const state = (d.pre_save && (d.pre_save(given, this.ctx) as State | undefined)) || given;
-    const w = this.w;
     p.save(w, state, this);
     const subs = p.subs;
-    for (let i = 0; i < subs.length; i++) {
-      const sub = subs[i];
-      if (sub.needed && !sub.needed(state, this.ctx)) continue;
-      const name = p.subNames[i];
-      w.u8(0x05); // QEMU_VM_SUBSECTION
-      w.u8(name.length);
-      w.bytes(name);
-      w.u32(sub.version_id);
-      this.body(sub, state);
+    if (subs.length > 0) {
+      const subPlans = subPlansOf(p);
+      for (let i = 0; i < subs.length; i++) {
+        const sub = subs[i];
+        if (sub.needed && !sub.needed(state, this.ctx)) continue;
+        const header = p.subHeaders[i];
+        if (this.p + header.length > this.buf.length) this.room(w, header.length);
+        this.buf.set(header, this.p);
+        this.p += header.length;
+        this.body(subPlans[i], state, w);
+      }
     }
     if (d.post_save) d.post_save(state, this.ctx);
   }
@@ -241,7 +259,10 @@ class PlanSaver implements KindIO {
 
 /** Writes a state with its description's plan; throws NOT_FAST where the interpreter must take over. */
 export function planSave(w: ByteWriter, desc: AnyVMSDesc, state: State, ctx: Ctx): void {
-  new PlanSaver(w, ctx).body(desc, state);
+  const io = new PlanSaver(ctx);
+  io.body(planOf(desc), state, w);
+  io.flush(w);
+  io.release();
 }
 
 // --------------------------------------------------------------------------------- loading
@@ -332,32 +353,20 @@ function loadOp(f: AnyField): LoadOp {
   }
 }
 
-/** A field's part of the generated load: plain values and fixed arrays inline, the rest a closure. */
-function loadPart(f: AnyField): LoadPart {
-  const codec = fastReads.get(f.kind.read);
-  if (codec && f.shape === 'value') return { code: 'value', codec };
-  if (codec && f.shape === 'array' && f.count.from === 'fixed')
-    return { code: 'array', codec, n: f.count.n, min: f.kind.minWireSize };
-  return { code: 'call', op: loadOp(f) };
-}
-
-/** A field gated at or below the minimum version is in every stream the version checks let through. */
-function loadGate(f: AnyField, minimumVersion: number): Gate {
-  if (f.shape === 'validate') return {};
-  if (f.exists) return { exists: f.exists, field: f };
-  return f.version > minimumVersion ? { from: f.version, field: f } : {};
-}
-
 /** What struct and custom kinds see while a plan loads; keeps what the stream lacked, as the Loader does. */
-class PlanLoader implements KindIO {
+class PlanLoader implements KindIO, LoadScratch {
   missed: Array<AnyField | AnyVMSDesc> = [];
   root: AnyVMSDesc | undefined;
+  readonly dv: DataView;
 
   constructor(
     private readonly r: ByteReader,
     readonly ctx: Ctx,
     private readonly endIsFinal: boolean,
-  ) {}
+  ) {
+    const b = r.bytes;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
   fail(): never {
     throw NOT_FAST;
   }
@@ -373,7 +382,7 @@ class PlanLoader implements KindIO {
     const outerRoot = this.root;
     this.missed = [];
     this.root = desc as AnyVMSDesc;
-    this.body(desc as AnyVMSDesc, state, desc.version_id);
+    this.body(planOf(desc as AnyVMSDesc), state, desc.version_id);
     this.fillMissed(state);
     this.missed = outer;
     this.root = outerRoot;
@@ -388,26 +397,28 @@ class PlanLoader implements KindIO {
     return state;
   }
 
-  body(d: AnyVMSDesc, state: State, version: number): void {
-    const p = planOf(d);
+  body(p: Plan, state: State, version: number): void {
+    const d = p.desc;
     if (!p.usable || version > d.version_id || version < d.minimum_version_id) notFast();
     if (d.pre_load) {
       d.pre_load(this.root ? withInitialValues(this.root, state) : state, this.ctx);
     }
     const r = this.r;
     p.load(r, state, version, this);
-    if (p.subs.length > 0) this.subsections(d, p, state);
+    if (p.subs.length > 0) this.subsections(p, state);
     if (d.post_load) d.post_load(state, version, this.ctx);
   }
 
   /** The Loader's subsection loop, on the wire bytes: no name string is made per subsection. */
-  private subsections(d: AnyVMSDesc, p: Plan, state: State): void {
+  private subsections(p: Plan, state: State): void {
+    const d = p.desc;
     const r = this.r;
     const b = r.bytes;
     const subs = p.subs;
     const prefix = p.nameBytes;
     let loaded: boolean[] | undefined;
     let count = 0;
+    let hint = 0;
     for (;;) {
       const at = r.pos;
       if (at >= b.length || b[at] !== 0x05) break;
@@ -428,25 +439,39 @@ class PlanLoader implements KindIO {
           break;
         }
       if (!ours) break;
-      const found = subIndex(p.subNames, b, at + 2, n);
+      const found = subIndex(p.subNames, b, at + 2, n, hint);
       if (found < 0) notFast();
       r.pos = at + 2 + n;
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
-      this.body(subs[found], state, version);
+      this.body(subPlansOf(p)[found], state, version);
       loaded ??= new Array<boolean>(subs.length).fill(false);
       if (!loaded[found]) count++;
       loaded[found] = true;
+      hint = found + 1 < subs.length ? found + 1 : 0;
     }
     if (count < subs.length)
       for (let i = 0; i < subs.length; i++) if (!loaded?.[i]) this.missed.push(subs[i]);
   }
 }
 
-function subIndex(names: readonly Uint8Array[], b: Uint8Array, at: number, n: number): number {
-  next: for (let i = 0; i < names.length; i++) {
+/**
+ * The subsection whose name is the n bytes at b[at]: looked for from `from` on (the one after
+ * the last found, since a stream sends them in the description's order), comparing from the
+ * name's end, where names sharing the parent's prefix differ.
+ */
+function subIndex(
+  names: readonly Uint8Array[],
+  b: Uint8Array,
+  at: number,
+  n: number,
+  from: number,
+): number {
+  const count = names.length;
+  next: for (let j = 0; j < count; j++) {
+    const i = from + j < count ? from + j : from + j - count;
     const name = names[i];
     if (name.length !== n) continue;
-    for (let k = 0; k < n; k++) if (b[at + k] !== name[k]) continue next;
+    for (let k = n - 1; k >= 0; k--) if (b[at + k] !== name[k]) continue next;
     return i;
   }
   return -1;
@@ -465,14 +490,14 @@ export function planLoad(
   io.root = desc;
   if (into) {
     const state = cloneValue(into);
-    io.body(desc, state, version);
+    io.body(planOf(desc), state, version);
     return io.fillMissed(state);
   }
   // Into nothing: every key is there from the start (a fresh state), so what the load left out
   // only needs its object initial values made.
   const fresh = freshStateOf(desc);
   const state = fresh.make();
-  io.body(desc, state, version);
+  io.body(planOf(desc), state, version);
   fresh.fill(state);
   return state;
 }

@@ -68,9 +68,16 @@ export const X86_CPU_TYPE = 'x86_64-cpu';
 /** Pseudo-type for X86MachineClass fields set by old machine types (not QOM properties). */
 export const X86_MACHINE_CLASS = 'x86-machine';
 
+// The `x86_64-cpu.<name>` keys, made once: needed() asks at every cpu save, and a key built
+// anew is hashed anew by every lookup.
+const cpuPropKeys = new Map<string, string>();
+
 /** A property of the vCPU (TYPE_X86_CPU). */
-export const cpuProp = (ctx: X86Ctx, name: string, dflt: boolean): boolean =>
-  propOn(ctx, `${X86_CPU_TYPE}.${name}`, dflt);
+export function cpuProp(ctx: X86Ctx, name: string, dflt: boolean): boolean {
+  let key = cpuPropKeys.get(name);
+  if (key === undefined) cpuPropKeys.set(name, (key = `${X86_CPU_TYPE}.${name}`));
+  return propOn(ctx, key, dflt);
+}
 
 /**
  * A boolean compat property with QEMU's parsing of "on"/"off"/"true"/"false"; `dflt` is the

@@ -42,6 +42,19 @@ export function anyNonZero(values: readonly unknown[], fields?: readonly string[
   return false;
 }
 
+/** anyNonZero with the struct elements' fields read by `test` (which says whether one is non-zero). */
+export function anyNonZeroBy(
+  values: readonly unknown[],
+  test: (element: Readonly<State>) => boolean,
+): boolean {
+  for (const v of values) {
+    if (v && typeof v === 'object') {
+      if (test(v as State)) return true;
+    } else if (nonZero(v)) return true;
+  }
+  return false;
+}
+
 export function nonZero(v: unknown): boolean {
   if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'number') return v !== 0;

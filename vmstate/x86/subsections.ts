@@ -17,7 +17,7 @@ import {
   HF2_NPT_MASK,
 } from './cpu-fields';
 import { cpuHas, cpuProp, isKvm, isTcg, propOn, X86_MACHINE_CLASS, type X86Ctx } from './ctx';
-import { anyNonZero, big, list, num } from './state-access';
+import { anyNonZero, anyNonZeroBy, big, list, nonZero, num } from './state-access';
 import { bndRegs, hi16ZmmReg, lbrRecordsVar, zmmhReg } from './structs';
 
 const x = (ctx: Ctx) => ctx as X86Ctx;
@@ -277,6 +277,20 @@ export function msrHypervReenlightenment(checkTscFrequency: boolean) {
   });
 }
 
+// avx512's needed() runs at every cpu save over 32 register slices: each slice's quadwords are
+// read by name (a keyed read with a computed name costs several times more).
+const zmmhNonZero = (r: Readonly<State>) =>
+  nonZero(r['_q_ZMMReg[4]']) ||
+  nonZero(r['_q_ZMMReg[5]']) ||
+  nonZero(r['_q_ZMMReg[6]']) ||
+  nonZero(r['_q_ZMMReg[7]']);
+const hi16ZmmNonZero = (r: Readonly<State>) =>
+  nonZero(r['_q_ZMMReg[0]']) ||
+  nonZero(r['_q_ZMMReg[1]']) ||
+  nonZero(r['_q_ZMMReg[2]']) ||
+  nonZero(r['_q_ZMMReg[3]']) ||
+  zmmhNonZero(r);
+
 /** Opmask registers, ZMM upper halves of regs 0-15 and all of ZMM16-31 (x86_64). */
 export const avx512 = vmsd({
   name: 'cpu/avx512',
@@ -284,16 +298,8 @@ export const avx512 = vmsd({
   minimum_version_id: 1,
   needed: (s) =>
     anyNonZero(list(s, 'env.opmask_regs')) ||
-    anyNonZero(list(s, 'env.zmmh_regs'), [
-      '_q_ZMMReg[4]',
-      '_q_ZMMReg[5]',
-      '_q_ZMMReg[6]',
-      '_q_ZMMReg[7]',
-    ]) ||
-    anyNonZero(
-      list(s, 'env.hi16_zmm_regs'),
-      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `_q_ZMMReg[${i}]`),
-    ),
+    anyNonZeroBy(list(s, 'env.zmmh_regs'), zmmhNonZero) ||
+    anyNonZeroBy(list(s, 'env.hi16_zmm_regs'), hi16ZmmNonZero),
   fields: [
     f.array('env.opmask_regs', k.u64, NB_OPMASK_REGS),
     f.structArray('env.zmmh_regs', zmmhReg, CPU_NB_REGS, { as: 'env.xmm_regs' }),
@@ -317,13 +323,14 @@ export const umwait = vmsd({
   fields: [f.u32('env.umwait')],
 });
 
+const SAVE_TSC_KHZ = `${X86_MACHINE_CLASS}.save_tsc_khz`;
+
 /** The machine class field save_tsc_khz is false for pc-*-2.5 and older. */
 export const tscKhz = vmsd({
   name: 'cpu/tsc_khz',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) =>
-    big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), `${X86_MACHINE_CLASS}.save_tsc_khz`, true),
+  needed: (s, ctx) => big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), SAVE_TSC_KHZ, true),
   fields: [f.i64('env.tsc_khz')],
 });
 
