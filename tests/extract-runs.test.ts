@@ -80,6 +80,17 @@ describe('extract from page stretches', () => {
     expect(withPages).toBeGreaterThan(50);
   }, 300_000);
 
+  test('a zero page between two pages at consecutive addresses ends the stretch (seed 593276222)', async () => {
+    const data = (k: number) => Uint8Array.from({ length: 4096 }, (_, i) => (i * 13 + k) & 0xff);
+    const bytes = mixedStream([
+      { block: 'pc.ram', addr: 0n, kind: 'page', data: data(0) },
+      { block: 'pc.ram', addr: 0x3b000n, kind: 'page', data: data(1) },
+      { block: 'pc.ram', addr: 0n, kind: 'zero', fill: 0 },
+      { block: 'pc.ram', addr: 0x3c000n, kind: 'page', data: data(2) },
+    ] as Parameters<typeof mixedStream>[0]);
+    expect(await extracted(bytes, 'runs', 4096)).toEqual(await extracted(bytes, 'records', 4096));
+  });
+
   test('random pages (repeated, zero fills, compressed, XBZRLE): same files; cuts and corrupted bytes fail alike', async () => {
     await fc.assert(
       fc.asyncProperty(

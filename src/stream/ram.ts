@@ -251,6 +251,9 @@ export function takePages(
       pages++;
       p += pageRecord;
     } else if (flags === ZERO_CONTINUE && b[p + 8] === 0) {
+      // A stretch is records at a fixed stride: a zero page (9 bytes) between two pages ends it.
+      if (runCount > 0) sink(runAddr, runFrom, runCount);
+      runCount = 0;
       zeros++;
       p += 9;
     } else break;
