@@ -74,8 +74,8 @@ export interface SpliceLinkEvents {
  * link holds its own descriptors of both connections).
  */
 export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
+  /** Bytes forwarded to the destination as of the last event (counters() gives them now). */
   forwarded = 0;
-  returned = 0;
   private constructor(
     private readonly mod: NativeSpliceLink,
     private readonly handle: unknown,
@@ -98,10 +98,9 @@ export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
     if (source.readableLength > 0 || dest.readableLength > 0) return undefined;
     // Events come later, on this thread: by then `made.link` is set.
     const made: { link?: SpliceLink } = {};
-    const [handle, teeFd] = mod.start(sourceFd, destFd, (type, code, forwarded, returned) => {
+    const [handle, teeFd] = mod.start(sourceFd, destFd, (type, code, forwarded) => {
       const l = made.link!;
       l.forwarded = forwarded;
-      l.returned = returned;
       if (type === 'closed') l.emit('closed');
       else if (type === 'dest-gone') l.emit('dest-gone', code ?? 'EPIPE');
       else l.emit(type as 'source-end' | 'dest-end', code);
