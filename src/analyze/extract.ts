@@ -8,6 +8,7 @@ import type { ChunkSource } from '../stream/source';
 import type { WalkOptions } from '../stream/walk';
 import { OutputPathError, writeDirAtomically } from '../stream/atomic-file';
 import { BlockWriter } from './block-writer';
+import { WrittenPages } from './written-pages';
 import { pythonJson } from './python-json';
 import { qemuDescValue, qemuStateDict } from './qemu-format';
 
@@ -51,6 +52,7 @@ export async function extractStream(
             opts.ramPages === 'records'
               ? undefined
               : (block, addr, b, from, count) => blocks.pages(block, addr, b, from, count),
+          onZeroPage: (block, addr) => blocks.zeroPage(block, addr),
           onDrain: () => blocks.drain(),
         });
         blocks.flush();
@@ -119,7 +121,10 @@ export function blockFilePath(name: string): string {
 }
 
 class BlockFiles {
-  private readonly blocks = new Map<string, { file: string; length: number }>();
+  private readonly blocks = new Map<
+    string,
+    { file: string; length: number; written: WrittenPages }
+  >();
   /** Open descriptors, least recently used first. */
   private readonly open = new Map<string, number>();
   readonly names: string[] = [];
@@ -156,10 +161,21 @@ class BlockFiles {
       whole > 0 &&
       this.direct &&
       this.writer.writeStrided(block, b, from + 8, 8 + size, size, whole, addr)
-    )
+    ) {
+      f.written.mark(addr, whole * size);
       i = whole;
+    }
     for (let at = from + 8 + i * (8 + size); i < count; i++, at += 8 + size)
       this.write(block, b.subarray(at, at + size), addr + i * size);
+  }
+
+  /**
+   * A zero page of fill 0. QEMU's ram_handle_zero clears the page when it holds data (a page sent
+   * in one pass and zeroed in a later one); a page never written is zero in the sparse file already.
+   */
+  zeroPage(block: string, addr: number): void {
+    const f = this.blocks.get(block);
+    if (f?.written.any(addr, this.pageSize)) this.write(block, new Uint8Array(this.pageSize), addr);
   }
 
   record(r: RamRecord, pageSize: number): void {
@@ -176,6 +192,7 @@ class BlockFiles {
     switch (r.kind) {
       case 'zero':
         if (r.fill !== 0) this.write(r.block, new Uint8Array(pageSize).fill(r.fill), pos);
+        else this.zeroPage(r.block, pos);
         return;
       case 'page':
         return this.write(r.block, r.data, pos);
@@ -229,7 +246,11 @@ class BlockFiles {
     } finally {
       fs.closeSync(fd);
     }
-    this.blocks.set(name, { file, length: Number(length) });
+    this.blocks.set(name, {
+      file,
+      length: Number(length),
+      written: new WrittenPages(this.pageSize),
+    });
     this.names.push(rel);
   }
 
@@ -256,8 +277,10 @@ class BlockFiles {
 
   /** Pages go to the writer, which gathers those that follow each other into one write. */
   private write(name: string, data: Uint8Array, pos: number): void {
-    const n = Math.min(data.length, this.blocks.get(name)!.length - pos);
+    const f = this.blocks.get(name)!;
+    const n = Math.min(data.length, f.length - pos);
     if (n <= 0) return;
+    f.written.mark(pos, n);
     const slot = this.writer.slotBytes;
     for (let at = 0; at < n; at += slot)
       this.writer.add(name, data.subarray(at, Math.min(n, at + slot)), pos + at);

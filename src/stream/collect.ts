@@ -98,13 +98,14 @@ export async function readStreamContents(
     /** Awaited where the walk lets a visitor catch up (between input chunks of RAM). */
     onDrain?: () => Promise<void> | void;
     /**
-     * With `onRam`: raw pages come here in stretches instead (StreamVisitor.pageBytes), and
-     * `onRam` gets the other records, zero pages of fill 0 left out.
+     * With `onRam`: raw pages come here in stretches instead (StreamVisitor.pageBytes), zero
+     * pages of fill 0 to `onZeroPage`, and `onRam` gets the other records.
      */
     onPages?: PageBytesSink['pages'];
+    onZeroPage?: PageBytesSink['zeroPage'];
   } = {},
 ): Promise<StreamContents> {
-  const c = new ContentsCollector(opts.onRam, opts.onDrain, opts.onPages);
+  const c = new ContentsCollector(opts.onRam, opts.onDrain, opts.onPages, opts.onZeroPage);
   const walk = await walkStream(source, c, opts);
   return c.finish(walk);
 }
@@ -132,10 +133,15 @@ export class ContentsCollector implements StreamVisitor {
     private readonly onRam?: (rec: RamRecord, pageSize: number) => void,
     private readonly onDrain?: () => Promise<void> | void,
     onPages?: PageBytesSink['pages'],
+    onZeroPage: PageBytesSink['zeroPage'] = () => {},
   ) {
     this.ramPages = onRam && !onPages ? 'records' : 'runs';
     if (onRam && onPages)
-      this.pageBytes = { pages: onPages, pageRecord: (rec) => onRam(rec, this.pageSize) };
+      this.pageBytes = {
+        pages: onPages,
+        zeroPage: onZeroPage,
+        pageRecord: (rec) => onRam(rec, this.pageSize),
+      };
   }
 
   drain(): Promise<void> | void {

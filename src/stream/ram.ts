@@ -210,8 +210,9 @@ export function countPages(
 /**
  * countPages for a visitor that also writes the pages (StreamVisitor.pageBytes): the same walk
  * and counts, with each stretch of raw pages at consecutive addresses handed to `sink` (its
- * first address, the offset in `b` of its first record, how many). A zero page whose fill is not
- * 0 is left for readRamRecord, so that its bytes can be written too.
+ * first address, the offset in `b` of its first record, how many), and each zero page of fill 0
+ * to `zero` (after the stretch before it: a zero page clears a page that holds data). A zero page
+ * whose fill is not 0 is left for readRamRecord, so that its bytes can be written too.
  */
 export function takePages(
   b: Uint8Array,
@@ -221,6 +222,7 @@ export function takePages(
   blockLength: number,
   t: PageTally,
   sink: (addr: number, from: number, count: number) => void,
+  zero: (addr: number) => void,
 ): number {
   const mask = pageSize - 1;
   const pageRecord = 8 + pageSize;
@@ -254,6 +256,7 @@ export function takePages(
       // A stretch is records at a fixed stride: a zero page (9 bytes) between two pages ends it.
       if (runCount > 0) sink(runAddr, runFrom, runCount);
       runCount = 0;
+      zero(addr);
       zeros++;
       p += 9;
     } else break;

@@ -63,6 +63,8 @@ export interface RamRecordEvent {
 /** Where a visitor's page bytes go (StreamVisitor.pageBytes). */
 export interface PageBytesSink {
   pages(block: string, addr: number, b: Uint8Array, from: number, count: number): void;
+  /** A zero page of fill 0 at `addr`, in stream order with the stretches. */
+  zeroPage(block: string, addr: number): void;
   pageRecord(rec: PageRecord): void;
 }
 

@@ -533,8 +533,15 @@ class Walker {
             // With room for any record left, a record starting before `stop` is whole in b.
             const stop = whole ? b.length : b.length - roomy;
             const pos = pageBytes
-              ? takePages(b, r.pos, stop, ram.pageSize, blockLength, tally, (addr, from, count) =>
-                  pageBytes.pages(block, addr, b, from, count),
+              ? takePages(
+                  b,
+                  r.pos,
+                  stop,
+                  ram.pageSize,
+                  blockLength,
+                  tally,
+                  (addr, from, count) => pageBytes.pages(block, addr, b, from, count),
+                  (addr) => pageBytes.zeroPage(block, addr),
                 )
               : countPages(b, r.pos, stop, ram.pageSize, blockLength, tally);
             if (pos !== r.pos) {

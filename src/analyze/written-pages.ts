@@ -1,0 +1,41 @@
+/**
+ * Which pages of a RAM block an extract has written data to, so that a later zero page with fill
+ * 0 clears one that holds data, as QEMU's ram_handle_zero does on the destination (the block file
+ * starts sparse, all zeros, so a zero page over an unwritten page needs no write). The bitmap is
+ * kept in chunks made on first write: its memory follows the pages the stream sent, never the
+ * length a block claims (up to 2^52 bytes).
+ */
+export class WrittenPages {
+  private readonly chunks = new Map<number, Uint8Array>();
+
+  /** Pages per chunk: 32,768 (a 4 KiB bitmap for 128 MiB of 4 KiB pages). */
+  private static readonly CHUNK_PAGES = 1 << 15;
+
+  constructor(private readonly pageSize: number) {}
+
+  /** Marks the pages that bytes [pos, pos + len) touch. */
+  mark(pos: number, len: number): void {
+    if (len <= 0) return;
+    const last = Math.floor((pos + len - 1) / this.pageSize);
+    for (let p = Math.floor(pos / this.pageSize); p <= last; p++) {
+      const c = Math.floor(p / WrittenPages.CHUNK_PAGES);
+      let bits = this.chunks.get(c);
+      if (!bits) this.chunks.set(c, (bits = new Uint8Array(WrittenPages.CHUNK_PAGES >> 3)));
+      const i = p - c * WrittenPages.CHUNK_PAGES;
+      bits[i >> 3] |= 1 << (i & 7);
+    }
+  }
+
+  /** Whether any page that bytes [pos, pos + len) touch was marked. */
+  any(pos: number, len: number): boolean {
+    if (len <= 0) return false;
+    const last = Math.floor((pos + len - 1) / this.pageSize);
+    for (let p = Math.floor(pos / this.pageSize); p <= last; p++) {
+      const c = Math.floor(p / WrittenPages.CHUNK_PAGES);
+      const bits = this.chunks.get(c);
+      const i = p - c * WrittenPages.CHUNK_PAGES;
+      if (bits && bits[i >> 3] & (1 << (i & 7))) return true;
+    }
+    return false;
+  }
+}
