@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import { extractStream } from '../src/analyze/extract';
+import { WrittenPages } from '../src/analyze/written-pages';
 import { bytesSource } from '../src/stream/source';
 import type { SynthPage } from '../src/stream/synth';
 import { arbPage, mixedStream, pattern } from './fixtures/ram-streams';
@@ -98,3 +99,24 @@ test('random page records: the extracted blocks equal the pages applied in strea
     { numRuns: 80 },
   );
 }, 120_000);
+
+test('the written-pages bitmap marks exactly the pages a range touches, across chunks', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(100_000), fc.integer({ min: 1, max: 70_000 })), { maxLength: 20 }),
+      (ranges) => {
+        const w = new WrittenPages(PAGE);
+        const marked = new Set<number>();
+        for (const [page, bytes] of ranges) {
+          // Unaligned starts and lengths too: every page the bytes touch is marked.
+          const pos = page * PAGE + (bytes % 3) * 17;
+          w.mark(pos, bytes * 5);
+          for (let p = Math.floor(pos / PAGE); p <= Math.floor((pos + bytes * 5 - 1) / PAGE); p++)
+            marked.add(p);
+        }
+        for (let p = 0; p < 110_000; p++) expect(w.any(p * PAGE, PAGE)).toBe(marked.has(p));
+      },
+    ),
+    { numRuns: 30 },
+  );
+});

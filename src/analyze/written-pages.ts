@@ -16,13 +16,23 @@ export class WrittenPages {
   /** Marks the pages that bytes [pos, pos + len) touch. */
   mark(pos: number, len: number): void {
     if (len <= 0) return;
+    const N = WrittenPages.CHUNK_PAGES;
     const last = Math.floor((pos + len - 1) / this.pageSize);
-    for (let p = Math.floor(pos / this.pageSize); p <= last; p++) {
-      const c = Math.floor(p / WrittenPages.CHUNK_PAGES);
+    for (let p = Math.floor(pos / this.pageSize); p <= last;) {
+      const c = Math.floor(p / N);
       let bits = this.chunks.get(c);
-      if (!bits) this.chunks.set(c, (bits = new Uint8Array(WrittenPages.CHUNK_PAGES >> 3)));
-      const i = p - c * WrittenPages.CHUNK_PAGES;
-      bits[i >> 3] |= 1 << (i & 7);
+      if (!bits) this.chunks.set(c, (bits = new Uint8Array(N >> 3)));
+      let i = p - c * N;
+      const end = Math.min(N, last - c * N + 1);
+      // Single bits up to a byte boundary, whole bytes (a stretch of 1,024 pages is 128), the rest.
+      for (; i < end && i & 7; i++) bits[i >> 3] |= 1 << (i & 7);
+      if (i + 8 <= end) {
+        const to = end & ~7;
+        bits.fill(0xff, i >> 3, to >> 3);
+        i = to;
+      }
+      for (; i < end; i++) bits[i >> 3] |= 1 << (i & 7);
+      p = c * N + end;
     }
   }
 
