@@ -11,6 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
+import { buildProgram } from '../src/cli/main';
+import { SNAPSHOT_COMMANDS } from '../src/cli/snapshot-commands';
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -150,20 +152,45 @@ const VERSION = (
     });
 
     test('the commands registered at build time: help, usage errors and exit codes as from the bundle', () => {
-      for (const args of [
-        ['--help'],
-        ['analyze', '--help'],
-        ['help', 'compat'],
-        ['bogus'],
-        ['analyze'],
-        ['analyze', `${STREAM}.mig`, '--format', 'x'],
-        ['compat', '--runs', 'abc'],
-      ]) {
-        const r = run(args);
-        const b = viaBundle(args);
-        expect(r.start).toBe('snapshot');
+      for (const [args, start] of [
+        [['--help'], 'snapshot'],
+        [['analyze', '--help'], 'snapshot'],
+        [['help', 'compat'], 'snapshot'],
+        [['analyze'], 'snapshot'],
+        [['analyze', `${STREAM}.mig`, '--format', 'x'], 'snapshot'],
+        // Not analyze's: through launch.js.
+        [['bogus'], 'bundle'],
+        [['compat', '--runs', 'abc'], 'bundle'],
+      ] as const) {
+        const r = run([...args]);
+        const b = viaBundle([...args]);
+        expect(r.start).toBe(start);
         expect([r.status, r.stdout, r.stderr]).toEqual([b.status, b.stdout, b.stderr]);
       }
+    });
+
+    test('analyze, reencode and edit start from the snapshot, every other command through launch.js, and the snapshot holds only theirs', () => {
+      const names = buildProgram().commands.map((c) => c.name());
+      expect(names).toEqual(expect.arrayContaining([...SNAPSHOT_COMMANDS, 'compat', 'tap']));
+      for (const name of names) {
+        const r = run([name, '--help']);
+        expect([name, r.start]).toEqual([
+          name,
+          SNAPSHOT_COMMANDS.includes(name) ? 'snapshot' : 'bundle',
+        ]);
+        expect(r.stdout).toBe(viaBundle([name, '--help']).stdout);
+      }
+      const source = fs.readFileSync(path.join(pkg, 'dist', 'vmstate-snapshot.js'), 'utf8');
+      expect(source).toMatch(/function runAnalyze\(/);
+      for (const f of ['runCompat', 'runTap', 'runExplore', 'runDiff', 'runPredict', 'runReleases'])
+        expect([f, source.includes(`function ${f}(`)]).toEqual([f, false]);
+    });
+
+    test('a command the snapshot does not hold, started from it by hand, runs the bundle in process', () => {
+      const r = run(['--snapshot-blob', blob(), bundle(), 'releases'], {}, process.execPath);
+      expect(r.start).toBe('bundle');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(viaBundle(['releases']).stdout);
     });
 
     test('--version, from the snapshot and from the bundle', () => {
@@ -172,9 +199,9 @@ const VERSION = (
       expect(run(['--version'], { NODE_OPTIONS: '--no-warnings' }).stdout).toBe(`${VERSION}\n`);
     });
 
-    test('a module loaded from node_modules at run time (ts-node for a .ts design) loads from the snapshot', () => {
+    test('a module loaded from node_modules at run time (ts-node for a .ts design) loads when started by bin/vmstate', () => {
       const r = run(['check', '7.2', path.join(ROOT, 'vmstate', 'examples', 'my-design.ts')]);
-      expect(r.start).toBe('snapshot');
+      expect(r.start).toBe('bundle');
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^vmstate check 7\.2 -> my-design \(full\): 0 breaking/);
     }, 120_000);

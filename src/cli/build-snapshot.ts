@@ -8,8 +8,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { packageVersion } from './package-info';
+import { NOT_IN_SNAPSHOT } from './snapshot-commands';
 
 const dist = path.resolve(__dirname, '..', '..');
 
@@ -42,33 +43,62 @@ const REQUIRE_AT_RUN_TIME = `var require = (function (builtin) {
   };
 })(require);`;
 
-buildSync({
-  entryPoints: [path.join(dist, 'src', 'cli', 'snapshot-main.js')],
-  outfile: path.join(dist, 'vmstate-snapshot.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'iife',
-  target: 'node20',
-  minifyWhitespace: true,
-  external: EXTERNAL,
-  banner: { js: REQUIRE_AT_RUN_TIME },
-  logLevel: 'warning',
-});
+/**
+ * The modules of the commands the snapshot does not serve, as the command files import them: each
+ * is replaced by a module that throws (snapshot-main.ts starts those commands through the bundle),
+ * so neither their source nor anything only they import is in the heap every run deserializes.
+ */
+const leaveOutOtherCommands: Plugin = {
+  name: 'leave-out-other-commands',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\// }, (args) =>
+      path.basename(args.resolveDir) === 'commands' && NOT_IN_SNAPSHOT.includes(args.path)
+        ? { path: args.path, namespace: 'not-in-snapshot' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'not-in-snapshot' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the start-up snapshot (snapshot-commands.ts)`)});`,
+      loader: 'js',
+    }));
+  },
+};
 
-const blob = path.join(dist, 'vmstate.blob');
-const tmp = `${blob}.${process.pid}.tmp`;
-for (const f of [blob, `${blob}.node`, `${blob}.version`]) fs.rmSync(f, { force: true });
-const r = spawnSync(
-  process.execPath,
-  ['--snapshot-blob', tmp, '--build-snapshot', path.join(dist, 'vmstate-snapshot.js')],
-  { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
-);
-if (r.status === 0 && fs.existsSync(tmp)) {
-  fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
-  fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
-  fs.renameSync(tmp, blob);
-} else {
-  fs.rmSync(tmp, { force: true });
-  const why = (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit ${r.status}`;
-  process.stderr.write(`warning: no start-up snapshot (${why}); vmstate starts without it\n`);
+// esbuild runs plugins only in its asynchronous API.
+async function main(): Promise<void> {
+  await build({
+    entryPoints: [path.join(dist, 'src', 'cli', 'snapshot-main.js')],
+    outfile: path.join(dist, 'vmstate-snapshot.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'iife',
+    target: 'node20',
+    minifyWhitespace: true,
+    external: EXTERNAL,
+    banner: { js: REQUIRE_AT_RUN_TIME },
+    plugins: [leaveOutOtherCommands],
+    logLevel: 'warning',
+  });
+
+  const blob = path.join(dist, 'vmstate.blob');
+  const tmp = `${blob}.${process.pid}.tmp`;
+  for (const f of [blob, `${blob}.node`, `${blob}.version`]) fs.rmSync(f, { force: true });
+  const r = spawnSync(
+    process.execPath,
+    ['--snapshot-blob', tmp, '--build-snapshot', path.join(dist, 'vmstate-snapshot.js')],
+    { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+  );
+  if (r.status === 0 && fs.existsSync(tmp)) {
+    fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
+    fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
+    fs.renameSync(tmp, blob);
+  } else {
+    fs.rmSync(tmp, { force: true });
+    const why = (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit ${r.status}`;
+    process.stderr.write(`warning: no start-up snapshot (${why}); vmstate starts without it\n`);
+  }
 }
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -16,6 +16,7 @@ import { packageVersion } from './package-info';
 import { setInvokedArgs } from './exit';
 import { buildProgram, runMain } from './main';
 import { tuneV8ForShortRun } from './short-run-v8';
+import { servedBySnapshot } from './snapshot-commands';
 
 /** The modules `vmstate analyze` loads on its way (its lazy imports): loaded here once, at build time. */
 function preload(): void {
@@ -81,7 +82,9 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
     tuneV8ForShortRun();
     // bin/vmstate runs `node --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
     const file = path.resolve(process.argv[1] ?? '');
-    if (stamp !== '' && bundleStamp(file) === stamp) {
+    // The other commands' modules are not in the snapshot (snapshot-commands.ts): bin/vmstate
+    // starts them through launch.js; started here anyway, they run the bundle as a stale snapshot does.
+    if (stamp !== '' && bundleStamp(file) === stamp && servedBySnapshot(process.argv.slice(2))) {
       if (process.env.VMSTATE_TRACE_START) process.stderr.write('vmstate start: snapshot\n');
       runMain(process.argv, program);
     } else Module.createRequire(file)(path.join(path.dirname(file), 'src', 'cli', 'launch.js'));
