@@ -3,7 +3,7 @@
  * generated constructor per description.
  */
 import type { State } from './kind';
-import { initializers, type Initializer } from './initial';
+import { initializers, lazyDescriptor, type Initializer } from './initial';
 import type { AnyVMSDesc } from './vmsd';
 
 const key = (k: string) => JSON.stringify(k);
@@ -71,28 +71,6 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
  * VM description's nested arrays of structs, made at once, took one input from 89 to 119 MiB).
  */
 const EAGER_STRUCTS = 32;
-
-/**
- * The accessor of a lazy key (dsl/initial.ts's defineLazy): one getter and setter pair shared by
- * all states of the description, working on `this`, since a pair made per state would take each
- * state out of the shared hidden class.
- */
-function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
-  const settle = (s: object, v: unknown) =>
-    Object.defineProperty(s, k, { value: v, writable: true, enumerable: true, configurable: true });
-  return {
-    get(this: object) {
-      const v = make();
-      settle(this, v);
-      return v;
-    },
-    set(this: object, v: unknown) {
-      settle(this, v);
-    },
-    enumerable: true,
-    configurable: true,
-  };
-}
 
 /**
  * A state with every key at its initial value (a struct kind's initial value): all made at once

@@ -74,7 +74,7 @@ export function fillMissingField(f: AnyField, s: State): void {
   if (f.key in s) return;
   let i = fieldInits.get(f);
   if (!i) fieldInits.set(f, (i = initializer(f)));
-  if (i.lazy) defineLazy(s, i.key, i.make!);
+  if (i.lazy) defineLazy(s, i);
   else s[i.key] = i.make ? i.make() : i.value;
 }
 
@@ -128,7 +128,7 @@ export function withInitialValues(d: AnyVMSDesc, s: State): State {
 export function fillMissing(d: AnyVMSDesc, s: State): State {
   for (const i of initializers(d))
     if (!(i.key in s)) {
-      if (i.lazy) defineLazy(s, i.key, i.make!);
+      if (i.lazy) defineLazy(s, i);
       else s[i.key] = i.make ? i.make() : i.value;
     }
   return s;
@@ -139,24 +139,35 @@ export function fillMissing(d: AnyVMSDesc, s: State): State {
  * then an ordinary data property: `in`, Object.keys, spreads, JSON and deep equality see the
  * same as for a value made at once.
  */
-export function defineLazy(s: State, key: string, make: () => unknown): void {
-  const settle = (v: unknown) =>
-    Object.defineProperty(s, key, {
-      value: v,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  Object.defineProperty(s, key, {
-    get: () => {
+function defineLazy(s: State, i: Initializer): void {
+  let d = lazyDescriptors.get(i);
+  if (!d) lazyDescriptors.set(i, (d = lazyDescriptor(i.key, i.make!)));
+  Object.defineProperty(s, i.key, d);
+}
+
+// One accessor pair per field, not three closures per state: the loads of the cpu's nested
+// state (its absent 4 KiB pages) made them at every load, 2% of a cpu save+load (--cpu-prof).
+const lazyDescriptors = new WeakMap<Initializer, PropertyDescriptor>();
+
+/**
+ * The accessor of a lazy key: a getter and setter working on `this`, so one pair serves every
+ * state (a pair made per state would also take each state out of the shared hidden class).
+ */
+export function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
+  const settle = (s: object, v: unknown) =>
+    Object.defineProperty(s, k, { value: v, writable: true, enumerable: true, configurable: true });
+  return {
+    get(this: object) {
       const v = make();
-      settle(v);
+      settle(this, v);
       return v;
     },
-    set: (v: unknown) => void settle(v),
+    set(this: object, v: unknown) {
+      settle(this, v);
+    },
     enumerable: true,
     configurable: true,
-  });
+  };
 }
 
 /** The value a field has before anything is loaded: zeros, empty variable arrays, default structs. */
