@@ -25,6 +25,7 @@ import { decodeByVmdesc, lazyBodyOf } from '../../src/stream/vmdesc-codec';
 import type { DescStruct } from '../../src/stream/vmdesc-value';
 import type { VmdescVmsd } from '../../src/stream/vmdesc';
 import type { DeviceSection } from '../../src/stream/section';
+import { cpuSeconds, median } from './measure';
 
 export type DecodeWay = 'json' | 'tree' | 'qemu' | 'full';
 
@@ -32,11 +33,6 @@ const WARM_SECONDS = 2;
 const BATCHES = 9;
 const BATCH_SECONDS = 0.2;
 const PROCESSES = Number(process.env.BENCH_DECODE_PROCESSES ?? 3);
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
 
 /** This process's batches: MB/s of section bytes each, after the warm-up. */
 async function ratesHere(
@@ -100,11 +96,6 @@ export interface DecodeRate {
   /** The slowest and fastest process (each process's median batch). */
   low: number;
   high: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** The rate of one way, from PROCESSES fresh processes. */

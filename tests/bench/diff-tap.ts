@@ -12,7 +12,7 @@ import * as path from 'path';
 import { writeSyntheticStream } from '../../src/stream/synth';
 import { pseudoRandomBytes, qemuAvailable } from '../support/qemu';
 import { freePort, startVm, type LiveVm } from '../support/qemu-tcp';
-import { goal } from './measure';
+import { goal, median } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -45,7 +45,6 @@ function timeCli(args: string[], okCodes = [0]): Run {
   return { seconds, rssKiB };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
 export async function benchDiff(): Promise<void> {

@@ -42,9 +42,16 @@ export function measure(
   return { name, perOp: times[Math.floor(times.length / 2)], bytes };
 }
 
-function cpuSeconds(): number {
+/** This process's CPU time so far, user + system, in seconds. */
+export function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 export function printTable(title: string, rows: Measurement[], baseline: Measurement): void {
