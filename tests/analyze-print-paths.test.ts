@@ -206,10 +206,17 @@ describe('--format qemu and json from the bytes, on arbitrary integer arrays', (
   const group = fc.record({
     name: fc.constantFrom('a', 'b', 'c'),
     t: fc.nat({ max: TYPES.length - 1 }),
-    values: fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), {
-      minLength: 1,
-      maxLength: 40,
-    }),
+    // Mostly zeros, as device registers are, in runs long enough for the zero stretches.
+    values: fc.oneof(
+      fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 1, maxLength: 40 }),
+      fc.array(
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constant(0n) },
+          { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) },
+        ),
+        { minLength: 1, maxLength: 300 },
+      ),
+    ),
     nested: fc.boolean(),
   });
   test('byte for byte', async () => {
@@ -395,7 +402,20 @@ describe('OutBuffer writers', () => {
         .join(sep);
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 3000, size: 'medium' }),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 3000, size: 'medium' }),
+          // Mostly zeros (a NIC's buffers): all-zero stretches between data, at any offset.
+          fc
+            .tuple(
+              fc.nat({ max: 3000 }),
+              fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 24 }),
+            )
+            .map(([n, set]) => {
+              const b = new Uint8Array(n);
+              for (const [i, v] of set) if (n) b[i % n] = v;
+              return b;
+            }),
+        ),
         fc.nat(),
         fc.nat(),
         fc.constantFrom('', ' ', ',', ':', ' - ', '\u00e9'),

@@ -6,7 +6,7 @@ import type { DeviceSection } from '../stream/section';
 import { latin1 } from '../bytes/reader';
 import { lazyBodyOf, type LazyBody } from '../stream/vmdesc-codec';
 import { FieldKind, type PlanField, type VmdescPlan } from '../stream/vmdesc-plan';
-import { OutBuffer, writeHex } from './out-buffer';
+import { OutBuffer, writeHex, ZERO_STRETCH, zeroStretch } from './out-buffer';
 import {
   PyDict,
   PyJsonSyntaxError,
@@ -202,7 +202,7 @@ function writeUnsignedRun(
     o[w++] = 0x22;
     o[w++] = 0x30;
     o[w++] = 0x78;
-    w += 2 * size;
+    for (let k = 0; k < 2 * size; k++) o[w++] = 0x30;
     o[w++] = 0x22;
   };
   if (!comma) item();
@@ -218,17 +218,35 @@ function writeUnsignedRun(
     }
   }
   const end = u0 + items * unit;
-  // The digits: item e's start at `d`, then the next item's a unit further.
+  // The digits: item e's start at `d`, then the next item's a unit further. The copied item's
+  // digits are zeros, so a stretch of zero elements (most of a register file) is only skipped.
   let p = at.pos;
   let d = comma ? u0 + unit - 1 - 2 * size : u0 - 1 - 2 * size;
-  for (let e = 0; e < count; e++) {
-    for (let k = 0; k < size; k++) {
-      const v = b[p++];
-      o[d] = HEX_DIGITS[v >> 4];
-      o[d + 1] = HEX_DIGITS[v & 15];
-      d += 2;
+  // Elements a zero check covers (none when one is wider than ZERO_STRETCH).
+  const stretch = size <= ZERO_STRETCH ? Math.floor(ZERO_STRETCH / size) : count + 1;
+  const run = 4 * stretch;
+  for (let e = 0; e < count;) {
+    const zero =
+      count - e >= run && zeroStretch(b, p, run * size)
+        ? run
+        : count - e >= stretch && zeroStretch(b, p, stretch * size)
+          ? stretch
+          : 0;
+    if (zero) {
+      p += zero * size;
+      d += zero * unit;
+      e += zero;
+      continue;
     }
-    d += unit - 2 * size;
+    for (const stop = Math.min(count, e + stretch); e < stop; e++) {
+      for (let k = 0; k < size; k++) {
+        const v = b[p++];
+        o[d] = HEX_DIGITS[v >> 4];
+        o[d + 1] = HEX_DIGITS[v & 15];
+        d += 2;
+      }
+      d += unit - 2 * size;
+    }
   }
   out.len = end;
   at.pos = p;
