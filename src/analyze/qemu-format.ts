@@ -51,7 +51,10 @@ export function qemuStateBytes(
     }
   }
   let size = 1 << 16;
-  for (const [, [, v]] of bySection) if (isSection(v)) size += v.body.length * 4;
+  // Register arrays print about 6.5 bytes a byte (a u32 as an indented "0x..." line) and
+  // buffers 3: room for 8 a byte means no copy as it grows, and costs only address space (the
+  // pages left unwritten are never touched).
+  for (const [, [, v]] of bySection) if (isSection(v)) size += v.body.length * 8;
   const out = new OutBuffer(size);
   if (bySection.size === 0) out.text('{}');
   else {
