@@ -202,7 +202,7 @@ function cli(label: string, args: string[], before?: () => void): Job {
 /** How the CLI starts here (snapshot, bundle or sources), as it says with VMSTATE_TRACE_START. */
 function startMode(): string {
   const [cmd, args] = CLI.endsWith('.js') ? [process.execPath, [CLI]] : [CLI, []];
-  const r = spawnSync(cmd, [...args, 'releases'], {
+  const r = spawnSync(cmd, [...args, 'analyze', '--help'], {
     env: { ...process.env, VMSTATE_TRACE_START: '1' },
     encoding: 'utf8',
   });
@@ -465,8 +465,20 @@ export async function benchAnalyze(): Promise<void> {
           cwd: pyDir,
         });
       }
+      // Each of these writes or reads a GiB: the dirty pages one run leaves were written back
+      // during the next (a cp after an extract took 1-2 s instead of 0.3), so every run starts
+      // after a sync, untimed, whatever it is.
+      for (const j of jobs) {
+        const before = j.before;
+        j.before = () => {
+          before?.();
+          spawnSync('sync');
+        };
+      }
       const r = alternate(jobs, bigRounds);
-      console.log(`\n${big.name} (${(bytes / MiB).toFixed(0)} MiB), median of ${bigRounds} rounds`);
+      console.log(
+        `\n${big.name} (${(bytes / MiB).toFixed(0)} MiB), median of ${bigRounds} rounds, each run after a sync`,
+      );
       printRows(r, bytes);
       fasterGoal(
         '--format qemu vs the script',
