@@ -120,6 +120,10 @@ export const Limits = {
    * name to print it. A VM has a few dozen blocks, and KVM maps at most 32,764 memory slots.
    */
   maxRamBlocks: 32768,
-  /** Read size from the input. */
-  chunkBytes: 1024 * 1024,
+  /**
+   * Read size from the input. The window reads into a buffer of twice this: at 256 KiB it stays
+   * in the CPU's cache between reads, and the kernel's copy into it is cheaper than into 2 MiB
+   * (1 GiB stream, --format qemu: 206 -> 195 ms, hyperfine; 128 KiB made a 0.45 MB stream slower).
+   */
+  chunkBytes: 256 * 1024,
 } as const;
