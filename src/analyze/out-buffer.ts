@@ -194,7 +194,11 @@ const ZEROS = Buffer.alloc(ZERO_RUN);
  * rarely has both zero), then one native compare.
  */
 export function zeroStretch(bytes: Uint8Array, at: number, n: number): boolean {
-  return (bytes[at] | bytes[at + n - 1]) === 0 && ZEROS.compare(bytes, at, at + n, 0, n) === 0;
+  return (
+    at + n <= bytes.length &&
+    (bytes[at] | bytes[at + n - 1]) === 0 &&
+    ZEROS.compare(bytes, at, at + n, 0, n) === 0
+  );
 }
 
 /** ZERO_RUN zero bytes as writeHex prints them after the first byte: "hh" or `sep` "hh" each. */
