@@ -77,18 +77,9 @@ const EAGER_STRUCTS = 32;
  * but the large byte buffers and scalar arrays.
  */
 export function freshInitialState(d: AnyVMSDesc): State {
-  return initialStateMaker(d)();
-}
-
-/**
- * freshInitialState's maker for a description, made once: a struct kind keeps it, so an array
- * of structs (the cpu's register files, made for every subsection a load lacked) does not look
- * it up once an element.
- */
-export function initialStateMaker(d: AnyVMSDesc): () => State {
   let make = initialMakers.get(d);
   if (!make) initialMakers.set(d, (make = initialMaker(d)));
-  return make;
+  return make();
 }
 
 const initialMakers = new WeakMap<AnyVMSDesc, () => State>();

@@ -3,7 +3,7 @@ import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
 import { registerFast, registerStruct } from './fast-codec';
-import { initialStateMaker } from './fresh-state';
+import { freshInitialState } from './fresh-state';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
 
@@ -157,7 +157,6 @@ export function struct<D extends AnyVMSD>(
   desc: D,
   type = 'struct',
 ): Kind<State> & { readonly desc: D } {
-  let initial: (() => State) | undefined;
   const kind: Kind<State> & { readonly desc: D } = {
     type,
     desc,
@@ -169,7 +168,7 @@ export function struct<D extends AnyVMSD>(
         : `expected an object, got ${describe(v)}`,
     write: (w, v, io) => io.saveNested(w, desc, v, desc.name),
     read: (r, io, current) => io.loadNested(r, desc, current, desc.name),
-    initial: () => (initial ??= initialStateMaker(desc as unknown as AnyVMSDesc))(),
+    initial: () => freshInitialState(desc as unknown as AnyVMSDesc),
     arbitrary: (_f, nested) => nested(desc),
     equals: (a, b) => valuesEqual(a, b),
   };

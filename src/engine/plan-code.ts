@@ -305,18 +305,6 @@ export function generateLoad<IO extends LoadScratch>(
   nf: () => never,
 ): FieldsLoader<IO> {
   const c = new Code();
-  const make = new Function(
-    'X',
-    'nf',
-    'SMALL',
-    `"use strict"; return function loadFields(r, s, ver, io) {\n` +
-      `const b = r.bytes, end = b.length, dv = io.dv, ctx = io.ctx; let p = r.pos, t = 0;\n` +
-      `${loadFieldsCode(c, d, call)}\nr.pos = p;\n};`,
-  ) as (...a: unknown[]) => FieldsLoader<IO>;
-  return make(c.x, nf, SMALL);
-}
-
-function loadFieldsCode(c: Code, d: AnyVMSDesc, call: (f: AnyField) => LoadCall): string {
   const lines: string[] = [];
   for (const f of d.fields) {
     if (f.shape === 'validate') {
@@ -327,45 +315,14 @@ function loadFieldsCode(c: Code, d: AnyVMSDesc, call: (f: AnyField) => LoadCall)
     const open = loadGateOpen(c, f, d.minimum_version_id, 's');
     lines.push(open ? `if (${open}) { ${body} } else io.missed.push(${c.ext(f)});` : body);
   }
-  return lines.join('\n');
-}
-
-/**
- * Loads subsection `i` of a description (its version from the stream is `ver`) when it has no
- * hooks and no subsections of its own: the version check and its fields, one case of a switch
- * in one function for all of them, instead of a call through the plan's body to the
- * subsection's own generated function. False for any other subsection (the plan's body loads it).
- */
-export type SubsLoader<IO extends LoadScratch> = (
-  r: ByteReader,
-  s: State,
-  i: number,
-  ver: number,
-  io: IO,
-) => boolean;
-
-export function generateSubsLoad<IO extends LoadScratch>(
-  subs: readonly AnyVMSDesc[],
-  call: (f: AnyField) => LoadCall,
-  nf: () => never,
-): SubsLoader<IO> {
-  const c = new Code();
-  const cases: string[] = [];
-  subs.forEach((d, i) => {
-    if (d.pre_load || d.post_load || d.subsections.length > 0) return;
-    cases.push(
-      `case ${i}: {\nif (ver > ${d.version_id} || ver < ${d.minimum_version_id}) nf();\n` +
-        `${loadFieldsCode(c, d, call)}\nbreak;\n}`,
-    );
-  });
   const make = new Function(
     'X',
     'nf',
     'SMALL',
-    `"use strict"; return function loadSubsection(r, s, i, ver, io) {\n` +
+    `"use strict"; return function loadFields(r, s, ver, io) {\n` +
       `const b = r.bytes, end = b.length, dv = io.dv, ctx = io.ctx; let p = r.pos, t = 0;\n` +
-      `switch (i) {\n${cases.join('\n')}\ndefault: return false;\n}\nr.pos = p;\nreturn true;\n};`,
-  ) as (...a: unknown[]) => SubsLoader<IO>;
+      `${lines.join('\n')}\nr.pos = p;\n};`,
+  ) as (...a: unknown[]) => FieldsLoader<IO>;
   return make(c.x, nf, SMALL);
 }
 

@@ -17,12 +17,10 @@ import { countValue } from './fields';
 import {
   generateLoad,
   generateSave,
-  generateSubsLoad,
   type FieldsLoader,
   type FieldsSaver,
   type LoadScratch,
   type SaveScratch,
-  type SubsLoader,
 } from './plan-code';
 import { freshStateOf } from '../dsl/fresh-state';
 import { cloneValue, fillMissing, initialValue, withInitialValues } from './state';
@@ -41,8 +39,6 @@ interface Plan {
   /** All fields of the description, as one generated function each way (plan-code.ts). */
   readonly save: FieldsSaver<PlanSaver>;
   readonly load: FieldsLoader<PlanLoader>;
-  /** The subsections without hooks or subsections of their own, loaded by one generated switch. */
-  readonly loadSub: SubsLoader<PlanLoader>;
   readonly subs: readonly AnyVMSDesc[];
   /** The subsections' names as wire bytes, and this description's (their common prefix). */
   readonly subNames: readonly Uint8Array[];
@@ -95,7 +91,6 @@ function compile(d: AnyVMSDesc): Plan {
     desc: d,
     save: generateSave<PlanSaver>(d, (f) => saveOp(f, d.version_id), notFast),
     load: generateLoad<PlanLoader>(d, loadOp, notFast),
-    loadSub: generateSubsLoad<PlanLoader>(subs, loadOp, notFast),
     subs,
     subNames: subNames as Uint8Array[],
     subHeaders: usable ? subs.map((s, i) => subHeader(s, subNames[i]!)) : [],
@@ -448,8 +443,7 @@ class PlanLoader implements KindIO, LoadScratch {
       if (found < 0) notFast();
       r.pos = at + 2 + n;
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
-      if (!p.loadSub(r, state, found, version, this))
-        this.body(subPlansOf(p)[found], state, version);
+      this.body(subPlansOf(p)[found], state, version);
       loaded ??= new Array<boolean>(subs.length).fill(false);
       if (!loaded[found]) count++;
       loaded[found] = true;
