@@ -193,12 +193,22 @@ const ZEROS = Buffer.alloc(ZERO_RUN);
  * Whether `bytes[at..at+n)` (n <= ZERO_RUN) are all zero: the ends first (a stretch of data
  * rarely has both zero), then one native compare.
  */
-export function zeroStretch(bytes: Uint8Array, at: number, n: number): boolean {
+function zeroStretch(bytes: Uint8Array, at: number, n: number): boolean {
   return (
     at + n <= bytes.length &&
     (bytes[at] | bytes[at + n - 1]) === 0 &&
     ZEROS.compare(bytes, at, at + n, 0, n) === 0
   );
+}
+
+/**
+ * How many of the `left` bytes from `at` a zero stretch covers: four units at once, else one
+ * (unit <= ZERO_STRETCH), else 0. The dumps' one test for zeros, in bytes or in whole elements.
+ */
+export function zeroBytesAt(bytes: Uint8Array, at: number, left: number, unit: number): number {
+  if (left >= 4 * unit && zeroStretch(bytes, at, 4 * unit)) return 4 * unit;
+  if (left >= unit && zeroStretch(bytes, at, unit)) return unit;
+  return 0;
 }
 
 /** ZERO_RUN zero bytes as writeHex prints them after the first byte: "hh" or `sep` "hh" each. */
@@ -253,12 +263,7 @@ export function writeHex(
     let w = 0;
     // Stretches of ZERO_STRETCH bytes (a multiple of 4: the stores stay aligned after a copy).
     for (const end = to - 3; i < end;) {
-      const zero =
-        to - i >= ZERO_RUN && zeroStretch(bytes, i, ZERO_RUN)
-          ? ZERO_RUN
-          : to - i >= ZERO_STRETCH && zeroStretch(bytes, i, ZERO_STRETCH)
-            ? ZERO_STRETCH
-            : 0;
+      const zero = zeroBytesAt(bytes, i, to - i, ZERO_STRETCH);
       if (zero) {
         b.set(zero === ZERO_RUN ? zeros : zeros.subarray(0, zero * 3), start + w * 4);
         w += (zero * 3) >> 2;

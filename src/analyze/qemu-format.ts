@@ -6,7 +6,7 @@ import type { DeviceSection } from '../stream/section';
 import { latin1 } from '../bytes/reader';
 import { lazyBodyOf, type LazyBody } from '../stream/vmdesc-codec';
 import { FieldKind, type PlanField, type VmdescPlan } from '../stream/vmdesc-plan';
-import { OutBuffer, writeHex, ZERO_STRETCH, zeroStretch } from './out-buffer';
+import { OutBuffer, writeHex, ZERO_STRETCH, zeroBytesAt } from './out-buffer';
 import {
   PyDict,
   PyJsonSyntaxError,
@@ -227,14 +227,8 @@ function writeUnsignedRun(
   let d = comma ? u0 + unit - 1 - 2 * size : u0 - 1 - 2 * size;
   // Elements a zero check covers (none when one is wider than ZERO_STRETCH).
   const stretch = size <= ZERO_STRETCH ? Math.floor(ZERO_STRETCH / size) : count + 1;
-  const run = 4 * stretch;
   for (let e = 0; e < count;) {
-    const zero =
-      count - e >= run && zeroStretch(b, p, run * size)
-        ? run
-        : count - e >= stretch && zeroStretch(b, p, stretch * size)
-          ? stretch
-          : 0;
+    const zero = zeroBytesAt(b, p, (count - e) * size, stretch * size) / size;
     if (zero) {
       p += zero * size;
       d += zero * unit;
