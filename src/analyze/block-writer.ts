@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import { TruncatedError } from '../errors';
+import type { FilePages } from '../stream/file-pages';
 
 interface Segment {
   name: string;
@@ -123,6 +125,51 @@ export class BlockWriter {
     }
     this.total += count * pageSize;
     this.sinceTurn += count * pageSize;
+    return true;
+  }
+
+  /**
+   * writeStrided for pages that stay in the input file (`file`, from its offset `from`): written
+   * by the kernel from the file's mapping, one copy. The same conditions and order as writeStrided;
+   * a file cut meanwhile is a TruncatedError at the first page that is not there.
+   */
+  writeFromFile(
+    name: string,
+    file: FilePages,
+    from: number,
+    stride: number,
+    pageSize: number,
+    count: number,
+    pos: number,
+  ): boolean {
+    this.check();
+    if (this.busy || this.queue.length > 0) {
+      this.refused = true;
+      return false;
+    }
+    const s = this.fill;
+    if (s) {
+      this.fill = undefined;
+      this.total += s.used;
+      this.writeSlot(s);
+    }
+    let wrote: number;
+    try {
+      wrote = file.writePages(from, stride, pageSize, count, this.fdOf(name), pos);
+    } catch (e) {
+      throw (this.failure = this.named(e, name));
+    }
+    if (wrote < count * pageSize) {
+      const page = Math.floor(wrote / pageSize);
+      throw new TruncatedError(
+        stride,
+        0,
+        from - (stride - pageSize) + page * stride,
+        `ram > ${name}`,
+      );
+    }
+    this.total += wrote;
+    this.sinceTurn += wrote;
     return true;
   }
 

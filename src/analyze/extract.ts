@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inflateSync } from 'zlib';
-import { MalformedError, UnsupportedError } from '../errors';
+import { MalformedError, TruncatedError, UnsupportedError } from '../errors';
+import type { FilePages } from '../stream/file-pages';
 import { readStreamContents, type StreamContents } from '../stream/collect';
 import type { RamRecord } from '../stream/ram';
 import type { ChunkSource } from '../stream/source';
@@ -52,6 +53,11 @@ export async function extractStream(
             opts.ramPages === 'records'
               ? undefined
               : (block, addr, b, from, count) => blocks.pages(block, addr, b, from, count),
+          onFilePages:
+            opts.ramPages === 'records'
+              ? undefined
+              : (block, addr, file, from, count) =>
+                  blocks.filePages(block, addr, file, from, count),
           onZeroPage: (block, addr) => blocks.zeroPage(block, addr),
           onDrain: () => blocks.drain(),
         });
@@ -167,6 +173,30 @@ class BlockFiles {
     }
     for (let at = from + 8 + i * (8 + size); i < count; i++, at += 8 + size)
       this.write(block, b.subarray(at, at + size), addr + i * size);
+  }
+
+  /**
+   * A stretch of raw pages at consecutive addresses that stays in the input file (the walk read
+   * it through the file's mapping): written from there in one copy when the writer is idle, else
+   * read in and handed to `pages`.
+   */
+  filePages(block: string, addr: number, file: FilePages, from: number, count: number): void {
+    const f = this.blocks.get(block);
+    if (!f) return;
+    const size = this.pageSize;
+    const stride = 8 + size;
+    const whole = Math.min(count, Math.floor((f.length - addr) / size));
+    let i = 0;
+    if (whole > 0 && this.writer.writeFromFile(block, file, from + 8, stride, size, whole, addr)) {
+      f.written.mark(addr, whole * size);
+      i = whole;
+    }
+    if (i === count) return;
+    const at = from + i * stride;
+    const b = file.read(at, (count - i) * stride);
+    if (b.length < (count - i) * stride)
+      throw new TruncatedError((count - i) * stride, b.length, at, `ram > ${block}`);
+    this.pages(block, addr + i * size, b, 0, count - i);
   }
 
   /**

@@ -103,9 +103,17 @@ export async function readStreamContents(
      */
     onPages?: PageBytesSink['pages'];
     onZeroPage?: PageBytesSink['zeroPage'];
+    /** With `onPages`: stretches of pages left in the input file (PageBytesSink.filePages). */
+    onFilePages?: PageBytesSink['filePages'];
   } = {},
 ): Promise<StreamContents> {
-  const c = new ContentsCollector(opts.onRam, opts.onDrain, opts.onPages, opts.onZeroPage);
+  const c = new ContentsCollector(
+    opts.onRam,
+    opts.onDrain,
+    opts.onPages,
+    opts.onZeroPage,
+    opts.onFilePages,
+  );
   const walk = await walkStream(source, c, opts);
   return c.finish(walk);
 }
@@ -134,12 +142,14 @@ export class ContentsCollector implements StreamVisitor {
     private readonly onDrain?: () => Promise<void> | void,
     onPages?: PageBytesSink['pages'],
     onZeroPage: PageBytesSink['zeroPage'] = () => {},
+    onFilePages?: PageBytesSink['filePages'],
   ) {
     this.ramPages = onRam && !onPages ? 'records' : 'runs';
     if (onRam && onPages)
       this.pageBytes = {
         pages: onPages,
         zeroPage: onZeroPage,
+        filePages: onFilePages,
         pageRecord: (rec) => onRam(rec, this.pageSize),
       };
   }

@@ -126,4 +126,10 @@ export const Limits = {
    * (1 GiB stream, --format qemu: 206 -> 195 ms, hyperfine; 128 KiB made a 0.45 MB stream slower).
    */
   chunkBytes: 256 * 1024,
+  /**
+   * A run of RAM pages in a regular file with this much of the file left is walked in place,
+   * through the file's mapping (ChunkSource.pages), instead of being read in: below it, reading
+   * costs less than loading the native module and mapping a window.
+   */
+  inPlaceMinBytes: 4 * 1024 * 1024,
 } as const;

@@ -1,3 +1,4 @@
+import type { FilePages } from './file-pages';
 import type { SectionKind } from './constants';
 import type { PageCounts, PageRecord, RamRecord } from './ram';
 import type { DeviceSection } from './section';
@@ -65,6 +66,12 @@ export interface PageBytesSink {
   pages(block: string, addr: number, b: Uint8Array, from: number, count: number): void;
   /** A zero page of fill 0 at `addr`, in stream order with the stretches. */
   zeroPage(block: string, addr: number): void;
+  /**
+   * A stretch of data pages at consecutive addresses that stays in the input file: `count`
+   * records from its offset `from` (the walk stepped over them through the file's mapping; see
+   * ChunkSource.pages). Without it, pages always come to `pages`.
+   */
+  filePages?(block: string, addr: number, file: FilePages, from: number, count: number): void;
   pageRecord(rec: PageRecord): void;
 }
 

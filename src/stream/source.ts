@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import type { Readable } from 'stream';
 import { Limits } from './constants';
+import { FilePages } from './file-pages';
 
 /**
  * Where stream bytes come from: chunks in order, and for files also random access (used to find
@@ -18,6 +19,14 @@ export interface ChunkSource {
   readInto?(buf: Uint8Array, offset: number, length: number): Promise<number>;
   /** Random access, for seekable sources only. Returns fewer bytes at the end of the input. */
   readAt?(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * A regular file's RAM pages read in place (FilePages), for the walk to step over or write
+   * page data without reading it in; undefined where the native module is not built. Made on
+   * first use. With it comes `skip`.
+   */
+  readonly pages?: FilePages;
+  /** Moves the next read forward to absolute offset `to` (past bytes `pages` has taken). */
+  skip?(to: number): void;
   close(): Promise<void>;
 }
 
@@ -32,14 +41,18 @@ export async function fileSource(
 ): Promise<ChunkSource> {
   const fd = fs.openSync(path, 'r');
   let size: number;
+  let regular: boolean;
   try {
-    size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    size = st.size;
+    regular = st.isFile();
   } catch (e) {
     fs.closeSync(fd);
     throw e;
   }
   let position = 0;
   let closed = false;
+  let pages: FilePages | undefined | null = regular ? undefined : null;
   const readAtSync = (pos: number, length: number): Uint8Array => {
     const n = Math.max(0, Math.min(length, size - pos));
     const buf = new Uint8Array(n);
@@ -69,9 +82,18 @@ export async function fileSource(
     async readAt(pos: number, length: number) {
       return readAtSync(pos, length);
     },
+    get pages() {
+      if (pages === undefined) pages = FilePages.of(fd, size) ?? null;
+      return pages ?? undefined;
+    },
+    skip(to: number) {
+      position = Math.max(position, to);
+    },
     async close() {
       if (!closed) {
         closed = true;
+        pages?.close();
+        pages = null;
         fs.closeSync(fd);
       }
     },

@@ -35,6 +35,7 @@ import {
 import type { ConfigurationRecord, StreamRecord, StreamVisitor } from './records';
 import type { CodecResolver, DeviceSection, SectionCodec, SectionInfo } from './section';
 import { sectionPath } from './section';
+import { pagesInPlace } from './ram-in-place';
 import { bytesSource, type ChunkSource } from './source';
 import { lazyBodyOf, vmdescResolver } from './vmdesc-codec';
 import type { DescStruct } from './vmdesc-value';
@@ -158,7 +159,7 @@ class Walker {
     private readonly opts: WalkOptions,
   ) {
     this.limits = { ...Limits, ...opts.limits };
-    this.w = new StreamWindow(source);
+    this.w = new StreamWindow(source, 0, this.limits.chunkBytes);
     if (opts.onProgress) {
       const cb = opts.onProgress;
       this.w.onChunk = (end) => cb(end, source.size);
@@ -494,7 +495,8 @@ class Walker {
     const path = sectionPath(info);
     const max = this.limits.maxSectionBytes;
     let records = 0;
-    const batch = Math.max(65536, ram.pageSize * 4);
+    // Smaller only with a smaller read size (a test of window ends).
+    const batch = Math.max(Math.min(65536, this.limits.chunkBytes), ram.pageSize * 4);
     const roomy = 2 * ram.pageSize + 4096;
     const pageBytes = this.visitor.pageBytes;
     let tally: PageTally | undefined;
@@ -519,6 +521,28 @@ class Walker {
           at = r.offset;
           const whole = w.ended || r.remaining >= max;
           if (r.remaining < roomy && !whole) {
+            // A run that goes on past the window, in a big file: the rest through its mapping.
+            const file = tally && !checkpoints ? w.pages : undefined;
+            if (
+              file &&
+              file.size - at >= this.limits.inPlaceMinBytes &&
+              (!pageBytes || pageBytes.filePages)
+            )
+              for (let more = true; more;) {
+                const step = pagesInPlace(
+                  file,
+                  at,
+                  ram.pageSize,
+                  blockLength,
+                  block,
+                  tally!,
+                  pageBytes,
+                );
+                more = step.more;
+                if (step.to === at) break;
+                w.skipTo((at = step.to));
+                await this.visitor.drain?.();
+              }
             endRun(at);
             await this.visitor.drain?.();
             await w.fill(w.available + batch);

@@ -132,6 +132,25 @@ export class StreamWindow {
     this.pos = to;
   }
 
+  /**
+   * Marks everything before absolute offset `to` as consumed, also past the window's end: the
+   * bytes between are never read in (the source's `pages` took them). Only for a source with
+   * `skip`.
+   */
+  skipTo(to: number): void {
+    if (to <= this.end) return this.advance(to);
+    this.source.skip!(to);
+    this.fromSource += to - this.end;
+    this.start = this.pos = to;
+    this.len = 0;
+    this.onChunk?.(to);
+  }
+
+  /** The source's RAM pages read in place, when it has them (a regular file; see ChunkSource.pages). */
+  get pages() {
+    return this.source.pages;
+  }
+
   /** True when at least one more byte exists (reading more input if needed). */
   async hasMore(): Promise<boolean> {
     return (await this.fill(1)) > 0;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'events';
 import * as net from 'net';
-import * as path from 'path';
+import { loadNativeModule } from '../bytes/native-module';
 
 /** The native module built from src/tap/native/splice-link.c by `npm install` (node-gyp). */
 interface NativeSpliceLink {
@@ -15,30 +15,8 @@ interface NativeSpliceLink {
   counters(handle: unknown): [number, number];
 }
 
-/** Where the built module is, seen from src/tap (ts-node, jest), dist/src/tap and dist/ (the bundle). */
-const CANDIDATES = [
-  ['..', '..', 'build', 'Release', 'splice_link.node'],
-  ['..', '..', '..', 'build', 'Release', 'splice_link.node'],
-  ['..', 'build', 'Release', 'splice_link.node'],
-];
-
-let native: NativeSpliceLink | null | undefined;
-
 function loadNative(): NativeSpliceLink | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.platform !== 'linux') return native;
-  for (const parts of CANDIDATES) {
-    try {
-      // A path computed at run time: the bundler leaves this require to node.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      native = require(path.join(__dirname, ...parts)) as NativeSpliceLink;
-      break;
-    } catch {
-      // not built there
-    }
-  }
-  return native;
+  return loadNativeModule<NativeSpliceLink>('splice_link', 'VMSTATE_SPLICE_LINK');
 }
 
 /**
@@ -46,7 +24,7 @@ function loadNative(): NativeSpliceLink | null {
  * `npm install`, on Linux with a C compiler) and VMSTATE_SPLICE_LINK is not `off`.
  */
 export function spliceLinkAvailable(): boolean {
-  return process.env.VMSTATE_SPLICE_LINK !== 'off' && loadNative() !== null;
+  return loadNative() !== null;
 }
 
 function fdOf(s: net.Socket): number | undefined {
