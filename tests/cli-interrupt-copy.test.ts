@@ -88,3 +88,32 @@ test.each([
   },
   180_000,
 );
+
+test('analyze --extract over an earlier extract interrupted by SIGINT leaves neither of them behind', async () => {
+  const args = (out: string) => ['analyze', input, '--extract', out];
+  const whole = wholeOutput(args(path.join(dir, 'whole-again')), path.join(dir, 'whole-again'));
+  let interrupted = 0;
+  for (const delay of [0, 300]) {
+    const name = `extract-again-${delay}`;
+    const out = path.join(dir, name);
+    const first = spawnSync('node', ['-r', 'ts-node/register/transpile-only', CLI, ...args(out)], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    });
+    expect(first.status).toBe(0);
+    // The second run takes the first one's block files over (moved into its own directory).
+    const r = await interruptOnce(args(out), name, delay);
+    if (r.signal === 'SIGINT') {
+      interrupted++;
+      await new Promise((res) => setTimeout(res, 500));
+      expect(tempsOf(name)).toEqual([]);
+      // Removed first (never a mix of two extracts), unless the signal came after the rename.
+      if (fs.existsSync(out)) expect(contents(out)).toEqual(whole);
+    } else {
+      expect(r.code).toBe(0);
+      expect(contents(out)).toEqual(whole);
+    }
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  expect(interrupted).toBeGreaterThan(0);
+}, 180_000);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inflateSync } from 'zlib';
 import { MalformedError, TruncatedError, UnsupportedError } from '../errors';
-import type { FilePages } from '../stream/file-pages';
+import { holesSupported, punchHole, type FilePages } from '../stream/file-pages';
 import { readStreamContents, type StreamContents } from '../stream/collect';
 import type { RamRecord } from '../stream/ram';
 import type { ChunkSource } from '../stream/source';
@@ -40,10 +40,18 @@ export async function extractStream(
     ramPages?: 'records' | 'runs';
   } = {},
 ): Promise<ExtractResult> {
+  // A block file of the earlier extract is taken over only with the input's identity known,
+  // so that the input itself (a stream saved inside the directory) is never written over.
+  const input = source.pages ? fs.fstatSync(source.pages.fd) : undefined;
   return writeDirAtomically(
     dir,
-    async (tmp) => {
-      const blocks = new BlockFiles(tmp, opts.threadAfterBytes);
+    async (tmp, earlier) => {
+      const blocks = new BlockFiles(
+        tmp,
+        opts.threadAfterBytes,
+        true,
+        input && holesSupported() ? { dir: earlier, input } : undefined,
+      );
       let contents: StreamContents;
       try {
         contents = await readStreamContents(source, {
@@ -62,9 +70,9 @@ export async function extractStream(
           onDrain: () => blocks.drain(),
         });
         blocks.flush();
-        await blocks.close();
+        await blocks.close(true);
       } catch (e) {
-        await blocks.close().catch(() => {}); // the first failure is the one to report
+        await blocks.close(false).catch(() => {}); // the first failure is the one to report
         throw e;
       }
       const files: string[] = [];
@@ -87,8 +95,9 @@ export async function extractStream(
           'the directory holds files that are not an earlier extract (no state.json); --force replaces it whole',
         );
     },
-    // The block files written next reuse the memory of the earlier extract's (see writeDirAtomically).
-    { removeFirst: true },
+    // The block files written next reuse the memory of the earlier extract's (see
+    // writeDirAtomically), or its very files and their pages (BlockFiles.takeOver).
+    { removeFirst: true, reuse: true },
   );
 }
 
@@ -129,7 +138,13 @@ export function blockFilePath(name: string): string {
 class BlockFiles {
   private readonly blocks = new Map<
     string,
-    { file: string; length: number; written: WrittenPages }
+    {
+      file: string;
+      length: number;
+      written: WrittenPages;
+      /** An earlier extract's file, taken over: what this run does not write is cleared at the end. */
+      reused: boolean;
+    }
   >();
   /** Open descriptors, least recently used first. */
   private readonly open = new Map<string, number>();
@@ -142,6 +157,8 @@ class BlockFiles {
     threadAfterBytes?: number,
     /** Runs of pages written straight from the input buffer (BlockWriter.writeStrided). */
     private readonly direct = true,
+    /** An earlier extract's directory whose block files may be taken over, and the input's identity. */
+    private readonly earlier?: { dir: string | undefined; input: fs.Stats },
   ) {
     this.writer = new BlockWriter(
       (name) => this.fd(name),
@@ -243,7 +260,9 @@ class BlockFiles {
       case 'xbzrle': {
         this.flush(); // the delta applies to the page as written so far
         const page = new Uint8Array(pageSize);
-        this.writer.pageAt(r.block, pos, Math.max(0, Math.min(pageSize, f.length - pos)), page);
+        // A page this run never wrote is zero (in a file taken over too, where it is cleared at the end).
+        if (f.written.any(pos, pageSize))
+          this.writer.pageAt(r.block, pos, Math.max(0, Math.min(pageSize, f.length - pos)), page);
         applyXbzrle(page, r.data, r.offset, r.block);
         return this.write(r.block, page, pos);
       }
@@ -262,7 +281,8 @@ class BlockFiles {
     const rel = blockFilePath(name);
     const file = path.join(this.dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(file, 'w+');
+    const reused = this.takeOver(rel, file);
+    const fd = fs.openSync(file, reused ? 'r+' : 'w+');
     try {
       fs.ftruncateSync(fd, Number(length));
     } catch (e) {
@@ -280,8 +300,54 @@ class BlockFiles {
       file,
       length: Number(length),
       written: new WrittenPages(this.pageSize),
+      reused,
     });
     this.names.push(rel);
+  }
+
+  /**
+   * Moves the earlier extract's file of this block (`rel` there) to `file`, to be written over:
+   * its pages are in the page cache already and its blocks on the disk, where a new file costs
+   * fresh memory and the old one's removal (1 GiB: 0.3 s to free, and 0.3-1 s more to write).
+   * Only a plain file, with no other name (a hard link elsewhere would see the new contents),
+   * reached through plain directories (never a symbolic link, which could lead out of the
+   * directory), and never the input.
+   */
+  private takeOver(rel: string, file: string): boolean {
+    const from = this.earlier?.dir;
+    if (from === undefined) return false;
+    const parts = rel.split(path.sep);
+    try {
+      for (let i = 1; i < parts.length; i++)
+        if (!fs.lstatSync(path.join(from, ...parts.slice(0, i))).isDirectory()) return false;
+      const old = path.join(from, rel);
+      const st = fs.lstatSync(old);
+      const input = this.earlier!.input;
+      if (!st.isFile() || st.nlink !== 1 || (st.dev === input.dev && st.ino === input.ino))
+        return false;
+      fs.renameSync(old, file);
+      return true;
+    } catch {
+      return false; // not there: a new file
+    }
+  }
+
+  /** Clears what this run did not write in the files it took over (holes, as in a new file). */
+  private clearUnwritten(): void {
+    for (const [name, f] of this.blocks) {
+      if (!f.reused) continue;
+      const fd = this.fd(name);
+      for (const [from, to] of f.written.unmarked(f.length)) {
+        try {
+          punchHole(fd, from, to - from);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw e;
+          const zeros = new Uint8Array(Math.min(to - from, 1 << 20));
+          for (let at = from; at < to; at += zeros.length)
+            fs.writeSync(fd, zeros, 0, Math.min(zeros.length, to - at), at);
+        }
+      }
+    }
   }
 
   private fd(name: string): number {
@@ -325,10 +391,11 @@ class BlockFiles {
     return this.writer.drain();
   }
 
-  /** Waits for the writes, then closes the files. */
-  async close(): Promise<void> {
+  /** Waits for the writes, then (`complete`: the extract went through) clears, then closes the files. */
+  async close(complete: boolean): Promise<void> {
     try {
       await this.writer.idle();
+      if (complete) this.clearUnwritten();
     } finally {
       for (const fd of this.open.values()) fs.closeSync(fd);
       this.open.clear();

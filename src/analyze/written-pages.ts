@@ -36,6 +36,40 @@ export class WrittenPages {
     }
   }
 
+  /**
+   * The byte ranges [start, end) of [0, length) whose pages were never marked, in order: what an
+   * extract into an earlier extract's file has to clear. Whole chunks never marked are one range
+   * each, however long the block claims to be.
+   */
+  *unmarked(length: number): Generator<[number, number]> {
+    const N = WrittenPages.CHUNK_PAGES;
+    const pages = Math.ceil(length / this.pageSize);
+    const at = (p: number): number => Math.min(length, p * this.pageSize);
+    let from = 0; // first page of the unmarked range being gathered, or -1 in a marked stretch
+    let next = 0; // the first page not looked at yet
+    for (const c of [...this.chunks.keys()].sort((a, b) => a - b)) {
+      const base = c * N;
+      if (base >= pages) break;
+      if (from < 0 && base > next) from = next; // the chunks between were never marked
+      const bits = this.chunks.get(c)!;
+      const stop = Math.min(N, pages - base);
+      for (let i = 0; i < stop; i++) {
+        if (from < 0 && (i & 7) === 0 && bits[i >> 3] === 0xff && i + 8 <= stop) {
+          i += 7;
+          continue;
+        }
+        const marked = (bits[i >> 3] & (1 << (i & 7))) !== 0;
+        if (marked && from >= 0) {
+          if (base + i > from) yield [at(from), at(base + i)];
+          from = -1;
+        } else if (!marked && from < 0) from = base + i;
+      }
+      next = base + stop;
+    }
+    if (from < 0 && next < pages) from = next;
+    if (from >= 0 && from < pages) yield [at(from), length];
+  }
+
   /** Whether any page that bytes [pos, pos + len) touch was marked. */
   any(pos: number, len: number): boolean {
     if (len <= 0) return false;

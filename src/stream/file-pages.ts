@@ -22,6 +22,7 @@ interface NativeFilePages {
     outPos: number,
   ): number;
   release(fd: number): void;
+  punchHole(fd: number, offset: number, length: number): void;
 }
 
 /** How a scan ended (file-pages.c). */
@@ -45,6 +46,23 @@ export const ScanEntry = {
   /** [address]: a zero page of fill 0. */
   Zero: 2,
 } as const;
+
+/** Whether punchHole can make holes here (the native module is built). */
+export function holesSupported(): boolean {
+  return loadNativeModule('file_pages', 'VMSTATE_FILE_PAGES') !== null;
+}
+
+/**
+ * Makes bytes [offset, offset + length) of the file open as `fd` a hole (zeros, no blocks; the
+ * size stays), with fallocate(2). False where the native module is not built; throws as fs does
+ * (EOPNOTSUPP on a file system without holes).
+ */
+export function punchHole(fd: number, offset: number, length: number): boolean {
+  const native = loadNativeModule<NativeFilePages>('file_pages', 'VMSTATE_FILE_PAGES');
+  if (!native) return false;
+  native.punchHole(fd, offset, length);
+  return true;
+}
 
 /** Entries a scan may return at once (4 numbers each, after a header of 8). */
 const ENTRIES = 4096;

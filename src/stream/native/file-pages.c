@@ -32,9 +32,12 @@
  *     `from` to the output at outPos; fewer bytes than asked when the input ends first (EFAULT);
  *     throws an errno error (code ENOSPC...) when a write fails.
  *   release(fd)   unmaps the window kept for fd (see `kept`), before fd is closed.
+ *   punchHole(fd, offset, length)   makes those bytes of a file a hole (zeros, no blocks), keeping
+ *     its size: what an extract into an earlier extract's block file did not write.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <node_api.h>
 #include <pthread.h>
@@ -405,6 +408,22 @@ static napi_value write_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value punch_hole(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd;
+  double off, len;
+  if (!get_args(env, info, 3, argv) || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !number(env, argv[1], &off) || !number(env, argv[2], &len) || off < 0 || len < 0 ||
+      off + len > 9007199254740992.0) {
+    napi_throw_type_error(env, NULL, "punchHole(fd, offset, length)");
+    return NULL;
+  }
+  if (len > 0 &&
+      fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) != 0)
+    return throw_errno(env, errno, "fallocate");
+  return NULL;
+}
+
 static napi_value release(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd;
@@ -421,6 +440,7 @@ NAPI_MODULE_INIT() {
       {"scan", NULL, scan, NULL, NULL, NULL, napi_default, NULL},
       {"writePages", NULL, write_pages, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
+      {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
