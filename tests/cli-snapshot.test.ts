@@ -214,16 +214,19 @@ const VERSION = (
       expect(r.stdout).toBe(viaBundle(['analyze', `${STREAM}.mig`, '--format', 'tree']).stdout);
     });
 
-    test('node runs with one V8 platform thread and no NODE_EXTRA_CA_CERTS, from the snapshot and through launch.js', () => {
-      // A node on PATH that records its arguments and NODE_EXTRA_CA_CERTS, and runs the real one.
+    test('node runs with one V8 platform thread and no NODE_EXTRA_CA_CERTS, from the snapshot and through launch.js; from the snapshot, malloc on huge pages unless the user chose', () => {
+      // A node on PATH that records its arguments, NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES, and
+      // runs the real one.
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-fake-node-'));
       const argsFile = path.join(dir, 'args');
       const certsFile = path.join(dir, 'certs');
+      const tunablesFile = path.join(dir, 'tunables');
       const fake = path.join(dir, 'node');
       fs.writeFileSync(
         fake,
         `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\n` +
           `printf '%s' "\${NODE_EXTRA_CA_CERTS-unset}" > '${certsFile}'\n` +
+          `printf '%s' "\${GLIBC_TUNABLES-unset}" > '${tunablesFile}'\n` +
           `exec '${process.execPath}' "$@"\n`,
         { mode: 0o755 },
       );
@@ -231,7 +234,9 @@ const VERSION = (
       const env = {
         PATH: `${dir}:${process.env.PATH ?? ''}`,
         NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-bundle.pem'),
+        GLIBC_TUNABLES: 'glibc.malloc.arena_max=2',
       };
+      const tunables = () => fs.readFileSync(tunablesFile, 'utf8');
       const args = ['analyze', `${STREAM}.mig`, '--format', 'qemu'];
       const expected = fs.readFileSync(`${STREAM}.analyze.json`, 'utf8');
       try {
@@ -239,6 +244,7 @@ const VERSION = (
         expect(viaLaunch.start).toBe('bundle');
         expect(viaLaunch.stdout).toBe(expected);
         expect(fs.readFileSync(certsFile, 'utf8')).toBe('unset');
+        expect(tunables()).toBe('glibc.malloc.arena_max=2');
         const [pool, script] = fs.readFileSync(argsFile, 'utf8').split('\n');
         expect([pool, path.resolve(script!)]).toEqual([
           '--v8-pool-size=1',
@@ -251,6 +257,13 @@ const VERSION = (
         expect(fromSnapshot.start).toBe('snapshot');
         expect(fromSnapshot.stdout).toBe(expected);
         expect(fs.readFileSync(certsFile, 'utf8')).toBe('unset');
+        expect(tunables()).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+        expect(run(args, { ...env, GLIBC_TUNABLES: '' }).stdout).toBe(expected);
+        expect(tunables()).toBe('glibc.malloc.hugetlb=1');
+        expect(run(args, { ...env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).stdout).toBe(
+          expected,
+        );
+        expect(tunables()).toBe('glibc.malloc.hugetlb=0');
         expect(fs.readFileSync(argsFile, 'utf8').split('\n').slice(0, 2)).toEqual([
           '--v8-pool-size=1',
           '--snapshot-blob',
