@@ -35,7 +35,6 @@ type SaveOp = (w: ByteWriter, s: State, io: PlanSaver) => void;
 type LoadOp = (r: ByteReader, s: State, version: number, io: PlanLoader) => void;
 
 interface Plan {
-  readonly desc: AnyVMSDesc;
   /** All fields of the description, as one generated function each way (plan-code.ts). */
   readonly save: FieldsSaver<PlanSaver>;
   readonly load: FieldsLoader<PlanLoader>;
@@ -49,6 +48,17 @@ interface Plan {
   readonly usable: boolean;
   /** The subsections' plans, made on first use. */
   subPlans: readonly Plan[] | undefined;
+  // The description's hooks and version bounds, read here rather than from the description: a
+  // description's own keys depend on which options it was given, so a loop over subsections
+  // reading them off the descriptions saw dozens of shapes (megamorphic loads); every plan has one.
+  readonly preSave: AnyVMSDesc['pre_save'];
+  readonly postSave: AnyVMSDesc['post_save'];
+  readonly preLoad: AnyVMSDesc['pre_load'];
+  readonly postLoad: AnyVMSDesc['post_load'];
+  /** Each subsection's needed(), undefined where it has none (always sent). */
+  readonly needed: readonly AnyVMSDesc['needed'][];
+  readonly versionId: number;
+  readonly minimumVersionId: number;
 }
 
 const plans = new WeakMap<AnyVMSDesc, Plan>();
@@ -88,7 +98,6 @@ function compile(d: AnyVMSDesc): Plan {
   const usable =
     nameBytes !== undefined && subNames.every((b) => b !== undefined && b.length <= 0xff);
   return {
-    desc: d,
     save: generateSave<PlanSaver>(d, (f) => saveOp(f, d.version_id), notFast),
     load: generateLoad<PlanLoader>(d, loadOp, notFast),
     subs,
@@ -97,6 +106,13 @@ function compile(d: AnyVMSDesc): Plan {
     nameBytes: nameBytes ?? new Uint8Array(0),
     usable,
     subPlans: undefined,
+    preSave: d.pre_save,
+    postSave: d.post_save,
+    preLoad: d.pre_load,
+    postLoad: d.post_load,
+    needed: subs.map((sub) => sub.needed),
+    versionId: d.version_id,
+    minimumVersionId: d.minimum_version_id,
   };
 }
 
@@ -237,15 +253,16 @@ class PlanSaver implements KindIO, SaveScratch {
 
   body(p: Plan, given: State, w: ByteWriter): void {
     if (!p.usable) notFast();
-    const d = p.desc;
-    const state = (d.pre_save && (d.pre_save(given, this.ctx) as State | undefined)) || given;
+    const preSave = p.preSave;
+    const state = (preSave && (preSave(given, this.ctx) as State | undefined)) || given;
     p.save(w, state, this);
-    const subs = p.subs;
-    if (subs.length > 0) {
+    const count = p.subs.length;
+    if (count > 0) {
       const subPlans = subPlansOf(p);
-      for (let i = 0; i < subs.length; i++) {
-        const sub = subs[i];
-        if (sub.needed && !sub.needed(state, this.ctx)) continue;
+      const needed = p.needed;
+      for (let i = 0; i < count; i++) {
+        const test = needed[i];
+        if (test && !test(state, this.ctx)) continue;
         const header = p.subHeaders[i];
         if (this.p + header.length > this.buf.length) this.room(w, header.length);
         this.buf.set(header, this.p);
@@ -253,7 +270,7 @@ class PlanSaver implements KindIO, SaveScratch {
         this.body(subPlans[i], state, w);
       }
     }
-    if (d.post_save) d.post_save(state, this.ctx);
+    if (p.postSave) p.postSave(state, this.ctx);
   }
 }
 
@@ -398,20 +415,16 @@ class PlanLoader implements KindIO, LoadScratch {
   }
 
   body(p: Plan, state: State, version: number): void {
-    const d = p.desc;
-    if (!p.usable || version > d.version_id || version < d.minimum_version_id) notFast();
-    if (d.pre_load) {
-      d.pre_load(this.root ? withInitialValues(this.root, state) : state, this.ctx);
-    }
+    if (!p.usable || version > p.versionId || version < p.minimumVersionId) notFast();
+    if (p.preLoad) p.preLoad(this.root ? withInitialValues(this.root, state) : state, this.ctx);
     const r = this.r;
     p.load(r, state, version, this);
     if (p.subs.length > 0) this.subsections(p, state);
-    if (d.post_load) d.post_load(state, version, this.ctx);
+    if (p.postLoad) p.postLoad(state, version, this.ctx);
   }
 
   /** The Loader's subsection loop, on the wire bytes: no name string is made per subsection. */
   private subsections(p: Plan, state: State): void {
-    const d = p.desc;
     const r = this.r;
     const b = r.bytes;
     const subs = p.subs;
@@ -427,7 +440,7 @@ class PlanLoader implements KindIO, LoadScratch {
         notFast();
       }
       const n = b[at + 1];
-      if (n < d.name.length + 1) break;
+      if (n < prefix.length + 1) break;
       if (at + 2 + n > b.length) {
         if (this.endIsFinal) break;
         notFast();
