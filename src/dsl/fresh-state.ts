@@ -46,10 +46,9 @@ function generateFresh(inits: readonly Initializer[]): FreshState {
     if (!i.make) made.push(`this[${k}] = ${ext(i.value)};`);
     // Large byte buffers and scalar arrays stay lazy (the cpu's 8 KiB AMX tile data, absent from
     // most streams); short arrays of structs do not: the cpu's register files were read by their own
-    // load (a struct is loaded into the value it replaces), which made them only to drop them,
-    // and a load that writes a lazy key takes that state out of the shared hidden class.
+    // load (a struct is loaded into the value it replaces), which made them only to drop them.
     else if (i.lazy && !(i.structs !== undefined && i.structs <= EAGER_STRUCTS))
-      made.push(`Object.defineProperty(this, ${k}, ${ext(lazyDescriptor(i.key, i.make))});`);
+      made.push(`Object.defineProperty(this, ${k}, ${ext(lazyDescriptor(i.make))});`);
     else {
       made.push(`this[${k}] = undefined;`);
       filled.push(`if (s[${k}] === undefined) s[${k}] = ${ext(i.make)}();`);

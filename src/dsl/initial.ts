@@ -135,13 +135,12 @@ export function fillMissing(d: AnyVMSDesc, s: State): State {
 }
 
 /**
- * An own, enumerable key whose value is made when first read (or replaced when first written),
- * then an ordinary data property: `in`, Object.keys, spreads, JSON and deep equality see the
- * same as for a value made at once.
+ * An own, enumerable key whose value is made when first read (or replaced when first written):
+ * `in`, Object.keys, spreads, JSON and deep equality see the same as for a value made at once.
  */
 function defineLazy(s: State, i: Initializer): void {
   let d = lazyDescriptors.get(i);
-  if (!d) lazyDescriptors.set(i, (d = lazyDescriptor(i.key, i.make!)));
+  if (!d) lazyDescriptors.set(i, (d = lazyDescriptor(i.make!)));
   Object.defineProperty(s, i.key, d);
 }
 
@@ -151,19 +150,21 @@ const lazyDescriptors = new WeakMap<Initializer, PropertyDescriptor>();
 
 /**
  * The accessor of a lazy key: a getter and setter working on `this`, so one pair serves every
- * state (a pair made per state would also take each state out of the shared hidden class).
+ * state (a pair made per state would also take each state out of the shared hidden class). The
+ * key stays an accessor, its value kept beside the state: turning it into a data property at
+ * the first write (a stream that sends the cpu's AMX tiles) made V8 rebuild the state's hidden
+ * class, about 10 us a load of a 142-key cpu state; the key's reads are few (its save, a user).
  */
-export function lazyDescriptor(k: string, make: () => unknown): PropertyDescriptor {
-  const settle = (s: object, v: unknown) =>
-    Object.defineProperty(s, k, { value: v, writable: true, enumerable: true, configurable: true });
+export function lazyDescriptor(make: () => unknown): PropertyDescriptor {
+  const values = new WeakMap<object, unknown>();
   return {
     get(this: object) {
-      const v = make();
-      settle(this, v);
+      let v = values.get(this);
+      if (v === undefined && !values.has(this)) values.set(this, (v = make()));
       return v;
     },
     set(this: object, v: unknown) {
-      settle(this, v);
+      values.set(this, v);
     },
     enumerable: true,
     configurable: true,
