@@ -83,6 +83,8 @@ describe('compiled plans agree with the interpreter', () => {
       2 ** 32,
       -1n,
       1n << 64n,
+      1n << 63n, // a u64, not an i64
+      -(1n << 63n) - 1n,
       'x',
       true,
       [],
