@@ -76,9 +76,14 @@ const EAGER_STRUCTS = 32;
  * but the large byte buffers and scalar arrays.
  */
 export function freshInitialState(d: AnyVMSDesc): State {
+  return freshInitialMaker(d)();
+}
+
+/** The maker freshInitialState calls, for a caller that makes many (a struct kind's initial value). */
+export function freshInitialMaker(d: AnyVMSDesc): () => State {
   let make = initialMakers.get(d);
   if (!make) initialMakers.set(d, (make = initialMaker(d)));
-  return make();
+  return make;
 }
 
 const initialMakers = new WeakMap<AnyVMSDesc, () => State>();

@@ -53,8 +53,12 @@ function initializer(f: AnyField): Initializer {
     if (f.count.from !== 'fixed') return { key: f.key, make: () => [] };
     const n = f.count.n;
     const first = f.kind.initial();
-    if (isPrimitive(first))
-      return { key: f.key, make: () => new Array(n).fill(first), lazy: n >= LAZY_ELEMENTS };
+    if (isPrimitive(first)) {
+      // A copy of one made array: Array.prototype.fill is a call into C++ at every load (the
+      // cpu's absent MSR arrays), slice a copy in the engine's own code.
+      const template = new Array<unknown>(n).fill(first);
+      return { key: f.key, make: () => template.slice(), lazy: n >= LAZY_ELEMENTS };
+    }
     // Arrays of structs too: xHCI's slots and endpoints, when the stream lacks them, were
     // thousands of objects made at every load.
     return { key: f.key, make: () => initialValue(f), lazy: n >= LAZY_STRUCTS, structs: n };

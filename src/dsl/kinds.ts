@@ -3,7 +3,7 @@ import { ByteReader } from '../bytes/reader';
 import { ByteWriter } from '../bytes/writer';
 import { EqualMismatchError, RangeCheckError } from '../errors';
 import { registerFast, registerStruct } from './fast-codec';
-import { freshInitialState } from './fresh-state';
+import { freshInitialMaker } from './fresh-state';
 import type { AnyVMSD, Kind, KindIO, NestedArbitrary, State } from './kind';
 import type { AnyVMSDesc } from './vmsd';
 
@@ -157,6 +157,7 @@ export function struct<D extends AnyVMSD>(
   desc: D,
   type = 'struct',
 ): Kind<State> & { readonly desc: D } {
+  let make: (() => State) | undefined;
   const kind: Kind<State> & { readonly desc: D } = {
     type,
     desc,
@@ -168,7 +169,8 @@ export function struct<D extends AnyVMSD>(
         : `expected an object, got ${describe(v)}`,
     write: (w, v, io) => io.saveNested(w, desc, v, desc.name),
     read: (r, io, current) => io.loadNested(r, desc, current, desc.name),
-    initial: () => freshInitialState(desc as unknown as AnyVMSDesc),
+    // The maker looked up once, not at each element of an absent register file.
+    initial: () => (make ??= freshInitialMaker(desc as unknown as AnyVMSDesc))(),
     arbitrary: (_f, nested) => nested(desc),
     equals: (a, b) => valuesEqual(a, b),
   };
