@@ -54,8 +54,8 @@ function initializer(f: AnyField): Initializer {
     const n = f.count.n;
     const first = f.kind.initial();
     if (isPrimitive(first)) {
-      // A copy of one made array: Array.prototype.fill is a call into C++ at every load (the
-      // cpu's absent MSR arrays), slice a copy in the engine's own code.
+      // A copy of one array made once: Array.prototype.fill was a call into C++ at every load
+      // (the cpu's absent MSR arrays); slice copies without one.
       const template = new Array<unknown>(n).fill(first);
       return { key: f.key, make: () => template.slice(), lazy: n >= LAZY_ELEMENTS };
     }

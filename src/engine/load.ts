@@ -47,7 +47,7 @@ export function load<D extends AnyVMSDesc>(
 ): StateOf<D> {
   const r = new ByteReader(bytes, opts.base ?? 0);
   // The input is exactly one body: nothing follows it, so a peek past its end finds no subsection.
-  const state = loadBody(r, desc, version, opts, true);
+  const state = loadFrom(r, desc, version, opts, true);
   if (!r.atEnd) {
     const path = opts.path ?? desc.name;
     // A subsection marker with too few bytes after it for its header is a subsection cut short.
@@ -60,23 +60,17 @@ export function load<D extends AnyVMSDesc>(
   return state as StateOf<D>;
 }
 
-/** Reads one body from a reader the stream layer owns, leaving the reader after it. */
+/**
+ * Reads one body from a reader the stream layer owns, leaving the reader after it. `endIsFinal`
+ * may come apart from the options: load() passes its caller's own (a copy of them with one more
+ * key was 2% of a cpu save+load, perf).
+ */
 export function loadFrom(
   r: ByteReader,
   desc: AnyVMSDesc,
   version: number,
   opts: LoadOptions & { endIsFinal?: boolean } = {},
-): State {
-  return loadBody(r, desc, version, opts, opts.endIsFinal ?? false);
-}
-
-/** loadFrom with endIsFinal apart from the options: load() passes the caller's own (a copy of them with one more key was 2% of a cpu save+load, perf). */
-function loadBody(
-  r: ByteReader,
-  desc: AnyVMSDesc,
-  version: number,
-  opts: LoadOptions,
-  endIsFinal: boolean,
+  endIsFinal = opts.endIsFinal ?? false,
 ): State {
   // Without a receiver state, fields are read into a fresh state of the description (every key
   // there, primitives at their initial values) and the object values the stream lacked are made
@@ -99,7 +93,7 @@ function loadBody(
       plansRunning--;
     }
   }
-  return interpret(r, desc, version, opts, endIsFinal);
+  return loadInterpreted(r, desc, version, opts, endIsFinal);
 }
 
 /** How many loadFrom plans are running (a kind's read may call loadFrom inside one). */
@@ -111,16 +105,7 @@ export function loadInterpreted(
   desc: AnyVMSDesc,
   version: number,
   opts: LoadOptions & { endIsFinal?: boolean } = {},
-): State {
-  return interpret(r, desc, version, opts, opts.endIsFinal ?? false);
-}
-
-function interpret(
-  r: ByteReader,
-  desc: AnyVMSDesc,
-  version: number,
-  opts: LoadOptions,
-  endIsFinal: boolean,
+  endIsFinal = opts.endIsFinal ?? false,
 ): State {
   const loader = new Loader(r, opts.ctx ?? {}, opts.path, endIsFinal, opts.onUnused);
   if (opts.into) {
