@@ -39,7 +39,7 @@ export interface NestedActivity {
 }
 
 export function nestedActivity(cpu: Readonly<State> | undefined, ctx: X86Ctx): NestedActivity {
-  const n = cpu ? (obj(cpu, 'env.nested_state') as NestedState | undefined) : undefined;
+  const n = cpu ? (obj(cpu['env.nested_state']) as NestedState | undefined) : undefined;
   if (!n || !isKvm(ctx)) return { vmxOperation: false, svmGuest: false, preemptionDeadline: false };
   const vmx = n.format === KVM_STATE_NESTED_FORMAT_VMX && cpuHas(ctx, 'vmx');
   return {

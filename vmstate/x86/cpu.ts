@@ -130,26 +130,26 @@ function cpuSubsections(features: CpuFeatures): AnyVMSDesc[] {
 
 const x = (ctx: Ctx) => ctx as X86Ctx;
 const segFlags = (s: Readonly<State>, i: number) =>
-  num((list(s, 'env.segs')[i] ?? {}) as State, 'flags');
+  num((list(s['env.segs'])[i] as State | undefined)?.flags);
 
 /** CPUX86State's cpu_vmx_maybe_enabled(): VMX exposed and CR4.VMXE set (or in SMM, where CR4 may hide it). */
 export function vmxMaybeEnabled(s: Readonly<State>, ctx: X86Ctx): boolean {
   return (
     cpuHas(ctx, 'vmx') &&
-    ((big(s, 'env.cr[4]') & CR4_VMXE_MASK) !== 0n || (num(s, 'env.hflags') & HF_SMM_MASK) !== 0)
+    ((big(s['env.cr[4]']) & CR4_VMXE_MASK) !== 0n || (num(s['env.hflags']) & HF_SMM_MASK) !== 0)
   );
 }
 
 /** Real mode: DPL must be 0 in every segment (old KVMs set it wrongly); QEMU fixes it on both sides. */
 function clearRealModeDpl(s: State): void {
   if (
-    (big(s, 'env.cr[0]') & CR0_PE_MASK) !== 0n ||
+    (big(s['env.cr[0]']) & CR0_PE_MASK) !== 0n ||
     ((segFlags(s, R_CS) >> DESC_DPL_SHIFT) & 3) === 0
   )
     return;
-  s['env.segs'] = (list(s, 'env.segs') as State[]).map((seg) => ({
+  s['env.segs'] = (list(s['env.segs']) as State[]).map((seg) => ({
     ...seg,
-    flags: (num(seg, 'flags') & ~DESC_DPL_MASK) >>> 0,
+    flags: (num(seg.flags) & ~DESC_DPL_MASK) >>> 0,
   }));
 }
 
@@ -188,30 +188,30 @@ function gatesOf(version: QemuVersion): HookGates {
 export function cpuPreSave(version: QemuVersion, given: Readonly<State>, ctx: X86Ctx): State {
   const gates = gatesOf(version);
   const s: State = { ...given };
-  if (gates.tprMirror) s['env.v_tpr'] = num(s, 'env.int_ctl') & 0xf;
+  if (gates.tprMirror) s['env.v_tpr'] = num(s['env.int_ctl']) & 0xf;
   s['env.fpregs_format_vmstate'] = 0;
   clearRealModeDpl(s);
   if (gates.nested) {
-    const guest = (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0;
+    const guest = (num(s['env.hflags']) & HF_GUEST_MASK) !== 0;
     if (
       isKvm(ctx) &&
       vmxMaybeEnabled(s, ctx) &&
       (!nestedStateAllocated(ctx, gates.svmNested) ||
-        (!ctx.kvm?.exceptionPayload && guest && num(s, 'env.exception_injected') !== 0))
+        (!ctx.kvm?.exceptionPayload && guest && num(s['env.exception_injected']) !== 0))
     )
       throw new Error(
         'Guest maybe enabled nested virtualization but kernel does not support required capabilities to save vCPU nested state',
       );
-    if (num(s, 'env.exception_pending') !== 0 && !guest) {
+    if (num(s['env.exception_pending']) !== 0 && !guest) {
       s['env.exception_pending'] = 0;
       s['env.exception_injected'] = 1;
-      if (num(s, 'env.exception_has_payload') !== 0) {
-        const nr = num(s, 'env.exception_nr');
+      if (num(s['env.exception_has_payload']) !== 0) {
+        const nr = num(s['env.exception_nr']);
         if (nr === 1) {
-          const dr = [...(list(s, 'env.dr') as bigint[])];
-          dr[6] = big(s, 'env.exception_payload');
+          const dr = [...(list(s['env.dr']) as bigint[])];
+          dr[6] = big(s['env.exception_payload']);
           s['env.dr'] = dr;
-        } else if (nr === 14) s['env.cr[2]'] = big(s, 'env.exception_payload');
+        } else if (nr === 14) s['env.cr[2]'] = big(s['env.exception_payload']);
       }
     }
   }
@@ -225,19 +225,19 @@ export function cpuPreSave(version: QemuVersion, given: Readonly<State>, ctx: X8
  */
 export function cpuPostLoad(version: QemuVersion, s: State, ctx: X86Ctx): void {
   const gates = gatesOf(version);
-  const tscKhz = big(s, 'env.tsc_khz');
+  const tscKhz = big(s['env.tsc_khz']);
   if (tscKhz !== 0n && ctx.userTscKhz && tscKhz !== BigInt(ctx.userTscKhz))
     throw new Error('Mismatch between user-specified TSC frequency and migrated TSC frequency');
-  if (num(s, 'env.fpregs_format_vmstate') !== 0)
+  if (num(s['env.fpregs_format_vmstate']) !== 0)
     throw new Error('Unsupported old non-softfloat CPU state');
   clearRealModeDpl(s);
   s['env.hflags'] =
-    ((num(s, 'env.hflags') & ~HF_CPL_MASK) |
+    ((num(s['env.hflags']) & ~HF_CPL_MASK) |
       ((segFlags(s, R_SS) >> DESC_DPL_SHIFT) & HF_CPL_MASK)) >>>
     0;
   if (gates.nested) {
-    if (isKvm(ctx) && (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0) {
-      const n = obj(s, 'env.nested_state') as NestedState | undefined;
+    if (isKvm(ctx) && (num(s['env.hflags']) & HF_GUEST_MASK) !== 0) {
+      const n = obj(s['env.nested_state']) as NestedState | undefined;
       if (
         !nestedStateAllocated(ctx, gates.svmNested) ||
         !n ||
@@ -246,9 +246,9 @@ export function cpuPostLoad(version: QemuVersion, s: State, ctx: X86Ctx): void {
         throw new Error('vCPU set in guest-mode inconsistent with migrated kernel nested state');
     }
     if (
-      num(s, 'env.exception_nr') !== -1 &&
-      num(s, 'env.exception_pending') === 0 &&
-      num(s, 'env.exception_injected') === 0
+      num(s['env.exception_nr']) !== -1 &&
+      num(s['env.exception_pending']) === 0 &&
+      num(s['env.exception_injected']) === 0
     )
       s['env.exception_injected'] = 1;
   }

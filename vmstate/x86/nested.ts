@@ -167,7 +167,7 @@ export function checkNestedBufferAllocated(ctx: Ctx, svm: boolean): void {
  * must lie between the header and the kernel's maximum, and the format must be VMX or SVM.
  */
 export function checkReceivedNestedState(s: State, ctx: Ctx): void {
-  const n = obj(s, 'env.nested_state') as NestedState | undefined;
+  const n = obj(s['env.nested_state']) as NestedState | undefined;
   const max = maxNestedStateLength(x(ctx));
   if (max <= 0) throw new Error('Received nested state when kernel cannot restore it');
   if (!n) throw new Error('Received nested state without a kvm_nested_state');
@@ -185,7 +185,7 @@ export function checkReceivedNestedState(s: State, ctx: Ctx): void {
 
 /** nested_state_needed: env->nested_state allocated, and the VMX (or, 5.1+, SVM) child has something to send. */
 export function nestedStateNeeded(s: Readonly<State>, ctx: Ctx, svm: boolean): boolean {
-  const n = obj(s, 'env.nested_state') as NestedState | undefined;
+  const n = obj(s['env.nested_state']) as NestedState | undefined;
   if (!n || !nestedStateAllocated(x(ctx), svm)) return false;
   return vmxNestedStateNeeded(n) || (svm && svmNestedStateNeeded(n));
 }

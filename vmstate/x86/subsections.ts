@@ -21,8 +21,6 @@ import { anyNonZero, anyNonZeroBy, big, list, nonZero, num } from './state-acces
 import { bndRegs, hi16ZmmReg, lbrRecordsVar, zmmhReg } from './structs';
 
 const x = (ctx: Ctx) => ctx as X86Ctx;
-/** Most subsections: one u64 MSR, sent when it is not zero. */
-const nz64 = (key: string) => (s: Readonly<State>) => big(s, key) !== 0n;
 
 export const MAX_FIXED_COUNTERS = 3;
 export const MAX_GP_COUNTERS = 18;
@@ -42,8 +40,9 @@ export const exceptionInfo = vmsd({
   name: 'cpu/exception_info',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) =>
-    num(s, 'env.exception_pending') !== 0 && (num(s, 'env.hflags') & HF_GUEST_MASK) !== 0,
+  // The subsection's state is the cpu's (QEMU's opaque): it reads env.hflags beside its own fields.
+  needed: (s: Readonly<State>) =>
+    num(s['env.exception_pending']) !== 0 && (num(s['env.hflags']) & HF_GUEST_MASK) !== 0,
   fields: [
     f.u8('env.exception_pending'),
     f.u8('env.exception_injected'),
@@ -56,7 +55,7 @@ export const asyncPfMsr = vmsd({
   name: 'cpu/async_pf_msr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.async_pf_en_msr'),
+  needed: (s) => big(s['env.async_pf_en_msr']) !== 0n,
   fields: [f.u64('env.async_pf_en_msr')],
 });
 
@@ -64,7 +63,7 @@ export const asyncPfIntMsr = vmsd({
   name: 'cpu/async_pf_int_msr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.async_pf_int_msr'),
+  needed: (s) => big(s['env.async_pf_int_msr']) !== 0n,
   fields: [f.u64('env.async_pf_int_msr')],
 });
 
@@ -72,7 +71,7 @@ export const pvEoiMsr = vmsd({
   name: 'cpu/async_pv_eoi_msr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.pv_eoi_en_msr'),
+  needed: (s) => big(s['env.pv_eoi_en_msr']) !== 0n,
   fields: [f.u64('env.pv_eoi_en_msr')],
 });
 
@@ -80,7 +79,7 @@ export const stealTimeMsr = vmsd({
   name: 'cpu/steal_time_msr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.steal_time_msr'),
+  needed: (s) => big(s['env.steal_time_msr']) !== 0n,
   fields: [f.u64('env.steal_time_msr')],
 });
 
@@ -89,7 +88,7 @@ export const pollControlMsr = vmsd({
   name: 'cpu/poll_control_msr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => big(s, 'env.poll_control_msr') !== 1n,
+  needed: (s) => big(s['env.poll_control_msr']) !== 1n,
   fields: [f.u64('env.poll_control_msr')],
 });
 
@@ -97,7 +96,7 @@ export const fpopIpDp = vmsd({
   name: 'cpu/fpop_ip_dp',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.fpop') !== 0 || big(s, 'env.fpip') !== 0n || big(s, 'env.fpdp') !== 0n,
+  needed: (s) => num(s['env.fpop']) !== 0 || big(s['env.fpip']) !== 0n || big(s['env.fpdp']) !== 0n,
   fields: [f.u16('env.fpop'), f.u64('env.fpip'), f.u64('env.fpdp')],
 });
 
@@ -105,7 +104,7 @@ export const msrTscAdjust = vmsd({
   name: 'cpu/msr_tsc_adjust',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.tsc_adjust'),
+  needed: (s) => big(s['env.tsc_adjust']) !== 0n,
   fields: [f.u64('env.tsc_adjust')],
 });
 
@@ -113,7 +112,7 @@ export const msrTscDeadline = vmsd({
   name: 'cpu/msr_tscdeadline',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.tsc_deadline'),
+  needed: (s) => big(s['env.tsc_deadline']) !== 0n,
   fields: [f.u64('env.tsc_deadline')],
 });
 
@@ -121,7 +120,7 @@ export const msrIa32MiscEnable = vmsd({
   name: 'cpu/msr_ia32_misc_enable',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => big(s, 'env.msr_ia32_misc_enable') !== MSR_IA32_MISC_ENABLE_DEFAULT,
+  needed: (s) => big(s['env.msr_ia32_misc_enable']) !== MSR_IA32_MISC_ENABLE_DEFAULT,
   fields: [f.u64('env.msr_ia32_misc_enable')],
 });
 
@@ -130,7 +129,7 @@ export const msrIa32FeatureControl = vmsd({
   name: 'cpu/msr_ia32_feature_control',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.msr_ia32_feature_control'),
+  needed: (s) => big(s['env.msr_ia32_feature_control']) !== 0n,
   fields: [f.u64('env.msr_ia32_feature_control')],
 });
 
@@ -139,13 +138,13 @@ export const msrArchitecturalPmu = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    big(s, 'env.msr_fixed_ctr_ctrl') !== 0n ||
-    big(s, 'env.msr_global_ctrl') !== 0n ||
-    big(s, 'env.msr_global_status') !== 0n ||
-    big(s, 'env.msr_global_ovf_ctrl') !== 0n ||
-    anyNonZero(list(s, 'env.msr_fixed_counters')) ||
-    anyNonZero(list(s, 'env.msr_gp_counters')) ||
-    anyNonZero(list(s, 'env.msr_gp_evtsel')),
+    big(s['env.msr_fixed_ctr_ctrl']) !== 0n ||
+    big(s['env.msr_global_ctrl']) !== 0n ||
+    big(s['env.msr_global_status']) !== 0n ||
+    big(s['env.msr_global_ovf_ctrl']) !== 0n ||
+    anyNonZero(list(s['env.msr_fixed_counters'])) ||
+    anyNonZero(list(s['env.msr_gp_counters'])) ||
+    anyNonZero(list(s['env.msr_gp_evtsel'])),
   fields: [
     f.u64('env.msr_fixed_ctr_ctrl'),
     f.u64('env.msr_global_ctrl'),
@@ -162,10 +161,10 @@ export const mpx = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    anyNonZero(list(s, 'env.bnd_regs'), ['lb', 'ub']) ||
-    big(s, 'env.bndcs_regs.cfgu') !== 0n ||
-    big(s, 'env.bndcs_regs.sts') !== 0n ||
-    big(s, 'env.msr_bndcfgs') !== 0n,
+    anyNonZero(list(s['env.bnd_regs']), ['lb', 'ub']) ||
+    big(s['env.bndcs_regs.cfgu']) !== 0n ||
+    big(s['env.bndcs_regs.sts']) !== 0n ||
+    big(s['env.msr_bndcfgs']) !== 0n,
   fields: [
     f.structArray('env.bnd_regs', bndRegs, 4),
     f.u64('env.bndcs_regs.cfgu'),
@@ -178,7 +177,7 @@ export const msrHypervHypercall = vmsd({
   name: 'cpu/msr_hyperv_hypercall',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => big(s, 'env.msr_hv_hypercall') !== 0n || big(s, 'env.msr_hv_guest_os_id') !== 0n,
+  needed: (s) => big(s['env.msr_hv_hypercall']) !== 0n || big(s['env.msr_hv_guest_os_id']) !== 0n,
   fields: [f.u64('env.msr_hv_guest_os_id'), f.u64('env.msr_hv_hypercall')],
 });
 
@@ -186,7 +185,7 @@ export const msrHypervVapic = vmsd({
   name: 'cpu/msr_hyperv_vapic',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.msr_hv_vapic'),
+  needed: (s) => big(s['env.msr_hv_vapic']) !== 0n,
   fields: [f.u64('env.msr_hv_vapic')],
 });
 
@@ -194,7 +193,7 @@ export const msrHypervTime = vmsd({
   name: 'cpu/msr_hyperv_time',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.msr_hv_tsc'),
+  needed: (s) => big(s['env.msr_hv_tsc']) !== 0n,
   fields: [f.u64('env.msr_hv_tsc')],
 });
 
@@ -202,7 +201,7 @@ export const msrHypervCrash = vmsd({
   name: 'cpu/msr_hyperv_crash',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => anyNonZero(list(s, 'env.msr_hv_crash_params')),
+  needed: (s) => anyNonZero(list(s['env.msr_hv_crash_params'])),
   fields: [f.array('env.msr_hv_crash_params', k.u64, HV_CRASH_PARAMS)],
 });
 
@@ -211,7 +210,7 @@ export const msrHypervRuntime = vmsd({
   name: 'cpu/msr_hyperv_runtime',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => cpuHas(x(ctx), 'hvRuntime') && big(s, 'env.msr_hv_runtime') !== 0n,
+  needed: (s, ctx) => cpuHas(x(ctx), 'hvRuntime') && big(s['env.msr_hv_runtime']) !== 0n,
   fields: [f.u64('env.msr_hv_runtime')],
 });
 
@@ -220,10 +219,10 @@ export const msrHypervSynic = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    big(s, 'env.msr_hv_synic_control') !== 0n ||
-    big(s, 'env.msr_hv_synic_evt_page') !== 0n ||
-    big(s, 'env.msr_hv_synic_msg_page') !== 0n ||
-    anyNonZero(list(s, 'env.msr_hv_synic_sint')),
+    big(s['env.msr_hv_synic_control']) !== 0n ||
+    big(s['env.msr_hv_synic_evt_page']) !== 0n ||
+    big(s['env.msr_hv_synic_msg_page']) !== 0n ||
+    anyNonZero(list(s['env.msr_hv_synic_sint'])),
   fields: [
     f.u64('env.msr_hv_synic_control'),
     f.u64('env.msr_hv_synic_evt_page'),
@@ -237,8 +236,8 @@ export const msrHypervStimer = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    anyNonZero(list(s, 'env.msr_hv_stimer_config')) ||
-    anyNonZero(list(s, 'env.msr_hv_stimer_count')),
+    anyNonZero(list(s['env.msr_hv_stimer_config'])) ||
+    anyNonZero(list(s['env.msr_hv_stimer_count'])),
   fields: [
     f.array('env.msr_hv_stimer_config', k.u64, HV_STIMER_COUNT),
     f.array('env.msr_hv_stimer_count', k.u64, HV_STIMER_COUNT),
@@ -255,13 +254,13 @@ export function msrHypervReenlightenment(checkTscFrequency: boolean) {
     version_id: 1,
     minimum_version_id: 1,
     needed: (s) =>
-      big(s, 'env.msr_hv_reenlightenment_control') !== 0n ||
-      big(s, 'env.msr_hv_tsc_emulation_control') !== 0n ||
-      big(s, 'env.msr_hv_tsc_emulation_status') !== 0n,
+      big(s['env.msr_hv_reenlightenment_control']) !== 0n ||
+      big(s['env.msr_hv_tsc_emulation_control']) !== 0n ||
+      big(s['env.msr_hv_tsc_emulation_status']) !== 0n,
     post_load: checkTscFrequency
       ? (s, _v, ctx) => {
           if (
-            big(s, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT &&
+            big(s['env.msr_hv_reenlightenment_control']) & HV_REENLIGHTENMENT_ENABLE_BIT &&
             !x(ctx).userTscKhz
           )
             throw new Error(
@@ -297,9 +296,9 @@ export const avx512 = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    anyNonZero(list(s, 'env.opmask_regs')) ||
-    anyNonZeroBy(list(s, 'env.zmmh_regs'), zmmhNonZero) ||
-    anyNonZeroBy(list(s, 'env.hi16_zmm_regs'), hi16ZmmNonZero),
+    anyNonZero(list(s['env.opmask_regs'])) ||
+    anyNonZeroBy(list(s['env.zmmh_regs']), zmmhNonZero) ||
+    anyNonZeroBy(list(s['env.hi16_zmm_regs']), hi16ZmmNonZero),
   fields: [
     f.array('env.opmask_regs', k.u64, NB_OPMASK_REGS),
     f.structArray('env.zmmh_regs', zmmhReg, CPU_NB_REGS, { as: 'env.xmm_regs' }),
@@ -311,7 +310,7 @@ export const xss = vmsd({
   name: 'cpu/xss',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.xss'),
+  needed: (s) => big(s['env.xss']) !== 0n,
   fields: [f.u64('env.xss')],
 });
 
@@ -319,7 +318,7 @@ export const umwait = vmsd({
   name: 'cpu/umwait',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.umwait') !== 0,
+  needed: (s) => num(s['env.umwait']) !== 0,
   fields: [f.u32('env.umwait')],
 });
 
@@ -330,7 +329,7 @@ export const tscKhz = vmsd({
   name: 'cpu/tsc_khz',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => big(s, 'env.tsc_khz') !== 0n && propOn(x(ctx), SAVE_TSC_KHZ, true),
+  needed: (s, ctx) => big(s['env.tsc_khz']) !== 0n && propOn(x(ctx), SAVE_TSC_KHZ, true),
   fields: [f.i64('env.tsc_khz')],
 });
 
@@ -342,8 +341,8 @@ export function msrSmiCount(gated: boolean) {
     minimum_version_id: 1,
     needed: gated
       ? (s, ctx) =>
-          cpuProp(x(ctx), 'x-migrate-smi-count', true) && big(s, 'env.msr_smi_count') !== 0n
-      : (s) => big(s, 'env.msr_smi_count') !== 0n,
+          cpuProp(x(ctx), 'x-migrate-smi-count', true) && big(s['env.msr_smi_count']) !== 0n
+      : (s) => big(s['env.msr_smi_count']) !== 0n,
     fields: [f.u64('env.msr_smi_count')],
   });
 }
@@ -352,7 +351,7 @@ export const pkru = vmsd({
   name: 'cpu/pkru',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.pkru') !== 0,
+  needed: (s) => num(s['env.pkru']) !== 0,
   fields: [f.u32('env.pkru')],
 });
 
@@ -360,7 +359,7 @@ export const pkrs = vmsd({
   name: 'cpu/pkrs',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.pkrs') !== 0,
+  needed: (s) => num(s['env.pkrs']) !== 0,
   fields: [f.u32('env.pkrs')],
 });
 
@@ -368,7 +367,7 @@ export const specCtrl = vmsd({
   name: 'cpu/spec_ctrl',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.spec_ctrl'),
+  needed: (s) => big(s['env.spec_ctrl']) !== 0n,
   fields: [f.u64('env.spec_ctrl')],
 });
 
@@ -385,7 +384,7 @@ export const mcgExtCtl = vmsd({
   name: 'cpu/mcg_ext_ctl',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => cpuHas(x(ctx), 'lmce') && big(s, 'env.mcg_ext_ctl') !== 0n,
+  needed: (s, ctx) => cpuHas(x(ctx), 'lmce') && big(s['env.mcg_ext_ctl']) !== 0n,
   fields: [f.u64('env.mcg_ext_ctl')],
 });
 
@@ -394,12 +393,12 @@ export const intelPt = vmsd({
   version_id: 1,
   minimum_version_id: 1,
   needed: (s) =>
-    big(s, 'env.msr_rtit_ctrl') !== 0n ||
-    big(s, 'env.msr_rtit_status') !== 0n ||
-    big(s, 'env.msr_rtit_output_base') !== 0n ||
-    big(s, 'env.msr_rtit_output_mask') !== 0n ||
-    big(s, 'env.msr_rtit_cr3_match') !== 0n ||
-    anyNonZero(list(s, 'env.msr_rtit_addrs')),
+    big(s['env.msr_rtit_ctrl']) !== 0n ||
+    big(s['env.msr_rtit_status']) !== 0n ||
+    big(s['env.msr_rtit_output_base']) !== 0n ||
+    big(s['env.msr_rtit_output_mask']) !== 0n ||
+    big(s['env.msr_rtit_cr3_match']) !== 0n ||
+    anyNonZero(list(s['env.msr_rtit_addrs'])),
   fields: [
     f.u64('env.msr_rtit_ctrl'),
     f.u64('env.msr_rtit_status'),
@@ -414,7 +413,7 @@ export const virtSsbd = vmsd({
   name: 'cpu/virt_ssbd',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.virt_ssbd'),
+  needed: (s) => big(s['env.virt_ssbd']) !== 0n,
   fields: [f.u64('env.virt_ssbd')],
 });
 
@@ -423,7 +422,7 @@ export const svmNpt = vmsd({
   name: 'cpu/svn_npt',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => (num(s, 'env.hflags2') & HF2_NPT_MASK) !== 0,
+  needed: (s: Readonly<State>) => (num(s['env.hflags2']) & HF2_NPT_MASK) !== 0,
   fields: [f.u64('env.nested_cr3'), f.u32('env.nested_pg_mode')],
 });
 
@@ -432,7 +431,7 @@ export const svmGuest = vmsd({
   name: 'cpu/svm_guest',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) => isTcg(x(ctx)) && num(s, 'env.int_ctl') !== 0,
+  needed: (s, ctx) => isTcg(x(ctx)) && num(s['env.int_ctl']) !== 0,
   fields: [f.u32('env.int_ctl')],
 });
 
@@ -461,11 +460,11 @@ export const pdptrs = vmsd({
   name: 'cpu/pdptrs',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s, ctx) =>
+  needed: (s: Readonly<State>, ctx) =>
     isKvm(x(ctx)) &&
-    (big(s, 'env.cr[0]') & CR0_PG_MASK) !== 0n &&
-    (big(s, 'env.cr[4]') & CR4_PAE_MASK) !== 0n &&
-    (big(s, 'env.efer') & EFER_LMA) === 0n,
+    (big(s['env.cr[0]']) & CR0_PG_MASK) !== 0n &&
+    (big(s['env.cr[4]']) & CR4_PAE_MASK) !== 0n &&
+    (big(s['env.efer']) & EFER_LMA) === 0n,
   fields: [f.array('env.pdptrs', k.u64, 4)],
 });
 
@@ -474,7 +473,7 @@ export const msrHwcr = vmsd({
   name: 'cpu/msr_hwcr',
   version_id: 1,
   minimum_version_id: 1,
-  needed: nz64('env.msr_hwcr'),
+  needed: (s) => big(s['env.msr_hwcr']) !== 0n,
   fields: [f.u64('env.msr_hwcr')],
 });
 
@@ -549,6 +548,6 @@ export const tripleFault = vmsd({
   name: 'cpu/triple_fault',
   version_id: 1,
   minimum_version_id: 1,
-  needed: (s) => num(s, 'env.triple_fault_pending') !== 0,
+  needed: (s) => num(s['env.triple_fault_pending']) !== 0,
   fields: [f.u8('env.triple_fault_pending')],
 });

@@ -271,7 +271,7 @@ function scenarioVm(
     const cpu = states.cpu;
     if (
       cpu &&
-      (big(cpu, 'env.msr_hv_reenlightenment_control') & HV_REENLIGHTENMENT_ENABLE_BIT) !== 0n
+      (big(cpu['env.msr_hv_reenlightenment_control']) & HV_REENLIGHTENMENT_ENABLE_BIT) !== 0n
     ) {
       // From 6.0 QEMU loads enabled re-enlightenment only with a fixed TSC frequency (-cpu tsc-frequency=).
       ctx = { ...ctx, userTscKhz: FIXED_TSC_KHZ };
