@@ -18,7 +18,7 @@ import {
 } from '../errors';
 import { countValue, fieldExists } from './fields';
 import { activeReplay, type LoadReplay } from './load-replay';
-import { planLoad } from './plan';
+import { NOT_FAST, PlanUnknownSubsection, planLoad } from './plan';
 import { freshStateOf } from '../dsl/fresh-state';
 import { SUBSECTION_MARKER } from './save';
 import { cloneValue, fillMissing, fillMissingField, withInitialValues } from './state';
@@ -79,7 +79,8 @@ export function loadFrom(
   // A replay (load-replay.ts) records and takes up the interpreter's field reads: no plan then.
   if (!opts.onUnused && !activeReplay) {
     // The compiled plan first (plan.ts); when it gives up, the interpreter from the same
-    // position raises the typed error with its offset and path.
+    // position raises the typed error with its offset and path (at an unknown subsection of
+    // desc's own, from the marker the plan stopped at).
     const start = r.pos;
     plansRunning++;
     try {
@@ -88,7 +89,11 @@ export function loadFrom(
       r.pos = start;
       // Called by a kind inside another load's plan (virtio's parts): that plan gives up on any
       // throw and its interpreter loads this part again, so interpreting it here is wasted.
-      if (plansRunning > 1) throw e;
+      if (plansRunning > 1) throw e instanceof PlanUnknownSubsection ? NOT_FAST : e;
+      if (e instanceof PlanUnknownSubsection) {
+        r.pos = e.pos;
+        new Loader(r, ctx, opts.path, endIsFinal).refuseSubsection(desc, e.name);
+      }
     } finally {
       plansRunning--;
     }
@@ -157,6 +162,21 @@ class Loader implements KindIO {
 
   where(): string {
     return this.path();
+  }
+
+  /**
+   * The error top() raises at a subsection of desc's own that desc does not know, the reader at
+   * its marker: for a plan that read the body up to there (PlanUnknownSubsection).
+   */
+  refuseSubsection(desc: AnyVMSDesc, name: string): never {
+    this.stack.push(desc.name);
+    this.unknownSubsection(desc, name);
+  }
+
+  /** QEMU's vmstate_subsection_load failing with -ENOENT, at the subsection's marker. */
+  private unknownSubsection(d: AnyVMSDesc, name: string): never {
+    const known = (d.subsections as readonly AnyVMSDesc[]).map((s) => s.name);
+    this.fail((o, p) => new UnknownSubsectionError(name, known, o, p));
   }
 
   top(desc: AnyVMSDesc, state: State, version: number): void {
@@ -370,16 +390,7 @@ class Loader implements KindIO {
       const name = latin1(nameBytes);
       if (!name.startsWith(d.name)) return;
       const sub = subs.find((s) => s.name === name);
-      if (!sub)
-        this.fail(
-          (o, p) =>
-            new UnknownSubsectionError(
-              name,
-              subs.map((s) => s.name),
-              o,
-              p,
-            ),
-        );
+      if (!sub) this.unknownSubsection(d, name);
       r.skip(2 + n);
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
       const saved = this.stack[at];

@@ -4,10 +4,10 @@
  * array one loop), and cached on the description. A plan keeps no path and builds no error:
  * when anything goes wrong it gives up (throws NOT_FAST), and save.ts/load.ts run the
  * interpreter (Saver/Loader) again from the same position, which raises the typed error with
- * its offset and path. So the interpreter stays the one definition of the rules, and the plan
- * must only ever agree with it on success (tests/engine-plan.test.ts checks byte for byte).
+ * its offset and path. (One case skips the second read: PlanUnknownSubsection.) So the interpreter stays the one definition of the rules, and the plan
+ * must only ever agree with it (tests/engine-plan.test.ts checks byte for byte, and the errors).
  */
-import type { ByteReader } from '../bytes/reader';
+import { latin1, type ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
 import { holdsState, type AnyField } from '../dsl/field';
 import type { AnyVMSD, Ctx, KindIO, State } from '../dsl/kind';
@@ -30,6 +30,21 @@ export const NOT_FAST: Error = Object.freeze(new Error('not on the compiled path
 const notFast = (): never => {
   throw NOT_FAST;
 };
+
+/**
+ * Thrown by a plan at a subsection its top description does not know (QEMU's -ENOENT), where the
+ * reader stands at its marker: load.ts raises the interpreter's own error for it there. A stream
+ * from a newer release ends this way in most refused migrations, and reading the whole body
+ * again in the interpreter just to reach that subsection was 14% of the compat matrix's CPU
+ * time (--cpu-prof). Anywhere deeper, or inside another load's plan, the plan still gives up.
+ */
+export class PlanUnknownSubsection {
+  constructor(
+    readonly name: string,
+    /** The reader's position at the subsection's marker. */
+    readonly pos: number,
+  ) {}
+}
 
 type SaveOp = (w: ByteWriter, s: State, io: PlanSaver) => void;
 type LoadOp = (r: ByteReader, s: State, version: number, io: PlanLoader) => void;
@@ -375,6 +390,8 @@ class PlanLoader implements KindIO, LoadScratch {
   missed: Array<AnyField | AnyVMSDesc> = [];
   root: AnyVMSDesc | undefined;
   readonly dv: DataView;
+  /** How many bodies are being loaded (1: the top description's own). */
+  private depth = 0;
 
   constructor(
     private readonly r: ByteReader,
@@ -418,8 +435,10 @@ class PlanLoader implements KindIO, LoadScratch {
     if (!p.usable || version > p.versionId || version < p.minimumVersionId) notFast();
     if (p.preLoad) p.preLoad(this.root ? withInitialValues(this.root, state) : state, this.ctx);
     const r = this.r;
+    this.depth++;
     p.load(r, state, version, this);
     if (p.subs.length > 0) this.subsections(p, state);
+    this.depth--;
     if (p.postLoad) p.postLoad(state, version, this.ctx);
   }
 
@@ -453,7 +472,12 @@ class PlanLoader implements KindIO, LoadScratch {
         }
       if (!ours) break;
       const found = subIndex(p.subNames, b, at + 2, n, hint);
-      if (found < 0) notFast();
+      if (found < 0) {
+        if (this.depth === 1) {
+          throw new PlanUnknownSubsection(latin1(b.subarray(at + 2, at + 2 + n)), at);
+        }
+        notFast();
+      }
       r.pos = at + 2 + n;
       const version = r.u32() & 0xff; // QEMU keeps the subsection version in a uint8_t
       this.body(subPlansOf(p)[found], state, version);
