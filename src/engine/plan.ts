@@ -4,8 +4,9 @@
  * array one loop), and cached on the description. A plan keeps no path and builds no error:
  * when anything goes wrong it gives up (throws NOT_FAST), and save.ts/load.ts run the
  * interpreter (Saver/Loader) again from the same position, which raises the typed error with
- * its offset and path. (One case skips the second read: PlanUnknownSubsection.) So the interpreter stays the one definition of the rules, and the plan
- * must only ever agree with it (tests/engine-plan.test.ts checks byte for byte, and the errors).
+ * its offset and path (one case skips the second read: PlanUnknownSubsection). So the
+ * interpreter stays the one definition of the rules, and the plan must only ever agree with it
+ * (tests/engine-plan.test.ts checks the bytes, the states and the errors).
  */
 import { latin1, type ByteReader } from '../bytes/reader';
 import type { ByteWriter } from '../bytes/writer';
@@ -514,7 +515,10 @@ function subIndex(
   return -1;
 }
 
-/** Loads one body with its description's plan; throws NOT_FAST where the interpreter must take over. */
+/**
+ * Loads one body with its description's plan; throws NOT_FAST where the interpreter must take
+ * over, and PlanUnknownSubsection where it need only raise that error.
+ */
 export function planLoad(
   r: ByteReader,
   desc: AnyVMSDesc,
