@@ -13,6 +13,7 @@ import { readStreamContents } from '../src/stream/collect';
 import { bytesSource } from '../src/stream/source';
 import { buildProgram } from '../src/cli/main';
 import { SNAPSHOT_COMMANDS } from '../src/cli/snapshot-commands';
+import { builtinCodeCache } from '../src/cli/snapshot-code-cache';
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -76,6 +77,14 @@ const VERSION = (
         expect(r.status).toBe(0);
         expect(fs.existsSync(blob())).toBe(true);
         expect(fs.readdirSync(tmp)).toEqual([]);
+        // Without node's code cache of its built-ins (snapshot-code-cache.ts): an empty one ends
+        // the blob, and the blob it was cut from is gone.
+        const snapshot = fs.readFileSync(blob());
+        expect(builtinCodeCache(snapshot)).toBeUndefined();
+        expect(snapshot.subarray(-8)).toEqual(Buffer.alloc(8));
+        expect(fs.readdirSync(path.dirname(blob())).filter((f) => /\.(tmp|lean)$/.test(f))).toEqual(
+          [],
+        );
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }

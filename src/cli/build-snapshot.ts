@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { build, type Plugin } from 'esbuild';
 import { packageVersion } from './package-info';
+import { withoutBuiltinCodeCache } from './snapshot-code-cache';
 import { NOT_IN_SNAPSHOT } from './snapshot-commands';
 
 const dist = path.resolve(__dirname, '..', '..');
@@ -63,6 +64,47 @@ const leaveOutOtherCommands: Plugin = {
   },
 };
 
+/** The bundle the snapshot is made from, and the stream a check decodes with it. */
+const bundle = path.join(dist, 'vmstate.js');
+const checkStream = path.join(dist, '..', 'streams', 'qemu-7.2', 'q35-nodefaults-paused.mig');
+
+/** What a run from `blob` prints for the check stream (or for help without it), as bin/vmstate starts it. */
+function checkRun(blob: string): string {
+  const args = fs.existsSync(checkStream) ? ['analyze', checkStream, '--format', 'qemu'] : ['help'];
+  const env: NodeJS.ProcessEnv = { ...process.env, VMSTATE_TRACE_START: '1' };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS;
+  const r = spawnSync(process.execPath, ['--snapshot-blob', blob, bundle, ...args], {
+    env,
+    encoding: 'latin1',
+    maxBuffer: 1 << 28,
+  });
+  return `${r.status}\n${r.stderr}\n${r.stdout}`;
+}
+
+/**
+ * Drops node's built-in code cache from the snapshot at `file` (snapshot-code-cache.ts) when it
+ * has one, and only when the blob without it starts from the snapshot and prints what the whole
+ * blob prints: otherwise the whole blob stays.
+ */
+function leaveOutBuiltinCodeCache(file: string): void {
+  const lean = withoutBuiltinCodeCache(fs.readFileSync(file));
+  if (!lean) return;
+  const leanFile = `${file}.lean`;
+  try {
+    fs.writeFileSync(leanFile, lean);
+    const whole = checkRun(file);
+    if (whole.includes('vmstate start: snapshot\n') && checkRun(leanFile) === whole)
+      fs.renameSync(leanFile, file);
+    else
+      process.stderr.write(
+        "warning: the start-up snapshot keeps node's code cache (a run without it differed)\n",
+      );
+  } finally {
+    fs.rmSync(leanFile, { force: true });
+  }
+}
+
 // esbuild runs plugins only in its asynchronous API.
 async function main(): Promise<void> {
   await build({
@@ -88,6 +130,7 @@ async function main(): Promise<void> {
     { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
   );
   if (r.status === 0 && fs.existsSync(tmp)) {
+    leaveOutBuiltinCodeCache(tmp);
     fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
     fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
     fs.renameSync(tmp, blob);
