@@ -70,19 +70,35 @@ export function parseVmdesc(json: Uint8Array, offset: number): Vmdesc {
 function checkVmsd(v: unknown, where: string, fail: (w: string) => Error, depth: number): void {
   if (depth > 64) throw fail(`${where}: nested too deeply`);
   if (!isObject(v) || !Array.isArray(v.fields)) throw fail(`${where} has no "fields" array`);
-  v.fields.forEach((f, i) => {
+  // Plain loops, no array or string per field: a device-heavy stream's description has
+  // thousands of fields, checked once, in a short run's unoptimized code.
+  const fields: unknown[] = v.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
     if (!isObject(f) || typeof f.name !== 'string' || typeof f.type !== 'string')
       throw fail(`${where}.fields[${i}] has no name/type`);
-    for (const k of ['size', 'array_len', 'index'] as const)
-      if (f[k] !== undefined && !(Number.isSafeInteger(f[k]) && (f[k] as number) >= 0))
-        throw fail(`${where}.${f.name}: bad ${k}`);
+    const bad = !count(f.size)
+      ? 'size'
+      : !count(f.array_len)
+        ? 'array_len'
+        : !count(f.index)
+          ? 'index'
+          : undefined;
+    if (bad) throw fail(`${where}.${f.name}: bad ${bad}`);
     if (f.type === 'struct') checkVmsd(f.struct, `${where}.${f.name}`, fail, depth + 1);
     if (f.fields !== undefined) checkVmsd(f, `${where}.${f.name}`, fail, depth + 1);
-  });
+  }
   if (v.subsections !== undefined) {
     if (!Array.isArray(v.subsections)) throw fail(`${where}.subsections is not an array`);
-    v.subsections.forEach((s, i) => checkVmsd(s, `${where}.subsections[${i}]`, fail, depth + 1));
+    const subsections: unknown[] = v.subsections;
+    for (let i = 0; i < subsections.length; i++)
+      checkVmsd(subsections[i], `${where}.subsections[${i}]`, fail, depth + 1);
   }
+}
+
+/** A field's size, array_len or index: absent, or a whole number >= 0. */
+function count(x: unknown): boolean {
+  return x === undefined || (Number.isSafeInteger(x) && (x as number) >= 0);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
