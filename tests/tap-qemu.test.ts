@@ -241,23 +241,21 @@ describeQemu(
           (e: unknown) => e,
         );
         const refusals = tap.events.flatMap((e) => (e.type === 'refusal' ? [e.refusal] : []));
-        // With how the run ended and what the tap saw beside it, for a failure to say why.
-        expect({
-          first: refusals[0],
-          ended: String(err),
-          events: tap.events
-            .slice(0, 60)
-            .map((e) => e.type)
-            .join(' '),
-        }).toMatchObject({
-          first: {
-            where: 'configuration',
-            reason: "Machine type received is 'pc-q35-10.0' and local is 'pc-q35-7.2'",
-            refusal: {
-              reason: 'machine-type-mismatch',
-              received: 'pc-q35-10.0',
-              local: 'pc-q35-7.2',
-            },
+        // Without a refusal, how the run ended and what the tap saw, for the failure to say why.
+        if (refusals.length === 0)
+          throw new Error(
+            `no refusal event; the tap ended with ${String(err)}; its events: ${tap.events
+              .slice(0, 60)
+              .map((e) => (e.type === 'progress' ? `progress(${e.stats.bytes})` : e.type))
+              .join(' ')}`,
+          );
+        expect(refusals[0]).toMatchObject({
+          where: 'configuration',
+          reason: "Machine type received is 'pc-q35-10.0' and local is 'pc-q35-7.2'",
+          refusal: {
+            reason: 'machine-type-mismatch',
+            received: 'pc-q35-10.0',
+            local: 'pc-q35-7.2',
           },
         });
         // Only the first refusal, as QEMU (and predict) stop there.

@@ -7,7 +7,13 @@ interface NativeSpliceLink {
   start(
     sourceFd: number,
     destFd: number,
-    onEvent: (type: string, code: string | undefined, forwarded: number, returned: number) => void,
+    onEvent: (
+      type: string,
+      code: string | undefined,
+      forwarded: number,
+      returned: number,
+      teed: number,
+    ) => void,
   ): [unknown, number];
   endSource(handle: unknown): void;
   destroySource(handle: unknown): void;
@@ -54,6 +60,13 @@ export interface SpliceLinkEvents {
 export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
   /** Bytes forwarded to the destination as of the last event (counters() gives them now). */
   forwarded = 0;
+  /**
+   * Source bytes in the tap's copy as of the last event: each piece is counted there before it
+   * goes on, so this bounds what the destination can have read, while `forwarded` counts a
+   * piece's bytes only once the write moving them returns (a destination that read the first
+   * part of a piece and reset the connection is told of before that).
+   */
+  teed = 0;
   private constructor(
     private readonly mod: NativeSpliceLink,
     private readonly handle: unknown,
@@ -76,13 +89,18 @@ export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
     if (source.readableLength > 0 || dest.readableLength > 0) return undefined;
     // Events come later, on this thread: by then `made.link` is set.
     const made: { link?: SpliceLink } = {};
-    const [handle, teeFd] = mod.start(sourceFd, destFd, (type, code, forwarded) => {
-      const l = made.link!;
-      l.forwarded = forwarded;
-      if (type === 'closed') l.emit('closed');
-      else if (type === 'dest-gone') l.emit('dest-gone', code ?? 'EPIPE');
-      else l.emit(type as 'source-end' | 'dest-end', code);
-    });
+    const [handle, teeFd] = mod.start(
+      sourceFd,
+      destFd,
+      (type, code, forwarded, _returned, teed) => {
+        const l = made.link!;
+        l.forwarded = forwarded;
+        l.teed = teed;
+        if (type === 'closed') l.emit('closed');
+        else if (type === 'dest-gone') l.emit('dest-gone', code ?? 'EPIPE');
+        else l.emit(type as 'source-end' | 'dest-end', code);
+      },
+    );
     // The link has its own descriptors of both connections: these go without a FIN or RST.
     source.destroy();
     dest.destroy();

@@ -257,7 +257,8 @@ class Tap {
   private decoding = true;
   private eofSeen = false;
   private destCongested = false;
-  private destGone?: { at: number; why: string; seq: number; fatal?: boolean };
+  /** How the destination went: `seen` is the most it can have read (nothing goes on after). */
+  private destGone?: { seen: number; why: string; seq: number; fatal?: boolean };
   private sourceProblem?: string;
   /** Which connection went first: events are numbered as they happen. */
   private seq = 0;
@@ -380,10 +381,12 @@ class Tap {
           'source',
         );
       }
+      // Nothing goes on once the destination is gone: the count now is the count then, with a
+      // link's write that was under way when the destination went.
       if (this.destGone?.fatal)
         throw new TapConnectionError(
-          `${this.destGone.why} after ${this.destGone.at} byte(s) were forwarded, before the end of the stream${verdict?.refusal ? ` (predicted: ${verdict.release} refuses: ${verdict.refusal.reason})` : ''}`,
-          this.destGone.at,
+          `${this.destGone.why} after ${stats.forwarded} byte(s) were forwarded, before the end of the stream${verdict?.refusal ? ` (predicted: ${verdict.release} refuses: ${verdict.refusal.reason})` : ''}`,
+          stats.forwarded,
           'destination',
         );
       if (walkError !== undefined) throw walkError;
@@ -598,7 +601,11 @@ class Tap {
   private onDestGone(why: string): void {
     if (this.destGone || this.aborted) return;
     if (this.link) this.stats.forwarded = this.link.forwarded;
-    this.destGone = { at: this.stats.forwarded, why, seq: this.seq++ };
+    this.destGone = {
+      seen: this.link ? this.link.teed : this.stats.forwarded,
+      why,
+      seq: this.seq++,
+    };
     this.held = [];
     if (this.eofSeen) {
       // The destination had the whole stream: what is left is the VM description, for analysis only.
@@ -620,13 +627,14 @@ class Tap {
 
   /**
    * With a link, bytes reach the destination before the tap reads its copy of them: until it has
-   * read what was forwarded before the destination went, the decoder has not seen all it got.
+   * read what the destination can have read before it went (`seen`: the copy's bytes then, a
+   * bound the link counts before each piece goes on), the decoder has not seen all it got.
    */
-  private forwardedUnread(g: { at: number }): boolean {
+  private forwardedUnread(g: { seen: number }): boolean {
     if (!this.link || !this.decoding) return false;
     // A source that ended cleanly had its FIN passed on: the destination may have had it all.
     const cleanEnd = this.linkSourceEnd !== undefined && this.linkSourceEnd.code === undefined;
-    return this.stats.bytes < g.at || (cleanEnd && !this.copyEnded);
+    return this.stats.bytes < g.seen || (cleanEnd && !this.copyEnded);
   }
 
   private verdict(): TapVerdict | undefined {

@@ -12,7 +12,10 @@
  *   destroySource(handle)  shutdown(source, SHUT_RDWR): the source sees its migration fail
  *   destroyDest(handle)    shutdown(destination, SHUT_RDWR)
  *   counters(handle) -> [forwarded, returned]
- * onEvent(type, code, forwarded, returned), on the JS thread, in this order per thread:
+ * onEvent(type, code, forwarded, returned, teed), on the JS thread, in this order per thread
+ * (forwarded and returned count the bytes each write handed on, as it returns; teed the source
+ * bytes in the tap's copy, each piece counted before it goes on: all the destination can have
+ * seen, while a write of it may still be under way):
  *   'source-end'  the source's side ended (code: its errno name, or undefined for a clean FIN);
  *                 the destination got a FIN and the tee pipe is closed after it
  *   'dest-gone'   a write to the destination failed (code): the rest is read and dropped
@@ -41,6 +44,7 @@ typedef struct {
   int null_fd;
   _Atomic int64_t forwarded;
   _Atomic int64_t returned;
+  _Atomic int64_t teed;
   _Atomic int threads_left;
   pthread_mutex_t lock; /* guards `closed` against shutdown() on a closed descriptor */
   int closed;
@@ -52,7 +56,7 @@ typedef struct {
 typedef struct {
   const char *type;
   int err; /* 0: none */
-  int64_t forwarded, returned;
+  int64_t forwarded, returned, teed;
 } Event;
 
 static void post(Link *l, const char *type, int err) {
@@ -62,6 +66,7 @@ static void post(Link *l, const char *type, int err) {
   e->err = err;
   e->forwarded = atomic_load(&l->forwarded);
   e->returned = atomic_load(&l->returned);
+  e->teed = atomic_load(&l->teed);
   if (napi_call_threadsafe_function(l->tsfn, e, napi_tsfn_blocking) != napi_ok) free(e);
 }
 
@@ -69,7 +74,7 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
   Event *e = data;
   Link *l = context;
   if (env && cb) {
-    napi_value argv[4], undefined;
+    napi_value argv[5], undefined;
     napi_get_undefined(env, &undefined);
     napi_create_string_utf8(env, e->type, NAPI_AUTO_LENGTH, &argv[0]);
     if (e->err) {
@@ -79,7 +84,8 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       argv[1] = undefined;
     napi_create_double(env, (double)e->forwarded, &argv[2]);
     napi_create_double(env, (double)e->returned, &argv[3]);
-    napi_call_function(env, undefined, cb, 4, argv, NULL);
+    napi_create_double(env, (double)e->teed, &argv[4]);
+    napi_call_function(env, undefined, cb, 5, argv, NULL);
   }
   if (env && strcmp(e->type, "closed") == 0 && l->self) {
     napi_delete_reference(env, l->self);
@@ -100,10 +106,16 @@ static void thread_done(Link *l) {
   napi_release_threadsafe_function(l->tsfn, napi_tsfn_release);
 }
 
-/* Splices `n` bytes from the head of pipe `from` to `to`, or to /dev/null once `to` failed. */
-static int pass_on(Link *l, int from, int to, ssize_t n, int *to_ok, int *to_err) {
+/*
+ * Splices `n` bytes from the head of pipe `from` to `to`, or to /dev/null once `to` failed;
+ * `handed` counts what each write moved to `to`. A write that fails partway (the peer reset the
+ * connection after reading the first part of a piece) still counts the part it moved.
+ */
+static int pass_on(Link *l, int from, int to, ssize_t n, int *to_ok, int *to_err,
+                   _Atomic int64_t *handed) {
   while (n > 0) {
-    ssize_t w = splice(from, NULL, *to_ok ? to : l->null_fd, NULL, n, SPLICE_F_MOVE);
+    int real = *to_ok;
+    ssize_t w = splice(from, NULL, real ? to : l->null_fd, NULL, n, SPLICE_F_MOVE);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       if (!*to_ok) return -1; /* even /dev/null refused: give up */
@@ -111,6 +123,7 @@ static int pass_on(Link *l, int from, int to, ssize_t n, int *to_ok, int *to_err
       *to_err = w < 0 ? errno : EPIPE;
       continue;
     }
+    if (real) atomic_fetch_add(handed, w);
     n -= w;
   }
   return 0;
@@ -148,16 +161,16 @@ static void *forward_thread(void *arg) {
         if (m <= 0) {
           tee_ok = 0; /* the tap closed its end: forward only */
           m = n;
-        }
+        } else
+          atomic_fetch_add(&l->teed, m); /* in the copy before any of it goes on */
       }
       /* What was tee'd goes on; the next tee starts at the pipe's new head. */
       int was_ok = dst_ok;
-      if (pass_on(l, p[0], l->dst, m, &dst_ok, &dst_err)) {
+      if (pass_on(l, p[0], l->dst, m, &dst_ok, &dst_err, &l->forwarded)) {
         src_err = EIO;
         goto done;
       }
       if (was_ok && !dst_ok) post(l, "dest-gone", dst_err);
-      if (dst_ok) atomic_fetch_add(&l->forwarded, m);
       n -= m;
     }
   }
@@ -193,8 +206,7 @@ static void *return_thread(void *arg) {
       if (n < 0) dst_err = errno;
       break;
     }
-    if (pass_on(l, p[0], l->src, n, &src_ok, &src_err)) break;
-    if (src_ok) atomic_fetch_add(&l->returned, n);
+    if (pass_on(l, p[0], l->src, n, &src_ok, &src_err, &l->returned)) break;
   }
   close(p[0]);
   close(p[1]);
