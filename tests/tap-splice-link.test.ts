@@ -64,6 +64,8 @@ linked(
     let copied = 0;
     link.tee.on('data', (d: Buffer) => (copied += d.length));
     link.tee.on('error', () => undefined);
+    // The copy is read to its end after the link has closed (its pipe holds the rest).
+    const copyEnded = new Promise<void>((r) => link.tee.once('close', () => r()));
     link.tee.resume();
     const gone = new Promise<{ forwarded: number; teed: number }>((resolve) => {
       const seen = () => resolve({ forwarded: link.forwarded, teed: link.teed });
@@ -83,6 +85,7 @@ linked(
     const [forwarded] = link.counters();
     expect(forwarded).toBeGreaterThanOrEqual(read);
     expect(forwarded).toBeLessThanOrEqual(atGone.teed);
+    await copyEnded;
     expect(copied).toBeGreaterThanOrEqual(read);
   },
   20_000,
