@@ -67,8 +67,8 @@ linked(
     // The copy is read to its end after the link has closed (its pipe holds the rest).
     const copyEnded = new Promise<void>((r) => link.tee.once('close', () => r()));
     link.tee.resume();
-    const gone = new Promise<{ forwarded: number; teed: number }>((resolve) => {
-      const seen = () => resolve({ forwarded: link.forwarded, teed: link.teed });
+    const gone = new Promise<{ teed: number }>((resolve) => {
+      const seen = () => resolve({ teed: link.teed });
       link.once('dest-gone', seen);
       link.once('dest-end', seen);
     });

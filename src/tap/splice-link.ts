@@ -58,13 +58,11 @@ export interface SpliceLinkEvents {
  * link holds its own descriptors of both connections).
  */
 export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
-  /** Bytes forwarded to the destination as of the last event (counters() gives them now). */
-  forwarded = 0;
   /**
    * Source bytes in the tap's copy as of the last event: each piece is counted there before it
-   * goes on, so this bounds what the destination can have read, while `forwarded` counts a
-   * piece's bytes only once the write moving them returns (a destination that read the first
-   * part of a piece and reset the connection is told of before that).
+   * goes on, so this bounds what the destination can have read, while the forwarded count
+   * (counters()) takes a piece's bytes only as each write moving them returns (a destination
+   * that read the first part of a piece and reset the connection is told of before that).
    */
   teed = 0;
   private constructor(
@@ -92,9 +90,8 @@ export class SpliceLink extends EventEmitter<SpliceLinkEvents> {
     const [handle, teeFd] = mod.start(
       sourceFd,
       destFd,
-      (type, code, forwarded, _returned, teed) => {
+      (type, code, _forwarded, _returned, teed) => {
         const l = made.link!;
-        l.forwarded = forwarded;
         l.teed = teed;
         if (type === 'closed') l.emit('closed');
         else if (type === 'dest-gone') l.emit('dest-gone', code ?? 'EPIPE');

@@ -600,7 +600,6 @@ class Tap {
 
   private onDestGone(why: string): void {
     if (this.destGone || this.aborted) return;
-    if (this.link) this.stats.forwarded = this.link.forwarded;
     this.destGone = {
       seen: this.link ? this.link.teed : this.stats.forwarded,
       why,
