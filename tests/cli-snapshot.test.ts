@@ -14,6 +14,7 @@ import { bytesSource } from '../src/stream/source';
 import { buildProgram } from '../src/cli/main';
 import { SNAPSHOT_COMMANDS } from '../src/cli/snapshot-commands';
 import { builtinCodeCache } from '../src/cli/snapshot-code-cache';
+import { SNAPSHOT_RUN_V8_FLAGS, snapshotTag } from '../src/cli/snapshot-tag';
 
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -82,12 +83,30 @@ const VERSION = (
         const snapshot = fs.readFileSync(blob());
         expect(builtinCodeCache(snapshot)).toBeUndefined();
         expect(snapshot.subarray(-8)).toEqual(Buffer.alloc(8));
-        expect(fs.readdirSync(path.dirname(blob())).filter((f) => /\.(tmp|lean)$/.test(f))).toEqual(
-          [],
+        expect(
+          fs.readdirSync(path.dirname(blob())).filter((f) => /\.(tmp|lean|retagged)$/.test(f)),
+        ).toEqual([]);
+        // Tagged for the run's V8 flags (snapshot-tag.ts), which vmstate.blob.flags lists.
+        expect(fs.readFileSync(`${blob()}.flags`, 'utf8')).toBe(
+          `${SNAPSHOT_RUN_V8_FLAGS.join(' ')}\n`,
         );
+        expect(snapshotTag(snapshot)?.tag).toBe(versionTag(SNAPSHOT_RUN_V8_FLAGS));
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
+    }
+
+    /** v8.cachedDataVersionTag() of this node with these V8 flags. */
+    function versionTag(flags: readonly string[]): number {
+      const r = spawnSync(
+        process.execPath,
+        [...flags, '-p', "require('v8').cachedDataVersionTag()"],
+        {
+          encoding: 'utf8',
+          env: { ...ENV, NODE_OPTIONS: '' },
+        },
+      );
+      return Number(r.stdout.trim());
     }
 
     beforeAll(() => {
@@ -196,7 +215,11 @@ const VERSION = (
     });
 
     test('a command the snapshot does not hold, started from it by hand, runs the bundle in process', () => {
-      const r = run(['--snapshot-blob', blob(), bundle(), 'releases'], {}, process.execPath);
+      const r = run(
+        [...SNAPSHOT_RUN_V8_FLAGS, '--snapshot-blob', blob(), bundle(), 'releases'],
+        {},
+        process.execPath,
+      );
       expect(r.start).toBe('bundle');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(viaBundle(['releases']).stdout);
@@ -273,8 +296,9 @@ const VERSION = (
           expected,
         );
         expect(tunables()).toBe('glibc.malloc.hugetlb=0');
-        expect(fs.readFileSync(argsFile, 'utf8').split('\n').slice(0, 2)).toEqual([
+        expect(fs.readFileSync(argsFile, 'utf8').split('\n').slice(0, 3)).toEqual([
           '--v8-pool-size=1',
+          ...SNAPSHOT_RUN_V8_FLAGS,
           '--snapshot-blob',
         ]);
       } finally {
@@ -327,6 +351,19 @@ const VERSION = (
         expect(r.stdout).toBe(expected);
         const bad = run(['analyze', '/nonexistent.mig']);
         expect(bad.status).toBe(2);
+      });
+
+      test('when the snapshot does not say which V8 flags it runs with (built before it had to)', () => {
+        fs.rmSync(`${blob()}.flags`);
+        const r = run(args);
+        expect(r.start).toBe('bundle');
+        expect(r.stdout).toBe(expected);
+      });
+
+      test('the snapshot, retagged, is refused without its flags: node would have rehashed it', () => {
+        const r = run(['--snapshot-blob', blob(), bundle(), 'help'], {}, process.execPath);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/different V8 configurations/);
       });
 
       test('when the node on PATH is not the one that built the snapshot', () => {

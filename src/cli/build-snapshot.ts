@@ -2,8 +2,10 @@
  * `npm run build`'s last step: the V8 start-up snapshot bin/vmstate starts from. It bundles
  * snapshot-main.ts into dist/vmstate-snapshot.js, builds the snapshot from it and writes, in dist/: vmstate.blob
  * (whole or not at all), vmstate.blob.node (a link to the node binary that built it: a snapshot
- * only loads in the node that made it) and vmstate.blob.version (what `--version` prints). A node
- * that cannot build one leaves no snapshot and a warning: the CLI then starts through launch.js.
+ * only loads in the node that made it), vmstate.blob.version (what `--version` prints) and
+ * vmstate.blob.flags (the V8 flags a run from it takes: --no-rehash-snapshot, snapshot-tag.ts,
+ * or none). A node that cannot build one leaves no snapshot and a warning: the CLI then starts
+ * through launch.js.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -12,6 +14,7 @@ import { build, type Plugin } from 'esbuild';
 import { packageVersion } from './package-info';
 import { withoutBuiltinCodeCache } from './snapshot-code-cache';
 import { NOT_IN_SNAPSHOT } from './snapshot-commands';
+import { retagged, SNAPSHOT_RUN_V8_FLAGS } from './snapshot-tag';
 
 const dist = path.resolve(__dirname, '..', '..');
 
@@ -68,18 +71,70 @@ const leaveOutOtherCommands: Plugin = {
 const bundle = path.join(dist, 'vmstate.js');
 const checkStream = path.join(dist, '..', 'streams', 'qemu-7.2', 'q35-nodefaults-paused.mig');
 
-/** What a run from `blob` prints for the check stream (or for help without it), as bin/vmstate starts it. */
-function checkRun(blob: string): string {
-  const args = fs.existsSync(checkStream) ? ['analyze', checkStream, '--format', 'qemu'] : ['help'];
-  const env: NodeJS.ProcessEnv = { ...process.env, VMSTATE_TRACE_START: '1' };
+/** The environment of the node that builds and checks the snapshot: no V8 flags but its own. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete env.NODE_OPTIONS;
   delete env.NODE_EXTRA_CA_CERTS;
-  const r = spawnSync(process.execPath, ['--snapshot-blob', blob, bundle, ...args], {
-    env,
+  return env;
+}
+
+/**
+ * What a run from `blob` with these V8 flags prints for the check stream (or for help without
+ * it), as bin/vmstate starts it.
+ */
+function checkRun(blob: string, flags: readonly string[] = []): string {
+  const args = fs.existsSync(checkStream) ? ['analyze', checkStream, '--format', 'qemu'] : ['help'];
+  const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, bundle, ...args], {
+    env: cleanEnv({ VMSTATE_TRACE_START: '1' }),
     encoding: 'latin1',
     maxBuffer: 1 << 28,
   });
   return `${r.status}\n${r.stderr}\n${r.stdout}`;
+}
+
+/** v8.cachedDataVersionTag() of this node run with these V8 flags. */
+function versionTag(flags: readonly string[]): number | undefined {
+  const r = spawnSync(process.execPath, [...flags, '-p', "require('v8').cachedDataVersionTag()"], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+  });
+  const tag = Number(r.stdout.trim());
+  return r.status === 0 && Number.isInteger(tag) ? tag : undefined;
+}
+
+/**
+ * Makes the snapshot at `file` load under SNAPSHOT_RUN_V8_FLAGS (snapshot-tag.ts) and returns
+ * them, only when a run with them starts from the snapshot and prints what a run without them
+ * printed; otherwise leaves the blob as it is and returns no flags.
+ */
+function retagForRunFlags(file: string): readonly string[] {
+  const built = versionTag([]);
+  const run = versionTag(SNAPSHOT_RUN_V8_FLAGS);
+  const blob =
+    built !== undefined && run !== undefined
+      ? retagged(fs.readFileSync(file), built, run)
+      : undefined;
+  if (blob) {
+    const retaggedFile = `${file}.retagged`;
+    try {
+      fs.writeFileSync(retaggedFile, blob);
+      const before = checkRun(file);
+      if (
+        before.includes('vmstate start: snapshot\n') &&
+        checkRun(retaggedFile, SNAPSHOT_RUN_V8_FLAGS) === before
+      ) {
+        fs.renameSync(retaggedFile, file);
+        return SNAPSHOT_RUN_V8_FLAGS;
+      }
+    } finally {
+      fs.rmSync(retaggedFile, { force: true });
+    }
+  }
+  process.stderr.write(
+    `warning: the start-up snapshot rehashes at every run (it could not be made to load with ${SNAPSHOT_RUN_V8_FLAGS.join(' ')})\n`,
+  );
+  return [];
 }
 
 /**
@@ -123,14 +178,19 @@ async function main(): Promise<void> {
 
   const blob = path.join(dist, 'vmstate.blob');
   const tmp = `${blob}.${process.pid}.tmp`;
-  for (const f of [blob, `${blob}.node`, `${blob}.version`]) fs.rmSync(f, { force: true });
+  for (const f of [blob, `${blob}.node`, `${blob}.version`, `${blob}.flags`])
+    fs.rmSync(f, { force: true });
+  // Built with V8's defaults, so that the building process rehashes node's own snapshot with a
+  // seed drawn at random, the one runs keep (snapshot-tag.ts).
   const r = spawnSync(
     process.execPath,
     ['--snapshot-blob', tmp, '--build-snapshot', path.join(dist, 'vmstate-snapshot.js')],
-    { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+    { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: cleanEnv() },
   );
   if (r.status === 0 && fs.existsSync(tmp)) {
     leaveOutBuiltinCodeCache(tmp);
+    const flags = retagForRunFlags(tmp);
+    fs.writeFileSync(`${blob}.flags`, `${flags.join(' ')}\n`);
     fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
     fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
     fs.renameSync(tmp, blob);

@@ -80,7 +80,7 @@ if (v8.startupSnapshot.isBuildingSnapshot()) {
   void warmUp(path.dirname(bundle));
   v8.startupSnapshot.setDeserializeMainFunction(() => {
     tuneV8ForShortRun();
-    // bin/vmstate runs `node --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
+    // bin/vmstate runs `node [vmstate.blob.flags] --snapshot-blob dist/vmstate.blob dist/vmstate.js ARGS`.
     const file = path.resolve(process.argv[1] ?? '');
     // The other commands' modules are not in the snapshot (snapshot-commands.ts): bin/vmstate
     // starts them through launch.js; started here anyway, they run the bundle as a stale snapshot does.
