@@ -65,7 +65,7 @@ describe("a snapshot header's V8 tag", () => {
 });
 
 describe('a snapshot this node builds, retagged for the run flags', () => {
-  const env = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   delete env.NODE_EXTRA_CA_CERTS;
   const tagOf = (flags: readonly string[]) =>
     Number(
