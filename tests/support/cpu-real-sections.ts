@@ -43,6 +43,25 @@ export function readStream(name: string): Uint8Array {
 const be32 = (b: Uint8Array, at: number) =>
   ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
 
+/**
+ * Whether a record the closing footer can be followed by starts at `at`: another FULL section (a
+ * header with a printable idstr) or EOF (the end of the stream, or the VM description to its
+ * end). A footer's five bytes alone also occur inside a body: a running VM's timer section whose
+ * cpu_ticks_offset ends in 0x7e, with the zero `dummy` after it, reads as `7e 00000000 00`.
+ */
+function recordAt(stream: Uint8Array, at: number): boolean {
+  if (stream[at] === 0x04) {
+    const n = stream[at + 5];
+    if (n === 0 || at + 6 + n + 8 > stream.length) return false;
+    for (let k = at + 6; k < at + 6 + n; k++)
+      if (stream[k] < 0x20 || stream[k] > 0x7e) return false;
+    return true;
+  }
+  if (stream[at] !== 0x00) return false;
+  if (at + 1 === stream.length) return true;
+  return stream[at + 1] === 0x06 && at + 6 + be32(stream, at + 2) === stream.length;
+}
+
 /** Every FULL section named `idstr` (one per instance). */
 export function cutFullSections(stream: Uint8Array, idstr: string): CutSection[] {
   const name = Buffer.from(idstr, 'latin1');
@@ -64,8 +83,7 @@ export function cutFullSections(stream: Uint8Array, idstr: string): CutSection[]
     ];
     let end = bodyOffset;
     for (; end + 5 <= stream.length; end++) {
-      if (footer.every((b, i) => stream[end + i] === b) && [0x00, 0x04].includes(stream[end + 5]))
-        break;
+      if (footer.every((b, i) => stream[end + i] === b) && recordAt(stream, end + 5)) break;
     }
     out.push({
       sectionId,
