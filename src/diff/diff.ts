@@ -56,17 +56,31 @@ export async function diffStreams(
   const read = async (side: 'a' | 'b', src: ChunkSource, name: string) => {
     const walk = opts.walk?.(side) ?? {};
     let hashes: PageHashes | undefined;
+    // The walk names a page's block (a record through onRam, which makes `hashes`) before it
+    // hands on any page of it in a stretch.
+    const known = () => {
+      if (!hashes) throw new Error('a RAM page before its block');
+      return hashes;
+    };
     try {
-      const contents = await readStreamContents(src, {
-        ...walk,
-        onRam:
-          mode === 'pages'
-            ? (rec, pageSize) => {
+      const contents = await readStreamContents(
+        src,
+        mode === 'pages'
+          ? {
+              ...walk,
+              onRam: (rec, pageSize) => {
                 hashes ??= new PageHashes(pageSize);
                 hashes.record(rec);
-              }
-            : undefined,
-      });
+              },
+              // Raw pages in stretches (from the input buffer, or left in the input file and
+              // hashed through its mapping), not a record object each.
+              onPages: (block, addr, b, from, count) => known().pages(block, addr, b, from, count),
+              onZeroPage: (block, addr) => known().zeroPage(block, addr),
+              onFilePages: (block, addr, file, from, count) =>
+                known().filePages(block, addr, file, from, count),
+            }
+          : walk,
+      );
       return { contents, hashes };
     } catch (e) {
       if (e instanceof VMStateError) throw new DiffInputError(side, name, e);

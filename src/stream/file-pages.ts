@@ -21,6 +21,14 @@ interface NativeFilePages {
     outFd: number,
     outPos: number,
   ): number;
+  hashPages(
+    fd: number,
+    from: number,
+    stride: number,
+    pageSize: number,
+    count: number,
+    out: Uint32Array,
+  ): number;
   release(fd: number): void;
   punchHole(fd: number, offset: number, length: number): void;
 }
@@ -142,6 +150,22 @@ export class FilePages {
     outPos: number,
   ): number {
     return this.native.writePages(this.fd, from, stride, pageSize, count, outFd, outPos);
+  }
+
+  /**
+   * The page hash of src/diff/page-hashes.ts (pageHash) of `count` pages of `pageSize` bytes
+   * found every `stride` bytes from `from` in this file, read through its mapping, as two words
+   * each into `out` (2 * count long). Returns how many pages it hashed: fewer only when the file
+   * ends, or was cut meanwhile, before them.
+   */
+  hashPages(
+    from: number,
+    stride: number,
+    pageSize: number,
+    count: number,
+    out: Uint32Array,
+  ): number {
+    return this.native.hashPages(this.fd, from, stride, pageSize, count, out);
   }
 
   /** Unmaps what the native module keeps mapped of the file; call before closing `fd`. */

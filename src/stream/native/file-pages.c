@@ -31,6 +31,11 @@
  *     writes `count` pages of `pageSize` bytes found in the input file every `stride` bytes from
  *     `from` to the output at outPos; fewer bytes than asked when the input ends first (EFAULT);
  *     throws an errno error (code ENOSPC...) when a write fails.
+ *   hashPages(fd, from, stride, pageSize, count, out) -> pages hashed
+ *     the 64-bit hash of each of `count` pages of `pageSize` bytes found every `stride` bytes from
+ *     `from`, as two 32-bit words into the Uint32Array `out` (2 * count long): the hash of
+ *     src/diff/page-hashes.ts's pageHash, bit for bit. Fewer pages than asked when the file ends
+ *     (or was cut while mapped) before them.
  *   release(fd)   unmaps the window kept for fd (see `kept`), before fd is closed.
  *   punchHole(fd, offset, length)   makes those bytes of a file a hole (zeros, no blocks), keeping
  *     its size: what an extract into an earlier extract's block file did not write.
@@ -408,6 +413,118 @@ static napi_value write_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* pageHash of src/diff/page-hashes.ts: four FNV-style lanes over 32-bit little-endian words. */
+#define HASH_PRIME 0x01000193u
+static inline uint32_t word_at(const unsigned char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+static void page_hash(const unsigned char *d, uint32_t len, uint32_t *out) {
+  const uint32_t words = len >> 2, n = words & ~7u;
+  uint32_t h1 = 0x811c9dc5u ^ len, h2 = 0x9e3779b9u, h3 = 0x85ebca6bu, h4 = 0xc2b2ae35u;
+  uint32_t i = 0;
+  for (; i < n; i += 8) {
+    const unsigned char *w = d + 4 * i;
+    h1 = ((h1 ^ word_at(w)) * HASH_PRIME) ^ word_at(w + 16);
+    h2 = ((h2 ^ word_at(w + 4)) * HASH_PRIME) ^ word_at(w + 20);
+    h3 = ((h3 ^ word_at(w + 8)) * HASH_PRIME) ^ word_at(w + 24);
+    h4 = ((h4 ^ word_at(w + 12)) * HASH_PRIME) ^ word_at(w + 28);
+  }
+  for (; i < words; i++) h1 = (h1 ^ word_at(d + 4 * i)) * HASH_PRIME;
+  for (uint32_t k = words * 4; k < len; k++) h2 = (h2 ^ d[k]) * HASH_PRIME;
+  h1 *= HASH_PRIME;
+  h2 *= HASH_PRIME;
+  h3 *= HASH_PRIME;
+  h4 *= HASH_PRIME;
+  out[0] = h1 ^ (rotl32(h2, 13) * 0x27d4eb2fu);
+  out[1] = h3 ^ (rotl32(h4, 7) * 0x165667b1u);
+}
+
+/* Hashes n pages every `stride` bytes from `src` into out; *done counts them (a SIGBUS stops it). */
+__attribute__((noinline)) static void hash_mapped(const unsigned char *src, uint64_t n,
+                                                   uint64_t stride, uint32_t page_size,
+                                                   uint32_t *out, volatile uint64_t *done) {
+  for (uint64_t i = 0; i < n; i++) {
+    page_hash(src + i * stride, page_size, out + 2 * i);
+    *done = i + 1;
+  }
+}
+
+/* hash_mapped, or 0 when a SIGBUS cut it short (the file was cut while mapped). */
+__attribute__((noinline)) static int guarded_hash(const unsigned char *src, uint64_t n,
+                                                   uint64_t stride, uint32_t page_size,
+                                                   uint32_t *out, volatile uint64_t *done) {
+  sigjmp_buf jump;
+  if (sigsetjmp(jump, 1)) {
+    guard = NULL;
+    return 0;
+  }
+  guard = &jump;
+  hash_mapped(src, n, stride, page_size, out, done);
+  guard = NULL;
+  return 1;
+}
+
+static napi_value hash_pages(napi_env env, napi_callback_info info) {
+  napi_value argv[6], result;
+  int32_t fd;
+  double from_d, stride_d, page_d, count_d;
+  void *data;
+  size_t length;
+  napi_typedarray_type type;
+  if (!get_args(env, info, 6, argv) || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !number(env, argv[1], &from_d) || !number(env, argv[2], &stride_d) ||
+      !number(env, argv[3], &page_d) || !number(env, argv[4], &count_d) ||
+      napi_get_typedarray_info(env, argv[5], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_uint32_array || from_d < 0 || from_d > 9007199254740992.0 || count_d < 0 ||
+      page_d < 1 || page_d > (1 << 20) || stride_d < page_d || stride_d + page_d > WINDOW / 2 ||
+      2 * count_d > (double)length) {
+    napi_throw_type_error(env, NULL,
+                          "hashPages(fd, from, stride, pageSize, count, Uint32Array out)");
+    return NULL;
+  }
+  const uint64_t from = (uint64_t)from_d, stride = (uint64_t)stride_d, count = (uint64_t)count_d;
+  const uint32_t page_size = (uint32_t)page_d;
+  const uint64_t os_page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint32_t *out = data;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return throw_errno(env, errno, "fstat");
+  const uint64_t size = (uint64_t)st.st_size;
+  if (!atomic_load(&installed)) install();
+  uint64_t done = 0;
+  int whole = 1;
+  /* Pages the last scan found are in its window, mapped already. */
+  const unsigned char *in_kept =
+      count ? kept_for(fd, from, from + (count - 1) * stride + page_size) : NULL;
+  if (in_kept) {
+    volatile uint64_t n = 0;
+    whole = guarded_hash(in_kept, count, stride, page_size, out, &n);
+    done = n;
+  }
+  while (whole && done < count) {
+    const uint64_t first = from + done * stride;
+    if (first + page_size > size) break;
+    const uint64_t map_from = first & ~(os_page - 1);
+    /* Whole pages from `first` that fit in a window mapped from map_from, and in the file. */
+    uint64_t n = (map_from + WINDOW - first - page_size) / stride + 1;
+    const uint64_t in_file = (size - first - page_size) / stride + 1;
+    if (n > in_file) n = in_file;
+    if (n > count - done) n = count - done;
+    const uint64_t map_len = first + (n - 1) * stride + page_size - map_from;
+    unsigned char *m = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fd, (off_t)map_from);
+    if (m == MAP_FAILED) return throw_errno(env, errno, "mmap");
+    madvise(m, map_len, MADV_SEQUENTIAL);
+    volatile uint64_t got = 0;
+    whole = guarded_hash(m + (first - map_from), n, stride, page_size, out + 2 * done, &got);
+    munmap(m, map_len);
+    done += got;
+  }
+  napi_create_double(env, (double)done, &result);
+  return result;
+}
+
 static napi_value punch_hole(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int32_t fd;
@@ -439,6 +556,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"scan", NULL, scan, NULL, NULL, NULL, napi_default, NULL},
       {"writePages", NULL, write_pages, NULL, NULL, NULL, napi_default, NULL},
+      {"hashPages", NULL, hash_pages, NULL, NULL, NULL, napi_default, NULL},
       {"release", NULL, release, NULL, NULL, NULL, napi_default, NULL},
       {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
   };
