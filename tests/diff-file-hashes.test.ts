@@ -9,7 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import { diffStreams } from '../src/diff/diff';
-import { pageHash } from '../src/diff/page-hashes';
+import { PageHashes, pageHash } from '../src/diff/page-hashes';
+import { TruncatedError } from '../src/errors';
 import { FilePages } from '../src/stream/file-pages';
 import { bytesSource, fileSource } from '../src/stream/source';
 import { writeSyntheticStream } from '../src/stream/synth';
@@ -76,6 +77,35 @@ maybe('page hashes through the mapping', () => {
       expect(fp.hashPages(8, 520, 512, 5, out)).toBe(3);
       expect(fp.hashPages(bytes.length, 520, 512, 1, out)).toBe(0);
     });
+  });
+});
+
+maybe('a file stretch cut short', () => {
+  test('keeps the pages hashed before the cut and refuses the rest, with the offset and block', () => {
+    const size = 512;
+    const stride = 8 + size;
+    const file = path.join(dir, 'cut.bin');
+    const bytes = new Uint8Array(4 * stride).map((_, i) => (i * 31) & 0xff);
+    fs.writeFileSync(file, bytes);
+    const fd = fs.openSync(file, 'r+');
+    try {
+      const fp = FilePages.of(fd, bytes.length)!;
+      // The file loses its last page after the walk saw it whole.
+      fs.ftruncateSync(fd, 3 * stride + 100);
+      const hashes = new PageHashes(size);
+      let error: unknown;
+      try {
+        hashes.filePages('pc.ram', 0, fp, 0, 4);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(TruncatedError);
+      expect(error).toMatchObject({ offset: 3 * stride, path: 'ram > pc.ram' });
+      const third = pageHash(bytes.subarray(2 * stride + 8, 3 * stride));
+      expect(hashes.page('pc.ram', 2)).toEqual({ known: true, h1: third[0], h2: third[1] });
+    } finally {
+      fs.closeSync(fd);
+    }
   });
 });
 
