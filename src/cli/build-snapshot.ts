@@ -104,60 +104,60 @@ function versionTag(flags: readonly string[]): number | undefined {
 }
 
 /**
- * Makes the snapshot at `file` load under SNAPSHOT_RUN_V8_FLAGS (snapshot-tag.ts) and returns
- * them, only when a run with them starts from the snapshot and prints what a run without them
- * printed; otherwise leaves the blob as it is and returns no flags.
+ * Puts `bytes` in place of the blob at `file` when a run from them, with `flags`, starts from the
+ * snapshot and prints `expected` (what a run from the blob as built printed); otherwise the file
+ * stays as it is. Whether it did.
  */
-function retagForRunFlags(file: string): readonly string[] {
+function replaceIfSameRun(
+  file: string,
+  bytes: Uint8Array,
+  flags: readonly string[],
+  expected: string,
+  suffix: string,
+): boolean {
+  if (!expected.includes('vmstate start: snapshot\n')) return false;
+  const candidate = `${file}${suffix}`;
+  try {
+    fs.writeFileSync(candidate, bytes);
+    if (checkRun(candidate, flags) !== expected) return false;
+    fs.renameSync(candidate, file);
+    return true;
+  } finally {
+    fs.rmSync(candidate, { force: true });
+  }
+}
+
+/**
+ * Drops node's built-in code cache from the snapshot at `file` (snapshot-code-cache.ts) when it
+ * has one, and only when the blob without it prints what the whole blob printed (`expected`):
+ * otherwise the whole blob stays.
+ */
+function leaveOutBuiltinCodeCache(file: string, expected: string): void {
+  const lean = withoutBuiltinCodeCache(fs.readFileSync(file));
+  if (lean && !replaceIfSameRun(file, lean, [], expected, '.lean'))
+    process.stderr.write(
+      "warning: the start-up snapshot keeps node's code cache (a run without it differed)\n",
+    );
+}
+
+/**
+ * Makes the snapshot at `file` load under SNAPSHOT_RUN_V8_FLAGS (snapshot-tag.ts) and returns
+ * them, only when a run with them prints what the blob as built printed (`expected`); otherwise
+ * leaves the blob as it is and returns no flags.
+ */
+function retagForRunFlags(file: string, expected: string): readonly string[] {
   const built = versionTag([]);
   const run = versionTag(SNAPSHOT_RUN_V8_FLAGS);
   const blob =
     built !== undefined && run !== undefined
       ? retagged(fs.readFileSync(file), built, run)
       : undefined;
-  if (blob) {
-    const retaggedFile = `${file}.retagged`;
-    try {
-      fs.writeFileSync(retaggedFile, blob);
-      const before = checkRun(file);
-      if (
-        before.includes('vmstate start: snapshot\n') &&
-        checkRun(retaggedFile, SNAPSHOT_RUN_V8_FLAGS) === before
-      ) {
-        fs.renameSync(retaggedFile, file);
-        return SNAPSHOT_RUN_V8_FLAGS;
-      }
-    } finally {
-      fs.rmSync(retaggedFile, { force: true });
-    }
-  }
+  if (blob && replaceIfSameRun(file, blob, SNAPSHOT_RUN_V8_FLAGS, expected, '.retagged'))
+    return SNAPSHOT_RUN_V8_FLAGS;
   process.stderr.write(
     `warning: the start-up snapshot rehashes at every run (it could not be made to load with ${SNAPSHOT_RUN_V8_FLAGS.join(' ')})\n`,
   );
   return [];
-}
-
-/**
- * Drops node's built-in code cache from the snapshot at `file` (snapshot-code-cache.ts) when it
- * has one, and only when the blob without it starts from the snapshot and prints what the whole
- * blob prints: otherwise the whole blob stays.
- */
-function leaveOutBuiltinCodeCache(file: string): void {
-  const lean = withoutBuiltinCodeCache(fs.readFileSync(file));
-  if (!lean) return;
-  const leanFile = `${file}.lean`;
-  try {
-    fs.writeFileSync(leanFile, lean);
-    const whole = checkRun(file);
-    if (whole.includes('vmstate start: snapshot\n') && checkRun(leanFile) === whole)
-      fs.renameSync(leanFile, file);
-    else
-      process.stderr.write(
-        "warning: the start-up snapshot keeps node's code cache (a run without it differed)\n",
-      );
-  } finally {
-    fs.rmSync(leanFile, { force: true });
-  }
 }
 
 // esbuild runs plugins only in its asynchronous API.
@@ -188,8 +188,11 @@ async function main(): Promise<void> {
     { cwd: dist, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: cleanEnv() },
   );
   if (r.status === 0 && fs.existsSync(tmp)) {
-    leaveOutBuiltinCodeCache(tmp);
-    const flags = retagForRunFlags(tmp);
+    // What a run from the blob as built prints: each step below keeps its change only if a run
+    // after it prints the same.
+    const expected = checkRun(tmp);
+    leaveOutBuiltinCodeCache(tmp, expected);
+    const flags = retagForRunFlags(tmp, expected);
     fs.writeFileSync(`${blob}.flags`, `${flags.join(' ')}\n`);
     fs.writeFileSync(`${blob}.version`, `${packageVersion()}\n`);
     fs.symlinkSync(fs.realpathSync(process.execPath), `${blob}.node`);
