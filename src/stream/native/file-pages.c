@@ -334,6 +334,33 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A window of a file mapped for pages every `stride` bytes from offset `first`. */
+typedef struct {
+  unsigned char *m;
+  uint64_t len;
+  /* Where the page at `first` is in the mapping, and how many of the pages fit in it. */
+  const unsigned char *first;
+  uint64_t n;
+} PageWindow;
+
+/*
+ * Maps the pages from `first` (at most `left`, every `stride` bytes) that fit in one window
+ * starting at the OS page holding `first`. Returns 0, or errno when mmap fails.
+ */
+static int map_pages(int fd, uint64_t first, uint64_t stride, uint64_t page_size, uint64_t left,
+                     PageWindow *w) {
+  const uint64_t os_page = (uint64_t)sysconf(_SC_PAGESIZE);
+  const uint64_t map_from = first & ~(os_page - 1);
+  uint64_t n = (map_from + WINDOW - first - page_size) / stride + 1;
+  if (n > left) n = left;
+  const uint64_t map_len = first + (n - 1) * stride + page_size - map_from;
+  unsigned char *m = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fd, (off_t)map_from);
+  if (m == MAP_FAILED) return errno ? errno : EIO;
+  madvise(m, map_len, MADV_SEQUENTIAL);
+  *w = (PageWindow){m, map_len, m + (first - map_from), n};
+  return 0;
+}
+
 /*
  * Writes n pages found every `stride` bytes from `src` to out_fd at `out`, adding to *written.
  * Returns 0, 1 when the input ended under the mapping (EFAULT: what was written stands), or an
@@ -383,7 +410,7 @@ static napi_value write_pages(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const uint64_t from = (uint64_t)from_d, stride = (uint64_t)stride_d, count = (uint64_t)count_d;
-  const uint64_t page_size = (uint64_t)page_d, os_page = (uint64_t)sysconf(_SC_PAGESIZE);
+  const uint64_t page_size = (uint64_t)page_d;
   const uint64_t out = (uint64_t)out_d;
   uint64_t done = 0, written = 0;
   int err = 0;
@@ -395,18 +422,12 @@ static napi_value write_pages(napi_env env, napi_callback_info info) {
     done = count;
   }
   while (done < count && !err) {
-    const uint64_t first = from + done * stride;
-    const uint64_t map_from = first & ~(os_page - 1);
-    /* Whole pages from `first` that fit in a window mapped from map_from. */
-    uint64_t n = (map_from + WINDOW - first - page_size) / stride + 1;
-    if (n > count - done) n = count - done;
-    const uint64_t map_len = first + (n - 1) * stride + page_size - map_from;
-    unsigned char *m = mmap(NULL, map_len, PROT_READ, MAP_SHARED, in_fd, (off_t)map_from);
-    if (m == MAP_FAILED) return throw_errno(env, errno, "mmap");
-    madvise(m, map_len, MADV_SEQUENTIAL);
-    err = write_mapped(m + (first - map_from), n, stride, page_size, out_fd, out, &written);
-    munmap(m, map_len);
-    done += n;
+    PageWindow w = {0};
+    const int map_err = map_pages(in_fd, from + done * stride, stride, page_size, count - done, &w);
+    if (map_err) return throw_errno(env, map_err, "mmap");
+    err = write_mapped(w.first, w.n, stride, page_size, out_fd, out, &written);
+    munmap(w.m, w.len);
+    done += w.n;
   }
   if (err > 1) return throw_errno(env, err, "pwritev");
   napi_create_double(env, (double)written, &result);
@@ -487,7 +508,6 @@ static napi_value hash_pages(napi_env env, napi_callback_info info) {
   }
   const uint64_t from = (uint64_t)from_d, stride = (uint64_t)stride_d, count = (uint64_t)count_d;
   const uint32_t page_size = (uint32_t)page_d;
-  const uint64_t os_page = (uint64_t)sysconf(_SC_PAGESIZE);
   uint32_t *out = data;
   struct stat st;
   if (fstat(fd, &st) != 0) return throw_errno(env, errno, "fstat");
@@ -506,19 +526,15 @@ static napi_value hash_pages(napi_env env, napi_callback_info info) {
   while (whole && done < count) {
     const uint64_t first = from + done * stride;
     if (first + page_size > size) break;
-    const uint64_t map_from = first & ~(os_page - 1);
-    /* Whole pages from `first` that fit in a window mapped from map_from, and in the file. */
-    uint64_t n = (map_from + WINDOW - first - page_size) / stride + 1;
-    const uint64_t in_file = (size - first - page_size) / stride + 1;
-    if (n > in_file) n = in_file;
-    if (n > count - done) n = count - done;
-    const uint64_t map_len = first + (n - 1) * stride + page_size - map_from;
-    unsigned char *m = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fd, (off_t)map_from);
-    if (m == MAP_FAILED) return throw_errno(env, errno, "mmap");
-    madvise(m, map_len, MADV_SEQUENTIAL);
+    /* Only whole pages inside the file: a page's tail past the end would read as zeros. */
+    uint64_t left = (size - first - page_size) / stride + 1;
+    if (left > count - done) left = count - done;
+    PageWindow w = {0};
+    const int map_err = map_pages(fd, first, stride, page_size, left, &w);
+    if (map_err) return throw_errno(env, map_err, "mmap");
     volatile uint64_t got = 0;
-    whole = guarded_hash(m + (first - map_from), n, stride, page_size, out + 2 * done, &got);
-    munmap(m, map_len);
+    whole = guarded_hash(w.first, w.n, stride, page_size, out + 2 * done, &got);
+    munmap(w.m, w.len);
     done += got;
   }
   napi_create_double(env, (double)done, &result);
