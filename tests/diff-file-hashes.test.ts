@@ -14,11 +14,9 @@ import { TruncatedError } from '../src/errors';
 import { FilePages } from '../src/stream/file-pages';
 import { bytesSource, fileSource } from '../src/stream/source';
 import { writeSyntheticStream } from '../src/stream/synth';
+import { describeWithFilePages } from './support/native-file-pages';
 
-const native = FilePages.of(0, 0) !== undefined;
-const REQUIRED = process.env.VMSTATE_REQUIRE_QEMU !== undefined;
-// The module is built by `npm install` wherever there is a C compiler (CI has one).
-const maybe = native || REQUIRED ? describe : describe.skip;
+const maybe = describeWithFilePages;
 
 let dir: string;
 beforeAll(() => {

@@ -10,13 +10,12 @@ import * as os from 'os';
 import * as path from 'path';
 import fc from 'fast-check';
 import { extractStream } from '../src/analyze/extract';
-import { holesSupported } from '../src/stream/file-pages';
 import { fileSource } from '../src/stream/source';
 import { arbPage, committedStreams, mixedStream, readStream } from './fixtures/ram-streams';
+import { describeWithFilePages } from './support/native-file-pages';
 
-const REQUIRED = process.env.VMSTATE_REQUIRE_QEMU !== undefined;
-// Taking files over needs the native module (holes), built by `npm install` (CI has a compiler).
-const maybe = holesSupported() || REQUIRED ? describe : describe.skip;
+// Taking files over needs the native module (holes).
+const maybe = describeWithFilePages;
 
 let dir: string;
 beforeAll(() => {

@@ -19,11 +19,9 @@ import type { PageBytesSink } from '../src/stream/records';
 import { bytesSource, fileSource, type ChunkSource } from '../src/stream/source';
 import { transcodeToFile } from '../src/stream/transcode';
 import { arbPage, committedStreams, mixedStream, readStream } from './fixtures/ram-streams';
+import { describeWithFilePages } from './support/native-file-pages';
 
-const native = FilePages.of(0, 0) !== undefined;
-const REQUIRED = process.env.VMSTATE_REQUIRE_QEMU !== undefined;
-// The module is built by `npm install` wherever there is a C compiler (CI has one).
-const maybe = native || REQUIRED ? describe : describe.skip;
+const maybe = describeWithFilePages;
 
 let dir: string;
 beforeAll(() => {
