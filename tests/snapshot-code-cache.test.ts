@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { builtinCodeCache, withoutBuiltinCodeCache } from '../src/cli/snapshot-code-cache';
+import { buildTestSnapshot } from './support/build-snapshot';
 
 function length64(n: number): Buffer {
   const b = Buffer.alloc(8);
@@ -71,22 +72,12 @@ describe('the built-in code cache at the end of a snapshot blob', () => {
   test("this node's own snapshot ends with one, of its built-ins, and runs without it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-code-cache-'));
     try {
-      const script = path.join(dir, 'main.js');
-      fs.writeFileSync(
-        script,
-        `require('v8').startupSnapshot.setDeserializeMainFunction(() => console.log(require('fs').existsSync(process.argv[2])));`,
-      );
-      const blobFile = path.join(dir, 'snap.blob');
       const env = { ...process.env, NODE_OPTIONS: '' };
-      const built = spawnSync(
-        process.execPath,
-        ['--snapshot-blob', blobFile, '--build-snapshot', script],
-        {
-          env,
-          encoding: 'utf8',
-        },
+      const { script, blobFile } = buildTestSnapshot(
+        dir,
+        `require('v8').startupSnapshot.setDeserializeMainFunction(() => console.log(require('fs').existsSync(process.argv[2])));`,
+        env,
       );
-      expect(built.status).toBe(0);
       const whole = fs.readFileSync(blobFile);
       const cache = builtinCodeCache(whole)!;
       expect(cache.modules.length).toBeGreaterThan(100);

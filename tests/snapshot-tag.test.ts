@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { retagged, SNAPSHOT_RUN_V8_FLAGS, snapshotTag } from '../src/cli/snapshot-tag';
+import { buildTestSnapshot } from './support/build-snapshot';
 
 /** A header as node writes it: magic, type, three length-prefixed strings, the tag; then the rest. */
 function header(strings: string[], tag: number, rest = Buffer.from('v8 snapshot data')): Buffer {
@@ -78,11 +79,10 @@ describe('a snapshot this node builds, retagged for the run flags', () => {
   test('loads with them, every lookup made at build time still found, and is refused without them', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmstate-snapshot-tag-'));
     try {
-      const script = path.join(dir, 'entry.js');
       // A main that hashes: property lookups in an object in dictionary mode and a Map, made at
       // build time and read at run time, which a wrong seed would miss.
-      fs.writeFileSync(
-        script,
+      const { script, blobFile } = buildTestSnapshot(
+        dir,
         `const v8 = require('v8');
          const o = {}; const m = new Map();
          for (let i = 0; i < 2000; i++) { o['k' + i] = i; m.set('m' + i, i); }
@@ -91,15 +91,9 @@ describe('a snapshot this node builds, retagged for the run flags', () => {
            for (let i = 0; i < 2000; i++) if (o['k' + i] === i && m.get('m' + i) === i) ok++;
            console.log(ok);
          });`,
+        env,
       );
-      const builtFile = path.join(dir, 'built.blob');
-      const r = spawnSync(
-        process.execPath,
-        ['--snapshot-blob', builtFile, '--build-snapshot', script],
-        { env, encoding: 'utf8' },
-      );
-      expect(r.status).toBe(0);
-      const blob = fs.readFileSync(builtFile);
+      const blob = fs.readFileSync(blobFile);
       const built = tagOf([]);
       const run = tagOf(SNAPSHOT_RUN_V8_FLAGS);
       expect(run).not.toBe(built);
