@@ -7,11 +7,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StreamDiff } from '../src';
+import { diffStreams } from '../src/diff/diff';
+import { bytesSource, fileSource } from '../src/stream/source';
 import { runCli } from './fixtures/run-cli';
 import {
+  captureStream,
   captureStreamDetailed,
   describeQemu,
   loadRegistersThenHalt,
+  pseudoRandomBytes,
   releaseStatus,
 } from './support/qemu';
 import { execToFile, startVm, waitForFile } from './support/qemu-tcp';
@@ -99,3 +103,35 @@ describeQemu(
   },
   '10.0',
 );
+
+describeQemu('vmstate diff --ram pages of a real QEMU 7.2 stream read in place', () => {
+  test('its pages hashed through the file mapping match the same bytes read in, and one changed page is found', async () => {
+    // 8 MiB of pseudo-random bytes in guest RAM: 2,048 data pages, a file past the size from
+    // which the walk leaves pages in the file (and the native module hashes them there).
+    const a = path.join(dir, 'random-ram.mig');
+    await captureStream({
+      machine: 'pc',
+      ramLoads: [{ addr: 0x100000, data: pseudoRandomBytes(8 << 20, 0xd1ff) }],
+      out: a,
+    });
+    const bytes = fs.readFileSync(a);
+    expect(bytes.length).toBeGreaterThan(8 << 20);
+    const same = await diffStreams(await fileSource(a), bytesSource(bytes), { ram: 'pages' });
+    expect(same.ram?.differingPages).toBe(0);
+    // Change one byte inside the loaded data (a run of 16 bytes of it, found in the stream).
+    const probe = Buffer.from(pseudoRandomBytes(8 << 20, 0xd1ff).subarray(5 << 20, (5 << 20) + 16));
+    const at = bytes.indexOf(probe);
+    expect(at).toBeGreaterThan(0);
+    const b = path.join(dir, 'random-ram-changed.mig');
+    const changed = Buffer.from(bytes);
+    changed[at] ^= 0xff;
+    fs.writeFileSync(b, changed);
+    const fromFiles = await diffStreams(await fileSource(a), await fileSource(b), { ram: 'pages' });
+    const fromBytes = await diffStreams(bytesSource(bytes), bytesSource(changed), { ram: 'pages' });
+    expect(fromFiles.ram?.differingPages).toBe(1);
+    expect(fromFiles.ram).toEqual(fromBytes.ram);
+    const range = fromFiles.ram!.blocks.find((x) => x.ranges?.length)!.ranges![0]!;
+    // The page at guest address 0x100000 + 5 MiB.
+    expect([Number(range.start), range.pages]).toEqual([0x100000 + (5 << 20), 1]);
+  }, 120_000);
+});
